@@ -1,0 +1,5 @@
+"""``python -m livespec``."""
+
+from livespec.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,1 @@
+"""Audio capture and sources; everything here is headless (no Textual)."""

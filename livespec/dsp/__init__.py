@@ -1,0 +1,1 @@
+"""Signal processing: windows, planned FFTs, dBFS rows and peaks (headless)."""

@@ -1,0 +1,27 @@
+"""Errors a user can cause, and the exit codes livespec documents (docs/cli.md)."""
+
+from __future__ import annotations
+
+EXIT_OK = 0
+EXIT_FAILURE = 1  # a runtime failure after start-up (input lost, I/O error)
+EXIT_USAGE = 2  # a user's mistake: bad option, missing file, unknown device
+EXIT_INTERRUPTED = 130  # Ctrl-C (SIGINT)
+
+
+class LivespecError(Exception):
+    """An error to report as one line on stderr, then exit with ``exit_code``.
+
+    Raise it for anything a user can cause or fix; it is never shown as a traceback.
+    """
+
+    def __init__(self, message: str, exit_code: int = EXIT_USAGE) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code
+
+
+class UsageError(LivespecError):
+    """A bad option value or combination (exit status 2)."""
+
+
+class SourceError(LivespecError):
+    """A source that cannot be opened or read: file, device, stdin (exit status 2)."""
