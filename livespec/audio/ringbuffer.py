@@ -28,6 +28,8 @@ class RingBuffer:
         channels: interleaved channels per frame.
     """
 
+    LOG = 64
+
     def __init__(self, capacity: int, channels: int = 1) -> None:
         if capacity < 1 or channels < 1:
             raise ValueError("capacity and channels must be positive")
@@ -37,6 +39,11 @@ class RingBuffer:
         self.claimed = 0  # frames the producer has started to write (end of block in progress)
         self.written = 0  # frames fully written and visible to readers
         self.last_write_time = 0.0  # time.monotonic() of the last write; 0.0 = never
+        # The last LOG writes as (written after it, time.monotonic()), preallocated, so a
+        # consumer can tell when a given frame became readable (latency measurements).
+        self._log_written = [0] * self.LOG
+        self._log_time = [0.0] * self.LOG
+        self._log_i = 0
 
     # -- producer side (one thread only) ------------------------------------------------
 
@@ -67,7 +74,23 @@ class RingBuffer:
         if p + n > cap:  # mirror of the part in [cap, p + n) goes to [0, p + n - cap)
             data[0 : p + n - cap] = block[split - p :]
         self.written = w + n
-        self.last_write_time = time.monotonic()
+        now = time.monotonic()
+        self.last_write_time = now
+        i = self._log_i
+        self._log_written[i] = w + n
+        self._log_time[i] = now
+        self._log_i = (i + 1) % self.LOG
+
+    def time_of(self, index: int) -> float | None:
+        """``time.monotonic()`` at which frame ``index`` became readable, if still logged."""
+        found: float | None = None
+        i = self._log_i
+        for _ in range(self.LOG):  # newest to oldest
+            i = (i - 1) % self.LOG
+            if self._log_written[i] <= index:
+                break
+            found = self._log_time[i]
+        return found
 
     # -- reader side (any thread) ---------------------------------------------------------
 

@@ -1,0 +1,457 @@
+"""Command line: ``livespec [options]`` (the app) and the subcommands.
+
+Subcommands: ``devices``, ``peaks``, ``config``. Every option is validated by
+:mod:`livespec.config`; a user's mistake ends in one line on stderr and exit status 2.
+Exit statuses are listed in docs/cli.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import queue
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, NoReturn, TextIO
+
+from livespec import __version__
+from livespec.config import Config, default_config_path, load_file, merge_cli
+from livespec.errors import (
+    EXIT_FAILURE,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    EXIT_USAGE,
+    LivespecError,
+    UsageError,
+)
+
+SUBCOMMANDS = ("devices", "peaks", "config")
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line and exit status 2."""
+
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(f"{message} (see '{self.prog} --help')")
+
+
+def _add_source_options(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("source (default: the default input device)")
+    g.add_argument(
+        "-i",
+        "--input",
+        metavar="SRC",
+        help="FILE (wav, flac, ogg...), '-' for raw PCM on stdin, or a test signal: "
+        "tone:FREQ[,FREQ...][@DBFS], chirp[:F0-F1], noise[:pink], demo; "
+        "parts can be summed with '+', e.g. tone:1000@-6+noise@-90",
+    )
+    g.add_argument(
+        "-d",
+        "--device",
+        metavar="DEV",
+        help="input device by index or name substring (see 'livespec devices')",
+    )
+    g.add_argument(
+        "-r",
+        "--samplerate",
+        metavar="HZ",
+        help="sample rate in Hz (default: the device's; 48000 for signals/stdin)",
+    )
+    g.add_argument("--channels", metavar="N", help="channels to capture (default 1)")
+    g.add_argument(
+        "--channel", metavar="N", help="analyse only channel N (1-based; default: the mono mix)"
+    )
+    g.add_argument("--blocksize", metavar="FRAMES", help="frames per audio callback (1024)")
+    g.add_argument("--latency", metavar="S", help="input latency: low, high or seconds (high)")
+    g.add_argument(
+        "--format",
+        metavar="FMT",
+        help="raw PCM format on stdin: s16le, s24le, s32le, f32le (s16le)",
+    )
+    g.add_argument("--ring-seconds", metavar="S", help="seconds of audio buffered (20)")
+
+
+def _add_analysis_options(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("analysis")
+    g.add_argument("-n", "--fft", metavar="N", help="samples per frame, 64..65536 (4096)")
+    g.add_argument(
+        "-w",
+        "--window",
+        metavar="W",
+        help="rect, hann, hamming, blackman, blackman-harris, flattop, kaiser (hann)",
+    )
+    g.add_argument("--beta", metavar="B", help="kaiser window beta (8.6)")
+    g.add_argument("--hop", metavar="N", help="samples between frames (default: from overlap)")
+    g.add_argument("--overlap", metavar="F", help="overlap fraction 0..0.97 (0.75)")
+    g.add_argument("--zero-pad", metavar="K", help="zero-padding factor, FFT = K * fft (1)")
+    g.add_argument("--peaks", metavar="N", help="peaks found per frame (1)")
+    g.add_argument("--a4", metavar="HZ", help="tuning reference for note names (440)")
+    g.add_argument("--fmin", metavar="HZ", help="lowest peak frequency searched (0)")
+    g.add_argument("--fmax", metavar="HZ", help="highest peak frequency searched (Nyquist)")
+    g.add_argument("--backend", metavar="B", help="FFT backend: auto, fftw, numpy (auto)")
+
+
+def _add_display_options(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("display (the live app)")
+    g.add_argument(
+        "--colormap", metavar="NAME", help="viridis, magma, inferno, plasma, turbo, grey (viridis)"
+    )
+    g.add_argument(
+        "--colors",
+        metavar="DEPTH",
+        help="auto, truecolor, 256, 16, none (auto: from COLORTERM/TERM/NO_COLOR)",
+    )
+    g.add_argument("--db-min", metavar="DB", help="floor of the colour scale in dBFS (-120)")
+    g.add_argument("--db-max", metavar="DB", help="ceiling of the colour scale in dBFS (0)")
+    g.add_argument(
+        "--orientation",
+        metavar="O",
+        help="horizontal (time scrolls left) or vertical (time flows down)",
+    )
+    g.add_argument("--scale", metavar="S", help="frequency scale: linear, log, mel (log)")
+    g.add_argument("--fps", metavar="N", help="screen updates per second at most (30)")
+    g.add_argument("--history-seconds", metavar="S", help="waterfall history kept (300)")
+    g.add_argument("--spectrum", metavar="on|off", help="show the spectrum panel (on)")
+    g.add_argument("--record-dir", metavar="DIR", help="folder for recordings (.)")
+
+
+def _add_common(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--config",
+        metavar="FILE",
+        type=Path,
+        help="config file (default: $LIVESPEC_CONFIG or the user config dir)",
+    )
+
+
+def build_parsers() -> dict[str, argparse.ArgumentParser]:
+    """The parser of the app (key ``""``) and of each subcommand."""
+    epilog = "subcommands: " + ", ".join(SUBCOMMANDS) + " ('livespec SUBCOMMAND --help')"
+    app = _Parser(
+        prog="livespec",
+        description="A real-time spectrum analyzer for the terminal.",
+        epilog=epilog,
+    )
+    app.add_argument("--version", action="version", version=f"livespec {__version__}")
+    app.add_argument("--list-devices", action="store_true", help="list input devices and exit")
+    _add_common(app)
+    _add_source_options(app)
+    _add_analysis_options(app)
+    _add_display_options(app)
+
+    devices = _Parser(prog="livespec devices", description="List the audio input devices.")
+    devices.add_argument("--json", action="store_true", help="one JSON array")
+
+    peaks = _Parser(
+        prog="livespec peaks",
+        description="Print the strongest peak of every analysis frame (headless).",
+    )
+    _add_common(peaks)
+    _add_source_options(peaks)
+    _add_analysis_options(peaks)
+    peaks.add_argument(
+        "--duration",
+        metavar="S",
+        type=float,
+        help="stop after S seconds of audio (a file ends by itself)",
+    )
+    peaks.add_argument(
+        "--interval",
+        metavar="S",
+        type=float,
+        help="print one line per S seconds instead of one per frame",
+    )
+    peaks.add_argument("--json", action="store_true", help="one JSON object per line")
+    peaks.add_argument(
+        "--realtime", action="store_true", help="pace files and test signals at their sample rate"
+    )
+
+    config = _Parser(
+        prog="livespec config",
+        description="Show the config file's path and the effective settings.",
+    )
+    _add_common(config)
+    _add_source_options(config)
+    _add_analysis_options(config)
+    _add_display_options(config)
+    return {"": app, "devices": devices, "peaks": peaks, "config": config}
+
+
+# -- configuration and sources -------------------------------------------------------------
+
+
+def resolve_config(ns: argparse.Namespace) -> Config:
+    """Defaults < config file < flags, validated."""
+    explicit = getattr(ns, "config", None)
+    path = explicit if explicit is not None else default_config_path()
+    base = load_file(path, explicit=explicit is not None)
+    return merge_cli(base, vars(ns))
+
+
+def open_source(cfg: Config, *, realtime: bool, max_seconds: float | None) -> Any:
+    """Make and open the configured source (caller's thread)."""
+    from livespec.audio.sources import make_source
+
+    s = cfg.source
+    latency: float | str = s.latency if s.latency in ("low", "high") else float(s.latency)
+    source = make_source(
+        s.input,
+        device=s.device,
+        samplerate=s.samplerate,
+        channels=s.channels,
+        blocksize=s.blocksize,
+        latency=latency,
+        pcm_format=s.format,
+        realtime=realtime,
+        max_seconds=max_seconds,
+    )
+    source.open()
+    if s.channel is not None and s.channel > source.channels:
+        source.stop()
+        raise UsageError(f"--channel {s.channel}: the source has {source.channels} channel(s)")
+    if cfg.analysis.fft * cfg.analysis.zero_pad > 1 << 20:
+        raise UsageError("--fft times --zero-pad must not exceed 1048576")
+    return source
+
+
+# -- subcommands -------------------------------------------------------------------------
+
+
+def cmd_devices(ns: argparse.Namespace) -> int:
+    """``livespec devices``: the input devices, default marked."""
+    from livespec.audio.device import devices_command
+
+    print(devices_command(as_json=bool(getattr(ns, "json", False))))
+    return EXIT_OK
+
+
+def cmd_config(ns: argparse.Namespace) -> int:
+    """``livespec config``: the file's path and the effective values."""
+    from livespec.config import as_toml
+
+    cfg = resolve_config(ns)
+    path = ns.config if ns.config is not None else default_config_path()
+    state = "exists" if path.exists() else "does not exist; built-in defaults are used"
+    print(f"# config file: {path} ({state})")
+    print(as_toml(cfg), end="")
+    return EXIT_OK
+
+
+def _frame_record(frame: Any) -> dict[str, Any]:
+    peaks = frame.peaks
+    top = peaks[0] if peaks else None
+    rec: dict[str, Any] = {
+        "t": round(frame.t, 6),
+        "freq_hz": round(top.freq_hz, 4) if top else None,
+        "level_dbfs": round(top.level_dbfs, 4) if top else None,
+        "note": top.note if top else None,
+        "cents": round(top.cents, 2) if top else None,
+        "overflows": frame.overflows,
+        "lost_frames": frame.lost_frames,
+    }
+    if len(peaks) > 1:
+        rec["peaks"] = [
+            {
+                "freq_hz": round(p.freq_hz, 4),
+                "level_dbfs": round(p.level_dbfs, 4),
+                "note": p.note,
+                "cents": round(p.cents, 2),
+            }
+            for p in peaks
+        ]
+    return rec
+
+
+def _frame_text(frame: Any) -> str:
+    parts = [f"{frame.t:9.3f} s"]
+    if not frame.peaks:
+        parts.append("   (no peak)")
+    for p in frame.peaks:
+        parts.append(f"{p.freq_hz:11.2f} Hz {p.level_dbfs:7.2f} dBFS {p.label:<9}")
+    tail = f"overflows {frame.overflows}"
+    if frame.lost_frames:
+        tail += f"  lost frames {frame.lost_frames}"
+    return "  ".join(parts) + "  " + tail
+
+
+class _Printer:
+    """Writes frames as lines (main thread), honouring --interval."""
+
+    def __init__(self, out: TextIO, as_json: bool, interval: float | None) -> None:
+        self.out, self.as_json, self.interval = out, as_json, interval
+        self.next_t = 0.0
+        self.last: Any = None
+
+    def __call__(self, frame: Any) -> None:
+        self.last = frame
+        if self.interval:
+            if frame.t < self.next_t:
+                return
+            self.next_t = (math.floor(frame.t / self.interval) + 1) * self.interval
+        line = json.dumps(_frame_record(frame)) if self.as_json else _frame_text(frame)
+        self.out.write(line + "\n")
+        if self.interval or self.out.isatty():
+            self.out.flush()
+
+
+def cmd_peaks(ns: argparse.Namespace) -> int:
+    """``livespec peaks``: one line per frame (or per --interval) on stdout."""
+    from livespec.audio.ringbuffer import RingBuffer
+    from livespec.audio.sources import BlockSource
+    from livespec.engine import Engine
+
+    if ns.duration is not None and not ns.duration > 0:
+        raise UsageError(f"--duration {ns.duration:g}: must be positive")
+    if ns.interval is not None and not ns.interval > 0:
+        raise UsageError(f"--interval {ns.interval:g}: must be positive")
+    cfg = resolve_config(ns)
+    inp = cfg.source.input
+    # Files, stdin and test signals with a duration run as fast as they can; a device, a
+    # live pipe or an endless test signal runs in real time.
+    endless_signal = inp is not None and inp != "-" and ns.duration is None
+    realtime = bool(ns.realtime) or inp is None or (endless_signal and _is_signal(inp))
+    source = open_source(cfg, realtime=realtime, max_seconds=ns.duration)
+    fs = source.samplerate
+    capacity = max(2 * cfg.analysis.fft, round(cfg.source.ring_seconds * fs))
+    ring = RingBuffer(capacity, source.channels)
+    channel = None if cfg.source.channel is None else cfg.source.channel - 1
+    printer = _Printer(sys.stdout, bool(ns.json), ns.interval)
+    try:
+        if isinstance(source, BlockSource) and not source.realtime:
+            engine = Engine(source, ring, cfg.analysis, printer, channel, first_frame_start=0)
+            source.attach(ring)
+            while source.pump(source.block_frames):
+                engine.process_available()
+            engine.process_available()
+            if source.error is not None:
+                raise source.error
+        else:
+            _run_live(source, ring, cfg, printer, channel, ns.duration)
+    finally:
+        source.stop()
+    sys.stdout.flush()
+    last = printer.last
+    if last is not None and (last.overflows or last.lost_frames):
+        print(
+            f"livespec: {last.overflows} input overflow(s), {last.lost_frames} frame(s) "
+            "skipped by the analysis",
+            file=sys.stderr,
+        )
+    return EXIT_OK
+
+
+def _is_signal(inp: str) -> bool:
+    from livespec.audio.signals import is_signal_spec
+
+    return is_signal_spec(inp) and not os.path.exists(inp)
+
+
+def _run_live(
+    source: Any,
+    ring: Any,
+    cfg: Config,
+    printer: _Printer,
+    channel: int | None,
+    duration: float | None,
+) -> None:
+    """Real-time path: the source's producer and the engine's worker run; this (main)
+    thread prints frames and watches the input."""
+    from livespec.engine import Engine
+
+    frames: queue.SimpleQueue[Any] = queue.SimpleQueue()
+    engine = Engine(source, ring, cfg.analysis, frames.put, channel, first_frame_start=0)
+    fs = source.samplerate
+    limit = None if duration is None else round(duration * fs)
+    source.start(ring)
+    engine.start()
+    lost_reported = False
+    try:
+        while True:
+            try:
+                frame = frames.get(timeout=0.1)
+            except queue.Empty:
+                frame = None
+            if frame is not None:
+                if limit is not None and frame.start + cfg.analysis.fft > limit:
+                    break
+                printer(frame)
+                continue
+            if source.error is not None:
+                raise source.error
+            if source.finished and not engine.running:
+                break
+            if limit is not None and ring.written >= limit and not engine.running:
+                break
+            if source.input_lost():
+                if not lost_reported:
+                    print(
+                        f"livespec: input lost: no audio from {source.description} for "
+                        f"{source.seconds_since_input():.1f} s",
+                        file=sys.stderr,
+                    )
+                    lost_reported = True
+                if not getattr(source, "stream_active", True):
+                    raise LivespecError(f"input stream stopped: {source.description}", EXIT_FAILURE)
+            elif lost_reported:
+                print("livespec: input resumed", file=sys.stderr)
+                lost_reported = False
+    finally:
+        engine.stop()
+
+
+# -- entry point ---------------------------------------------------------------------------
+
+
+def cmd_app(ns: argparse.Namespace) -> int:
+    """``livespec``: the live Textual app (not headless)."""
+    if ns.list_devices:
+        return cmd_devices(argparse.Namespace(json=False))
+    try:
+        from livespec.app import run_app  # type: ignore[import-not-found,unused-ignore]
+    except ImportError:
+        raise LivespecError(
+            "the live app is not built yet; try 'livespec peaks --input demo'", EXIT_USAGE
+        ) from None
+    return int(run_app(resolve_config(ns)))
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run livespec; returns the exit status (see docs/cli.md)."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    sub = args[0] if args and args[0] in SUBCOMMANDS else ""
+    if sub:
+        args = args[1:]
+    try:
+        parser = build_parsers()[sub]
+        ns = parser.parse_args(args)
+        handler = {"": cmd_app, "devices": cmd_devices, "peaks": cmd_peaks, "config": cmd_config}[
+            sub
+        ]
+        return handler(ns)
+    except LivespecError as exc:
+        _die(str(exc))
+        return exc.exit_code
+    except KeyboardInterrupt:
+        return EXIT_INTERRUPTED
+    except BrokenPipeError:
+        # The reader went away (e.g. '| head'): stop quietly, as other tools do.
+        try:
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+        except OSError:
+            pass
+        return EXIT_OK
+    except MemoryError:
+        _die("out of memory (try a smaller --fft or --ring-seconds)")
+        return EXIT_FAILURE
+
+
+def _die(message: str) -> None:
+    try:
+        sys.stderr.write(f"livespec: {message}\n")
+        sys.stderr.flush()
+    except (OSError, ValueError):
+        pass

@@ -1,0 +1,341 @@
+"""Configuration: frozen dataclasses, a TOML file of defaults, command-line overrides.
+
+Precedence: built-in defaults < the TOML file < command-line flags. The file lives at
+``platformdirs.user_config_dir("livespec")/config.toml`` (``~/.config/livespec/config.toml``
+on Linux), or wherever ``--config`` or ``$LIVESPEC_CONFIG`` points. Its tables are named after
+the dataclasses below and its keys after the long options (``zero_pad`` for
+``--zero-pad``)::
+
+    [source]
+    samplerate = 48000
+    [analysis]
+    fft = 8192
+    window = "blackman-harris"
+
+Every value is validated; a bad one is reported with the file, the key and what is allowed.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import os
+import sys
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from livespec.errors import UsageError
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+WINDOW_CHOICES = ("rect", "hann", "hamming", "blackman", "blackman-harris", "flattop", "kaiser")
+PCM_FORMAT_CHOICES = ("s16le", "s24le", "s32le", "f32le")
+
+
+@dataclass(frozen=True)
+class SourceConfig:
+    """Where audio comes from. ``input`` None means the sound card (``device``)."""
+
+    input: str | None = None
+    device: str | None = None
+    samplerate: int | None = None  # Hz; None = the device's default (48000 for signals/stdin)
+    channels: int | None = None  # channels to open; None = 1 (a file: all of its channels)
+    channel: int | None = None  # 1-based channel to analyse; None = mono mix
+    blocksize: int = 1024  # frames per callback
+    latency: str = "high"  # "low", "high" or seconds
+    format: str = "s16le"  # raw PCM on stdin
+    ring_seconds: float = 20.0  # seconds of audio kept in the ring buffer
+
+
+@dataclass(frozen=True)
+class AnalysisConfig:
+    """How frames are analysed; shared by the app, ``peaks`` and ``export``."""
+
+    fft: int = 4096  # samples per frame
+    window: str = "hann"
+    beta: float = 8.6  # kaiser's beta
+    hop: int | None = None  # samples between frames; None = from overlap
+    overlap: float = 0.75  # fraction of a frame shared with the next
+    zero_pad: int = 1  # FFT length = fft * zero_pad
+    peaks: int = 1  # peaks found per frame
+    a4: float = 440.0  # Hz, for note names
+    fmin: float = 0.0  # Hz, peak search band
+    fmax: float | None = None  # Hz; None = Nyquist
+    backend: str = "auto"  # "auto", "fftw", "numpy"
+
+    @property
+    def hop_samples(self) -> int:
+        """Samples between frame starts."""
+        if self.hop is not None:
+            return self.hop
+        return max(1, round(self.fft * (1.0 - self.overlap)))
+
+
+COLORMAP_CHOICES = ("viridis", "magma", "inferno", "plasma", "turbo", "grey")
+COLORS_CHOICES = ("auto", "truecolor", "256", "16", "none")
+ORIENTATION_CHOICES = ("horizontal", "vertical")  # time scrolls left / time flows down
+SCALE_CHOICES = ("linear", "log", "mel")
+
+
+@dataclass(frozen=True)
+class DisplayConfig:
+    """How the live app draws (ignored by headless commands)."""
+
+    colormap: str = "viridis"
+    colors: str = "auto"  # terminal colour depth; auto = from COLORTERM, TERM, NO_COLOR
+    db_min: float = -120.0  # dBFS at the bottom of the colour scale
+    db_max: float = 0.0  # dBFS at the top
+    orientation: str = "horizontal"
+    scale: str = "log"
+    fps: float = 30.0  # screen updates per second at most
+    history_seconds: float = 300.0  # waterfall history kept for pause/scroll-back
+    spectrum: bool = True  # show the spectrum panel
+    record_dir: str = "."  # where the r key puts recordings
+
+
+@dataclass(frozen=True)
+class Config:
+    """Everything livespec can be told, after merging file and flags."""
+
+    source: SourceConfig = field(default_factory=SourceConfig)
+    analysis: AnalysisConfig = field(default_factory=AnalysisConfig)
+    display: DisplayConfig = field(default_factory=DisplayConfig)
+    path: Path | None = None  # the file the values came from, if any
+
+
+# -- validation -------------------------------------------------------------------------
+
+
+def _int(lo: int, hi: int) -> Callable[[Any], int]:
+    def check(v: Any) -> int:
+        if isinstance(v, bool) or not isinstance(v, int):
+            if isinstance(v, str) and v.strip().lstrip("-").isdigit():
+                v = int(v)
+            else:
+                raise ValueError(f"an integer from {lo} to {hi}")
+        if not lo <= v <= hi:
+            raise ValueError(f"an integer from {lo} to {hi}")
+        return int(v)
+
+    return check
+
+
+def _float(lo: float, hi: float) -> Callable[[Any], float]:
+    def check(v: Any) -> float:
+        try:
+            if isinstance(v, bool):
+                raise TypeError
+            f = float(v)
+        except (TypeError, ValueError):
+            raise ValueError(f"a number from {lo:g} to {hi:g}") from None
+        if not lo <= f <= hi:
+            raise ValueError(f"a number from {lo:g} to {hi:g}")
+        return f
+
+    return check
+
+
+def _choice(*choices: str) -> Callable[[Any], str]:
+    def check(v: Any) -> str:
+        if not isinstance(v, str) or v.lower() not in choices:
+            raise ValueError("one of " + ", ".join(choices))
+        return v.lower()
+
+    return check
+
+
+def _text(v: Any) -> str:
+    if isinstance(v, bool) or not isinstance(v, (str, int)):
+        raise ValueError("a text value")
+    return str(v)
+
+
+def _latency(v: Any) -> str:
+    if isinstance(v, str) and v.lower() in ("low", "high"):
+        return v.lower()
+    try:
+        f = float(v)
+    except (TypeError, ValueError):
+        raise ValueError("'low', 'high' or seconds from 0.001 to 2") from None
+    if not 0.001 <= f <= 2.0:
+        raise ValueError("'low', 'high' or seconds from 0.001 to 2")
+    return repr(f)
+
+
+def _bool(v: Any) -> bool:
+    if isinstance(v, bool):
+        return v
+    if isinstance(v, str) and v.lower() in ("true", "yes", "on", "1", "false", "no", "off", "0"):
+        return v.lower() in ("true", "yes", "on", "1")
+    raise ValueError("true or false")
+
+
+def _optional(check: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    return lambda v: None if v is None else check(v)
+
+
+VALIDATORS: dict[str, dict[str, Callable[[Any], Any]]] = {
+    "source": {
+        "input": _optional(_text),
+        "device": _optional(_text),
+        "samplerate": _optional(_int(1000, 768000)),
+        "channels": _optional(_int(1, 64)),
+        "channel": _optional(_int(1, 64)),
+        "blocksize": _int(16, 65536),
+        "latency": _latency,
+        "format": _choice(*PCM_FORMAT_CHOICES),
+        "ring_seconds": _float(1.0, 600.0),
+    },
+    "analysis": {
+        "fft": _int(64, 65536),
+        "window": _choice(*WINDOW_CHOICES),
+        "beta": _float(0.0, 50.0),
+        "hop": _optional(_int(1, 65536)),
+        "overlap": _float(0.0, 0.97),
+        "zero_pad": _int(1, 16),
+        "peaks": _int(1, 32),
+        "a4": _float(200.0, 1000.0),
+        "fmin": _float(0.0, 1e6),
+        "fmax": _optional(_float(1.0, 1e6)),
+        "backend": _choice("auto", "fftw", "numpy"),
+    },
+    "display": {
+        "colormap": _choice(*COLORMAP_CHOICES),
+        "colors": _choice(*COLORS_CHOICES),
+        "db_min": _float(-300.0, 100.0),
+        "db_max": _float(-300.0, 100.0),
+        "orientation": _choice(*ORIENTATION_CHOICES),
+        "scale": _choice(*SCALE_CHOICES),
+        "fps": _float(1.0, 120.0),
+        "history_seconds": _float(1.0, 3600.0),
+        "spectrum": _bool,
+        "record_dir": _text,
+    },
+}
+SECTIONS: dict[str, type[Any]] = {
+    "source": SourceConfig,
+    "analysis": AnalysisConfig,
+    "display": DisplayConfig,
+}
+
+
+def option_name(key: str) -> str:
+    """The command-line spelling of a config key (``zero_pad`` -> ``--zero-pad``)."""
+    return "--" + key.replace("_", "-")
+
+
+def _apply(
+    section: str, base: Any, values: Mapping[str, Any], where: Callable[[str, Any], str]
+) -> Any:
+    """Validate ``values`` for ``section`` onto ``base``; ``where(key, value)`` names the
+    place of a bad value in the error message."""
+    checks = VALIDATORS[section]
+    out: dict[str, Any] = {}
+    for key, value in values.items():
+        if key not in checks:
+            known = ", ".join(checks)
+            raise UsageError(f"{where(key, None)}: unknown setting (known: {known})")
+        try:
+            out[key] = checks[key](value)
+        except ValueError as exc:
+            raise UsageError(f"{where(key, value)}: must be {exc}") from None
+    return dataclasses.replace(base, **out)
+
+
+def default_config_path() -> Path:
+    """The user's config file: $LIVESPEC_CONFIG, else the platform's config directory."""
+    env = os.environ.get("LIVESPEC_CONFIG")
+    if env:
+        return Path(env)
+    import platformdirs
+
+    return Path(platformdirs.user_config_dir("livespec")) / "config.toml"
+
+
+def _file_place(path: Path, section: str, key: str, value: Any) -> str:
+    return f"{path}: [{section}] {key}" + ("" if value is None else f" = {value!r}")
+
+
+def load_file(path: Path, explicit: bool = False) -> Config:
+    """Read and validate a TOML config file; a missing default file gives the defaults."""
+    cfg = Config()
+    if not path.exists():
+        if explicit:
+            raise UsageError(f"config file '{path}' does not exist")
+        return cfg
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise UsageError(f"cannot read config file '{path}': {exc.strerror}") from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise UsageError(f"{path}: not valid TOML: {exc}") from None
+    parts: dict[str, Any] = {}
+    for section, values in data.items():
+        if section not in SECTIONS:
+            raise UsageError(f"{path}: unknown table [{section}] (known: {', '.join(SECTIONS)})")
+        if not isinstance(values, dict):
+            raise UsageError(f"{path}: '{section}' must be a table, [{section}]")
+        parts[section] = _apply(
+            section,
+            getattr(cfg, section),
+            values,
+            functools.partial(_file_place, path, section),
+        )
+    return dataclasses.replace(cfg, path=path, **parts)
+
+
+def merge_cli(cfg: Config, given: Mapping[str, Any]) -> Config:
+    """Override ``cfg`` with the command-line values that were given (not None)."""
+    parts: dict[str, Any] = {}
+    for section in SECTIONS:
+        values = {k: v for k, v in given.items() if k in VALIDATORS[section] and v is not None}
+        if values:
+            parts[section] = _apply(
+                section,
+                getattr(cfg, section),
+                values,
+                lambda key, value: f"{option_name(key)} {value}",
+            )
+    merged = dataclasses.replace(cfg, **parts)
+    check_consistency(merged)
+    return merged
+
+
+def check_consistency(cfg: Config) -> None:
+    """Cross-field rules (hop no longer than a frame, channel within channels, ...)."""
+    a, s = cfg.analysis, cfg.source
+    if a.hop is not None and a.hop > a.fft:
+        raise UsageError(f"--hop {a.hop} is longer than --fft {a.fft}: frames would skip audio")
+    if a.fmax is not None and a.fmax <= a.fmin:
+        raise UsageError(f"--fmax {a.fmax:g} must be above --fmin {a.fmin:g}")
+    if s.channel is not None and s.channels is not None and s.channel > s.channels:
+        raise UsageError(f"--channel {s.channel} is past --channels {s.channels}")
+    d = cfg.display
+    if d.db_max <= d.db_min:
+        raise UsageError(f"--db-max {d.db_max:g} must be above --db-min {d.db_min:g}")
+    if s.input is not None and s.device is not None:
+        raise UsageError("give either --device or --input, not both")
+
+
+def as_toml(cfg: Config) -> str:
+    """The effective values as TOML text (None values are shown as comments)."""
+    lines: list[str] = []
+    for section in SECTIONS:
+        lines.append(f"[{section}]")
+        for f in dataclasses.fields(getattr(cfg, section)):
+            v = getattr(getattr(cfg, section), f.name)
+            if v is None:
+                lines.append(f"# {f.name} = (not set)")
+            elif isinstance(v, bool):
+                lines.append(f"{f.name} = {'true' if v else 'false'}")
+            elif isinstance(v, str):
+                lines.append(f'{f.name} = "{v}"')
+            else:
+                lines.append(f"{f.name} = {v!r}")
+        lines.append("")
+    return "\n".join(lines)

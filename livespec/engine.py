@@ -1,0 +1,248 @@
+"""The analysis engine: ring buffer -> overlapping windowed frames -> dBFS rows and peaks.
+
+Frame ``k`` covers ring frames ``[k*hop, k*hop + fft)`` counted from the stream's first
+sample (scipy.signal.spectrogram's framing); its time ``t`` is the frame's centre in
+seconds. The engine reads each window as one contiguous view of the mirrored ring, checks
+after the FFT that the producer did not overwrite it meanwhile, and if it fell so far behind
+that frames were overwritten, skips them and counts them in ``lost_frames``.
+
+Run it either on its own worker thread (:meth:`Engine.start` / :meth:`Engine.stop`) or
+synchronously with :meth:`Engine.process_available` from the caller's thread.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from livespec.audio.base import Source
+from livespec.audio.ringbuffer import RingBuffer
+from livespec.config import AnalysisConfig
+from livespec.dsp.peaks import Peak, PeakFinder
+from livespec.dsp.stft import Spectrum
+
+
+@dataclass(frozen=True, slots=True)
+class Frame:
+    """One analysed frame, handed to consumers on the engine's thread.
+
+    Attributes:
+        index: frame number since the stream started (skipped frames are counted too).
+        start: ring index of the frame's first sample.
+        t: seconds since the stream's start at the frame's centre.
+        db: dBFS row, float32, ``bins`` long; owned by this frame.
+        peaks: strongest first.
+        rms_dbfs: RMS level of the frame's samples (dBFS; a full-scale sine is -3.01).
+        peak_dbfs: largest absolute sample of the frame (dBFS).
+        overflows: the source's cumulative count of input overflows (lost input blocks).
+        lost_frames: cumulative frames the engine skipped because it fell behind.
+        latency: seconds from the frame's last sample arriving in the ring to the frame
+            being ready (NaN when unknown).
+    """
+
+    index: int
+    start: int
+    t: float
+    db: npt.NDArray[np.float32]
+    peaks: tuple[Peak, ...]
+    rms_dbfs: float
+    peak_dbfs: float
+    overflows: int
+    lost_frames: int
+    latency: float
+
+
+FrameCallback = Callable[[Frame], None]
+
+
+def _db(x: float) -> float:
+    return 20.0 * math.log10(x) if x > 1e-10 else -200.0
+
+
+class Engine:
+    """Analyses frames from a ring buffer filled by ``source``.
+
+    Args:
+        source: the producer (for its sample rate, overflow count and timing).
+        ring: the ring the source writes to.
+        config: analysis settings.
+        on_frame: called with each :class:`Frame` on the engine's thread; keep it short
+            (hand the frame to another thread; a slow consumer makes the engine skip).
+        channel: 0-based channel to analyse, or None for the mono mix.
+        first_frame_start: ring index where frame 0 starts (default: the ring's current
+            write position, i.e. from now on).
+    """
+
+    def __init__(
+        self,
+        source: Source,
+        ring: RingBuffer,
+        config: AnalysisConfig,
+        on_frame: FrameCallback,
+        channel: int | None = None,
+        first_frame_start: int | None = None,
+    ) -> None:
+        self.source = source
+        self.ring = ring
+        self.on_frame = on_frame
+        self.channel = channel
+        self.origin = ring.written if first_frame_start is None else first_frame_start
+        self.frames = 0  # frames delivered
+        self.lost_frames = 0
+        self.latencies: list[float] = []  # seconds, for benchmarks; bounded below
+        self.keep_latencies = False
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._pending: AnalysisConfig | None = None
+        self._configure(config)
+        self._next_index = 0
+
+    # -- configuration -------------------------------------------------------------------
+
+    def _configure(self, config: AnalysisConfig) -> None:
+        if config.fft > self.ring.capacity:
+            raise ValueError(f"fft {config.fft} exceeds the ring's {self.ring.capacity} frames")
+        self.config = config
+        self.hop = config.hop_samples
+        self.spectrum = Spectrum(
+            config.fft,
+            config.window,
+            beta=config.beta,
+            zero_pad=config.zero_pad,
+            backend=config.backend,
+        )
+        self.peak_finder = PeakFinder(
+            self.spectrum,
+            self.source.samplerate,
+            max_peaks=config.peaks,
+            a4=config.a4,
+            fmin=config.fmin,
+            fmax=config.fmax,
+        )
+
+    def reconfigure(self, config: AnalysisConfig) -> None:
+        """Ask for new settings; applied by the worker before its next frame (any thread).
+
+        Frame numbering restarts at the newest audio.
+        """
+        self._pending = config
+
+    def _apply_pending(self) -> None:
+        pending, self._pending = self._pending, None
+        if pending is not None:
+            self._configure(pending)
+            self.origin = self.ring.written
+            self._next_index = 0
+
+    @property
+    def samplerate(self) -> int:
+        """Hz."""
+        return self.source.samplerate
+
+    @property
+    def bins(self) -> int:
+        """Length of each dB row."""
+        return self.spectrum.bins
+
+    # -- the work --------------------------------------------------------------------------
+
+    def process_available(self) -> int:
+        """Analyse every complete frame now in the ring; return how many were delivered.
+
+        Runs on the calling thread (the worker, or a headless caller).
+        """
+        if self._pending is not None:
+            self._apply_pending()
+        ring, n, hop = self.ring, self.config.fft, self.hop
+        fs = float(self.source.samplerate)
+        done = 0
+        while not self._stop.is_set():
+            start = self.origin + self._next_index * hop
+            if start + n > ring.written:
+                break
+            oldest = ring.oldest()
+            if start < oldest:  # fell behind: skip what the producer overwrote
+                skip = -(-(oldest - start) // hop)
+                self._next_index += skip
+                self.lost_frames += skip
+                continue
+            view = ring.window(start, n)
+            spectrum = self.spectrum
+            X = spectrum.compute(view, self.channel)
+            db = spectrum.db(np.empty(spectrum.bins, dtype=np.float32))
+            mono = view if self.channel is None else view[:, self.channel]
+            peak = float(np.max(np.abs(mono)))
+            rms = float(np.sqrt(np.mean(np.square(mono, dtype=np.float64))))
+            if not ring.intact(start):  # overwritten while we worked: discard
+                self._next_index += 1
+                self.lost_frames += 1
+                continue
+            peaks = tuple(self.peak_finder.find(X, db))
+            avail = ring.time_of(start + n - 1)
+            latency = time.monotonic() - avail if avail is not None else math.nan
+            if self.keep_latencies and len(self.latencies) < 1_000_000:
+                self.latencies.append(latency)
+            frame = Frame(
+                index=self._next_index,
+                start=start,
+                t=(start - self.origin + n / 2) / fs,
+                db=db,
+                peaks=peaks,
+                rms_dbfs=_db(rms),
+                peak_dbfs=_db(peak),
+                overflows=self.source.overflows,
+                lost_frames=self.lost_frames,
+                latency=latency,
+            )
+            self._next_index += 1
+            self.frames += 1
+            done += 1
+            self.on_frame(frame)
+        return done
+
+    # -- the worker thread -------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Start the worker thread."""
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._run, name="livespec-engine")
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Stop the worker and join it (any thread but the worker's). Idempotent."""
+        self._stop.set()
+        if self._thread is not None and self._thread is not threading.current_thread():
+            self._thread.join(timeout=5.0)
+        self._thread = None
+
+    @property
+    def running(self) -> bool:
+        """True while the worker thread is alive."""
+        return self._thread is not None and self._thread.is_alive()
+
+    def _run(self) -> None:
+        """Worker: analyse, then sleep until the next block is due (polling; the audio
+        callback signals nothing, it only writes)."""
+        ring, source = self.ring, self.source
+        block_s = source.block_frames / max(source.samplerate, 1)
+        while not self._stop.is_set():
+            self.process_available()
+            next_end = self.origin + self._next_index * self.hop + self.config.fft
+            if source.finished and next_end > ring.written:
+                break  # a finite source ended and no complete frame is left
+            now = time.monotonic()
+            last = ring.last_write_time
+            if source.realtime and last:
+                # Wake just after the next block is expected; poll briskly if it is late.
+                due = last + block_s + 0.0005 - now
+                wait = due if due > 0.001 else 0.002
+                wait = min(wait, 0.02)
+            else:
+                wait = 0.002
+            self._stop.wait(wait)

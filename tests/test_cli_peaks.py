@@ -1,0 +1,213 @@
+"""`livespec peaks` end to end on files, stdin and test signals, and the CLI's error lines."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+FS = 48000
+N = 4096
+BIN_HZ = FS / N
+
+
+def tone_file(
+    path,
+    freq: float,
+    dbfs: float,
+    seconds: float = 1.0,
+    noise_dbfs: float = -130.0,
+    subtype: str = "FLOAT",
+    seed: int = 0,
+):
+    rng = np.random.default_rng(seed)
+    t = np.arange(round(seconds * FS)) / FS
+    x = 10 ** (dbfs / 20) * np.sin(2 * np.pi * freq * t + rng.uniform(0, 2 * np.pi))
+    x += 10 ** (noise_dbfs / 20) * rng.standard_normal(t.size)
+    sf.write(path, x, FS, subtype=subtype)
+    return path
+
+
+def peaks_json(run_livespec, *args: str) -> list[dict]:
+    done = run_livespec("peaks", *args, "--json")
+    assert done.returncode == 0, done.stderr
+    return [json.loads(line) for line in done.stdout.splitlines()]
+
+
+# Arbitrary frequencies (fractional bins) and levels; noise 60+ dB below the tone.
+CASES = [
+    (1000.0, -6.0),
+    (1234.567, -20.0),
+    (440.0 + 0.37 * BIN_HZ, -3.0),
+    (15012.3, -40.0),
+    (97.7, -12.0),
+    (7777.7, -0.5),
+]
+
+
+@pytest.mark.parametrize("window", ["hann", "blackman-harris", "flattop"])
+@pytest.mark.parametrize(("freq", "dbfs"), CASES)
+def test_file_peaks_meet_the_accuracy_target(tmp_path, run_livespec, window, freq, dbfs):
+    path = tone_file(tmp_path / "tone.wav", freq, dbfs, noise_dbfs=dbfs - 70)
+    rows = peaks_json(run_livespec, "--input", str(path), "--fft", str(N), "--window", window)
+    hop = N // 4
+    assert len(rows) == (FS - N) // hop + 1  # every frame, scipy's framing
+    for r in rows:
+        assert abs(r["freq_hz"] - freq) / BIN_HZ <= 0.01, r
+        assert abs(r["level_dbfs"] - dbfs) <= 0.1, r
+        assert r["overflows"] == 0
+        assert r["lost_frames"] == 0
+    assert rows[0]["t"] == pytest.approx(N / 2 / FS, abs=1e-6)
+    assert rows[1]["t"] - rows[0]["t"] == pytest.approx(hop / FS, abs=2e-6)
+
+
+def test_note_names_and_text_output(tmp_path, run_livespec):
+    rows = peaks_json(run_livespec, "--input", "tone:440@-6", "--duration", "0.3")
+    assert {r["note"] for r in rows} == {"A4"}
+    assert all(abs(r["cents"]) < 0.5 for r in rows)
+    rows = peaks_json(run_livespec, "--input", "tone:440@-6", "--duration", "0.3", "--a4", "432")
+    assert all(r["note"] == "A4" and 30 < r["cents"] < 33 for r in rows)  # 1200*log2(440/432)
+    text = run_livespec("peaks", "--input", "tone:1000", "--duration", "0.2")
+    assert text.returncode == 0
+    first = text.stdout.splitlines()[0]
+    assert "Hz" in first and "dBFS" in first and "overflows 0" in first
+
+
+def test_several_peaks_and_interval(run_livespec):
+    rows = peaks_json(
+        run_livespec,
+        "--input",
+        "tone:1000@-10+tone:3000@-20",
+        "--duration",
+        "2",
+        "--peaks",
+        "2",
+        "--interval",
+        "0.5",
+    )
+    assert [r["t"] // 0.5 for r in rows] == [0.0, 1.0, 2.0, 3.0]
+    for r in rows:
+        assert [round(p["freq_hz"]) for p in r["peaks"]] == [1000, 3000]
+        assert [round(p["level_dbfs"]) for p in r["peaks"]] == [-10, -20]
+
+
+def test_stdin_pcm(run_livespec):
+    t = np.arange(FS) / FS
+    pcm = (0.5 * np.sin(2 * np.pi * 2500 * t) * 32767).astype("<i2").tobytes()
+    import subprocess
+    import sys
+
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "livespec",
+            "peaks",
+            "--input",
+            "-",
+            "--samplerate",
+            "48000",
+            "--format",
+            "s16le",
+            "--json",
+        ],
+        input=pcm,
+        capture_output=True,
+        check=False,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    rows = [json.loads(x) for x in done.stdout.splitlines()]
+    assert len(rows) == (FS - N) // (N // 4) + 1
+    assert all(abs(r["freq_hz"] - 2500) < 0.01 * BIN_HZ for r in rows)
+    assert all(abs(r["level_dbfs"] - 20 * math.log10(0.5 * 32767 / 32768)) < 0.1 for r in rows)
+
+
+def test_stereo_file_channel_pick(tmp_path, run_livespec):
+    t = np.arange(FS // 2) / FS
+    x = np.stack([0.5 * np.sin(2 * np.pi * 500 * t), 0.5 * np.sin(2 * np.pi * 3000 * t)], 1)
+    sf.write(tmp_path / "st.wav", x, FS, subtype="FLOAT")
+    left = peaks_json(run_livespec, "--input", str(tmp_path / "st.wav"), "--channel", "1")
+    right = peaks_json(run_livespec, "--input", str(tmp_path / "st.wav"), "--channel", "2")
+    mix = peaks_json(run_livespec, "--input", str(tmp_path / "st.wav"), "--peaks", "2")
+    assert all(round(r["freq_hz"]) == 500 for r in left)
+    assert all(round(r["freq_hz"]) == 3000 for r in right)
+    # the mono mix is the mean: each tone at half its amplitude (-6.02 dB)
+    assert all(
+        abs(p["level_dbfs"] - (20 * math.log10(0.25))) < 0.1 for r in mix for p in r["peaks"]
+    )
+
+
+@pytest.mark.parametrize(
+    ("args", "needle"),
+    [
+        (["--fft", "abc"], "--fft abc: must be an integer from 64 to 65536"),
+        (["--fft", "100000"], "--fft 100000: must be an integer from 64 to 65536"),
+        (["--window", "gauss"], "--window gauss: must be one of"),
+        (["--overlap", "1.5"], "--overlap 1.5: must be a number"),
+        (["--bogus"], "unrecognized arguments: --bogus"),
+        (["--input", "/nonexistent/x.wav"], "cannot open '/nonexistent/x.wav': no such file"),
+        (["--input", "tone:abc"], "bad frequency"),
+        (["--input", "tone:1000", "--channel", "3", "--duration", "1"], "--channel 3"),
+        (["--input", "tone:1000", "--duration", "-1"], "--duration -1: must be positive"),
+    ],
+)
+def test_user_errors_are_one_line_and_status_2(run_livespec, args, needle):
+    done = run_livespec("peaks", *args)
+    assert done.returncode == 2
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1, done.stderr
+    assert lines[0].startswith("livespec")
+    assert needle in lines[0]
+    assert "Traceback" not in done.stderr
+
+
+def test_corrupt_and_empty_files(tmp_path, run_livespec):
+    (tmp_path / "junk.wav").write_bytes(b"this is not audio at all" * 10)
+    (tmp_path / "empty.wav").write_bytes(b"")
+    for name in ("junk.wav", "empty.wav"):
+        done = run_livespec("peaks", "--input", str(tmp_path / name))
+        assert done.returncode == 2
+        assert len(done.stderr.strip().splitlines()) == 1
+        assert name in done.stderr
+
+
+def test_bad_config_file_names_file_key_and_range(tmp_path, run_livespec):
+    cfg = tmp_path / "config.toml"
+    cfg.write_text("[analysis]\nwindow = 'triangle'\n")
+    done = run_livespec(
+        "peaks", "--input", "tone:1000", "--duration", "0.1", env={"LIVESPEC_CONFIG": str(cfg)}
+    )
+    assert done.returncode == 2
+    assert done.stderr.strip() == (
+        f"livespec: {cfg}: [analysis] window = 'triangle': must be one of rect, hann, hamming, "
+        "blackman, blackman-harris, flattop, kaiser"
+    )
+
+
+def test_config_command_shows_path_and_effective_values(tmp_path, run_livespec):
+    cfg = tmp_path / "config.toml"
+    cfg.write_text("[analysis]\nfft = 8192\n")
+    done = run_livespec("config", "--window", "flattop", env={"LIVESPEC_CONFIG": str(cfg)})
+    assert done.returncode == 0
+    assert f"# config file: {cfg} (exists)" in done.stdout
+    assert "fft = 8192" in done.stdout and 'window = "flattop"' in done.stdout
+
+
+def test_broken_pipe_is_quiet():
+    import subprocess
+    import sys
+
+    p = subprocess.Popen(
+        f"{sys.executable} -m livespec peaks --input tone:1000 --duration 60 | head -n 2",
+        shell=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    out, err = p.communicate(timeout=60)
+    assert len(out.splitlines()) == 2
+    assert "Traceback" not in err and "Error" not in err

@@ -1,0 +1,46 @@
+"""The core stays headless: importing it loads no Textual, Rich widgets or PortAudio."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+CORE = [
+    "livespec",
+    "livespec.cli",
+    "livespec.config",
+    "livespec.engine",
+    "livespec.audio.ringbuffer",
+    "livespec.audio.sources",
+    "livespec.audio.signals",
+    "livespec.audio.device",
+    "livespec.dsp.windows",
+    "livespec.dsp.stft",
+    "livespec.dsp.peaks",
+]
+
+
+def test_core_imports_no_tui_and_no_portaudio():
+    code = (
+        "import sys\n"
+        f"for m in {CORE!r}:\n"
+        "    __import__(m)\n"
+        "bad = sorted(m for m in sys.modules if m.split('.')[0] in "
+        "('textual', 'sounddevice', 'scipy'))\n"
+        "print(','.join(bad))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "", f"core imported: {out.stdout.strip()}"
+
+
+def test_headless_peaks_runs_without_portaudio():
+    """A file/test-signal run must not need PortAudio: block sounddevice and run peaks."""
+    code = (
+        "import sys\n"
+        "sys.modules['sounddevice'] = None  # any import of it now fails\n"
+        "from livespec.cli import main\n"
+        "sys.exit(main(['peaks', '--input', 'tone:1000', '--duration', '0.5', '--json']))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.count("\n") >= 10

@@ -1,0 +1,143 @@
+"""Built-in test signals and non-device sources feeding the ring buffer."""
+
+from __future__ import annotations
+
+import io
+import math
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from livespec.audio import signals
+from livespec.audio.ringbuffer import RingBuffer
+from livespec.audio.sources import FileSource, SignalSource, StdinSource, decode_pcm, make_source
+from livespec.errors import SourceError, UsageError
+
+
+def collect(source, seconds: float) -> np.ndarray:
+    source.open()
+    ring = RingBuffer(int(seconds * source.samplerate) + 10, source.channels)
+    source.attach(ring)
+    while source.pump(source.block_frames):
+        pass
+    return ring.window(0, ring.written).copy()
+
+
+def test_tone_level_and_frequency():
+    x = collect(SignalSource("tone:1000@-20", 48000, max_seconds=1.0), 1.0)[:, 0]
+    assert x.size == 48000
+    assert np.max(np.abs(x)) == pytest.approx(10 ** (-20 / 20), rel=1e-4)
+    # 1000 cycles in one second: the spectrum's peak is exactly bin 1000.
+    assert int(np.argmax(np.abs(np.fft.rfft(x)))) == 1000
+
+
+def test_sum_of_parts_and_noise_rms():
+    parts = signals.parse_signal("tone:440,1000@-20+noise:pink@-40")
+    assert [type(p).__name__ for p in parts] == ["Tone", "Tone", "Noise"]
+    noise = signals.parse_signal("noise@-30")[0]
+    x = noise.render(0, 1 << 18, 48000.0)
+    assert 20 * math.log10(float(np.sqrt(np.mean(x**2)))) == pytest.approx(-30.0, abs=0.01)
+
+
+def test_blocks_are_phase_continuous():
+    """Generating in blocks of any size gives the same samples as one long block."""
+    parts = signals.parse_signal("tone:997@-6+chirp+noise")
+    whole = np.zeros(5000, dtype=np.float32)
+    signals.render(parts, 0, 5000, 48000.0, whole)
+    pieces = np.zeros(5000, dtype=np.float32)
+    pos = 0
+    for n in (1, 17, 1024, 333, 3625):
+        buf = np.zeros(n, dtype=np.float32)
+        signals.render(parts, pos, n, 48000.0, buf)
+        pieces[pos : pos + n] = buf
+        pos += n
+    np.testing.assert_allclose(pieces, whole, atol=1e-6)
+
+
+@pytest.mark.parametrize(
+    "spec", ["tone", "tone:abc", "tone:1000@loud", "chirp:100", "noise:blue", "sine:5", "demo:1"]
+)
+def test_bad_signal_specs_are_usage_errors(spec):
+    with pytest.raises(UsageError):
+        signals.parse_signal(spec)
+
+
+def test_demo_is_lively():
+    x = collect(SignalSource("demo", 48000, max_seconds=2.0), 2.0)[:, 0]
+    assert 0.05 < float(np.max(np.abs(x))) < 1.0
+    # the strongest frequency changes over time (a melody)
+    tops = {int(np.argmax(np.abs(np.fft.rfft(x[i : i + 4800])))) for i in range(0, 91200, 4800)}
+    assert len(tops) >= 4
+
+
+def test_file_source_reads_all_frames_and_channels(tmp_path):
+    rate = 44100
+    t = np.arange(rate) / rate
+    stereo = np.stack([0.5 * np.sin(2 * np.pi * 440 * t), 0.25 * np.sin(2 * np.pi * 880 * t)], 1)
+    path = tmp_path / "s.flac"
+    sf.write(path, stereo, rate, subtype="PCM_24")
+    x = collect(FileSource(path, blocksize=1000), 1.0)
+    assert x.shape == (rate, 2)
+    np.testing.assert_allclose(x, stereo, atol=2e-7)
+
+
+def test_file_source_errors_are_one_line(tmp_path):
+    with pytest.raises(SourceError, match="no such file"):
+        FileSource(tmp_path / "missing.wav").open()
+    bad = tmp_path / "bad.wav"
+    bad.write_bytes(b"RIFF\x00\x00\x00\x00WAVEjunkjunk")
+    with pytest.raises(SourceError, match=r"bad\.wav") as info:
+        FileSource(bad).open()
+    assert "\n" not in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("fmt", "dtype", "scale"),
+    [("s16le", "<i2", 32768.0), ("s32le", "<i4", 2147483648.0), ("f32le", "<f4", 1.0)],
+)
+def test_pcm_decoding(fmt, dtype, scale):
+    vals = np.array([[0.5, -0.25], [-1.0, 0.125]])
+    raw = (vals * scale).astype(dtype).tobytes() if fmt != "f32le" else vals.astype("<f4").tobytes()
+    out = np.zeros((2, 2), dtype=np.float32)
+    decode_pcm(raw, fmt, 2, out)
+    np.testing.assert_allclose(out, vals, atol=1e-6)
+
+
+def test_s24le_sign_extension():
+    vals = [0, 1, -1, 4194304, -8388608, 8388607]
+    raw = b"".join(v.to_bytes(3, "little", signed=True) for v in vals)
+    out = np.zeros((6, 1), dtype=np.float32)
+    decode_pcm(raw, "s24le", 1, out)
+    np.testing.assert_allclose(out[:, 0], np.array(vals) / 8388608.0)
+
+
+def test_stdin_source_handles_short_reads_and_partial_frames():
+    class Trickle(io.RawIOBase):
+        """Returns at most 7 bytes per read, like a slow pipe."""
+
+        def __init__(self, data: bytes) -> None:
+            self.data = data
+
+        def readable(self) -> bool:
+            return True
+
+        def readinto(self, b) -> int:  # type: ignore[override]
+            n = min(7, len(b), len(self.data))
+            b[:n] = self.data[:n]
+            self.data = self.data[n:]
+            return n
+
+    samples = (np.arange(-1000, 1000) * 16).astype("<i2")
+    raw = samples.tobytes() + b"\x01"  # a trailing half sample is dropped
+    src = StdinSource("s16le", 8000, 1, blocksize=300, stream=Trickle(raw))  # type: ignore[arg-type]
+    x = collect(src, 1.0)
+    np.testing.assert_allclose(x[:, 0], samples / 32768.0)
+
+
+def test_make_source_picks_the_kind(tmp_path):
+    assert isinstance(make_source("tone:1000"), SignalSource)
+    assert isinstance(make_source("-"), StdinSource)
+    assert isinstance(make_source(str(tmp_path / "x.wav")), FileSource)
+    with pytest.raises(UsageError):
+        make_source("tone:1000", device="pulse")
