@@ -28,7 +28,7 @@ from livespec.errors import (
     UsageError,
 )
 
-SUBCOMMANDS = ("devices", "peaks", "config")
+SUBCOMMANDS = ("devices", "peaks", "config", "record")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -177,7 +177,16 @@ def build_parsers() -> dict[str, argparse.ArgumentParser]:
     _add_source_options(config)
     _add_analysis_options(config)
     _add_display_options(config)
-    return {"": app, "devices": devices, "peaks": peaks, "config": config}
+    from livespec.record_cmd import add_record_arguments
+
+    record = _Parser(
+        prog="livespec record",
+        description="Record audio to a WAV file, crash-safe (see docs/recording.md).",
+    )
+    _add_common(record)
+    _add_source_options(record)
+    add_record_arguments(record)
+    return {"": app, "devices": devices, "peaks": peaks, "config": config, "record": record}
 
 
 # -- configuration and sources -------------------------------------------------------------
@@ -402,6 +411,13 @@ def _run_live(
         engine.stop()
 
 
+def cmd_record(ns: argparse.Namespace) -> int:
+    """``livespec record OUT.wav``: headless recording (docs/recording.md)."""
+    from livespec.record_cmd import run_record
+
+    return run_record(ns, resolve_config(ns))
+
+
 # -- entry point ---------------------------------------------------------------------------
 
 
@@ -427,10 +443,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         parser = build_parsers()[sub]
         ns = parser.parse_args(args)
-        handler = {"": cmd_app, "devices": cmd_devices, "peaks": cmd_peaks, "config": cmd_config}[
-            sub
-        ]
-        return handler(ns)
+        handlers = {
+            "": cmd_app,
+            "devices": cmd_devices,
+            "peaks": cmd_peaks,
+            "config": cmd_config,
+            "record": cmd_record,
+        }
+        return handlers[sub](ns)
     except LivespecError as exc:
         _die(str(exc))
         return exc.exit_code

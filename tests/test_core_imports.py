@@ -17,6 +17,8 @@ CORE = [
     "livespec.dsp.windows",
     "livespec.dsp.stft",
     "livespec.dsp.peaks",
+    "livespec.recorder",
+    "livespec.record_cmd",
 ]
 
 
