@@ -28,7 +28,7 @@ from livespec.errors import (
     UsageError,
 )
 
-SUBCOMMANDS = ("devices", "peaks", "config", "record")
+SUBCOMMANDS = ("devices", "peaks", "config", "record", "export")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -141,6 +141,21 @@ def build_parsers() -> dict[str, argparse.ArgumentParser]:
     _add_source_options(app)
     _add_analysis_options(app)
     _add_display_options(app)
+    rec = app.add_argument_group("recording (also the r key; see docs/recording.md)")
+    rec.add_argument("--record", metavar="OUT.wav", help="record from launch into OUT.wav")
+    rec.add_argument(
+        "--preroll",
+        metavar="S",
+        type=float,
+        help="seconds before the r key that a recording includes (3)",
+    )
+    rec.add_argument(
+        "--subtype",
+        metavar="T",
+        choices=("PCM_16", "PCM_24", "PCM_32", "FLOAT"),
+        help="WAV sample format: PCM_16, PCM_24, PCM_32, FLOAT (PCM_24)",
+    )
+    rec.add_argument("--force", action="store_true", help="let --record replace OUT.wav")
 
     devices = _Parser(prog="livespec devices", description="List the audio input devices.")
     devices.add_argument("--json", action="store_true", help="one JSON array")
@@ -186,7 +201,26 @@ def build_parsers() -> dict[str, argparse.ArgumentParser]:
     _add_common(record)
     _add_source_options(record)
     add_record_arguments(record)
-    return {"": app, "devices": devices, "peaks": peaks, "config": config, "record": record}
+    from livespec.export import add_export_arguments  # cheap: no numpy or PIL
+
+    export = _Parser(
+        prog="livespec export",
+        description="Audio files and folders -> spectrogram PNG, NPY or CSV (docs/export.md).",
+    )
+    _add_common(export)
+    export.add_argument(
+        "--channel", metavar="N", help="analyse only channel N (1-based; default: the mono mix)"
+    )
+    _add_analysis_options(export)
+    add_export_arguments(export)
+    return {
+        "": app,
+        "devices": devices,
+        "peaks": peaks,
+        "config": config,
+        "record": record,
+        "export": export,
+    }
 
 
 # -- configuration and sources -------------------------------------------------------------
@@ -418,6 +452,13 @@ def cmd_record(ns: argparse.Namespace) -> int:
     return run_record(ns, resolve_config(ns))
 
 
+def cmd_export(ns: argparse.Namespace) -> int:
+    """``livespec export`` (docs/export.md)."""
+    from livespec.export import run_export
+
+    return run_export(ns, resolve_config(ns))
+
+
 # -- entry point ---------------------------------------------------------------------------
 
 
@@ -449,6 +490,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "peaks": cmd_peaks,
             "config": cmd_config,
             "record": cmd_record,
+            "export": cmd_export,
         }
         return handlers[sub](ns)
     except LivespecError as exc:

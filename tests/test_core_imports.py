@@ -19,6 +19,8 @@ CORE = [
     "livespec.dsp.peaks",
     "livespec.recorder",
     "livespec.record_cmd",
+    "livespec.export",
+    "livespec.export_run",
 ]
 
 

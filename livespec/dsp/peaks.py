@@ -1,0 +1,307 @@
+"""Spectral peaks: picking, sub-bin refinement that knows the window, and note names.
+
+Refinement (docs/dsp.md): around a picked bin k0 the complex spectrum of a real tone
+``x[m] = A*cos(2*pi*f*m/nfft + phi)`` is exactly ``X[k] = a*W(k - f) + conj(a)*W(k + f)``
+with ``a = (A/2)*exp(j*phi)`` and ``W`` the window's transform. For a fixed ``f`` the best
+``a`` is a 2x2 real least-squares problem; the fit keeps the ``f`` that explains most of the
+energy of ``X`` over ``k0 +- 3`` bins of n. The search evaluates 7 frequencies 0.1 bin of n
+apart around the log-parabolic estimate in one vectorised step (moving the grid if the best
+one is at its edge), interpolates the explained energy and ``|a|`` with the polynomials
+through those samples, and finds the maximum by Newton's method on that polynomial.
+Level is ``20*log10(2*|a|)`` dBFS, the same scale as the dBFS row. On noise-free tones the
+error is below 2e-7 bin (1e-4 bin for rect, whose main lobe is narrowest) and 1e-5 dB.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+from livespec.dsp.stft import Spectrum
+from livespec.dsp.windows import WindowTransform, mainlobe_halfwidth
+
+NOTE_NAMES: tuple[str, ...] = ("C", "C#", "D", "D#", "E", "F", "F#", "G", "G#", "A", "A#", "B")
+
+_FIT_HALF_BINS = 3  # fit over k0 +- 3 bins of n
+_GRID = np.arange(-3.0, 4.0)  # candidate frequencies, in steps around the start
+_STEP = 0.1  # bins of n
+_GRID_EDGE = 3.0
+_MAX_SHIFTS = 4  # times the grid may move to bracket the optimum
+
+
+def note_name(freq_hz: float, a4: float = 440.0) -> tuple[str, float]:
+    """Nearest equal-tempered note and the deviation from it in cents (-50..+50).
+
+    Scientific pitch notation with sharps: C4 is middle C, A4 is ``a4`` Hz. A frequency
+    that is not positive (or not finite) gives ``("", 0.0)``. Any thread.
+    """
+    if not (freq_hz > 0.0 and math.isfinite(freq_hz)) or not a4 > 0.0:
+        return "", 0.0
+    midi = 69.0 + 12.0 * math.log2(freq_hz / a4)
+    nearest = round(midi)
+    cents = 100.0 * (midi - nearest)
+    return f"{NOTE_NAMES[nearest % 12]}{nearest // 12 - 1}", cents
+
+
+@dataclass(frozen=True, slots=True)
+class Peak:
+    """One spectral peak.
+
+    Attributes:
+        freq_hz: refined frequency (Hz).
+        level_dbfs: refined level (dBFS; a full-scale sine reads 0.0).
+        bin: refined position in fractional bins of nfft.
+        note: nearest equal-tempered note, e.g. "A4" ("" if freq_hz <= 0).
+        cents: deviation from that note in cents (-50..+50).
+    """
+
+    freq_hz: float
+    level_dbfs: float
+    bin: float
+    note: str
+    cents: float
+
+    @property
+    def label(self) -> str:
+        """The note and rounded cents with a sign, e.g. ``"A4 +3c"`` ("" without a note)."""
+        if not self.note:
+            return ""
+        return f"{self.note} {round(self.cents):+d}c"
+
+
+class PeakFinder:
+    """Finds the strongest peaks of one :class:`~livespec.dsp.stft.Spectrum`'s rows.
+
+    Build it once per analyzer configuration; call :meth:`find` per frame from the thread
+    that calls :meth:`Spectrum.compute <livespec.dsp.stft.Spectrum.compute>` (the engine's
+    worker thread).
+
+    Args:
+        spectrum: the analyzer whose output is searched (its window, n and nfft are used).
+        samplerate: Hz.
+        max_peaks: how many peaks :meth:`find` returns at most (0 = none).
+        a4: reference pitch for note names (Hz).
+        fmin: lowest peak frequency searched (Hz).
+        fmax: highest peak frequency searched (Hz); None = up to Nyquist.
+
+    Raises:
+        ValueError: non-positive samplerate or a4, negative max_peaks or fmin, fmax < fmin.
+    """
+
+    def __init__(
+        self,
+        spectrum: Spectrum,
+        samplerate: float,
+        *,
+        max_peaks: int = 1,
+        a4: float = 440.0,
+        fmin: float = 0.0,
+        fmax: float | None = None,
+    ) -> None:
+        if not samplerate > 0.0:
+            raise ValueError(f"samplerate must be positive (Hz), got {samplerate}")
+        if max_peaks < 0:
+            raise ValueError(f"max_peaks must be >= 0, got {max_peaks}")
+        if not a4 > 0.0:
+            raise ValueError(f"a4 must be positive (Hz), got {a4}")
+        if fmin < 0.0 or (fmax is not None and fmax < fmin):
+            raise ValueError(f"need 0 <= fmin <= fmax (Hz), got fmin={fmin}, fmax={fmax}")
+        self.spectrum = spectrum
+        self.samplerate = float(samplerate)
+        self.max_peaks = int(max_peaks)
+        self.a4 = float(a4)
+        self.fmin = float(fmin)
+        self.fmax = fmax
+        nfft, zp, bins = spectrum.nfft, spectrum.zero_pad, spectrum.bins
+        self._nfft = nfft
+        self._zp = zp
+        self._bins = bins
+        self._hz_per_bin = self.samplerate / nfft
+        half = mainlobe_halfwidth(spectrum.window_name, spectrum.beta)
+        # A candidate within this many bins of nfft of a stronger peak is dropped.
+        self.separation_bins = half * zp
+        kmin = max(1, math.ceil(half * zp - 1e-9), math.ceil(self.fmin / self._hz_per_bin))
+        kmax = bins - 2  # excludes Nyquist (and the last bin for odd nfft)
+        if fmax is not None:
+            kmax = min(kmax, math.floor(float(fmax) / self._hz_per_bin))
+        self._kmin = kmin
+        self._kmax = kmax
+
+        self._transform = WindowTransform(spectrum.window_name, spectrum.n, nfft, spectrum.beta)
+        self._islope = int(self._transform.phase_slope)
+        # exp(j*pi*slope*k/nfft) per bin k (slope*k reduced mod 2*nfft while an integer):
+        # multiplying X by it removes the linear phase W(k - f) has in k.
+        ks = np.arange(bins, dtype=np.int64)
+        ang = ((self._islope * ks) % (2 * nfft)) * (np.pi / nfft)
+        self._unphase = np.cos(ang) + 1j * np.sin(ang)
+        self._half = _FIT_HALF_BINS * zp
+        self._off = np.arange(-self._half, self._half + 1, dtype=np.float64)
+        # (-1)^phase_slope: sign of A(nu) when nu is moved down by nfft (W is nfft-periodic).
+        self._wrap_sign = -1.0 if self._islope % 2 else 1.0
+        # Fit arguments: nu = base + delta * dsign, base[0] = offsets, base[1] = image.
+        self._base = np.empty((2, 1, self._off.size))
+        self._base[0] = self._off
+        self._dsign = np.array([-1.0, 1.0])[:, None, None]
+        # Samples on _GRID -> coefficients of the interpolating polynomial (in grid steps).
+        self._vander_inv = np.linalg.inv(np.vander(_GRID, increasing=True))
+
+    # -- picking ---------------------------------------------------------------------------
+
+    def find(self, X: NDArray[np.complex128], db: NDArray[np.float32]) -> list[Peak]:
+        """The strongest ``max_peaks`` peaks of one frame, strongest first. Engine thread.
+
+        Args:
+            X: the complex spectrum from ``Spectrum.compute`` (length bins).
+            db: its dBFS row from ``Spectrum.db`` (length bins).
+        """
+        lo, hi = self._kmin, self._kmax
+        if self.max_peaks == 0 or hi < lo:
+            return []
+        if self.max_peaks == 1:
+            # The strongest bin in range is the answer if it is a local maximum.
+            k = lo + int(np.argmax(db[lo : hi + 1]))
+            if db[k - 1] < db[k] >= db[k + 1]:
+                return [self._peak(X, db, k)]
+        seg = db[lo - 1 : hi + 2]
+        mid = seg[1:-1]
+        cand = np.flatnonzero((mid > seg[:-2]) & (mid >= seg[2:]))
+        if cand.size == 0:
+            return []
+        levels = mid[cand]
+        if self.max_peaks == 1:
+            picks = [lo + int(cand[int(np.argmax(levels))])]
+        else:
+            picks = []
+            sep = self.separation_bins
+            # Local maxima are >= 2 bins apart, so each peak taken can drop at most sep
+            # candidates: the strongest max_peaks * (sep + 1) are all that can matter.
+            top = self.max_peaks * (math.floor(sep) + 1)
+            if levels.size > top:
+                order = np.argpartition(levels, levels.size - top)[levels.size - top :]
+                order = order[np.argsort(levels[order], kind="stable")[::-1]]
+            else:
+                order = np.argsort(levels, kind="stable")[::-1]
+            for j in order:
+                k = lo + int(cand[j])
+                if all(abs(k - p) > sep for p in picks):
+                    picks.append(k)
+                    if len(picks) == self.max_peaks:
+                        break
+        peaks = [self._peak(X, db, k) for k in picks]
+        if len(peaks) > 1:
+            peaks.sort(key=lambda p: -p.level_dbfs)
+        return peaks
+
+    def _peak(self, X: NDArray[np.complex128], db: NDArray[np.float32], k0: int) -> Peak:
+        f, level = self.refine(X, db, k0)
+        hz = f * self._hz_per_bin
+        note, cents = note_name(hz, self.a4)
+        return Peak(freq_hz=hz, level_dbfs=level, bin=f, note=note, cents=cents)
+
+    # -- refinement ------------------------------------------------------------------------
+
+    def refine(
+        self, X: NDArray[np.complex128], db: NDArray[np.float32], k0: int
+    ) -> tuple[float, float]:
+        """Refined (fractional bin of nfft, level dBFS) of the peak at bin ``k0``.
+
+        Fits the window's transform to ``X`` (see the module docstring); falls back to the
+        log-parabolic estimate from ``db`` at the band edges or if the fit fails.
+        """
+        a, b, c = float(db[k0 - 1]), float(db[k0]), float(db[k0 + 1])
+        den = a - 2.0 * b + c
+        p = 0.5 * (a - c) / den if den < 0.0 else 0.0
+        p = min(max(p, -0.5), 0.5)
+        f_lp, level_lp = k0 + p, b - 0.25 * (a - c) * p
+        half = self._half
+        if k0 - half < 0 or k0 + half > self._bins - 1:
+            return f_lp, level_lp
+        fitted = self._fit(X[k0 - half : k0 + half + 1], k0, p)
+        if fitted is None:
+            return f_lp, level_lp
+        return fitted
+
+    def _fit(self, xk: NDArray[np.complex128], k0: int, p: float) -> tuple[float, float] | None:
+        nfft, zp = self._nfft, self._zp
+        # Remove W's per-bin linear phase from the data (see __init__): the model becomes
+        # x[k] = a'*A(k - f) + conj(a')*A(k + f), A = WindowTransform.reduced, |a'| = |a|.
+        half = self._half
+        x = xk * self._unphase[k0 - half : k0 + half + 1]
+        # The image term A(k + f): keep its argument within +-nfft/2 (W is nfft-periodic).
+        base = self._base
+        base[1] = 2.0 * k0 + self._off
+        sign = 1.0
+        if 2 * k0 > nfft // 2:
+            base[1] -= nfft
+            sign = self._wrap_sign
+
+        step = _STEP * zp
+        centre = p
+        for _ in range(_MAX_SHIFTS):
+            energy, amp = self._evaluate(centre + step * _GRID, x, sign)
+            i = energy.index(max(energy))
+            if 0 < i < _GRID.size - 1:
+                break
+            centre += step * float(_GRID[i])
+        else:
+            return None
+        # Interpolate energy and |a| by the degree-6 polynomials through the 7 samples (in
+        # grid steps t) and find the energy's maximum by Newton's method from the best one.
+        coef = (self._vander_inv @ np.array([energy, amp]).T).tolist()
+        ce = [c[0] for c in coef]
+        t = float(_GRID[i])
+        for _ in range(12):
+            d1 = d2 = 0.0
+            for k in range(len(ce) - 1, 0, -1):  # Horner for E'(t) and E''(t)
+                d2 = d2 * t + d1
+                d1 = d1 * t + k * ce[k]
+            if not d2 < 0.0:
+                return None
+            dt = d1 / d2
+            t -= dt
+            if not abs(t) <= _GRID_EDGE:
+                return None
+            if abs(dt) < 1e-10:
+                break
+        a = 0.0
+        for c in reversed(coef):
+            a = a * t + c[1]
+        delta = centre + t * step
+        if not (abs(delta) <= zp and a > 0.0 and math.isfinite(a)):
+            return None  # moved more than a bin of n from the picked bin, or no amplitude
+        return k0 + delta, 20.0 * math.log10(2.0 * a)
+
+    def _evaluate(
+        self, deltas: NDArray[np.float64], x: NDArray[np.complex128], sign: float
+    ) -> tuple[list[float], list[float]]:
+        """For each f = k0 + delta: the energy of x the model explains, and |a|."""
+        # nu[0] = k - f, nu[1] = k + f (maybe moved down by nfft); shape (2, G, m).
+        nu = self._base + self._dsign * deltas[:, None]
+        A = self._transform.reduced(nu)
+        g, m = deltas.size, x.size
+        # One Gram matrix holds every inner product needed: rows A1 (G), A2 (G), x.
+        rows = np.concatenate((A.reshape(2 * g, m), x[None, :]))
+        gram = (rows.conj() @ rows.T).tolist()
+        # Least squares for x = a*A1 + conj(a)*A2 (a complex: two real unknowns) gives
+        # a*N + 2*z*conj(a) = r with N = sum |A1|^2 + |A2|^2, z = sum conj(A1) A2 and
+        # r = sum conj(A1) x + conj(sum conj(A2) x); the energy it explains is
+        # Re(conj(a) r). A handful of candidates: plain Python is fastest here.
+        energy: list[float] = []
+        amp: list[float] = []
+        for j in range(g):
+            row1, row2 = gram[j], gram[g + j]
+            nn = row1[j].real + row2[g + j].real
+            p, q, zz = row1[2 * g], row2[2 * g], row1[g + j]
+            if sign < 0.0:  # A2 -> -A2
+                q, zz = -q, -zz
+            r = p + q.conjugate()
+            det = nn * nn - 4.0 * (zz.real * zz.real + zz.imag * zz.imag)
+            if not det > 0.0:
+                return [-math.inf] * g, [math.nan] * g
+            a = (nn * r - 2.0 * zz * r.conjugate()) / det
+            energy.append(a.real * r.real + a.imag * r.imag)
+            amp.append(abs(a))
+        return energy, amp

@@ -1,0 +1,1 @@
+"""Pure rendering code: colour maps and dB rows -> Strips (no Textual widgets)."""

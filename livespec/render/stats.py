@@ -1,0 +1,78 @@
+"""Numbers for the readout and the level meter, gathered from frames on the UI thread."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+
+class PeakLike(Protocol):
+    """What the readout needs of :class:`livespec.dsp.peaks.Peak`."""
+
+    freq_hz: float
+    level_dbfs: float
+    note: str
+    cents: float
+
+
+CLIP_DBFS = -0.01  # a sample this close to full scale counts as clipping
+CLIP_HOLD_S = 2.0  # seconds the clip indicator stays lit (frame time)
+
+
+@dataclass
+class Stats:
+    """Peak readout, peak hold, levels and counters of the newest frames."""
+
+    peaks: tuple[Any, ...] = ()
+    hold: Any | None = None  # the loudest peak since the last reset
+    rms_dbfs: float = -math.inf
+    peak_dbfs: float = -math.inf  # loudest sample among the frames of the last tick
+    clip_until: float = -math.inf  # frame time until which CLIP shows
+    t: float = 0.0  # time of the newest frame, s
+    frames: int = 0
+    overflows: int = 0
+    lost_frames: int = 0
+    ticks: list[float] = field(default_factory=list)  # times of recent screen updates
+
+    def update(self, frames: Sequence[Any]) -> None:
+        """Take the newest ``frames`` (engine Frames, oldest first)."""
+        if not frames:
+            return
+        last = frames[-1]
+        self.peaks = tuple(last.peaks)
+        self.rms_dbfs = float(last.rms_dbfs)
+        self.peak_dbfs = max(float(f.peak_dbfs) for f in frames)
+        self.t = float(last.t)
+        self.frames += len(frames)
+        for f in frames:
+            if f.peak_dbfs >= CLIP_DBFS:
+                self.clip_until = float(f.t) + CLIP_HOLD_S
+            if f.peaks and (self.hold is None or f.peaks[0].level_dbfs > self.hold.level_dbfs):
+                self.hold = f.peaks[0]
+
+    def counters(self, frame: Any) -> None:
+        """Take the cumulative counters of the newest frame (also while paused)."""
+        self.overflows = int(frame.overflows)
+        self.lost_frames = int(frame.lost_frames)
+
+    @property
+    def clipping(self) -> bool:
+        """True while the clip indicator is lit."""
+        return self.t < self.clip_until
+
+    def reset_hold(self) -> None:
+        """Forget the held peak and the clip indicator."""
+        self.hold = None
+        self.clip_until = -math.inf
+
+    def tick(self, now: float) -> None:
+        """Count one screen update at ``now`` (s, monotonic)."""
+        self.ticks.append(now)
+        while self.ticks and self.ticks[0] < now - 1.0:
+            self.ticks.pop(0)
+
+    def fps(self) -> float:
+        """Screen updates in the last second."""
+        return float(len(self.ticks))

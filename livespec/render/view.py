@@ -1,0 +1,341 @@
+"""The waterfall's model: history, the display matrix, cursor, marker and Strips.
+
+Pure code (only :class:`textual.strip.Strip` from Textual); everything runs on the UI
+thread. The display matrix ``db`` holds one row per displayed frame (row 0 = the newest
+shown) and one column per frequency pixel, already mapped by the :class:`FreqMap`; it is
+shifted as frames arrive, re-coloured when the dB range or colour map changes, and rebuilt
+from the :class:`History` when the geometry, scale or zoom changes or while scrolling back.
+
+Orientation ``horizontal``: time runs along x (newest at the right), frequency along y
+(low at the bottom, two pixels per cell). ``vertical``: frequency along x (low at the left),
+time down y (newest at the top, two frames per cell).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import numpy.typing as npt
+from textual.strip import Strip
+
+from livespec.render.history import History
+from livespec.render.raster import F32, CellTable, FreqMap, cell_keys, to_levels
+
+NO_DATA_DB = -400.0  # below any colour floor
+
+
+class WaterfallView:
+    """State and pixels of the waterfall.
+
+    Args:
+        samplerate: Hz.
+        bins: dB row length.
+        hop: samples between frames.
+        history_seconds: pause/scroll-back history to keep, s.
+        scale, fmin, fmax: frequency scale and shown range (Hz).
+        db_min, db_max: colour range, dBFS.
+        colormap, depth: colour map name and colour depth.
+        orientation: ``horizontal`` or ``vertical``.
+    """
+
+    def __init__(
+        self,
+        *,
+        samplerate: float,
+        bins: int,
+        hop: int,
+        history_seconds: float,
+        scale: str = "log",
+        fmin: float = 0.0,
+        fmax: float | None = None,
+        db_min: float = -120.0,
+        db_max: float = 0.0,
+        colormap: str = "viridis",
+        depth: str = "truecolor",
+        orientation: str = "horizontal",
+    ) -> None:
+        self.samplerate = float(samplerate)
+        self.hop = int(hop)
+        self.history_seconds = history_seconds
+        self.scale = scale
+        self.fmin = fmin
+        self.fmax = samplerate / 2.0 if fmax is None else min(fmax, samplerate / 2.0)
+        self.db_min, self.db_max = db_min, db_max
+        self.orientation = orientation
+        self.table = CellTable(colormap, depth)
+        self.width = self.height = 0
+        self.paused = False
+        self.end = 0  # absolute index after the newest displayed frame
+        self.history = History(bins, samplerate / max(hop, 1), history_seconds)
+        self.fmap = FreqMap(scale, fmin, self.fmax, 1, samplerate, bins)
+        self.db: F32 = np.full((0, 0), NO_DATA_DB, dtype=np.float32)
+        self.hold: F32 = np.full(0, NO_DATA_DB, dtype=np.float32)
+        self._strips: list[Strip] | None = None
+        self.cursor_on = False
+        self.cursor_age = 0  # time pixels back from the newest shown
+        self.cursor_hz = 1000.0
+        self.marker: tuple[int, float] | None = None  # (absolute frame index, Hz)
+        self.version = 0  # bumped whenever the pixels change
+
+    # -- geometry ----------------------------------------------------------------------
+
+    @property
+    def bins(self) -> int:
+        """dB row length the view expects."""
+        return self.history.bins
+
+    @property
+    def time_pixels(self) -> int:
+        """Frames shown."""
+        return self.width if self.orientation == "horizontal" else 2 * self.height
+
+    @property
+    def freq_pixels(self) -> int:
+        """Frequency pixels shown."""
+        return 2 * self.height if self.orientation == "horizontal" else self.width
+
+    @property
+    def frame_seconds(self) -> float:
+        """Seconds between frames."""
+        return self.hop / self.samplerate
+
+    def resize(self, width: int, height: int) -> None:
+        """Set the waterfall's size in cells and rebuild."""
+        if (width, height) != (self.width, self.height):
+            self.width, self.height = max(0, width), max(0, height)
+            self._remap()
+
+    def set_orientation(self, orientation: str) -> None:
+        """``horizontal`` or ``vertical``; the caller resizes afterwards."""
+        self.orientation = orientation
+        self._remap()
+
+    def set_freq(self, scale: str, fmin: float, fmax: float) -> None:
+        """Frequency scale and shown range in Hz."""
+        self.scale, self.fmin, self.fmax = scale, fmin, min(fmax, self.samplerate / 2.0)
+        self._remap()
+
+    def set_db(self, db_min: float, db_max: float) -> None:
+        """Colour floor and ceiling in dBFS."""
+        self.db_min, self.db_max = db_min, db_max
+        self._dirty()
+
+    def set_colors(self, colormap: str, depth: str) -> None:
+        """Colour map and depth."""
+        self.table = CellTable(colormap, depth)
+        self._dirty()
+
+    def set_analysis(self, samplerate: float, bins: int, hop: int) -> None:
+        """New analysis settings; a new row length clears the history."""
+        changed = bins != self.bins or samplerate != self.samplerate
+        self.samplerate, self.hop = float(samplerate), int(hop)
+        if changed:
+            self.history = History(bins, samplerate / max(hop, 1), self.history_seconds)
+            self.end = 0
+            self.marker = None
+        self._remap()
+
+    def _remap(self) -> None:
+        self.fmap = FreqMap(
+            self.scale, self.fmin, self.fmax, max(1, self.freq_pixels), self.samplerate, self.bins
+        )
+        self.fmin, self.fmax = self.fmap.lo, self.fmap.hi
+        self.hold = np.full(self.fmap.pixels, NO_DATA_DB, dtype=np.float32)
+        self._rebuild()
+
+    def _rebuild(self) -> None:
+        t, f = self.time_pixels, self.fmap.pixels
+        db = np.full((t, f), NO_DATA_DB, dtype=np.float32)
+        if not self.paused:
+            self.end = self.history.count
+        rows, n = self.history.newest_first(self.end, t)
+        if n:
+            self.fmap.map_rows(rows, out=db[:n])
+        self.db = db
+        self._dirty()
+
+    def _dirty(self) -> None:
+        self._strips = None
+        self.version += 1
+
+    # -- frames --------------------------------------------------------------------------
+
+    def push(self, rows: list[npt.NDArray[np.float32]], times: list[float]) -> None:
+        """Store new dB rows (oldest first); while live, shift them into the display."""
+        rows = [r for r in rows if r.shape[0] == self.bins]
+        if not rows:
+            return
+        for r, t in zip(rows, times, strict=False):
+            self.history.append(r, t)
+        if self.paused:
+            if not self.history.has(self.end - 1) and self.end > 0:
+                self.end = self.history.oldest + min(self.time_pixels, len(self.history))
+                self._rebuild()
+            return
+        self.end = self.history.count
+        t = self.time_pixels
+        k = min(len(rows), t)
+        if k == 0:
+            return
+        mapped = self.fmap.map_rows(np.asarray(rows[-k:][::-1]))
+        if k < t:
+            self.db[k:] = self.db[:-k]
+        self.db[:k] = mapped
+        np.maximum(self.hold, mapped.max(axis=0), out=self.hold)
+        self._dirty()
+
+    def decay_hold(self, db: float) -> None:
+        """Lower the spectrum's peak hold by ``db`` dB (called once per tick)."""
+        self.hold -= np.float32(db)
+
+    def reset_hold(self) -> None:
+        """Forget the spectrum's peak hold."""
+        self.hold[:] = NO_DATA_DB
+
+    # -- pause and scroll-back -----------------------------------------------------------------
+
+    def set_paused(self, paused: bool) -> None:
+        """Freeze (the history keeps filling) or go live again."""
+        self.paused = paused
+        if not paused:
+            self._rebuild()
+
+    def scroll(self, frames: int) -> None:
+        """Move a paused view ``frames`` back in time (negative: forward)."""
+        h = self.history
+        lo = min(h.oldest + self.time_pixels, h.count)
+        self.end = max(lo, min(h.count, self.end - frames))
+        self._rebuild()
+
+    @property
+    def frames_back(self) -> int:
+        """Frames between the newest shown and the newest received."""
+        return self.history.count - self.end
+
+    # -- pixels --------------------------------------------------------------------------------
+
+    def levels(self) -> npt.NDArray[np.uint8]:
+        """Colour levels in screen layout: (2 * height, width), row 0 at the top."""
+        lv = to_levels(self.db, self.db_min, self.db_max)
+        if self.orientation == "horizontal":
+            return np.ascontiguousarray(lv[::-1, ::-1].T)
+        return lv
+
+    def strips(self) -> list[Strip]:
+        """One Strip per text row (cached until the pixels change)."""
+        if self._strips is None:
+            if self.width <= 0 or self.height <= 0:
+                self._strips = []
+            else:
+                self._strips = self.table.strips_from_keys(cell_keys(self.levels()))
+        return self._strips
+
+    # -- cursor and marker --------------------------------------------------------------------
+
+    def cursor_pixel(self) -> tuple[int, int]:
+        """(time pixel from the newest shown, frequency pixel) of the cursor, clamped."""
+        age = min(max(self.cursor_age, 0), max(self.time_pixels - 1, 0))
+        fpx = int(self.fmap.pos_of(self.cursor_hz))
+        return age, min(max(fpx, 0), self.fmap.pixels - 1)
+
+    def cursor_cell(self) -> tuple[int, int]:
+        """(x, y) of the cursor's cell in the waterfall."""
+        age, fpx = self.cursor_pixel()
+        if self.orientation == "horizontal":
+            return self.width - 1 - age, (self.fmap.pixels - 1 - fpx) // 2
+        return fpx, age // 2
+
+    def move_cursor(self, dx: int, dy: int) -> None:
+        """Move the cursor by cells on screen (x right, y down) and show it."""
+        if not self.cursor_on:
+            self.cursor_on = True
+        age, fpx = self.cursor_pixel()
+        if self.orientation == "horizontal":
+            age -= dx
+            fpx -= 2 * dy
+        else:
+            fpx += dx
+            age += 2 * dy
+        self.cursor_age = min(max(age, 0), max(self.time_pixels - 1, 0))
+        fpx = min(max(fpx, 0), self.fmap.pixels - 1)
+        self.cursor_hz = self.fmap.freq_at(fpx + 0.5)
+
+    def level_at(self, age: int, fpx: int) -> float | None:
+        """dBFS shown at (time pixel, frequency pixel), None if no data."""
+        if not (0 <= age < self.db.shape[0] and 0 <= fpx < self.db.shape[1]):
+            return None
+        v = float(self.db[age, fpx])
+        return None if v <= NO_DATA_DB else v
+
+    def cursor_reading(self) -> tuple[float, float | None, float | None]:
+        """(Hz, dBFS or None, seconds of the frame or None) under the cursor."""
+        age, fpx = self.cursor_pixel()
+        hz = float(self.fmap.centres()[fpx])
+        index = self.end - 1 - age
+        t = self.history.time(index) if self.history.has(index) else None
+        return hz, self.level_at(age, fpx), t
+
+    def set_marker(self) -> None:
+        """Put the second marker where the cursor is."""
+        age, _ = self.cursor_pixel()
+        self.marker = (self.end - 1 - age, self.cursor_hz)
+
+    def marker_reading(self) -> tuple[float, float | None] | None:
+        """(Hz, dBFS or None) at the marker, None when no marker is set."""
+        if self.marker is None:
+            return None
+        index, hz = self.marker
+        fpx = min(max(int(self.fmap.pos_of(hz)), 0), self.fmap.pixels - 1)
+        age = self.end - 1 - index
+        if 0 <= age < self.db.shape[0]:
+            return float(self.fmap.centres()[fpx]), self.level_at(age, fpx)
+        if self.history.has(index):
+            row = self.fmap.map_row(self.history.row(index).astype(np.float32))
+            return float(self.fmap.centres()[fpx]), float(row[fpx])
+        return float(self.fmap.centres()[fpx]), None
+
+    def marker_cell(self) -> tuple[int, int] | None:
+        """(x, y) of the marker's cell if it is on screen."""
+        if self.marker is None:
+            return None
+        index, hz = self.marker
+        age = self.end - 1 - index
+        if not 0 <= age < self.time_pixels:
+            return None
+        fpx = min(max(int(self.fmap.pos_of(hz)), 0), self.fmap.pixels - 1)
+        if self.orientation == "horizontal":
+            return self.width - 1 - age, (self.fmap.pixels - 1 - fpx) // 2
+        return fpx, age // 2
+
+    # -- zoom --------------------------------------------------------------------------------
+
+    def zoomed(self, factor: float, centre_hz: float | None = None) -> tuple[float, float]:
+        """The range after zooming by ``factor`` (>1 = in) around ``centre_hz``, kept inside
+        what the scale can show (shifted, not cut, at the ends)."""
+        fm = self.fmap
+        centre = fm.pixels / 2 if centre_hz is None else fm.pos_of(centre_hz)
+        half = fm.pixels / (2 * factor)
+        return self._window(centre - half, centre + half)
+
+    def panned(self, fraction: float) -> tuple[float, float]:
+        """The range after moving by ``fraction`` of the view (positive: up)."""
+        shift = self.fmap.pixels * fraction
+        return self._window(shift, self.fmap.pixels + shift)
+
+    def _window(self, p0: float, p1: float) -> tuple[float, float]:
+        """Frequencies of pixel positions ``p0``..``p1`` of the current map, shifted into
+        [floor, Nyquist] and no narrower than four bins."""
+        fm = self.fmap
+        nyq = self.samplerate / 2
+        floor = FreqMap(self.scale, 0.0, nyq, 1, self.samplerate, self.bins).lo
+        lo_lim, hi_lim = fm.pos_of(floor), fm.pos_of(nyq)
+        span = min(p1 - p0, hi_lim - lo_lim)
+        if p0 < lo_lim:
+            p0, p1 = lo_lim, lo_lim + span
+        if p1 > hi_lim:
+            p0, p1 = hi_lim - span, hi_lim
+        lo, hi = max(floor, fm.freq_at(p0)), min(nyq, fm.freq_at(p1))
+        min_span = max(4 * fm.bin_hz, 1.0)
+        if hi - lo < min_span:
+            mid = (lo + hi) / 2
+            lo, hi = max(floor, mid - min_span / 2), min(nyq, mid + min_span / 2)
+        return lo, hi

@@ -1,0 +1,1 @@
+"""Thin Textual widgets of the live app."""

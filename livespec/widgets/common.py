@@ -1,0 +1,138 @@
+"""Small helpers shared by the widgets: label placement on one row. UI thread."""
+
+from __future__ import annotations
+
+from collections.abc import Hashable, Iterable
+
+from rich.segment import Segment
+from rich.style import Style
+from rich.text import Text
+from textual.strip import Strip
+from textual.widget import Widget
+
+
+def place(width: int, items: Iterable[tuple[int, str, Style]], base: Style) -> Strip:
+    """A row of ``width`` cells with each text at its x (clipped; later items that would
+    overlap an earlier one are dropped)."""
+    cells: list[tuple[str, Style]] = [(" ", base)] * width
+    taken = [False] * width
+    for x, text, style in items:
+        x = max(0, min(x, width - len(text)))
+        end = min(width, x + len(text))
+        if x >= end or any(taken[x:end]):
+            continue
+        for i in range(x, end):
+            cells[i] = (text[i - x], base + style)
+            taken[i] = True
+    segs: list[Segment] = []
+    run, run_style = "", base
+    for ch, st in cells:
+        if st is run_style:
+            run += ch
+        else:
+            if run:
+                segs.append(Segment(run, run_style))
+            run, run_style = ch, st
+    if run:
+        segs.append(Segment(run, run_style))
+    return Strip(segs, width)
+
+
+class Part:
+    """A piece of the plot (axis, colour bar, spectrum) drawn as rows of Strips.
+
+    Subclasses give :meth:`cache_key` (cheap; everything the picture depends on) and
+    :meth:`render_all`; :meth:`lines` re-renders only when the key or the size changed.
+    UI thread only.
+    """
+
+    def __init__(self) -> None:
+        self._key: Hashable = None
+        self._lines: list[Strip] = []
+
+    def cache_key(self) -> Hashable:
+        """What the rows depend on (besides the size)."""
+        raise NotImplementedError
+
+    def render_all(self, width: int, height: int, base: Style) -> list[Strip]:
+        """Every row of the part (may return fewer than ``height`` rows)."""
+        raise NotImplementedError
+
+    def lines(self, width: int, height: int, base: Style) -> list[Strip]:
+        """``height`` rows of ``width`` cells (cached)."""
+        key = (self.cache_key(), width, height, base)
+        if key != self._key:
+            rows = self.render_all(width, height, base) if width > 0 and height > 0 else []
+            rows = [r.crop_extend(0, width, base) for r in rows[:height]]
+            rows += [Strip.blank(width, base)] * (max(height, 0) - len(rows))
+            self._lines, self._key = rows, key
+        return self._lines
+
+
+class CachedLines(Widget):
+    """A line-API widget that renders all its rows at once when its key changes.
+
+    Subclasses give :meth:`cache_key` (cheap; everything the picture depends on) and
+    :meth:`render_all`. The app calls :meth:`sync` every tick; it refreshes only when the
+    key changed. UI thread only.
+    """
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self._key: Hashable = None
+        self._lines: list[Strip] = []
+
+    def cache_key(self) -> Hashable:
+        """What the rows depend on (besides the size)."""
+        raise NotImplementedError
+
+    def render_all(self, width: int, height: int, base: Style) -> list[Strip]:
+        """Every row of the widget."""
+        raise NotImplementedError
+
+    def _full_key(self) -> Hashable:
+        return (self.cache_key(), self.size.width, self.size.height)
+
+    def sync(self) -> None:
+        """Refresh if what the rows depend on changed."""
+        if self._full_key() != self._key:
+            self.refresh()
+
+    def render_line(self, y: int) -> Strip:
+        """Row ``y`` from the cache (rebuilt when the key changed)."""
+        key = self._full_key()
+        if key != self._key:
+            w, h = self.size.width, self.size.height
+            self._lines = self.render_all(w, h, self.rich_style) if w > 0 and h > 0 else []
+            self._key = key
+        if y < len(self._lines):
+            return self._lines[y]
+        return Strip.blank(self.size.width, self.rich_style)
+
+
+class TextLines(CachedLines):
+    """Lines of Rich text drawn with the line API: changing the text repaints only this
+    widget (a ``Static.update`` would ask for a new layout of the whole screen)."""
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.text: Text = Text()
+        self._markup = ""
+
+    def set_text(self, text: Text) -> None:
+        """Show ``text`` (refreshes only if it changed)."""
+        markup = text.markup
+        if markup != self._markup:
+            self.text, self._markup = text, markup
+            self.refresh()
+
+    def cache_key(self) -> Hashable:
+        """The text."""
+        return self._markup
+
+    def render_all(self, width: int, height: int, base: Style) -> list[Strip]:
+        """The text, cropped to the widget."""
+        console = self.app.console
+        options = console.options.update(width=width, height=height, no_wrap=True)
+        lines = console.render_lines(self.text, options, style=base, pad=True)
+        return [Strip(line, width) for line in lines[:height]]

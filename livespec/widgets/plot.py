@@ -1,0 +1,165 @@
+"""The plot: frequency axis, waterfall, spectrum panel, colour bar and time scale drawn by
+one line-API widget.
+
+Textual's cost per update grows with the number of (widget, line) pairs it re-renders and
+with the widget boundaries it cuts each screen line at, so the parts of the plot
+(:mod:`~livespec.widgets.axes`, :mod:`~livespec.widgets.colorbar`,
+:mod:`~livespec.widgets.spectrum`, :mod:`~livespec.widgets.waterfall`) are thin renderers
+with their own caches, and this widget joins their rows. UI thread only.
+
+Layout, ``horizontal`` (time scrolls left)::
+
+    axis | waterfall | spectrum | colour bar
+    Hz   | time scale|          | dBFS
+
+``vertical`` (time flows down)::
+
+         | frequency axis (2 rows)  |
+         | spectrum (8 rows)        |
+    time | waterfall                | colour bar
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable
+
+from rich.segment import Segment
+from rich.style import Style
+from textual.events import Resize
+from textual.strip import Strip
+from textual.widget import Widget
+
+from livespec.render.view import WaterfallView
+from livespec.widgets.axes import FreqAxis, TimeAxis
+from livespec.widgets.colorbar import ColorBar
+from livespec.widgets.spectrum import SpectrumPanel
+from livespec.widgets.waterfall import WaterfallPart
+
+AXIS_W = 7  # frequency axis (horizontal) or time scale (vertical), cells
+BAR_W = 8  # colour bar with labels, cells
+SPEC_W = 24  # spectrum panel beside a horizontal waterfall, cells
+SPEC_H = 8  # spectrum panel above a vertical waterfall, rows
+UNIT = Style(dim=True)
+
+
+class Plot(Widget):
+    """Everything drawn from the :class:`WaterfallView`."""
+
+    DEFAULT_CSS = """
+    Plot { height: 1fr; width: 1fr; }
+    """
+
+    def __init__(self, view: WaterfallView, *, spectrum: bool = True, id: str | None = None):
+        super().__init__(id=id)
+        self.view = view
+        self.show_spectrum = spectrum
+        self.freq_axis = FreqAxis(view)
+        self.time_axis = TimeAxis(view)
+        self.colorbar = ColorBar(view)
+        self.spectrum = SpectrumPanel(view)
+        self.waterfall = WaterfallPart(view)
+        self._key: Hashable = None
+        self._rows: list[Strip] = []
+
+    # -- geometry ----------------------------------------------------------------------
+
+    def waterfall_size(self, width: int, height: int) -> tuple[int, int]:
+        """Cells of the waterfall inside a plot of ``width`` x ``height``."""
+        spec = self.show_spectrum
+        if self.view.orientation == "horizontal":
+            return max(0, width - AXIS_W - BAR_W - (SPEC_W if spec else 0)), max(0, height - 1)
+        return max(0, width - AXIS_W - BAR_W), max(0, height - 2 - (SPEC_H if spec else 0))
+
+    def relayout(self) -> None:
+        """Give the view the waterfall's size and redraw."""
+        self.view.resize(*self.waterfall_size(self.size.width, self.size.height))
+        self.refresh()
+
+    def on_resize(self, event: Resize) -> None:
+        """Follow the terminal (UI thread)."""
+        self.relayout()
+
+    def set_spectrum(self, show: bool) -> None:
+        """Show or hide the spectrum panel."""
+        self.show_spectrum = show
+        self.relayout()
+
+    def set_orientation(self, orientation: str) -> None:
+        """``horizontal`` or ``vertical``."""
+        self.view.set_orientation(orientation)
+        self.relayout()
+
+    # -- drawing ------------------------------------------------------------------------
+
+    def _cache_key(self) -> Hashable:
+        return (
+            self.size,
+            self.show_spectrum,
+            self.waterfall.cache_key(),
+            self.freq_axis.cache_key(),
+            self.time_axis.cache_key(),
+            self.colorbar.cache_key(),
+            self.spectrum.cache_key() if self.show_spectrum else None,
+        )
+
+    def sync(self) -> None:
+        """Refresh if anything drawn changed (called by the app every tick)."""
+        if self._cache_key() != self._key:
+            self.refresh()
+
+    def render_line(self, y: int) -> Strip:
+        """Row ``y`` of the plot (UI thread)."""
+        key = self._cache_key()
+        if key != self._key:
+            self._rows = self._render_rows(self.size.width, self.size.height, self.rich_style)
+            self._key = key
+        if y < len(self._rows):
+            return self._rows[y]
+        return Strip.blank(self.size.width, self.rich_style)
+
+    def _render_rows(self, width: int, height: int, base: Style) -> list[Strip]:
+        view = self.view
+        ww, wh = view.width, view.height
+        if ww <= 0 or wh <= 0:
+            return []
+        wf = self.waterfall.lines(ww, wh, base)
+        bar = self.colorbar.lines(BAR_W, wh, base)
+        rows: list[Strip] = []
+        if view.orientation == "horizontal":
+            axis = self.freq_axis.lines(AXIS_W, wh, base)
+            parts = [axis, wf]
+            if self.show_spectrum:
+                parts.append(self.spectrum.lines(SPEC_W, wh, base))
+            parts.append(bar)
+            for y in range(wh):
+                rows.append(_join([p[y] for p in parts]))
+            time = self.time_axis.lines(ww, 1, base)[0]
+            gap = Strip.blank(SPEC_W if self.show_spectrum else 0, base)
+            rows.append(
+                _join([_text("    Hz", AXIS_W, base), time, gap, _text(" dBFS", BAR_W, base)])
+            )
+            return rows
+        pad, pad_bar = Strip.blank(AXIS_W, base), Strip.blank(BAR_W, base)
+        axis = self.freq_axis.lines(ww, 2, base)
+        rows.append(_join([pad, axis[0], pad_bar]))
+        rows.append(_join([_text("     Hz", AXIS_W, base), axis[1], _text(" dBFS", BAR_W, base)]))
+        if self.show_spectrum:
+            for line in self.spectrum.lines(ww, SPEC_H, base):
+                rows.append(_join([pad, line, pad_bar]))
+        times = self.time_axis.lines(AXIS_W, wh, base)
+        for y in range(wh):
+            rows.append(_join([times[y], wf[y], bar[y]]))
+        return rows
+
+
+def _join(strips: list[Strip]) -> Strip:
+    segs: list[Segment] = []
+    width = 0
+    for s in strips:
+        segs.extend(s)
+        width += s.cell_length
+    return Strip(segs, width)
+
+
+def _text(text: str, width: int, base: Style) -> Strip:
+    return Strip([Segment(text.ljust(width)[:width], base + UNIT)], width)

@@ -1,0 +1,121 @@
+"""The spectrum panel: the newest shown frame as bars, with a decaying peak hold.
+
+Beside a horizontal waterfall the bars grow to the right (frequency along y, two waterfall
+pixels per row); above a vertical one they grow upwards (one column per pixel). The bars
+take the colour map's colour of their level. UI thread only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable
+
+import numpy as np
+import numpy.typing as npt
+from rich.segment import Segment
+from rich.style import Style
+from textual.strip import Strip
+
+from livespec.render.view import NO_DATA_DB, WaterfallView
+from livespec.widgets.common import Part
+
+H_EIGHTHS = " ▏▎▍▌▋▊▉█"
+V_EIGHTHS = " ▁▂▃▄▅▆▇█"
+HOLD = Style(color="bright_white", bold=True)
+
+
+class SpectrumPanel(Part):
+    """Bars of the newest shown frame plus the peak hold."""
+
+    def __init__(self, view: WaterfallView) -> None:
+        super().__init__()
+        self.view = view
+        self._style_key: Hashable = None
+        self._style_cache: list[Style] = []
+
+    def _values(self, cells: int) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.float32]]:
+        """Current and hold levels per cell, low frequency first."""
+        view = self.view
+        cur = view.db[0] if view.db.shape[0] else np.full(cells, NO_DATA_DB, np.float32)
+        hold = view.hold
+        if view.orientation == "horizontal":
+            n = cur.shape[0] // 2 * 2
+            cur = cur[:n].reshape(-1, 2).max(axis=1)
+            hold = hold[:n].reshape(-1, 2).max(axis=1)
+        return cur[:cells], hold[:cells]
+
+    def _fraction(self, db: npt.NDArray[np.float32]) -> npt.NDArray[np.float64]:
+        view = self.view
+        span = max(view.db_max - view.db_min, 1e-6)
+        return np.clip((db.astype(np.float64) - view.db_min) / span, 0.0, 1.0)
+
+    def _styles(self, db: npt.NDArray[np.float32], base: Style) -> list[Style]:
+        """The colour map's style for each level (cached per table and base style)."""
+        view = self.view
+        key = (id(view.table), base)
+        if key != self._style_key:
+            self._style_key = key
+            self._style_cache = [base + Style(color=c) for c in view.table.colors]
+        span = max(view.db_max - view.db_min, 1e-6)
+        lv = np.clip((db - view.db_min) * (255.0 / span), 0, 255).astype(np.int64)
+        cache = self._style_cache
+        return [cache[i] for i in lv.tolist()]
+
+    def cache_key(self) -> Hashable:
+        """The view's pixels and colour range."""
+        v = self.view
+        return (v.version, v.db_min, v.db_max, id(v.table), v.orientation)
+
+    def render_all(self, width: int, height: int, base: Style) -> list[Strip]:
+        """All rows of the panel."""
+        view = self.view
+        if view.orientation == "horizontal":
+            return self._side(width, min(height, view.height), base)
+        return self._top(width, height, base)
+
+    def _side(self, width: int, rows: int, base: Style) -> list[Strip]:
+        cur, hold = self._values(rows)
+        styles = self._styles(cur, base)
+        eighths = np.rint(self._fraction(cur) * (width * 8)).astype(np.int64).tolist()
+        hx_all = np.minimum((self._fraction(hold) * width).astype(np.int64), width - 1).tolist()
+        has_hold = (hold > NO_DATA_DB).tolist()
+        hold_seg = Segment("│", base + HOLD)
+        out = []
+        n = len(eighths)
+        for y in range(rows):
+            i = rows - 1 - y
+            if i >= n:
+                out.append(Strip.blank(width, base))
+                continue
+            full, part = divmod(eighths[i], 8)
+            bar = "█" * full + (H_EIGHTHS[part] if part and full < width else "")
+            segs = [Segment(bar, styles[i])]
+            rest = width - len(bar)
+            hx = hx_all[i]
+            if has_hold[i] and hx >= len(bar):
+                segs.append(Segment(" " * (hx - len(bar)), base))
+                segs.append(hold_seg)
+                rest = width - hx - 1
+            segs.append(Segment(" " * max(rest, 0), base))
+            out.append(Strip(segs, width))
+        return out
+
+    def _top(self, width: int, height: int, base: Style) -> list[Strip]:
+        cols = min(self.view.width, width)
+        cur, hold = self._values(cols)
+        level = self._fraction(cur) * height * 8  # eighths from the bottom
+        hold_row = height - 1 - np.minimum((self._fraction(hold) * height).astype(int), height - 1)
+        styles = self._styles(cur, base)
+        hold_style = base + HOLD
+        out = []
+        for y in range(height):
+            from_bottom = height - 1 - y
+            cells: list[Segment] = []
+            for x in range(cur.shape[0]):
+                e = int(level[x]) - from_bottom * 8
+                ch = "█" if e >= 8 else V_EIGHTHS[max(e, 0)]
+                if ch == " " and hold[x] > NO_DATA_DB and hold_row[x] == y:
+                    cells.append(Segment("▔", hold_style))
+                else:
+                    cells.append(Segment(ch, styles[x]))
+            out.append(Strip(cells).extend_cell_length(width, base))
+        return out

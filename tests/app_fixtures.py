@@ -1,0 +1,90 @@
+"""Helpers for the app tests: a deterministic app fed with frames from a real engine.
+
+The source is a test signal read synchronously (no threads, no real time); frames go
+through the real :class:`~livespec.engine.Engine` into ``app.push_frame`` and the test calls
+``app.tick()`` itself (the app is built with ``live=False``), so screens are reproducible.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import tempfile
+from collections.abc import Callable
+from typing import Any
+
+from livespec.app import LivespecApp, make_app
+from livespec.audio.ringbuffer import RingBuffer
+from livespec.audio.sources import SignalSource
+from livespec.config import Config
+from livespec.engine import Engine
+
+TONE = "tone:1000@-6+noise@-90"
+
+
+class StepClock:
+    """A clock that advances 1/30 s each time it is read (deterministic fps readout)."""
+
+    def __init__(self) -> None:
+        self.t = 0.0
+
+    def __call__(self) -> float:
+        self.t += 1.0 / 30.0
+        return self.t
+
+
+@dataclasses.dataclass
+class Rig:
+    """An app and the synchronous audio chain feeding it."""
+
+    app: LivespecApp
+    source: SignalSource
+    engine: Engine
+
+    def feed(self, blocks: int = 10, tick: bool = True) -> None:
+        """Produce ``blocks`` blocks of audio, analyse them, and (optionally) tick once."""
+        for _ in range(blocks):
+            self.source.pump(self.source.block_frames)
+            self.engine.process_available()
+        if tick:
+            self.app.tick()
+
+
+def make_rig(signal: str = TONE, colors: str = "truecolor", **display: Any) -> Rig:
+    """A rig for ``signal`` at 48 kHz with display overrides (e.g. ``orientation=...``)."""
+    cfg = Config()
+    cfg = dataclasses.replace(
+        cfg,
+        # numpy's FFT is bit-for-bit repeatable; FFTW's measured plans may differ in the
+        # last bits from run to run, which can move a colour level in a snapshot.
+        analysis=dataclasses.replace(cfg.analysis, backend="numpy"),
+        display=dataclasses.replace(
+            cfg.display,
+            colors=colors,
+            record_dir=tempfile.mkdtemp(prefix="livespec-rec-"),
+            **display,
+        ),
+    )
+    source = SignalSource(signal, samplerate=48000, realtime=False)
+    source.open()
+    ring = RingBuffer(1 << 18, 1)
+    app = make_app(cfg, source, live=False, clock=StepClock())
+    engine = Engine(source, ring, cfg.analysis, app.push_frame, first_frame_start=0)
+    app.engine = engine
+    app.ring = ring
+    source.attach(ring)
+    return Rig(app, source, engine)
+
+
+Check = Callable[[LivespecApp], Any]
+
+
+def sync(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """Run an ``async def`` test with ``asyncio.run`` (no pytest-asyncio needed)."""
+    import asyncio
+    import functools
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        return asyncio.run(fn(*args, **kwargs))
+
+    return wrapper

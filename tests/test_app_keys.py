@@ -1,0 +1,303 @@
+"""Pilot tests: every key binding of the app does what the help says."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import pytest
+from app_fixtures import Rig, make_rig, sync
+from textual.binding import Binding
+
+from livespec.app import KEYS, MIN_HEIGHT, MIN_WIDTH, LivespecApp
+from livespec.widgets.help import HelpScreen
+from livespec.widgets.plot import Plot
+
+State = Callable[[LivespecApp], Any]
+
+
+def _plot(app: LivespecApp) -> Plot:
+    return app.query_one(Plot)
+
+
+# binding id -> (keys to press before, key pressed, state read before/after, expected after
+# or None for "changed")
+CASES: dict[str, tuple[list[str], str, State, Any]] = {
+    "pause": ([], "space", lambda a: a.view.paused, True),
+    "colormap": ([], "c", lambda a: a.colormap, "magma"),
+    "colormap_prev": ([], "C", lambda a: a.colormap, "grey"),
+    "window": ([], "w", lambda a: a.analysis.window, "hamming"),
+    "fft_up": ([], "plus", lambda a: a.analysis.fft, 8192),
+    "fft_down": ([], "minus", lambda a: a.analysis.fft, 2048),
+    "spectrum": ([], "s", lambda a: _plot(a).show_spectrum, False),
+    "orientation": ([], "o", lambda a: a.view.orientation, "vertical"),
+    "scale": ([], "l", lambda a: a.view.scale, "mel"),
+    "cursor_up": (["down"], "up", lambda a: a.view.cursor_pixel(), None),
+    "cursor_down": ([], "down", lambda a: a.view.cursor_pixel(), None),
+    "cursor_left": ([], "left", lambda a: a.view.cursor_pixel(), None),
+    "cursor_right": (["left", "left"], "right", lambda a: a.view.cursor_pixel(), None),
+    "cursor_up_fast": (["down"], "shift+up", lambda a: a.view.cursor_pixel(), None),
+    "cursor_down_fast": ([], "shift+down", lambda a: a.view.cursor_pixel(), None),
+    "cursor_left_fast": ([], "shift+left", lambda a: a.view.cursor_pixel(), None),
+    "cursor_right_fast": (["shift+left"], "shift+right", lambda a: a.view.cursor_pixel(), None),
+    "marker": (["left"], "m", lambda a: a.view.marker is not None, True),
+    "cursor_off": (
+        ["left", "m"],
+        "escape",
+        lambda a: (a.view.cursor_on, a.view.marker),
+        (False, None),
+    ),
+    "top3": ([], "t", lambda a: (a.top3, a.analysis.peaks), (True, 3)),
+    "hold_reset": ([], "h", lambda a: a.stats.hold, None),
+    "zoom_in": ([], "z", lambda a: (a.view.fmin, a.view.fmax), None),
+    "zoom_out": (["z", "z"], "x", lambda a: (a.view.fmin, a.view.fmax), None),
+    "pan_down": (["z"], "comma", lambda a: (a.view.fmin, a.view.fmax), None),
+    "pan_up": (["z", "comma"], "full_stop", lambda a: (a.view.fmin, a.view.fmax), None),
+    "zoom_reset": (["z"], "0", lambda a: (a.view.fmin, a.view.fmax), (20.0, 24000.0)),
+    "floor_down": ([], "left_square_bracket", lambda a: a.view.db_min, -125.0),
+    "floor_up": ([], "right_square_bracket", lambda a: a.view.db_min, -115.0),
+    "ceiling_down": ([], "left_curly_bracket", lambda a: a.view.db_max, -5.0),
+    "ceiling_up": ([], "right_curly_bracket", lambda a: a.view.db_max, 5.0),
+    "autorange": ([], "a", lambda a: (a.view.db_min, a.view.db_max), None),
+    "scroll_back": ([], "pageup", lambda a: (a.view.paused, a.view.frames_back), None),
+    "scroll_forward": (["pageup", "pageup"], "pagedown", lambda a: a.view.frames_back, None),
+    "scroll_oldest": ([], "home", lambda a: a.view.frames_back, None),
+    "scroll_newest": (["home"], "end", lambda a: a.view.frames_back, 0),
+    "record": ([], "r", lambda a: a.recorder is not None, True),
+    "help": ([], "question_mark", lambda a: isinstance(a.screen, HelpScreen), True),
+}
+
+
+def test_every_binding_is_tested() -> None:
+    ids = {b.id for b in KEYS if isinstance(b, Binding)} - {"quit", "quit_ctrl_c"}
+    assert ids == set(CASES)
+
+
+async def _run(rig: Rig, before: list[str], key: str, state: State) -> tuple[Any, Any]:
+    app = rig.app
+    async with app.run_test(size=(120, 40)) as pilot:
+        rig.feed(400)  # 8.5 s of audio: more history than one screen
+        await pilot.pause()
+        for k in before:
+            await pilot.press(k)
+        rig.feed(4)
+        await pilot.pause()
+        old = state(app)
+        await pilot.press(key)
+        await pilot.pause()
+        rig.feed(4)
+        await pilot.pause()
+        return old, state(app)
+
+
+@pytest.mark.parametrize("bid", sorted(CASES))
+@sync
+async def test_key(bid: str) -> None:
+    before, key, state, expected = CASES[bid]
+    rig = make_rig()
+    old, new = await _run(rig, before, key, state)
+    if expected is None:
+        assert new != old, f"{key} changed nothing"
+    else:
+        assert new == expected
+        if bid not in ("hold_reset",):
+            assert new != old
+
+
+@sync
+async def test_hold_reset_forgets_the_held_peak() -> None:
+    rig = make_rig()
+    async with rig.app.run_test(size=(120, 40)) as pilot:
+        rig.feed(20)
+        await pilot.pause()
+        assert rig.app.stats.hold is not None
+        await pilot.press("h")
+        assert rig.app.stats.hold is None
+
+
+@sync
+async def test_fft_keys_reach_the_engine() -> None:
+    rig = make_rig()
+    async with rig.app.run_test(size=(120, 40)) as pilot:
+        rig.feed(20)
+        await pilot.press("plus")
+        rig.feed(40)
+        await pilot.pause()
+        assert rig.engine.config.fft == 8192
+        assert rig.app.view.bins == 8192 // 2 + 1
+        assert "FFT 8192" in rig.app.query_one("#status").text.plain
+
+
+@pytest.mark.parametrize("key", ["q", "ctrl+c"])
+@sync
+async def test_quit_keys_exit_with_status_0(key: str) -> None:
+    rig = make_rig()
+    async with rig.app.run_test(size=(80, 24)) as pilot:
+        rig.feed(5)
+        await pilot.press(key)
+        await pilot.pause()
+    assert rig.app.return_code == 0
+
+
+@sync
+async def test_help_lists_every_key_and_closes() -> None:
+    rig = make_rig()
+    async with rig.app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("question_mark")
+        await pilot.pause()
+        assert isinstance(rig.app.screen, HelpScreen)
+        rows = dict((d, k) for k, d in rig.app.screen.rows)
+        assert len(rows) == len(CASES) + 1  # every binding and quit
+        await pilot.press("q")  # closes the help, does not quit
+        await pilot.pause()
+        assert not isinstance(rig.app.screen, HelpScreen)
+        assert rig.app.is_running
+
+
+@sync
+async def test_command_palette_offers_the_key_actions() -> None:
+    rig = make_rig()
+    async with rig.app.run_test(size=(120, 40)) as pilot:
+        titles = {c.title for c in rig.app.get_system_commands(rig.app.screen)}
+        for _keys, desc, _action in rig.app.key_rows():
+            if desc != "Quit":
+                assert desc in titles
+        await pilot.pause()
+
+
+@sync
+async def test_keymap_remaps_a_binding() -> None:
+    rig = make_rig()
+    rig.app.set_keymap({"pause": "p"})
+    async with rig.app.run_test(size=(120, 40)) as pilot:
+        rig.feed(5)
+        await pilot.press("p")
+        await pilot.pause()
+        assert rig.app.view.paused
+        assert any(k == "p" and "Pause" in d for k, d, _ in rig.app.key_rows())
+
+
+@sync
+async def test_pause_freezes_the_view_while_history_fills() -> None:
+    rig = make_rig()
+    app = rig.app
+    async with app.run_test(size=(120, 40)) as pilot:
+        rig.feed(50)
+        await pilot.press("space")
+        frozen = app.view.db.copy()
+        count = app.view.history.count
+        rig.feed(50)
+        await pilot.pause()
+        assert (app.view.db == frozen).all()
+        assert app.view.history.count > count
+        assert app.view.frames_back > 0
+        await pilot.press("space")
+        rig.feed(1)
+        assert app.view.frames_back == 0
+
+
+@sync
+async def test_cursor_reads_the_tone_and_marker_gives_deltas() -> None:
+    rig = make_rig()
+    app = rig.app
+    async with app.run_test(size=(120, 40)) as pilot:
+        rig.feed(200)
+        await pilot.pause()
+        await pilot.press("left")
+        app.view.cursor_hz = 1000.0  # put the cursor on the tone
+        await pilot.press("m")
+        await pilot.press("shift+up")
+        rig.feed(2)
+        await pilot.pause()
+        text = app.query_one("#readout").text.plain
+        assert re.search(r"Peak +1000\.0 Hz", text)
+        assert "-6.0 dBFS" in text
+        assert "Δf" in text and "ΔdB" in text
+        _hz, db, _ = app.view.cursor_reading()
+        mark = app.view.marker_reading()
+        assert mark is not None and mark[1] is not None and db is not None
+        assert abs(mark[0] - 1000.0) < 30.0
+        assert mark[1] > -10.0 and db < mark[1]
+
+
+@pytest.mark.parametrize("size", [(80, 24), (60, 18), (MIN_WIDTH - 1, 20), (30, 8), (1, 1)])
+@sync
+async def test_resizing_never_crashes(size: tuple[int, int]) -> None:
+    rig = make_rig()
+    app = rig.app
+    async with app.run_test(size=(120, 40)) as pilot:
+        rig.feed(30)
+        await pilot.resize_terminal(*size)
+        rig.feed(5)
+        await pilot.pause()
+        small = size[0] < MIN_WIDTH or size[1] < MIN_HEIGHT
+        assert app.screen.has_class("too-small") == small
+        await pilot.press("o")
+        rig.feed(5)
+        await pilot.resize_terminal(120, 40)
+        rig.feed(5)
+        await pilot.pause()
+        assert not app.screen.has_class("too-small")
+        assert app.view.width > 0
+
+
+@pytest.mark.parametrize("depth", ["truecolor", "256", "16", "none"])
+@sync
+async def test_every_colour_depth_sets_the_console_and_draws(depth: str) -> None:
+    rig = make_rig(colors=depth)
+    app = rig.app
+    async with app.run_test(size=(80, 24)) as pilot:
+        rig.feed(60)
+        await pilot.pause()
+        expected = {"truecolor": "truecolor", "256": "256", "16": "standard", "none": "standard"}
+        assert app.console.color_system == expected[depth]
+        rows = app.view.strips()
+        assert rows and all(r.cell_length == app.view.width for r in rows)
+        text = "".join(r.text for r in rows)
+        if depth == "none":
+            assert "▀" not in text and any(c in text for c in ".:-=+*#%@")
+        else:
+            assert set(text) == {"▀"}
+
+
+@sync
+async def test_r_records_with_preroll_and_stops_into_a_readable_wav() -> None:
+    """r starts a recording that begins the pre-roll in the past; r again stops it; the
+    file holds exactly the audio from (start - pre-roll) to the stop."""
+    import json
+    from pathlib import Path
+
+    import soundfile as sf
+
+    rig = make_rig()
+    app = rig.app
+    app.record_preroll_s = 1.0
+    async with app.run_test(size=(120, 40)) as pilot:
+        rig.feed(100)  # 2.1 s of audio in the ring
+        await pilot.press("r")
+        rec = app.recorder
+        assert rec is not None
+        start_written = rig.source.frames_read
+        rig.feed(50)
+        await pilot.pause()
+        await pilot.press("r")  # asks the writer to stop at the newest frame
+        rec.stop()
+        stop_written = rig.source.frames_read
+        app.poll_recording()
+        assert app.recorder is None
+        assert "REC" in app.recording_text() or "saved" in app.recording_text()
+    path = Path(rec.paths[0])
+    data, rate = sf.read(path, dtype="float32")
+    assert rate == 48000
+    assert data.shape[0] == stop_written - (start_written - 48000)
+    # the content is the test tone from the right place in the stream
+    t0 = start_written - 48000
+    expected = np.zeros(data.shape[0], dtype=np.float32)
+    from livespec.audio import signals
+
+    signals.render(signals.parse_signal(rig.source.spec), t0, data.shape[0], 48000.0, expected)
+    np.testing.assert_allclose(data, expected, atol=2.0**-22)
+    sidecar = json.loads(Path(str(path) + ".json").read_text())
+    assert sidecar["samplerate"] == 48000

@@ -1,0 +1,308 @@
+"""livespec export as a command: output naming, folders in parallel with bad files among good
+ones (messages, summary, exit status, resume), usage errors, CSV layout, bounded memory."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from livespec.cli import _add_analysis_options, _add_common, _add_source_options, _Parser
+from livespec.config import Config, merge_cli
+from livespec.errors import LivespecError
+from livespec.export import add_export_arguments, run_export
+
+FS = 16000
+
+
+def export(argv: list[str]) -> int:
+    """``livespec export ARGV`` in this process."""
+    p = _Parser(prog="livespec export")
+    _add_common(p)
+    _add_source_options(p)
+    _add_analysis_options(p)
+    add_export_arguments(p)
+    try:
+        ns = p.parse_args(argv)
+        cfg = merge_cli(Config(), vars(ns))
+        return run_export(ns, cfg)
+    except LivespecError as exc:
+        print(f"livespec: {exc}", file=sys.stderr)
+        return exc.exit_code
+
+
+HARNESS = """
+import sys
+from livespec import cli
+from livespec.errors import LivespecError
+if "export" in getattr(cli, "SUBCOMMANDS", ()):
+    sys.exit(cli.main(["export", *sys.argv[1:]]))
+from livespec.export import add_export_arguments, run_export
+p = cli._Parser(prog="livespec export")
+cli._add_common(p)
+cli._add_source_options(p)
+cli._add_analysis_options(p)
+add_export_arguments(p)
+try:
+    ns = p.parse_args(sys.argv[1:])
+    sys.exit(run_export(ns, cli.resolve_config(ns)))
+except LivespecError as exc:
+    print(f"livespec: {exc}", file=sys.stderr)
+    sys.exit(exc.exit_code)
+"""
+
+
+def tone(seconds: float = 1.0, channels: int = 1) -> np.ndarray:
+    """A 440 Hz sine at -10 dBFS, float32."""
+    x = 0.3 * np.sin(2 * np.pi * 440 * np.arange(int(seconds * FS)) / FS)
+    return (np.stack([x] * channels, axis=1) if channels > 1 else x).astype(np.float32)
+
+
+def make_tree(root: Path) -> dict[str, str]:
+    """Three good files in nested folders, four bad ones (with the expected cause), a
+    text file and a hidden file."""
+    (root / "sub" / "deeper").mkdir(parents=True)
+    (root / "bad").mkdir()
+    sf.write(root / "a.wav", tone(), FS)
+    sf.write(root / "sub" / "b.flac", tone(), FS)
+    sf.write(root / "sub" / "deeper" / "c.wav", tone(channels=2), FS)
+    (root / "bad" / "empty.wav").write_bytes(b"")
+    (root / "bad" / "junk.wav").write_bytes(np.random.default_rng(1).bytes(3000))
+    sf.write(root / "bad" / "full.wav", tone(), FS, subtype="PCM_16")
+    data = (root / "bad" / "full.wav").read_bytes()
+    (root / "bad" / "trunc.wav").write_bytes(data[: len(data) // 2])
+    (root / "bad" / "full.wav").unlink()
+    (root / "bad" / "notes.mp3").write_text("not audio at all")
+    (root / "readme.txt").write_text("ignored")
+    sf.write(root / ".hidden.wav", tone(), FS)
+    return {
+        "empty.wav": "empty file",
+        "junk.wav": "format not recognised",
+        "trunc.wav": "truncated",
+        "notes.mp3": "cannot open",
+    }
+
+
+def lines_of(err: str) -> list[str]:
+    """Non-empty stderr lines."""
+    return [s for s in err.splitlines() if s.strip()]
+
+
+def outputs(root: Path) -> list[str]:
+    """Every file under root, relative, sorted (hidden ones included)."""
+    return sorted(str(p.relative_to(root)) for p in root.rglob("*") if p.is_file())
+
+
+def test_folder_mode_with_bad_files_summary_exit_status_and_resume(tmp_path, capsys):
+    src = tmp_path / "in"
+    bad = make_tree(src)
+    out = tmp_path / "out"
+    argv = [str(src), "-o", str(out), "--fft", "512", "--hop", "256", "--png", "--npy"]
+    assert export([*argv, "--jobs", "2"]) == 1
+    err = capsys.readouterr().err
+    good = ["a.npy", "a.png", "sub/b.npy", "sub/b.png", "sub/deeper/c.npy", "sub/deeper/c.png"]
+    assert outputs(out) == good  # the tree is mirrored, no partial or temporary files
+    assert "Traceback" not in err
+    lines = lines_of(err)
+    assert len(lines) == len(bad) + 1
+    for name, cause in bad.items():
+        (line,) = [s for s in lines if f"{src / 'bad' / name}:" in s]
+        assert line.startswith("livespec: ") and cause in line.lower()
+    assert lines[-1] == (
+        "livespec: export: 3 file(s) exported (6 output(s)), 1 non-audio file(s) ignored, 4 failed"
+    )
+    np.testing.assert_equal(np.load(out / "a.npy").shape, (1 + (FS - 512) // 256, 257))
+    # Resume: existing outputs are skipped, a missing one is made again.
+    (out / "sub" / "b.png").unlink()
+    before = (out / "a.png").stat().st_mtime_ns
+    assert export([*argv, "--jobs", "2"]) == 1
+    lines = lines_of(capsys.readouterr().err)
+    assert outputs(out) == good
+    assert (out / "a.png").stat().st_mtime_ns == before
+    assert lines[-1] == (
+        "livespec: export: 1 file(s) exported (1 output(s)), 5 existing output(s) skipped "
+        "(--force overwrites), 1 non-audio file(s) ignored, 4 failed"
+    )
+    # --force rewrites everything; without bad inputs the exit status is 0.
+    for name in bad:
+        (src / "bad" / name).unlink()
+    assert export([*argv, "--jobs", "1", "--force"]) == 0
+    lines = lines_of(capsys.readouterr().err)
+    assert lines == [
+        "livespec: export: 3 file(s) exported (6 output(s)), 1 non-audio file(s) ignored, 0 failed"
+    ]
+
+
+@pytest.mark.parametrize("name", ["empty.wav", "junk.wav", "trunc.wav", "notes.mp3", "readme.txt"])
+def test_single_bad_file_one_line(tmp_path, capsys, name):
+    src = tmp_path / "in"
+    bad = make_tree(src)
+    path = src / "bad" / name if name != "readme.txt" else src / name
+    out = tmp_path / "o.npy"
+    before = outputs(tmp_path)
+    assert export([str(path), "-o", str(out)]) == 1
+    lines = lines_of(capsys.readouterr().err)
+    assert len(lines) == 1
+    assert lines[0].startswith(f"livespec: {path}: ")
+    assert bad.get(name, "cannot open") in lines[0].lower()
+    assert outputs(tmp_path) == before  # no output, no temporary file
+
+
+@pytest.mark.parametrize(("fmt", "subtype"), [("flac", "PCM_16"), ("mp3", "MPEG_LAYER_III")])
+def test_truncated_compressed_file(tmp_path, capsys, fmt, subtype):
+    src = tmp_path / f"full.{fmt}"
+    sf.write(src, tone(3.0), FS, subtype=subtype)
+    cut = tmp_path / f"cut.{fmt}"
+    data = src.read_bytes()
+    cut.write_bytes(data[: len(data) // 2])
+    assert export([str(cut), "-o", str(tmp_path / "x.npy"), "--fft", "256"]) == 1
+    lines = lines_of(capsys.readouterr().err)
+    assert len(lines) == 1 and lines[0].startswith(f"livespec: {cut}: ")
+    assert "truncated" in lines[0]  # flac: "cannot decode: ... (corrupt or truncated?)"
+    assert not (tmp_path / "x.npy").exists()
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]
+
+
+def test_subprocess_bad_file_never_a_traceback(tmp_path):
+    (tmp_path / "junk.flac").write_bytes(b"fLaC" + bytes(100))
+    r = subprocess.run(
+        [sys.executable, "-c", HARNESS, str(tmp_path / "junk.flac"), "-o", str(tmp_path / "x.png")],
+        capture_output=True,
+        text=True,
+    )
+    assert r.returncode == 1
+    assert "Traceback" not in r.stderr
+    assert len(lines_of(r.stderr)) == 1 and "junk.flac" in r.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["missing.wav", "-o", "x.png"], "no such file or folder"),
+        (["{dir}", "-o", "x.png"], "names one file"),
+        (["{wav}", "--npy", "x.txt"], "must end in .npy"),
+        (["{wav}"], "say where to write"),
+        (["{wav}", "-o", "x.png", "--size", "0x5"], "--size 0x5"),
+        (["{wav}", "-o", "x.png", "--clip", "0"], "--clip 0"),
+        (["{wav}", "-o", "x.png", "--top-db", "-3"], "--top-db -3"),
+        (["{wav}", "-o", "x.png", "--like", "librosa", "--hop", "4096"], "--hop 4096"),
+        (["{wav}", "-o", "x.png", "--db-min", "0", "--db-max", "-10"], "--db-max -10"),
+        (["{wav}", "-o", "x.png", "--colormap", "rainbow"], "--colormap rainbow"),
+        (["{dir}", "{dir2}", "-o", "out"], "would both write"),
+    ],
+)
+def test_usage_errors_exit_2(tmp_path, capsys, monkeypatch, args, message):
+    d = tmp_path / "d"
+    d.mkdir()
+    sf.write(d / "a.wav", tone(), FS)
+    d2 = tmp_path / "d2"
+    d2.mkdir()
+    sf.write(d2 / "a.wav", tone(), FS)
+    subs = {"{dir}": str(d), "{dir2}": str(d2), "{wav}": str(d / "a.wav")}
+    argv = [subs.get(a, a) for a in args]
+    monkeypatch.chdir(tmp_path)
+    assert export(argv) == 2
+    lines = lines_of(capsys.readouterr().err)
+    assert len(lines) == 1 and message in lines[0]
+
+
+def test_output_naming(tmp_path, capsys):
+    src = tmp_path / "rec.wav"
+    sf.write(src, tone(), FS)
+    assert export([str(src), "-o", str(tmp_path / "x.npy"), "--csv", "--png", "--fft", "256"]) == 0
+    assert {p.name for p in tmp_path.glob("x.*")} == {"x.npy", "x.csv", "x.png"}
+    assert export([str(src), "-o", str(tmp_path / "dir"), "--fft", "256"]) == 0
+    assert outputs(tmp_path / "dir") == ["rec.png"]
+    assert export([str(src), "--npy=" + str(tmp_path / "only.npy"), "--fft", "256"]) == 0
+    assert (tmp_path / "only.npy").exists()
+    # Two files into a folder.
+    sf.write(tmp_path / "rec2.flac", tone(), FS)
+    argv = [str(src), str(tmp_path / "rec2.flac"), "-o", str(tmp_path / "two"), "--npy"]
+    assert export([*argv, "--fft", "256", "--jobs", "1"]) == 0
+    assert outputs(tmp_path / "two") == ["rec.npy", "rec2.npy"]
+    capsys.readouterr()
+    # An existing output is skipped, and said so.
+    before = (tmp_path / "x.png").read_bytes()
+    assert export([str(src), "-o", str(tmp_path / "x.png"), "--fft", "512"]) == 0
+    assert (tmp_path / "x.png").read_bytes() == before
+    assert "1 existing output(s) skipped (--force overwrites)" in capsys.readouterr().err
+
+
+def test_csv_layouts(tmp_path):
+    src = tmp_path / "rec.wav"
+    sf.write(src, tone(0.25), FS, subtype="FLOAT")
+    base = [str(src), "--fft", "256", "--hop", "128", "--npy", str(tmp_path / "r.npy")]
+    assert export([*base, "--csv", str(tmp_path / "r.csv")]) == 0
+    ref = np.load(tmp_path / "r.npy")
+    text = (tmp_path / "r.csv").read_text().splitlines()
+    head = text[0].split(",")
+    assert head[0] == "time_s"
+    np.testing.assert_allclose([float(v) for v in head[1:]], np.arange(129) * FS / 256)
+    body = np.array([[float(v) for v in line.split(",")] for line in text[1:]])
+    assert body.shape == (ref.shape[0], 1 + 129)
+    np.testing.assert_allclose(body[:, 0], (np.arange(ref.shape[0]) * 128 + 128) / FS, atol=1e-6)
+    np.testing.assert_allclose(body[:, 1:], ref, atol=0.0005 + 1e-6)
+    long = tmp_path / "l.csv"
+    assert export([*base, "--force", "--csv", str(long), "--csv-layout", "long"]) == 0
+    rows = long.read_text().splitlines()
+    assert rows[0] == "time_s,freq_hz,level_db"
+    assert len(rows) == 1 + ref.size
+    t, f, v = (float(s) for s in rows[1 + 129 + 5].split(","))  # frame 1, bin 5
+    assert (t, f) == (pytest.approx(256 / FS, abs=1e-6), 5 * FS / 256)
+    assert v == pytest.approx(float(ref[1, 5]), abs=0.0005 + 1e-6)
+
+
+def test_memory_is_bounded_for_a_long_file(tmp_path):
+    """A 10-minute 48 kHz file (230 MB as float64 samples) exports in well under that."""
+    src = tmp_path / "long.wav"
+    rng = np.random.default_rng(0)
+    with sf.SoundFile(src, "w", 48000, 1, subtype="PCM_16") as f:
+        for _ in range(60):
+            f.write(0.1 * rng.standard_normal(480000))
+    code = (
+        "import json, resource, subprocess, sys\n"
+        "rc = subprocess.run(sys.argv[1:]).returncode\n"
+        "print(json.dumps([rc, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss]))\n"
+    )
+    cmd = [sys.executable, "-c", HARNESS, str(src), "--npy", str(tmp_path / "o.npy")]
+    cmd += ["--png", str(tmp_path / "o.png"), "--size", "800x400", "--fft", "4096", "--hop", "4096"]
+    r = subprocess.run(
+        [sys.executable, "-c", code, *cmd],
+        capture_output=True,
+        text=True,
+    )
+    rc, rss_kib = json.loads(r.stdout.strip().splitlines()[-1])
+    assert rc == 0, r.stderr
+    assert np.load(tmp_path / "o.npy", mmap_mode="r").shape == (600 * 48000 // 4096, 2049)
+    assert rss_kib / 1024 < 150
+
+
+def test_export_core_imports_no_textual_or_rich():
+    code = (
+        "import sys\n"
+        "import livespec.export, livespec.export_run, livespec.export_plan, livespec.export_job\n"
+        "bad = sorted(m for m in sys.modules if m.split('.')[0] in ('textual', 'rich', 'scipy'))\n"
+        "print(','.join(bad))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == ""
+
+
+def test_parser_module_is_light_and_its_constants_match():
+    code = (
+        "import sys\n"
+        "import livespec.export\n"
+        "print(','.join(m for m in ('numpy', 'PIL', 'soundfile') if m in sys.modules))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == ""
+    from livespec import export, export_dsp, export_image, export_job
+
+    assert export.LIKE_NAMES == tuple(export_dsp.LIKE) == export_dsp.LIKE_CHOICES[1:]
+    assert export.COLORMAP_NAMES == export_image.COLORMAP_NAMES
+    assert export_job.FORMATS == ("png", "npy", "csv")

@@ -1,0 +1,120 @@
+"""The waterfall model: bounded history, scrolling display, pause, cursor, marker, zoom."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from livespec.render.history import History
+from livespec.render.view import NO_DATA_DB, WaterfallView
+
+FS, BINS, HOP = 48000, 2049, 1024
+
+
+def _rows(n: int, start: int = 0) -> list[np.ndarray]:
+    out = []
+    for i in range(start, start + n):
+        r = np.full(BINS, -100.0, np.float32)
+        r[85] = -6.0 - (i % 50)  # a tone whose level tells the frame apart
+        out.append(r)
+    return out
+
+
+def _view(**kw: object) -> WaterfallView:
+    v = WaterfallView(samplerate=FS, bins=BINS, hop=HOP, history_seconds=10.0, **kw)  # type: ignore[arg-type]
+    v.resize(40, 20)
+    return v
+
+
+def test_history_is_bounded_and_keeps_the_newest() -> None:
+    h = History(BINS, FS / HOP, seconds=2.0, min_frames=10)
+    assert h.capacity == 94  # ceil(2 s * 46.875 frames/s)
+    for i, r in enumerate(_rows(300)):
+        h.append(r, i * 0.1)
+    assert len(h) == h.capacity and h.oldest == 300 - h.capacity
+    assert h.row(299)[85] == pytest.approx(-6.0 - 299 % 50, abs=0.02)
+    assert not h.has(h.oldest - 1)
+    rows, n = h.newest_first(300, 5)
+    assert n == 5 and rows[0][85] == h.row(299)[85]
+
+
+def test_history_respects_the_byte_budget() -> None:
+    h = History(32769, 3.0, seconds=3600.0, max_bytes=1 << 20)
+    assert h.capacity * 32769 * 2 <= max(1 << 20, 512 * 32769 * 2)
+
+
+def test_horizontal_newest_column_is_at_the_right_and_low_frequencies_at_the_bottom() -> None:
+    v = _view()
+    v.push(_rows(3), [0.0, 0.1, 0.2])
+    assert v.time_pixels == 40 and v.freq_pixels == 40
+    lv = v.levels()  # (2*height, width), row 0 = top
+    tone_px = int(v.fmap.pos_of(85 * FS / 4096))
+    assert lv[39 - tone_px, 39] > lv[0, 39]  # newest column at the right shows the tone
+    assert lv[39 - tone_px, 0] == 0  # no data yet at the left
+    assert len(v.strips()) == 20 and all(s.cell_length == 40 for s in v.strips())
+
+
+def test_vertical_newest_row_is_at_the_top() -> None:
+    v = _view(orientation="vertical")
+    v.push(_rows(2), [0.0, 0.1])
+    assert v.time_pixels == 40 and v.freq_pixels == 40
+    lv = v.levels()
+    tone_px = int(v.fmap.pos_of(85 * FS / 4096))
+    assert lv[0, tone_px] > 0 and lv[39, tone_px] == 0
+
+
+def test_pause_freezes_and_scrolls_back_through_history() -> None:
+    v = _view()
+    v.push(_rows(100), [i * 0.02 for i in range(100)])
+    v.set_paused(True)
+    frozen = v.db.copy()
+    v.push(_rows(50, 100), [2 + i * 0.02 for i in range(50)])
+    np.testing.assert_array_equal(v.db, frozen)
+    assert v.frames_back == 50
+    v.scroll(30)
+    assert v.frames_back == 80
+    age, fpx = 0, int(v.fmap.pos_of(85 * FS / 4096))
+    assert v.level_at(age, fpx) == pytest.approx(-6.0 - (149 - 80) % 50, abs=0.05)
+    v.scroll(10_000)  # clamps at the oldest full screen
+    assert v.end == v.history.oldest + v.time_pixels
+    v.set_paused(False)
+    assert v.frames_back == 0
+
+
+def test_cursor_and_marker_readings() -> None:
+    v = _view()
+    v.push(_rows(60), [i * 0.02 for i in range(60)])
+    v.move_cursor(-3, 0)  # three columns back in time
+    v.cursor_hz = 85 * FS / 4096
+    hz, db, t = v.cursor_reading()
+    assert abs(hz / 996.1 - 1) < 0.1 and t == pytest.approx(56 * 0.02)  # pixels are ~18% wide
+    assert db == pytest.approx(-6.0 - 56 % 50, abs=0.05)
+    v.set_marker()
+    v.move_cursor(0, -5)  # up in frequency
+    mark = v.marker_reading()
+    assert mark is not None and mark[1] == pytest.approx(db)
+    hz2, db2, _ = v.cursor_reading()
+    assert hz2 > mark[0] and db2 is not None and db2 < mark[1]
+    assert v.marker_cell() is not None and v.cursor_cell() != v.marker_cell()
+
+
+def test_zoom_and_pan_stay_inside_nyquist() -> None:
+    v = _view(scale="linear")
+    lo, hi = v.zoomed(4.0, 1000.0)
+    assert lo < 1000.0 < hi and hi - lo == pytest.approx(24000.0 / 4, rel=1e-6)
+    v.set_freq("linear", lo, hi)
+    lo2, hi2 = v.panned(10.0)
+    assert hi2 == pytest.approx(24000.0) and hi2 - lo2 == pytest.approx(hi - lo, rel=1e-6)
+    for _ in range(20):
+        v.set_freq("linear", *v.zoomed(4.0))
+    assert v.fmax - v.fmin >= 4 * v.fmap.bin_hz - 1e-9
+
+
+def test_new_fft_size_clears_the_history() -> None:
+    v = _view()
+    v.push(_rows(10), [0.0] * 10)
+    v.set_analysis(FS, 4097, 2048)
+    assert v.history.count == 0 and v.bins == 4097
+    assert (v.db == NO_DATA_DB).all()
+    v.push(_rows(1), [0.0])  # rows of the old size are ignored
+    assert v.history.count == 0
