@@ -365,14 +365,20 @@ def _take_stdin_for_audio() -> io.TextIOWrapper:
     return pcm
 
 
-def _keys_from_tty() -> None:
-    """Put the controlling terminal on fd 0 for Textual's key reader (main thread)."""
+def _keys_from_tty(
+    what: str = "--input -",
+    instead: str = "use 'livespec peaks --input -' for headless analysis",
+) -> None:
+    """Put the controlling terminal on fd 0 for Textual's key reader (main thread).
+
+    ``what`` and ``instead`` word the error when there is no terminal.
+    """
     try:
         tty = os.open("/dev/tty", os.O_RDWR | os.O_NOCTTY)
     except OSError as exc:
         raise LivespecError(
-            f"--input - needs a terminal for the keys, but /dev/tty cannot be opened "
-            f"({exc.strerror}); use 'livespec peaks --input -' for headless analysis"
+            f"{what} needs a terminal for the keys, but /dev/tty cannot be opened "
+            f"({exc.strerror}); {instead}"
         ) from None
     os.dup2(tty, 0)
     os.close(tty)

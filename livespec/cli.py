@@ -28,7 +28,7 @@ from livespec.errors import (
     UsageError,
 )
 
-SUBCOMMANDS = ("devices", "peaks", "config", "record", "export")
+SUBCOMMANDS = ("devices", "peaks", "config", "record", "export", "stream", "view")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -213,7 +213,27 @@ def build_parsers() -> dict[str, argparse.ArgumentParser]:
     )
     _add_analysis_options(export)
     add_export_arguments(export)
+    # -- stream / view (issue 6; livespec/stream_cmd.py) --
+    from livespec.stream_cmd import add_stream_arguments, add_view_arguments
+
+    stream = _Parser(
+        prog="livespec stream",
+        description="Write analysed frames to stdout for 'livespec view -' (docs/ssh.md).",
+    )
+    _add_common(stream)
+    _add_source_options(stream)
+    _add_analysis_options(stream)
+    add_stream_arguments(stream)
+    view = _Parser(
+        prog="livespec view",
+        description="Show a stream from 'livespec stream' (stdin or a file; docs/ssh.md).",
+    )
+    _add_common(view)
+    _add_display_options(view)
+    add_view_arguments(view)
     return {
+        "stream": stream,
+        "view": view,
         "": app,
         "devices": devices,
         "peaks": peaks,
@@ -452,6 +472,20 @@ def cmd_record(ns: argparse.Namespace) -> int:
     return run_record(ns, resolve_config(ns))
 
 
+def cmd_stream(ns: argparse.Namespace) -> int:
+    """``livespec stream`` (docs/ssh.md)."""
+    from livespec.stream_cmd import run_stream
+
+    return run_stream(ns, resolve_config(ns))
+
+
+def cmd_view(ns: argparse.Namespace) -> int:
+    """``livespec view -|FILE`` (docs/ssh.md)."""
+    from livespec.stream_cmd import run_view
+
+    return run_view(ns, resolve_config(ns))
+
+
 def cmd_export(ns: argparse.Namespace) -> int:
     """``livespec export`` (docs/export.md)."""
     from livespec.export import run_export
@@ -491,6 +525,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             "config": cmd_config,
             "record": cmd_record,
             "export": cmd_export,
+            "stream": cmd_stream,
+            "view": cmd_view,
         }
         return handlers[sub](ns)
     except LivespecError as exc:

@@ -183,7 +183,7 @@ class Engine:
                 self.lost_frames += 1
                 continue
             peaks = tuple(self.peak_finder.find(X, db))
-            avail = ring.time_of(start + n - 1)
+            avail = ring.time_of(start + n - 1) if self.source.realtime else None
             latency = time.monotonic() - avail if avail is not None else math.nan
             if self.keep_latencies and len(self.latencies) < 1_000_000:
                 self.latencies.append(latency)
@@ -239,9 +239,16 @@ class Engine:
 
     def _run(self) -> None:
         """Worker: analyse, then sleep until the next block is due (polling; the audio
-        callback signals nothing, it only writes)."""
+        callback signals nothing, it only writes).
+
+        The wake-up time follows the observed interval between writes (PortAudio may
+        deliver blocks unevenly, e.g. every 25 ms for 21.3 ms blocks), so the worker
+        wakes about once per block instead of polling.
+        """
         ring, source = self.ring, self.source
         block_s = source.block_frames / max(source.samplerate, 1)
+        interval = block_s  # smoothed seconds between ring writes
+        seen_written, seen_time = ring.written, ring.last_write_time
         while not self._stop.is_set():
             self.process_available()
             next_end = self.origin + self._next_index * self.hop + self.config.fft
@@ -249,10 +256,16 @@ class Engine:
                 break  # a finite source ended and no complete frame is left
             now = time.monotonic()
             last = ring.last_write_time
+            if last != seen_time and ring.written > seen_written:
+                writes = max(1, round((ring.written - seen_written) / source.block_frames))
+                if seen_time:
+                    gap = (last - seen_time) / writes
+                    interval += 0.1 * (min(max(gap, 0.25 * block_s), 4 * block_s) - interval)
+                seen_written, seen_time = ring.written, last
             if source.realtime and last:
-                # Wake just after the next block is expected; poll briskly if it is late.
-                due = last + block_s + 0.0005 - now
-                wait = due if due > 0.001 else 0.002
+                # Wake just after the next write is expected; poll gently if it is late.
+                due = last + interval + 0.0005 - now
+                wait = due if due > 0.002 else 0.004
                 wait = min(wait, 0.02)
             else:
                 wait = 0.002

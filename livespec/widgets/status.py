@@ -29,6 +29,7 @@ class StatusInfo:
     paused: bool
     seconds_back: float
     recording: str = "rec off (r)"
+    end_text: str = "END OF INPUT"  # shown when finished ("END OF STREAM" in the viewer)
 
 
 def status_text(s: StatusInfo) -> Text:
@@ -42,7 +43,7 @@ def status_text(s: StatusInfo) -> Text:
         t.append(f" PAUSED{back} ", "bold black on yellow")
         t.append(" ")
     if s.finished:
-        t.append(" END OF INPUT ", "bold black on bright_white")
+        t.append(f" {s.end_text} ", "bold black on bright_white")
         t.append(" ")
     source = s.source if len(s.source) <= SOURCE_MAX else s.source[: SOURCE_MAX - 1] + "…"
     t.append(source, "bold")
