@@ -99,12 +99,21 @@ class DisplayConfig:
 
 
 @dataclass(frozen=True)
+class MeasureConfig:
+    """Measurement settings (``livespec measure``)."""
+
+    calibration_db: float | None = None  # offset from dBFS to the unit (dB)
+    calibration_unit: str = ""  # e.g. "dB SPL", "dBV"
+
+
+@dataclass(frozen=True)
 class Config:
     """Everything livespec can be told, after merging file and flags."""
 
     source: SourceConfig = field(default_factory=SourceConfig)
     analysis: AnalysisConfig = field(default_factory=AnalysisConfig)
     display: DisplayConfig = field(default_factory=DisplayConfig)
+    measure: MeasureConfig = field(default_factory=MeasureConfig)
     path: Path | None = None  # the file the values came from, if any
 
 
@@ -216,11 +225,16 @@ VALIDATORS: dict[str, dict[str, Callable[[Any], Any]]] = {
         "spectrum": _bool,
         "record_dir": _text,
     },
+    "measure": {
+        "calibration_db": _optional(_float(-1000.0, 1000.0)),
+        "calibration_unit": _text,
+    },
 }
 SECTIONS: dict[str, type[Any]] = {
     "source": SourceConfig,
     "analysis": AnalysisConfig,
     "display": DisplayConfig,
+    "measure": MeasureConfig,
 }
 
 

@@ -1,0 +1,442 @@
+"""``livespec measure``: level, THD, THD+N, SNR, SINAD and noise of the dominant tone.
+
+Headless. Frames of ``--fft`` samples (default: bins of at most 1.5 Hz, 32768 at 48 kHz),
+75 % overlap, the 7-term Blackman-Harris window; power spectra averaged per ``--average``;
+one result per ``--interval`` (docs/measure.md). Files, stdin and test signals with a
+duration are read as fast as they come, synchronously on the main thread, and nothing is
+skipped; a device (or an endless test signal) runs in real time: its producer fills the
+ring and the main thread analyses what has arrived every few milliseconds.
+
+Built by :mod:`livespec.cli`: ``add_measure_arguments`` adds the measure-only options to a
+parser that already has the common and source options; ``run_measure`` runs it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import sys
+import time
+from dataclasses import dataclass
+from typing import Any, TextIO
+
+from livespec.config import Config
+from livespec.errors import EXIT_OK, UsageError
+
+WEIGHTING_CHOICES = ("A", "C", "Z")
+
+
+def add_measure_arguments(p: argparse.ArgumentParser) -> None:
+    """Add the measure-only options to ``p`` (source options come from cli)."""
+    g = p.add_argument_group("measurement (see docs/measure.md)")
+    g.add_argument("--json", action="store_true", help="one JSON object per interval")
+    g.add_argument(
+        "--duration", metavar="S", type=float, help="stop after S seconds (a file ends by itself)"
+    )
+    g.add_argument(
+        "--interval",
+        metavar="S",
+        type=float,
+        default=1.0,
+        help="one result per S seconds of audio (1); 0 = one result at the end",
+    )
+    g.add_argument(
+        "--harmonics", metavar="N", type=int, default=10, help="THD counts harmonics 2..N (10)"
+    )
+    g.add_argument(
+        "--band", metavar="LO-HI", help="band in Hz the figures cover (20-20000, or to Nyquist)"
+    )
+    g.add_argument(
+        "--average",
+        metavar="A",
+        default="block",
+        help="power averaging: block (all frames of the interval), exp:TAU (seconds), "
+        "lin:N (last N frames), peak (peak hold since the last result), none (the last "
+        "frame) (block)",
+    )
+    g.add_argument(
+        "--weighting",
+        metavar="W",
+        type=str.upper,
+        choices=WEIGHTING_CHOICES,
+        default="Z",
+        help="weighting of harmonics and noise: A, C (IEC 61672) or Z (none) (Z)",
+    )
+    g.add_argument(
+        "--calibrate",
+        nargs=2,
+        metavar=("DB", "UNIT"),
+        help="also show levels in UNIT = dBFS + DB, e.g. --calibrate 114 'dB SPL'",
+    )
+    g.add_argument(
+        "--fft",
+        dest="measure_fft",
+        metavar="N",
+        type=int,
+        help="samples per measurement frame, even, 1024..1048576 (bins <= 1.5 Hz: 32768 at 48 kHz)",
+    )
+    g.add_argument(
+        "--realtime", action="store_true", help="pace files and test signals at their sample rate"
+    )
+
+
+@dataclass(frozen=True)
+class MeasureOptions:
+    """The validated measure-only options."""
+
+    json: bool
+    duration: float | None
+    interval: float
+    harmonics: int
+    band: tuple[float, float] | None
+    average: Any  # livespec.dsp.averaging.AverageSpec (numpy-free import at parse time)
+    weighting: str
+    calibration_db: float | None
+    calibration_unit: str
+    fft: int | None
+    realtime: bool
+
+
+def parse_band(text: str) -> tuple[float, float]:
+    """``"LO-HI"`` in Hz -> (lo, hi); raises UsageError."""
+    lo_s, sep, hi_s = text.partition("-")
+    try:
+        if not sep:
+            raise ValueError
+        lo, hi = float(lo_s), float(hi_s)
+    except ValueError:
+        raise UsageError(f"--band {text}: must be LO-HI in Hz, e.g. 20-20000") from None
+    if not (math.isfinite(lo) and math.isfinite(hi) and 0.0 <= lo < hi):
+        raise UsageError(f"--band {text}: need 0 <= LO < HI (Hz)")
+    return lo, hi
+
+
+def options_from(ns: argparse.Namespace, cfg: Config) -> MeasureOptions:
+    """Validate the measure options; the calibration comes from ``--calibrate`` or else
+    the config's ``[measure]`` table, if the config has one (read defensively)."""
+    from livespec.dsp.averaging import parse_average
+
+    if ns.duration is not None and not ns.duration > 0:
+        raise UsageError(f"--duration {ns.duration:g}: must be positive")
+    if not (ns.interval >= 0 and math.isfinite(ns.interval)):
+        raise UsageError(f"--interval {ns.interval:g}: must be 0 or positive")
+    if not 2 <= ns.harmonics <= 100:
+        raise UsageError(f"--harmonics {ns.harmonics}: must be an integer from 2 to 100")
+    try:
+        average = parse_average(ns.average)
+    except ValueError as exc:
+        raise UsageError(f"--average {exc}") from None
+    fft = ns.measure_fft
+    if fft is not None and not (1024 <= fft <= 1 << 20 and fft % 2 == 0):
+        raise UsageError(f"--fft {fft}: must be an even integer from 1024 to 1048576")
+    section = getattr(cfg, "measure", None)
+    cal_db = getattr(section, "calibration_db", None)
+    cal_unit = str(getattr(section, "calibration_unit", "") or "")
+    if ns.calibrate is not None:
+        db_text, unit = ns.calibrate
+        try:
+            cal_db = float(db_text)
+        except ValueError:
+            cal_db = math.nan
+        if not math.isfinite(cal_db) or abs(cal_db) > 1000:
+            raise UsageError(f"--calibrate {db_text}: DB must be a number from -1000 to 1000")
+        cal_unit = unit.strip()
+        if not cal_unit:
+            raise UsageError("--calibrate: UNIT must not be empty")
+    if cal_db is not None and not cal_unit:
+        cal_unit = "dB"
+    return MeasureOptions(
+        json=bool(ns.json),
+        duration=ns.duration,
+        interval=float(ns.interval),
+        harmonics=int(ns.harmonics),
+        band=None if ns.band is None else parse_band(ns.band),
+        average=average,
+        weighting=ns.weighting,
+        calibration_db=None if cal_db is None else float(cal_db),
+        calibration_unit=cal_unit,
+        fft=fft,
+        realtime=bool(ns.realtime),
+    )
+
+
+def record(
+    m: Any, t: float, frames: int, opts: MeasureOptions, measurer: Any, overflows: int
+) -> dict[str, Any]:
+    """One JSON object: the measurement ``m`` (a Measurement or None) at ``t`` seconds."""
+    rec: dict[str, Any] = {"t": round(t, 6)}
+    if m is None:
+        rec.update({k: None for k in ("freq_hz", "level_dbfs", "thd_db", "thd_percent")})
+        rec.update({k: None for k in ("thdn_db", "snr_db", "sinad_db", "noise_dbfs")})
+    else:
+        rec.update(m.as_dict())
+    if opts.calibration_db is not None:
+        cal = opts.calibration_db
+        rec["unit"] = opts.calibration_unit
+        for key in ("level", "noise"):
+            v = rec.get(f"{key}_dbfs")
+            rec[key] = None if v is None else round(v + cal, 4)
+    rec.update(
+        {
+            "frames": frames,
+            "average": opts.average.describe(),
+            "fft": measurer.n,
+            "window": measurer.window_name,
+            "samplerate": measurer.samplerate,
+            "overflows": overflows,
+        }
+    )
+    return rec
+
+
+def text_line(rec: dict[str, Any]) -> str:
+    """One human-readable line for a record from :func:`record`."""
+
+    def f(key: str, fmt: str, unit: str = "") -> str:
+        v = rec.get(key)
+        return "  --  " + unit if v is None else format(v, fmt) + unit
+
+    if rec.get("freq_hz") is None:
+        return f"{rec['t']:9.3f} s  (no tone)"
+    parts = [
+        f"{rec['t']:9.3f} s",
+        f"{rec['freq_hz']:10.3f} Hz",
+        f("level_dbfs", "7.2f", " dBFS"),
+    ]
+    if "unit" in rec:
+        parts.append(f("level", "7.2f", f" {rec['unit']}"))
+    parts += [
+        "THD " + f("thd_db", "7.2f", " dB") + " (" + f("thd_percent", ".4f", " %") + ")",
+        "THD+N " + f("thdn_db", "7.2f", " dB"),
+        "SNR " + f("snr_db", "6.2f", " dB"),
+        "SINAD " + f("sinad_db", "6.2f", " dB"),
+        "noise " + f("noise_dbfs", "7.2f", " dBFS"),
+    ]
+    if rec.get("overflows"):
+        parts.append(f"overflows {rec['overflows']}")
+    return "  ".join(parts)
+
+
+def header_line(opts: MeasureOptions, measurer: Any) -> str:
+    """The settings, as a comment line before the text output."""
+    lo, hi = measurer.band_hz
+    used = "Z (none)" if opts.weighting == "Z" else opts.weighting
+    return (
+        f"# band {lo:g}-{hi:g} Hz, harmonics 2-{opts.harmonics}, weighting {used}, "
+        f"{measurer.window_name} window, FFT {measurer.n} ({measurer.bin_hz:.3f} Hz bins), "
+        f"hop {measurer.hop}, average {opts.average.describe()}, interval "
+        + (f"{opts.interval:g} s" if opts.interval else "whole input")
+    )
+
+
+class _Reporter:
+    """Feeds frames to the averager and writes one result per interval (main thread)."""
+
+    def __init__(self, opts: MeasureOptions, measurer: Any, source: Any, out: TextIO) -> None:
+        from livespec.dsp.averaging import make_averager
+
+        self.opts, self.measurer, self.source, self.out = opts, measurer, source, out
+        period = measurer.hop / measurer.samplerate
+        self.averager = make_averager(opts.average, measurer.bins, period)
+        self.reset_each = opts.average.kind in ("block", "peak")
+        self.next_t = opts.interval if opts.interval else math.inf
+        self.since_report = 0
+        self.results = 0
+        self.last_t = 0.0
+        self.avg: Any = None
+
+    def frame(self, power: Any, t_end: float) -> None:
+        """Add one frame's power row; its last sample is at ``t_end`` seconds."""
+        self.avg = self.averager.update(power)
+        self.since_report += 1
+        self.last_t = t_end
+        if t_end >= self.next_t:
+            self.report()
+            iv = self.opts.interval
+            self.next_t = (math.floor(t_end / iv + 1e-9) + 1) * iv
+
+    def report(self) -> None:
+        """Measure the current average and write it."""
+        m = self.measurer.measure(self.avg)
+        rec = record(
+            m,
+            self.last_t,
+            self.averager.count,
+            self.opts,
+            self.measurer,
+            int(getattr(self.source, "overflows", 0)),
+        )
+        line = json.dumps(rec) if self.opts.json else text_line(rec)
+        self.out.write(line + "\n")
+        if self.opts.interval or self.out.isatty():
+            self.out.flush()
+        self.results += 1
+        self.since_report = 0
+        if self.reset_each:
+            self.averager.reset()
+
+    def finish(self) -> None:
+        """Report the frames since the last result, if any."""
+        if self.since_report:
+            self.report()
+
+
+def run_measure(ns: argparse.Namespace, cfg: Config) -> int:
+    """``livespec measure``: one line per interval on stdout; returns the exit status."""
+    from livespec.audio.ringbuffer import RingBuffer
+    from livespec.audio.sources import BlockSource
+    from livespec.cli import open_source
+    from livespec.dsp.measure import Measurer
+
+    opts = options_from(ns, cfg)
+    inp = cfg.source.input
+    endless_signal = inp is not None and inp != "-" and opts.duration is None
+    realtime = opts.realtime or inp is None or (endless_signal and _is_signal(inp))
+    source = open_source(cfg, realtime=realtime, max_seconds=opts.duration)
+    try:
+        fs = source.samplerate
+        try:
+            measurer = Measurer(
+                fs,
+                opts.fft,
+                harmonics=opts.harmonics,
+                band=opts.band,
+                weighting=opts.weighting,
+                backend=cfg.analysis.backend,
+            )
+        except ValueError as exc:
+            raise UsageError(str(exc)) from None
+        n = measurer.n
+        capacity = max(2 * n, round(cfg.source.ring_seconds * fs))
+        ring = RingBuffer(capacity, source.channels)
+        channel = None if cfg.source.channel is None else cfg.source.channel - 1
+        reporter = _Reporter(opts, measurer, source, sys.stdout)
+        if not opts.json:
+            sys.stdout.write(header_line(opts, measurer) + "\n")
+        frames = _Frames(ring, measurer, reporter, channel, fs)
+        if isinstance(source, BlockSource) and not source.realtime:
+            source.attach(ring)
+            # Keep the ring from wrapping past the next frame: pump at most what fits.
+            while source.pump(min(source.block_frames, frames.room())):
+                frames.process()
+            frames.process()
+            if source.error is not None:
+                raise source.error
+        else:
+            _run_live(source, ring, frames, opts.duration)
+        if frames.count == 0:
+            raise UsageError(
+                f"the input is shorter than one measurement frame ({n} samples, "
+                f"{n / fs:.3g} s); give a smaller --fft"
+            )
+        reporter.finish()
+    finally:
+        source.stop()
+    sys.stdout.flush()
+    if frames.lost:
+        print(
+            f"livespec: {frames.lost} measurement frame(s) skipped (the analysis fell behind)",
+            file=sys.stderr,
+        )
+    return EXIT_OK
+
+
+class _Frames:
+    """Cuts the ring into frames of n samples every hop, from the stream's first sample."""
+
+    def __init__(self, ring: Any, measurer: Any, reporter: _Reporter, channel: Any, fs: float):
+        self.ring, self.measurer, self.reporter = ring, measurer, reporter
+        self.channel, self.fs = channel, fs
+        self.next_start = 0
+        self.count = 0
+        self.lost = 0
+        self.limit: int | None = None  # ring index past which no frame may end
+
+    def room(self) -> int:
+        """Samples the ring can take without overwriting the next frame's start."""
+        return max(1, int(self.ring.capacity - (self.ring.written - self.next_start)))
+
+    def process(self) -> None:
+        """Analyse every complete frame now in the ring (caller's thread)."""
+        ring, m = self.ring, self.measurer
+        n, hop = m.n, m.hop
+        while True:
+            start = self.next_start
+            end = start + n
+            if end > ring.written or (self.limit is not None and end > self.limit):
+                return
+            oldest = ring.oldest()
+            if start < oldest:
+                skip = -(-(oldest - start) // hop)
+                self.next_start += skip * hop
+                self.lost += skip
+                continue
+            power = m.power(ring.window(start, n), self.channel)
+            if not ring.intact(start):
+                self.next_start += hop
+                self.lost += 1
+                continue
+            self.next_start += hop
+            self.count += 1
+            self.reporter.frame(power, end / self.fs)
+
+
+def _run_live(source: Any, ring: Any, frames: _Frames, duration: float | None) -> None:
+    """Real-time path: the source's producer writes the ring; this (main) thread analyses
+    what has arrived, until the duration, the end of the source or Ctrl-C."""
+    fs = source.samplerate
+    if duration is not None:
+        frames.limit = round(duration * fs)
+    source.start(ring)
+    lost_reported = False
+    while True:
+        frames.process()
+        if source.error is not None:
+            raise source.error
+        if frames.limit is not None and frames.next_start + frames.measurer.n > frames.limit:
+            return
+        if source.finished:
+            frames.process()
+            return
+        if source.input_lost():
+            if not lost_reported:
+                print(f"livespec: input lost: no audio from {source.description}", file=sys.stderr)
+                lost_reported = True
+        elif lost_reported:
+            print("livespec: input resumed", file=sys.stderr)
+            lost_reported = False
+        time.sleep(0.01)
+
+
+def _is_signal(inp: str) -> bool:
+    from livespec.audio.signals import is_signal_spec
+
+    return is_signal_spec(inp) and not os.path.exists(inp)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m livespec.measure_cmd``: the subcommand before cli.py wires it in."""
+    from livespec.cli import _add_common, _add_source_options, _Parser, resolve_config
+    from livespec.errors import LivespecError
+
+    parser = _Parser(
+        prog="livespec measure",
+        description="Level, THD, THD+N, SNR and SINAD of the dominant tone (headless).",
+    )
+    _add_common(parser)
+    _add_source_options(parser)
+    add_measure_arguments(parser)
+    try:
+        ns = parser.parse_args(argv)
+        return run_measure(ns, resolve_config(ns))
+    except LivespecError as exc:
+        sys.stderr.write(f"livespec: {exc}\n")
+        return int(exc.exit_code)
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())
