@@ -28,7 +28,7 @@ from livespec.errors import (
     UsageError,
 )
 
-SUBCOMMANDS = ("devices", "peaks", "config", "record", "export", "stream", "view")
+SUBCOMMANDS = ("devices", "peaks", "config", "record", "export", "measure", "stream", "view")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -213,6 +213,16 @@ def build_parsers() -> dict[str, argparse.ArgumentParser]:
     )
     _add_analysis_options(export)
     add_export_arguments(export)
+    from livespec.measure_cmd import add_measure_arguments
+
+    measure = _Parser(
+        prog="livespec measure",
+        description="Level, THD, THD+N, SNR, SINAD and noise of the dominant tone "
+        "(headless; docs/measure.md).",
+    )
+    _add_common(measure)
+    _add_source_options(measure)
+    add_measure_arguments(measure)
     # -- stream / view (issue 6; livespec/stream_cmd.py) --
     from livespec.stream_cmd import add_stream_arguments, add_view_arguments
 
@@ -232,6 +242,7 @@ def build_parsers() -> dict[str, argparse.ArgumentParser]:
     _add_display_options(view)
     add_view_arguments(view)
     return {
+        "measure": measure,
         "stream": stream,
         "view": view,
         "": app,
@@ -493,6 +504,13 @@ def cmd_export(ns: argparse.Namespace) -> int:
     return run_export(ns, resolve_config(ns))
 
 
+def cmd_measure(ns: argparse.Namespace) -> int:
+    """``livespec measure`` (docs/measure.md)."""
+    from livespec.measure_cmd import run_measure
+
+    return run_measure(ns, resolve_config(ns))
+
+
 # -- entry point ---------------------------------------------------------------------------
 
 
@@ -506,7 +524,7 @@ def cmd_app(ns: argparse.Namespace) -> int:
         raise LivespecError(
             "the live app is not built yet; try 'livespec peaks --input demo'", EXIT_USAGE
         ) from None
-    return int(run_app(resolve_config(ns)))
+    return int(run_app(resolve_config(ns), ns))
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -525,6 +543,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "config": cmd_config,
             "record": cmd_record,
             "export": cmd_export,
+            "measure": cmd_measure,
             "stream": cmd_stream,
             "view": cmd_view,
         }

@@ -20,7 +20,14 @@ CORE = [
     "livespec.recorder",
     "livespec.record_cmd",
     "livespec.export",
+    "livespec.dsp.measure",
+    "livespec.dsp.averaging",
+    "livespec.dsp.weighting",
+    "livespec.measure_cmd",
     "livespec.export_run",
+    "livespec.stream",
+    "livespec.stream_source",
+    "livespec.stream_cmd",
 ]
 
 

@@ -1,0 +1,507 @@
+"""The livespec stream format: analysed frames as a compact, versioned binary stream.
+
+``livespec stream`` writes it, ``livespec view`` reads it (docs/ssh.md has the full
+specification). Layout, all integers little-endian::
+
+    header   b"LSPC"  u16 version  u16 flags(0)  u32 n  n bytes of UTF-8 JSON  u32 crc32(JSON)
+    record   u8 type  u32 n  u32 crc32(payload)  n bytes of payload      (repeated)
+
+Record types: ``FRAME`` (one analysed frame: times, levels, exact peaks, the quantised dB
+row), ``STATUS`` (JSON: counters, input and recording state; sent on change and once a
+second as a heartbeat) and ``END`` (JSON: why the stream ended; always the last record).
+Unknown record types with a good checksum are skipped, so later versions can add records
+without breaking older readers.
+
+The dB row is sent for ``len(groups)`` bins: group ``i`` is the maximum of the FFT bins
+``groups[i] .. groups[i+1]-1`` (the last one up to ``stop``), so peaks survive the
+reduction. On the default log grid the low bins are sent one by one and the high ones
+grouped. Values are coded as ``round((dB - DB_OFFSET) / DB_STEP)`` in 0..``DB_MAX_CODE``,
+differenced along frequency, zig-zag mapped, split into a low-byte and a high-byte plane
+and compressed with zlib.
+
+Pure code: no Textual. Encoders run on the writer's threads, decoders on the reader's.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import struct
+import zlib
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import numpy as np
+import numpy.typing as npt
+
+from livespec.dsp.peaks import Peak, note_name
+from livespec.engine import Frame
+from livespec.errors import LivespecError
+
+MAGIC = b"LSPC"
+VERSION = 1
+FRAME, STATUS, END = 1, 2, 3
+DB_STEP = 0.5  # dB per code
+DB_OFFSET = -160.0  # dBFS of code 0; lower values are sent as this
+DB_MAX_CODE = 360  # code of +20 dBFS; higher values are sent as this
+NO_DATA_DB = -400.0  # FFT bins outside the streamed range (matches render.view)
+MAX_HEADER = 1 << 20  # bytes of header JSON accepted
+MAX_RECORD = 1 << 20  # bytes of one record's payload accepted
+GRIDS = ("log", "linear")
+
+_HEAD = struct.Struct("<4sHHI")
+_REC = struct.Struct("<BII")
+_FRAME = struct.Struct("<QQdddfB")  # index, start, t, rms_dbfs, peak_dbfs, latency, peaks
+_PEAK = struct.Struct("<ddd")  # freq_hz, level_dbfs, bin
+U8 = npt.NDArray[np.uint8]
+F32 = npt.NDArray[np.float32]
+I64 = npt.NDArray[np.int64]
+
+
+class Readable(Protocol):
+    """What the reader needs: ``read(n)`` returns n bytes, or fewer only at EOF."""
+
+    def read(self, n: int, /) -> bytes: ...
+
+
+class StreamError(LivespecError):
+    """A stream that is not livespec's, is newer, or is damaged (one line, status 2)."""
+
+
+# -- the bin grid ---------------------------------------------------------------------------
+
+
+def bin_groups(
+    bins: int, bin_hz: float, sent: int, grid: str, fmin: float, fmax: float | None
+) -> tuple[I64, int]:
+    """Group the FFT bins between ``fmin`` and ``fmax`` (Hz) into at most ``sent`` groups.
+
+    ``log``: group edges on a logarithmic grid, but never narrower than one bin (so the
+    low bins are sent one by one); ``linear``: groups of equal width. Returns the first
+    bin of each group and the bin after the last group.
+    """
+    lo = min(bins - 1, max(0, math.floor(fmin / bin_hz)))
+    top = bins if fmax is None else min(bins, math.ceil(fmax / bin_hz) + 1)
+    hi = max(lo + 1, top)
+    if hi - lo <= sent:
+        return np.arange(lo, hi, dtype=np.int64), hi
+    if grid == "linear":
+        edges = np.unique(np.rint(np.linspace(lo, hi, sent + 1)).astype(np.int64))
+        return edges[:-1], hi
+    starts: list[int] = []
+    s = lo
+    while s < hi and len(starts) < sent:
+        left = sent - len(starts)
+        if hi - s <= left:  # as many groups as bins left: one bin each
+            starts.extend(range(s, hi))
+            break
+        base = max(s, 1)
+        end = max(s + 1, round(base * (hi / base) ** (1.0 / left)))
+        starts.append(s)
+        s = end
+    return np.asarray(starts, dtype=np.int64), hi
+
+
+# -- the header -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class StreamHeader:
+    """What a reader needs to rebuild the analysis settings and the frames.
+
+    Attributes:
+        samplerate: Hz.  fft, zero_pad, window, beta, hop: the remote analysis (samples).
+        frame_hop: samples between streamed frames (>= hop when frames are combined).
+        bins: FFT bins of a full row (fft * zero_pad // 2 + 1).
+        groups: first FFT bin of each sent bin; stop: the bin after the last group.
+        peaks: peaks per frame; a4: Hz, for note names; fmin, fmax: shown range, Hz.
+        info: free-form description (source, host, livespec version, start time).
+    """
+
+    samplerate: int
+    fft: int
+    zero_pad: int
+    window: str
+    beta: float
+    hop: int
+    frame_hop: int
+    bins: int
+    groups: tuple[int, ...]
+    stop: int
+    peaks: int
+    a4: float
+    fmin: float
+    fmax: float | None
+    grid: str = "log"
+    info: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def sent(self) -> int:
+        """dB values per streamed row."""
+        return len(self.groups)
+
+    def to_json(self) -> dict[str, Any]:
+        """The header's JSON object (keys as in docs/ssh.md)."""
+        return {
+            "format": "livespec-stream",
+            "samplerate": self.samplerate,
+            "fft": self.fft,
+            "zero_pad": self.zero_pad,
+            "window": self.window,
+            "beta": self.beta,
+            "hop": self.hop,
+            "frame_hop": self.frame_hop,
+            "bins": self.bins,
+            "grid": self.grid,
+            "groups": list(self.groups),
+            "stop": self.stop,
+            "peaks": self.peaks,
+            "a4": self.a4,
+            "fmin": self.fmin,
+            "fmax": self.fmax,
+            "db_step": DB_STEP,
+            "db_offset": DB_OFFSET,
+            "db_max_code": DB_MAX_CODE,
+            "row_coding": "zlib(planes(zigzag(diff(code))))",
+            "info": self.info,
+        }
+
+    @classmethod
+    def from_json(cls, d: Any) -> StreamHeader:
+        """Validate a decoded header object; raises ValueError naming what is wrong."""
+        if not isinstance(d, dict) or d.get("format") != "livespec-stream":
+            raise ValueError("not a livespec-stream header")
+        if (d.get("db_step"), d.get("db_offset"), d.get("db_max_code")) != (
+            DB_STEP,
+            DB_OFFSET,
+            DB_MAX_CODE,
+        ):
+            raise ValueError("unknown dB quantisation")
+
+        def num(key: str, lo: float, hi: float, kind: type = int) -> Any:
+            v = d.get(key)
+            if not isinstance(v, (int, float)) or isinstance(v, bool) or not lo <= v <= hi:
+                raise ValueError(f"{key} = {v!r}")
+            if kind is int and v != int(v):
+                raise ValueError(f"{key} = {v!r}")
+            return kind(v)
+
+        fs = num("samplerate", 1, 10_000_000)
+        bins = num("bins", 2, (1 << 20) + 1)
+        groups = d.get("groups")
+        if (
+            not isinstance(groups, list)
+            or not groups
+            or not all(isinstance(g, int) and not isinstance(g, bool) for g in groups)
+        ):
+            raise ValueError("groups")
+        stop = num("stop", 1, bins)
+        g = np.asarray(groups, dtype=np.int64)
+        if g[0] < 0 or np.any(np.diff(g) <= 0) or g[-1] >= stop:
+            raise ValueError("groups are not increasing bins")
+        fmax = d.get("fmax")
+        info = d.get("info", {})
+        return cls(
+            samplerate=fs,
+            fft=num("fft", 2, 1 << 20),
+            zero_pad=num("zero_pad", 1, 1 << 20),
+            window=str(d.get("window", "")),
+            beta=num("beta", -1e6, 1e6, float),
+            hop=num("hop", 1, 1 << 24),
+            frame_hop=num("frame_hop", 1, 1 << 30),
+            bins=bins,
+            groups=tuple(int(x) for x in groups),
+            stop=stop,
+            peaks=num("peaks", 0, 255),
+            a4=num("a4", 1e-3, 1e6, float),
+            fmin=num("fmin", 0, fs, float),
+            fmax=None if fmax is None else num("fmax", 0, fs, float),
+            grid=str(d.get("grid", "log")),
+            info=info if isinstance(info, dict) else {},
+        )
+
+
+def make_header(
+    analysis: Any, samplerate: int, fps: float, sent: int, grid: str, info: dict[str, Any]
+) -> StreamHeader:
+    """The header for an :class:`~livespec.config.AnalysisConfig` at ``samplerate`` Hz,
+    ``fps`` streamed frames per second (0: every analysis frame) and ``sent`` bins."""
+    a = analysis
+    nfft = a.fft * a.zero_pad
+    bins = nfft // 2 + 1
+    hop = a.hop_samples
+    frame_hop = hop if fps == 0 else max(hop, round(samplerate / fps))
+    groups, stop = bin_groups(bins, samplerate / nfft, sent, grid, a.fmin, a.fmax)
+    return StreamHeader(
+        samplerate=samplerate,
+        fft=a.fft,
+        zero_pad=a.zero_pad,
+        window=a.window,
+        beta=a.beta,
+        hop=hop,
+        frame_hop=frame_hop,
+        bins=bins,
+        groups=tuple(int(g) for g in groups),
+        stop=stop,
+        peaks=a.peaks,
+        a4=a.a4,
+        fmin=a.fmin,
+        fmax=a.fmax,
+        grid=grid,
+        info=info,
+    )
+
+
+def encode_header(h: StreamHeader) -> bytes:
+    """The stream's first bytes (magic, version, JSON header, checksum)."""
+    body = json.dumps(h.to_json(), separators=(",", ":")).encode()
+    return _HEAD.pack(MAGIC, VERSION, 0, len(body)) + body + struct.pack("<I", zlib.crc32(body))
+
+
+# -- records --------------------------------------------------------------------------------
+
+
+def record(kind: int, payload: bytes) -> bytes:
+    """One framed record."""
+    return _REC.pack(kind, len(payload), zlib.crc32(payload)) + payload
+
+
+def encode_json_record(kind: int, obj: dict[str, Any]) -> bytes:
+    """A STATUS or END record."""
+    return record(kind, json.dumps(obj, separators=(",", ":")).encode())
+
+
+def quantise(db: npt.NDArray[np.floating]) -> npt.NDArray[np.int16]:
+    """dBFS values -> codes 0..DB_MAX_CODE (error at most DB_STEP / 2 within range)."""
+    q: F32 = np.subtract(db, np.float32(DB_OFFSET), dtype=np.float32)
+    q *= np.float32(1.0 / DB_STEP)
+    np.clip(q, 0.0, float(DB_MAX_CODE), out=q)
+    np.rint(q, out=q)
+    return q.astype(np.int16)
+
+
+def encode_row(db: npt.NDArray[np.floating]) -> bytes:
+    """Quantise, difference, zig-zag, split into byte planes and compress one row."""
+    q = quantise(db)
+    d = np.empty_like(q)
+    d[0] = q[0]
+    np.subtract(q[1:], q[:-1], out=d[1:])
+    z = ((d << 1) ^ (d >> 15)).astype("<u2", copy=False)
+    planes = z.view(np.uint8).reshape(-1, 2).T  # low bytes, then high bytes
+    return zlib.compress(planes.tobytes(), 6)
+
+
+def decode_row(data: bytes, n: int) -> F32:
+    """The inverse of :func:`encode_row`: ``n`` dBFS values (float32); ValueError if bad."""
+    raw = zlib.decompressobj().decompress(data, 2 * n + 1)
+    if len(raw) != 2 * n:
+        raise ValueError(f"row has {len(raw)} bytes, expected {2 * n}")
+    b = np.frombuffer(raw, dtype=np.uint8).reshape(2, n).astype(np.int32)
+    z = b[0] | (b[1] << 8)
+    q = np.cumsum((z >> 1) ^ -(z & 1))
+    if q.min() < 0 or q.max() > DB_MAX_CODE:
+        raise ValueError("row codes out of range")
+    return (q * np.float32(DB_STEP) + np.float32(DB_OFFSET)).astype(np.float32)
+
+
+def encode_frame(
+    index: int,
+    start: int,
+    t: float,
+    rms_dbfs: float,
+    peak_dbfs: float,
+    latency: float,
+    peaks: tuple[Peak, ...],
+    row: npt.NDArray[np.floating],
+) -> bytes:
+    """A FRAME record: the row of sent bins (dBFS) and the engine's exact peaks."""
+    parts = [_FRAME.pack(index, start, t, rms_dbfs, peak_dbfs, latency, len(peaks))]
+    parts += [_PEAK.pack(p.freq_hz, p.level_dbfs, p.bin) for p in peaks]
+    parts.append(encode_row(row))
+    return record(FRAME, b"".join(parts))
+
+
+# -- the writer side: sent bins and frame-rate reduction -------------------------------------
+
+
+class Reducer:
+    """Engine frames -> streamed frames: bins grouped, frames max-combined to ``frame_hop``.
+
+    Streamed frame ``j`` combines the engine frames that start in samples
+    ``[j*frame_hop, (j+1)*frame_hop)``: the dB rows and the sample peaks by maximum, the
+    peaks, RMS, time and latency of the newest. It is sent as soon as its last engine
+    frame arrives (no waiting for the next). Engine thread.
+    """
+
+    def __init__(self, header: StreamHeader) -> None:
+        self.h = header
+        self._rel = np.asarray(header.groups, dtype=np.int64) - header.groups[0]
+        self._row: F32 | None = None
+        self._newest: Frame | None = None
+        self._slot = -1
+        self._peak = -math.inf
+
+    def add(self, f: Frame) -> list[bytes]:
+        """Take one engine frame; return the FRAME records now complete (0, 1 or 2)."""
+        h, out = self.h, []
+        row = np.maximum.reduceat(f.db[h.groups[0] : h.stop], self._rel)
+        slot = f.index * h.hop // h.frame_hop
+        if self._row is not None and slot != self._slot:  # frames were skipped: send the rest
+            out.append(self._emit())
+        if self._row is None:
+            self._row, self._slot, self._peak = row, slot, f.peak_dbfs
+        else:
+            np.maximum(self._row, row, out=self._row)
+            self._peak = max(self._peak, f.peak_dbfs)
+        self._newest = f
+        if (f.index + 1) * h.hop // h.frame_hop != slot:
+            out.append(self._emit())
+        return out
+
+    def _emit(self) -> bytes:
+        f, row = self._newest, self._row
+        assert f is not None and row is not None
+        self._row = None
+        return encode_frame(
+            self._slot, f.start, f.t, f.rms_dbfs, self._peak, f.latency, f.peaks, row
+        )
+
+
+# -- the reader side ------------------------------------------------------------------------
+
+
+class StreamReader:
+    """Reads and validates a stream from a binary file object (the reader's thread).
+
+    Args:
+        f: readable binary file (a pipe or a file); ``read(n)`` blocks until n bytes or EOF.
+        name: how messages name it (``stdin`` or the file's path).
+
+    Every problem raises :class:`StreamError` with one line naming ``name``.
+    """
+
+    def __init__(self, f: Readable, name: str) -> None:
+        self.f, self.name = f, name
+        self.offset = 0
+        self.header = self._read_header()
+        h = self.header
+        self._counts = np.diff(np.append(np.asarray(h.groups, dtype=np.int64), h.stop))
+        self.overflows = self.lost_frames = 0
+        self.t = 0.0
+
+    def _read(self, n: int, what: str) -> bytes:
+        data = self.f.read(n) if n else b""
+        self.offset += len(data)
+        if len(data) < n:
+            if what == "record" and not data:
+                return b""
+            raise StreamError(
+                f"{self.name}: truncated at byte {self.offset} (inside the {what}): the "
+                "stream broke off; was the sender or the link stopped?"
+            )
+        return data
+
+    def _read_header(self) -> StreamHeader:
+        head = self.f.read(_HEAD.size)
+        self.offset += len(head)
+        if not head:
+            raise StreamError(
+                f"{self.name}: empty: no livespec stream arrived "
+                "(did 'livespec stream' fail on the other side?)"
+            )
+        if not MAGIC.startswith(head[:4]):
+            raise StreamError(
+                f"{self.name}: not a livespec stream (it starts with {head[:4]!r}, "
+                f"not {MAGIC!r}); make one with 'livespec stream'"
+            )
+        if len(head) < _HEAD.size:
+            raise StreamError(f"{self.name}: truncated in the header ({len(head)} bytes)")
+        _, version, _flags, n = _HEAD.unpack(head)
+        if version != VERSION:
+            raise StreamError(
+                f"{self.name}: stream version {version}, but this livespec reads version "
+                f"{VERSION}; use the same livespec version on both sides"
+            )
+        if n > MAX_HEADER:
+            raise StreamError(f"{self.name}: corrupt header (claims {n} bytes)")
+        body = self._read(n, "header")
+        (crc,) = struct.unpack("<I", self._read(4, "header"))
+        if zlib.crc32(body) != crc:
+            raise StreamError(f"{self.name}: corrupt header (checksum mismatch)")
+        try:
+            return StreamHeader.from_json(json.loads(body))
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise StreamError(f"{self.name}: corrupt header: {exc}") from None
+
+    def next_record(self) -> tuple[int, bytes] | None:
+        """The next (type, payload) with a good checksum; None at a clean EOF."""
+        while True:
+            at = self.offset
+            head = self._read(_REC.size, "record")
+            if not head:
+                return None
+            kind, n, crc = _REC.unpack(head)
+            if n > MAX_RECORD:
+                raise StreamError(f"{self.name}: garbage at byte {at} (a record of {n} bytes)")
+            payload = self._read(n, "record")
+            if len(payload) < n:
+                raise StreamError(f"{self.name}: truncated at byte {self.offset} (inside a record)")
+            if zlib.crc32(payload) != crc:
+                raise StreamError(f"{self.name}: garbage at byte {at} (checksum mismatch)")
+            if kind in (FRAME, STATUS, END):
+                return kind, payload
+            # a record type from a later version: skip it
+
+    def frame(self, payload: bytes) -> Frame:
+        """Decode a FRAME payload into an engine-shaped :class:`Frame` (full FFT row)."""
+        h = self.header
+        try:
+            index, start, t, rms, peak, latency, npk = _FRAME.unpack_from(payload)
+            at = _FRAME.size
+            peaks = []
+            for _ in range(npk):
+                f, lv, b = _PEAK.unpack_from(payload, at)
+                at += _PEAK.size
+                note, cents = note_name(f, h.a4)
+                peaks.append(Peak(freq_hz=f, level_dbfs=lv, bin=b, note=note, cents=cents))
+            sent = decode_row(payload[at:], h.sent)
+        except (struct.error, ValueError, zlib.error) as exc:
+            raise StreamError(
+                f"{self.name}: garbage in a frame near byte {self.offset}: {exc}"
+            ) from None
+        db = np.full(h.bins, NO_DATA_DB, dtype=np.float32)
+        db[h.groups[0] : h.stop] = np.repeat(sent, self._counts)
+        self.t = t
+        return Frame(
+            index=index,
+            start=start,
+            t=t,
+            db=db,
+            peaks=tuple(peaks),
+            rms_dbfs=rms,
+            peak_dbfs=peak,
+            overflows=self.overflows,
+            lost_frames=self.lost_frames,
+            latency=latency,
+        )
+
+    def json_payload(self, payload: bytes) -> dict[str, Any]:
+        """Decode a STATUS or END payload."""
+        try:
+            d = json.loads(payload)
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise StreamError(f"{self.name}: garbage near byte {self.offset}: {exc}") from None
+        if not isinstance(d, dict):
+            raise StreamError(f"{self.name}: garbage near byte {self.offset}")
+        if "overflows" in d:
+            self.overflows = int(d["overflows"])
+        if "lost_frames" in d or "dropped" in d:
+            self.lost_frames = int(d.get("lost_frames", 0)) + int(d.get("dropped", 0))
+        return d
+
+    def missing_end(self) -> StreamError:
+        """The error for an EOF without an END record."""
+        return StreamError(
+            f"{self.name}: the stream broke off after {self.t:.1f} s without its END "
+            "record (the sender or the link died)"
+        )

@@ -1,0 +1,381 @@
+"""The stream format (livespec.stream), its reader thread and the stream/view commands.
+
+Round trip on real engine frames (peaks exact, dB within half a quantisation step, peaks
+of the grouped bins kept), frame-rate reduction, bandwidth of the demo signal, damaged
+streams (one line, exit status 2), a reader that goes away, ``--record`` from the same
+capture, and the viewer app fed by a stream.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import numpy as np
+import pytest
+from app_fixtures import sync
+
+from livespec.audio.ringbuffer import RingBuffer
+from livespec.audio.sources import SignalSource
+from livespec.config import AnalysisConfig, Config
+from livespec.engine import Engine, Frame
+from livespec.stream import (
+    DB_MAX_CODE,
+    DB_OFFSET,
+    DB_STEP,
+    END,
+    FRAME,
+    NO_DATA_DB,
+    STATUS,
+    Reducer,
+    StreamError,
+    StreamHeader,
+    StreamReader,
+    bin_groups,
+    decode_row,
+    encode_header,
+    encode_json_record,
+    encode_row,
+    make_header,
+    quantise,
+)
+from livespec.stream_source import FdReader, StreamSource
+
+FS = 48000
+TONE = "tone:1000@-6+tone:3000.5@-30+noise@-70"
+
+
+def engine_frames(spec: str, seconds: float, analysis: AnalysisConfig) -> list[Frame]:
+    """Every frame of ``seconds`` of a test signal, analysed synchronously."""
+    frames: list[Frame] = []
+    src = SignalSource(spec, FS, 1, 1024, realtime=False, max_seconds=seconds)
+    src.open()
+    ring = RingBuffer(FS * 20, 1)
+    engine = Engine(src, ring, analysis, frames.append, None, first_frame_start=0)
+    src.attach(ring)
+    while src.pump(1024):
+        engine.process_available()
+    engine.process_available()
+    return frames
+
+
+def make_stream(
+    frames: list[Frame],
+    analysis: AnalysisConfig,
+    fps: float = 0,
+    sent: int = 1024,
+    grid: str = "log",
+    end: bool = True,
+) -> tuple[bytes, StreamHeader]:
+    h = make_header(analysis, FS, fps, sent, grid, {"host": "lab", "source": "test"})
+    red = Reducer(h)
+    parts = [encode_header(h), encode_json_record(STATUS, {"overflows": 2, "lost_frames": 1})]
+    for f in frames:
+        parts += red.add(f)
+    if end:
+        parts.append(encode_json_record(END, {"reason": "end of input"}))
+    return b"".join(parts), h
+
+
+def read_all(data: bytes) -> tuple[StreamReader, list[Frame], dict[str, object] | None]:
+    reader = StreamReader(io.BytesIO(data), "test")
+    frames, end = [], None
+    while (rec := reader.next_record()) is not None:
+        kind, payload = rec
+        if kind == FRAME:
+            frames.append(reader.frame(payload))
+        elif kind == STATUS:
+            reader.json_payload(payload)
+        else:
+            end = reader.json_payload(payload)
+    return reader, frames, end
+
+
+def grouped(db: np.ndarray, h: StreamHeader) -> np.ndarray:
+    """What the stream should carry for ``db``: each FFT bin shows its group's maximum,
+    limited to the quantiser's range (an independent, plain-numpy reference)."""
+    starts = np.asarray(h.groups)
+    counts = np.diff(np.append(starts, h.stop))
+    top = DB_OFFSET + DB_MAX_CODE * DB_STEP
+    out = np.full(db.shape, NO_DATA_DB, dtype=np.float64)
+    out[starts[0] : h.stop] = np.repeat(
+        [db[a : a + c].max() for a, c in zip(starts, counts, strict=True)], counts
+    )
+    out[starts[0] : h.stop] = out[starts[0] : h.stop].clip(DB_OFFSET, top)
+    return out
+
+
+@pytest.fixture(scope="module")
+def tone_frames() -> list[Frame]:
+    return engine_frames(TONE, 1.0, AnalysisConfig(peaks=3))
+
+
+# -- format ----------------------------------------------------------------------------------
+
+
+def test_round_trip_keeps_peaks_exact_and_rows_within_half_a_step(tone_frames) -> None:
+    a = AnalysisConfig(peaks=3)
+    data, h = make_stream(tone_frames, a)
+    reader, got, end = read_all(data)
+    assert end == {"reason": "end of input"}
+    assert reader.header == h and h.sent == 1024 and h.bins == 2049 and h.stop == 2049
+    assert len(got) == len(tone_frames)
+    for src, dst in zip(tone_frames, got, strict=True):
+        assert (dst.index, dst.start, dst.t) == (src.index, src.start, src.t)
+        assert dst.peaks == src.peaks  # bit-exact floats, notes and cents
+        assert dst.rms_dbfs == src.rms_dbfs and dst.peak_dbfs == src.peak_dbfs
+        assert (dst.overflows, dst.lost_frames) == (2, 1)
+        assert dst.db.dtype == np.float32 and dst.db.shape == src.db.shape
+        assert np.abs(dst.db - grouped(src.db, h)).max() <= DB_STEP / 2 + 1e-4
+    assert got[-1].peaks[0].freq_hz == pytest.approx(1000.0, abs=1e-3)
+    # the 3000.5 Hz tone's bin survives the grouping at full level
+    k = round(3000.5 / (FS / 4096))
+    assert got[-1].db[k - 3 : k + 4].max() == pytest.approx(tone_frames[-1].db.max() - 24, abs=1)
+
+
+def test_frames_are_max_combined_to_the_streamed_rate(tone_frames) -> None:
+    a = AnalysisConfig(peaks=3)
+    data, h = make_stream(tone_frames, a, fps=FS / 2048)  # two analysis frames each
+    assert h.frame_hop == 2048 and h.hop == 1024
+    _, got, _ = read_all(data)
+    assert len(got) == len(tone_frames) // 2
+    for j, f in enumerate(got):
+        pair = tone_frames[2 * j : 2 * j + 2]
+        assert f.index == j and f.t == pair[1].t and f.peaks == pair[1].peaks
+        assert f.peak_dbfs == max(p.peak_dbfs for p in pair)
+        want = grouped(np.maximum(pair[0].db, pair[1].db), h)
+        assert np.abs(f.db - want).max() <= DB_STEP / 2 + 1e-4
+
+
+def test_quantisation_error_is_at_most_half_a_step() -> None:
+    rng = np.random.default_rng(1)
+    db = rng.uniform(-200.0, 40.0, 5000).astype(np.float32)
+    back = decode_row(encode_row(db), db.size)
+    inside = (db >= DB_OFFSET) & (db <= DB_OFFSET + DB_MAX_CODE * DB_STEP)
+    assert np.abs(back[inside] - db[inside]).max() <= DB_STEP / 2 + 1e-5
+    assert np.all(back[db < DB_OFFSET] == DB_OFFSET)
+    assert np.all(back[db > 20.0] == 20.0)
+    assert quantise(np.array([-160.0, -159.74, 20.0])).tolist() == [0, 1, DB_MAX_CODE]
+
+
+def test_bin_groups_log_sends_low_bins_alone_and_covers_the_range() -> None:
+    starts, stop = bin_groups(2049, FS / 4096, 1024, "log", 0.0, None)
+    widths = np.diff(np.append(starts, stop))
+    assert len(starts) == 1024 and stop == 2049 and starts[0] == 0
+    assert np.all(widths >= 1) and np.all(np.diff(widths) >= -1)  # wider towards the top
+    assert np.all(widths[:400] == 1)
+    lin, stop = bin_groups(2049, FS / 4096, 512, "linear", 0.0, None)
+    assert len(lin) == 512 and set(np.diff(np.append(lin, stop))) <= {4, 5}
+    few, stop = bin_groups(513, FS / 1024, 1024, "log", 1000.0, 2000.0)
+    assert few[0] == 21 and stop == 44 and np.all(np.diff(few) == 1)  # fewer bins: all sent
+
+
+def test_a_band_leaves_the_rest_of_the_row_without_data() -> None:
+    a = AnalysisConfig(peaks=1, fmin=500.0, fmax=2000.0)
+    frames = engine_frames("tone:1000", 0.3, a)
+    data, h = make_stream(frames, a, sent=64)
+    _, got, _ = read_all(data)
+    lo, hi = h.groups[0], h.stop
+    assert lo == 42 and hi == 172 and h.sent == 64
+    assert np.all(got[0].db[:lo] == NO_DATA_DB) and np.all(got[0].db[hi:] == NO_DATA_DB)
+    assert np.all(got[0].db[lo:hi] > NO_DATA_DB)
+
+
+def test_bandwidth_of_demo_at_30_fps_and_1024_bins_is_under_50_kb_per_s() -> None:
+    a = AnalysisConfig(peaks=3)
+    frames = engine_frames("demo", 10.0, a)
+    data, h = make_stream(frames, a, fps=30.0)
+    assert h.frame_hop == 1600
+    assert len(data) / 10.0 <= 50_000, f"{len(data) / 10.0:.0f} bytes/s"
+
+
+# -- damaged streams ---------------------------------------------------------------------------
+
+
+def test_reader_errors_are_one_line(tone_frames) -> None:
+    data, _ = make_stream(tone_frames[:5], AnalysisConfig(peaks=3))
+
+    def error(blob: bytes) -> str:
+        with pytest.raises(StreamError) as exc:
+            read_all(blob)
+        assert "\n" not in str(exc.value) and exc.value.exit_code == 2
+        return str(exc.value)
+
+    assert "empty" in error(b"")
+    assert "not a livespec stream" in error(b"RIFF\x00\x00\x00\x00WAVEfmt ")
+    assert "truncated" in error(data[:7])
+    assert "version 9" in error(data[:4] + b"\x09\x00" + data[6:])
+    assert "corrupt header" in error(data[:20] + b"X" + data[21:])
+    assert "truncated" in error(data[:-20])
+    assert "garbage" in error(data[:-20] + bytes(20 * [0x5A]))
+    reader = StreamReader(io.BytesIO(data[: data.rindex(b'{"reason"') - 9]), "x")
+    while reader.next_record() is not None:
+        pass
+    assert "without its END record" in str(reader.missing_end())
+
+
+def _view_dump(path: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "livespec", "view", "--dump", str(path)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        stdin=subprocess.DEVNULL,
+    )
+
+
+def test_view_dump_of_good_truncated_and_garbage_streams(tmp_path: Path, tone_frames) -> None:
+    data, _ = make_stream(tone_frames[:10], AnalysisConfig(peaks=3))
+    good = tmp_path / "good.lspc"
+    good.write_bytes(data)
+    done = _view_dump(good)
+    assert done.returncode == 0, done.stderr
+    lines = [json.loads(x) for x in done.stdout.splitlines()]
+    assert [x["type"] for x in lines][:3] == ["header", "status", "frame"]
+    assert lines[-1] == {"type": "end", "reason": "end of input"}
+    assert lines[2]["peaks"][0][0] == tone_frames[0].peaks[0].freq_hz
+
+    cut = tmp_path / "cut.lspc"
+    cut.write_bytes(data[: len(data) // 2])
+    garbage = tmp_path / "garbage.lspc"
+    garbage.write_bytes(np.random.default_rng(0).bytes(5000))
+    for path, words in ((cut, "truncated"), (garbage, "not a livespec stream")):
+        done = _view_dump(path)
+        assert done.returncode == 2
+        assert done.stderr.count("\n") == 1 and done.stderr.startswith("livespec: ")
+        assert words in done.stderr, done.stderr
+        assert "Traceback" not in done.stderr
+    # the screen viewer rejects a bad stream before it takes the terminal
+    done = subprocess.run(
+        [sys.executable, "-m", "livespec", "view", str(garbage)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        stdin=subprocess.DEVNULL,
+    )
+    assert done.returncode == 2 and done.stderr.count("\n") == 1
+    assert "not a livespec stream" in done.stderr
+
+
+# -- the writer command ----------------------------------------------------------------------
+
+
+def _stream(*args: str) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "livespec", "stream", *args],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+
+
+def test_stream_stops_with_one_line_when_the_reader_goes_away() -> None:
+    proc = _stream("--input", "tone:1000@-6")
+    assert proc.stdout is not None and proc.stderr is not None
+    reader = StreamReader(proc.stdout, "pipe")
+    kinds = [reader.next_record() for _ in range(5)]
+    assert reader.header.info["source"] == "test signal 'tone:1000@-6'"
+    assert {k[0] for k in kinds if k} <= {FRAME, STATUS}
+    proc.stdout.close()
+    assert proc.wait(timeout=30) == 0
+    err = proc.stderr.read().decode()
+    assert err.count("\n") == 1 and "the reader went away" in err, err
+
+
+def test_stream_record_uses_the_same_capture_and_ends_with_end(tmp_path: Path) -> None:
+    import soundfile as sf
+
+    out = tmp_path / "remote.wav"
+    proc = _stream("--input", "tone:440@-12", "--record", str(out), "--fps", "10")
+    assert proc.stdout is not None and proc.stderr is not None
+    reader = StreamReader(proc.stdout, "pipe")
+    assert reader.header.frame_hop == 4800
+    recording: list[str] = []
+    frames = 0
+    while frames < 15:  # 1.5 s of streamed frames
+        rec = reader.next_record()
+        assert rec is not None
+        if rec[0] == FRAME:
+            frames += 1
+        elif rec[0] == STATUS:
+            recording.append(str(reader.json_payload(rec[1])["recording"]))
+    proc.send_signal(signal.SIGTERM)
+    tail = []
+    while (rec := reader.next_record()) is not None:
+        tail.append(rec)
+    assert tail[-1][0] == END
+    assert json.loads(tail[-1][1])["reason"] == "the sender was stopped (SIGTERM)"
+    assert proc.wait(timeout=30) == 143
+    assert any(r.startswith("REC") for r in recording), recording
+    audio, fs = sf.read(out)
+    assert fs == FS and len(audio) >= FS  # at least a second, from the same ring
+    spectrum = np.abs(np.fft.rfft(audio[:FS]))
+    assert np.argmax(spectrum) == 440
+
+
+# -- the reader thread and the viewer -------------------------------------------------------
+
+
+def test_stream_source_delivers_frames_then_the_end(tone_frames) -> None:
+    data, _ = make_stream(tone_frames, AnalysisConfig(peaks=3))
+    r, w = os.pipe()
+    writer = threading.Thread(target=lambda: (os.write(w, data), os.close(w)))
+    writer.start()
+    fdr = FdReader(r)
+    src = StreamSource(StreamReader(fdr, "pipe"), fdr, live=True, pace=False)
+    got: list[Frame] = []
+    src.start(got.append)
+    writer.join()
+    src._finished.wait(30)
+    src.stop()
+    assert src.error is None and src.end_reason == "end of input"
+    assert len(got) == len(tone_frames) and got[-1].peaks == tone_frames[-1].peaks
+    assert src.description == "lab: test" and src.samplerate == FS and not src.input_lost()
+
+
+def test_stream_source_reports_a_stream_that_breaks_off(tone_frames) -> None:
+    data, _ = make_stream(tone_frames[:5], AnalysisConfig(peaks=3), end=False)
+    fdr = FdReader(os.open(os.devnull, os.O_RDONLY))
+    fdr._buf += data
+    src = StreamSource(StreamReader(fdr, "stdin"), fdr, live=True, pace=False)
+    src.start(lambda f: None)
+    src._finished.wait(30)
+    src.stop()
+    assert src.error is not None and "without its END record" in str(src.error)
+
+
+@sync
+async def test_viewer_app_shows_the_streamed_analysis(tone_frames: list[Frame]) -> None:
+    from livespec.stream_view import StreamViewApp, stream_config
+
+    a = AnalysisConfig(peaks=3)
+    data, _ = make_stream(tone_frames, a, fps=FS / 2048)
+    fdr = FdReader(os.open(os.devnull, os.O_RDONLY))
+    fdr._buf += data
+    reader = StreamReader(fdr, "file")
+    src = StreamSource(reader, fdr, live=False, pace=False)
+    cfg = stream_config(Config(), reader)
+    app = StreamViewApp(cfg, src, reader.header.hop)
+    app.live = False
+    async with app.run_test(size=(100, 30)) as pilot:
+        src.start(app.push_frame)
+        src._finished.wait(30)
+        app.tick()
+        app._update_texts()
+        await pilot.pause()
+        assert app.view.frame_seconds == 2048 / FS  # one row per streamed frame
+        assert "1000.0 Hz" in str(app._widgets().readout.render_line(0).text)
+        info = app.status_info()
+        assert (info.hop, info.fft, info.window, info.finished) == (1024, 4096, "hann", True)
+        assert info.end_text == "END OF STREAM" and info.overflows == 2
+        await pilot.press("w", "plus", "t")
+        assert app.analysis.window == "hann" and app.analysis.fft == 4096 and app.top3
+        await pilot.press("z", "space", "c")  # display keys work on the streamed rows
+        assert app.view.paused and app.colormap == "magma"
+    src.stop()
