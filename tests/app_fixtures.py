@@ -49,6 +49,10 @@ class Rig:
             self.app.tick()
 
 
+# One folder for the r key's recordings in this test process, removed when it exits.
+_RECORDINGS = tempfile.TemporaryDirectory(prefix="livespec-test-rec-")
+
+
 def make_rig(signal: str = TONE, colors: str = "truecolor", **display: Any) -> Rig:
     """A rig for ``signal`` at 48 kHz with display overrides (e.g. ``orientation=...``)."""
     cfg = Config()
@@ -60,7 +64,7 @@ def make_rig(signal: str = TONE, colors: str = "truecolor", **display: Any) -> R
         display=dataclasses.replace(
             cfg.display,
             colors=colors,
-            record_dir=tempfile.mkdtemp(prefix="livespec-rec-"),
+            record_dir=_RECORDINGS.name,
             **display,
         ),
     )
