@@ -88,6 +88,9 @@ def _decode(data: bytes) -> tuple[bytes, bytes, bytes] | None:
     return out[0], out[1], out[2]
 
 
+_LOADED: set[Path] = set()  # wisdom files imported into this process
+
+
 def load_wisdom(path: Path | None = None) -> bool:
     """Import FFTW wisdom from ``path`` (default :func:`default_wisdom_path`).
 
@@ -98,6 +101,8 @@ def load_wisdom(path: Path | None = None) -> bool:
     if pyfftw is None:
         return False
     path = default_wisdom_path() if path is None else path
+    if path in _LOADED:  # FFTW keeps imported wisdom for the whole process
+        return True
     try:
         with open(path, "rb") as f:
             data = f.read(_MAX_WISDOM_BYTES + 1)
@@ -112,7 +117,10 @@ def load_wisdom(path: Path | None = None) -> bool:
         ok = pyfftw.import_wisdom(wisdom)
     except (TypeError, ValueError):
         return False
-    return bool(all(ok))
+    if all(ok):
+        _LOADED.add(path)
+        return True
+    return False
 
 
 def export_wisdom() -> tuple[bytes, ...] | None:
@@ -141,6 +149,7 @@ def save_wisdom(path: Path | None = None) -> None:
             f.write(_encode(wisdom))
         os.replace(tmp, path)
         tmp = None
+        _LOADED.add(path)  # the file now holds nothing this process lacks
     except OSError:
         pass
     finally:

@@ -15,12 +15,13 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import NDArray
 
-from livespec.dsp.fftw import RealFFT, export_wisdom, load_wisdom, save_wisdom
+from livespec.dsp.fftw import RealFFT, load_wisdom, save_wisdom
 from livespec.dsp.windows import make_window, window_info
 
 MIN_N = 64
 MAX_N = 65536
 POWER_FLOOR = 1e-20  # -200 dBFS
+NEW_PLAN_SECONDS = 0.02  # planning longer than this measured a new plan
 _DB_PER_NEPER_POWER = np.float32(10.0 / np.log(10.0))  # 10*log10(p) = this * ln(p)
 
 
@@ -85,18 +86,18 @@ class Spectrum:
         self.wisdom_loaded = False
         self.wisdom_saved = False
         use_wisdom = wisdom and backend != "numpy"
-        before: tuple[bytes, ...] | None = None
         if use_wisdom:
-            self.wisdom_loaded = load_wisdom()
-            before = export_wisdom()
+            self.wisdom_loaded = load_wisdom()  # read once per process, then remembered
         fft = RealFFT(self.nfft, backend)
         self.backend_name = fft.backend
         self.plan_seconds = fft.plan_seconds
-        if use_wisdom and fft.backend == "fftw":
-            after = export_wisdom()
-            if after is not None and (after != before or not self.wisdom_loaded):
-                save_wisdom()
-                self.wisdom_saved = True
+        # A plan from wisdom takes well under a millisecond; one that took longer was
+        # measured anew, so the wisdom file is worth rewriting.
+        if use_wisdom and fft.backend == "fftw" and (
+            fft.plan_seconds > NEW_PLAN_SECONDS or not self.wisdom_loaded
+        ):
+            save_wisdom()
+            self.wisdom_saved = True
         self._fft = fft
         self._execute = fft.execute
         self._in_frame = fft.input[: self.n]  # the padding after it stays zero
