@@ -1,23 +1,36 @@
-"""Benchmark of the live app: CPU, frame gaps and bytes to the terminal, in a real tmux.
+"""Benchmark of the live app: CPU of the whole process, screen updates and frame gaps.
 
 Usage::
 
-    python benchmarks/bench_app.py                      # 120x40 and 200x60, demo, 20 s each
-    python benchmarks/bench_app.py --size 120x40 --seconds 30 --colors 256
-    python benchmarks/bench_app.py --input tone:1000@-6
+    python benchmarks/bench_app.py                      # 120x40 and 200x60, 3 repeats
+    python benchmarks/bench_app.py --size 120x40 --seconds 30 --repeats 5
+    python benchmarks/bench_app.py --colors 256 -- --orientation vertical
 
-For each size it starts a detached tmux session of that size (``COLORTERM=truecolor``
-unless ``--colors`` says otherwise) running this script in ``--inner`` mode, which builds
-the real app (source, ring, engine, Textual driver) and measures, after a warm-up:
+What it runs: the real program, ``python -m livespec --input demo --fps 30`` (default
+analysis), in a detached tmux session of each size on a private tmux server
+(``COLORTERM=truecolor`` unless ``--colors`` says otherwise; no tmux status line, so the
+app gets the whole size). After a warm-up it measures for ``--seconds``:
 
-* CPU of the whole process (all threads: audio source, engine, UI, Textual's writer),
-  as a percentage of one core (``resource.getrusage`` over wall time);
-* frame gaps: time between successive screen updates written to the terminal (p50, p95,
-  max, ms) and the update rate;
-* bytes written to the terminal per second.
+* **CPU** of the whole process, all threads (UI, Textual's writer, engine, source), from
+  ``utime + stime`` in ``/proc/PID/stat``, as a percentage of one core; the UI (main)
+  thread alone from ``/proc/PID/task/PID/stat``; divided by the updates, the CPU time per
+  screen update.
+* **Screen updates and frame gaps** from the app's own log: with ``LIVESPEC_FRAME_LOG``
+  set, the app notes the time (``time.monotonic``, the same clock as here) at which each
+  screen update is handed to Textual's terminal writer, and writes the list when it
+  quits. Updates per second, and the gaps between updates: p50, p95, max and the count
+  over 50 ms.
+* **Bytes written** (``wchar`` in ``/proc/PID/io``): what the terminal has to digest.
 
-The inner run writes its figures as JSON; the outer prints a table. The machine's other
-load is reported too (``os.getloadavg``), since on a shared machine it moves the figures.
+A shared machine moves all of these, so each repeat also measures, right before the app:
+
+* the **engine alone**: ``python -m livespec peaks --input demo --realtime`` (same
+  analysis, no screen), CPU % over the same number of seconds;
+* a **calibration loop**: wall time of a fixed pure-Python loop (ms; it grows when other
+  processes take the cores);
+* the 1-minute **load average**.
+
+The figures reported are medians over ``--repeats``; ``--json`` also prints every run.
 """
 
 from __future__ import annotations
@@ -25,8 +38,8 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -36,188 +49,184 @@ from typing import Any
 
 import numpy as np
 
-WARMUP_S = 3.0
+WARMUP_S = 4.0
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+ROOT = Path(__file__).resolve().parent.parent
 
 
-def inner(args: argparse.Namespace) -> None:
-    """Run the app in this terminal and write the measurements to ``args.out``."""
-    from textual.drivers.linux_driver import LinuxDriver
+def cpu_seconds(pid: int, tid: int | None = None) -> float:
+    """utime + stime of a process (all threads) or of one of its threads, in seconds."""
+    path = f"/proc/{pid}/stat" if tid is None else f"/proc/{pid}/task/{tid}/stat"
+    with open(path, encoding="ascii") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / CLK_TCK
 
-    from livespec.app import make_app
-    from livespec.audio.ringbuffer import RingBuffer
-    from livespec.cli import build_parsers, open_source, resolve_config
-    from livespec.engine import Engine
 
-    written = [0]
-    orig_write = LinuxDriver.write
+def bytes_written(pid: int) -> int:
+    """Bytes the process has passed to write() so far (``wchar``)."""
+    with open(f"/proc/{pid}/io", encoding="ascii") as f:
+        for line in f:
+            if line.startswith("wchar:"):
+                return int(line.split()[1])
+    return 0
 
-    def counting_write(self: LinuxDriver, data: str) -> None:
-        written[0] += len(data.encode("utf-8", "replace"))
-        orig_write(self, data)
 
-    LinuxDriver.write = counting_write  # type: ignore[method-assign]
+def calibrate() -> float:
+    """Wall milliseconds of a fixed pure-Python loop (median of 5): a gauge of how much
+    of a core this process gets right now."""
+    times = []
+    for _ in range(5):
+        t = time.perf_counter()
+        acc = 0
+        for i in range(200_000):
+            acc += i * i % 7
+        times.append((time.perf_counter() - t) * 1000.0)
+    return round(statistics.median(times), 1)
 
-    argv = ["--input", args.input, "--colors", args.colors, "--fps", str(args.fps)]
-    ns = build_parsers()[""].parse_args(argv + args.extra)
-    cfg = resolve_config(ns)
-    source = open_source(cfg, realtime=True, max_seconds=None)
-    ring = RingBuffer(max(1 << 17, 20 * source.samplerate), source.channels)
-    app = make_app(cfg, source)
-    engine = Engine(source, ring, cfg.analysis, app.push_frame)
-    app.engine = engine
 
-    stamps: list[float] = []
-    marks: dict[str, Any] = {}
-    orig_display = app._display
-
-    def timed_display(screen: Any, renderable: Any) -> None:
-        orig_display(screen, renderable)
-        if renderable is not None:
-            stamps.append(time.perf_counter())
-
-    app._display = timed_display  # type: ignore[method-assign]
-
-    def start_measuring() -> None:
-        ru = resource.getrusage(resource.RUSAGE_SELF)
-        marks["t0"] = time.perf_counter()
-        marks["cpu0"] = ru.ru_utime + ru.ru_stime
-        marks["bytes0"] = written[0]
-        marks["n0"] = len(stamps)
-        marks["frames0"] = engine.frames
-
-    def stop_measuring() -> None:
-        ru = resource.getrusage(resource.RUSAGE_SELF)
-        marks["t1"] = time.perf_counter()
-        marks["cpu1"] = ru.ru_utime + ru.ru_stime
-        marks["bytes1"] = written[0]
-        marks["frames1"] = engine.frames
-        app.exit(0)
-
-    def on_ready() -> None:
-        app.set_timer(WARMUP_S, start_measuring)
-        app.set_timer(WARMUP_S + args.seconds, stop_measuring)
-
-    app.call_later(on_ready)
-    source.start(ring)
-    engine.start()
+def reference(args: argparse.Namespace) -> dict[str, float]:
+    """CPU % of the engine alone (``livespec peaks --realtime``) over ``args.seconds``."""
+    cmd = [sys.executable, "-m", "livespec", "peaks", "--input", args.input, "--realtime"]
+    cmd += ["--interval", "1", "--duration", str(WARMUP_S + args.seconds + 5)]
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        app.run()
+        time.sleep(WARMUP_S)
+        c0, t0 = cpu_seconds(proc.pid), time.monotonic()
+        time.sleep(args.seconds)
+        c1, t1 = cpu_seconds(proc.pid), time.monotonic()
     finally:
-        engine.stop()
-        source.stop()
-    wall = marks["t1"] - marks["t0"]
-    ts = np.asarray([t for t in stamps if marks["t0"] <= t <= marks["t1"]])
-    gaps = np.diff(ts) * 1000.0 if ts.size > 1 else np.zeros(1)
-    result = {
-        "size": f"{app.size.width}x{app.size.height}",
-        "colors": args.colors,
-        "input": args.input,
-        "seconds": round(wall, 2),
-        "cpu_percent": round(100.0 * (marks["cpu1"] - marks["cpu0"]) / wall, 1),
+        proc.terminate()
+        proc.wait(10)
+    return {"engine_cpu_percent": round(100.0 * (c1 - c0) / (t1 - t0), 1)}
+
+
+def _tmux(sock: str, *argv: str) -> str:
+    done = subprocess.run(["tmux", "-L", sock, *argv], capture_output=True, text=True)
+    return done.stdout.strip()
+
+
+def run_app(size: str, args: argparse.Namespace) -> dict[str, Any]:
+    """One measured run of the app at ``size`` (WxH) in its own tmux server."""
+    w, h = (int(v) for v in size.lower().split("x"))
+    sock = f"livespec-bench-{os.getpid()}"
+    with tempfile.TemporaryDirectory() as tmp:
+        log = Path(tmp) / "frames.txt"
+        conf = Path(tmp) / "tmux.conf"
+        conf.write_text("set -g status off\n")
+        env = [
+            "-e",
+            f"LIVESPEC_FRAME_LOG={log}",
+            *(["-e", "COLORTERM=truecolor"] if args.colors in ("truecolor", "auto") else []),
+        ]
+        cmd = [sys.executable, "-m", "livespec", "--input", args.input, "--fps", str(args.fps)]
+        cmd += ["--colors", args.colors, *args.extra]
+        new = ["-f", str(conf), "new-session", "-d", "-s", "bench", "-x", str(w), "-y", str(h)]
+        pane_pid = _tmux(
+            sock,
+            *new,
+            *env,
+            "-P",
+            "-F",
+            "#{pane_pid}",
+            "exec " + " ".join(cmd),
+        )
+        try:
+            pid = int(pane_pid)
+            time.sleep(WARMUP_S)
+            pane = _tmux(sock, "display", "-p", "-t", "bench", "#{pane_width}x#{pane_height}")
+            c0, u0 = cpu_seconds(pid), cpu_seconds(pid, pid)
+            b0, t0 = bytes_written(pid), time.monotonic()
+            time.sleep(args.seconds)
+            c1, u1 = cpu_seconds(pid), cpu_seconds(pid, pid)
+            b1, t1 = bytes_written(pid), time.monotonic()
+            load = os.getloadavg()[0]
+            _tmux(sock, "send-keys", "-t", "bench", "q")
+            deadline = time.monotonic() + 15.0
+            while Path(f"/proc/{pid}").exists() and time.monotonic() < deadline:
+                time.sleep(0.1)
+            stamps = np.loadtxt(log, ndmin=1) if log.exists() else np.zeros(0)
+        finally:
+            _tmux(sock, "kill-server")
+            tmux_dir = Path(os.environ.get("TMUX_TMPDIR", "/tmp")) / f"tmux-{os.getuid()}"
+            (tmux_dir / sock).unlink(missing_ok=True)
+    wall = t1 - t0
+    ts = stamps[(stamps >= t0) & (stamps <= t1)]
+    gaps = np.diff(ts) * 1000.0 if ts.size > 1 else np.full(1, np.nan)
+    updates = max(int(ts.size), 1)
+    return {
+        "size": pane,
+        "cpu_percent": round(100.0 * (c1 - c0) / wall, 1),
+        "ui_thread_percent": round(100.0 * (u1 - u0) / wall, 1),
         "updates_per_s": round(ts.size / wall, 1),
+        "cpu_ms_per_update": round(1000.0 * (c1 - c0) / updates, 2),
         "gap_p50_ms": round(float(np.percentile(gaps, 50)), 1),
         "gap_p95_ms": round(float(np.percentile(gaps, 95)), 1),
         "gap_max_ms": round(float(gaps.max()), 1),
         "gaps_over_50ms": int((gaps > 50.0).sum()),
-        "kb_per_s": round((marks["bytes1"] - marks["bytes0"]) / wall / 1024.0, 1),
-        "analysis_frames_per_s": round((marks["frames1"] - marks["frames0"]) / wall, 1),
-        "loadavg_1min": round(os.getloadavg()[0], 2),
+        "kb_per_s": round((b1 - b0) / wall / 1024.0, 1),
+        "loadavg_1min": round(load, 2),
     }
-    Path(args.out).write_text(json.dumps(result))
 
 
-def outer(args: argparse.Namespace) -> int:
-    """Run the inner benchmark in tmux at each size and print the figures."""
-    if shutil.which("tmux") is None:
-        print("tmux is needed", file=sys.stderr)
-        return 2
-    rows = []
-    for size in args.size:
-        w, h = (int(v) for v in size.lower().split("x"))
-        with tempfile.TemporaryDirectory() as tmp:
-            out = Path(tmp) / "result.json"
-            session = f"livespec-bench-{os.getpid()}"
-            cmd = [
-                sys.executable,
-                str(Path(__file__).resolve()),
-                "--inner",
-                "--out",
-                str(out),
-                "--seconds",
-                str(args.seconds),
-                "--input",
-                args.input,
-                "--colors",
-                args.colors,
-                "--fps",
-                str(args.fps),
-                *(["--", *args.extra] if args.extra else []),
-            ]
-            env = ["-e", "COLORTERM=truecolor"] if args.colors in ("truecolor", "auto") else []
-            subprocess.run(
-                [
-                    "tmux",
-                    "new-session",
-                    "-d",
-                    "-s",
-                    session,
-                    "-x",
-                    str(w),
-                    "-y",
-                    str(h),
-                    *env,
-                    " ".join(cmd),
-                ],
-                check=True,
-            )
-            deadline = time.monotonic() + args.seconds + WARMUP_S + 30
-            while not out.exists() and time.monotonic() < deadline:
-                time.sleep(0.5)
-            time.sleep(0.5)
-            subprocess.run(["tmux", "kill-session", "-t", session], capture_output=True)
-            if not out.exists():
-                print(f"{size}: no result (the app did not finish)", file=sys.stderr)
-                return 1
-            rows.append(json.loads(out.read_text()))
-    keys = [
-        "size",
-        "colors",
-        "cpu_percent",
-        "updates_per_s",
-        "gap_p50_ms",
-        "gap_p95_ms",
-        "gap_max_ms",
-        "gaps_over_50ms",
-        "kb_per_s",
-        "analysis_frames_per_s",
-        "loadavg_1min",
-    ]
-    print(" | ".join(keys))
-    for r in rows:
-        print(" | ".join(str(r[k]) for k in keys))
-    if args.json:
-        print(json.dumps(rows))
-    return 0
+COLUMNS = [
+    "size",
+    "cpu_percent",
+    "ui_thread_percent",
+    "updates_per_s",
+    "cpu_ms_per_update",
+    "gap_p50_ms",
+    "gap_p95_ms",
+    "gap_max_ms",
+    "gaps_over_50ms",
+    "kb_per_s",
+    "engine_cpu_percent",
+    "calibration_ms",
+    "loadavg_1min",
+]
+
+
+def medians(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """Median of every numeric column over ``runs`` (same size)."""
+    out: dict[str, Any] = {"size": runs[0]["size"], "repeats": len(runs)}
+    for k in COLUMNS[1:]:
+        out[k] = round(statistics.median(float(r[k]) for r in runs), 2)
+    return out
 
 
 def main() -> int:
-    """Parse the options and run the outer or inner benchmark."""
-    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    p.add_argument("--inner", action="store_true", help=argparse.SUPPRESS)
-    p.add_argument("--out", help=argparse.SUPPRESS)
+    """Parse the options, run every size ``--repeats`` times and print the medians."""
+    p = argparse.ArgumentParser(description=(__doc__ or "").split("\n")[0])
     p.add_argument("--size", action="append", help="WxH (repeatable; default 120x40, 200x60)")
-    p.add_argument("--seconds", type=float, default=20.0, help="measured seconds per size")
+    p.add_argument("--seconds", type=float, default=20.0, help="measured seconds per run")
+    p.add_argument("--repeats", type=int, default=3, help="runs per size (medians reported)")
     p.add_argument("--input", default="demo", help="livespec --input (default demo)")
     p.add_argument("--colors", default="truecolor", help="truecolor, 256, 16, none")
     p.add_argument("--fps", type=float, default=30.0)
-    p.add_argument("--json", action="store_true", help="also print the rows as JSON")
+    p.add_argument("--json", action="store_true", help="also print every run as JSON")
     p.add_argument("extra", nargs="*", help="more livespec options after --")
     args = p.parse_args()
-    if args.inner:
-        inner(args)
-        return 0
-    args.size = args.size or ["120x40", "200x60"]
-    return outer(args)
+    if shutil.which("tmux") is None:
+        print("tmux is needed", file=sys.stderr)
+        return 2
+    sizes = args.size or ["120x40", "200x60"]
+    runs: dict[str, list[dict[str, Any]]] = {s: [] for s in sizes}
+    for rep in range(args.repeats):
+        ref = reference(args)
+        for size in sizes:
+            row = {"repeat": rep, "calibration_ms": calibrate(), **ref, **run_app(size, args)}
+            runs[size].append(row)
+            print(" | ".join(f"{k}={row[k]}" for k in COLUMNS), file=sys.stderr)
+    print(
+        f"medians over {args.repeats} runs of {args.seconds:g} s, {args.colors}, "
+        f"--input {args.input} --fps {args.fps:g} {' '.join(args.extra)}".rstrip()
+    )
+    print(" | ".join(COLUMNS))
+    for size in sizes:
+        m = medians(runs[size])
+        print(" | ".join(str(m[k]) for k in COLUMNS))
+    if args.json:
+        print(json.dumps(runs))
+    return 0
 
 
 if __name__ == "__main__":

@@ -93,8 +93,10 @@ class Spectrum:
         self.plan_seconds = fft.plan_seconds
         # A plan from wisdom takes well under a millisecond; one that took longer was
         # measured anew, so the wisdom file is worth rewriting.
-        if use_wisdom and fft.backend == "fftw" and (
-            fft.plan_seconds > NEW_PLAN_SECONDS or not self.wisdom_loaded
+        if (
+            use_wisdom
+            and fft.backend == "fftw"
+            and (fft.plan_seconds > NEW_PLAN_SECONDS or not self.wisdom_loaded)
         ):
             save_wisdom()
             self.wisdom_saved = True

@@ -2,9 +2,10 @@
 
 A waterfall cell shows two pixels with ``▀`` (upper half in the foreground colour, lower
 half in the background colour). Every (top, bottom) pair of 8-bit levels has one
-precomputed :class:`~rich.segment.Segment` in a 65,536-entry table indexed by
-``top << 8 | bottom``, filled lazily as pairs occur; turning a row of levels into a Strip
-is then a list lookup per cell, and runs of identical cells are merged into one segment.
+precomputed :class:`~rich.segment.Segment` (and escape sequence) in a 65,536-entry table
+indexed by ``top << 8 | bottom``, filled lazily as pairs occur; turning a row of levels
+into a Strip is then a list lookup per run of identical cells, and the Strip carries its
+escape sequences (:class:`AnsiStrip`), so Textual need not format every cell every frame.
 
 Nothing here imports Textual widgets (only :class:`textual.strip.Strip`). Functions are
 called on the UI thread but are thread-agnostic.
@@ -15,10 +16,12 @@ from __future__ import annotations
 import itertools
 import math
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-from rich.color import Color
+from rich.color import Color, ColorSystem
+from rich.console import Console
 from rich.segment import Segment
 from rich.style import Style
 from textual.strip import Strip
@@ -203,6 +206,105 @@ def to_levels(
 # -- cells ------------------------------------------------------------------------------------
 
 
+RESET = "\x1b[0m"
+_SYSTEMS = {"truecolor": ColorSystem.TRUECOLOR, "256": ColorSystem.EIGHT_BIT}
+_SYSTEM_NAMES = {"truecolor": "truecolor", "256": "256", "16": "standard", "none": "standard"}
+CellRow = tuple[list[Segment], str]  # a row's segments and its escape sequences
+
+
+class _NoCache:
+    """Stands in for the small caches a Strip makes for itself (see :class:`AnsiStrip`)."""
+
+    __slots__ = ()
+
+    def get(self, key: object, default: object = None) -> object:
+        """Nothing is ever cached."""
+        return default
+
+    def __setitem__(self, key: object, value: object) -> None:
+        """Forget ``value`` at once."""
+
+
+_NO_CACHE: Any = _NoCache()
+_STRIP_CACHES = (
+    "_divide_cache",
+    "_crop_cache",
+    "_style_cache",
+    "_filter_cache",
+    "_line_length_cache",
+    "_crop_extend_cache",
+    "_offsets_cache",
+)
+_STRIP_SLOTS = {"_segments", "_cell_length", "_render_cache", "_link_ids", "_cell_count"}
+# The lean constructor below knows Textual 8's Strip; with any other layout of slots the
+# normal one is used.
+_LEAN = set(getattr(Strip, "__slots__", ())) == _STRIP_SLOTS | set(_STRIP_CACHES)
+
+
+class AnsiStrip(Strip):
+    """A Strip that brings its own escape sequences for one colour system.
+
+    Textual turns a Strip into text for the terminal one segment at a time, with
+    ``ESC[<style>m text ESC[0m`` around each (about 1 µs per segment). Rows of the plot are
+    joined from parts whose sequences are known or cached (the waterfall's from
+    :class:`CellTable`, the axis and colour bar Strips render once and keep theirs), so this
+    Strip renders by joining ``pieces`` (strings, or Strips rendered by Textual). The
+    segments are the same as a plain Strip's: cropping, dividing (an overlay on top),
+    filters and screenshots use them and give plain Strips. Another colour system than
+    ``system`` (``console.color_system``) falls back to Textual's rendering. ``segments``
+    is taken, not copied: the caller must not change the list afterwards.
+    """
+
+    __slots__ = ("_ansi", "_pieces", "_system")
+
+    def __init__(
+        self,
+        segments: list[Segment],
+        cell_length: int,
+        pieces: list[str | Strip],
+        system: str,
+    ) -> None:
+        if _LEAN:
+            # A plain Strip makes seven small caches (dicts) for results of cropping,
+            # dividing, styling...; a row made for one frame never needs them, and
+            # making them (and collecting them) cost as much as the rest of the row.
+            self._segments = segments
+            self._cell_length = cell_length
+            self._render_cache = None
+            self._link_ids = None
+            self._cell_count = None
+            for name in _STRIP_CACHES:
+                setattr(self, name, _NO_CACHE)
+        else:
+            super().__init__(segments, cell_length)
+        self._pieces = pieces
+        self._system = system
+        self._ansi: str | None = None
+
+    def render(self, console: Console) -> str:
+        """The terminal sequences of this row (UI thread)."""
+        if console.color_system != self._system:
+            return super().render(console)
+        if self._ansi is None:
+            self._ansi = "".join(
+                [p if isinstance(p, str) else p.render(console) for p in self._pieces]
+            )
+        return self._ansi
+
+
+def join_rows(parts: list[Strip], system: str | None) -> Strip:
+    """Strips side by side as one row; an :class:`AnsiStrip` rendering its parts' own
+    (cached) sequences when ``system`` is given."""
+    segs: list[Segment] = []
+    width = 0
+    for s in parts:
+        segs.extend(s)
+        width += s.cell_length
+    if system is None:
+        return Strip(segs, width)
+    return AnsiStrip(segs, width, list(parts), system)
+
+
 class CellTable:
     """Segments for every (top, bottom) level pair, made on first use.
 
@@ -215,9 +317,13 @@ class CellTable:
         self.colormap = colormap
         self.depth = depth
         self.colors = palette(colormap, depth)
+        self.system = _SYSTEM_NAMES[depth]
+        self._color_system = _SYSTEMS.get(depth, ColorSystem.STANDARD)
         self._segments: list[Segment] = [Segment(" ")] * 65536
         self._styles: list[Style | None] = [None] * 65536
         self._filled = np.zeros(65536, dtype=bool)
+        # escape sequences: [key] colours and character, [65536 + key] the character only
+        self._ansi: list[str] = [" "] * 131072
 
     def _make(self, key: int) -> None:
         top, bottom = key >> 8, key & 255
@@ -231,14 +337,19 @@ class CellTable:
             seg = Segment(UPPER_HALF, style)
         self._segments[key] = seg
         self._styles[key] = style
+        # Every cell sets both colours and no attribute, so within a row no reset is
+        # needed between cells: the row ends with one.
+        sgr = Strip.render_ansi(style, self._color_system)
+        self._ansi[key] = f"\x1b[{sgr}m{seg.text}" if sgr else seg.text
+        self._ansi[65536 + key] = seg.text
         self._filled[key] = True
 
     def ensure(self, keys: npt.NDArray[np.uint16]) -> None:
         """Make the segments of all ``keys`` that are still missing."""
         missing = keys[~self._filled[keys]]
         if missing.size:
-            for k in np.unique(missing).tolist():
-                self._make(int(k))
+            for k in set(missing.tolist()):
+                self._make(k)
 
     def segment(self, key: int) -> Segment:
         """The one-cell segment for ``key`` (made if needed)."""
@@ -246,18 +357,14 @@ class CellTable:
             self._make(key)
         return self._segments[key]
 
-    def strip(self, keys: npt.NDArray[np.uint16]) -> Strip:
-        """One row of keys -> a Strip; runs of equal cells become one segment.
-
-        Call :meth:`ensure` first (or :meth:`strips`, which does).
-        """
+    def _segments_of(self, keys: npt.NDArray[np.uint16]) -> list[Segment]:
+        """One row of keys -> segments; with fewer colours than truecolor, runs of equal
+        cells become one segment (in truecolor neighbours rarely match)."""
         width = int(keys.shape[0])
         segs = self._segments
-        if width == 0:
-            return Strip([], 0)
         change = np.flatnonzero(keys[1:] != keys[:-1])
-        if change.size > width // 2:  # busy row: one segment per cell
-            return Strip([segs[k] for k in keys.tolist()], width)
+        if self.depth == "truecolor" or change.size > width // 2:  # one segment per cell
+            return list(map(segs.__getitem__, keys.tolist()))
         starts = np.concatenate(([0], change + 1))
         lengths = np.diff(np.concatenate((starts, [width])))
         out: list[Segment] = []
@@ -265,7 +372,11 @@ class CellTable:
         for k, n in zip(keys[starts].tolist(), lengths.tolist(), strict=True):
             seg = segs[k]
             out.append(seg if n == 1 else Segment(seg.text * n, styles[k]))
-        return Strip(out, width)
+        return out
+
+    def strip(self, keys: npt.NDArray[np.uint16]) -> Strip:
+        """One row of keys -> a Strip."""
+        return self.strips_from_keys(keys.reshape(1, -1))[0]
 
     def strips(self, top: U8, bottom: U8) -> list[Strip]:
         """Two (rows, width) level arrays -> one Strip per row."""
@@ -273,19 +384,67 @@ class CellTable:
         return self.strips_from_keys(keys)
 
     def strips_from_keys(self, keys: npt.NDArray[np.uint16]) -> list[Strip]:
-        """(rows, width) keys -> one Strip per row.
+        """(rows, width) keys -> one :class:`AnsiStrip` per row."""
+        width = int(keys.shape[1])
+        return [
+            AnsiStrip(segs, width, [ansi], self.system) for segs, ansi in self.rows_from_keys(keys)
+        ]
 
-        In truecolor neighbouring cells rarely match, so every cell is its own segment
-        (one list lookup per cell); with fewer colours, runs are merged.
+    def rows_from_keys(self, keys: npt.NDArray[np.uint16]) -> list[CellRow]:
+        """(rows, width) keys -> (segments, escape sequences) per row.
+
+        The escape sequences are one list lookup per cell (:meth:`pieces`), joined per row
+        and ended with a reset.
         """
         rows, width = keys.shape
+        if rows == 0 or width == 0:
+            return [([], "") for _ in range(rows)]
+        keys = np.ascontiguousarray(keys, dtype=np.uint16)
+        self.ensure(keys.ravel())
+        pieces = self.pieces(keys, None)
+        if self.depth == "truecolor":
+            cells = list(map(self._segments.__getitem__, keys.ravel().tolist()))
+            seg_rows = [cells[i : i + width] for i in range(0, rows * width, width)]
+        else:
+            seg_rows = [self._segments_of(row) for row in keys]
+        join = "".join
+        return [
+            (segs, join(pieces[i * width : (i + 1) * width]) + RESET)
+            for i, segs in enumerate(seg_rows)
+        ]
+
+    def pieces(
+        self, keys: npt.NDArray[np.uint16], left: npt.NDArray[np.uint16] | None
+    ) -> list[str]:
+        """The escape sequence of every cell of (rows, width) ``keys``, row after row.
+
+        A cell equal to its left neighbour (``left``: the keys left of column 0, or None
+        for the start of a row) needs only its character: runs share one colour sequence.
+        Every cell sets both colours and no attribute, so no reset is needed in between.
+        Call :meth:`ensure` (or :meth:`cells`) first.
+        """
+        flat = keys.ravel()
+        same = np.empty(keys.shape, dtype=bool)
+        np.equal(keys[:, 1:], keys[:, :-1], out=same[:, 1:])
+        if left is None:
+            same[:, 0] = False
+        else:
+            np.equal(keys[:, 0], left, out=same[:, 0])
+        index = flat.astype(np.int32)
+        index[same.ravel()] += 65536
+        return list(map(self._ansi.__getitem__, index.tolist()))
+
+    def full_piece(self, key: int) -> str:
+        """The escape sequence of one cell with its colours (start of a row)."""
+        if not self._filled[key]:
+            self._make(key)
+        return self._ansi[key]
+
+    def cells(self, keys: npt.NDArray[np.uint16]) -> list[Segment]:
+        """One segment per cell of (rows, width) ``keys``, row after row."""
         flat = keys.ravel()
         self.ensure(flat)
-        if self.depth != "truecolor":
-            return [self.strip(row) for row in keys]
-        segs = self._segments
-        cells = [segs[k] for k in flat.tolist()]
-        return [Strip(cells[i : i + width], width) for i in range(0, rows * width, width)]
+        return list(map(self._segments.__getitem__, flat.tolist()))
 
 
 def cell_keys(pixels: U8) -> npt.NDArray[np.uint16]:

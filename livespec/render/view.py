@@ -15,10 +15,20 @@ from __future__ import annotations
 
 import numpy as np
 import numpy.typing as npt
+from rich.segment import Segment
 from textual.strip import Strip
 
 from livespec.render.history import History
-from livespec.render.raster import F32, CellTable, FreqMap, cell_keys, to_levels
+from livespec.render.raster import (
+    F32,
+    RESET,
+    AnsiStrip,
+    CellRow,
+    CellTable,
+    FreqMap,
+    cell_keys,
+    to_levels,
+)
 
 NO_DATA_DB = -400.0  # below any colour floor
 
@@ -70,6 +80,14 @@ class WaterfallView:
         self.db: F32 = np.full((0, 0), NO_DATA_DB, dtype=np.float32)
         self.hold: F32 = np.full(0, NO_DATA_DB, dtype=np.float32)
         self._strips: list[Strip] | None = None
+        self._rows: list[CellRow] | None = None
+        # Scrolling state for :meth:`rows` (truecolor, time along x): the screen's keys,
+        # each row's segments and escape sequences per cell, and the frames shifted in
+        # since (None: nothing to build on).
+        self._keys: npt.NDArray[np.uint16] | None = None
+        self._row_cells: list[list[Segment]] = []
+        self._row_pieces: list[list[str]] = []
+        self._shifted: int | None = None
         self.cursor_on = False
         self.cursor_age = 0  # time pixels back from the newest shown
         self.cursor_hz = 1000.0
@@ -153,8 +171,14 @@ class WaterfallView:
         self.db = db
         self._dirty()
 
-    def _dirty(self) -> None:
+    def _dirty(self, shifted: int | None = None) -> None:
+        """The pixels changed; ``shifted``: only by that many new frames pushed in."""
         self._strips = None
+        self._rows = None
+        if shifted is None or self._shifted is None:
+            self._shifted = None
+        else:
+            self._shifted += shifted
         self.version += 1
 
     # -- frames --------------------------------------------------------------------------
@@ -181,7 +205,7 @@ class WaterfallView:
             self.db[k:] = self.db[:-k]
         self.db[:k] = mapped
         np.maximum(self.hold, mapped.max(axis=0), out=self.hold)
-        self._dirty()
+        self._dirty(shifted=k)
 
     def decay_hold(self, db: float) -> None:
         """Lower the spectrum's peak hold by ``db`` dB (called once per tick)."""
@@ -223,11 +247,77 @@ class WaterfallView:
     def strips(self) -> list[Strip]:
         """One Strip per text row (cached until the pixels change)."""
         if self._strips is None:
-            if self.width <= 0 or self.height <= 0:
-                self._strips = []
-            else:
-                self._strips = self.table.strips_from_keys(cell_keys(self.levels()))
+            system, width = self.table.system, self.width
+            self._strips = [AnsiStrip(segs, width, [ansi], system) for segs, ansi in self.rows()]
         return self._strips
+
+    def rows(self) -> list[CellRow]:
+        """(segments, escape sequences) of every text row (cached until the pixels change).
+
+        While time scrolls along x in truecolor, only the columns of the frames pushed in
+        since the last call are looked up; the rest of each row moves left.
+        """
+        if self._rows is not None:
+            return self._rows
+        if self.width <= 0 or self.height <= 0:
+            self._rows, self._shifted = [], None
+            return self._rows
+        shifted = self._shifted
+        if (
+            shifted is not None
+            and 0 < shifted < self.width
+            and self._keys is not None
+            and self._keys.shape == (self.height, self.width)
+        ):
+            self._rows = self._scrolled(shifted)
+        else:
+            self._rows = self._build_rows()
+        return self._rows
+
+    def _build_rows(self) -> list[CellRow]:
+        keys = cell_keys(self.levels())
+        table = self.table
+        if self.orientation != "horizontal" or table.depth != "truecolor":
+            self._keys, self._shifted = None, None
+            return table.rows_from_keys(keys)
+        h, w = keys.shape
+        cells = table.cells(keys)
+        pieces = table.pieces(keys, None)
+        self._keys = keys
+        self._row_cells = [cells[i : i + w] for i in range(0, h * w, w)]
+        self._row_pieces = [pieces[i : i + w] for i in range(0, h * w, w)]
+        self._shifted = 0
+        join = "".join
+        return [
+            (c, join(p) + RESET) for c, p in zip(self._row_cells, self._row_pieces, strict=True)
+        ]
+
+    def _scrolled(self, k: int) -> list[CellRow]:
+        """The rows after ``k`` new frames came in at the right (truecolor, horizontal)."""
+        assert self._keys is not None
+        table = self.table
+        lv = to_levels(self.db[:k], self.db_min, self.db_max)  # newest first
+        new = cell_keys(np.ascontiguousarray(lv[::-1, ::-1].T))  # (height, k), oldest first
+        old = self._keys
+        h = old.shape[0]
+        cells = table.cells(new)
+        pieces = table.pieces(new, old[:, -1])
+        keys = np.concatenate((old[:, k:], new), axis=1)
+        first = keys[:, 0].tolist()
+        join = "".join
+        out: list[CellRow] = []
+        row_cells, row_pieces = self._row_cells, self._row_pieces
+        for y in range(h):
+            c = row_cells[y][k:]
+            c += cells[y * k : (y + 1) * k]
+            p = row_pieces[y][k:]
+            p += pieces[y * k : (y + 1) * k]
+            p[0] = table.full_piece(first[y])  # a row starts with its colours
+            row_cells[y], row_pieces[y] = c, p
+            out.append((c, join(p) + RESET))
+        self._keys = keys
+        self._shifted = 0
+        return out
 
     # -- cursor and marker --------------------------------------------------------------------
 

@@ -26,9 +26,11 @@ from collections.abc import Hashable
 from rich.segment import Segment
 from rich.style import Style
 from textual.events import Resize
+from textual.geometry import Region
 from textual.strip import Strip
 from textual.widget import Widget
 
+from livespec.render.raster import AnsiStrip, join_rows
 from livespec.render.view import WaterfallView
 from livespec.widgets.axes import FreqAxis, TimeAxis
 from livespec.widgets.colorbar import ColorBar
@@ -107,32 +109,74 @@ class Plot(Widget):
         if self._cache_key() != self._key:
             self.refresh()
 
-    def render_line(self, y: int) -> Strip:
-        """Row ``y`` of the plot (UI thread)."""
+    def _current_rows(self) -> list[Strip]:
         key = self._cache_key()
         if key != self._key:
             self._rows = self._render_rows(self.size.width, self.size.height, self.rich_style)
             self._key = key
-        if y < len(self._rows):
-            return self._rows[y]
+        return self._rows
+
+    def render_line(self, y: int) -> Strip:
+        """Row ``y`` of the plot (UI thread)."""
+        rows = self._current_rows()
+        if y < len(rows):
+            return rows[y]
         return Strip.blank(self.size.width, self.rich_style)
+
+    def render_lines(self, crop: Region) -> list[Strip]:
+        """The rows inside ``crop`` (UI thread).
+
+        Textual's default copies every row through its style cache (a new Strip per row,
+        whose escape sequences are then formatted segment by segment). The plot has no
+        border, padding, tint or opacity, so its own rows (:class:`AnsiStrip`, with their
+        sequences joined from cached parts) go to the compositor as they are. With a line
+        filter (``--colors none``, ``NO_COLOR``) or any such style, Textual's path is used.
+        """
+        styles = self.styles
+        if (
+            self.get_line_filters()
+            or styles.tint.a
+            or styles.opacity != 1.0
+            or styles.text_opacity != 1.0
+            or self.view.table.depth == "none"
+            or any(styles.gutter)
+        ):
+            return super().render_lines(crop)
+        rows = self._current_rows()
+        width = self.size.width
+        blank: Strip | None = None
+        out: list[Strip] = []
+        for y in crop.line_range:
+            if y < len(rows):
+                out.append(rows[y])
+            else:
+                blank = blank or Strip.blank(width, self.rich_style)
+                out.append(blank)
+        x1, x2 = crop.column_span
+        if (x1, x2) != (0, width):
+            out = [strip.crop(x1, x2) for strip in out]
+        return out
 
     def _render_rows(self, width: int, height: int, base: Style) -> list[Strip]:
         view = self.view
+        system = None if view.table.depth == "none" else view.table.system
+
+        def _join(strips: list[Strip]) -> Strip:
+            return join_rows(strips, system)
+
         ww, wh = view.width, view.height
         if ww <= 0 or wh <= 0:
             return []
-        wf = self.waterfall.lines(ww, wh, base)
+        wf = self.waterfall.cell_rows(ww)
+        wf += [([Segment(" " * ww, base)], None)] * (wh - len(wf))
         bar = self.colorbar.lines(BAR_W, wh, base)
         rows: list[Strip] = []
         if view.orientation == "horizontal":
             axis = self.freq_axis.lines(AXIS_W, wh, base)
-            parts = [axis, wf]
-            if self.show_spectrum:
-                parts.append(self.spectrum.lines(SPEC_W, wh, base))
-            parts.append(bar)
+            spec = self.spectrum.lines(SPEC_W, wh, base) if self.show_spectrum else None
             for y in range(wh):
-                rows.append(_join([p[y] for p in parts]))
+                right = [bar[y]] if spec is None else [spec[y], bar[y]]
+                rows.append(_with_cells([axis[y]], wf[y], ww, right, system))
             time = self.time_axis.lines(ww, 1, base)[0]
             gap = Strip.blank(SPEC_W if self.show_spectrum else 0, base)
             rows.append(
@@ -148,17 +192,34 @@ class Plot(Widget):
                 rows.append(_join([pad, line, pad_bar]))
         times = self.time_axis.lines(AXIS_W, wh, base)
         for y in range(wh):
-            rows.append(_join([times[y], wf[y], bar[y]]))
+            rows.append(_with_cells([times[y]], wf[y], ww, [bar[y]], system))
         return rows
 
 
-def _join(strips: list[Strip]) -> Strip:
-    segs: list[Segment] = []
-    width = 0
-    for s in strips:
-        segs.extend(s)
-        width += s.cell_length
-    return Strip(segs, width)
+def _with_cells(
+    left: list[Strip],
+    cells: tuple[list[Segment], str | None],
+    width: int,
+    right: list[Strip],
+    system: str | None,
+) -> Strip:
+    """A row: the ``left`` Strips, the waterfall's cells (``width`` wide, with their escape
+    sequences or None) and the ``right`` Strips; an :class:`AnsiStrip` unless ``system``
+    is None."""
+    segs, ansi = cells
+    out: list[Segment] = []
+    total = width
+    for s in left:
+        out.extend(s)
+        total += s.cell_length
+    out.extend(segs)
+    for s in right:
+        out.extend(s)
+        total += s.cell_length
+    if system is None:
+        return Strip(out, total)
+    middle: str | Strip = Strip(segs, width) if ansi is None else ansi
+    return AnsiStrip(out, total, [*left, middle, *right], system)
 
 
 def _text(text: str, width: int, base: Style) -> Strip:

@@ -31,6 +31,10 @@ class SpectrumPanel(Part):
         self.view = view
         self._style_key: Hashable = None
         self._style_cache: list[Style] = []
+        # (width, base, bar eighths, colour level, hold x or -1) -> the row beside a
+        # horizontal waterfall: most rows repeat from frame to frame, and a Strip that is
+        # reused keeps its escape sequences.
+        self._side_rows: dict[tuple[int, Style, int, int, int], Strip] = {}
 
     def _values(self, cells: int) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.float32]]:
         """Current and hold levels per cell, low frequency first."""
@@ -48,17 +52,26 @@ class SpectrumPanel(Part):
         span = max(view.db_max - view.db_min, 1e-6)
         return np.clip((db.astype(np.float64) - view.db_min) / span, 0.0, 1.0)
 
-    def _styles(self, db: npt.NDArray[np.float32], base: Style) -> list[Style]:
-        """The colour map's style for each level (cached per table and base style)."""
+    def _levels(self, db: npt.NDArray[np.float32], base: Style) -> list[int]:
+        """The colour map's level (0..255) for each value; :attr:`_style_cache` holds
+        their styles (per table and base style)."""
         view = self.view
         key = (id(view.table), base)
         if key != self._style_key:
             self._style_key = key
             self._style_cache = [base + Style(color=c) for c in view.table.colors]
+            self._side_rows.clear()
         span = max(view.db_max - view.db_min, 1e-6)
-        lv = np.clip((db - view.db_min) * (255.0 / span), 0, 255).astype(np.int64)
+        lv: list[int] = (
+            np.clip((db - view.db_min) * (255.0 / span), 0, 255).astype(np.int64).tolist()
+        )
+        return lv
+
+    def _styles(self, db: npt.NDArray[np.float32], base: Style) -> list[Style]:
+        """The colour map's style for each level (cached per table and base style)."""
+        levels = self._levels(db, base)
         cache = self._style_cache
-        return [cache[i] for i in lv.tolist()]
+        return [cache[i] for i in levels]
 
     def cache_key(self) -> Hashable:
         """The view's pixels and colour range."""
@@ -74,11 +87,14 @@ class SpectrumPanel(Part):
 
     def _side(self, width: int, rows: int, base: Style) -> list[Strip]:
         cur, hold = self._values(rows)
-        styles = self._styles(cur, base)
+        levels = self._levels(cur, base)
+        styles = self._style_cache
         eighths = np.rint(self._fraction(cur) * (width * 8)).astype(np.int64).tolist()
-        hx_all = np.minimum((self._fraction(hold) * width).astype(np.int64), width - 1).tolist()
-        has_hold = (hold > NO_DATA_DB).tolist()
-        hold_seg = Segment("│", base + HOLD)
+        hx_all = np.minimum((self._fraction(hold) * width).astype(np.int64), width - 1)
+        hx_all = np.where(hold > NO_DATA_DB, hx_all, -1).tolist()
+        cache = self._side_rows
+        if len(cache) > 4096:
+            cache.clear()
         out = []
         n = len(eighths)
         for y in range(rows):
@@ -86,18 +102,28 @@ class SpectrumPanel(Part):
             if i >= n:
                 out.append(Strip.blank(width, base))
                 continue
-            full, part = divmod(eighths[i], 8)
-            bar = "█" * full + (H_EIGHTHS[part] if part and full < width else "")
-            segs = [Segment(bar, styles[i])]
-            rest = width - len(bar)
-            hx = hx_all[i]
-            if has_hold[i] and hx >= len(bar):
-                segs.append(Segment(" " * (hx - len(bar)), base))
-                segs.append(hold_seg)
-                rest = width - hx - 1
-            segs.append(Segment(" " * max(rest, 0), base))
-            out.append(Strip(segs, width))
+            key = (width, base, eighths[i], levels[i], hx_all[i])
+            strip = cache.get(key)
+            if strip is None:
+                strip = cache[key] = self._side_row(
+                    width, base, eighths[i], styles[levels[i]], hx_all[i]
+                )
+            out.append(strip)
         return out
+
+    @staticmethod
+    def _side_row(width: int, base: Style, eighths: int, style: Style, hx: int) -> Strip:
+        """One row of a bar growing to the right, with the hold mark at ``hx`` (-1: none)."""
+        full, part = divmod(eighths, 8)
+        bar = "█" * full + (H_EIGHTHS[part] if part and full < width else "")
+        segs = [Segment(bar, style)]
+        rest = width - len(bar)
+        if hx >= 0 and hx >= len(bar):
+            segs.append(Segment(" " * (hx - len(bar)), base))
+            segs.append(Segment("│", base + HOLD))
+            rest = width - hx - 1
+        segs.append(Segment(" " * max(rest, 0), base))
+        return Strip(segs, width)
 
     def _top(self, width: int, height: int, base: Style) -> list[Strip]:
         cols = min(self.view.width, width)

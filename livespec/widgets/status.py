@@ -45,6 +45,11 @@ def status_text(s: StatusInfo) -> Text:
     if s.finished:
         t.append(f" {s.end_text} ", "bold black on bright_white")
         t.append(" ")
+    recording = s.recording.startswith("REC") and not s.recording.startswith("REC FAILED")
+    if recording:  # first, so the elapsed time and the file are never cut off
+        t.append("● ", "bold red")
+        t.append(s.recording, "bold")
+        t.append(" │ ")
     source = s.source if len(s.source) <= SOURCE_MAX else s.source[: SOURCE_MAX - 1] + "…"
     t.append(source, "bold")
     rate = f"{s.samplerate / 1000:g} kHz"
@@ -53,13 +58,12 @@ def status_text(s: StatusInfo) -> Text:
     if s.lost_frames:
         t.append(" │ ")
         t.append(f"skipped {s.lost_frames}", WARN)
-    t.append(f" │ {s.fps:.0f} fps │ ")
+    t.append(f" │ {s.fps:.0f} fps")
     if s.recording.startswith("REC FAILED"):
+        t.append(" │ ")
         t.append(s.recording, WARN)
-    elif s.recording.startswith("REC"):
-        t.append("● ", "bold red")
-        t.append(s.recording, "bold")
-    else:
+    elif not recording:
+        t.append(" │ ")
         t.append(s.recording, "dim")
     return t
 

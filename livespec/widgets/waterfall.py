@@ -32,10 +32,13 @@ class WaterfallPart(Part):
         cursor = v.cursor_cell() if v.cursor_on else None
         return (v.version, cursor, v.marker_cell())
 
-    def render_all(self, width: int, height: int, base: Style) -> list[Strip]:
-        """The view's rows with the overlays."""
+    def cell_rows(self, width: int) -> list[tuple[list[Segment], str | None]]:
+        """The view's rows (segments, escape sequences) with the overlays; a row with an
+        overlay has no escape sequences of its own (None: Textual renders its segments).
+
+        The rows are ``view.width`` cells wide; ``width`` clips the overlays."""
         view = self.view
-        rows = list(view.strips())
+        rows: list[tuple[list[Segment], str | None]] = list(view.rows())
         overlays: list[tuple[int, int, Segment]] = []
         mark = view.marker_cell()
         if mark is not None:
@@ -45,6 +48,11 @@ class WaterfallPart(Part):
             overlays.append((x, y, CURSOR))
         for x, y, seg in overlays:
             if 0 <= y < len(rows) and 0 <= x < width:
-                strip = rows[y]
-                rows[y] = Strip.join([strip.crop(0, x), Strip([seg], 1), strip.crop(x + 1, width)])
+                strip = Strip(rows[y][0], view.width)
+                joined = Strip.join([strip.crop(0, x), Strip([seg], 1), strip.crop(x + 1, width)])
+                rows[y] = (list(joined), None)
         return rows
+
+    def render_all(self, width: int, height: int, base: Style) -> list[Strip]:
+        """The view's rows with the overlays, as Strips."""
+        return [Strip(segs, self.view.width) for segs, _ in self.cell_rows(width)]
