@@ -14,6 +14,7 @@ error is below 2e-7 bin (1e-4 bin for rect, whose main lobe is narrowest) and 1e
 
 from __future__ import annotations
 
+import bisect
 import math
 from dataclasses import dataclass
 
@@ -30,6 +31,8 @@ _GRID = np.arange(-3.0, 4.0)  # candidate frequencies, in steps around the start
 _STEP = 0.1  # bins of n
 _GRID_EDGE = 3.0
 _MAX_SHIFTS = 4  # times the grid may move to bracket the optimum
+_RATIO_POINTS = 8193  # table of the two-bin magnitude ratio over one bin
+_RATIO_MARGIN_BINS = 48  # bins of n from DC and Nyquist beyond which the ratio is used
 
 
 def note_name(freq_hz: float, a4: float = 440.0) -> tuple[str, float]:
@@ -131,6 +134,7 @@ class PeakFinder:
         self._kmax = kmax
 
         self._transform = WindowTransform(spectrum.window_name, spectrum.n, nfft, spectrum.beta)
+        self._ratio_table = self._build_ratio_table(spectrum.window_name, half)
         self._islope = int(self._transform.phase_slope)
         # exp(j*pi*slope*k/nfft) per bin k (slope*k reduced mod 2*nfft while an integer):
         # multiplying X by it removes the linear phase W(k - f) has in k.
@@ -201,6 +205,51 @@ class PeakFinder:
         note, cents = note_name(hz, self.a4)
         return Peak(freq_hz=hz, level_dbfs=level, bin=f, note=note, cents=cents)
 
+    # -- the fast path: the window's two-bin magnitude ratio ---------------------------------
+
+    def _build_ratio_table(self, window: str, half: float) -> tuple[list[float], ...] | None:
+        """Tabulate, for a tone ``delta`` bins (of nfft) above bin k, the log ratio of the
+        magnitudes at k + 1 and k and the magnitude at k: ``|W(1 - delta)| / |W(delta)|``
+        and ``|W(delta)|`` for delta in [0, 1].
+
+        None where the ratio is a poor estimator: rect (its sidelobes reach the
+        negative-frequency image) and flattop (its flat top makes the ratio nearly constant),
+        or if the ratio is not strictly monotonic.
+        """
+        if window in ("rect", "flattop") or half * self._zp < 2.0:
+            return None
+        delta = np.linspace(0.0, 1.0, _RATIO_POINTS)
+        mag0 = np.abs(self._transform(delta))
+        mag1 = np.abs(self._transform(1.0 - delta))
+        ratio = np.log(mag1 / mag0)
+        if not np.all(np.diff(ratio) > 0.0):
+            return None
+        # Far enough from DC and Nyquist that the image term's leakage is negligible.
+        self._ratio_margin = _RATIO_MARGIN_BINS * self._zp
+        return ratio.tolist(), delta.tolist(), mag0.tolist()
+
+    def _ratio_estimate(self, X: NDArray[np.complex128], k0: int) -> tuple[float, float] | None:
+        """(fractional bin, dBFS) from the magnitudes of the two bins around the peak."""
+        table = self._ratio_table
+        if table is None or not self._ratio_margin <= k0 <= self._bins - 1 - self._ratio_margin:
+            return None
+        lo, mid, hi = abs(complex(X[k0 - 1])), abs(complex(X[k0])), abs(complex(X[k0 + 1]))
+        if hi >= lo:
+            k, m0, m1 = k0, mid, hi
+        else:
+            k, m0, m1 = k0 - 1, lo, mid
+        if not (m0 > 0.0 and m1 > 0.0):
+            return None
+        ratios, deltas, mags = table
+        r = math.log(m1 / m0)
+        i = bisect.bisect_right(ratios, r)
+        if i <= 0 or i >= len(ratios):
+            return None  # not a single tone's shape: let the full fit decide
+        t = (r - ratios[i - 1]) / (ratios[i] - ratios[i - 1])
+        delta = deltas[i - 1] + t * (deltas[i] - deltas[i - 1])
+        mag = mags[i - 1] + t * (mags[i] - mags[i - 1])
+        return k + delta, 20.0 * math.log10(2.0 * m0 / mag)
+
     # -- refinement ------------------------------------------------------------------------
 
     def refine(
@@ -216,6 +265,9 @@ class PeakFinder:
         p = 0.5 * (a - c) / den if den < 0.0 else 0.0
         p = min(max(p, -0.5), 0.5)
         f_lp, level_lp = k0 + p, b - 0.25 * (a - c) * p
+        fast = self._ratio_estimate(X, k0)
+        if fast is not None and abs(fast[0] - k0) <= 1.0:
+            return fast
         half = self._half
         if k0 - half < 0 or k0 + half > self._bins - 1:
             return f_lp, level_lp
