@@ -125,8 +125,10 @@ class Demo(Part):
         note = (np.floor(t / self.NOTE_S).astype(np.int64)) % len(self.MELODY)
         f = np.asarray(self.MELODY)[note]
         tn = np.mod(t, self.NOTE_S)  # time within the note
-        env = np.exp(-tn * 5.0) * 0.5  # plucked envelope
-        # Phase restarts with each note: fine for a display signal.
+        # A plucked envelope with a 10 ms attack and a 30 ms release, so that notes start and
+        # end without a click (each note's phase starts afresh).
+        ramp = np.minimum(np.minimum(tn / 0.010, (self.NOTE_S - tn) / 0.030), 1.0)
+        env = np.exp(-tn * 5.0) * 0.5 * np.sin(0.5 * np.pi * ramp) ** 2
         out = np.zeros(n)
         for h, g in ((1, 1.0), (2, 0.35), (3, 0.18), (4, 0.08), (5, 0.04)):
             out += g * np.sin(2 * np.pi * h * f * tn) * env
