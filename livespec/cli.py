@@ -13,7 +13,7 @@ import math
 import os
 import queue
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, NoReturn, TextIO
 
@@ -127,8 +127,8 @@ def _add_common(p: argparse.ArgumentParser) -> None:
     )
 
 
-def build_parsers() -> dict[str, argparse.ArgumentParser]:
-    """The parser of the app (key ``""``) and of each subcommand."""
+def _app_parser() -> _Parser:
+    """``livespec [options]``: the live app."""
     epilog = "subcommands: " + ", ".join(SUBCOMMANDS) + " ('livespec SUBCOMMAND --help')"
     app = _Parser(
         prog="livespec",
@@ -157,101 +157,117 @@ def build_parsers() -> dict[str, argparse.ArgumentParser]:
     )
     rec.add_argument("--force", action="store_true", help="let --record replace OUT.wav")
 
-    devices = _Parser(prog="livespec devices", description="List the audio input devices.")
-    devices.add_argument("--json", action="store_true", help="one JSON array")
+    return app
 
-    peaks = _Parser(
-        prog="livespec peaks",
-        description="Print the strongest peak of every analysis frame (headless).",
-    )
-    _add_common(peaks)
-    _add_source_options(peaks)
-    _add_analysis_options(peaks)
-    peaks.add_argument(
+
+def _peaks_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
         "--duration",
         metavar="S",
         type=float,
         help="stop after S seconds of audio (a file ends by itself)",
     )
-    peaks.add_argument(
+    p.add_argument(
         "--interval",
         metavar="S",
         type=float,
         help="print one line per S seconds instead of one per frame",
     )
-    peaks.add_argument("--json", action="store_true", help="one JSON object per line")
-    peaks.add_argument(
+    p.add_argument("--json", action="store_true", help="one JSON object per line")
+    p.add_argument(
         "--realtime", action="store_true", help="pace files and test signals at their sample rate"
     )
 
-    config = _Parser(
-        prog="livespec config",
-        description="Show the config file's path and the effective settings.",
-    )
-    _add_common(config)
-    _add_source_options(config)
-    _add_analysis_options(config)
-    _add_display_options(config)
-    from livespec.record_cmd import add_record_arguments
 
-    record = _Parser(
-        prog="livespec record",
-        description="Record audio to a WAV file, crash-safe (see docs/recording.md).",
-    )
-    _add_common(record)
-    _add_source_options(record)
-    add_record_arguments(record)
-    from livespec.export import add_export_arguments  # cheap: no numpy or PIL
+def _devices_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--json", action="store_true", help="one JSON array")
 
-    export = _Parser(
-        prog="livespec export",
-        description="Audio files and folders -> spectrogram PNG, NPY or CSV (docs/export.md).",
-    )
-    _add_common(export)
-    export.add_argument(
+
+def _channel_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
         "--channel", metavar="N", help="analyse only channel N (1-based; default: the mono mix)"
     )
-    _add_analysis_options(export)
-    add_export_arguments(export)
+
+
+def _record_options(p: argparse.ArgumentParser) -> None:
+    from livespec.record_cmd import add_record_arguments
+
+    add_record_arguments(p)
+
+
+def _export_options(p: argparse.ArgumentParser) -> None:
+    from livespec.export import add_export_arguments  # cheap: no numpy or PIL
+
+    add_export_arguments(p)
+
+
+def _measure_options(p: argparse.ArgumentParser) -> None:
     from livespec.measure_cmd import add_measure_arguments
 
-    measure = _Parser(
-        prog="livespec measure",
-        description="Level, THD, THD+N, SNR, SINAD and noise of the dominant tone "
-        "(headless; docs/measure.md).",
-    )
-    _add_common(measure)
-    _add_source_options(measure)
-    add_measure_arguments(measure)
-    # -- stream / view (issue 6; livespec/stream_cmd.py) --
-    from livespec.stream_cmd import add_stream_arguments, add_view_arguments
+    add_measure_arguments(p)
 
-    stream = _Parser(
-        prog="livespec stream",
-        description="Write analysed frames to stdout for 'livespec view -' (docs/ssh.md).",
-    )
-    _add_common(stream)
-    _add_source_options(stream)
-    _add_analysis_options(stream)
-    add_stream_arguments(stream)
-    view = _Parser(
-        prog="livespec view",
-        description="Show a stream from 'livespec stream' (stdin or a file; docs/ssh.md).",
-    )
-    _add_common(view)
-    _add_display_options(view)
-    add_view_arguments(view)
-    return {
-        "measure": measure,
-        "stream": stream,
-        "view": view,
-        "": app,
-        "devices": devices,
-        "peaks": peaks,
-        "config": config,
-        "record": record,
-        "export": export,
-    }
+
+def _stream_options(p: argparse.ArgumentParser) -> None:
+    from livespec.stream_cmd import add_stream_arguments
+
+    add_stream_arguments(p)
+
+
+def _view_options(p: argparse.ArgumentParser) -> None:
+    from livespec.stream_cmd import add_view_arguments
+
+    add_view_arguments(p)
+
+
+_OptionAdder = Callable[[argparse.ArgumentParser], None]
+# subcommand -> (description, the option groups it takes, in order)
+_SUBCOMMAND_SPECS: dict[str, tuple[str, tuple[_OptionAdder, ...]]] = {
+    "devices": ("List the audio input devices.", (_devices_options,)),
+    "peaks": (
+        "Print the strongest peak of every analysis frame (headless).",
+        (_add_common, _add_source_options, _add_analysis_options, _peaks_options),
+    ),
+    "config": (
+        "Show the config file's path and the effective settings.",
+        (_add_common, _add_source_options, _add_analysis_options, _add_display_options),
+    ),
+    "record": (
+        "Record audio to a WAV file, crash-safe (see docs/recording.md).",
+        (_add_common, _add_source_options, _record_options),
+    ),
+    "export": (
+        "Audio files and folders -> spectrogram PNG, NPY or CSV (docs/export.md).",
+        (_add_common, _channel_option, _add_analysis_options, _export_options),
+    ),
+    "measure": (
+        "Level, THD, THD+N, SNR, SINAD and noise of the dominant tone (headless; docs/measure.md).",
+        (_add_common, _add_source_options, _measure_options),
+    ),
+    "stream": (
+        "Write analysed frames to stdout for 'livespec view -' (docs/ssh.md).",
+        (_add_common, _add_source_options, _add_analysis_options, _stream_options),
+    ),
+    "view": (
+        "Show a stream from 'livespec stream' (stdin or a file; docs/ssh.md).",
+        (_add_common, _add_display_options, _view_options),
+    ),
+}
+
+
+def build_parser(sub: str = "") -> argparse.ArgumentParser:
+    """The parser of the app (``""``) or of one subcommand; only its modules are imported."""
+    if not sub:
+        return _app_parser()
+    description, groups = _SUBCOMMAND_SPECS[sub]
+    parser = _Parser(prog=f"livespec {sub}", description=description)
+    for add in groups:
+        add(parser)
+    return parser
+
+
+def build_parsers() -> dict[str, argparse.ArgumentParser]:
+    """Every parser: the app's (key ``""``) and each subcommand's."""
+    return {sub: build_parser(sub) for sub in ("", *SUBCOMMANDS)}
 
 
 # -- configuration and sources -------------------------------------------------------------
@@ -534,7 +550,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if sub:
         args = args[1:]
     try:
-        parser = build_parsers()[sub]
+        parser = build_parser(sub)
         ns = parser.parse_args(args)
         handlers = {
             "": cmd_app,

@@ -7,12 +7,9 @@ leaves a partial output behind.
 
 from __future__ import annotations
 
-import contextlib
 import os
 import re
-import sys
 from collections import OrderedDict
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -23,6 +20,7 @@ from livespec.export_dsp import F32, BatchAnalyzer, Recipe, row_frequencies
 from livespec.export_frames import SampleReader, ShortRead, analyse_segment
 from livespec.export_image import FreqScale, LogRows, image_size_error
 from livespec.export_io import CsvSink, ImageSpec, NpySink, PngSink, Post, Sink
+from livespec.stderr import quiet_native_stderr
 
 FORMATS = ("png", "npy", "csv")
 
@@ -165,31 +163,6 @@ def analyzer_for(recipe: Recipe, samplerate: float, backend: str, threads: int) 
     else:
         _ANALYZERS.move_to_end(key)
     return a
-
-
-@contextlib.contextmanager
-def quiet_native_stderr() -> Iterator[None]:
-    """Send what C libraries print on file descriptor 2 to /dev/null meanwhile (libmpg123
-    prints warnings about a corrupt MP3 there; livespec reports the file in one line)."""
-    try:
-        sys.stderr.flush()
-        saved = os.dup(2)
-    except (OSError, ValueError):
-        yield
-        return
-    try:
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, 2)
-        os.close(devnull)
-    except OSError:
-        os.close(saved)
-        yield
-        return
-    try:
-        yield
-    finally:
-        os.dup2(saved, 2)
-        os.close(saved)
 
 
 def run_job(job: Job, opts: ExportOptions) -> JobResult:

@@ -414,29 +414,3 @@ def _is_signal(inp: str) -> bool:
     from livespec.audio.signals import is_signal_spec
 
     return is_signal_spec(inp) and not os.path.exists(inp)
-
-
-def main(argv: list[str] | None = None) -> int:
-    """``python -m livespec.measure_cmd``: the subcommand before cli.py wires it in."""
-    from livespec.cli import _add_common, _add_source_options, _Parser, resolve_config
-    from livespec.errors import LivespecError
-
-    parser = _Parser(
-        prog="livespec measure",
-        description="Level, THD, THD+N, SNR and SINAD of the dominant tone (headless).",
-    )
-    _add_common(parser)
-    _add_source_options(parser)
-    add_measure_arguments(parser)
-    try:
-        ns = parser.parse_args(argv)
-        return run_measure(ns, resolve_config(ns))
-    except LivespecError as exc:
-        sys.stderr.write(f"livespec: {exc}\n")
-        return int(exc.exit_code)
-    except KeyboardInterrupt:
-        return 130
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -28,7 +28,6 @@ import os
 import signal
 import sys
 import threading
-from collections.abc import Sequence
 from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING, Any, TextIO
@@ -304,26 +303,3 @@ def _remove_empty(rec: Recorder) -> None:
         for p in [*rec.paths, sidecar_path(rec.path)]:
             with contextlib.suppress(OSError):
                 p.unlink()
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    """``python -m livespec.record_cmd OUT.wav ...``: the subcommand on its own, for use
-    before it is wired into :mod:`livespec.cli` (same options, same exit statuses)."""
-    from livespec.cli import _add_common, _add_source_options, _die, _Parser, resolve_config
-
-    parser = _Parser(prog="livespec record", description="Record audio to a WAV file.")
-    _add_common(parser)
-    _add_source_options(parser)
-    add_record_arguments(parser)
-    try:
-        ns = parser.parse_args(list(sys.argv[1:] if argv is None else argv))
-        return run_record(ns, resolve_config(ns))
-    except LivespecError as exc:
-        _die(str(exc))
-        return exc.exit_code
-    except KeyboardInterrupt:
-        return EXIT_INTERRUPTED
-
-
-if __name__ == "__main__":
-    sys.exit(main())

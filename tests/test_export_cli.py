@@ -12,21 +12,17 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from livespec.cli import _add_analysis_options, _add_common, _add_source_options, _Parser
+from livespec.cli import build_parser
 from livespec.config import Config, merge_cli
 from livespec.errors import LivespecError
-from livespec.export import add_export_arguments, run_export
+from livespec.export import run_export
 
 FS = 16000
 
 
 def export(argv: list[str]) -> int:
-    """``livespec export ARGV`` in this process."""
-    p = _Parser(prog="livespec export")
-    _add_common(p)
-    _add_source_options(p)
-    _add_analysis_options(p)
-    add_export_arguments(p)
+    """``livespec export ARGV`` in this process (built-in defaults, no config file)."""
+    p = build_parser("export")
     try:
         ns = p.parse_args(argv)
         cfg = merge_cli(Config(), vars(ns))
@@ -36,25 +32,7 @@ def export(argv: list[str]) -> int:
         return exc.exit_code
 
 
-HARNESS = """
-import sys
-from livespec import cli
-from livespec.errors import LivespecError
-if "export" in getattr(cli, "SUBCOMMANDS", ()):
-    sys.exit(cli.main(["export", *sys.argv[1:]]))
-from livespec.export import add_export_arguments, run_export
-p = cli._Parser(prog="livespec export")
-cli._add_common(p)
-cli._add_source_options(p)
-cli._add_analysis_options(p)
-add_export_arguments(p)
-try:
-    ns = p.parse_args(sys.argv[1:])
-    sys.exit(run_export(ns, cli.resolve_config(ns)))
-except LivespecError as exc:
-    print(f"livespec: {exc}", file=sys.stderr)
-    sys.exit(exc.exit_code)
-"""
+EXPORT = [sys.executable, "-m", "livespec", "export"]
 
 
 def tone(seconds: float = 1.0, channels: int = 1) -> np.ndarray:
@@ -171,7 +149,7 @@ def test_truncated_compressed_file(tmp_path, capsys, fmt, subtype):
 def test_subprocess_bad_file_never_a_traceback(tmp_path):
     (tmp_path / "junk.flac").write_bytes(b"fLaC" + bytes(100))
     r = subprocess.run(
-        [sys.executable, "-c", HARNESS, str(tmp_path / "junk.flac"), "-o", str(tmp_path / "x.png")],
+        [*EXPORT, str(tmp_path / "junk.flac"), "-o", str(tmp_path / "x.png")],
         capture_output=True,
         text=True,
     )
@@ -269,7 +247,7 @@ def test_memory_is_bounded_for_a_long_file(tmp_path):
         "rc = subprocess.run(sys.argv[1:]).returncode\n"
         "print(json.dumps([rc, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss]))\n"
     )
-    cmd = [sys.executable, "-c", HARNESS, str(src), "--npy", str(tmp_path / "o.npy")]
+    cmd = [*EXPORT, str(src), "--npy", str(tmp_path / "o.npy")]
     cmd += ["--png", str(tmp_path / "o.png"), "--size", "800x400", "--fft", "4096", "--hop", "4096"]
     r = subprocess.run(
         [sys.executable, "-c", code, *cmd],

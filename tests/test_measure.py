@@ -222,14 +222,8 @@ def test_measure_modules_import_no_scipy_or_textual() -> None:
 
 
 def run_measure(*args: str) -> subprocess.CompletedProcess[str]:
-    """``livespec measure`` once cli.py has it, ``python -m livespec.measure_cmd`` before."""
-    from livespec.cli import SUBCOMMANDS
-
-    cmd = (
-        ["-m", "livespec", "measure"]
-        if "measure" in SUBCOMMANDS
-        else ["-m", "livespec.measure_cmd"]
-    )
+    """``python -m livespec measure ARGS``."""
+    cmd = ["-m", "livespec", "measure"]
     return subprocess.run(
         [sys.executable, *cmd, *args], capture_output=True, text=True, timeout=120, check=False
     )

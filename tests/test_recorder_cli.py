@@ -27,17 +27,11 @@ import scipy.io.wavfile
 import soundfile as sf
 from virtual_audio import VirtualAudio
 
-from livespec import cli
 from livespec.audio import signals
 
 FS = 48000
 F64 = npt.NDArray[np.float64]
-# Until the lead wires the subcommand into livespec.cli, the module runs it on its own.
-RECORD = (
-    [sys.executable, "-m", "livespec", "record"]
-    if "record" in cli.SUBCOMMANDS
-    else [sys.executable, "-m", "livespec.record_cmd"]
-)
+RECORD = [sys.executable, "-m", "livespec", "record"]
 
 
 def record(

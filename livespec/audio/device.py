@@ -12,11 +12,8 @@ counts overflow flags (see :meth:`DeviceSource._callback`).
 from __future__ import annotations
 
 import json
-import os
-import sys
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager, suppress
+from contextlib import suppress
 from dataclasses import asdict, dataclass
 from types import ModuleType
 from typing import Any
@@ -27,6 +24,7 @@ import numpy.typing as npt
 from livespec.audio.base import Source
 from livespec.audio.ringbuffer import RingBuffer
 from livespec.errors import EXIT_FAILURE, SourceError, UsageError
+from livespec.stderr import quiet_native_stderr
 
 _NO_PORTAUDIO = (
     "PortAudio library not found: install it (sudo apt-get install libportaudio2), "
@@ -66,31 +64,6 @@ def _reason(exc: BaseException) -> str:
     """PortAudio's message without the ``[PaErrorCode -9997]`` suffix."""
     text = str(exc.args[0]) if exc.args else str(exc)
     return text.split(" [PaErrorCode", 1)[0].strip() or type(exc).__name__
-
-
-@contextmanager
-def _quiet_stderr() -> Iterator[None]:
-    """Silence file descriptor 2 for a moment (caller's thread).
-
-    PortAudio's ALSA host API prints ``Expression '...' failed`` lines straight to fd 2
-    when it rejects settings; the same failure reaches us as an exception, which livespec
-    turns into one clear line. ``sounddevice`` does the same around ``Pa_Initialize``.
-    Everything written to fd 2 meanwhile is lost, so use it only before a TUI owns stderr.
-    """
-    try:
-        sys.stderr.flush()
-        saved = os.dup(2)
-    except (OSError, ValueError):
-        yield
-        return
-    try:
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, 2)
-        os.close(devnull)
-        yield
-    finally:
-        os.dup2(saved, 2)
-        os.close(saved)
 
 
 # -- listing and choosing devices ------------------------------------------------------------
@@ -317,7 +290,7 @@ class DeviceSource(Source):
                 f"{info.max_input_channels} input channel(s)"
             )
         try:
-            with _quiet_stderr():
+            with quiet_native_stderr():
                 sd.check_input_settings(
                     device=info.index, channels=channels, dtype="float32", samplerate=rate
                 )
