@@ -13,7 +13,7 @@ from app_fixtures import make_rig
 from textual.pilot import Pilot
 
 SIZES = [(80, 24), (120, 40)]
-DEPTHS = ["truecolor", "256", "16"]
+DEPTHS = ["truecolor", "256", "16", "none"]  # none: NO_COLOR, shapes and labels only
 
 
 def _run_before(rig: Any, keys: tuple[str, ...] = ()) -> Any:
