@@ -27,6 +27,7 @@ from livespec.errors import UsageError
 DEFAULT_TONE_DBFS = -6.0
 DEFAULT_NOISE_DBFS = -30.0
 CHIRP_PERIOD_S = 10.0
+CHIRP_FADE_S = 0.005  # fade in/out at each restart of the sweep
 
 F64 = npt.NDArray[np.float64]
 
@@ -75,7 +76,9 @@ class Chirp(Part):
             phase = 2 * np.pi * f0 * t
         else:  # instantaneous frequency f0*exp(k t)
             phase = 2 * np.pi * f0 * (np.exp(k * t) - 1.0) / k
-        return _db_to_amp(self.dbfs) * np.sin(phase)
+        # 5 ms fades at each restart, so the jump back to f0 does not click.
+        ramp = np.minimum(np.minimum(t, self.period - t) / CHIRP_FADE_S, 1.0)
+        return _db_to_amp(self.dbfs) * np.sin(0.5 * np.pi * ramp) ** 2 * np.sin(phase)
 
 
 @dataclass
