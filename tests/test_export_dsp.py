@@ -11,12 +11,12 @@ import pytest
 import scipy.signal as ss
 import soundfile as sf
 
-from livespec.cli import _add_analysis_options, _add_common, _add_source_options, _Parser
+from livespec.cli import build_parser
 from livespec.config import Config, merge_cli
 from livespec.dsp.stft import Spectrum
 from livespec.dsp.windows import scipy_window_spec
 from livespec.errors import LivespecError
-from livespec.export import add_export_arguments, run_export
+from livespec.export import run_export
 from livespec.export_dsp import BatchAnalyzer, Recipe, mel_filterbank, tukey_window
 from livespec.export_frames import ShortRead, analyse_segment
 
@@ -25,12 +25,8 @@ DB2 = 10 * np.log10(2.0)  # 3.0103 dB
 
 
 def export(argv: list[str]) -> int:
-    """``livespec export ARGV`` in this process (the CLI wiring, before cli.py has it)."""
-    p = _Parser(prog="livespec export")
-    _add_common(p)
-    _add_source_options(p)
-    _add_analysis_options(p)
-    add_export_arguments(p)
+    """``livespec export ARGV`` in this process (built-in defaults, no config file)."""
+    p = build_parser("export")
     ns = p.parse_args(argv)
     cfg = merge_cli(Config(), vars(ns))
     try:

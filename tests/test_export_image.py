@@ -10,10 +10,10 @@ import numpy as np
 import soundfile as sf
 from PIL import Image
 
-from livespec.cli import _add_analysis_options, _add_common, _add_source_options, _Parser
+from livespec.cli import build_parser
 from livespec.config import Config, merge_cli
 from livespec.errors import LivespecError
-from livespec.export import add_export_arguments, run_export
+from livespec.export import run_export
 from livespec.export_image import colour_table, nice_ticks
 
 FS = 48000
@@ -23,12 +23,8 @@ BINS = N // 2 + 1
 
 
 def export(argv: list[str]) -> int:
-    """``livespec export ARGV`` in this process."""
-    p = _Parser(prog="livespec export")
-    _add_common(p)
-    _add_source_options(p)
-    _add_analysis_options(p)
-    add_export_arguments(p)
+    """``livespec export ARGV`` in this process (built-in defaults, no config file)."""
+    p = build_parser("export")
     ns = p.parse_args(argv)
     cfg = merge_cli(Config(), vars(ns))
     try:
