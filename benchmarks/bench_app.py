@@ -17,9 +17,10 @@ app gets the whole size). After a warm-up it measures for ``--seconds``:
   screen update.
 * **Screen updates and frame gaps** from the app's own log: with ``LIVESPEC_FRAME_LOG``
   set, the app notes the time (``time.monotonic``, the same clock as here) at which each
-  screen update is handed to Textual's terminal writer, and writes the list when it
-  quits. Updates per second, and the gaps between updates: p50, p95, max and the count
-  over 50 ms.
+  update of the plot is handed to Textual's terminal writer (written directly by the plot,
+  or as a Textual screen update that redraws it), and writes the list when it quits;
+  ``direct_share`` is the fraction written directly. Updates per second, and the gaps
+  between updates: p50, p95, max and the count over 50 ms.
 * **Bytes written** (``wchar`` in ``/proc/PID/io``): what the terminal has to digest.
 
 A shared machine moves all of these, so each repeat also measures, right before the app:
@@ -144,13 +145,15 @@ def run_app(size: str, args: argparse.Namespace) -> dict[str, Any]:
             deadline = time.monotonic() + 15.0
             while Path(f"/proc/{pid}").exists() and time.monotonic() < deadline:
                 time.sleep(0.1)
-            stamps = np.loadtxt(log, ndmin=1) if log.exists() else np.zeros(0)
+            log_rows = np.loadtxt(log, ndmin=2) if log.exists() else np.zeros((0, 2))
         finally:
             _tmux(sock, "kill-server")
             tmux_dir = Path(os.environ.get("TMUX_TMPDIR", "/tmp")) / f"tmux-{os.getuid()}"
             (tmux_dir / sock).unlink(missing_ok=True)
     wall = t1 - t0
-    ts = stamps[(stamps >= t0) & (stamps <= t1)]
+    inside = (log_rows[:, 0] >= t0) & (log_rows[:, 0] <= t1)
+    ts = log_rows[inside, 0]
+    direct = float(log_rows[inside, 1].mean()) if ts.size else float("nan")
     gaps = np.diff(ts) * 1000.0 if ts.size > 1 else np.full(1, np.nan)
     updates = max(int(ts.size), 1)
     return {
@@ -164,6 +167,7 @@ def run_app(size: str, args: argparse.Namespace) -> dict[str, Any]:
         "gap_max_ms": round(float(gaps.max()), 1),
         "gaps_over_50ms": int((gaps > 50.0).sum()),
         "kb_per_s": round((b1 - b0) / wall / 1024.0, 1),
+        "direct_share": round(direct, 2),
         "loadavg_1min": round(load, 2),
     }
 
@@ -179,6 +183,7 @@ COLUMNS = [
     "gap_max_ms",
     "gaps_over_50ms",
     "kb_per_s",
+    "direct_share",
     "engine_cpu_percent",
     "calibration_ms",
     "loadavg_1min",

@@ -23,6 +23,7 @@ from functools import partial
 from typing import Any, ClassVar
 
 from rich.color import ColorSystem
+from textual._ansi_sequences import SYNC_END, SYNC_START
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
@@ -55,9 +56,11 @@ _COLOR_SYSTEMS = {
 }
 
 
-READOUT_EVERY = 3  # ticks between readout updates (10 per second at 30 fps)
-STATUS_EVERY = 15  # ticks between status-line updates
-METER_EVERY = 2  # ticks between level-meter updates
+# The small widgets above and below the plot take turns: when two of them change in one
+# screen update, Textual re-renders everything in the box around both, the plot included.
+METER_EVERY = 2  # ticks between level-meter updates (15 per second at 30 fps), odd ticks
+READOUT_EVERY = 4  # ticks between readout updates (7.5 per second), ticks 0 mod 4
+STATUS_EVERY = 16  # ticks between status-line updates, ticks 2 mod 16
 GC_FULL_EVERY = 1000  # middle-generation collections between full ones (default 10)
 FRAME_LOG_ENV = "LIVESPEC_FRAME_LOG"  # file for the times of screen updates (benchmarks)
 
@@ -179,7 +182,9 @@ class LivespecApp(RecordingActions, KeyActions, App[int]):
         self._ticks = 0
         self._w: _Widgets | None = None
         self._frame_log = os.environ.get(FRAME_LOG_ENV) or None
-        self._frame_times: list[float] = []
+        self._frame_times: list[tuple[float, int]] = []  # (time, 1 if written directly)
+        self._plot_via_textual = False  # the plot asked Textual for a redraw (frame log)
+        self.bytes_direct = 0  # characters written by write_terminal
 
     # -- layout ----------------------------------------------------------------------------
 
@@ -209,15 +214,32 @@ class LivespecApp(RecordingActions, KeyActions, App[int]):
         self.finish_recording()
         if self._frame_log:
             with open(self._frame_log, "w", encoding="utf-8") as f:
-                f.write("".join(f"{t:.6f}\n" for t in self._frame_times))
+                f.write("".join(f"{t:.6f} {d}\n" for t, d in self._frame_times))
 
     def _display(self, screen: Screen[Any], renderable: Any) -> None:
         """Textual's hand-over of a screen update to the terminal writer; with
         ``LIVESPEC_FRAME_LOG`` set, also note its time (``time.monotonic``) for
-        ``benchmarks/bench_app.py``."""
+        ``benchmarks/bench_app.py`` when the update redraws the plot."""
+        if renderable is not None and self._w is not None:
+            spans = getattr(renderable, "spans", None)  # a ChopsUpdate's written rows
+            self._w.plot.screen_written(spans if isinstance(spans, list) else None)
         super()._display(screen, renderable)
-        if self._frame_log and renderable is not None:
-            self._frame_times.append(time.monotonic())
+        if self._frame_log and renderable is not None and self._plot_via_textual:
+            self._frame_times.append((time.monotonic(), 0))
+            self._plot_via_textual = False
+
+    def write_terminal(self, text: str) -> None:
+        """Hand escape sequences straight to Textual's terminal writer, as one synchronized
+        update when the terminal supports it (UI thread; used by :meth:`Plot.sync`)."""
+        driver = self._driver
+        if driver is None or not self._running or self._closed:
+            return
+        if self._sync_available:
+            text = f"{SYNC_START}{text}{SYNC_END}"
+        driver.write(text)
+        self.bytes_direct += len(text)
+        if self._frame_log:
+            self._frame_times.append((time.monotonic(), 1))
 
     def _freeze_gc(self) -> None:
         gc.collect()
@@ -271,10 +293,10 @@ class LivespecApp(RecordingActions, KeyActions, App[int]):
         self.stats.tick(self.clock())
         self._ticks += 1
         w = self._widgets()
+        self._update_texts(force=False)  # first: it may move the axis's peak marker
         w.plot.sync()
-        if frames and self._ticks % METER_EVERY == 0:
+        if frames and self._ticks % METER_EVERY == 1:
             w.meter.refresh()
-        self._update_texts(force=False)
 
     def _widgets(self) -> _Widgets:
         if self._w is None:
@@ -293,9 +315,10 @@ class LivespecApp(RecordingActions, KeyActions, App[int]):
         if force or self._ticks % READOUT_EVERY == 0:
             peaks = self.stats.peaks
             w.plot.freq_axis.peak_hz = peaks[0].freq_hz if peaks else None
-            w.plot.sync()
+            if force:
+                w.plot.sync()
             w.readout.set_text(readout_text(self.view, self.stats, self.top3))
-        if force or self._ticks % STATUS_EVERY == 0:
+        if force or self._ticks % STATUS_EVERY == 2:
             self.poll_recording()
             w.status.set_text(status_text(self.status_info()))
 

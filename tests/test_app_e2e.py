@@ -5,7 +5,8 @@
   exits with status 0 and the terminal restored;
 * raw PCM piped on stdin while the keys come from the terminal (``cat file | livespec
   --input -``);
-* no input device at all: ``livespec`` falls back to the demo signal with a notice.
+* no input device at all: ``livespec`` falls back to the demo signal with a notice;
+* the plot written directly to the terminal looks exactly as Textual's own repaint.
 
 Nothing here asserts on timing: the waits are generous deadlines for a loaded machine.
 """
@@ -22,6 +23,7 @@ import time
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 DEADLINE_S = 30.0
@@ -151,3 +153,44 @@ def test_no_input_device_falls_back_to_demo(tmp_path: Path, tmux: Tmux) -> None:
     tmux.wait_for(r"Peak +\d+\.\d Hz")  # and it is analysing
     tmux.keys("q")
     assert tmux.wait_exit() == 0
+
+
+@pytest.mark.parametrize("orientation", ["horizontal", "vertical"])
+def test_direct_drawing_shows_what_textual_would(
+    tmp_path: Path, tmux: Tmux, orientation: str
+) -> None:
+    """The plot's rows go straight to the terminal (changed pieces only; the vertical
+    waterfall scrolled by the terminal). When the input ends, the screen is captured; then
+    the help screen is opened and closed, so that Textual repaints everything itself; the
+    two screens must be identical, colours included, and the log must show that the
+    updates were written directly."""
+    import soundfile as sf
+
+    fs = 48000
+    t = np.arange(int(fs * 3.0)) / fs
+    sweep = 0.5 * np.sin(2 * np.pi * (200 * t + 1500 * t**2))  # 200 Hz .. 9.2 kHz
+    wav = tmp_path / "sweep.wav"
+    sf.write(wav, (sweep + 0.3 * np.sin(2 * np.pi * 1000 * t)).astype(np.float32), fs)
+    log = tmp_path / "frames.txt"
+    env = {"LIVESPEC_FRAME_LOG": str(log)}
+    args = ["--input", str(wav), "--orientation", orientation, "--colors", "truecolor"]
+    tmux.start(_livespec(*args), env, (120, 40))
+    tmux.wait_for(r"END OF INPUT")
+    time.sleep(1.0)  # the last frames drawn, the status line settled
+    direct = tmux.screen(escapes=True)
+    tmux.keys("?")
+    tmux.wait_for(r"Help")
+    tmux.keys("Escape")
+    deadline = time.monotonic() + DEADLINE_S
+    while "Hide cursor" in tmux.screen():
+        assert time.monotonic() < deadline
+        time.sleep(0.2)
+    time.sleep(1.0)
+    repainted = tmux.screen(escapes=True)
+    assert _colours(direct) > 50
+    # everything above the status line (whose frame rate falls to 0 meanwhile)
+    assert direct.splitlines()[:38] == repainted.splitlines()[:38]
+    tmux.keys("q")
+    assert tmux.wait_exit() == 0
+    kinds = np.loadtxt(log, ndmin=2)[:, 1]
+    assert kinds.size > 30 and kinds.mean() > 0.9  # nearly every update went directly

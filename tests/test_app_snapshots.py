@@ -22,6 +22,7 @@ def _run_before(rig: Any, keys: tuple[str, ...] = ()) -> Any:
         for key in keys:
             await pilot.press(key)
         rig.feed(30)
+        rig.app._update_texts()  # the readout and status as the next of their ticks shows them
         await pilot.pause()
 
     return run_before

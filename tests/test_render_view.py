@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from livespec.render.history import History
+from livespec.render.raster import cell_keys, to_levels
 from livespec.render.view import NO_DATA_DB, WaterfallView
 
 FS, BINS, HOP = 48000, 2049, 1024
@@ -61,6 +62,44 @@ def test_vertical_newest_row_is_at_the_top() -> None:
     lv = v.levels()
     tone_px = int(v.fmap.pos_of(85 * FS / 4096))
     assert lv[0, tone_px] > 0 and lv[39, tone_px] == 0
+
+
+def test_vertical_rows_hold_fixed_frame_pairs_and_only_move_down() -> None:
+    """A text row always shows frames (2k+1 above 2k); while the newest pair is incomplete
+    its frame fills both halves; reused rows equal rows built from scratch."""
+    v = _view(orientation="vertical")
+    tone_px = int(v.fmap.pos_of(85 * FS / 4096))
+    seen: list[tuple[int, int]] = []
+    n = 0
+    for batch in [1, 1, 2, 3, 1, 4, 1, 1, 2]:
+        v.push(_rows(batch, n), [0.0] * batch)
+        n += batch
+        rows = v.rows()
+        lv = v.levels()
+        fresh = v.table.rows_from_keys(cell_keys(lv))
+        assert [r[1] for r in rows] == [r[1] for r in fresh]
+        # the top row's two halves: frame n-1 twice (odd count) or frames n-1 over n-2
+        top, bottom = int(lv[0, tone_px]), int(lv[1, tone_px])
+        level = [int(x) for x in to_levels(np.array([-6.0 - (i % 50) for i in range(n)]), -120, 0)]
+        if n % 2:
+            assert top == bottom == level[n - 1]
+        else:
+            assert (top, bottom) == (level[n - 1], level[n - 2])
+        seen.append((*v.scrolls, n))
+    assert len({e for e, _, _ in seen}) == 1  # never rebuilt after the first build
+    # the rows moved down by the pairs begun since the first frame: pair (n - 1) // 2
+    assert [t for _, t, _ in seen] == [(n - 1) // 2 for _, _, n in seen]
+    assert seen[-1][1] == 7
+
+
+def test_vertical_rows_rebuild_after_a_colour_change() -> None:
+    v = _view(orientation="vertical")
+    v.push(_rows(3), [0.0] * 3)
+    v.rows()
+    before = v.scrolls
+    v.set_db(-100.0, -10.0)
+    v.rows()
+    assert v.scrolls[0] == before[0] + 1
 
 
 def test_pause_freezes_and_scrolls_back_through_history() -> None:

@@ -291,6 +291,24 @@ class AnsiStrip(Strip):
             )
         return self._ansi
 
+    def parts(self, console: Console) -> list[tuple[int, str]]:
+        """(x offset in cells, escape sequences) of each piece, so that a caller can
+        rewrite only the pieces that changed (UI thread). Each piece ends with a reset or
+        sets every attribute it uses."""
+        if console.color_system != self._system:
+            return [(0, super().render(console))]
+        fixed = sum(p.cell_length for p in self._pieces if not isinstance(p, str))
+        out: list[tuple[int, str]] = []
+        x = 0
+        for p in self._pieces:
+            if isinstance(p, str):
+                out.append((x, p))
+                x += self.cell_length - fixed
+            else:
+                out.append((x, p.render(console)))
+                x += p.cell_length
+        return out
+
 
 def join_rows(parts: list[Strip], system: str | None) -> Strip:
     """Strips side by side as one row; an :class:`AnsiStrip` rendering its parts' own

@@ -8,7 +8,10 @@ from the :class:`History` when the geometry, scale or zoom changes or while scro
 
 Orientation ``horizontal``: time runs along x (newest at the right), frequency along y
 (low at the bottom, two pixels per cell). ``vertical``: frequency along x (low at the left),
-time down y (newest at the top, two frames per cell).
+time down y (newest at the top, two frames per cell). In the vertical orientation a text row
+always holds the same two frames (``2k`` below ``2k + 1``): while the newest pair is
+incomplete its one frame fills both halves of the top row, so that as time goes on the rows
+move down by whole text rows, which a terminal can scroll (:attr:`WaterfallView.scrolls`).
 """
 
 from __future__ import annotations
@@ -88,6 +91,12 @@ class WaterfallView:
         self._row_cells: list[list[Segment]] = []
         self._row_pieces: list[list[str]] = []
         self._shifted: int | None = None
+        # Vertical orientation: the keys and rows of the last build and the frame count
+        # they were built at, to reuse rows that only moved down.
+        self._vkeys: npt.NDArray[np.uint16] | None = None
+        self._vrows: list[CellRow] = []
+        self._vend = 0
+        self.scrolls = (0, 0)  # (epoch, text rows moved down since the epoch began)
         self.cursor_on = False
         self.cursor_age = 0  # time pixels back from the newest shown
         self.cursor_hz = 1000.0
@@ -242,7 +251,18 @@ class WaterfallView:
         lv = to_levels(self.db, self.db_min, self.db_max)
         if self.orientation == "horizontal":
             return np.ascontiguousarray(lv[::-1, ::-1].T)
+        if self._half_row and lv.shape[0]:
+            lv = np.concatenate((lv[:1], lv[:-1]))
         return lv
+
+    @property
+    def _half_row(self) -> int:
+        """1 when the vertical waterfall's top row holds only one frame (an odd count)."""
+        return self.end % 2 if self.orientation == "vertical" else 0
+
+    def _text_row(self, age: int) -> int:
+        """Text row of the time pixel ``age`` frames back from the newest shown."""
+        return (age + self._half_row) // 2
 
     def strips(self) -> list[Strip]:
         """One Strip per text row (cached until the pixels change)."""
@@ -270,9 +290,36 @@ class WaterfallView:
             and self._keys.shape == (self.height, self.width)
         ):
             self._rows = self._scrolled(shifted)
+        elif self.orientation == "vertical":
+            self._rows = self._vertical_rows(shifted)
         else:
             self._rows = self._build_rows()
         return self._rows
+
+    def _vertical_rows(self, shifted: int | None) -> list[CellRow]:
+        """Rows of the vertical waterfall; after frames were only pushed in, the rows
+        that just moved down are reused and :attr:`scrolls` counts the move."""
+        keys = cell_keys(self.levels())
+        old, h = self._vkeys, self.height
+        moved = (self.end - 1) // 2 - (self._vend - 1) // 2
+        epoch, total = self.scrolls
+        if (
+            shifted is not None
+            and old is not None
+            and old.shape == keys.shape
+            and 0 <= moved < h
+            and np.array_equal(keys[moved + 1 :], old[1 : h - moved])
+        ):
+            # old row j holds the pair new row j + moved holds; old row 0 may have been
+            # the incomplete newest pair, so new rows 0..moved are built afresh
+            rows = self.table.rows_from_keys(keys[: moved + 1]) + self._vrows[1 : h - moved]
+            self.scrolls = (epoch, total + moved)
+        else:
+            rows = self.table.rows_from_keys(keys)
+            self.scrolls = (epoch + 1, 0)
+        self._vkeys, self._vrows, self._vend = keys, rows, self.end
+        self._keys, self._shifted = None, 0
+        return rows
 
     def _build_rows(self) -> list[CellRow]:
         keys = cell_keys(self.levels())
@@ -332,7 +379,7 @@ class WaterfallView:
         age, fpx = self.cursor_pixel()
         if self.orientation == "horizontal":
             return self.width - 1 - age, (self.fmap.pixels - 1 - fpx) // 2
-        return fpx, age // 2
+        return fpx, self._text_row(age)
 
     def move_cursor(self, dx: int, dy: int) -> None:
         """Move the cursor by cells on screen (x right, y down) and show it."""
@@ -394,7 +441,7 @@ class WaterfallView:
         fpx = min(max(int(self.fmap.pos_of(hz)), 0), self.fmap.pixels - 1)
         if self.orientation == "horizontal":
             return self.width - 1 - age, (self.fmap.pixels - 1 - fpx) // 2
-        return fpx, age // 2
+        return fpx, self._text_row(age)
 
     # -- zoom --------------------------------------------------------------------------------
 

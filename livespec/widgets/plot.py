@@ -23,6 +23,7 @@ from __future__ import annotations
 
 from collections.abc import Hashable
 
+from rich.console import Console
 from rich.segment import Segment
 from rich.style import Style
 from textual.events import Resize
@@ -30,6 +31,7 @@ from textual.geometry import Region
 from textual.strip import Strip
 from textual.widget import Widget
 
+from livespec.render.patch import Piece, ScreenPatch, Scroll
 from livespec.render.raster import AnsiStrip, join_rows
 from livespec.render.view import WaterfallView
 from livespec.widgets.axes import FreqAxis, TimeAxis
@@ -62,6 +64,9 @@ class Plot(Widget):
         self.waterfall = WaterfallPart(view)
         self._key: Hashable = None
         self._rows: list[Strip] = []
+        self.direct = True  # write changed rows to the terminal without Textual's update
+        self._patch = ScreenPatch()
+        self._scrolls: tuple[int, int] | None = None  # view.scrolls the terminal shows
 
     # -- geometry ----------------------------------------------------------------------
 
@@ -105,9 +110,95 @@ class Plot(Widget):
         )
 
     def sync(self) -> None:
-        """Refresh if anything drawn changed (called by the app every tick)."""
-        if self._cache_key() != self._key:
+        """Redraw if anything drawn changed (called by the app every tick): the rows that
+        changed go straight to the terminal when :meth:`_can_draw_direct`, else Textual
+        refreshes the widget."""
+        if self._cache_key() == self._key:
+            return
+        write = getattr(self.app, "write_terminal", None)
+        if write is None or not self._can_draw_direct():
+            self._patch.forget()
+            self._scrolls = None
             self.refresh()
+            if hasattr(self.app, "_plot_via_textual"):
+                self.app._plot_via_textual = True
+            return
+        rows = self._current_rows()
+        region = self.region
+        console = self.app.console
+        text = self._patch.update(
+            region.x,
+            region.y,
+            region.width,
+            [_parts(row, console) for row in rows],
+            self._scroll(region.x == 0 and region.width == self.screen.size.width),
+        )
+        if text:
+            write(text)
+
+    def _can_draw_direct(self) -> bool:
+        """True when the terminal shows this widget's rows as they are: a real terminal,
+        the plot's screen on top, nothing over the plot, and rows with their own escape
+        sequences (no filter, tint or opacity)."""
+        app = self.app
+        if not self.direct or app.is_headless or self.view.table.depth == "none":
+            return False
+        if self.screen is not app.screen or not self.region.area:
+            return False
+        if not self._fast_path_ok() or app._notifications:
+            return False
+        region = self.region
+        try:
+            visible = self.screen._compositor.visible_widgets
+        except AttributeError:  # Textual's internals moved: be safe
+            return False
+        ancestors = self.ancestors_with_self
+        for widget, (other, clip) in visible.items():
+            if (
+                other.overlaps(region)
+                and clip.overlaps(region)
+                and widget is not self
+                and widget not in ancestors
+            ):
+                return False
+        return True
+
+    def screen_written(self, spans: list[tuple[int, int, int]] | None) -> None:
+        """Textual wrote to the terminal: ``spans`` (row, x1, x2) of the screen, or the
+        whole screen (None). The plot's rows it touched are no longer known to
+        :class:`ScreenPatch`, so the next direct update rewrites them (UI thread)."""
+        region = self.region
+        if spans is None:
+            self._patch.forget()
+            return
+        x1, x2 = region.x, region.right
+        y0 = region.y
+        rows = [y - y0 for y, a, b in spans if a < x2 and b >= x1]
+        if rows:
+            self._patch.forget(rows)
+
+    def _fast_path_ok(self) -> bool:
+        styles = self.styles
+        return not (
+            self.get_line_filters()
+            or styles.tint.a
+            or styles.opacity != 1.0
+            or styles.text_opacity != 1.0
+            or self.view.table.depth == "none"
+            or any(styles.gutter)
+        )
+
+    def _scroll(self, full_width: bool) -> Scroll | None:
+        """How far the vertical waterfall's rows moved down since the terminal last
+        showed them (None: not known, or not a whole-width scroll)."""
+        now = self.view.scrolls if self.view.orientation == "vertical" else None
+        before, self._scrolls = self._scrolls, now
+        if not full_width or now is None or before is None or now[0] != before[0]:
+            return None
+        lines = now[1] - before[1]
+        first = 2 + (SPEC_H if self.show_spectrum else 0)
+        last = first + self.view.height - 1
+        return Scroll(first, last, lines) if 0 < lines < self.view.height else None
 
     def _current_rows(self) -> list[Strip]:
         key = self._cache_key()
@@ -132,27 +223,19 @@ class Plot(Widget):
         sequences joined from cached parts) go to the compositor as they are. With a line
         filter (``--colors none``, ``NO_COLOR``) or any such style, Textual's path is used.
         """
-        styles = self.styles
-        if (
-            self.get_line_filters()
-            or styles.tint.a
-            or styles.opacity != 1.0
-            or styles.text_opacity != 1.0
-            or self.view.table.depth == "none"
-            or any(styles.gutter)
-        ):
+        if not self._fast_path_ok():
             return super().render_lines(crop)
         rows = self._current_rows()
         width = self.size.width
         blank: Strip | None = None
         out: list[Strip] = []
+        x1, x2 = crop.column_span
         for y in crop.line_range:
             if y < len(rows):
                 out.append(rows[y])
             else:
                 blank = blank or Strip.blank(width, self.rich_style)
                 out.append(blank)
-        x1, x2 = crop.column_span
         if (x1, x2) != (0, width):
             out = [strip.crop(x1, x2) for strip in out]
         return out
@@ -220,6 +303,13 @@ def _with_cells(
         return Strip(out, total)
     middle: str | Strip = Strip(segs, width) if ansi is None else ansi
     return AnsiStrip(out, total, [*left, middle, *right], system)
+
+
+def _parts(row: Strip, console: Console) -> list[Piece]:
+    """A row as pieces with their escape sequences (see :class:`ScreenPatch`)."""
+    if isinstance(row, AnsiStrip):
+        return row.parts(console)
+    return [(0, row.render(console))]
 
 
 def _text(text: str, width: int, base: Style) -> Strip:

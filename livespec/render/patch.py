@@ -1,0 +1,114 @@
+"""Screen patches: the bytes that turn what a rectangle of the terminal shows into new rows.
+
+The plot's rows change every frame while the rest of the screen rarely does. Handing them
+to Textual costs a full screen update per frame (every widget in the changed box is
+re-rendered, cut and placed); :class:`ScreenPatch` instead remembers what it (or Textual)
+last put in each row of the rectangle, as pieces with their own escape sequences, and
+writes only the pieces that differ, each after a cursor move. When the vertical waterfall
+only moved down by whole text rows, it asks the terminal to scroll those rows (a scroll
+region and reverse index, VT100 sequences every terminal and tmux know) and then writes
+just the new top rows and the side pieces that differ.
+
+Pure string code, no Textual; called on the UI thread.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+Piece = tuple[int, str]  # (x in cells from the rectangle's left edge, escape sequences)
+Row = Sequence[Piece]
+
+RESET = "\x1b[0m"
+RESET_MARGINS = "\x1b[r"  # scroll region = the whole screen (moves the cursor home)
+REVERSE_INDEX = "\x1bM"  # cursor up; at the top margin the region scrolls down a line
+
+
+@dataclass(frozen=True)
+class Scroll:
+    """Rows ``first`` to ``last`` (inclusive, rectangle rows) moved down by ``lines``."""
+
+    first: int
+    last: int
+    lines: int
+
+
+def move_to(x: int, y: int) -> str:
+    """Cursor to column ``x``, row ``y`` (0-based screen cells)."""
+    return f"\x1b[{y + 1};{x + 1}H"
+
+
+class ScreenPatch:
+    """What the terminal shows in one rectangle of the screen, row by row."""
+
+    def __init__(self) -> None:
+        self._origin: tuple[int, int, int] | None = None  # x, y, width on screen
+        self._shown: list[tuple[Piece, ...] | None] = []
+
+    def forget(self, rows: Iterable[int] | None = None) -> None:
+        """The terminal's content of ``rows`` (all when None) is no longer known."""
+        if rows is None:
+            self._shown = []
+            return
+        shown = self._shown
+        for y in rows:
+            if 0 <= y < len(shown):
+                shown[y] = None
+
+    def drawn(self, y: int, row: Row) -> None:
+        """Row ``y`` now shows ``row`` (someone else wrote it, e.g. Textual)."""
+        shown = self._shown
+        if y >= len(shown):
+            shown.extend([None] * (y + 1 - len(shown)))
+        shown[y] = tuple(row)
+
+    def update(
+        self,
+        x0: int,
+        y0: int,
+        width: int,
+        rows: Sequence[Row],
+        scroll: Scroll | None = None,
+    ) -> str:
+        """The bytes that make the rectangle at screen cell (``x0``, ``y0``), ``width``
+        cells wide, show ``rows``; empty if nothing changed.
+
+        ``scroll``: the content of those rows only moved down (the rectangle must span the
+        whole screen width, since a terminal scrolls whole lines).
+        """
+        if self._origin != (x0, y0, width):
+            self._origin = (x0, y0, width)
+            self._shown = []
+        shown = self._shown
+        if len(shown) < len(rows):
+            shown.extend([None] * (len(rows) - len(shown)))
+        del shown[len(rows) :]
+        out: list[str] = []
+        if scroll is not None and 0 < scroll.lines <= scroll.last - scroll.first:
+            first, last, n = scroll.first, scroll.last, scroll.lines
+            out.append(f"\x1b[{y0 + first + 1};{y0 + last + 1}r")
+            out.append(move_to(0, y0 + first))
+            out.append(REVERSE_INDEX * n)
+            out.append(RESET_MARGINS)
+            shown[first + n : last + 1] = shown[first : last + 1 - n]
+            shown[first : first + n] = [None] * n
+        for y, row in enumerate(rows):
+            old = shown[y]
+            if (
+                old is not None
+                and len(old) == len(row)
+                and all(p[0] == o[0] for p, o in zip(row, old, strict=True))
+            ):
+                for (x, text), (_, otext) in zip(row, old, strict=True):
+                    if text != otext:
+                        out.append(move_to(x0 + x, y0 + y))
+                        out.append(text)
+                shown[y] = tuple(row)
+                continue
+            out.append(move_to(x0 + (row[0][0] if row else 0), y0 + y))
+            out.extend(text for _, text in row)
+            shown[y] = tuple(row)
+        if not out:
+            return ""
+        return RESET + "".join(out) + RESET
