@@ -24,6 +24,7 @@ CORE = [
     "livespec.dsp.averaging",
     "livespec.dsp.weighting",
     "livespec.measure_cmd",
+    "livespec.live_measure",
     "livespec.export_run",
     "livespec.stream",
     "livespec.stream_source",
