@@ -50,8 +50,11 @@ def parse_app_average(text: str) -> AverageSpec:
         ValueError: anything else, ``block`` included (the app has no measurement interval
             that would end a block).
     """
-    spec = parse_average(text)
-    if spec.kind not in APP_AVERAGE_KINDS:
+    try:
+        spec: AverageSpec | None = parse_average(text)
+    except ValueError:
+        spec = None
+    if spec is None or spec.kind not in APP_AVERAGE_KINDS:
         raise ValueError(
             f"{text!r}: averaging must be none, exp:SECONDS (> 0), lin:FRAMES (>= 1) or peak"
         )

@@ -25,6 +25,7 @@ CORE = [
     "livespec.dsp.weighting",
     "livespec.measure_cmd",
     "livespec.live_measure",
+    "livespec.config_edit",
     "livespec.export_run",
     "livespec.stream",
     "livespec.stream_source",
