@@ -59,6 +59,7 @@ class MeasureActions(KeyActions):
     _measure_timer: Timer | None = None
     _marked_plot: Plot | None = None
     _spectrum_panel: MarkedSpectrumPanel | None = None
+    _measure_panel: MeasurePanel | None = None
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -144,7 +145,7 @@ class MeasureActions(KeyActions):
             worker.start()
         self.measure_on = True
         self.show_harmonics = True
-        self.query_one(MeasurePanel).display = True
+        self._panel().display = True
         self._show_measurement()
         self._update_marks()
         self._ensure_measure_timer()
@@ -154,7 +155,7 @@ class MeasureActions(KeyActions):
         self.stop_measure_worker()
         self.measure_on = False
         self.measure_result = None
-        self.query_one(MeasurePanel).display = False
+        self._panel().display = False
         self._update_marks()
         self._ensure_measure_timer()
 
@@ -182,11 +183,16 @@ class MeasureActions(KeyActions):
                 self._show_measurement()
         self._update_marks()
 
+    def _panel(self) -> MeasurePanel:
+        if self._measure_panel is None:
+            self._measure_panel = self.query_one(MeasurePanel)
+        return self._measure_panel
+
     def _show_measurement(self) -> None:
         m = self.cfg.measure
         unit = m.calibration_unit or ("dB" if m.calibration_db is not None else "")
         text = measure_text(self.measure_result, m.calibration_db, unit)
-        self.query_one(MeasurePanel).set_text(text)
+        self._panel().set_text(text)
 
     def _set_average(self, spec: AverageSpec) -> None:
         self.average_spec = spec

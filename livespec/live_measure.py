@@ -159,8 +159,11 @@ class MeasureWorker:
         self._measurer: Measurer | None = None
         self.average = average
         self._averager: Averager | None = None
-        self._pending_average: AverageSpec | None = None
-        self._pending_reset = False
+        # Requests from other threads: a new mode (one reference, compared by identity)
+        # and a count of resets; the worker applies them before its next frame.
+        self._wanted_average = average
+        self._resets_asked = 0
+        self._resets_done = 0
         self._interval = max(1, round(interval_s * self.samplerate))
         self._max_backlog = max(self.hop, round(max_backlog_s * self.samplerate))
         # Start with the newest full frame already in the ring: a first result at once.
@@ -180,11 +183,11 @@ class MeasureWorker:
 
     def set_average(self, spec: AverageSpec) -> None:
         """Use averaging ``spec`` from the next frame on (restarts the average). Any thread."""
-        self._pending_average = spec
+        self._wanted_average = spec
 
     def reset(self) -> None:
         """Forget the frames averaged so far (e.g. restart a peak hold). Any thread."""
-        self._pending_reset = True
+        self._resets_asked += 1
 
     # -- results (UI thread) ---------------------------------------------------------------
 
@@ -214,12 +217,13 @@ class MeasureWorker:
         return m
 
     def _apply_pending(self, m: Measurer) -> Averager:
-        spec, self._pending_average = self._pending_average, None
-        if spec is not None:
+        spec = self._wanted_average
+        if spec is not self.average:
             self.average = spec
             self._averager = None
-        if self._pending_reset:
-            self._pending_reset = False
+        asked = self._resets_asked
+        if asked != self._resets_done:
+            self._resets_done = asked
             if self._averager is not None:
                 self._averager.reset()
         if self._averager is None:
@@ -335,8 +339,9 @@ class SpectrumAverager:
 
     def __init__(self, spec: AverageSpec = NO_AVERAGE) -> None:
         self.spec = spec
-        self._pending: AverageSpec | None = None
-        self._reset = False
+        self._wanted = spec  # set by other threads; compared by identity
+        self._resets_asked = 0
+        self._resets_done = 0
         self._averager: Averager | None = None
         self._key: tuple[int, float] = (0, 0.0)
         self._power = np.empty(0)
@@ -344,18 +349,21 @@ class SpectrumAverager:
 
     def set_spec(self, spec: AverageSpec) -> None:
         """Average with ``spec`` from the next frame on (starts afresh). Any thread."""
-        self._pending = spec
+        self._wanted = spec
 
     def reset(self) -> None:
         """Start the average afresh at the next frame. Any thread."""
-        self._reset = True
+        self._resets_asked += 1
 
     def update(self, db: npt.NDArray[np.float32], frame_period_s: float) -> None:
         """Add one frame's dBFS row (frames ``frame_period_s`` seconds apart). The frame
         producer's thread; nothing is done while the mode is ``none``."""
-        pending, self._pending = self._pending, None
-        if pending is not None:
-            self.spec, self._averager = pending, None
+        wanted = self._wanted
+        if wanted is not self.spec:
+            self.spec, self._averager = wanted, None
+        asked = self._resets_asked
+        reset = asked != self._resets_done
+        self._resets_done = asked
         spec = self.spec
         if spec.kind == "none":
             self.latest = None
@@ -366,9 +374,8 @@ class SpectrumAverager:
             self._averager = make_averager(spec, bins, frame_period_s)
             self._power = np.empty(bins)
             self._key = key
-        elif self._reset:
+        elif reset:
             self._averager.reset()
-        self._reset = False
         power = self._power
         np.multiply(db, _LN10_OVER_10, out=power)  # dB -> linear power
         np.exp(power, out=power)

@@ -69,6 +69,9 @@ class MarkedSpectrumPanel(SpectrumPanel):
         self.mode = AverageSpec("none")
         self.marks: tuple[float, ...] = ()
         self._avg: AveragedRow | None = None
+        # (id of a row, x, text, style) -> (that row, the row with the text written over):
+        # most rows repeat from frame to frame, and a reused Strip keeps its sequences.
+        self._overlays: dict[tuple[int, int, str, Style], tuple[Strip, Strip]] = {}
 
     def cache_key(self) -> Hashable:
         """The plain panel's key, the mode and the marks."""
@@ -95,15 +98,27 @@ class MarkedSpectrumPanel(SpectrumPanel):
             avg = avg[:n].reshape(-1, 2).max(axis=1)
         return avg[:cells], hold
 
+    def _overlaid(self, strip: Strip, x: int, text: str, style: Style, width: int) -> Strip:
+        """:func:`_overlay`, cached per row object."""
+        key = (id(strip), x, text, style)
+        hit = self._overlays.get(key)
+        if hit is not None and hit[0] is strip:
+            return hit[1]
+        if len(self._overlays) > 2048:
+            self._overlays.clear()
+        out = _overlay(strip, x, text, style, width)
+        self._overlays[key] = (strip, out)
+        return out
+
     def render_all(self, width: int, height: int, base: Style) -> list[Strip]:
         """The plain panel's rows with the mode and the harmonic labels written over."""
         rows = super().render_all(width, height, base)
-        if not rows:
+        if not rows or (not self.marks and self.mode.kind == "none"):
             return rows
         label = mode_label(self.mode)
         taken: set[int] = set()
         if label and len(label) <= width:
-            rows[0] = _overlay(rows[0], width - len(label), label, base + MODE, width)
+            rows[0] = self._overlaid(rows[0], width - len(label), label, base + MODE, width)
             taken.add(0)
         fmap = self.view.fmap
         if self.view.orientation == "horizontal":
@@ -114,7 +129,7 @@ class MarkedSpectrumPanel(SpectrumPanel):
                 y = len(rows) - 1 - int(pos) // 2
                 if 0 <= y < len(rows) and y not in taken:
                     text = f"◂{order}"
-                    rows[y] = _overlay(rows[y], width - len(text), text, base + MARK, width)
+                    rows[y] = self._overlaid(rows[y], width - len(text), text, base + MARK, width)
                     taken.add(y)
             return rows
         used = [False] * width
@@ -128,6 +143,6 @@ class MarkedSpectrumPanel(SpectrumPanel):
             x = min(int(pos), width - len(text))
             if any(used[max(x - 1, 0) : x + len(text) + 1]):
                 continue
-            rows[0] = _overlay(rows[0], x, text, base + MARK, width)
+            rows[0] = self._overlaid(rows[0], x, text, base + MARK, width)
             used[x : x + len(text)] = [True] * len(text)
         return rows
