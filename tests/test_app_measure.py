@@ -392,3 +392,63 @@ async def test_measurement_view_fits_small_terminals(size: tuple[int, int]) -> N
         await pilot.press("M")
         await pilot.pause()
         assert not panel.display
+
+
+def test_panel_text_without_a_result_or_a_tone() -> None:
+    waiting = measure_text(None).plain
+    assert "waiting for the first frame" in waiting and waiting.count("\n") == 4
+    ring = RingBuffer(1 << 17, 1)
+    worker = MeasureWorker(ring, FS)
+    ring.write(np.zeros(40000, np.float32))  # digital silence: no tone in the band
+    worker.process_available()
+    result = worker.latest()
+    assert result is not None and result.measurement is None
+    text = measure_text(result).plain
+    assert "no tone in the band" in text and text.count("\n") == 4
+    assert "avg none (1 frame)" in text
+
+
+@sync
+async def test_a_failing_worker_closes_the_view_with_a_message() -> None:
+    rig = make_rig()
+    app = rig.app
+    async with app.run_test(size=(120, 40)) as pilot:
+        rig.feed(40)
+        await pilot.press("M")
+        await pilot.pause()
+        assert app.measure_worker is not None
+        app.measure_worker.error = RuntimeError("disk on fire")
+        app.measure_poll()
+        await pilot.pause()
+        assert not app.measure_on and app.measure_worker is None
+        assert not app.query_one(MeasurePanel).display
+        assert any("disk on fire" in n.message for n in app._notifications)
+
+
+@sync
+async def test_live_app_runs_the_worker_thread_only_while_the_view_is_on() -> None:
+    import threading
+
+    rig = make_rig(DISTORTED)
+    app = rig.app
+    app.live = True  # the screen tick, the poll timer and the worker thread, for real
+    async with app.run_test(size=(120, 40)) as pilot:
+        rig.feed(60, tick=False)
+        await pilot.pause()
+        assert not any(t.name == "livespec-measure" for t in threading.enumerate())
+        await pilot.press("M")
+        worker = app.measure_worker
+        assert worker is not None and worker.running
+        deadline = time.monotonic() + 20.0
+        while app.measure_result is None and time.monotonic() < deadline:
+            rig.feed(4, tick=False)
+            await pilot.pause(0.05)
+        assert app.measure_result is not None
+        got = panel_numbers(app.query_one(MeasurePanel).text.plain)
+        assert abs(got["thd_db"] - TRUE_THD_DB) <= 0.5
+        await pilot.press("M")
+        await pilot.pause()
+        assert not worker.running and app.measure_worker is None
+        assert app._measure_timer is not None  # the markers stay on, so does their timer
+        await pilot.press("H")
+        assert app._measure_timer is None
