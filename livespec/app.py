@@ -32,6 +32,7 @@ from textual.filter import NoColor
 from textual.screen import Screen
 from textual.widgets import Footer, Static
 
+from livespec.app_measure import MeasureActions
 from livespec.app_record import DEFAULT_PREROLL_S, RecordingActions
 from livespec.config import Config
 from livespec.errors import LivespecError, SourceError
@@ -40,6 +41,7 @@ from livespec.render.stats import Stats
 from livespec.render.view import WaterfallView
 from livespec.widgets.actions import FFT_SIZES, KeyActions
 from livespec.widgets.help import key_label
+from livespec.widgets.measure_panel import MeasurePanel
 from livespec.widgets.meter import LevelMeter
 from livespec.widgets.plot import Plot
 from livespec.widgets.readout import Readout, readout_text
@@ -114,6 +116,9 @@ _KEY_TABLE: tuple[tuple[str, str, str, str, str], ...] = (
     ("home", "scroll_end(1)", "", "Oldest history (pauses)", "scroll_oldest"),
     ("end", "scroll_end(0)", "", "Back to live (newest)", "scroll_newest"),
     ("r", "record", "Rec", "Start/stop recording to a WAV file (with pre-roll)", "record"),
+    ("M", "measure", "", "Measurement view: THD, THD+N, SNR, SINAD of the tone", "measure"),
+    ("A", "average", "", "Averaging: none, exponential, linear, peak hold", "average"),
+    ("H", "harmonics", "", "Harmonic markers on the spectrum panel", "harmonics"),
     ("question_mark", "help", "Help", "Help: every key", "help"),
 )
 KEYS: list[BindingType] = []
@@ -124,7 +129,7 @@ KEYS += [
 ] + [Binding("ctrl+c", "quit", "Quit", show=False, priority=True, id="quit_ctrl_c")]
 
 
-class LivespecApp(RecordingActions, KeyActions, App[int]):
+class LivespecApp(MeasureActions, RecordingActions, KeyActions, App[int]):
     """The spectrum analyzer. Build it with :func:`make_app`."""
 
     TITLE = "livespec"
@@ -192,7 +197,10 @@ class LivespecApp(RecordingActions, KeyActions, App[int]):
         """Readout, plot, meter, status line and footer."""
         with Vertical(id="main"):
             yield Readout(id="readout")
-            yield Plot(self.view, spectrum=self.cfg.display.spectrum, id="plot")
+            yield MeasurePanel(id="measure")
+            yield self.with_measure_marks(
+                Plot(self.view, spectrum=self.cfg.display.spectrum, id="plot")
+            )
             yield LevelMeter(self.stats, id="meter")
             yield StatusLine(id="status")
         yield Static("", id="too-small")
@@ -212,6 +220,7 @@ class LivespecApp(RecordingActions, KeyActions, App[int]):
     def on_unmount(self) -> None:
         """Finalise a running recording when the app closes (UI thread)."""
         self.finish_recording()
+        self.stop_measure_worker()
         if self._frame_log:
             with open(self._frame_log, "w", encoding="utf-8") as f:
                 f.write("".join(f"{t:.6f} {d}\n" for t, d in self._frame_times))
@@ -269,6 +278,7 @@ class LivespecApp(RecordingActions, KeyActions, App[int]):
 
     def push_frame(self, frame: Any) -> None:
         """Hand one engine Frame to the UI (engine thread; never blocks)."""
+        self.average_frame(frame)
         self.inbox.append(frame)
 
     def tick(self) -> None:
@@ -479,6 +489,7 @@ def run_app(cfg: Config, ns: Any = None) -> int:
         if ns is not None:
             app.record_preroll_s = float(getattr(ns, "preroll", None) or DEFAULT_PREROLL_S)
             app.record_subtype = str(getattr(ns, "subtype", None) or "PCM_24")
+            app.configure_measure(getattr(ns, "average", None))
         source.start(ring)
         engine.start()
         if ns is not None and getattr(ns, "record", None):

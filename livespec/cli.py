@@ -118,6 +118,70 @@ def _add_display_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--record-dir", metavar="DIR", help="folder for recordings (.)")
 
 
+class _Calibrate(argparse.Action):
+    """``--calibrate DB UNIT``: sets ``calibration_db`` and ``calibration_unit`` (the config's
+    ``[measure]`` keys, so the flag overrides the file like any other)."""
+
+    def __call__(
+        self,
+        parser: argparse.ArgumentParser,
+        namespace: argparse.Namespace,
+        values: Any,
+        option_string: str | None = None,
+    ) -> None:
+        db_text, unit = values
+        try:
+            db = float(db_text)
+        except ValueError:
+            db = math.nan
+        if not (math.isfinite(db) and abs(db) <= 1000.0):
+            parser.error(f"--calibrate {db_text}: DB must be a number from -1000 to 1000")
+        if not unit.strip():
+            parser.error("--calibrate: UNIT must not be empty, e.g. 'dB SPL'")
+        namespace.calibration_db = db
+        namespace.calibration_unit = unit.strip()
+
+
+def _calibrate_option(g: Any, help: str) -> None:
+    g.add_argument(
+        "--calibrate", nargs=2, metavar=("DB", "UNIT"), action=_Calibrate, default=None, help=help
+    )
+
+
+def _app_average(text: str) -> Any:
+    """``--average`` of the app: an AverageSpec (numpy is imported only when given)."""
+    from livespec.live_measure import parse_app_average
+
+    try:
+        return parse_app_average(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _add_measure_view_options(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("measurement view (M, A and H keys; see docs/measure.md)")
+    g.add_argument(
+        "--average",
+        metavar="A",
+        type=_app_average,
+        help="averaging of the spectrum panel and the measurements: none, exp:TAU "
+        "(seconds), lin:N (frames), peak (none; the A key cycles)",
+    )
+    _calibrate_option(
+        g, "show measured levels also in UNIT = dBFS + DB, e.g. 114 'dB SPL' (config [measure])"
+    )
+
+
+def _config_options(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("calibration (saved in the config file; see docs/measure.md)")
+    _calibrate_option(
+        g, "save [measure] calibration_db = DB and calibration_unit = UNIT in the config file"
+    )
+    g.add_argument(
+        "--no-calibration", action="store_true", help="remove the calibration from the config file"
+    )
+
+
 def _add_common(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--config",
@@ -141,6 +205,7 @@ def _app_parser() -> _Parser:
     _add_source_options(app)
     _add_analysis_options(app)
     _add_display_options(app)
+    _add_measure_view_options(app)
     rec = app.add_argument_group("recording (also the r key; see docs/recording.md)")
     rec.add_argument("--record", metavar="OUT.wav", help="record from launch into OUT.wav")
     rec.add_argument(
@@ -228,8 +293,14 @@ _SUBCOMMAND_SPECS: dict[str, tuple[str, tuple[_OptionAdder, ...]]] = {
         (_add_common, _add_source_options, _add_analysis_options, _peaks_options),
     ),
     "config": (
-        "Show the config file's path and the effective settings.",
-        (_add_common, _add_source_options, _add_analysis_options, _add_display_options),
+        "Show the config file's path and the effective settings; save a calibration.",
+        (
+            _add_common,
+            _add_source_options,
+            _add_analysis_options,
+            _add_display_options,
+            _config_options,
+        ),
     ),
     "record": (
         "Record audio to a WAV file, crash-safe (see docs/recording.md).",
@@ -319,11 +390,30 @@ def cmd_devices(ns: argparse.Namespace) -> int:
 
 
 def cmd_config(ns: argparse.Namespace) -> int:
-    """``livespec config``: the file's path and the effective values."""
+    """``livespec config``: the file's path and the effective values; with
+    ``--calibrate DB UNIT`` or ``--no-calibration``, first save that in the file."""
     from livespec.config import as_toml
 
-    cfg = resolve_config(ns)
     path = ns.config if ns.config is not None else default_config_path()
+    if getattr(ns, "calibration_db", None) is not None or getattr(ns, "no_calibration", False):
+        from livespec.config_edit import save_calibration
+
+        if ns.no_calibration and getattr(ns, "calibration_db", None) is not None:
+            raise UsageError("give either --calibrate or --no-calibration, not both")
+        if path.exists():
+            load_file(path)  # a broken config is reported, not edited
+        save_calibration(
+            path,
+            ns.calibration_db if not ns.no_calibration else None,
+            getattr(ns, "calibration_unit", ""),
+        )
+        what = (
+            "removed the calibration"
+            if ns.no_calibration
+            else f"saved calibration {ns.calibration_db:g} {ns.calibration_unit}"
+        )
+        print(f"# {what} in {path}")
+    cfg = resolve_config(ns)
     state = "exists" if path.exists() else "does not exist; built-in defaults are used"
     print(f"# config file: {path} ({state})")
     print(as_toml(cfg), end="")

@@ -47,15 +47,19 @@ class Rig:
             self.engine.process_available()
         if tick:
             self.app.tick()
+            self.app.measure_poll()  # the measurement view's timer (synchronous here)
 
 
 # One folder for the r key's recordings in this test process, removed when it exits.
 _RECORDINGS = tempfile.TemporaryDirectory(prefix="livespec-test-rec-")
 
 
-def make_rig(signal: str = TONE, colors: str = "truecolor", **display: Any) -> Rig:
-    """A rig for ``signal`` at 48 kHz with display overrides (e.g. ``orientation=...``)."""
-    cfg = Config()
+def make_rig(
+    signal: str = TONE, colors: str = "truecolor", cfg: Config | None = None, **display: Any
+) -> Rig:
+    """A rig for ``signal`` at 48 kHz with display overrides (e.g. ``orientation=...``),
+    on ``cfg`` (default: the built-in defaults)."""
+    cfg = Config() if cfg is None else cfg
     cfg = dataclasses.replace(
         cfg,
         # numpy's FFT is bit-for-bit repeatable; FFTW's measured plans may differ in the

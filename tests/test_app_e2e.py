@@ -194,3 +194,99 @@ def test_direct_drawing_shows_what_textual_would(
     assert tmux.wait_exit() == 0
     kinds = np.loadtxt(log, ndmin=2)[:, 1]
     assert kinds.size > 30 and kinds.mean() > 0.9  # nearly every update went directly
+
+
+@pytest.mark.virtual_audio
+def test_device_measurement_view_reads_the_tone(virtual_audio, tmux: Tmux) -> None:
+    """M on the virtual device's 1000 Hz sine (float32, peak 0.5): the panel shows the
+    frequency, the level (-6.02 dBFS), and THD and SNR lines; A and H work; M hides it."""
+    cmd = _livespec("--device", "pulse", "--samplerate", "48000", "--average", "exp:1")
+    tmux.start(cmd, virtual_audio.env, (120, 40))
+    tmux.wait_for(r"Peak +1000\.0 Hz")
+    tmux.keys("M")
+    screen = tmux.wait_for(r"(?m)^ *SNR +\d+\.\d\d dB +SINAD")
+    tone = re.search(r"Tone +(\d+\.\d{3}) Hz +(-\d+\.\d\d) dBFS", screen)
+    assert tone is not None, screen
+    assert abs(float(tone.group(1)) - 1000.0) <= 0.01
+    assert abs(float(tone.group(2)) - -6.02) <= 0.05
+    thd = re.search(r"(?m)^ *THD +(-\d+\.\d\d) dB +(\d+\.\d{4}) %", screen)
+    snr = re.search(r"(?m)^ *SNR +(\d+\.\d\d) dB", screen)
+    assert thd is not None and snr is not None, screen
+    # A float32 sine: distortion and noise are float32 rounding, far below any analyzer.
+    assert float(thd.group(1)) < -120.0 and float(snr.group(1)) > 120.0, screen
+    assert re.search(r"avg exp τ=1s \(\d+ frames?\) · FFT 32768 BH7 1\.46 Hz", screen), screen
+    tmux.wait_for(r"◂1")  # the fundamental's marker on the spectrum panel
+    tmux.wait_for(r"◂2")
+    tmux.wait_for(r"avg exp 1s")
+    tmux.keys("A")  # exp -> lin
+    tmux.wait_for(r"avg lin 16 frames \(\d+ frames?\)")
+    tmux.keys("M")
+    deadline = time.monotonic() + DEADLINE_S
+    while "SINAD" in tmux.screen() and time.monotonic() < deadline:
+        time.sleep(0.25)
+    assert "SINAD" not in tmux.screen()
+    tmux.keys("q")
+    assert tmux.wait_exit() == 0
+    _assert_restored(tmux)
+
+
+def _distorted_wav(path: Path, fs: int = 48000, seconds: float = 2.0) -> tuple[float, float]:
+    """A 16-bit WAV that loops seamlessly: 1 kHz at -6 dBFS with its 2nd harmonic at
+    -60 dBc and 3rd at -70 dBc, plus white noise of RMS -80 dBFS (which also dithers the
+    16-bit rounding). Returns the true (THD dB, SNR dB in 20 Hz..20 kHz) of the samples as
+    written: THD from the parameters, SNR from the FFT of what is left after subtracting
+    the exact tones (noise and rounding) -- without livespec's Measurer."""
+    import wave
+
+    import numpy as np
+
+    n = round(seconds * fs)  # whole periods of every tone: the loop has no seam
+    t = np.arange(n) / fs
+    a = 10 ** (-6 / 20)
+    tones = a * np.sin(2 * np.pi * 1000 * t)
+    tones += a * 10 ** (-60 / 20) * np.sin(2 * np.pi * 2000 * t + 1.0)
+    tones += a * 10 ** (-70 / 20) * np.sin(2 * np.pi * 3000 * t + 2.0)
+    noise = 10 ** (-80 / 20) * np.random.default_rng(3).standard_normal(n)
+    pcm = np.round((tones + noise) * 32768).astype(np.int16)
+    with wave.open(str(path), "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(fs)
+        w.writeframes(pcm.tobytes())
+    rest = pcm / 32768 - tones
+    spec = np.fft.rfft(rest)
+    f = np.fft.rfftfreq(n, 1 / fs)
+    band = (f >= 20) & (f <= 20000)
+    noise_power = 4 * np.sum(np.abs(spec[band]) ** 2) / n**2  # dBFS scale: sine A -> A^2
+    thd = 10 * math.log10(10 ** (-60 / 10) + 10 ** (-70 / 10))
+    return thd, 10 * math.log10(a * a / noise_power)
+
+
+@pytest.mark.virtual_audio
+def test_device_measurement_of_a_known_distortion(tmp_path: Path, tmux: Tmux) -> None:
+    """A private virtual device loops a WAV of known THD and SNR; the measurement view
+    must read both within 0.5 dB (THD) and 1 dB (SNR) from the screen."""
+    from virtual_audio import VirtualAudio
+
+    wav = tmp_path / "distorted.wav"
+    true_thd, true_snr = _distorted_wav(wav)
+    va = VirtualAudio(tmp_path / "va", rate=48000, wav=wav)
+    va.start()
+    try:
+        cmd = _livespec("--device", "pulse", "--samplerate", "48000", "--average", "lin:16")
+        tmux.start(cmd, va.env, (100, 30))
+        tmux.wait_for(r"Peak +1000\.0 Hz")
+        tmux.keys("M")
+        screen = tmux.wait_for(r"avg lin 16 frames \(16 frames\)")  # a full average
+        thd = re.search(r"(?m)^ *THD +(-\d+\.\d\d) dB", screen)
+        snr = re.search(r"(?m)^ *SNR +(\d+\.\d\d) dB", screen)
+        tone = re.search(r"Tone +(\d+\.\d{3}) Hz +(-\d+\.\d\d) dBFS", screen)
+        assert thd and snr and tone, screen
+        assert abs(float(thd.group(1)) - true_thd) <= 0.5, (screen, true_thd)
+        assert abs(float(snr.group(1)) - true_snr) <= 1.0, (screen, true_snr)
+        assert abs(float(tone.group(1)) - 1000.0) <= 0.01
+        assert abs(float(tone.group(2)) - -6.0) <= 0.05
+        tmux.keys("q")
+        assert tmux.wait_exit() == 0
+    finally:
+        va.stop()

@@ -66,6 +66,9 @@ CASES: dict[str, tuple[list[str], str, State, Any]] = {
     "scroll_oldest": ([], "home", lambda a: a.view.frames_back, None),
     "scroll_newest": (["home"], "end", lambda a: a.view.frames_back, 0),
     "record": ([], "r", lambda a: a.recorder is not None, True),
+    "measure": ([], "M", lambda a: (a.measure_on, a.measure_worker is not None), (True, True)),
+    "average": ([], "A", lambda a: a.average_spec.kind, "exp"),
+    "harmonics": ([], "H", lambda a: a.show_harmonics, True),
     "help": ([], "question_mark", lambda a: isinstance(a.screen, HelpScreen), True),
 }
 

@@ -24,6 +24,8 @@ CORE = [
     "livespec.dsp.averaging",
     "livespec.dsp.weighting",
     "livespec.measure_cmd",
+    "livespec.live_measure",
+    "livespec.config_edit",
     "livespec.export_run",
     "livespec.stream",
     "livespec.stream_source",
