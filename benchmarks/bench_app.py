@@ -119,8 +119,13 @@ def run_app(size: str, args: argparse.Namespace) -> dict[str, Any]:
             f"LIVESPEC_FRAME_LOG={log}",
             *(["-e", "COLORTERM=truecolor"] if args.colors in ("truecolor", "auto") else []),
         ]
-        cmd = [sys.executable, "-m", "livespec", "--input", args.input, "--fps", str(args.fps)]
-        cmd += ["--colors", args.colors, *args.extra]
+        cmd = [sys.executable, "-m", "livespec", "--input", args.input]
+        if args.ssh:
+            # an SSH session as sshd sets it up; the app picks its own rate and colours
+            env += ["-e", "SSH_CONNECTION=192.0.2.1 50022 192.0.2.2 22"]
+        else:
+            cmd += ["--fps", str(args.fps), "--colors", args.colors]
+        cmd += args.extra
         new = ["-f", str(conf), "new-session", "-d", "-s", "bench", "-x", str(w), "-y", str(h)]
         pane_pid = _tmux(
             sock,
@@ -207,6 +212,12 @@ def main() -> int:
     p.add_argument("--input", default="demo", help="livespec --input (default demo)")
     p.add_argument("--colors", default="truecolor", help="truecolor, 256, 16, none")
     p.add_argument("--fps", type=float, default=30.0)
+    p.add_argument(
+        "--ssh",
+        action="store_true",
+        help="run as in an SSH session (SSH_CONNECTION set, the terminal announcing "
+        "truecolor), with the app's own choice of frame rate, colours and orientation",
+    )
     p.add_argument("--json", action="store_true", help="also print every run as JSON")
     p.add_argument("extra", nargs="*", help="more livespec options after --")
     args = p.parse_args()
@@ -222,8 +233,10 @@ def main() -> int:
             runs[size].append(row)
             print(" | ".join(f"{k}={row[k]}" for k in COLUMNS), file=sys.stderr)
     print(
-        f"medians over {args.repeats} runs of {args.seconds:g} s, {args.colors}, "
-        f"--input {args.input} --fps {args.fps:g} {' '.join(args.extra)}".rstrip()
+        f"medians over {args.repeats} runs of {args.seconds:g} s, "
+        f"{'SSH defaults' if args.ssh else args.colors}, "
+        f"--input {args.input}{'' if args.ssh else f' --fps {args.fps:g}'} "
+        f"{' '.join(args.extra)}".rstrip()
     )
     print(" | ".join(COLUMNS))
     for size in sizes:

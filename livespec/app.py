@@ -36,7 +36,7 @@ from livespec.app_measure import MeasureActions
 from livespec.app_record import DEFAULT_PREROLL_S, RecordingActions
 from livespec.config import Config
 from livespec.errors import LivespecError, SourceError
-from livespec.render.colormaps import resolve_depth
+from livespec.render.link import choose_link
 from livespec.render.stats import Stats
 from livespec.render.view import WaterfallView
 from livespec.widgets.actions import FFT_SIZES, KeyActions
@@ -153,7 +153,11 @@ class LivespecApp(MeasureActions, RecordingActions, KeyActions, App[int]):
         clock: Callable[[], float] = time.monotonic,
         notice: str | None = None,
     ) -> None:
-        self.depth = resolve_depth(cfg.display.colors)
+        d = cfg.display
+        self.link = choose_link(
+            ssh=d.ssh, fps=d.fps, colors=d.colors, orientation=d.orientation, env=os.environ
+        )
+        self.depth = self.link.depth
         super().__init__(ansi_color=True)
         self.console._color_system = _COLOR_SYSTEMS[self.depth]
         if self.depth == "none" and not self.no_color:
@@ -178,7 +182,7 @@ class LivespecApp(MeasureActions, RecordingActions, KeyActions, App[int]):
             db_max=d.db_max,
             colormap=d.colormap,
             depth=self.depth,
-            orientation=d.orientation,
+            orientation=self.link.orientation,
         )
         self.full_range = (self.view.fmin, self.view.fmax)
         self.zoomed = False
@@ -190,6 +194,9 @@ class LivespecApp(MeasureActions, RecordingActions, KeyActions, App[int]):
         self._frame_times: list[tuple[float, int]] = []  # (time, 1 if written directly)
         self._plot_via_textual = False  # the plot asked Textual for a redraw (frame log)
         self.bytes_direct = 0  # characters written by write_terminal
+        self.bytes_out = 0  # bytes written to the terminal (counted over SSH only)
+        self._rate_mark = (0.0, 0)
+        self._last_rate: float | None = None
 
     # -- layout ----------------------------------------------------------------------------
 
@@ -210,7 +217,8 @@ class LivespecApp(MeasureActions, RecordingActions, KeyActions, App[int]):
         """Start the screen tick and, after start-up, freeze the GC's view of old objects."""
         self._check_size(self.size.width, self.size.height)
         if self.live:
-            self.set_interval(1.0 / self.cfg.display.fps, self.tick, name="screen-tick")
+            self.set_interval(1.0 / self.link.fps, self.tick, name="screen-tick")
+            self._count_output()
             self.set_timer(1.5, self._freeze_gc)
         if self.notice:
             self.notify(self.notice, title="No audio input", timeout=10)
@@ -236,6 +244,32 @@ class LivespecApp(MeasureActions, RecordingActions, KeyActions, App[int]):
         if self._frame_log and renderable is not None and self._plot_via_textual:
             self._frame_times.append((time.monotonic(), 0))
             self._plot_via_textual = False
+
+    def _count_output(self) -> None:
+        """Over SSH, count the bytes handed to the terminal writer (for the status line's
+        output rate; UI thread)."""
+        driver = self._driver
+        if driver is None or self.is_headless or not self.link.ssh:
+            return
+        write = driver.write
+
+        def counting_write(text: str) -> None:
+            self.bytes_out += len(text.encode("utf-8", "replace"))
+            write(text)
+
+        driver.write = counting_write  # type: ignore[method-assign, assignment]
+
+    def output_rate(self) -> float | None:
+        """Bytes per second written to the terminal since the last call (SSH only)."""
+        if not self.link.ssh:
+            return None
+        now = self.clock()
+        t0, b0 = self._rate_mark
+        if now - t0 >= 0.5:  # a forced status update right after another keeps the figure
+            if t0 > 0:
+                self._last_rate = (self.bytes_out - b0) / (now - t0)
+            self._rate_mark = (now, self.bytes_out)
+        return self._last_rate
 
     def write_terminal(self, text: str) -> None:
         """Hand escape sequences straight to Textual's terminal writer, as one synchronized
@@ -349,6 +383,8 @@ class LivespecApp(MeasureActions, RecordingActions, KeyActions, App[int]):
             paused=v.paused,
             seconds_back=v.frames_back * v.frame_seconds,
             recording=self.recording_text(),
+            output_rate=self.output_rate(),
+            ssh=self.link.ssh,
         )
 
     def key_rows(self) -> list[tuple[str, str, str]]:

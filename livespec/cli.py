@@ -102,17 +102,25 @@ def _add_display_options(p: argparse.ArgumentParser) -> None:
     g.add_argument(
         "--colors",
         metavar="DEPTH",
-        help="auto, truecolor, 256, 16, none (auto: from COLORTERM/TERM/NO_COLOR)",
+        help="auto, truecolor, 256, 16, none (auto: from COLORTERM/TERM/NO_COLOR; "
+        "at most 256 over SSH)",
     )
     g.add_argument("--db-min", metavar="DB", help="floor of the colour scale in dBFS (-120)")
     g.add_argument("--db-max", metavar="DB", help="ceiling of the colour scale in dBFS (0)")
     g.add_argument(
         "--orientation",
         metavar="O",
-        help="horizontal (time scrolls left) or vertical (time flows down)",
+        help="horizontal (time scrolls left), vertical (time flows down) or auto "
+        "(horizontal; vertical over SSH, where the terminal scrolls it)",
     )
     g.add_argument("--scale", metavar="S", help="frequency scale: linear, log, mel (log)")
-    g.add_argument("--fps", metavar="N", help="screen updates per second at most (30)")
+    g.add_argument("--fps", metavar="N", help="screen updates per second at most (30; 15 over SSH)")
+    g.add_argument(
+        "--ssh",
+        metavar="auto|on|off",
+        help="bandwidth-saving defaults for a remote terminal (auto: when SSH_CONNECTION, "
+        "SSH_TTY or SSH_CLIENT is set)",
+    )
     g.add_argument("--history-seconds", metavar="S", help="waterfall history kept (300)")
     g.add_argument("--spectrum", metavar="on|off", help="show the spectrum panel (on)")
     g.add_argument("--record-dir", metavar="DIR", help="folder for recordings (.)")

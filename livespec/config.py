@@ -79,6 +79,7 @@ class AnalysisConfig:
 COLORMAP_CHOICES = ("viridis", "magma", "inferno", "plasma", "turbo", "grey")
 COLORS_CHOICES = ("auto", "truecolor", "256", "16", "none")
 ORIENTATION_CHOICES = ("horizontal", "vertical")  # time scrolls left / time flows down
+SSH_CHOICES = ("auto", "on", "off")
 SCALE_CHOICES = ("linear", "log", "mel")
 
 
@@ -90,9 +91,10 @@ class DisplayConfig:
     colors: str = "auto"  # terminal colour depth; auto = from COLORTERM, TERM, NO_COLOR
     db_min: float = -120.0  # dBFS at the bottom of the colour scale
     db_max: float = 0.0  # dBFS at the top
-    orientation: str = "horizontal"
+    orientation: str = "auto"  # auto = horizontal, vertical over SSH
     scale: str = "log"
-    fps: float = 30.0  # screen updates per second at most
+    fps: float | None = None  # screen updates per second at most; None = 30, 15 over SSH
+    ssh: str = "auto"  # bandwidth-saving defaults: auto (when SSH_* is set), on, off
     history_seconds: float = 300.0  # waterfall history kept for pause/scroll-back
     spectrum: bool = True  # show the spectrum panel
     record_dir: str = "."  # where the r key puts recordings
@@ -218,9 +220,10 @@ VALIDATORS: dict[str, dict[str, Callable[[Any], Any]]] = {
         "colors": _choice(*COLORS_CHOICES),
         "db_min": _float(-300.0, 100.0),
         "db_max": _float(-300.0, 100.0),
-        "orientation": _choice(*ORIENTATION_CHOICES),
+        "orientation": _choice("auto", *ORIENTATION_CHOICES),
         "scale": _choice(*SCALE_CHOICES),
-        "fps": _float(1.0, 120.0),
+        "fps": _optional(_float(1.0, 120.0)),
+        "ssh": _choice(*SSH_CHOICES),
         "history_seconds": _float(1.0, 3600.0),
         "spectrum": _bool,
         "record_dir": _text,

@@ -290,3 +290,25 @@ def test_device_measurement_of_a_known_distortion(tmp_path: Path, tmux: Tmux) ->
         assert tmux.wait_exit() == 0
     finally:
         va.stop()
+
+
+def test_over_ssh_the_app_saves_bandwidth(tmux: Tmux) -> None:
+    """With SSH_CONNECTION set (the terminal still announcing truecolor) the app picks the
+    vertical waterfall, 256 colours and 15 updates per second, and shows the output rate it
+    measures in the status line; the waterfall still fills with colour."""
+    env = {"SSH_CONNECTION": "192.0.2.1 50022 192.0.2.2 22"}
+    tmux.start(_livespec("--input", "demo"), env, (120, 40))
+    text = tmux.wait_for(r"ssh \d+ KB/s")
+    time.sleep(3.0)  # a few status updates later
+    text = tmux.wait_for(r"ssh \d+ KB/s")
+    rate = int(re.search(r"ssh (\d+) KB/s", text).group(1))  # type: ignore[union-attr]
+    assert 0 < rate < 250
+    lines = text.splitlines()
+    assert re.search(r"\b1k\b", "\n".join(lines[:8]))  # the frequency axis along the top
+    assert any(re.match(r"\s*-?\d+(\.\d+)?s[┤│]", ln) for ln in lines)  # time down the left
+    screen = tmux.screen(escapes=True)
+    assert "38;2;" not in screen and "48;2;" not in screen.replace("48;2;36;47;56", "")
+    assert len(set(re.findall(r"[34]8;5;(\d+)", screen))) > 10
+    assert re.search(r"1[45] fps", text)
+    tmux.keys("q")
+    assert tmux.wait_exit() == 0

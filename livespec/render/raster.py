@@ -342,6 +342,7 @@ class CellTable:
         self._filled = np.zeros(65536, dtype=bool)
         # escape sequences: [key] colours and character, [65536 + key] the character only
         self._ansi: list[str] = [" "] * 131072
+        self.canon: U8 | None = _canonical_levels(self.colors, depth)
 
     def _make(self, key: int) -> None:
         top, bottom = key >> 8, key & 255
@@ -463,6 +464,21 @@ class CellTable:
         flat = keys.ravel()
         self.ensure(flat)
         return list(map(self._segments.__getitem__, flat.tolist()))
+
+
+def _canonical_levels(colors: tuple[Color, ...], depth: str) -> U8 | None:
+    """For depths with fewer colours than levels: each level -> the lowest level drawn in
+    the same colour (shade, for ``none``), so that neighbours of one colour have one key
+    and share one escape sequence; None in truecolor (every level is its own colour)."""
+    if depth == "truecolor":
+        return None
+    if depth == "none":
+        shade = [min(level * len(SHADES) // 256, len(SHADES) - 1) for level in range(256)]
+        names: list[object] = list(shade)
+    else:
+        names = [c.number for c in colors]
+    first: dict[object, int] = {}
+    return np.array([first.setdefault(n, i) for i, n in enumerate(names)], dtype=np.uint8)
 
 
 def cell_keys(pixels: U8) -> npt.NDArray[np.uint16]:

@@ -249,6 +249,9 @@ class WaterfallView:
     def levels(self) -> npt.NDArray[np.uint8]:
         """Colour levels in screen layout: (2 * height, width), row 0 at the top."""
         lv = to_levels(self.db, self.db_min, self.db_max)
+        canon = self.table.canon
+        if canon is not None:
+            lv = canon[lv]
         if self.orientation == "horizontal":
             return np.ascontiguousarray(lv[::-1, ::-1].T)
         if self._half_row and lv.shape[0]:

@@ -62,9 +62,9 @@ class SpectrumPanel(Part):
             self._style_cache = [base + Style(color=c) for c in view.table.colors]
             self._side_rows.clear()
         span = max(view.db_max - view.db_min, 1e-6)
-        lv: list[int] = (
-            np.clip((db - view.db_min) * (255.0 / span), 0, 255).astype(np.int64).tolist()
-        )
+        levels = np.clip((db - view.db_min) * (255.0 / span), 0, 255).astype(np.uint8)
+        canon = view.table.canon  # levels of one colour share one style (runs merge)
+        lv: list[int] = (levels if canon is None else canon[levels]).tolist()
         return lv
 
     def _styles(self, db: npt.NDArray[np.float32], base: Style) -> list[Style]:
@@ -126,22 +126,37 @@ class SpectrumPanel(Part):
         return Strip(segs, width)
 
     def _top(self, width: int, height: int, base: Style) -> list[Strip]:
+        """Bars growing upwards, one column per pixel; neighbours of one style are one
+        segment (blank cells take the base style), so a row is a few runs, not a segment
+        and an escape sequence per cell."""
         cols = min(self.view.width, width)
         cur, hold = self._values(cols)
-        level = self._fraction(cur) * height * 8  # eighths from the bottom
+        eighths = (self._fraction(cur) * height * 8).astype(np.int64)  # from the bottom
         hold_row = height - 1 - np.minimum((self._fraction(hold) * height).astype(int), height - 1)
+        hold_row = np.where(hold > NO_DATA_DB, hold_row, -1)
         styles = self._styles(cur, base)
         hold_style = base + HOLD
         out = []
         for y in range(height):
             from_bottom = height - 1 - y
-            cells: list[Segment] = []
-            for x in range(cur.shape[0]):
-                e = int(level[x]) - from_bottom * 8
-                ch = "█" if e >= 8 else V_EIGHTHS[max(e, 0)]
-                if ch == " " and hold[x] > NO_DATA_DB and hold_row[x] == y:
-                    cells.append(Segment("▔", hold_style))
+            fill = np.clip(eighths - from_bottom * 8, 0, 8).tolist()
+            marks = (hold_row == y).tolist()
+            segs: list[Segment] = []
+            run: list[str] = []
+            run_style: Style | None = None
+            for x, (e, mark) in enumerate(zip(fill, marks, strict=True)):
+                if e:
+                    ch, style = V_EIGHTHS[e], styles[x]
+                elif mark:
+                    ch, style = "▔", hold_style
                 else:
-                    cells.append(Segment(ch, styles[x]))
-            out.append(Strip(cells).extend_cell_length(width, base))
+                    ch, style = " ", base
+                if style is not run_style:
+                    if run:
+                        segs.append(Segment("".join(run), run_style))
+                    run, run_style = [], style
+                run.append(ch)
+            if run:
+                segs.append(Segment("".join(run), run_style))
+            out.append(Strip(segs, cols).extend_cell_length(width, base))
         return out

@@ -30,6 +30,8 @@ class StatusInfo:
     seconds_back: float
     recording: str = "rec off (r)"
     end_text: str = "END OF INPUT"  # shown when finished ("END OF STREAM" in the viewer)
+    output_rate: float | None = None  # bytes per second to the terminal (measured over SSH)
+    ssh: bool = False  # bandwidth-saving settings in effect
 
 
 def status_text(s: StatusInfo) -> Text:
@@ -59,6 +61,9 @@ def status_text(s: StatusInfo) -> Text:
         t.append(" │ ")
         t.append(f"skipped {s.lost_frames}", WARN)
     t.append(f" │ {s.fps:.0f} fps")
+    if s.ssh:
+        rate = "" if s.output_rate is None else f" {s.output_rate / 1024:.0f} KB/s"
+        t.append(f" │ ssh{rate}")
     if s.recording.startswith("REC FAILED"):
         t.append(" │ ")
         t.append(s.recording, WARN)

@@ -1,0 +1,82 @@
+"""Bandwidth-aware defaults: what the app draws locally and over SSH."""
+
+from __future__ import annotations
+
+import pytest
+
+from livespec.config import DisplayConfig
+from livespec.render.link import Link, choose_link, over_ssh
+from livespec.widgets.status import StatusInfo, status_text
+
+SSH = {"SSH_CONNECTION": "192.0.2.1 50022 192.0.2.2 22", "COLORTERM": "truecolor"}
+LOCAL = {"COLORTERM": "truecolor", "TERM": "xterm-256color"}
+
+
+def _link(env: dict[str, str], **kw: object) -> Link:
+    d = DisplayConfig(**kw)  # type: ignore[arg-type]
+    return choose_link(ssh=d.ssh, fps=d.fps, colors=d.colors, orientation=d.orientation, env=env)
+
+
+@pytest.mark.parametrize(
+    ("env", "expected"),
+    [
+        ({}, False),
+        ({"SSH_TTY": "/dev/pts/3"}, True),
+        ({"SSH_CONNECTION": "a 1 b 22"}, True),
+        ({"SSH_CLIENT": "a 1 22"}, True),
+        ({"SSH_TTY": ""}, False),
+    ],
+)
+def test_ssh_is_detected_from_the_environment(env: dict[str, str], expected: bool) -> None:
+    assert over_ssh(env) is expected
+
+
+def test_local_defaults() -> None:
+    link = _link(LOCAL)
+    assert (link.ssh, link.fps, link.depth, link.orientation) == (
+        False,
+        30.0,
+        "truecolor",
+        "horizontal",
+    )
+
+
+def test_ssh_defaults_save_bandwidth() -> None:
+    link = _link(SSH)
+    assert (link.ssh, link.fps, link.depth, link.orientation) == (
+        True,
+        15.0,
+        "256",
+        "vertical",
+    )
+
+
+def test_ssh_keeps_fewer_colours_and_explicit_choices() -> None:
+    assert _link({**SSH, "COLORTERM": "", "TERM": "linux"}).depth == "16"
+    assert _link({**SSH, "NO_COLOR": "1"}).depth == "none"
+    link = _link(SSH, colors="truecolor", fps=30.0, orientation="horizontal")
+    assert (link.fps, link.depth, link.orientation) == (30.0, "truecolor", "horizontal")
+    assert not _link(SSH, ssh="off").ssh
+    assert _link(LOCAL, ssh="on").ssh
+
+
+def test_status_line_shows_the_link_and_its_output_rate() -> None:
+    info = StatusInfo(
+        source="demo",
+        samplerate=48000,
+        fft=4096,
+        window="hann",
+        hop=1024,
+        fps=15.0,
+        overflows=0,
+        lost_frames=0,
+        input_lost=False,
+        finished=False,
+        paused=False,
+        seconds_back=0.0,
+        output_rate=140.0 * 1024,
+        ssh=True,
+    )
+    assert "ssh 140 KB/s" in status_text(info).plain
+    local = StatusInfo(**{**info.__dict__, "ssh": False})
+    assert "ssh" not in status_text(local).plain
