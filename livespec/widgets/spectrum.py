@@ -91,7 +91,7 @@ class SpectrumPanel(Part):
         styles = self._style_cache
         eighths = np.rint(self._fraction(cur) * (width * 8)).astype(np.int64).tolist()
         hx_all = np.minimum((self._fraction(hold) * width).astype(np.int64), width - 1)
-        hx_all = np.where(hold > NO_DATA_DB, hx_all, -1).tolist()
+        hx_all = np.where(hold > self.view.db_min, hx_all, -1).tolist()
         cache = self._side_rows
         if len(cache) > 4096:
             cache.clear()
@@ -133,7 +133,7 @@ class SpectrumPanel(Part):
         cur, hold = self._values(cols)
         eighths = (self._fraction(cur) * height * 8).astype(np.int64)  # from the bottom
         hold_row = height - 1 - np.minimum((self._fraction(hold) * height).astype(int), height - 1)
-        hold_row = np.where(hold > NO_DATA_DB, hold_row, -1)
+        hold_row = np.where(hold > self.view.db_min, hold_row, -1)
         styles = self._styles(cur, base)
         hold_style = base + HOLD
         out = []
