@@ -103,6 +103,8 @@ _KEY_TABLE: tuple[tuple[str, str, str, str, str], ...] = (
     ("h", "hold_reset", "", "Reset peak hold and clip light", "hold_reset"),
     ("z", "zoom(2)", "", "Zoom in (at the cursor)", "zoom_in"),
     ("x", "zoom(0.5)", "", "Zoom out", "zoom_out"),
+    ("less_than_sign", "time_zoom(2)", "", "Longer time span (x2 frames per pixel)", "time_out"),
+    ("greater_than_sign", "time_zoom(0.5)", "", "Shorter time span", "time_in"),
     ("comma", "pan(-0.25)", "", "Pan down in frequency", "pan_down"),
     ("full_stop", "pan(0.25)", "", "Pan up in frequency", "pan_up"),
     ("0", "zoom_reset", "", "Whole frequency range", "zoom_reset"),
@@ -184,6 +186,7 @@ class LivespecApp(MeasureActions, RecordingActions, KeyActions, App[int]):
             depth=self.depth,
             orientation=self.link.orientation,
         )
+        self.view.set_frames_per_pixel(d.frames_per_pixel)
         self.full_range = (self.view.fmin, self.view.fmax)
         self.zoomed = False
         self.stats = Stats()

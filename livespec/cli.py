@@ -122,6 +122,12 @@ def _add_display_options(p: argparse.ArgumentParser) -> None:
         "SSH_TTY or SSH_CLIENT is set)",
     )
     g.add_argument("--history-seconds", metavar="S", help="waterfall history kept (300)")
+    g.add_argument(
+        "--frames-per-pixel",
+        metavar="N",
+        help="analysis frames per waterfall time pixel, their maximum shown: a longer time "
+        "span on the same screen (1..64; 1; keys < and >)",
+    )
     g.add_argument("--spectrum", metavar="on|off", help="show the spectrum panel (on)")
     g.add_argument("--record-dir", metavar="DIR", help="folder for recordings (.)")
 

@@ -96,6 +96,7 @@ class DisplayConfig:
     fps: float | None = None  # screen updates per second at most; None = 30, 15 over SSH
     ssh: str = "auto"  # bandwidth-saving defaults: auto (when SSH_* is set), on, off
     history_seconds: float = 300.0  # waterfall history kept for pause/scroll-back
+    frames_per_pixel: int = 1  # analysis frames per waterfall time pixel (their maximum)
     spectrum: bool = True  # show the spectrum panel
     record_dir: str = "."  # where the r key puts recordings
 
@@ -225,6 +226,7 @@ VALIDATORS: dict[str, dict[str, Callable[[Any], Any]]] = {
         "fps": _optional(_float(1.0, 120.0)),
         "ssh": _choice(*SSH_CHOICES),
         "history_seconds": _float(1.0, 3600.0),
+        "frames_per_pixel": _int(1, 64),
         "spectrum": _bool,
         "record_dir": _text,
     },

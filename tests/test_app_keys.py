@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 import pytest
 from app_fixtures import Rig, make_rig, sync
+from rich.style import Style
 from textual.binding import Binding
 
 from livespec.app import KEYS, MIN_HEIGHT, MIN_WIDTH, LivespecApp
@@ -61,6 +62,8 @@ CASES: dict[str, tuple[list[str], str, State, Any]] = {
     "ceiling_down": ([], "left_curly_bracket", lambda a: a.view.db_max, -5.0),
     "ceiling_up": ([], "right_curly_bracket", lambda a: a.view.db_max, 5.0),
     "autorange": ([], "a", lambda a: (a.view.db_min, a.view.db_max), None),
+    "time_out": ([], "less_than_sign", lambda a: (a.view.fpp, a.view.pixel_seconds), None),
+    "time_in": (["less_than_sign", "less_than_sign"], "greater_than_sign", lambda a: a.view.fpp, 2),
     "scroll_back": ([], "pageup", lambda a: (a.view.paused, a.view.frames_back), None),
     "scroll_forward": (["pageup", "pageup"], "pagedown", lambda a: a.view.frames_back, None),
     "scroll_oldest": ([], "home", lambda a: a.view.frames_back, None),
@@ -107,6 +110,32 @@ async def test_key(bid: str) -> None:
         assert new == expected
         if bid not in ("hold_reset",):
             assert new != old
+
+
+@sync
+async def test_time_zoom_shows_a_longer_span_from_the_history() -> None:
+    """``<`` twice: 4 frames per pixel; the newest column is the maximum of the newest 4
+    complete frames, the time axis spans 4 times as long, and ``>`` comes back."""
+    rig = make_rig()
+    app = rig.app
+    async with app.run_test(size=(120, 40)) as pilot:
+        rig.feed(400)
+        await pilot.pause()
+        v = app.view
+        span1 = v.time_pixels * v.pixel_seconds
+        axis1 = app.query_one(Plot).time_axis.render_all(v.width, 1, Style())[0].text
+        await pilot.press("less_than_sign", "less_than_sign")
+        rig.feed(3)
+        await pilot.pause()
+        assert v.fpp == 4 and v.end % 4 == 0
+        assert v.time_pixels * v.pixel_seconds == pytest.approx(4 * span1)
+        newest = v.history.newest_first(v.end, 4)[0].astype(np.float32)
+        assert np.array_equal(v.db[0], v.fmap.map_rows(newest).max(axis=0))
+        axis4 = app.query_one(Plot).time_axis.render_all(v.width, 1, Style())[0].text
+        assert axis4 != axis1 and "-6s" in axis4  # 4x the span of about 1.7 s
+        await pilot.press("greater_than_sign", "greater_than_sign", "greater_than_sign")
+        await pilot.pause()
+        assert v.fpp == 1
 
 
 @sync

@@ -157,3 +157,43 @@ def test_new_fft_size_clears_the_history() -> None:
     assert (v.db == NO_DATA_DB).all()
     v.push(_rows(1), [0.0])  # rows of the old size are ignored
     assert v.history.count == 0
+
+
+@pytest.mark.parametrize("orientation", ["horizontal", "vertical"])
+@pytest.mark.parametrize("fpp", [1, 3, 4])
+def test_frames_per_pixel_pushed_equals_rebuilt(orientation: str, fpp: int) -> None:
+    """With ``fpp`` frames per pixel, the display built frame by frame equals one rebuilt
+    from the history, whatever the batches; each pixel is the maximum of its frames."""
+    v = _view(orientation=orientation)
+    v.set_frames_per_pixel(fpp)
+    n = 0
+    for batch in [1, 2, 5, 1, 7, 3, 1, 1, 9]:
+        v.push(_rows(batch, n), [0.0] * batch)
+        n += batch
+        assert v.end == n // fpp * fpp
+        rows = v.rows()
+        fresh = _view(orientation=orientation)
+        fresh.set_frames_per_pixel(fpp)
+        fresh.push(_rows(n), [0.0] * n)
+        assert np.array_equal(v.db, fresh.db)
+        assert [r[1] for r in rows] == [r[1] for r in fresh.rows()]
+    tone_px = int(v.fmap.pos_of(85 * FS / 4096))
+    newest = max(-6.0 - (i % 50) for i in range(v.end - fpp, v.end))
+    assert v.db[0, tone_px] == pytest.approx(newest, abs=0.05)
+
+
+def test_frames_per_pixel_cursor_marker_and_scroll_back() -> None:
+    v = _view()
+    v.push(_rows(200), [i * 0.1 for i in range(200)])
+    v.set_frames_per_pixel(4)
+    assert v.end == 200
+    v.cursor_on, v.cursor_age = True, 2  # two pixels back: frames 188..191
+    _, _, t = v.cursor_reading()
+    assert t == pytest.approx(19.1)  # the pixel's newest frame
+    v.set_marker()
+    assert v.marker is not None and v.marker[0] == 191
+    assert v.marker_cell() == (v.width - 1 - 2, v.cursor_cell()[1])
+    v.set_paused(True)
+    v.scroll(10)
+    assert v.end == 188  # whole pixels
+    assert v.frames_back == 12

@@ -77,7 +77,8 @@ class WaterfallView:
         self.table = CellTable(colormap, depth)
         self.width = self.height = 0
         self.paused = False
-        self.end = 0  # absolute index after the newest displayed frame
+        self.end = 0  # absolute index after the newest displayed frame (a multiple of fpp)
+        self.fpp = 1  # analysis frames per time pixel (their maximum is shown)
         self.history = History(bins, samplerate / max(hop, 1), history_seconds)
         self.fmap = FreqMap(scale, fmin, self.fmax, 1, samplerate, bins)
         self.db: F32 = np.full((0, 0), NO_DATA_DB, dtype=np.float32)
@@ -125,6 +126,24 @@ class WaterfallView:
         """Seconds between frames."""
         return self.hop / self.samplerate
 
+    @property
+    def pixel_seconds(self) -> float:
+        """Seconds per time pixel (``fpp`` frames)."""
+        return self.fpp * self.hop / self.samplerate
+
+    def set_frames_per_pixel(self, fpp: int) -> None:
+        """Show the maximum of ``fpp`` consecutive frames per time pixel (a longer span
+        on the same screen; 1 = every frame) and rebuild from the history."""
+        fpp = max(1, int(fpp))
+        if fpp != self.fpp:
+            self.fpp = fpp
+            self.end = self._whole(self.end)
+            self._rebuild()
+
+    def _whole(self, frames: int) -> int:
+        """``frames`` rounded down to whole time pixels."""
+        return frames // self.fpp * self.fpp
+
     def resize(self, width: int, height: int) -> None:
         """Set the waterfall's size in cells and rebuild."""
         if (width, height) != (self.width, self.height):
@@ -170,13 +189,16 @@ class WaterfallView:
         self._rebuild()
 
     def _rebuild(self) -> None:
-        t, f = self.time_pixels, self.fmap.pixels
+        t, f, fpp = self.time_pixels, self.fmap.pixels, self.fpp
         db = np.full((t, f), NO_DATA_DB, dtype=np.float32)
         if not self.paused:
-            self.end = self.history.count
-        rows, n = self.history.newest_first(self.end, t)
-        if n:
-            self.fmap.map_rows(rows, out=db[:n])
+            self.end = self._whole(self.history.count)
+        rows, n = self.history.newest_first(self.end, t * fpp)
+        m = n // fpp  # whole pixels (an incomplete oldest one is left out)
+        if m and fpp == 1:
+            self.fmap.map_rows(rows, out=db[:m])
+        elif m:
+            db[:m] = self.fmap.map_rows(rows[: m * fpp]).reshape(m, fpp, f).max(axis=1)
         self.db = db
         self._dirty()
 
@@ -201,15 +223,24 @@ class WaterfallView:
             self.history.append(r, t)
         if self.paused:
             if not self.history.has(self.end - 1) and self.end > 0:
-                self.end = self.history.oldest + min(self.time_pixels, len(self.history))
+                span = min(self.time_pixels * self.fpp, len(self.history))
+                self.end = self._whole(self.history.oldest + span)
                 self._rebuild()
             return
-        self.end = self.history.count
-        t = self.time_pixels
-        k = min(len(rows), t)
-        if k == 0:
+        t, fpp = self.time_pixels, self.fpp
+        end = self._whole(self.history.count)
+        new_pixels, self.end = (end - self.end) // fpp, end
+        k = min(new_pixels, t)
+        if k <= 0:
             return
-        mapped = self.fmap.map_rows(np.asarray(rows[-k:][::-1]))
+        if fpp == 1:
+            mapped = self.fmap.map_rows(np.asarray(rows[-k:][::-1]))
+        else:  # whole new pixels: the maximum of their frames, from the history
+            frames, n = self.history.newest_first(end, k * fpp)
+            if n < k * fpp:
+                self._rebuild()
+                return
+            mapped = self.fmap.map_rows(frames).reshape(k, fpp, -1).max(axis=1)
         if k < t:
             self.db[k:] = self.db[:-k]
         self.db[:k] = mapped
@@ -235,8 +266,8 @@ class WaterfallView:
     def scroll(self, frames: int) -> None:
         """Move a paused view ``frames`` back in time (negative: forward)."""
         h = self.history
-        lo = min(h.oldest + self.time_pixels, h.count)
-        self.end = max(lo, min(h.count, self.end - frames))
+        lo = min(h.oldest + self.time_pixels * self.fpp, h.count)
+        self.end = self._whole(max(lo, min(h.count, self.end - frames)))
         self._rebuild()
 
     @property
@@ -261,7 +292,7 @@ class WaterfallView:
     @property
     def _half_row(self) -> int:
         """1 when the vertical waterfall's top row holds only one frame (an odd count)."""
-        return self.end % 2 if self.orientation == "vertical" else 0
+        return (self.end // self.fpp) % 2 if self.orientation == "vertical" else 0
 
     def _text_row(self, age: int) -> int:
         """Text row of the time pixel ``age`` frames back from the newest shown."""
@@ -304,7 +335,8 @@ class WaterfallView:
         that just moved down are reused and :attr:`scrolls` counts the move."""
         keys = cell_keys(self.levels())
         old, h = self._vkeys, self.height
-        moved = (self.end - 1) // 2 - (self._vend - 1) // 2
+        fpp = self.fpp
+        moved = (self.end // fpp - 1) // 2 - (self._vend // fpp - 1) // 2
         epoch, total = self.scrolls
         if (
             shifted is not None
@@ -410,14 +442,14 @@ class WaterfallView:
         """(Hz, dBFS or None, seconds of the frame or None) under the cursor."""
         age, fpx = self.cursor_pixel()
         hz = float(self.fmap.centres()[fpx])
-        index = self.end - 1 - age
+        index = self.end - 1 - age * self.fpp  # the pixel's newest frame
         t = self.history.time(index) if self.history.has(index) else None
         return hz, self.level_at(age, fpx), t
 
     def set_marker(self) -> None:
         """Put the second marker where the cursor is."""
         age, _ = self.cursor_pixel()
-        self.marker = (self.end - 1 - age, self.cursor_hz)
+        self.marker = (self.end - 1 - age * self.fpp, self.cursor_hz)
 
     def marker_reading(self) -> tuple[float, float | None] | None:
         """(Hz, dBFS or None) at the marker, None when no marker is set."""
@@ -425,7 +457,7 @@ class WaterfallView:
             return None
         index, hz = self.marker
         fpx = min(max(int(self.fmap.pos_of(hz)), 0), self.fmap.pixels - 1)
-        age = self.end - 1 - index
+        age = (self.end - 1 - index) // self.fpp
         if 0 <= age < self.db.shape[0]:
             return float(self.fmap.centres()[fpx]), self.level_at(age, fpx)
         if self.history.has(index):
@@ -438,7 +470,7 @@ class WaterfallView:
         if self.marker is None:
             return None
         index, hz = self.marker
-        age = self.end - 1 - index
+        age = (self.end - 1 - index) // self.fpp
         if not 0 <= age < self.time_pixels:
             return None
         fpx = min(max(int(self.fmap.pos_of(hz)), 0), self.fmap.pixels - 1)

@@ -27,6 +27,7 @@ else:
 FFT_SIZES = tuple(1 << k for k in range(6, 17))  # 64 .. 65536
 DB_STEP = 5.0  # floor/ceiling keys move by this (dB)
 MIN_DB_SPAN = 10.0
+MAX_FRAMES_PER_PIXEL = 64  # time zoom: at most 64 frames per pixel (about 80 s at 120x40)
 
 
 class KeyActions(_Base):
@@ -154,6 +155,17 @@ class KeyActions(_Base):
         full = (lo, hi) == self.full_range or (lo <= self.full_range[0] and hi >= v.fmax)
         self._set_freq(lo, hi, not full)
 
+    def action_time_zoom(self, factor: float) -> None:
+        """A longer (factor > 1) or shorter time span: frames per time pixel x2 or /2
+        (1 to 64), rebuilt from the history."""
+        v = self.view
+        fpp = min(max(round(v.fpp * factor), 1), MAX_FRAMES_PER_PIXEL)
+        if fpp != v.fpp:
+            v.set_frames_per_pixel(fpp)
+            span = v.time_pixels * v.pixel_seconds
+            self.notify(f"{fpp} frame(s) per pixel: {span:.3g} s on screen", timeout=1.5)
+        self._refresh_plot()
+
     def action_pan(self, fraction: float) -> None:
         """Move the frequency range by a fraction of its height."""
         lo, hi = self.view.panned(fraction)
@@ -191,7 +203,7 @@ class KeyActions(_Base):
         v = self.view
         if not v.paused:
             v.set_paused(True)
-        v.scroll(pages * max(1, v.time_pixels // 2))
+        v.scroll(pages * max(1, v.time_pixels // 2) * v.fpp)
         self.tick()
 
     def action_scroll_end(self, oldest: int) -> None:

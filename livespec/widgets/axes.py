@@ -95,13 +95,12 @@ class TimeAxis(Part):
     def cache_key(self) -> Hashable:
         """Geometry, frame spacing and how far back the view is."""
         v = self.view
-        return (v.orientation, v.width, v.height, v.frame_seconds, v.frames_back)
+        return (v.orientation, v.width, v.height, v.frame_seconds, v.fpp, v.frames_back)
 
     def _ticks(self, cells: int, frames_per_cell: float, gap: float) -> list[tuple[float, str]]:
         view = self.view
-        dt = view.frame_seconds
-        back = view.frames_back * dt
-        span = cells * frames_per_cell * dt
+        back = view.frames_back * view.frame_seconds
+        span = cells * frames_per_cell * view.pixel_seconds
         return [(p, format_seconds(s)) for p, s in time_ticks(back, span, cells, gap)]
 
     def render_all(self, width: int, height: int, base: Style) -> list[Strip]:
