@@ -69,14 +69,15 @@ def average_cycle(start: AverageSpec) -> tuple[AverageSpec, ...]:
     return (NO_AVERAGE, exp, lin, AverageSpec("peak"))
 
 
-def describe_average(spec: AverageSpec) -> str:
-    """Words for a mode: ``none``, ``exp τ=1s``, ``lin 16 frames``, ``peak hold``."""
+def describe_average(spec: AverageSpec, short: bool = False) -> str:
+    """Words for a mode: ``none``, ``exp τ=1s``, ``lin 16 frames``, ``peak hold``; with
+    ``short``: ``exp 1s``, ``lin 16``, ``peak`` (and ``none``)."""
     if spec.kind == "exp":
-        return f"exp τ={spec.time_constant_s:g}s"
+        return f"exp {spec.time_constant_s:g}s" if short else f"exp τ={spec.time_constant_s:g}s"
     if spec.kind == "lin":
-        return f"lin {spec.n_frames} frames"
+        return f"lin {spec.n_frames}" if short else f"lin {spec.n_frames} frames"
     if spec.kind == "peak":
-        return "peak hold"
+        return "peak" if short else "peak hold"
     return spec.kind
 
 

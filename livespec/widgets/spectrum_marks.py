@@ -19,7 +19,7 @@ from rich.style import Style
 from textual.strip import Strip
 
 from livespec.dsp.averaging import AverageSpec
-from livespec.live_measure import AveragedRow, SpectrumAverager
+from livespec.live_measure import AveragedRow, SpectrumAverager, describe_average
 from livespec.render.view import WaterfallView
 from livespec.widgets.spectrum import SpectrumPanel
 
@@ -37,13 +37,7 @@ def harmonic_marks(f0: float | None, highest: float, orders: int = 10) -> tuple[
 
 def mode_label(spec: AverageSpec) -> str:
     """The panel's short name for an averaging mode (empty for ``none``)."""
-    if spec.kind == "exp":
-        return f"avg exp {spec.time_constant_s:g}s"
-    if spec.kind == "lin":
-        return f"avg lin {spec.n_frames}"
-    if spec.kind == "peak":
-        return "avg peak"
-    return ""
+    return "" if spec.kind == "none" else f"avg {describe_average(spec, short=True)}"
 
 
 def _overlay(strip: Strip, x: int, text: str, style: Style, width: int) -> Strip:
