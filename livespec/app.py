@@ -528,7 +528,12 @@ def run_app(cfg: Config, ns: Any = None) -> int:
         if ns is not None:
             app.record_preroll_s = float(getattr(ns, "preroll", None) or DEFAULT_PREROLL_S)
             app.record_subtype = str(getattr(ns, "subtype", None) or "PCM_24")
-            app.configure_measure(getattr(ns, "average", None))
+            app.configure_measure(
+                getattr(ns, "average", None),
+                harmonics=getattr(ns, "harmonics", None),
+                band=getattr(ns, "band", None),
+                weighting=getattr(ns, "weighting", None),
+            )
         source.start(ring)
         engine.start()
         if ns is not None and getattr(ns, "record", None):

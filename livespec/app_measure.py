@@ -66,12 +66,28 @@ class MeasureActions(KeyActions):
         self.average_spec = AverageSpec("none")
         self.average_modes = average_cycle(self.average_spec)
         self.spectrum_average = SpectrumAverager()
+        self.measure_settings: dict[str, Any] = {}  # harmonics, band, weighting (options)
 
     # -- set-up --------------------------------------------------------------------------------
 
-    def configure_measure(self, average: AverageSpec | None) -> None:
-        """Start with averaging ``average`` (from ``--average``; None: none), before the app
-        runs. Its time constant or frame count replaces the default in the key's cycle."""
+    def configure_measure(
+        self,
+        average: AverageSpec | None,
+        *,
+        harmonics: int | None = None,
+        band: tuple[float, float] | None = None,
+        weighting: str | None = None,
+    ) -> None:
+        """Before the app runs: start with averaging ``average`` (from ``--average``; None:
+        none), whose time constant or frame count replaces the default in the key's cycle;
+        ``harmonics``, ``band`` (Hz) and ``weighting`` (A, C, Z) for the measurements
+        (None: the defaults, 10, 20 Hz-20 kHz or Nyquist, Z)."""
+        if harmonics is not None:
+            self.measure_settings["harmonics"] = harmonics
+        if band is not None:
+            self.measure_settings["band"] = band
+        if weighting is not None:
+            self.measure_settings["weighting"] = weighting
         if average is None:
             return
         self.average_modes = average_cycle(average)
@@ -136,6 +152,7 @@ class MeasureActions(KeyActions):
                 float(self.source.samplerate),
                 channel=channel,
                 average=self.average_spec,
+                **self.measure_settings,
             )
         except ValueError as exc:
             self.notify(str(exc), title="Measurement", severity="error")

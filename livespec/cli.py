@@ -172,8 +172,45 @@ def _app_average(text: str) -> Any:
         raise argparse.ArgumentTypeError(str(exc)) from None
 
 
+def _app_band(text: str) -> tuple[float, float]:
+    """``--band LO-HI`` of the app's measurement view, in Hz."""
+    from livespec.measure_cmd import parse_band
+
+    try:
+        return parse_band(text)
+    except UsageError as exc:
+        raise argparse.ArgumentTypeError(str(exc).removeprefix(f"--band {text}: ")) from None
+
+
+def _app_harmonics(text: str) -> int:
+    """``--harmonics N`` of the app's measurement view: 2..100."""
+    try:
+        n = int(text)
+    except ValueError:
+        n = 0
+    if not 2 <= n <= 100:
+        raise argparse.ArgumentTypeError("must be an integer from 2 to 100")
+    return n
+
+
 def _add_measure_view_options(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("measurement view (M, A and H keys; see docs/measure.md)")
+    g.add_argument(
+        "--harmonics", metavar="N", type=_app_harmonics, help="THD counts harmonics 2..N (10)"
+    )
+    g.add_argument(
+        "--band",
+        metavar="LO-HI",
+        type=_app_band,
+        help="band in Hz the measurements cover (20-20000, or to Nyquist)",
+    )
+    g.add_argument(
+        "--weighting",
+        metavar="W",
+        type=str.upper,
+        choices=("A", "C", "Z"),
+        help="weighting of harmonics and noise: A, C (IEC 61672) or Z (none) (Z)",
+    )
     g.add_argument(
         "--average",
         metavar="A",
