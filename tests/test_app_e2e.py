@@ -309,6 +309,8 @@ def test_over_ssh_the_app_saves_bandwidth(tmux: Tmux) -> None:
     screen = tmux.screen(escapes=True)
     assert "38;2;" not in screen and "48;2;" not in screen.replace("48;2;36;47;56", "")
     assert len(set(re.findall(r"[34]8;5;(\d+)", screen))) > 10
-    assert re.search(r"1[45] fps", text)
+    # at most 15 updates per second (a loaded machine may draw fewer; locally it is 30)
+    fps = int(re.search(r"(\d+) fps", text).group(1))  # type: ignore[union-attr]
+    assert 1 <= fps <= 16
     tmux.keys("q")
     assert tmux.wait_exit() == 0
