@@ -344,6 +344,7 @@ class LivespecApp(MeasureActions, RecordingActions, KeyActions, App[int]):
         w.plot.sync()
         if frames and self._ticks % METER_EVERY == 1:
             w.meter.refresh()
+        self.measure_tick(self._ticks, self.clock())
 
     def _widgets(self) -> _Widgets:
         if self._w is None:

@@ -3,9 +3,10 @@
 A mixin of :class:`livespec.app.LivespecApp`. The heavy work is elsewhere: the
 measurement runs on :class:`~livespec.live_measure.MeasureWorker`'s own thread (started
 only while the view is on) and the spectrum's averaging on the engine's thread
-(:meth:`MeasureActions.average_frame`, called from ``push_frame``). On the UI thread a
-timer (4 per second, only while the view or the markers are on) takes the newest result,
-updates the panel's text and the markers. Everything here runs on the UI thread unless
+(:meth:`MeasureActions.average_frame`, called from ``push_frame``). On the UI thread the
+app's tick (:meth:`MeasureActions.measure_tick`: 4 times a second at most, only while the
+view or the markers are on) takes the newest result and updates the panel's text and the
+markers. Everything here runs on the UI thread unless
 noted.
 """
 
@@ -27,8 +28,6 @@ from livespec.widgets.measure_panel import MeasurePanel, measure_text
 from livespec.widgets.spectrum_marks import MarkedSpectrumPanel, harmonic_marks
 
 if TYPE_CHECKING:
-    from textual.timer import Timer
-
     from livespec.widgets.plot import Plot
 
 MEASURE_POLL_S = 0.25  # the panel and the markers are updated this often at most
@@ -56,7 +55,6 @@ class MeasureActions(KeyActions):
     show_harmonics: bool = False
     measure_worker: MeasureWorker | None = None
     measure_result: MeasureResult | None = None
-    _measure_timer: Timer | None = None
     _marked_plot: Plot | None = None
     _spectrum_panel: MarkedSpectrumPanel | None = None
     _measure_panel: MeasurePanel | None = None
@@ -67,6 +65,7 @@ class MeasureActions(KeyActions):
         self.average_modes = average_cycle(self.average_spec)
         self.spectrum_average = SpectrumAverager()
         self.measure_settings: dict[str, Any] = {}  # harmonics, band, weighting (options)
+        self._measure_polled = 0.0  # clock time of the last poll from the tick
 
     # -- set-up --------------------------------------------------------------------------------
 
@@ -129,7 +128,6 @@ class MeasureActions(KeyActions):
         """Show or hide the harmonic markers on the spectrum panel (key ``H``)."""
         self.show_harmonics = not self.show_harmonics
         self._update_marks()
-        self._ensure_measure_timer()
 
     def action_hold_reset(self) -> None:
         """Also restart the averages (a peak hold starts afresh)."""
@@ -165,7 +163,6 @@ class MeasureActions(KeyActions):
         self._panel().display = True
         self._show_measurement()
         self._update_marks()
-        self._ensure_measure_timer()
 
     def stop_measuring(self) -> None:
         """Stop the worker and hide the panel (the markers stay as they are)."""
@@ -174,7 +171,6 @@ class MeasureActions(KeyActions):
         self.measure_result = None
         self._panel().display = False
         self._update_marks()
-        self._ensure_measure_timer()
 
     def stop_measure_worker(self) -> None:
         """Stop and join the worker thread, if any (also when the app closes)."""
@@ -183,8 +179,9 @@ class MeasureActions(KeyActions):
             worker.stop()
 
     def measure_poll(self) -> None:
-        """Show the newest result and move the markers (timer, 4 per second). Without a
-        live timer (tests) the worker's frames are measured here, synchronously."""
+        """Show the newest result and move the markers (from the tick, 4 per second at
+        most). Without a live app (tests) the worker's frames are measured here,
+        synchronously."""
         worker = self.measure_worker
         if worker is not None:
             if not self.live:
@@ -243,13 +240,14 @@ class MeasureActions(KeyActions):
         if self._marked_plot is not None and self._marked_plot.is_mounted:
             self._marked_plot.sync()
 
-    def _ensure_measure_timer(self) -> None:
-        """Run the poll timer only while the view or the markers need it (live app)."""
-        need = self.live and (self.measure_on or self.show_harmonics)
-        if need and self._measure_timer is None:
-            self._measure_timer = self.set_interval(
-                MEASURE_POLL_S, self.measure_poll, name="measure-poll"
-            )
-        elif not need and self._measure_timer is not None:
-            self._measure_timer.stop()
-            self._measure_timer = None
+    def measure_tick(self, ticks: int, now: float) -> None:
+        """From the app's tick (UI thread): poll at most every ``MEASURE_POLL_S`` while the
+        view or the markers are on, and only on ticks when no widget below the plot
+        updates (the level meter on odd ticks, the status line on ticks 2 mod 16): two
+        changed regions on both sides of the plot would make Textual re-render it."""
+        if not (self.live and (self.measure_on or self.show_harmonics)):
+            return
+        if ticks % 2 or ticks % 16 == 2 or now - self._measure_polled < MEASURE_POLL_S:
+            return
+        self._measure_polled = now
+        self.measure_poll()

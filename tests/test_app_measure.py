@@ -431,7 +431,7 @@ async def test_live_app_runs_the_worker_thread_only_while_the_view_is_on() -> No
 
     rig = make_rig(DISTORTED)
     app = rig.app
-    app.live = True  # the screen tick, the poll timer and the worker thread, for real
+    app.live = True  # the screen tick (which polls) and the worker thread, for real
     async with app.run_test(size=(120, 40)) as pilot:
         rig.feed(60, tick=False)
         await pilot.pause()
@@ -449,9 +449,14 @@ async def test_live_app_runs_the_worker_thread_only_while_the_view_is_on() -> No
         await pilot.press("M")
         await pilot.pause()
         assert not worker.running and app.measure_worker is None
-        assert app._measure_timer is not None  # the markers stay on, so does their timer
+        polled = app._measure_polled
+        await pilot.pause(0.8)
+        assert app._measure_polled > polled  # the markers stay on: the tick still polls
         await pilot.press("H")
-        assert app._measure_timer is None
+        await pilot.pause(0.1)
+        polled = app._measure_polled
+        await pilot.pause(0.8)
+        assert app._measure_polled == polled  # nothing on: no polling
 
 
 @sync
