@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import io
 import math
+import os
+import threading
+import time
 
 import numpy as np
 import pytest
@@ -133,6 +136,47 @@ def test_stdin_source_handles_short_reads_and_partial_frames():
     src = StdinSource("s16le", 8000, 1, blocksize=300, stream=Trickle(raw))  # type: ignore[arg-type]
     x = collect(src, 1.0)
     np.testing.assert_allclose(x[:, 0], samples / 32768.0)
+
+
+def test_stdin_source_reads_a_real_pipe_in_pieces():
+    """Through an OS pipe (the select/readv path), written in uneven pieces."""
+    samples = (np.arange(-3000, 3000) * 5).astype("<i2")
+    data = samples.tobytes()
+    r, w = os.pipe()
+
+    def writer() -> None:
+        for i in range(0, len(data), 1001):
+            os.write(w, data[i : i + 1001])
+            time.sleep(0.001)
+        os.close(w)
+
+    t = threading.Thread(target=writer)
+    t.start()
+    with os.fdopen(r, "rb") as stream:
+        x = collect(StdinSource("s16le", 8000, 1, blocksize=256, stream=stream), 1.0)
+    t.join()
+    np.testing.assert_allclose(x[:, 0], samples / 32768.0)
+
+
+def test_stdin_source_stops_while_the_producer_is_silent():
+    """A producer that writes a little and then stalls (an SSH link that hangs): stop()
+    ends the reader thread instead of leaving it blocked in read() (q in the app)."""
+    r, w = os.pipe()
+    os.write(w, np.zeros(100, "<i2").tobytes())
+    stream = os.fdopen(r, "rb")
+    src = StdinSource("s16le", 8000, 1, blocksize=256, stream=stream)
+    try:
+        src.open()
+        src.start(RingBuffer(8000, 1))
+        time.sleep(0.2)
+        assert not src.finished  # waiting for the rest of its first block
+        src.stop()
+        assert src._thread is not None and not src._thread.is_alive()
+    finally:
+        os.close(w)  # a reader still blocked would see the end of the pipe and return
+        if src._thread is not None:
+            src._thread.join()
+        stream.close()
 
 
 def test_make_source_picks_the_kind(tmp_path):

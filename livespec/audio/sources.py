@@ -11,6 +11,7 @@ does, block by block, either
 from __future__ import annotations
 
 import os
+import select
 import threading
 import time
 from collections.abc import Callable
@@ -197,6 +198,9 @@ def _sf_reason(exc: BaseException) -> str:
     return msg.rstrip(".")
 
 
+STDIN_POLL_S = 0.05  # how often a reader waiting on an empty pipe checks for stop()
+
+
 class StdinSource(BlockSource):
     """Raw interleaved PCM from a binary stream (stdin by default).
 
@@ -228,6 +232,7 @@ class StdinSource(BlockSource):
         self.max_seconds = max_seconds
         self._raw = bytearray()
         self._pending = b""
+        self._fd: int | None = None  # read with select() so that stop() never waits on a pipe
 
     def open(self) -> None:
         """Take stdin (or the given stream); no data is read yet."""
@@ -243,6 +248,10 @@ class StdinSource(BlockSource):
         width = PCM_FORMATS[self.fmt]
         self._raw = bytearray(self.block_frames * self.channels * width)
         self.description = f"stdin ({self.fmt}, {self.channels} ch)"
+        try:
+            self._fd = self._stream.fileno()
+        except (AttributeError, OSError, ValueError):  # an in-memory stream (tests)
+            self._fd = None
         self._alloc()
 
     def _read_block(self, out: npt.NDArray[np.float32]) -> int:
@@ -256,8 +265,19 @@ class StdinSource(BlockSource):
                 return 0
         view = memoryview(self._raw)[: want * frame_bytes]
         got = 0
+        fd = self._fd
         while got < len(view):  # a pipe may return short reads
-            n = self._stream.readinto(view[got:])  # type: ignore[attr-defined]
+            if fd is None:
+                n = self._stream.readinto(view[got:])  # type: ignore[attr-defined]
+            else:
+                # A stalled producer must not hold up stop() (q in the app): wait for
+                # data in short steps and give up when asked to stop.
+                if self._stop.is_set():
+                    break
+                ready, _, _ = select.select([fd], [], [], STDIN_POLL_S)
+                if not ready:
+                    continue
+                n = os.readv(fd, [view[got:]])
             if not n:
                 break
             got += n
