@@ -7,6 +7,7 @@ leaves a partial output behind.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import re
 from collections import OrderedDict
@@ -321,6 +322,24 @@ def _export_segment(
         raise
 
 
+AXES_MIN_WIDTH = 640  # a report figure's plot is at least this wide (pixels)
+AXES_MIN_HEIGHT = 320  # ... and, cut down from a tall row count, about half as high
+
+
+def figure_spec(spec: ImageSpec, frames: int, rows: int) -> ImageSpec:
+    """For ``--axes`` without ``--size``: a plot of a readable shape. A short input (fewer
+    frames than ``AXES_MIN_WIDTH``) is stretched to that width, and rows are cut down to
+    half the width (at least ``AXES_MIN_HEIGHT``) when there are more; a long input keeps
+    its column per frame. Everything else is left as it is."""
+    if not spec.axes or spec.size is not None:
+        return spec
+    width = max(frames, AXES_MIN_WIDTH)
+    height = min(rows, max(AXES_MIN_HEIGHT, width // 2))
+    if (width, height) == (frames, rows):
+        return spec
+    return dataclasses.replace(spec, size=(width, height))
+
+
 def _png_sink(
     p: Path,
     frames: int,
@@ -331,6 +350,7 @@ def _png_sink(
     name: str,
     seg: Segment,
 ) -> PngSink:
+    spec = figure_spec(spec, frames, r.n_mels if r.mel else r.bins)
     log_rows: LogRows | None = None
     if r.mel:
         freq = FreqScale("mel", r.n_mels, r.fmin, r.mel_fmax(fs), r.mel_htk)

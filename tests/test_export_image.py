@@ -235,6 +235,32 @@ def test_axes_figure_contains_the_plot(tmp_path):
     assert np.all(border == 0)  # a black frame around the plot
 
 
+def test_axes_figure_of_a_short_input_has_a_readable_plot(tmp_path):
+    """Without --size, --axes stretches a short input's plot to 640 columns and cuts its
+    many rows down to half the width; the tone stays on its row. A plain PNG (no --axes)
+    keeps one column per frame and one row per bin."""
+    src = tone_file(tmp_path, [6000.0], seconds=0.3)
+    argv = [str(src), "--fft", str(N), "--hop", str(HOP)]
+    plain, fig = tmp_path / "plain.png", tmp_path / "fig.png"
+    assert export([*argv, "-o", str(plain)]) == 0
+    assert export([*argv, "-o", str(fig), "--axes"]) == 0
+    frames = 1 + (int(0.3 * FS) - N) // HOP
+    assert Image.open(plain).size == (frames, BINS)
+    f = np.asarray(Image.open(fig).convert("L")).astype(int)
+    # the plot: the largest block framed in black (0) that is at least 600 wide
+    w, h = Image.open(fig).size
+    assert 640 < w < 640 + 200 and 320 < h < 320 + 120
+    cols = np.flatnonzero((f == 0).sum(axis=0) > 300)  # the frame's vertical sides
+    assert cols.size >= 2 and cols[-1] - cols[0] - 1 >= 640
+    rows = np.flatnonzero((f == 0).sum(axis=1) > 600)  # its top and bottom
+    plot_h = rows[-1] - rows[0] - 1
+    assert plot_h == 320
+    # the 6 kHz tone: the brightest row, 6/24 of the way up from the bottom
+    inside = f[rows[0] + 1 : rows[-1], cols[0] + 1 : cols[-1]]
+    y = int(np.argmax(inside.mean(axis=1)))
+    assert abs((plot_h - 1 - y) / plot_h - 6000 / 24000) < 0.02
+
+
 def test_nice_ticks():
     assert nice_ticks(0, 24000, 6) == [0, 5000, 10000, 15000, 20000]
     assert nice_ticks(-120, 0, 6) == [-120, -100, -80, -60, -40, -20, 0]
