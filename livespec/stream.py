@@ -496,7 +496,12 @@ class StreamReader:
         if "overflows" in d:
             self.overflows = int(d["overflows"])
         if "lost_frames" in d or "dropped" in d:
-            self.lost_frames = int(d.get("lost_frames", 0)) + int(d.get("dropped", 0))
+            # The sender's engine counts analysis frames it skipped (``hop`` samples
+            # apart), its writer the streamed frames it dropped (``frame_hop`` apart); the
+            # viewer counts in streamed frames, so the first are converted.
+            h = self.header
+            analysis = int(d.get("lost_frames", 0)) * h.hop / h.frame_hop
+            self.lost_frames = round(analysis) + int(d.get("dropped", 0))
         return d
 
     def missing_end(self) -> StreamError:

@@ -379,3 +379,14 @@ async def test_viewer_app_shows_the_streamed_analysis(tone_frames: list[Frame]) 
         await pilot.press("z", "space", "c")  # display keys work on the streamed rows
         assert app.view.paused and app.colormap == "magma"
     src.stop()
+
+
+def test_skipped_frames_are_counted_in_streamed_frames() -> None:
+    """At 30 streamed frames/s (1600 samples apart at 48 kHz) the sender's engine skipped
+    5 analysis frames (1024 samples apart: 3.2 streamed frames) and its writer dropped 2
+    streamed frames: the viewer shows 5, not 7 of mixed units."""
+    h = make_header(AnalysisConfig(), FS, 30.0, 1024, "log", {"host": "lab", "source": "t"})
+    assert (h.hop, h.frame_hop) == (1024, 1600)
+    data = encode_header(h) + encode_json_record(STATUS, {"lost_frames": 5, "dropped": 2})
+    reader, _, _ = read_all(data)
+    assert reader.lost_frames == 5
