@@ -176,8 +176,16 @@ def test_direct_drawing_shows_what_textual_would(
     args = ["--input", str(wav), "--orientation", orientation, "--colors", "truecolor"]
     tmux.start(_livespec(*args), env, (120, 40))
     tmux.wait_for(r"END OF INPUT")
-    time.sleep(1.0)  # the last frames drawn, the status line settled
-    direct = tmux.screen(escapes=True)
+    # the last frames drawn: wait until the screen above the status line stands still
+    deadline = time.monotonic() + DEADLINE_S
+    direct = ""
+    while True:
+        time.sleep(0.5)
+        now = tmux.screen(escapes=True)
+        if now.splitlines()[:38] == direct.splitlines()[:38]:
+            break
+        assert time.monotonic() < deadline, "the screen never settled"
+        direct = now
     tmux.keys("?")
     tmux.wait_for(r"Help")
     tmux.keys("Escape")
