@@ -112,6 +112,28 @@ async def test_key(bid: str) -> None:
             assert new != old
 
 
+@pytest.mark.parametrize("orientation", ["horizontal", "vertical"])
+@sync
+async def test_a_click_on_the_waterfall_puts_the_cursor_there(orientation: str) -> None:
+    rig = make_rig(orientation=orientation)
+    app = rig.app
+    async with app.run_test(size=(120, 40)) as pilot:
+        rig.feed(100)
+        await pilot.pause()
+        plot = app.query_one(Plot)
+        top = 0 if orientation == "horizontal" else 10  # axis rows and spectrum above
+        assert plot.waterfall_cell(7 + 12, top + 5) == (12, 5)
+        assert plot.waterfall_cell(2, top + 5) is None  # the axis
+        await pilot.click(Plot, offset=(7 + 12, top + 5))
+        await pilot.pause()
+        assert app.view.cursor_on and app.view.cursor_cell() == (12, 5)
+        assert "Cursor " in app.query_one("#readout").text.plain
+        assert "Cursor off" not in app.query_one("#readout").text.plain
+        await pilot.click(Plot, offset=(2, top + 5))  # outside: nothing moves
+        await pilot.pause()
+        assert app.view.cursor_cell() == (12, 5)
+
+
 @sync
 async def test_time_zoom_shows_a_longer_span_from_the_history() -> None:
     """``<`` twice: 4 frames per pixel; the newest column is the maximum of the newest 4

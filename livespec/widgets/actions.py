@@ -119,7 +119,7 @@ class KeyActions(_Base):
         self._refresh_cursor()
 
     def _refresh_cursor(self) -> None:
-        self.query_one(Plot).refresh()
+        self.query_one(Plot).sync()  # straight to the terminal where it can
         self._update_texts()
 
     def action_marker(self) -> None:

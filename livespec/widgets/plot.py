@@ -26,7 +26,7 @@ from collections.abc import Hashable
 from rich.console import Console
 from rich.segment import Segment
 from rich.style import Style
-from textual.events import Resize
+from textual.events import Click, Resize
 from textual.geometry import Region
 from textual.strip import Strip
 from textual.widget import Widget
@@ -81,6 +81,25 @@ class Plot(Widget):
         """Give the view the waterfall's size and redraw."""
         self.view.resize(*self.waterfall_size(self.size.width, self.size.height))
         self.refresh()
+
+    def waterfall_cell(self, x: int, y: int) -> tuple[int, int] | None:
+        """The waterfall cell at widget cell (``x``, ``y``), None outside the waterfall."""
+        v = self.view
+        top = 0 if v.orientation == "horizontal" else 2 + (SPEC_H if self.show_spectrum else 0)
+        cx, cy = x - AXIS_W, y - top
+        if 0 <= cx < v.width and 0 <= cy < v.height:
+            return cx, cy
+        return None
+
+    def on_click(self, event: Click) -> None:
+        """A click on the waterfall puts the cursor there (the mouse on top of the arrow
+        keys; UI thread)."""
+        cell = self.waterfall_cell(event.x, event.y)
+        move = getattr(self.app, "action_cursor", None)
+        if cell is None or move is None:
+            return
+        x0, y0 = self.view.cursor_cell()
+        move(cell[0] - x0, cell[1] - y0)
 
     def on_resize(self, event: Resize) -> None:
         """Follow the terminal (UI thread)."""
