@@ -196,7 +196,6 @@ class LivespecApp(MeasureActions, RecordingActions, KeyActions, App[int]):
         self._frame_log = os.environ.get(FRAME_LOG_ENV) or None
         self._frame_times: list[tuple[float, int]] = []  # (time, 1 if written directly)
         self._plot_via_textual = False  # the plot asked Textual for a redraw (frame log)
-        self.bytes_direct = 0  # characters written by write_terminal
         self.bytes_out = 0  # bytes written to the terminal (counted over SSH only)
         self._rate_mark = (0.0, 0)
         self._last_rate: float | None = None
@@ -283,7 +282,6 @@ class LivespecApp(MeasureActions, RecordingActions, KeyActions, App[int]):
         if self._sync_available:
             text = f"{SYNC_START}{text}{SYNC_END}"
         driver.write(text)
-        self.bytes_direct += len(text)
         if self._frame_log:
             self._frame_times.append((time.monotonic(), 1))
 

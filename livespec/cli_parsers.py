@@ -172,17 +172,23 @@ def _app_band(text: str) -> tuple[float, float]:
 
 
 def _app_harmonics(text: str) -> int:
-    """``--harmonics N`` of the app's measurement view: 2..100."""
+    """``--harmonics N`` of the app's measurement view: 2..100, as ``livespec measure``."""
+    from livespec.measure_cmd import HARMONICS_MAX, HARMONICS_MIN
+
     try:
         n = int(text)
     except ValueError:
         n = 0
-    if not 2 <= n <= 100:
-        raise argparse.ArgumentTypeError("must be an integer from 2 to 100")
+    if not HARMONICS_MIN <= n <= HARMONICS_MAX:
+        raise argparse.ArgumentTypeError(
+            f"must be an integer from {HARMONICS_MIN} to {HARMONICS_MAX}"
+        )
     return n
 
 
 def _add_measure_view_options(p: argparse.ArgumentParser) -> None:
+    from livespec.measure_cmd import WEIGHTING_CHOICES
+
     g = p.add_argument_group("measurement view (M, A and H keys; see docs/measure.md)")
     g.add_argument(
         "--harmonics", metavar="N", type=_app_harmonics, help="THD counts harmonics 2..N (10)"
@@ -197,7 +203,7 @@ def _add_measure_view_options(p: argparse.ArgumentParser) -> None:
         "--weighting",
         metavar="W",
         type=str.upper,
-        choices=("A", "C", "Z"),
+        choices=WEIGHTING_CHOICES,
         help="weighting of harmonics and noise: A, C (IEC 61672) or Z (none) (Z)",
     )
     g.add_argument(

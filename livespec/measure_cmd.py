@@ -26,6 +26,7 @@ from livespec.config import Config
 from livespec.errors import EXIT_OK, UsageError
 
 WEIGHTING_CHOICES = ("A", "C", "Z")
+HARMONICS_MIN, HARMONICS_MAX = 2, 100  # THD counts harmonics 2..N, N in this range
 
 
 def add_measure_arguments(p: argparse.ArgumentParser) -> None:
@@ -122,8 +123,11 @@ def options_from(ns: argparse.Namespace, cfg: Config) -> MeasureOptions:
         raise UsageError(f"--duration {ns.duration:g}: must be positive")
     if not (ns.interval >= 0 and math.isfinite(ns.interval)):
         raise UsageError(f"--interval {ns.interval:g}: must be 0 or positive")
-    if not 2 <= ns.harmonics <= 100:
-        raise UsageError(f"--harmonics {ns.harmonics}: must be an integer from 2 to 100")
+    if not HARMONICS_MIN <= ns.harmonics <= HARMONICS_MAX:
+        raise UsageError(
+            f"--harmonics {ns.harmonics}: must be an integer from {HARMONICS_MIN} to "
+            f"{HARMONICS_MAX}"
+        )
     try:
         average = parse_average(ns.average)
     except ValueError as exc:

@@ -122,9 +122,9 @@ def test_incremental_equals_from_scratch(steps: list[tuple[int, list[int], int, 
             mids[y] = fresh = fresh + 1
         rows = [_row(sides[y], mids[y], sides[y] * 7) for y in range(ROWS)]
         if redraw:
-            # someone else (Textual) wrote row 5 in full; the patch is told
+            # someone else (Textual) wrote row 5 in full; the patch forgets what it showed
             stream.feed(ScreenPatch().update(0, Y0 + 5, W, [rows[5]]).encode())
-            patch.drawn(5, rows[5])
+            patch.forget([5])
         scroll = Scroll(first, last, lines) if lines else None
         stream.feed(patch.update(0, Y0, W, rows, scroll).encode())
         assert _cells(screen) == _from_scratch(rows)

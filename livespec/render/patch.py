@@ -56,13 +56,6 @@ class ScreenPatch:
             if 0 <= y < len(shown):
                 shown[y] = None
 
-    def drawn(self, y: int, row: Row) -> None:
-        """Row ``y`` now shows ``row`` (someone else wrote it, e.g. Textual)."""
-        shown = self._shown
-        if y >= len(shown):
-            shown.extend([None] * (y + 1 - len(shown)))
-        shown[y] = tuple(row)
-
     def update(
         self,
         x0: int,

@@ -160,7 +160,7 @@ class Plot(Widget):
         the plot's screen on top, nothing over the plot, and rows with their own escape
         sequences (no filter, tint or opacity)."""
         app = self.app
-        if not self.direct or app.is_headless or self.view.table.depth == "none":
+        if not self.direct or app.is_headless:
             return False
         if self.screen is not app.screen or not self.region.area:
             return False
