@@ -45,21 +45,11 @@ db = (10 * np.log10(np.maximum(S, 1e-20)) + 3.0103).astype(np.float32).T
 np.save(sys.argv[2], db)
 """
 
-# Runs `livespec export`; before the subcommand is wired into livespec.cli, builds the same
-# parser from its parts.
+# Runs `livespec export`.
 LIVESPEC_SCRIPT = """
 import sys
-from livespec import cli
-if "export" in getattr(cli, "SUBCOMMANDS", ()):
-    sys.exit(cli.main(["export", *sys.argv[1:]]))
-from livespec.export import add_export_arguments, run_export
-p = cli._Parser(prog="livespec export")
-cli._add_common(p)
-cli._add_source_options(p)
-cli._add_analysis_options(p)
-add_export_arguments(p)
-ns = p.parse_args(sys.argv[1:])
-sys.exit(run_export(ns, cli.resolve_config(ns)))
+from livespec.cli import main
+sys.exit(main(["export", *sys.argv[1:]]))
 """
 
 WRAPPER = """

@@ -25,11 +25,11 @@ import numpy as np
 
 from livespec.audio.ringbuffer import RingBuffer
 from livespec.audio.sources import SignalSource
+from livespec.cli.stream import OUTBOX_FRAMES, _Outbox, _Writer
 from livespec.config import AnalysisConfig
 from livespec.engine import Engine, Frame
-from livespec.stream import Reducer, StreamReader, encode_header, make_header
-from livespec.stream_cmd import OUTBOX_FRAMES, _Outbox, _Writer
-from livespec.stream_source import FdReader, StreamSource
+from livespec.stream.protocol import Reducer, StreamReader, encode_header, make_header
+from livespec.stream.source import FdReader, StreamSource
 
 FS = 48000
 

@@ -12,11 +12,11 @@ import tempfile
 from collections.abc import Callable
 from typing import Any
 
-from livespec.app import LivespecApp, make_app
 from livespec.audio.ringbuffer import RingBuffer
 from livespec.audio.sources import SignalSource
 from livespec.config import Config
 from livespec.engine import Engine
+from livespec.tui.app import LivespecApp, make_app
 
 TONE = "tone:1000@-6+noise@-90"
 

@@ -12,9 +12,9 @@ from app_fixtures import Rig, make_rig, sync
 from rich.style import Style
 from textual.binding import Binding
 
-from livespec.app import KEYS, MIN_HEIGHT, MIN_WIDTH, LivespecApp
-from livespec.widgets.help import HelpScreen
-from livespec.widgets.plot import Plot
+from livespec.tui.app import KEYS, MIN_HEIGHT, MIN_WIDTH, LivespecApp
+from livespec.tui.widgets.help import HelpScreen
+from livespec.tui.widgets.plot import Plot
 
 State = Callable[[LivespecApp], Any]
 

@@ -20,19 +20,19 @@ import pytest
 from app_fixtures import make_rig, sync
 from test_measure import FS, Case, generate, welch_reference
 
-from livespec.app import MIN_HEIGHT, MIN_WIDTH
 from livespec.audio.ringbuffer import RingBuffer
 from livespec.config import Config, MeasureConfig
 from livespec.dsp.averaging import AverageSpec
-from livespec.live_measure import (
+from livespec.measure.live import (
     MeasureWorker,
     SpectrumAverager,
     average_cycle,
     parse_app_average,
 )
-from livespec.widgets.measure_panel import MeasurePanel, measure_text
-from livespec.widgets.plot import Plot
-from livespec.widgets.spectrum_marks import MarkedSpectrumPanel
+from livespec.tui.app import MIN_HEIGHT, MIN_WIDTH
+from livespec.tui.widgets.measure_panel import MeasurePanel, measure_text
+from livespec.tui.widgets.plot import Plot
+from livespec.tui.widgets.spectrum_marks import MarkedSpectrumPanel
 
 # 1 kHz at -6 dBFS, 2nd harmonic at -60 dBc, 3rd at -70 dBc, white noise -100 dBFS RMS.
 DISTORTED = "tone:1000@-6+tone:2000@-66+tone:3000@-76+noise@-100"

@@ -17,7 +17,7 @@ from livespec.config import load_file
 from livespec.config_edit import edit_table, save_calibration, toml_value
 from livespec.dsp.averaging import AverageSpec
 from livespec.errors import UsageError
-from livespec.widgets.measure_panel import MeasurePanel
+from livespec.tui.widgets.measure_panel import MeasurePanel
 
 if sys.version_info >= (3, 11):
     import tomllib

@@ -13,9 +13,9 @@ import pytest
 import soundfile as sf
 
 from livespec.cli import build_parser
+from livespec.cli.export import run_export
 from livespec.config import Config, merge_cli
 from livespec.errors import LivespecError
-from livespec.export import run_export
 
 FS = 16000
 
@@ -263,7 +263,8 @@ def test_memory_is_bounded_for_a_long_file(tmp_path):
 def test_export_core_imports_no_textual_or_rich():
     code = (
         "import sys\n"
-        "import livespec.export, livespec.export_run, livespec.export_plan, livespec.export_job\n"
+        "import livespec.cli.export, livespec.export.run\n"
+        "import livespec.export.plan, livespec.export.job\n"
         "bad = sorted(m for m in sys.modules if m.split('.')[0] in ('textual', 'rich', 'scipy'))\n"
         "print(','.join(bad))\n"
     )
@@ -274,12 +275,15 @@ def test_export_core_imports_no_textual_or_rich():
 def test_parser_module_is_light_and_its_constants_match():
     code = (
         "import sys\n"
-        "import livespec.export\n"
+        "import livespec.cli.export\n"
         "print(','.join(m for m in ('numpy', 'PIL', 'soundfile') if m in sys.modules))\n"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == ""
-    from livespec import export, export_dsp, export_image, export_job
+    from livespec.cli import export
+    from livespec.export import dsp as export_dsp
+    from livespec.export import image as export_image
+    from livespec.export import job as export_job
 
     assert export.LIKE_NAMES == tuple(export_dsp.LIKE) == export_dsp.LIKE_CHOICES[1:]
     assert export.COLORMAP_NAMES == export_image.COLORMAP_NAMES

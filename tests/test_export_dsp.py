@@ -12,13 +12,13 @@ import scipy.signal as ss
 import soundfile as sf
 
 from livespec.cli import build_parser
+from livespec.cli.export import run_export
 from livespec.config import Config, merge_cli
 from livespec.dsp.stft import Spectrum
 from livespec.dsp.windows import scipy_window_spec
 from livespec.errors import LivespecError
-from livespec.export import run_export
-from livespec.export_dsp import BatchAnalyzer, Recipe, mel_filterbank, tukey_window
-from livespec.export_frames import ShortRead, analyse_segment
+from livespec.export.dsp import BatchAnalyzer, Recipe, mel_filterbank, tukey_window
+from livespec.export.frames import ShortRead, analyse_segment
 
 FS = 48000
 DB2 = 10 * np.log10(2.0)  # 3.0103 dB

@@ -11,10 +11,10 @@ import soundfile as sf
 from PIL import Image
 
 from livespec.cli import build_parser
+from livespec.cli.export import run_export
 from livespec.config import Config, merge_cli
 from livespec.errors import LivespecError
-from livespec.export import run_export
-from livespec.export_image import colour_table, nice_ticks
+from livespec.export.image import colour_table, nice_ticks
 
 FS = 48000
 N = 1024

@@ -6,7 +6,7 @@ import pytest
 
 from livespec.config import DisplayConfig
 from livespec.render.link import Link, choose_link, over_ssh
-from livespec.widgets.status import StatusInfo, status_text
+from livespec.tui.widgets.status import StatusInfo, status_text
 
 SSH = {"SSH_CONNECTION": "192.0.2.1 50022 192.0.2.2 22", "COLORTERM": "truecolor"}
 LOCAL = {"COLORTERM": "truecolor", "TERM": "xterm-256color"}

@@ -209,7 +209,7 @@ def test_silence_gives_none_and_bad_arguments_are_refused() -> None:
 def test_measure_modules_import_no_scipy_or_textual() -> None:
     code = (
         "import sys\n"
-        "import livespec.measure_cmd, livespec.dsp.measure, livespec.dsp.averaging, "
+        "import livespec.cli.measure, livespec.dsp.measure, livespec.dsp.averaging, "
         "livespec.dsp.weighting\n"
         "print(sorted(m for m in sys.modules if m.split('.')[0] in "
         "('textual', 'sounddevice', 'scipy')))\n"

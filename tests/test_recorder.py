@@ -1,4 +1,4 @@
-"""The WAV writer thread (livespec/recorder.py), in process: content, pre-roll, stop,
+"""The WAV writer thread (livespec/record/writer.py), in process: content, pre-roll, stop,
 a stalled writer's silence-filled gaps, write faults, a full disk, the split into numbered
 parts, and never overwriting. Subprocess tests (signals, kill -9, the device) are in
 test_recorder_cli.py."""
@@ -27,7 +27,7 @@ from livespec.audio.ringbuffer import RingBuffer
 from livespec.audio.sources import SignalSource
 from livespec.config import AnalysisConfig
 from livespec.errors import EXIT_USAGE
-from livespec.recorder import (
+from livespec.record.writer import (
     Recorder,
     RecordingError,
     default_recording_path,
@@ -365,7 +365,8 @@ def test_start_recording_names_the_file_and_fills_the_sidecar(tmp_path: Path) ->
 
 
 def test_the_cli_options_match_the_recorder() -> None:
-    from livespec import record_cmd, recorder
+    from livespec.cli import record as record_cmd
+    from livespec.record import writer as recorder
 
     assert tuple(recorder.SUBTYPES) == record_cmd.SUBTYPE_CHOICES
     assert record_cmd.DEFAULT_SPLIT_BYTES == recorder.DEFAULT_SPLIT_BYTES
@@ -374,7 +375,7 @@ def test_the_cli_options_match_the_recorder() -> None:
 
 def test_recorder_imports_no_tui() -> None:
     code = (
-        "import sys, livespec.recorder, livespec.record_cmd\n"
+        "import sys, livespec.record.writer, livespec.cli.record\n"
         "print(','.join(sorted(m for m in sys.modules if m.split('.')[0] in "
         "('textual', 'rich', 'sounddevice'))))\n"
     )

@@ -21,7 +21,7 @@ from textual.widget import Widget
 
 from livespec.render.raster import AnsiStrip, CellTable
 from livespec.render.view import WaterfallView
-from livespec.widgets.plot import Plot
+from livespec.tui.widgets.plot import Plot
 
 Cell = tuple[str, Any, Any, frozenset[int]]
 SYSTEMS = {"truecolor": "truecolor", "256": "256", "16": "standard"}

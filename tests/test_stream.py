@@ -1,4 +1,4 @@
-"""The stream format (livespec.stream), its reader thread and the stream/view commands.
+"""The stream format (livespec.stream.protocol), its reader thread and the stream/view commands.
 
 Round trip on real engine frames (peaks exact, dB within half a quantisation step, peaks
 of the grouped bins kept), frame-rate reduction, bandwidth of the demo signal, damaged
@@ -25,7 +25,7 @@ from livespec.audio.ringbuffer import RingBuffer
 from livespec.audio.sources import SignalSource
 from livespec.config import AnalysisConfig, Config
 from livespec.engine import Engine, Frame
-from livespec.stream import (
+from livespec.stream.protocol import (
     DB_MAX_CODE,
     DB_OFFSET,
     DB_STEP,
@@ -45,7 +45,7 @@ from livespec.stream import (
     make_header,
     quantise,
 )
-from livespec.stream_source import FdReader, StreamSource
+from livespec.stream.source import FdReader, StreamSource
 
 FS = 48000
 TONE = "tone:1000@-6+tone:3000.5@-30+noise@-70"
@@ -352,7 +352,7 @@ def test_stream_source_reports_a_stream_that_breaks_off(tone_frames) -> None:
 
 @sync
 async def test_viewer_app_shows_the_streamed_analysis(tone_frames: list[Frame]) -> None:
-    from livespec.stream_view import StreamViewApp, stream_config
+    from livespec.tui.viewer import StreamViewApp, stream_config
 
     a = AnalysisConfig(peaks=3)
     data, _ = make_stream(tone_frames, a, fps=FS / 2048)

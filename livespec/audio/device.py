@@ -23,8 +23,8 @@ import numpy.typing as npt
 
 from livespec.audio.base import Source
 from livespec.audio.ringbuffer import RingBuffer
+from livespec.audio.stderr import quiet_native_stderr
 from livespec.errors import EXIT_FAILURE, SourceError, UsageError
-from livespec.stderr import quiet_native_stderr
 
 _NO_PORTAUDIO = (
     "PortAudio library not found: install it (sudo apt-get install libportaudio2), "

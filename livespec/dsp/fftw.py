@@ -46,7 +46,7 @@ def pyfftw_module() -> Any:
     return pyfftw
 
 
-_pyfftw = pyfftw_module  # the name livespec.export_dsp uses
+_pyfftw = pyfftw_module  # the name livespec.export.dsp uses
 
 
 def fftw_available() -> bool:

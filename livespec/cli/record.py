@@ -1,0 +1,305 @@
+"""``livespec record OUT.wav``: headless recording from any source.
+
+The source fills a ring buffer; a :class:`~livespec.record.writer.Recorder` thread writes it to
+the WAV file; this (main) thread only waits for the end, watches the input and, on a
+terminal, shows a one-line status. The recording ends at ``--duration``, at the end of a
+file or of stdin, or at SIGINT (Ctrl-C), SIGTERM or SIGHUP (a dropped SSH link); in every
+case the file is finalised with all the audio up to that moment. Exit statuses:
+
+====  =====================================================================
+0     finished (duration reached, end of input)
+1     the recording failed (full disk, I/O error, input stream died)
+2     a user's mistake (bad option, OUT exists without --force, no device)
+129   stopped by SIGHUP; the file is complete up to the signal
+130   stopped by SIGINT (Ctrl-C); the file is complete up to the signal
+143   stopped by SIGTERM; the file is complete up to the signal
+====  =====================================================================
+
+Files, stdin and test signals with a duration are recorded losslessly, as fast as they
+come (the source waits for the writer); a device and an endless test signal in real time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import dataclasses
+import os
+import signal
+import sys
+import threading
+from pathlib import Path
+from types import FrameType
+from typing import TYPE_CHECKING, Any, TextIO
+
+from livespec.config import Config
+from livespec.errors import EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_OK, LivespecError, UsageError
+
+if TYPE_CHECKING:
+    from livespec.record.writer import Recorder
+
+# The same values as livespec.record.writer's (a test checks), so that building the parser does
+# not import numpy.
+SUBTYPE_CHOICES = ("PCM_16", "PCM_24", "PCM_32", "FLOAT")
+DEFAULT_SPLIT_BYTES = 2**32 - 2**20
+WAV_MAX_BYTES = 2**32 - 1
+EXIT_HANGUP = 129  # 128 + SIGHUP
+EXIT_TERMINATED = 143  # 128 + SIGTERM
+STOP_SIGNALS = {"SIGINT": EXIT_INTERRUPTED, "SIGTERM": EXIT_TERMINATED, "SIGHUP": EXIT_HANGUP}
+
+
+def add_record_arguments(p: argparse.ArgumentParser) -> None:
+    """Add ``OUT`` and the recording options to ``p`` (source options come from cli)."""
+    p.add_argument("out", metavar="OUT.wav", type=Path, help="the WAV file to write")
+    g = p.add_argument_group("recording")
+    g.add_argument(
+        "--duration",
+        metavar="S",
+        type=float,
+        help="stop after S seconds (default: until Ctrl-C, SIGTERM, SIGHUP or end of input)",
+    )
+    g.add_argument(
+        "--subtype",
+        metavar="T",
+        type=str.upper,
+        choices=SUBTYPE_CHOICES,
+        default="PCM_24",
+        help="sample format: PCM_16, PCM_24, PCM_32 or FLOAT (PCM_24)",
+    )
+    g.add_argument("--force", action="store_true", help="overwrite OUT (and its sidecar)")
+    g.add_argument(
+        "--preroll",
+        metavar="S",
+        type=float,
+        default=0.0,
+        help="start S seconds in the past, from the ring buffer (0; see docs/recording.md)",
+    )
+    g.add_argument(
+        "--split-bytes",
+        metavar="N",
+        type=int,
+        default=DEFAULT_SPLIT_BYTES,
+        help=f"continue in OUT-002.wav, ... past N bytes per file ({DEFAULT_SPLIT_BYTES})",
+    )
+
+
+class _Status:
+    """The live one-line status on a terminal (main thread); silent elsewhere, and
+    silent for good once the terminal is gone (SIGHUP, closed pipe)."""
+
+    def __init__(self, out: TextIO) -> None:
+        self.out = out
+        try:
+            self.live = out.isatty()
+        except (OSError, ValueError):
+            self.live = False
+        self.shown = False
+
+    def show(self, text: str) -> None:
+        """Replace the status line with ``text``, cut to the terminal's width."""
+        if self.live:
+            try:
+                width = os.get_terminal_size(self.out.fileno()).columns
+            except (OSError, ValueError):
+                width = 0
+            width = width if width >= 20 else 80  # 0 = unknown (a fresh pty)
+            self._write(f"\r{text[: width - 1]}\x1b[K")
+            self.shown = True
+
+    def end(self) -> None:
+        if self.shown:
+            self._write("\n")
+            self.shown = False
+
+    def say(self, text: str) -> None:
+        """A message line (errors, warnings), after the status line."""
+        self.end()
+        try:
+            self.out.write(f"livespec: {text}\n")
+            self.out.flush()
+        except (OSError, ValueError):
+            pass
+
+    def _write(self, text: str) -> None:
+        try:
+            self.out.write(text)
+            self.out.flush()
+        except (OSError, ValueError):
+            self.live = False
+
+
+def _is_signal(inp: str) -> bool:
+    from livespec.audio.signals import is_signal_spec
+
+    return is_signal_spec(inp) and not os.path.exists(inp)
+
+
+def run_record(ns: argparse.Namespace, cfg: Config) -> int:
+    """``livespec record``: record until the duration, the end of input or a signal.
+
+    Main thread only (it installs signal handlers). Returns the exit status (see the
+    module's docstring); user mistakes raise :class:`~livespec.errors.LivespecError`.
+    """
+    from livespec.cli import open_source
+    from livespec.record.writer import check_target
+
+    if ns.duration is not None and not ns.duration > 0:
+        raise UsageError(f"--duration {ns.duration:g}: must be positive")
+    if not ns.preroll >= 0:
+        raise UsageError(f"--preroll {ns.preroll:g}: must not be negative")
+    if not 1024 <= ns.split_bytes <= WAV_MAX_BYTES:
+        raise UsageError(f"--split-bytes {ns.split_bytes}: must be 1024..{WAV_MAX_BYTES}")
+    out = Path(ns.out)
+    if out.suffix.lower() != ".wav":
+        raise UsageError(f"'{out}': the recording is a WAV file, name it OUT.wav")
+    check_target(out, bool(ns.force))  # before opening a device: fail fast
+    inp = cfg.source.input
+    realtime = inp is None or (ns.duration is None and inp != "-" and _is_signal(inp))
+    source = open_source(cfg, realtime=realtime, max_seconds=ns.duration)
+    try:
+        status = _record(ns, cfg, source, out)  # stops the source itself
+    except BaseException:
+        source.stop()
+        raise
+    _exit_if_stuck(source, status)
+    return status
+
+
+def _record(ns: argparse.Namespace, cfg: Config, source: Any, out: Path) -> int:
+    """Record ``source`` (opened, not started) to ``out``; main thread."""
+    from livespec.audio.ringbuffer import RingBuffer
+    from livespec.audio.sources import BlockSource
+    from livespec.record.writer import Recorder
+
+    fs = int(source.samplerate)
+    capacity = max(round(cfg.source.ring_seconds * fs), round((ns.preroll + 1.0) * fs))
+    ring = RingBuffer(capacity, source.channels)
+    info = getattr(source, "info", None)
+    rec = Recorder(
+        ring,
+        fs,
+        source.channels,
+        out,
+        subtype=ns.subtype,
+        preroll_s=ns.preroll,
+        split_bytes=ns.split_bytes,
+        sidecar_info={
+            "device": getattr(info, "name", None),
+            "hostapi": getattr(info, "hostapi", None),
+            "source": source.description,
+            "input": cfg.source.input,
+            "analysis": dataclasses.asdict(cfg.analysis),
+        },
+        force=bool(ns.force),
+        max_frames=None if ns.duration is None else round(ns.duration * fs),
+        overflows=lambda: int(source.overflows),
+    )
+    status = _Status(sys.stderr)
+    stop = threading.Event()
+    caught: list[str] = []
+
+    def on_signal(signum: int, frame: FrameType | None) -> None:
+        caught.append(signal.Signals(signum).name)
+        stop.set()
+
+    previous: dict[int, Any] = {}
+    if threading.current_thread() is threading.main_thread():
+        for name in STOP_SIGNALS:
+            sig = getattr(signal, name, None)
+            # An ignored signal stays ignored: 'nohup livespec record ...' survives a hang-up.
+            if sig is not None and signal.getsignal(sig) is not signal.SIG_IGN:
+                previous[sig] = signal.signal(sig, on_signal)
+    failure: str | None = None
+    lost_reported = False
+    try:
+        rec.open()
+        if isinstance(source, BlockSource) and not source.realtime:
+            source.set_backpressure(rec.oldest_needed)
+        rec.start()
+        try:
+            source.start(ring)
+        except LivespecError:
+            rec.stop("error")
+            _remove_empty(rec)
+            raise
+        while not stop.wait(0.1):
+            status.show(rec.status_text())
+            if rec.finished:
+                break
+            if source.error is not None:
+                failure = _reason(source.error)
+                break
+            if source.finished and rec.position >= ring.written:
+                rec.ended_by = rec.ended_by or ("duration" if ns.duration else "end of input")
+                break
+            if source.input_lost():
+                if not lost_reported:
+                    status.say(
+                        f"input lost: no audio from {source.description} for "
+                        f"{source.seconds_since_input():.1f} s"
+                    )
+                    lost_reported = True
+                if not getattr(source, "stream_active", True):
+                    failure = f"input stream stopped: {source.description}"
+                    break
+            elif lost_reported:
+                status.say("input resumed")
+                lost_reported = False
+    finally:
+        reason = caught[0] if caught else ("error" if failure else "stop")
+        rec.request_stop(reason)  # everything up to now is written, then the file closes
+        source.stop()
+        rec.stop(reason)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    status.show(rec.status_text())
+    status.end()
+    return _report(rec, status, failure, caught)
+
+
+def _report(rec: Recorder, status: _Status, failure: str | None, caught: list[str]) -> int:
+    """The closing lines on stderr and the exit status."""
+    from livespec.record.writer import sidecar_path
+
+    if rec.lost_frames:
+        status.say(
+            f"warning: {rec.lost_frames} frames ({rec.lost_frames / rec.samplerate:.3f} s) "
+            f"were lost in {rec.gaps} gap(s) and filled with silence "
+            f"(see {sidecar_path(rec.path)})"
+        )
+    if rec.overflows:
+        status.say(f"warning: {rec.overflows} input overflow(s) during the recording")
+    if rec.error is not None:
+        status.say(rec.error)
+        return EXIT_FAILURE
+    if failure is not None:
+        status.say(f"{failure}; '{rec.path}' is complete up to that point")
+        return EXIT_FAILURE
+    if caught:
+        return STOP_SIGNALS.get(caught[0], EXIT_INTERRUPTED)
+    return EXIT_OK
+
+
+def _exit_if_stuck(source: Any, status: int) -> None:
+    """Exit now if the source's producer thread is still blocked (stdin that sends
+    nothing): the recording is already closed, and Python would wait for it forever."""
+    thread = getattr(source, "_thread", None)
+    if isinstance(thread, threading.Thread) and thread.is_alive():
+        for stream in (sys.stdout, sys.stderr):
+            with contextlib.suppress(OSError, ValueError):
+                stream.flush()
+        os._exit(status)
+
+
+def _reason(exc: BaseException) -> str:
+    return str(exc) if isinstance(exc, LivespecError) else f"{type(exc).__name__}: {exc}"
+
+
+def _remove_empty(rec: Recorder) -> None:
+    """Remove the files of a recording that never received audio (the source failed)."""
+    from livespec.record.writer import sidecar_path
+
+    if rec.frames_written == 0:
+        for p in [*rec.paths, sidecar_path(rec.path)]:
+            with contextlib.suppress(OSError):
+                p.unlink()

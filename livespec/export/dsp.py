@@ -1,0 +1,410 @@
+"""Offline analysis for ``livespec export``: recipes, batched FFTs, streaming framing.
+
+A :class:`Recipe` says how a signal becomes rows of levels (frame length, hop, window,
+centring, level scale, dB reference, mel bands). :class:`BatchAnalyzer` turns a batch of
+frames into rows with one FFTW execution over a (batch, nfft) array;
+:func:`livespec.export.frames.analyse_segment` streams samples through it block by block,
+so memory does not grow with the length of the input.
+
+Levels (all in dB, float32), with ``X`` the FFT of the windowed frame:
+
+* ``dbfs`` (livespec): ``10*log10(4*|X|**2 / S1**2)`` (``1/S1**2`` at DC and Nyquist),
+  ``S1 = sum(window)``, power floored at 1e-20: exactly :meth:`livespec.dsp.stft.Spectrum.db`,
+  and ``10*log10(scipy.signal.spectrogram(..., scaling='spectrum')) + 3.0103``.
+* ``density`` (scipy's default): ``10*log10(2*|X|**2 / (fs * S2))`` (no factor 2 at DC and
+  Nyquist), ``S2 = sum(window**2)``, fs in Hz: ``10*log10`` of scipy's ``scaling='density'``.
+* ``power`` (librosa, torchaudio): ``10*log10(max(|X|**2, amin))``, amin = 1e-10.
+
+Single-threaded: one analyzer per process (workers of a folder export build their own).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from livespec.dsp.windows import WINDOW_NAMES, make_window
+
+F32 = NDArray[np.float32]
+F64 = NDArray[np.float64]
+LIKE_CHOICES = ("livespec", "scipy", "librosa", "torchaudio")
+LEVEL_CHOICES = ("dbfs", "density", "power")
+DB_PER_NEPER = 10.0 / math.log(10.0)  # 10*log10(x) = DB_PER_NEPER * ln(x)
+DBFS_FLOOR = 1e-20  # power floor of dBFS levels (-200 dBFS), as Spectrum.db
+AMIN_POWER = 1e-10  # librosa's amin**2 and torchaudio's amin (power)
+
+
+@dataclass(frozen=True)
+class Recipe:
+    """How samples become rows of levels; the whole analysis of one export.
+
+    Attributes:
+        n: samples per frame (the window length).
+        nfft: FFT length in samples (``n * zero_pad``); rows have ``nfft // 2 + 1`` bins.
+        hop: samples between frame starts.
+        window: a livespec window name, or "tukey" (scipy's default, alpha 0.25).
+        beta: Kaiser beta.
+        tukey_alpha: Tukey taper fraction.
+        center: frames centred on ``k * hop`` with ``n // 2`` samples of padding at each end
+            (librosa, torchaudio); otherwise frame k covers ``[k*hop, k*hop + n)`` (scipy).
+        pad_mode: "constant" (zeros) or "reflect" padding, when centred.
+        detrend: subtract each frame's mean before windowing (scipy's ``detrend='constant'``).
+        level: "dbfs", "density" or "power" (see the module docstring).
+        floor: power floor before the logarithm (1e-20 for dBFS, 1e-10 = amin otherwise).
+        ref_max: subtract the output's maximum (librosa's ``ref=np.max``), so it peaks at 0 dB.
+        top_db: clamp levels to at least (maximum - top_db) dB; None = no clamp.
+        mel: rows are ``n_mels`` mel bands (power summed through triangles) instead of bins.
+        n_mels, fmin, fmax: mel bands and their range in Hz (fmax None = half the rate).
+        mel_htk: HTK mel formula (torchaudio) instead of Slaney's (librosa).
+        mel_norm: "slaney" area normalisation (librosa) or None (triangles peak at 1).
+        mel_torch_freqs: bin frequencies as torchaudio computes them (``linspace(0, sr // 2)``).
+        channel: 0-based channel to analyse; None = the mean of all channels.
+    """
+
+    n: int = 4096
+    nfft: int = 4096
+    hop: int = 1024
+    window: str = "hann"
+    beta: float = 8.6
+    tukey_alpha: float = 0.25
+    center: bool = False
+    pad_mode: str = "constant"
+    detrend: bool = False
+    level: str = "dbfs"
+    floor: float = DBFS_FLOOR
+    ref_max: bool = False
+    top_db: float | None = None
+    mel: bool = False
+    n_mels: int = 128
+    fmin: float = 0.0
+    fmax: float | None = None
+    mel_htk: bool = False
+    mel_norm: str | None = None
+    mel_torch_freqs: bool = False
+    channel: int | None = None
+
+    @property
+    def bins(self) -> int:
+        """FFT bins per row, ``nfft // 2 + 1``."""
+        return self.nfft // 2 + 1
+
+    @property
+    def cols(self) -> int:
+        """Values per output row: bins, or mel bands."""
+        return self.n_mels if self.mel else self.bins
+
+    @property
+    def pad(self) -> int:
+        """Samples of padding at each end when centred (``n // 2``), else 0."""
+        return self.n // 2 if self.center else 0
+
+    def frames(self, nsamples: int) -> int:
+        """Rows produced from ``nsamples`` samples (0 if there are too few)."""
+        total = nsamples + 2 * self.pad
+        if nsamples <= 0 or total < self.n:
+            return 0
+        if self.center and self.pad_mode == "reflect" and nsamples <= self.pad:
+            return 0
+        return 1 + (total - self.n) // self.hop
+
+    def min_samples(self) -> int:
+        """Fewest samples that give one row."""
+        if not self.center:
+            return self.n
+        if self.pad_mode == "reflect":
+            return self.pad + 1
+        return max(1, self.n - 2 * self.pad)
+
+    def frame_time(self, k: NDArray[np.float64], samplerate: float) -> NDArray[np.float64]:
+        """Centre of frame(s) ``k`` in seconds from the segment's first sample."""
+        return (k * self.hop + (self.n / 2.0 - self.pad)) / samplerate
+
+    def mel_fmax(self, samplerate: float) -> float:
+        """The top of the mel bands in Hz."""
+        if self.fmax is not None:
+            return self.fmax
+        return float(samplerate // 2) if self.mel_torch_freqs else samplerate / 2.0
+
+
+@dataclass(frozen=True)
+class LikeDefaults:
+    """One library's spectrogram defaults (docs/export.md, "--like")."""
+
+    fft: int
+    hop: Callable[[int], int]  # hop from the frame length when --hop/--overlap are not given
+    window: str
+    center: bool
+    pad_mode: str
+    detrend: bool
+    level: str
+    floor: float
+    top_db: float | None
+    mel_htk: bool
+    mel_norm: str | None
+    mel_torch_freqs: bool
+
+
+LIKE: dict[str, LikeDefaults] = {
+    # scipy.signal.spectrogram(x, fs): tukey(0.25), nperseg 256, noverlap nperseg // 8,
+    # detrend 'constant', scaling 'density', mode 'psd'; then 10*log10.
+    "scipy": LikeDefaults(
+        256, lambda n: n - n // 8, "tukey", False, "constant", True, "density", DBFS_FLOOR,
+        None, False, None, False,
+    ),
+    # librosa.stft(y): n_fft 2048, hop win_length // 4, hann, center, pad_mode 'constant';
+    # then librosa.amplitude_to_db(|S|) (ref 1.0, amin 1e-5, top_db 80); mel: slaney.
+    "librosa": LikeDefaults(
+        2048, lambda n: n // 4, "hann", True, "constant", False, "power", AMIN_POWER,
+        80.0, False, "slaney", False,
+    ),
+    # torchaudio.transforms.Spectrogram(): n_fft 400, hop win_length // 2, hann, center,
+    # pad_mode 'reflect', power 2; then AmplitudeToDB() (power, ref 1, amin 1e-10, top_db
+    # None); MelSpectrogram: htk, norm None.
+    "torchaudio": LikeDefaults(
+        400, lambda n: n // 2, "hann", True, "reflect", False, "power", AMIN_POWER,
+        None, True, None, True,
+    ),
+}  # fmt: skip
+
+
+def tukey_window(n: int, alpha: float = 0.25) -> NDArray[np.float64]:
+    """Periodic Tukey window of ``n`` samples, equal to ``scipy.signal.get_window(('tukey',
+    alpha), n)``."""
+    if n < 1:
+        raise ValueError(f"window length must be >= 1 samples, got {n}")
+    if n == 1 or alpha <= 0.0:
+        return np.ones(n)
+    if alpha >= 1.0:
+        return make_window("hann", n)
+    m = n + 1  # periodic: the symmetric window one longer, last sample dropped
+    k = np.arange(m, dtype=np.float64)
+    width = int(np.floor(alpha * (m - 1) / 2.0))
+    w = np.ones(m)
+    k1 = k[: width + 1]
+    k3 = k[m - width - 1 :]
+    w[: width + 1] = 0.5 * (1 + np.cos(np.pi * (-1 + 2.0 * k1 / alpha / (m - 1))))
+    w[m - width - 1 :] = 0.5 * (1 + np.cos(np.pi * (-2.0 / alpha + 1 + 2.0 * k3 / alpha / (m - 1))))
+    return w[:n].copy()
+
+
+def recipe_window(recipe: Recipe) -> NDArray[np.float64]:
+    """The recipe's window (float64, ``recipe.n`` samples)."""
+    if recipe.window == "tukey":
+        return tukey_window(recipe.n, recipe.tukey_alpha)
+    if recipe.window not in WINDOW_NAMES:
+        raise ValueError(f"unknown window {recipe.window!r}")
+    return make_window(recipe.window, recipe.n, recipe.beta)
+
+
+# -- mel bands ---------------------------------------------------------------------------
+
+
+def hz_to_mel(f: NDArray[np.float64] | float, htk: bool = False) -> NDArray[np.float64]:
+    """Hz to mels: Slaney's scale (linear below 1 kHz, log above; librosa's default) or HTK's
+    ``2595 * log10(1 + f / 700)``."""
+    f = np.asarray(f, dtype=np.float64)
+    if htk:
+        out: NDArray[np.float64] = 2595.0 * np.log10(1.0 + f / 700.0)
+        return out
+    f_sp = 200.0 / 3
+    min_log_hz = 1000.0
+    logstep = math.log(6.4) / 27.0
+    mels = f / f_sp
+    high = f >= min_log_hz
+    safe = np.where(high, f, min_log_hz)
+    result: NDArray[np.float64] = np.where(
+        high, min_log_hz / f_sp + np.log(safe / min_log_hz) / logstep, mels
+    )
+    return result
+
+
+def mel_to_hz(m: NDArray[np.float64] | float, htk: bool = False) -> NDArray[np.float64]:
+    """Mels to Hz (the inverse of :func:`hz_to_mel`)."""
+    m = np.asarray(m, dtype=np.float64)
+    if htk:
+        out: NDArray[np.float64] = 700.0 * (10.0 ** (m / 2595.0) - 1.0)
+        return out
+    f_sp = 200.0 / 3
+    min_log_hz = 1000.0
+    min_log_mel = min_log_hz / f_sp
+    logstep = math.log(6.4) / 27.0
+    result: NDArray[np.float64] = np.where(
+        m >= min_log_mel, min_log_hz * np.exp(logstep * (m - min_log_mel)), f_sp * m
+    )
+    return result
+
+
+def mel_band_edges(recipe: Recipe, samplerate: float) -> NDArray[np.float64]:
+    """The ``n_mels + 2`` band edge frequencies in Hz (band i spans edges i..i+2)."""
+    lo = hz_to_mel(recipe.fmin, recipe.mel_htk)
+    hi = hz_to_mel(recipe.mel_fmax(samplerate), recipe.mel_htk)
+    return mel_to_hz(np.linspace(lo, hi, recipe.n_mels + 2), recipe.mel_htk)
+
+
+def mel_filterbank(recipe: Recipe, samplerate: float) -> NDArray[np.float64]:
+    """Triangular mel weights, shape (bins, n_mels): ``librosa.filters.mel(...).T`` or
+    ``torchaudio.functional.melscale_fbanks(...)`` depending on the recipe."""
+    edges = mel_band_edges(recipe, samplerate)
+    freqs: NDArray[np.floating[Any]]
+    if recipe.mel_torch_freqs:
+        freqs = np.linspace(0.0, float(samplerate // 2), recipe.bins)
+    else:
+        freqs = np.fft.rfftfreq(recipe.nfft, d=1.0 / samplerate)
+    fdiff = np.diff(edges)
+    ramps = edges[:, None] - freqs[None, :]  # (n_mels + 2, bins)
+    lower = -ramps[:-2] / fdiff[:-1, None]
+    upper = ramps[2:] / fdiff[1:, None]
+    w = np.maximum(0.0, np.minimum(lower, upper))  # (n_mels, bins)
+    if recipe.mel_norm == "slaney":
+        w *= (2.0 / (edges[2:] - edges[:-2]))[:, None]
+    return np.ascontiguousarray(w.T)
+
+
+def row_frequencies(recipe: Recipe, samplerate: float) -> NDArray[np.float64]:
+    """Frequency in Hz of each output column: bin centres, or mel band centres."""
+    if recipe.mel:
+        return mel_band_edges(recipe, samplerate)[1:-1]
+    return np.arange(recipe.bins, dtype=np.float64) * (samplerate / recipe.nfft)
+
+
+def power_scale(recipe: Recipe, samplerate: float) -> NDArray[np.float64] | None:
+    """Per-bin factor applied to ``|X|**2`` (None for the "power" level)."""
+    if recipe.level == "power":
+        return None
+    w = recipe_window(recipe)
+    if recipe.level == "dbfs":
+        s1 = float(np.sum(w))
+        base = 1.0 / (s1 * s1)
+        mult = 4.0
+    else:  # density, scipy: 1 / (fs * sum(w**2)), one-sided doubling
+        base = 1.0 / (float(samplerate) * float(np.sum(w * w)))
+        mult = 2.0
+    scale = np.full(recipe.bins, base * mult)
+    scale[0] = base
+    if recipe.nfft % 2 == 0:
+        scale[-1] = base
+    return scale
+
+
+def batch_size(nfft: int) -> int:
+    """Frames per FFT execution: about 128 Ki samples of input, 1..256 frames."""
+    return max(1, min(256, (1 << 17) // nfft))
+
+
+class BatchAnalyzer:
+    """A planned batched FFT plus the level arithmetic of one :class:`Recipe`.
+
+    Build once per process and recipe (planning with FFTW_MEASURE takes up to a second;
+    FFTW wisdom from the user cache makes it fast), then call :meth:`process` from one
+    thread. No allocation per call.
+
+    Args:
+        recipe: the analysis.
+        samplerate: Hz (used by the "density" level and mel bands).
+        backend: "auto" (pyFFTW if importable), "fftw" or "numpy".
+        threads: FFTW threads.
+        wisdom: load and save FFTW wisdom (livespec.dsp.fftw).
+    """
+
+    def __init__(
+        self,
+        recipe: Recipe,
+        samplerate: float,
+        *,
+        backend: str = "auto",
+        threads: int = 1,
+        wisdom: bool = True,
+    ) -> None:
+        from livespec.dsp import fftw as fftw_mod
+
+        self.recipe = recipe
+        self.samplerate = float(samplerate)
+        self.batch = batch_size(recipe.nfft)
+        b, n, nfft, bins = self.batch, recipe.n, recipe.nfft, recipe.bins
+        if backend not in ("auto", "fftw", "numpy"):
+            raise ValueError(f"unknown FFT backend {backend!r}")
+        pyfftw = None if backend == "numpy" else fftw_mod.pyfftw_module()
+        if backend == "fftw" and pyfftw is None:
+            raise ValueError("FFT backend 'fftw' requested but pyFFTW cannot be imported")
+        self._execute: Callable[[], object]
+        # Double precision up to the power spectrum: float32 FFTs put a noise floor about
+        # 150 dB under the loudest tone, which moves bins at -120 dBFS by tenths of a dB.
+        if pyfftw is not None:
+            self.backend = "fftw"
+            before = None
+            loaded = False
+            if wisdom:
+                loaded = fftw_mod.load_wisdom()
+                before = fftw_mod.export_wisdom()
+            self._in: F64 = pyfftw.empty_aligned((b, nfft), dtype="float64")
+            self._out: NDArray[np.complex128] = pyfftw.empty_aligned((b, bins), dtype="complex128")
+            plan = pyfftw.FFTW(
+                self._in,
+                self._out,
+                axes=(-1,),
+                direction="FFTW_FORWARD",
+                flags=("FFTW_MEASURE",),
+                threads=max(1, int(threads)),
+            )
+            self._plan = plan
+            self._execute = plan.execute
+            if wisdom:
+                after = fftw_mod.export_wisdom()
+                if after is not None and (after != before or not loaded):
+                    fftw_mod.save_wisdom()
+        else:
+            self.backend = "numpy"
+            self._in = np.zeros((b, nfft), dtype=np.float64)
+            self._out = np.zeros((b, bins), dtype=np.complex128)
+            self._execute = self._numpy_execute
+        self._in.fill(0.0)  # columns n..nfft stay zero (the zero padding)
+        self._frames_in = self._in[:, :n]
+        self.window: F64 = recipe_window(recipe)
+        self._scale = power_scale(recipe, samplerate)
+        self._sq = np.empty((b, bins, 2), dtype=np.float64)
+        self._pw = np.empty((b, bins), dtype=np.float64)
+        self._fb: F64 | None = None
+        self._mel = np.empty((b, recipe.n_mels if recipe.mel else 1), dtype=np.float64)
+        if recipe.mel:
+            self._fb = mel_filterbank(recipe, samplerate)
+        self._floor = np.float32(recipe.floor)
+        self._means = np.empty((b, 1), dtype=np.float64)
+
+    def _numpy_execute(self) -> object:
+        self._out[...] = np.fft.rfft(self._in, axis=-1)
+        return self._out
+
+    def process(self, frames: F32, out: F32) -> None:
+        """Levels of ``frames`` (shape (f, n), any strides, f <= batch) into ``out`` (f, cols),
+        in dB (float32). Window, FFT and power in float64; the logarithm in float32."""
+        f = frames.shape[0]
+        fin = self._frames_in[:f]
+        if self.recipe.detrend:
+            np.copyto(fin, frames)
+            means = self._means[:f]
+            np.mean(fin, axis=1, keepdims=True, out=means)
+            np.subtract(fin, means, out=fin)
+            np.multiply(fin, self.window, out=fin)
+        else:
+            np.multiply(frames, self.window, out=fin)
+        self._execute()
+        xv = self._out[:f].view(np.float64).reshape(f, self.recipe.bins, 2)
+        sq = self._sq[:f]
+        np.multiply(xv, xv, out=sq)
+        pw = self._pw[:f]
+        np.add(sq[:, :, 0], sq[:, :, 1], out=pw)
+        if self._scale is not None:
+            np.multiply(pw, self._scale, out=pw)
+        if self._fb is not None:
+            mel = self._mel[:f]
+            np.matmul(pw, self._fb, out=mel)
+            pw = mel
+        np.copyto(out, pw, casting="same_kind")
+        np.maximum(out, self._floor, out=out)
+        np.log(out, out=out)
+        np.multiply(out, np.float32(DB_PER_NEPER), out=out)

@@ -1,0 +1,160 @@
+"""Reading and framing for ``livespec export``: mono samples from a file, block by block,
+cut into frames (scipy's framing, or centred and padded as librosa and torchaudio do) and
+analysed in batches by a :class:`~livespec.export.dsp.BatchAnalyzer`.
+
+Caller's thread; memory is a few batches of samples, whatever the length of the input.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+from livespec.export.dsp import F32, BatchAnalyzer
+
+
+class SampleReader:
+    """Reads mono float32 samples from an open ``soundfile.SoundFile``: one channel, or the
+    mean of all channels. Caller's thread; reuses its buffers."""
+
+    def __init__(self, sf: object, channel: int | None, block: int = 65536) -> None:
+        self._sf = sf
+        self.channels = int(getattr(sf, "channels", 1))
+        self.channel = channel
+        self._block = block
+        self._buf = np.empty((block, self.channels), dtype=np.float32)
+        self._inv = np.float32(1.0 / self.channels)
+        self.read_total = 0
+
+    def read(self, out: F32) -> int:
+        """Fill ``out`` (1-D float32) as far as the file allows; return the samples read."""
+        got = 0
+        want = out.shape[0]
+        read = self._sf.read  # type: ignore[attr-defined]
+        while got < want:
+            k = min(self._block, want - got)
+            data: F32 = read(k, dtype="float32", always_2d=True, out=self._buf[:k])
+            m = data.shape[0]
+            if m == 0:
+                break
+            dst = out[got : got + m]
+            if self.channel is not None:
+                np.copyto(dst, data[:, self.channel])
+            elif self.channels == 1:
+                np.copyto(dst, data[:, 0])
+            else:
+                np.add(data[:, 0], data[:, 1], out=dst)
+                for c in range(2, self.channels):
+                    np.add(dst, data[:, c], out=dst)
+                np.multiply(dst, self._inv, out=dst)
+            got += m
+            if m < k:
+                break
+        self.read_total += got
+        return got
+
+
+class ShortRead(Exception):
+    """The file ended before the number of samples its header promised."""
+
+    def __init__(self, expected: int, got: int) -> None:
+        super().__init__(f"truncated: expected {expected} samples, read {got}")
+        self.expected = expected
+        self.got = got
+
+
+def analyse_segment(
+    read: Callable[[F32], int],
+    nsamples: int,
+    analyzer: BatchAnalyzer,
+    emit: Callable[[F32], None],
+) -> int:
+    """Stream ``nsamples`` samples from ``read`` through ``analyzer``; call ``emit`` with each
+    batch of rows (a float32 view (f, cols), valid only during the call).
+
+    Args:
+        read: writes the next samples into a float32 1-D array, returns how many (0 at the
+            end; fewer than asked is fine).
+        nsamples: samples in the segment (a whole file or one clip).
+        analyzer: the planned analysis.
+        emit: receives consecutive rows; frame k covers padded samples
+            ``[k*hop, k*hop + n)`` (padding only when the recipe is centred).
+
+    Returns:
+        The number of rows emitted (``recipe.frames(nsamples)``).
+
+    Raises:
+        ShortRead: ``read`` ran dry before ``nsamples`` samples.
+    """
+    r = analyzer.recipe
+    n, hop, pad, b = r.n, r.hop, r.pad, analyzer.batch
+    total = r.frames(nsamples)
+    if total == 0:
+        return 0
+    reflect = r.center and r.pad_mode == "reflect"
+    keep = pad + 1 if reflect else 0  # samples kept for the right-hand reflection
+    cap = b * hop + n + 2 * pad + 2
+    buf = np.empty(cap, dtype=np.float32)
+    out = np.empty((b, r.cols), dtype=np.float32)
+    fill = 0
+    pos = 0
+    remaining = nsamples
+    started = pad == 0
+    finished = pad == 0
+    produced = 0
+
+    def read_fully(dst: F32) -> int:
+        got = 0
+        while got < dst.shape[0]:
+            k = read(dst[got:])
+            if k <= 0:
+                break
+            got += k
+        return got
+
+    while produced < total:
+        if remaining > 0:
+            start = fill if started else pad
+            want = min(cap - start - (0 if started else pad), remaining)
+            if want > 0:
+                got = read_fully(buf[start : start + want])
+                remaining -= got
+                if got < want and remaining > 0:
+                    raise ShortRead(nsamples, nsamples - remaining)
+                if not started:
+                    if reflect:
+                        buf[:pad] = buf[pad + 1 : 2 * pad + 1][::-1]
+                    else:
+                        buf[:pad] = 0.0
+                    started = True
+                    fill = pad + got
+                else:
+                    fill += got
+        if remaining == 0 and not finished and cap - fill >= pad:
+            if reflect:
+                buf[fill : fill + pad] = buf[fill - pad - 1 : fill - 1][::-1]
+            else:
+                buf[fill : fill + pad] = 0.0
+            fill += pad
+            finished = True
+        avail = fill - pos
+        f = 0 if avail < n else min(b, (avail - n) // hop + 1, total - produced)
+        if f > 0:
+            view = np.lib.stride_tricks.as_strided(
+                buf[pos:], shape=(f, n), strides=(hop * 4, 4), writeable=False
+            )
+            analyzer.process(view, out[:f])
+            emit(out[:f])
+            produced += f
+            pos += f * hop
+        elif remaining == 0 and finished:  # pragma: no cover - guarded by frames()
+            raise RuntimeError("framing ended early")
+        # Compact: keep from the next frame start (and the reflection tail) onwards.
+        drop = min(pos, fill - keep) if not finished else pos
+        if drop > 0:
+            rest = fill - drop
+            buf[:rest] = buf[drop:fill]
+            fill = rest
+            pos -= drop
+    return produced

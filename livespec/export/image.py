@@ -1,0 +1,435 @@
+"""Spectrogram images for ``livespec export``: colour tables, frequency scales, time
+reduction, PNG rendering and the ``--axes`` figure.
+
+An image has time from left to right and low frequencies at the bottom. Levels (dB) are
+clamped to a range ``[lo, hi]``, resampled to ``--size`` with Pillow's bilinear filter
+(antialiased when shrinking), then mapped to 256 levels: index ``round(255 * (v - lo) /
+(hi - lo))`` into a colour table, or that index as an 8-bit grey pixel with ``--gray``.
+
+Pure code (Pillow and numpy); any thread.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+from PIL import Image, ImageDraw, ImageFont
+
+from livespec.export.dsp import hz_to_mel
+
+F32 = NDArray[np.float32]
+MAX_PIXELS = 8_000_000  # an image larger than this needs --size or --clip
+
+# Fallback colour stops (matplotlib's maps sampled at equal steps), used only if
+# livespec.render.colormaps is missing; linear interpolation between stops.
+_FALLBACK_STOPS: dict[str, str] = {
+    "viridis": "440154 482878 3e4989 31688e 26828e 1f9e89 35b779 6ece58 b5de2b fde725",
+    "magma": "000004 180f3d 440f76 721f81 9e2f7f cd4071 f1605d fd9668 feca8d fcfdbf",
+    "inferno": "000004 1b0c41 4a0c6b 781c6d a52c60 cf4446 ed6925 fb9b06 f7d13d fcffa4",
+    "plasma": "0d0887 41049d 6a00a8 8f0da4 b12a90 cc4778 e16462 f2844b fca636 fcce25",
+    "turbo": "30123b 4145ab 4675ed 39a2fc 1bcfd4 24eca6 61fc6c a4fc3b d1e834 f3c63a fe9b2d "
+    "f36315 d93806 b11901 7a0403",
+    "grey": "000000 ffffff",
+}
+COLORMAP_NAMES = tuple(_FALLBACK_STOPS)
+
+
+def _fallback_table(name: str) -> NDArray[np.uint8]:
+    stops = np.array(
+        [[int(h[i : i + 2], 16) for i in (0, 2, 4)] for h in _FALLBACK_STOPS[name].split()]
+    )
+    x = np.linspace(0.0, 1.0, len(stops))
+    t = np.linspace(0.0, 1.0, 256)
+    rgb = np.stack([np.interp(t, x, stops[:, c]) for c in range(3)], axis=1)
+    out: NDArray[np.uint8] = np.clip(np.rint(rgb), 0, 255).astype(np.uint8)
+    return out
+
+
+def colour_table(name: str) -> NDArray[np.uint8]:
+    """The colormap ``name`` as a (256, 3) uint8 table, index 0 = lowest level.
+
+    Uses ``livespec.render.colormaps`` (``lut(name)`` or ``rgb_table(name)``) when it is
+    importable, else this module's coarse fallback stops.
+    """
+    if name not in _FALLBACK_STOPS:
+        raise ValueError(f"unknown colormap {name!r} (known: {', '.join(COLORMAP_NAMES)})")
+    fn: Callable[[str], Any] | None = None
+    try:
+        from livespec.render import colormaps
+    except ImportError:
+        colormaps = None  # type: ignore[assignment]
+    if colormaps is not None:
+        fn = getattr(colormaps, "lut", None) or getattr(colormaps, "rgb_table", None)
+    if fn is not None:
+        table: NDArray[np.uint8] = np.asarray(fn(name), dtype=np.uint8)
+        if table.shape == (256, 3):
+            return table
+    return _fallback_table(name)
+
+
+# -- frequency scales ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FreqScale:
+    """How image rows map to frequency: row i (0 = bottom) of ``rows`` is centred on the
+    frequency whose :meth:`index` is i.
+
+    Attributes:
+        kind: "linear" (rows = FFT bins), "log" (log-spaced rows) or "mel" (mel bands).
+        rows: rows before any grouping or resize.
+        f_lo, f_hi: "linear": 0 and the top bin's frequency; "log": the bottom and top row
+            edges; "mel": the range of the bands (Hz).
+        htk: the mel formula (see :func:`livespec.export.dsp.hz_to_mel`).
+        group: rows averaged into one image row before resizing (see :class:`TimeReducer`).
+    """
+
+    kind: str
+    rows: int
+    f_lo: float
+    f_hi: float
+    htk: bool = False
+    group: int = 1
+
+    @property
+    def out_rows(self) -> int:
+        """Image rows after grouping (before any resize)."""
+        return -(-self.rows // self.group)
+
+    def index(self, f: NDArray[np.float64]) -> NDArray[np.float64]:
+        """Fractional image row index (0 = bottom row's centre) of frequencies ``f`` in Hz."""
+        f = np.asarray(f, dtype=np.float64)
+        if self.kind == "linear":
+            i: NDArray[np.float64] = f / (self.f_hi / (self.rows - 1))
+        elif self.kind == "log":
+            ratio = math.log(self.f_hi / self.f_lo) / self.rows
+            i = np.log(np.maximum(f, 1e-9) / self.f_lo) / ratio - 0.5
+        else:
+            lo = float(hz_to_mel(self.f_lo, self.htk))
+            hi = float(hz_to_mel(self.f_hi, self.htk))
+            step = (hi - lo) / (self.rows + 1)
+            i = (hz_to_mel(f, self.htk) - lo) / step - 1.0
+        if self.group > 1:
+            i = (i - (self.group - 1) / 2.0) / self.group
+        return i
+
+    def y_of(self, f: NDArray[np.float64], height: int) -> NDArray[np.float64]:
+        """Pixel y (0 = top edge, ``height`` = bottom edge) of frequencies in Hz."""
+        out: NDArray[np.float64] = height - (self.index(f) + 0.5) * (height / self.out_rows)
+        return out
+
+
+class LogRows:
+    """Maps rows of FFT bins to ``rows`` log-spaced image rows between ``f_lo`` and
+    ``f_hi`` Hz: a row that contains bin centres shows the loudest of them; a row narrower
+    than a bin interpolates (in dB) between its neighbours. Any thread, one at a time."""
+
+    def __init__(self, bin_hz: float, bins: int, f_lo: float, f_hi: float, rows: int) -> None:
+        self.scale = FreqScale("log", rows, f_lo, f_hi)
+        edges = f_lo * (f_hi / f_lo) ** (np.arange(rows + 1) / rows)
+        centres = np.sqrt(edges[:-1] * edges[1:])
+        pos = np.clip(centres / bin_hz, 0.0, bins - 1.0)
+        self._i0 = np.minimum(np.floor(pos).astype(np.intp), bins - 2)
+        self._w = (pos - self._i0).astype(np.float32)
+        first = np.ceil(edges / bin_hz - 1e-9).astype(np.intp)  # first bin at/after each edge
+        first = np.clip(first, 0, bins)
+        counts = first[1:] - first[:-1]
+        self._full = np.flatnonzero(counts > 0)
+        self._starts = first[:-1][self._full]
+        self._stop = int(first[1:][self._full][-1]) if self._full.size else 0
+        self.rows = rows
+
+    def __call__(self, levels: F32) -> F32:
+        """(f, bins) dB rows -> (f, rows) dB rows (a new array)."""
+        a = levels[:, self._i0]
+        b = levels[:, self._i0 + 1]
+        out: F32 = a + (b - a) * self._w
+        if self._full.size:
+            out[:, self._full] = np.maximum.reduceat(levels[:, : self._stop], self._starts, axis=1)
+        return out
+
+
+# -- time reduction ------------------------------------------------------------------------
+
+
+class TimeReducer:
+    """Collects image columns (one per frame) and averages runs of ``group`` frames (in dB)
+    so a long input needs memory in proportion to the image, not to its length. When the
+    target height is under a quarter of the rows, runs of ``row_group`` rows are averaged
+    too. Pillow then resamples the (at most about 2x) larger result to the target size.
+
+    Args:
+        frames: total frames that will be added.
+        rows: values per frame.
+        size: the (width, height) wanted in the end, or None to keep everything.
+    """
+
+    def __init__(self, frames: int, rows: int, size: tuple[int, int] | None) -> None:
+        self.frames = frames
+        w, h = size if size is not None else (frames, rows)
+        self.group = 1 if frames <= 4 * w else frames // (2 * w)
+        self.row_group = 1 if rows <= 4 * h else rows // (2 * h)
+        self.cols = -(-frames // self.group)
+        self.rows = -(-rows // self.row_group)
+        self._row_starts = np.arange(0, rows, self.row_group)
+        self._row_counts = np.minimum(self.row_group, rows - self._row_starts).astype(np.float32)
+        self._sum = np.zeros((self.cols, self.rows), dtype=np.float32)
+        self._next = 0
+
+    def add(self, rows: F32) -> None:
+        """Append the next ``rows`` (f, rows) frames."""
+        if self.row_group > 1:
+            rows = np.add.reduceat(rows, self._row_starts, axis=1)
+            rows /= self._row_counts
+        f = rows.shape[0]
+        k0 = self._next
+        if self.group == 1:
+            self._sum[k0 : k0 + f] = rows
+        else:
+            g = self.group
+            idx = np.arange(k0, k0 + f)
+            starts = np.flatnonzero((idx % g == 0) | (idx == k0))
+            self._sum[idx[starts] // g] += np.add.reduceat(rows, starts, axis=0)
+        self._next = k0 + f
+
+    def result(self) -> F32:
+        """The (cols, rows) float32 dB image, columns in time order (the internal array)."""
+        if self.group > 1:
+            counts = np.minimum(self.group, self.frames - np.arange(self.cols) * self.group)
+            self._sum /= counts[:, None].astype(np.float32)
+            self.group = 1  # result() is idempotent
+        return self._sum
+
+
+# -- rendering -----------------------------------------------------------------------------
+
+
+def render(
+    levels: F32,
+    lo: float,
+    hi: float,
+    *,
+    size: tuple[int, int] | None = None,
+    gray: bool = False,
+    colormap: str = "viridis",
+) -> Image.Image:
+    """The plot image of ``levels`` (shape (time, rows), dB): time left to right, row 0 at
+    the bottom; clamped to ``[lo, hi]`` dB, resized to ``size`` (width, height) pixels."""
+    v = np.empty((levels.shape[1], levels.shape[0]), dtype=np.float32)
+    np.clip(levels.T[::-1], lo, hi, out=v)
+    if size is not None and (v.shape[1], v.shape[0]) != size:
+        f = Image.fromarray(v, mode="F").resize(size, Image.Resampling.BILINEAR)
+        v = np.array(f, dtype=np.float32)
+        del f
+    # In place: a full-resolution image is the largest thing an export holds in memory.
+    np.subtract(v, np.float32(lo), out=v)
+    np.multiply(v, np.float32(255.0 / (hi - lo)), out=v)
+    np.rint(v, out=v)
+    np.clip(v, 0, 255, out=v)
+    idx = v.astype(np.uint8)
+    del v
+    if gray:
+        return Image.fromarray(idx, mode="L")
+    return Image.fromarray(colour_table(colormap)[idx], mode="RGB")
+
+
+def nice_ticks(lo: float, hi: float, target: int = 6) -> list[float]:
+    """Round tick values (1, 2, 2.5 or 5 times a power of ten) from lo to hi, about ``target``."""
+    if not hi > lo:
+        return [lo]
+    raw = (hi - lo) / max(1, target)
+    mag = 10.0 ** math.floor(math.log10(raw))
+    step = next(m * mag for m in (1.0, 2.0, 2.5, 5.0, 10.0) if m * mag >= raw)
+    first = math.ceil(lo / step - 1e-9) * step
+    out: list[float] = []
+    v = first
+    while v <= hi + step * 1e-9:
+        out.append(round(v, 12))
+        v += step
+    return out
+
+
+def log_ticks(lo: float, hi: float) -> list[float]:
+    """1-2-5 ticks per decade between lo and hi (Hz)."""
+    out: list[float] = []
+    for e in range(math.floor(math.log10(lo)), math.ceil(math.log10(hi)) + 1):
+        for m in (1.0, 2.0, 5.0):
+            v = m * 10.0**e
+            if lo <= v <= hi:
+                out.append(v)
+    return out
+
+
+def _hz_label(f: float, khz: bool) -> str:
+    v = f / 1000.0 if khz else f
+    return f"{v:g}"
+
+
+def _time_label(t: float, step: float) -> str:
+    if step >= 60 and abs(t) >= 60:
+        return f"{int(t // 60)}:{round(t % 60):02d}"
+    return f"{t:g}"
+
+
+@dataclass(frozen=True)
+class Axes:
+    """What ``--axes`` labels: time span, frequency scale and the colour range.
+
+    Attributes:
+        t_left, t_right: seconds at the plot's left and right edges.
+        scale: the rows' frequency scale.
+        lo, hi: dB at the bottom and top of the colour bar.
+        unit: the level unit shown over the colour bar ("dBFS" or "dB").
+        title: text above the plot (the input's name).
+    """
+
+    t_left: float
+    t_right: float
+    scale: FreqScale
+    lo: float
+    hi: float
+    unit: str
+    title: str
+
+
+def _font(size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
+    try:
+        return ImageFont.load_default(size=size)
+    except (TypeError, OSError):  # old Pillow or no FreeType
+        return ImageFont.load_default()
+
+
+def _text_size(font: Any, text: str) -> tuple[int, int]:
+    box = font.getbbox(text)
+    return int(box[2] - box[0]), int(box[3])
+
+
+def figure(plot: Image.Image, axes: Axes, *, gray: bool, colormap: str) -> Image.Image:
+    """``plot`` framed as a report figure: title, labelled time and frequency axes, and a
+    dB colour bar at the right. The plot is pasted unchanged at :func:`plot_origin`."""
+    w, h = plot.size
+    font = _font(12)
+    fg: Any = 0 if gray else (0, 0, 0)
+    bg: Any = 255 if gray else (255, 255, 255)
+    mode = "L" if gray else "RGB"
+    # Frequency ticks.
+    sc = axes.scale
+    th = _text_size(font, "0123456789k")[1]
+    if sc.kind == "log":
+        fticks = log_ticks(sc.f_lo, sc.f_hi)
+    elif sc.kind == "mel":
+        fticks = [sc.f_lo, *log_ticks(max(100.0, sc.f_lo * 2), sc.f_hi)]
+    else:
+        fticks = nice_ticks(0.0, sc.f_hi, max(2, h // 60))
+    khz = sc.f_hi >= 2000.0
+    fy_all = sc.y_of(np.asarray(fticks, dtype=np.float64), h)
+    fy_list: list[float] = []
+    flabels: list[str] = []
+    for f, y in zip(fticks, fy_all.tolist(), strict=True):
+        # Inside the plot, and clear of the previous (lower) label.
+        if -0.5 <= y <= h + 0.5 and (not fy_list or fy_list[-1] - y >= 1.6 * th):
+            fy_list.append(y)
+            flabels.append(_hz_label(f, khz))
+    fy = np.asarray(fy_list)
+    # Time ticks.
+    if axes.t_right - axes.t_left >= 180:  # whole minutes
+        tticks = [60 * t for t in nice_ticks(axes.t_left / 60, axes.t_right / 60, max(2, w // 90))]
+    else:
+        tticks = nice_ticks(axes.t_left, axes.t_right, max(2, w // 90))
+    tstep = tticks[1] - tticks[0] if len(tticks) > 1 else 1.0
+    tlabels = [_time_label(t, tstep) for t in tticks]
+    span = axes.t_right - axes.t_left
+    tx = [(t - axes.t_left) / span * w for t in tticks]
+    # dB ticks.
+    dbticks = nice_ticks(axes.lo, axes.hi, max(2, h // 50))
+    dblabels = [f"{v:g}" for v in dbticks]
+
+    lab_w = max([_text_size(font, s)[0] for s in flabels] + [10])
+    db_w = max([_text_size(font, s)[0] for s in dblabels] + [_text_size(font, axes.unit)[0]])
+    tick = 5
+    left = 6 + th + 6 + lab_w + 4 + tick
+    top = 8 + th + 10
+    bottom = tick + 3 + th + 6 + th + 8
+    bar_gap, bar_w = 14, 14
+    right = bar_gap + bar_w + tick + 3 + db_w + 8
+    fig = Image.new(mode, (left + w + right, top + h + bottom), bg)
+    fig.paste(plot, (left, top))
+    d = ImageDraw.Draw(fig)
+    d.rectangle((left - 1, top - 1, left + w, top + h), outline=fg)
+    d.text((left, 6), axes.title, fill=fg, font=font)
+    for y, s in zip(fy, flabels, strict=True):
+        yy = top + float(y)
+        d.line((left - 1 - tick, yy, left - 1, yy), fill=fg)
+        tw, _ = _text_size(font, s)
+        d.text((left - 1 - tick - 3 - tw, yy - th / 2 - 1), s, fill=fg, font=font)
+    for x, s in zip(tx, tlabels, strict=True):
+        xx = left + x
+        d.line((xx, top + h, xx, top + h + tick), fill=fg)
+        tw, _ = _text_size(font, s)
+        d.text((xx - tw / 2, top + h + tick + 3), s, fill=fg, font=font)
+    tname = "Time (min:s)" if tstep >= 60 and axes.t_right >= 60 else "Time (s)"
+    tw, _ = _text_size(font, tname)
+    d.text((left + (w - tw) / 2, top + h + tick + 3 + th + 6), tname, fill=fg, font=font)
+    unit = "kHz" if khz else "Hz"
+    fname = {"linear": f"Frequency ({unit})", "log": f"Frequency ({unit}, log scale)"}.get(
+        sc.kind, f"Frequency ({unit}, mel scale)"
+    )
+    _vertical_text(fig, fname, (6, top + h // 2), font, fg, bg)
+    # Colour bar.
+    bx = left + w + bar_gap
+    ramp = np.linspace(255, 0, h).round().astype(np.uint8)[:, None].repeat(bar_w, axis=1)
+    bar = Image.fromarray(ramp, "L") if gray else Image.fromarray(colour_table(colormap)[ramp])
+    fig.paste(bar, (bx, top))
+    d.rectangle((bx - 1, top - 1, bx + bar_w, top + h), outline=fg)
+    for v, s in zip(dbticks, dblabels, strict=True):
+        yy = top + (axes.hi - v) / (axes.hi - axes.lo) * (h - 1)
+        d.line((bx + bar_w, yy, bx + bar_w + tick, yy), fill=fg)
+        d.text((bx + bar_w + tick + 3, yy - th / 2 - 1), s, fill=fg, font=font)
+    d.text((bx, 6), axes.unit, fill=fg, font=font)
+    return fig
+
+
+def plot_origin(plot_size: tuple[int, int], axes: Axes, *, gray: bool = False) -> tuple[int, int]:
+    """Where :func:`figure` puts the plot's top-left pixel (found by drawing a probe)."""
+    probe = Image.new("L" if gray else "RGB", plot_size, 7 if gray else (7, 7, 7))
+    fig = figure(probe, axes, gray=gray, colormap="grey")
+    a = np.asarray(fig.convert("L")) == 7
+    ys, xs = np.nonzero(a)
+    return int(xs.min()), int(ys.min())
+
+
+def _vertical_text(
+    fig: Image.Image, text: str, at: tuple[int, int], font: Any, fg: Any, bg: Any
+) -> None:
+    tw, th = _text_size(font, text)
+    tmp = Image.new(fig.mode, (tw + 2, th + 4), bg)
+    ImageDraw.Draw(tmp).text((1, 0), text, fill=fg, font=font)
+    rot = tmp.rotate(90, expand=True)
+    x, y = at
+    fig.paste(rot, (x, max(0, y - rot.size[1] // 2)))
+
+
+def image_size_error(frames: int, rows: int) -> str | None:
+    """A message if a full-resolution image of ``frames`` x ``rows`` pixels is too large."""
+    if frames * rows > MAX_PIXELS:
+        return (
+            f"the image would be {frames}x{rows} pixels; give --size WxH (or --clip S) "
+            "for a long input"
+        )
+    return None
+
+
+def parse_size(text: str) -> tuple[int, int]:
+    """``"512x512"`` -> (512, 512); raises ValueError with the allowed form."""
+    parts = text.lower().replace("×", "x").split("x")
+    if len(parts) != 2 or not all(p.strip().isdigit() for p in parts):
+        raise ValueError("WIDTHxHEIGHT in pixels, e.g. 512x512")
+    w, h = (int(p) for p in parts)
+    if not (1 <= w <= 32768 and 1 <= h <= 32768):
+        raise ValueError("WIDTHxHEIGHT with each from 1 to 32768 pixels")
+    return w, h

@@ -1,0 +1,129 @@
+"""``livespec view``: the live app, fed by a stream instead of a local engine.
+
+Every display feature works on the streamed rows (colour maps, cursor, marker, pause and
+history, scale, zoom within the streamed range, floor/ceiling): the rows arrive as full
+FFT rows (each sent bin repeated over the FFT bins it covers), so the app's waterfall
+model is unchanged. Keys that change the analysis (``w``, ``+``, ``-``) or record (``r``)
+cannot reach the sender; they show a notice. The status line says ``END OF STREAM`` when
+the sender ended the stream; a damaged stream or a dropped link closes the app with one
+line and status 2. UI thread unless noted.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import sys
+
+from livespec.config import AnalysisConfig, Config
+from livespec.errors import EXIT_USAGE
+from livespec.stream.protocol import StreamReader
+from livespec.stream.source import FdReader, StreamSource
+from livespec.tui.app import LivespecApp, _keys_from_tty
+from livespec.tui.widgets.status import StatusInfo
+
+REMOTE_ANALYSIS = "The analysis runs at the sender: restart 'livespec stream' with {opt}."
+
+
+class StreamViewApp(LivespecApp):
+    """The app on a :class:`StreamSource`; built by :func:`run_viewer`."""
+
+    source: StreamSource
+
+    def __init__(self, cfg: Config, source: StreamSource, analysis_hop: int) -> None:
+        super().__init__(cfg, source)
+        self.analysis_hop = analysis_hop
+        self._end_shown = False
+
+    def action_window(self) -> None:
+        """The window is the sender's: say so."""
+        self.notify(REMOTE_ANALYSIS.format(opt="--window"), severity="warning", timeout=4)
+
+    def action_fft(self, step: int) -> None:
+        """The FFT size is the sender's: say so."""
+        self.notify(REMOTE_ANALYSIS.format(opt="--fft"), severity="warning", timeout=4)
+
+    def action_top3(self) -> None:
+        """Top 3 peaks, if the sender sends 3 (it sends at least 3 by default)."""
+        if self.analysis.peaks < 3:
+            self.notify(REMOTE_ANALYSIS.format(opt="--peaks 3"), severity="warning", timeout=4)
+            return
+        self.top3 = not self.top3
+        self._update_texts()
+
+    def action_record(self) -> None:
+        """Recording happens where the audio is."""
+        self.notify(
+            "Record at the sender, from the same capture: livespec stream --record OUT.wav",
+            severity="warning",
+            timeout=5,
+        )
+
+    def recording_text(self) -> str:
+        """The sender's recording state."""
+        rec = self.source.remote.get("recording")
+        return str(rec) if rec else "rec off (sender)"
+
+    def status_info(self) -> StatusInfo:
+        """The app's status, with the analysis hop and ``END OF STREAM``."""
+        return dataclasses.replace(
+            super().status_info(), hop=self.analysis_hop, end_text="END OF STREAM"
+        )
+
+    def tick(self) -> None:
+        """Draw, then react to the stream's end or failure."""
+        super().tick()
+        src = self.source
+        if src.error is not None and self.return_code is None:
+            self.exit(return_code=EXIT_USAGE)
+        elif src.end_reason is not None and not self._end_shown and not self.inbox:
+            self._end_shown = True
+            self.notify(f"END OF STREAM: {src.end_reason}. q quits.", timeout=30)
+
+
+def stream_config(cfg: Config, reader: StreamReader) -> Config:
+    """The local display settings with the sender's analysis (frames every frame_hop)."""
+    h = reader.header
+    analysis = AnalysisConfig(
+        fft=h.fft,
+        window=h.window,
+        beta=h.beta,
+        hop=h.frame_hop,  # the view advances one row per streamed frame
+        zero_pad=h.zero_pad,
+        peaks=h.peaks,
+        a4=h.a4,
+        fmin=h.fmin,
+        fmax=h.fmax,
+    )
+    return dataclasses.replace(cfg, analysis=analysis)
+
+
+def run_viewer(
+    cfg: Config, reader: StreamReader, fd_reader: FdReader, *, stdin: bool, pace: bool
+) -> int:
+    """Run the app on the stream until ``q`` (main thread). Returns the exit status;
+    raises the stream's :class:`~livespec.stream.protocol.StreamError` if it broke."""
+    try:
+        if stdin:
+            _keys_from_tty("livespec view -", "use 'livespec view --dump -' without a terminal")
+            sys.stdin = sys.__stdin__
+        elif not os.isatty(0):
+            _keys_from_tty("livespec view", "use 'livespec view --dump FILE'")
+    except BaseException:
+        fd_reader.close()
+        raise
+    source = StreamSource(reader, fd_reader, live=stdin, pace=pace and not stdin)
+    app = StreamViewApp(stream_config(cfg, reader), source, reader.header.hop)
+    source.start(app.push_frame, lambda: len(app.inbox))
+    try:
+        status = app.run()
+    finally:
+        source.stop()
+    if source.error is not None:
+        raise source.error
+    if app.return_code not in (None, 0):
+        return int(app.return_code)
+    return int(status or 0)
+
+
+__all__ = ["StreamViewApp", "run_viewer", "stream_config"]

@@ -1,0 +1,335 @@
+"""The plot: frequency axis, waterfall, spectrum panel, colour bar and time scale drawn by
+one line-API widget.
+
+Textual's cost per update grows with the number of (widget, line) pairs it re-renders and
+with the widget boundaries it cuts each screen line at, so the parts of the plot
+(:mod:`~livespec.tui.widgets.axes`, :mod:`~livespec.tui.widgets.colorbar`,
+:mod:`~livespec.tui.widgets.spectrum`, :mod:`~livespec.tui.widgets.waterfall`) are thin renderers
+with their own caches, and this widget joins their rows. UI thread only.
+
+Layout, ``horizontal`` (time scrolls left)::
+
+    axis | waterfall | spectrum | colour bar
+    Hz   | time scale|          | dBFS
+
+``vertical`` (time flows down)::
+
+         | frequency axis (2 rows)  |
+         | spectrum (8 rows)        |
+    time | waterfall                | colour bar
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable
+
+from rich.console import Console
+from rich.segment import Segment
+from rich.style import Style
+from textual.events import Click, Resize
+from textual.geometry import Region
+from textual.strip import Strip
+from textual.widget import Widget
+
+from livespec.render.patch import Piece, ScreenPatch, Scroll
+from livespec.render.raster import AnsiStrip, join_rows
+from livespec.render.view import WaterfallView
+from livespec.tui.widgets.axes import FreqAxis, TimeAxis
+from livespec.tui.widgets.colorbar import ColorBar
+from livespec.tui.widgets.spectrum import SpectrumPanel
+from livespec.tui.widgets.waterfall import WaterfallPart
+
+AXIS_W = 7  # frequency axis (horizontal) or time scale (vertical), cells
+BAR_W = 8  # colour bar with labels, cells
+SPEC_W = 24  # spectrum panel beside a horizontal waterfall, cells
+SPEC_H = 8  # spectrum panel above a vertical waterfall, rows
+UNIT = Style(dim=True)
+
+
+class Plot(Widget):
+    """Everything drawn from the :class:`WaterfallView`."""
+
+    DEFAULT_CSS = """
+    Plot { height: 1fr; width: 1fr; }
+    """
+
+    def __init__(self, view: WaterfallView, *, spectrum: bool = True, id: str | None = None):
+        super().__init__(id=id)
+        self.view = view
+        self.show_spectrum = spectrum
+        self.freq_axis = FreqAxis(view)
+        self.time_axis = TimeAxis(view)
+        self.colorbar = ColorBar(view)
+        self.spectrum = SpectrumPanel(view)
+        self.waterfall = WaterfallPart(view)
+        self._key: Hashable = None
+        self._rows: list[Strip] = []
+        self.direct = True  # write changed rows to the terminal without Textual's update
+        self._patch = ScreenPatch()
+        self._scrolls: tuple[int, int] | None = None  # view.scrolls the terminal shows
+
+    # -- geometry ----------------------------------------------------------------------
+
+    def waterfall_size(self, width: int, height: int) -> tuple[int, int]:
+        """Cells of the waterfall inside a plot of ``width`` x ``height``."""
+        spec = self.show_spectrum
+        if self.view.orientation == "horizontal":
+            return max(0, width - AXIS_W - BAR_W - (SPEC_W if spec else 0)), max(0, height - 1)
+        return max(0, width - AXIS_W - BAR_W), max(0, height - 2 - (SPEC_H if spec else 0))
+
+    def relayout(self) -> None:
+        """Give the view the waterfall's size and redraw."""
+        self.view.resize(*self.waterfall_size(self.size.width, self.size.height))
+        self.refresh()
+
+    def waterfall_cell(self, x: int, y: int) -> tuple[int, int] | None:
+        """The waterfall cell at widget cell (``x``, ``y``), None outside the waterfall."""
+        v = self.view
+        top = 0 if v.orientation == "horizontal" else 2 + (SPEC_H if self.show_spectrum else 0)
+        cx, cy = x - AXIS_W, y - top
+        if 0 <= cx < v.width and 0 <= cy < v.height:
+            return cx, cy
+        return None
+
+    def on_click(self, event: Click) -> None:
+        """A click on the waterfall puts the cursor there (the mouse on top of the arrow
+        keys; UI thread)."""
+        cell = self.waterfall_cell(event.x, event.y)
+        move = getattr(self.app, "action_cursor", None)
+        if cell is None or move is None:
+            return
+        x0, y0 = self.view.cursor_cell()
+        move(cell[0] - x0, cell[1] - y0)
+
+    def on_resize(self, event: Resize) -> None:
+        """Follow the terminal (UI thread)."""
+        self.relayout()
+
+    def set_spectrum(self, show: bool) -> None:
+        """Show or hide the spectrum panel."""
+        self.show_spectrum = show
+        self.relayout()
+
+    def set_orientation(self, orientation: str) -> None:
+        """``horizontal`` or ``vertical``."""
+        self.view.set_orientation(orientation)
+        self.relayout()
+
+    # -- drawing ------------------------------------------------------------------------
+
+    def _cache_key(self) -> Hashable:
+        return (
+            self.size,
+            self.show_spectrum,
+            self.waterfall.cache_key(),
+            self.freq_axis.cache_key(),
+            self.time_axis.cache_key(),
+            self.colorbar.cache_key(),
+            self.spectrum.cache_key() if self.show_spectrum else None,
+        )
+
+    def sync(self) -> None:
+        """Redraw if anything drawn changed (called by the app every tick): the rows that
+        changed go straight to the terminal when :meth:`_can_draw_direct`, else Textual
+        refreshes the widget."""
+        if self._cache_key() == self._key:
+            return
+        write = getattr(self.app, "write_terminal", None)
+        if write is None or not self._can_draw_direct():
+            self._patch.forget()
+            self._scrolls = None
+            self.refresh()
+            if hasattr(self.app, "_plot_via_textual"):
+                self.app._plot_via_textual = True
+            return
+        rows = self._current_rows()
+        region = self.region
+        console = self.app.console
+        text = self._patch.update(
+            region.x,
+            region.y,
+            region.width,
+            [_parts(row, console) for row in rows],
+            self._scroll(region.x == 0 and region.width == self.screen.size.width),
+        )
+        if text:
+            write(text)
+
+    def _can_draw_direct(self) -> bool:
+        """True when the terminal shows this widget's rows as they are: a real terminal,
+        the plot's screen on top, nothing over the plot, and rows with their own escape
+        sequences (no filter, tint or opacity)."""
+        app = self.app
+        if not self.direct or app.is_headless:
+            return False
+        if self.screen is not app.screen or not self.region.area:
+            return False
+        if not self._fast_path_ok() or app._notifications:
+            return False
+        region = self.region
+        try:
+            visible = self.screen._compositor.visible_widgets
+        except AttributeError:  # Textual's internals moved: be safe
+            return False
+        ancestors = self.ancestors_with_self
+        for widget, (other, clip) in visible.items():
+            if (
+                other.overlaps(region)
+                and clip.overlaps(region)
+                and widget is not self
+                and widget not in ancestors
+            ):
+                return False
+        return True
+
+    def screen_written(self, spans: list[tuple[int, int, int]] | None) -> None:
+        """Textual wrote to the terminal: ``spans`` (row, x1, x2) of the screen, or the
+        whole screen (None). The plot's rows it touched are no longer known to
+        :class:`ScreenPatch`, so the next direct update rewrites them (UI thread)."""
+        region = self.region
+        if spans is None:
+            self._patch.forget()
+            return
+        x1, x2 = region.x, region.right
+        y0 = region.y
+        rows = [y - y0 for y, a, b in spans if a < x2 and b >= x1]
+        if rows:
+            self._patch.forget(rows)
+
+    def _fast_path_ok(self) -> bool:
+        styles = self.styles
+        return not (
+            self.get_line_filters()
+            or styles.tint.a
+            or styles.opacity != 1.0
+            or styles.text_opacity != 1.0
+            or self.view.table.depth == "none"
+            or any(styles.gutter)
+        )
+
+    def _scroll(self, full_width: bool) -> Scroll | None:
+        """How far the vertical waterfall's rows moved down since the terminal last
+        showed them (None: not known, or not a whole-width scroll)."""
+        now = self.view.scrolls if self.view.orientation == "vertical" else None
+        before, self._scrolls = self._scrolls, now
+        if not full_width or now is None or before is None or now[0] != before[0]:
+            return None
+        lines = now[1] - before[1]
+        first = 2 + (SPEC_H if self.show_spectrum else 0)
+        last = first + self.view.height - 1
+        return Scroll(first, last, lines) if 0 < lines < self.view.height else None
+
+    def _current_rows(self) -> list[Strip]:
+        key = self._cache_key()
+        if key != self._key:
+            self._rows = self._render_rows(self.size.width, self.size.height, self.rich_style)
+            self._key = key
+        return self._rows
+
+    def render_line(self, y: int) -> Strip:
+        """Row ``y`` of the plot (UI thread)."""
+        rows = self._current_rows()
+        if y < len(rows):
+            return rows[y]
+        return Strip.blank(self.size.width, self.rich_style)
+
+    def render_lines(self, crop: Region) -> list[Strip]:
+        """The rows inside ``crop`` (UI thread).
+
+        Textual's default copies every row through its style cache (a new Strip per row,
+        whose escape sequences are then formatted segment by segment). The plot has no
+        border, padding, tint or opacity, so its own rows (:class:`AnsiStrip`, with their
+        sequences joined from cached parts) go to the compositor as they are. With a line
+        filter (``--colors none``, ``NO_COLOR``) or any such style, Textual's path is used.
+        """
+        if not self._fast_path_ok():
+            return super().render_lines(crop)
+        rows = self._current_rows()
+        width = self.size.width
+        blank: Strip | None = None
+        out: list[Strip] = []
+        x1, x2 = crop.column_span
+        for y in crop.line_range:
+            if y < len(rows):
+                out.append(rows[y])
+            else:
+                blank = blank or Strip.blank(width, self.rich_style)
+                out.append(blank)
+        if (x1, x2) != (0, width):
+            out = [strip.crop(x1, x2) for strip in out]
+        return out
+
+    def _render_rows(self, width: int, height: int, base: Style) -> list[Strip]:
+        view = self.view
+        system = None if view.table.depth == "none" else view.table.system
+
+        def _join(strips: list[Strip]) -> Strip:
+            return join_rows(strips, system)
+
+        ww, wh = view.width, view.height
+        if ww <= 0 or wh <= 0:
+            return []
+        wf = self.waterfall.cell_rows(ww)
+        wf += [([Segment(" " * ww, base)], None)] * (wh - len(wf))
+        bar = self.colorbar.lines(BAR_W, wh, base)
+        rows: list[Strip] = []
+        if view.orientation == "horizontal":
+            axis = self.freq_axis.lines(AXIS_W, wh, base)
+            spec = self.spectrum.lines(SPEC_W, wh, base) if self.show_spectrum else None
+            for y in range(wh):
+                right = [bar[y]] if spec is None else [spec[y], bar[y]]
+                rows.append(_with_cells([axis[y]], wf[y], ww, right, system))
+            time = self.time_axis.lines(ww, 1, base)[0]
+            gap = Strip.blank(SPEC_W if self.show_spectrum else 0, base)
+            rows.append(
+                _join([_text("    Hz", AXIS_W, base), time, gap, _text(" dBFS", BAR_W, base)])
+            )
+            return rows
+        pad, pad_bar = Strip.blank(AXIS_W, base), Strip.blank(BAR_W, base)
+        axis = self.freq_axis.lines(ww, 2, base)
+        rows.append(_join([pad, axis[0], pad_bar]))
+        rows.append(_join([_text("     Hz", AXIS_W, base), axis[1], _text(" dBFS", BAR_W, base)]))
+        if self.show_spectrum:
+            for line in self.spectrum.lines(ww, SPEC_H, base):
+                rows.append(_join([pad, line, pad_bar]))
+        times = self.time_axis.lines(AXIS_W, wh, base)
+        for y in range(wh):
+            rows.append(_with_cells([times[y]], wf[y], ww, [bar[y]], system))
+        return rows
+
+
+def _with_cells(
+    left: list[Strip],
+    cells: tuple[list[Segment], str | None],
+    width: int,
+    right: list[Strip],
+    system: str | None,
+) -> Strip:
+    """A row: the ``left`` Strips, the waterfall's cells (``width`` wide, with their escape
+    sequences or None) and the ``right`` Strips; an :class:`AnsiStrip` unless ``system``
+    is None."""
+    segs, ansi = cells
+    out: list[Segment] = []
+    total = width
+    for s in left:
+        out.extend(s)
+        total += s.cell_length
+    out.extend(segs)
+    for s in right:
+        out.extend(s)
+        total += s.cell_length
+    if system is None:
+        return Strip(out, total)
+    middle: str | Strip = Strip(segs, width) if ansi is None else ansi
+    return AnsiStrip(out, total, [*left, middle, *right], system)
+
+
+def _parts(row: Strip, console: Console) -> list[Piece]:
+    """A row as pieces with their escape sequences (see :class:`ScreenPatch`)."""
+    if isinstance(row, AnsiStrip):
+        return row.parts(console)
+    return [(0, row.render(console))]
+
+
+def _text(text: str, width: int, base: Style) -> Strip:
+    return Strip([Segment(text.ljust(width)[:width], base + UNIT)], width)
