@@ -1,7 +1,7 @@
 """Benchmark: CPU and callback-to-frame latency of the live analysis path.
 
 Runs, in this one process, the real capture path (PortAudio through the virtual input
-device of tests/virtual_audio.py, or ``--source signal`` for a paced test signal) twice
+device of tests/support/virtual_audio.py, or ``--source signal`` for a paced test signal) twice
 for the same duration:
 
 1. capture only: the source writes into the ring, nothing reads it (the reference);
@@ -96,7 +96,7 @@ def main() -> int:
 
     va = None
     if args.source == "device" and "PULSE_SERVER" not in os.environ:
-        from virtual_audio import VirtualAudio
+        from support.virtual_audio import VirtualAudio
 
         va = VirtualAudio(Path("/tmp/livespec-bench-va"), rate=48000, freq=1000.0, amp=0.5)
         va.start()

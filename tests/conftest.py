@@ -1,5 +1,6 @@
-"""Shared fixtures: an isolated XDG environment, the virtual input device, and a runner
-for ``python -m livespec`` in a subprocess.
+"""Shared fixtures: an isolated XDG environment, the virtual input device, a runner for
+``python -m livespec`` in a subprocess, and a tiny full-able disk. Helpers that are plain
+functions live in the ``support`` package beside this file.
 
 PortAudio lists devices once, when ``sounddevice`` is imported, so tests that need the
 virtual device drive livespec in a subprocess started after the device::
@@ -14,9 +15,10 @@ import os
 import subprocess
 import sys
 from collections.abc import Callable, Iterator, Mapping
+from pathlib import Path
 
 import pytest
-from virtual_audio import VirtualAudio
+from support.virtual_audio import VirtualAudio
 
 RunLivespec = Callable[..., "subprocess.CompletedProcess[str]"]
 
@@ -72,3 +74,15 @@ def virtual_audio(tmp_path_factory: pytest.TempPathFactory) -> Iterator[VirtualA
         yield va
     finally:
         va.stop()
+
+
+@pytest.fixture
+def tiny_disk(tmp_path: Path) -> Iterator[Path]:
+    """A 1 MiB tmpfs (needs root), unmounted afterwards."""
+    d = tmp_path / "disk"
+    d.mkdir()
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(d)], check=True)
+    try:
+        yield d
+    finally:
+        subprocess.run(["umount", str(d)], check=True)

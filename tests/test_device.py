@@ -1,7 +1,7 @@
 """The sound-card source (livespec/audio/device.py), against a real PortAudio input device.
 
 The device is ``pulse``: a private PulseAudio server playing a known sine (see
-tests/virtual_audio.py). PortAudio lists devices when ``sounddevice`` is imported, so
+tests/support/virtual_audio.py). PortAudio lists devices when ``sounddevice`` is imported, so
 everything that touches PortAudio runs in a subprocess started after the device; the
 pure parts (choosing a device by name, the table) run here on made-up device lists.
 """
@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from virtual_audio import VirtualAudio
+from support.virtual_audio import VirtualAudio
 
 from livespec.audio import device
 from livespec.audio.device import DeviceInfo, DeviceSource, format_devices, resolve_device

@@ -11,25 +11,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 import soundfile as sf
-
-from livespec.cli import build_parser
-from livespec.cli.export import run_export
-from livespec.config import Config, merge_cli
-from livespec.errors import LivespecError
+from support.cli import export
 
 FS = 16000
-
-
-def export(argv: list[str]) -> int:
-    """``livespec export ARGV`` in this process (built-in defaults, no config file)."""
-    p = build_parser("export")
-    try:
-        ns = p.parse_args(argv)
-        cfg = merge_cli(Config(), vars(ns))
-        return run_export(ns, cfg)
-    except LivespecError as exc:
-        print(f"livespec: {exc}", file=sys.stderr)
-        return exc.exit_code
 
 
 EXPORT = [sys.executable, "-m", "livespec", "export"]

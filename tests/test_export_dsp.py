@@ -3,37 +3,21 @@ torchaudio's documented formulas; streaming framing against direct numpy."""
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 import scipy.signal as ss
 import soundfile as sf
+from support.cli import export
 
-from livespec.cli import build_parser
-from livespec.cli.export import run_export
-from livespec.config import Config, merge_cli
 from livespec.dsp.stft import Spectrum
 from livespec.dsp.windows import scipy_window_spec
-from livespec.errors import LivespecError
 from livespec.export.dsp import BatchAnalyzer, Recipe, mel_filterbank, tukey_window
 from livespec.export.frames import ShortRead, analyse_segment
 
 FS = 48000
 DB2 = 10 * np.log10(2.0)  # 3.0103 dB
-
-
-def export(argv: list[str]) -> int:
-    """``livespec export ARGV`` in this process (built-in defaults, no config file)."""
-    p = build_parser("export")
-    ns = p.parse_args(argv)
-    cfg = merge_cli(Config(), vars(ns))
-    try:
-        return run_export(ns, cfg)
-    except LivespecError as exc:
-        print(f"livespec: {exc}", file=sys.stderr)
-        return exc.exit_code
 
 
 def signal(seconds: float = 1.0, channels: int = 1, seed: int = 1) -> np.ndarray:

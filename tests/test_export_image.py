@@ -3,35 +3,19 @@
 from __future__ import annotations
 
 import math
-import sys
 from pathlib import Path
 
 import numpy as np
 import soundfile as sf
 from PIL import Image
+from support.cli import export
 
-from livespec.cli import build_parser
-from livespec.cli.export import run_export
-from livespec.config import Config, merge_cli
-from livespec.errors import LivespecError
 from livespec.export.image import colour_table, nice_ticks
 
 FS = 48000
 N = 1024
 HOP = 256
 BINS = N // 2 + 1
-
-
-def export(argv: list[str]) -> int:
-    """``livespec export ARGV`` in this process (built-in defaults, no config file)."""
-    p = build_parser("export")
-    ns = p.parse_args(argv)
-    cfg = merge_cli(Config(), vars(ns))
-    try:
-        return run_export(ns, cfg)
-    except LivespecError as exc:
-        print(f"livespec: {exc}", file=sys.stderr)
-        return exc.exit_code
 
 
 def tone_file(tmp: Path, freqs: list[float], seconds: float = 1.0, amp: float = 0.5) -> Path:

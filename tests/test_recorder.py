@@ -14,7 +14,6 @@ import threading
 import time
 import warnings
 import wave
-from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -233,18 +232,6 @@ def test_an_injected_write_fault_stops_with_one_line_and_keeps_the_file(tmp_path
     side = json.loads(sidecar_path(out).read_text())
     assert side["error"] == rec.error and side["ended_by"] == "error" and side["frames"] == 4000
     rec.stop()  # harmless after a failure
-
-
-@pytest.fixture
-def tiny_disk(tmp_path: Path) -> Iterator[Path]:
-    """A 1 MiB tmpfs (needs root), unmounted afterwards."""
-    d = tmp_path / "disk"
-    d.mkdir()
-    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(d)], check=True)
-    try:
-        yield d
-    finally:
-        subprocess.run(["umount", str(d)], check=True)
 
 
 def test_full_disk_stops_the_recording_and_what_was_written_stays_readable(

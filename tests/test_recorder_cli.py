@@ -16,7 +16,7 @@ import threading
 import time
 import warnings
 import wave
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +25,7 @@ import numpy.typing as npt
 import pytest
 import scipy.io.wavfile
 import soundfile as sf
-from virtual_audio import VirtualAudio
+from support.virtual_audio import VirtualAudio
 
 from livespec.audio import signals
 
@@ -373,18 +373,6 @@ def test_an_ignored_sighup_keeps_recording_like_nohup(tmp_path: Path) -> None:
 
 
 # -- a full disk -------------------------------------------------------------------------------
-
-
-@pytest.fixture
-def tiny_disk(tmp_path: Path) -> Iterator[Path]:
-    """A 1 MiB tmpfs (needs root), unmounted afterwards."""
-    d = tmp_path / "disk"
-    d.mkdir()
-    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(d)], check=True)
-    try:
-        yield d
-    finally:
-        subprocess.run(["umount", str(d)], check=True)
 
 
 def test_a_full_disk_ends_with_one_line_status_1_and_a_readable_file(tiny_disk: Path) -> None:

@@ -18,9 +18,9 @@ name. From Python (see tests/conftest.py)::
 
 From a shell::
 
-    eval "$(python tests/virtual_audio.py start --freq 1000)"
+    eval "$(python tests/support/virtual_audio.py start --freq 1000)"
     python -m livespec peaks --device pulse
-    python tests/virtual_audio.py stop
+    python tests/support/virtual_audio.py stop
 
 Needs: apt-get install pulseaudio pulseaudio-utils libasound2-plugins libportaudio2
 """
@@ -714,12 +714,12 @@ def _default_dir() -> Path:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """``python tests/virtual_audio.py start|stop``: the virtual device for a shell."""
+    """``python tests/support/virtual_audio.py start|stop``: the virtual device for a shell."""
     p = argparse.ArgumentParser(
         prog="virtual_audio.py",
         description="A virtual input device 'pulse' playing a test signal (no sound card).",
-        epilog='usage: eval "$(python tests/virtual_audio.py start)"; ...; '
-        "python tests/virtual_audio.py stop",
+        epilog='usage: eval "$(python tests/support/virtual_audio.py start)"; ...; '
+        "python tests/support/virtual_audio.py stop",
     )
     sub = p.add_subparsers(dest="command", required=True)
     start = sub.add_parser("start", help="start (or retune) it; prints export lines")
