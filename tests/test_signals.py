@@ -7,6 +7,7 @@ import math
 import os
 import threading
 import time
+from typing import Any
 
 import numpy as np
 import pytest
@@ -185,3 +186,21 @@ def test_make_source_picks_the_kind(tmp_path):
     assert isinstance(make_source(str(tmp_path / "x.wav")), FileSource)
     with pytest.raises(UsageError):
         make_source("tone:1000", device="pulse")
+
+
+@pytest.mark.parametrize("level", ["999", "20.5", "inf", "nan", "1e400"])
+def test_a_level_above_plus_20_dbfs_or_not_finite_is_refused(level: str) -> None:
+    with pytest.raises(UsageError, match=r"up to \+20"):
+        signals.parse_signal(f"tone:1000@{level}")
+
+
+def test_levels_up_to_plus_20_dbfs_are_accepted() -> None:
+    (part,) = signals.parse_signal("tone:1000@20")
+    assert part.render(0, 4800, 48000.0).max() == pytest.approx(10.0, rel=1e-6)
+
+
+def test_peaks_with_a_bad_level_says_one_line_and_exits_2(run_livespec: Any) -> None:
+    done = run_livespec("peaks", "--input", "tone:1000@999", "--duration", "0.1")
+    assert done.returncode == 2
+    assert done.stdout == ""
+    assert done.stderr.count("\n") == 1 and "must be a number of dBFS up to +20" in done.stderr

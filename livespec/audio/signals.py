@@ -28,6 +28,7 @@ DEFAULT_TONE_DBFS = -6.0
 DEFAULT_NOISE_DBFS = -30.0
 CHIRP_PERIOD_S = 10.0
 CHIRP_FADE_S = 0.005  # fade in/out at each restart of the sweep
+MAX_LEVEL_DBFS = 20.0  # highest level a part may ask for (float samples up to 10.0)
 
 F64 = npt.NDArray[np.float64]
 
@@ -146,11 +147,18 @@ def _level(text: str, default: float, spec: str) -> tuple[str, float]:
     if "@" in text:
         body, _, lvl = text.partition("@")
         try:
-            return body, float(lvl)
+            level = float(lvl)
         except ValueError:
             raise UsageError(
                 f"bad level '{lvl}' in --input {spec!r}: expected dBFS, e.g. @-20"
             ) from None
+        if not math.isfinite(level) or level > MAX_LEVEL_DBFS:
+            raise UsageError(
+                f"level '{lvl}' in --input {spec!r}: must be a number of dBFS up to "
+                f"+{MAX_LEVEL_DBFS:g} (0 dBFS is full scale; above it the float samples "
+                "exceed 1.0 and clip in any integer format)"
+            )
+        return body, level
     return text, default
 
 
