@@ -13,7 +13,7 @@ from rich.style import Style
 from textual.binding import Binding
 
 from livespec.tui.app import KEYS, MIN_HEIGHT, MIN_WIDTH, LivespecApp
-from livespec.tui.widgets.help import HelpScreen
+from livespec.tui.widgets.help import HelpScreen, key_label
 from livespec.tui.widgets.plot import Plot
 
 State = Callable[[LivespecApp], Any]
@@ -204,6 +204,10 @@ async def test_help_lists_every_key_and_closes() -> None:
         assert isinstance(rig.app.screen, HelpScreen)
         rows = dict((d, k) for k, d in rig.app.screen.rows)
         assert len(rows) == len(CASES) + 1  # every binding and quit
+        shown = {d: key_label(k) for d, k in rows.items()}  # as the help's table shows them
+        assert shown["Longer time span (x2 frames per pixel)"] == "<"
+        assert shown["Shorter time span"] == ">"
+        assert all("_sign" not in k and "bracket" not in k for k in shown.values()), shown
         await pilot.press("q")  # closes the help, does not quit
         await pilot.pause()
         assert not isinstance(rig.app.screen, HelpScreen)

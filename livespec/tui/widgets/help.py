@@ -8,27 +8,24 @@ from rich.table import Table
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
+from textual.keys import key_to_character
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
 
 def key_label(key: str) -> str:
-    """A key as the help shows it (``question_mark`` -> ``?``)."""
-    names = {
-        "question_mark": "?",
-        "space": "space",
-        "plus": "+",
-        "minus": "-",
-        "equals_sign": "=",
-        "left_square_bracket": "[",
-        "right_square_bracket": "]",
-        "left_curly_bracket": "{",
-        "right_curly_bracket": "}",
-        "comma": ",",
-        "full_stop": ".",
-        "escape": "esc",
-    }
-    return ", ".join(names.get(k.strip(), k.strip()) for k in key.split(","))
+    """A key as the help shows it (``question_mark`` -> ``?``, ``less_than_sign`` -> ``<``):
+    Textual's key names of printable characters become the characters."""
+    names = {"space": "space", "escape": "esc", "plus": "+", "minus": "-"}
+
+    def one(name: str) -> str:
+        name = name.strip()
+        if name in names:
+            return names[name]
+        char = key_to_character(name)
+        return char if char is not None and len(char) == 1 and char.isprintable() else name
+
+    return ", ".join(one(k) for k in key.split(","))
 
 
 class HelpScreen(ModalScreen[None]):
