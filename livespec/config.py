@@ -48,7 +48,7 @@ class SourceConfig:
     channel: int | None = None  # 1-based channel to analyse; None = mono mix
     blocksize: int = 1024  # frames per callback
     latency: str = "high"  # "low", "high" or seconds
-    format: str = "s16le"  # raw PCM on stdin
+    format: str | None = None  # raw PCM on stdin; None = s16le (refused with a WAV/FLAC/... stream)
     ring_seconds: float = 20.0  # seconds of audio kept in the ring buffer
 
 

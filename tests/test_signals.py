@@ -15,7 +15,8 @@ import soundfile as sf
 
 from livespec.audio import signals
 from livespec.audio.ringbuffer import RingBuffer
-from livespec.audio.sources import FileSource, SignalSource, StdinSource, decode_pcm, make_source
+from livespec.audio.sources import FileSource, SignalSource, make_source
+from livespec.audio.stdin import StdinSource, decode_pcm
 from livespec.errors import SourceError, UsageError
 
 

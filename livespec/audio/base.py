@@ -19,8 +19,38 @@ from __future__ import annotations
 import threading
 import time
 from abc import ABC, abstractmethod
+from collections.abc import Callable
+
+import numpy as np
+import numpy.typing as npt
 
 from livespec.audio.ringbuffer import RingBuffer
+from livespec.errors import SourceError
+
+MAX_SAMPLERATE = 768_000  # Hz; a header claiming more is damaged (docs/cli.md)
+MAX_CHANNELS = 64  # likewise
+
+
+def check_header(what: str, samplerate: int, channels: int) -> None:
+    """Refuse a rate or channel count no real audio has (a damaged or hostile header)."""
+    if not 1 <= samplerate <= MAX_SAMPLERATE:
+        raise SourceError(
+            f"{what}: the header says {samplerate} Hz; livespec reads 1..{MAX_SAMPLERATE} Hz "
+            "(the file is damaged or not audio)"
+        )
+    if not 1 <= channels <= MAX_CHANNELS:
+        raise SourceError(
+            f"{what}: the header says {channels} channels; livespec reads 1..{MAX_CHANNELS}"
+        )
+
+
+def sf_reason(exc: BaseException) -> str:
+    """libsndfile's message of ``exc`` in a form for one line (no repeated file name)."""
+    msg = str(exc).strip() or type(exc).__name__
+    # soundfile prefixes "Error opening 'path': " which repeats what we say.
+    if msg.startswith("Error opening") and ": " in msg:
+        msg = msg.split(": ", 1)[1]
+    return msg.rstrip(".")
 
 
 class Source(ABC):
@@ -98,3 +128,96 @@ class Source(ABC):
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+class BlockSource(Source):
+    """A source that produces blocks on demand; the base of file, stdin and signal sources.
+
+    Subclasses implement :meth:`_read_block`. With ``realtime=True`` the producer thread
+    writes one block per block period; otherwise it writes as fast as the back-pressure
+    function (the oldest frame a consumer still needs) allows, so nothing is lost.
+    """
+
+    def __init__(self, blocksize: int = 1024, realtime: bool = True) -> None:
+        super().__init__()
+        self.block_frames = int(blocksize)
+        self.realtime = realtime
+        self._buf: npt.NDArray[np.float32] = np.zeros((1, 1), dtype=np.float32)
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._oldest_needed: Callable[[], int] | None = None
+        self.frames_read = 0
+
+    def _alloc(self) -> None:
+        self._buf = np.zeros((self.block_frames, self.channels), dtype=np.float32)
+
+    def _read_block(self, out: npt.NDArray[np.float32]) -> int:
+        """Fill ``out[:n]`` (frames x channels) and return n; 0 at the end."""
+        raise NotImplementedError
+
+    def set_backpressure(self, oldest_needed: Callable[[], int]) -> None:
+        """Make a non-real-time producer wait while writing would overwrite frames at or
+        after ``oldest_needed()`` (called on the producer thread)."""
+        self._oldest_needed = oldest_needed
+
+    def pump(self, max_frames: int) -> int:
+        """Read one block of at most ``max_frames`` and write it to the ring (caller's thread)."""
+        if self.ring is None:
+            raise RuntimeError("start() or attach() first")
+        if self.finished:
+            return 0
+        n = self._read_block(self._buf[: min(max_frames, self.block_frames)])
+        if n <= 0:
+            self._finished.set()
+            return 0
+        self.ring.write(self._buf[:n])
+        self.frames_read += n
+        return n
+
+    def attach(self, ring: RingBuffer) -> None:
+        """Use ``ring`` without starting a thread (for :meth:`pump`)."""
+        if ring.channels != self.channels:
+            raise ValueError("ring channel count differs from the source's")
+        self.ring = ring
+        self.started_at = time.monotonic()
+
+    def start(self, ring: RingBuffer) -> None:
+        """Start the producer thread writing into ``ring``."""
+        self.attach(ring)
+        self._thread = threading.Thread(target=self._run, name=f"livespec-{type(self).__name__}")
+        self._thread.start()
+
+    def _run(self) -> None:
+        """Producer thread: block by block until the end, an error or stop()."""
+        assert self.ring is not None
+        ring = self.ring
+        t0 = time.monotonic()
+        try:
+            while not self._stop.is_set():
+                if not self.realtime and self._oldest_needed is not None:
+                    while (
+                        ring.written + self.block_frames - self._oldest_needed() > ring.capacity
+                        and not self._stop.is_set()
+                    ):
+                        time.sleep(0.001)
+                if self.pump(self.block_frames) == 0:
+                    break
+                if self.realtime:
+                    due = t0 + self.frames_read / self.samplerate
+                    delay = due - time.monotonic()
+                    if delay > 0:
+                        self._stop.wait(delay)
+        except BaseException as exc:  # reported to the consumer via .error, never lost
+            self.error = exc
+        finally:
+            self._finished.set()
+
+    def stop(self) -> None:
+        """Stop and join the producer thread, then close. Idempotent."""
+        self._stop.set()
+        if self._thread is not None and self._thread is not threading.current_thread():
+            self._thread.join(timeout=5.0)
+        self._close()
+
+    def _close(self) -> None:
+        """Release files; subclasses override."""
