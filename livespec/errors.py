@@ -7,6 +7,17 @@ EXIT_FAILURE = 1  # a runtime failure after start-up (input lost, I/O error)
 EXIT_USAGE = 2  # a user's mistake: bad option, missing file, unknown device
 EXIT_INTERRUPTED = 130  # Ctrl-C (SIGINT)
 
+# C0 and C1 control characters and DEL: what a terminal acts on instead of showing.
+_CONTROL = {c: f"\\x{c:02x}" for c in (*range(0x00, 0x20), *range(0x7F, 0xA0))}
+_CONTROL.update({0x09: "\\t", 0x0A: "\\n", 0x0D: "\\r", 0x1B: "\\x1b"})
+
+
+def printable(text: str) -> str:
+    """``text`` with every control character shown escaped (``\\x1b``, ``\\n``), so that
+    text from a file, a stream, a device or a file name can be printed or drawn without
+    the terminal acting on it (a title change, a cleared screen, a forged line)."""
+    return text.translate(_CONTROL)
+
 
 class LivespecError(Exception):
     """An error to report as one line on stderr, then exit with ``exit_code``.

@@ -274,7 +274,7 @@ def _distorted_wav(path: Path, fs: int = 48000, seconds: float = 2.0) -> tuple[f
 def test_device_measurement_of_a_known_distortion(tmp_path: Path, tmux: Tmux) -> None:
     """A private virtual device loops a WAV of known THD and SNR; the measurement view
     must read both within 0.5 dB (THD) and 1 dB (SNR) from the screen."""
-    from virtual_audio import VirtualAudio
+    from support.virtual_audio import VirtualAudio
 
     wav = tmp_path / "distorted.wav"
     true_thd, true_snr = _distorted_wav(wav)

@@ -24,33 +24,8 @@ from collections.abc import Callable
 import numpy as np
 import numpy.typing as npt
 
+from livespec.audio.files import DamagedInput, check_samples
 from livespec.audio.ringbuffer import RingBuffer
-from livespec.errors import SourceError
-
-MAX_SAMPLERATE = 768_000  # Hz; a header claiming more is damaged (docs/cli.md)
-MAX_CHANNELS = 64  # likewise
-
-
-def check_header(what: str, samplerate: int, channels: int) -> None:
-    """Refuse a rate or channel count no real audio has (a damaged or hostile header)."""
-    if not 1 <= samplerate <= MAX_SAMPLERATE:
-        raise SourceError(
-            f"{what}: the header says {samplerate} Hz; livespec reads 1..{MAX_SAMPLERATE} Hz "
-            "(the file is damaged or not audio)"
-        )
-    if not 1 <= channels <= MAX_CHANNELS:
-        raise SourceError(
-            f"{what}: the header says {channels} channels; livespec reads 1..{MAX_CHANNELS}"
-        )
-
-
-def sf_reason(exc: BaseException) -> str:
-    """libsndfile's message of ``exc`` in a form for one line (no repeated file name)."""
-    msg = str(exc).strip() or type(exc).__name__
-    # soundfile prefixes "Error opening 'path': " which repeats what we say.
-    if msg.startswith("Error opening") and ": " in msg:
-        msg = msg.split(": ", 1)[1]
-    return msg.rstrip(".")
 
 
 class Source(ABC):
@@ -170,6 +145,10 @@ class BlockSource(Source):
         if n <= 0:
             self._finished.set()
             return 0
+        try:
+            check_samples(self._buf[:n], self.frames_read, self.samplerate)
+        except DamagedInput as exc:
+            raise DamagedInput(f"{self.description}: {exc}") from None
         self.ring.write(self._buf[:n])
         self.frames_read += n
         return n

@@ -17,7 +17,8 @@ import numpy as np
 import numpy.typing as npt
 
 from livespec.audio import signals
-from livespec.audio.base import BlockSource, Source, check_header, sf_reason
+from livespec.audio.base import BlockSource, Source
+from livespec.audio.files import AudioFileError, DamagedInput, open_audio_file, sf_reason
 from livespec.audio.stdin import StdinSource
 from livespec.errors import SourceError, UsageError
 
@@ -50,21 +51,15 @@ class FileSource(BlockSource):
         self.total_frames = 0
 
     def open(self) -> None:
-        """Open the file and read its header (caller's thread)."""
-        import soundfile as sf
-
-        if not self.path.exists():
-            raise SourceError(f"cannot open '{self.path}': no such file")
-        if self.path.is_dir():
-            raise SourceError(f"cannot open '{self.path}': it is a folder")
+        """Open the file and read its header (caller's thread); every check of
+        :func:`~livespec.audio.files.open_audio_file`."""
         try:
-            f = sf.SoundFile(str(self.path))
-        except Exception as exc:  # libsndfile's errors vary; report them in one line
-            raise SourceError(f"cannot read '{self.path}': {sf_reason(exc)}") from None
+            f = open_audio_file(self.path)
+        except AudioFileError as exc:
+            raise SourceError(f"cannot open '{self.path}': {exc}") from None
         self._sf = f
         self.samplerate = int(f.samplerate)
         self.channels = int(f.channels)
-        check_header(f"'{self.path}'", self.samplerate, self.channels)
         self.total_frames = int(f.frames) if f.frames >= 0 else 0
         self._limit = self.total_frames
         if self.max_seconds is not None:
@@ -80,10 +75,20 @@ class FileSource(BlockSource):
         want = min(out.shape[0], self._limit - self.frames_read)
         if want <= 0:
             return 0
+        fs = self.samplerate
         try:
             n = int(f.read(want, dtype="float32", always_2d=True, out=out[:want]).shape[0])
-        except Exception as exc:
-            raise SourceError(f"cannot read '{self.path}': {sf_reason(exc)}") from None
+        except Exception as exc:  # a decoder that lost its way: a damaged or cut file
+            raise DamagedInput(
+                f"'{self.path}' is damaged or truncated: decoding stopped at "
+                f"{self.frames_read / fs:.3f} s of {self.total_frames / fs:.3f} s "
+                f"({sf_reason(exc)})"
+            ) from None
+        if n == 0 and self.frames_read < self._limit:
+            raise DamagedInput(
+                f"'{self.path}' is truncated: it ends at {self.frames_read / fs:.3f} s, "
+                f"its header declares {self.total_frames / fs:.3f} s"
+            )
         return n
 
     def _close(self) -> None:

@@ -22,12 +22,14 @@ import os
 import select
 import sys
 import threading
+import time
 from typing import TYPE_CHECKING, BinaryIO
 
 import numpy as np
 import numpy.typing as npt
 
-from livespec.audio.base import BlockSource, check_header, sf_reason
+from livespec.audio.base import BlockSource
+from livespec.audio.files import check_header, sf_reason
 from livespec.audio.stderr import quiet_native_stderr
 from livespec.errors import SourceError, UsageError
 
@@ -39,6 +41,7 @@ DEFAULT_PCM_FORMAT = "s16le"
 DEFAULT_SAMPLERATE = 48000
 STDIN_POLL_S = 0.05  # how often a reader waiting on an empty pipe checks for stop()
 SNIFF_BYTES = 12  # bytes read to recognise a container
+SNIFF_TIMEOUT_S = 5.0  # a stream silent this long from the start is taken as raw PCM
 
 
 def sniff(head: bytes) -> str | None:
@@ -221,7 +224,7 @@ class StdinSource(BlockSource):
 
     def open(self) -> None:
         """Take stdin (or the given stream) and recognise a container by its first bytes
-        (waits for them). Caller's thread."""
+        (waits up to ``SNIFF_TIMEOUT_S`` for them). Caller's thread."""
         if self._stream is None:
             if sys.stdin is None or sys.stdin.isatty():
                 raise SourceError(
@@ -245,9 +248,19 @@ class StdinSource(BlockSource):
         self._alloc()
 
     def _read_head(self) -> bytes:
+        """The stream's first bytes, as many as arrive within ``SNIFF_TIMEOUT_S``: a
+        container's producer writes its header at once; a live raw producer may be
+        silent for longer (it is then read as raw PCM, as before)."""
         assert self._fd is not None
         head = b""
-        while len(head) < SNIFF_BYTES and _wait_readable(self._fd, self._stop):
+        deadline = time.monotonic() + SNIFF_TIMEOUT_S
+        while len(head) < SNIFF_BYTES:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                break
+            ready, _, _ = select.select([self._fd], [], [], min(left, STDIN_POLL_S))
+            if not ready:
+                continue
             chunk = os.read(self._fd, SNIFF_BYTES - len(head))
             if not chunk:
                 break

@@ -32,6 +32,7 @@ from livespec.errors import (
     EXIT_OK,
     LivespecError,
     UsageError,
+    printable,
 )
 
 # -- configuration and sources -------------------------------------------------------------
@@ -369,7 +370,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _die(message: str) -> None:
     try:
-        sys.stderr.write(f"livespec: {message}\n")
+        sys.stderr.write(f"livespec: {printable(message)}\n")
         sys.stderr.flush()
     except (OSError, ValueError):
         pass

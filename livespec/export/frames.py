@@ -11,6 +11,7 @@ from collections.abc import Callable
 
 import numpy as np
 
+from livespec.audio.files import check_samples
 from livespec.export.dsp import F32, BatchAnalyzer
 
 
@@ -25,6 +26,7 @@ class SampleReader:
         self._block = block
         self._buf = np.empty((block, self.channels), dtype=np.float32)
         self._inv = np.float32(1.0 / self.channels)
+        self._fs = float(getattr(sf, "samplerate", 1) or 1)
         self.read_total = 0
 
     def read(self, out: F32) -> int:
@@ -38,6 +40,7 @@ class SampleReader:
             m = data.shape[0]
             if m == 0:
                 break
+            check_samples(data, self.read_total + got, self._fs)
             dst = out[got : got + m]
             if self.channel is not None:
                 np.copyto(dst, data[:, self.channel])

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import dataclasses
 import os
-import re
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
+from livespec.audio.files import AudioFileError, open_audio_file, sf_reason
 from livespec.audio.stderr import quiet_native_stderr
 from livespec.errors import LivespecError
 from livespec.export.dsp import F32, BatchAnalyzer, Recipe, row_frequencies
@@ -120,35 +120,6 @@ def segments(nsamples: int, samplerate: int, opts: ExportOptions) -> list[Segmen
     return out
 
 
-_DECLARED = re.compile(r"^(data|SSND)\s*:\s*(\d+)\s*\(should be (\d+)\)", re.MULTILINE)
-
-
-def truncation(extra_info: str) -> str | None:
-    """A message if libsndfile's log shows a file cut short (its header promises more audio
-    than the file holds), else None."""
-    m = _DECLARED.search(extra_info)
-    if m and int(m.group(2)) > int(m.group(3)):
-        return (
-            f"truncated: the header declares {int(m.group(2))} bytes of audio, "
-            f"the file holds {int(m.group(3))}"
-        )
-    if "Last page lacks an end-of-stream bit" in extra_info:
-        return "truncated: the Ogg stream has no end-of-stream page"
-    return None
-
-
-def sf_reason(exc: BaseException) -> str:
-    """libsndfile's complaint without soundfile's "Error opening 'path': " prefix."""
-    msg = " ".join(str(exc).split()) or type(exc).__name__
-    if msg.startswith("Error opening") and ": " in msg:
-        msg = msg.split(": ", 1)[1]
-    if msg.startswith("Error : "):
-        msg = msg[len("Error : ") :]
-    if msg.startswith("File does not exist or is not a regular file"):
-        msg = "format not recognised"  # what libsndfile says after failing to sync an MP3
-    return msg.rstrip(".")
-
-
 _ANALYZERS: OrderedDict[tuple[Recipe, float, str, int], BatchAnalyzer] = OrderedDict()
 
 
@@ -175,7 +146,7 @@ def run_job(job: Job, opts: ExportOptions) -> JobResult:
         return JobResult(job.label, "failed", str(exc))
     except ShortRead as exc:
         return JobResult(job.label, "failed", str(exc))
-    except LivespecError as exc:
+    except LivespecError as exc:  # DamagedInput: a sample that is not audio
         return JobResult(job.label, "failed", str(exc))
     except MemoryError:
         return JobResult(job.label, "failed", "out of memory")
@@ -191,23 +162,12 @@ def run_job(job: Job, opts: ExportOptions) -> JobResult:
 
 
 def _run(job: Job, opts: ExportOptions) -> JobResult:
-    import soundfile as sf
-
     path = job.input
-    if path.is_dir():
-        raise JobError("is a folder")
-    if not path.exists():
-        raise JobError("no such file")
-    if path.stat().st_size == 0:
-        raise JobError("empty file (0 bytes)")
     try:
-        f = sf.SoundFile(str(path))
-    except RuntimeError as exc:
-        raise JobError(f"cannot open: {sf_reason(exc)}") from None
+        f = open_audio_file(path)
+    except AudioFileError as exc:
+        raise JobError(f"cannot open: {exc}" if exc.library else str(exc)) from None
     with f:
-        problem = truncation(f.extra_info)
-        if problem:
-            raise JobError(problem)
         nsamples = int(f.frames)
         fs = int(f.samplerate)
         if nsamples <= 0:

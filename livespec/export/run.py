@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 from livespec.config import Config
-from livespec.errors import EXIT_FAILURE, EXIT_OK
+from livespec.errors import EXIT_FAILURE, EXIT_OK, printable
 from livespec.export.job import ExportOptions, Job, JobResult, default_workers, run_job
 from livespec.export.plan import build_options, plan_jobs
 
@@ -195,9 +195,11 @@ class _Reporter:
         if res.status == "failed":
             line = f"livespec: {res.label}: {res.message}"
             if self._progress is not None:
-                self._progress.console.print(line, markup=False, highlight=False, soft_wrap=True)
+                self._progress.console.print(
+                    printable(line), markup=False, highlight=False, soft_wrap=True
+                )
             else:
-                print(line, file=sys.stderr, flush=True)
+                print(printable(line), file=sys.stderr, flush=True)
         if self._progress is not None:
             self._progress.advance(self._task)
 
