@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from livespec.errors import UsageError
+from livespec.render.colormap_names import COLORMAPS, DEFAULT_COLORMAP
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -76,7 +77,7 @@ class AnalysisConfig:
         return max(1, round(self.fft * (1.0 - self.overlap)))
 
 
-COLORMAP_CHOICES = ("viridis", "magma", "inferno", "plasma", "turbo", "grey")
+COLORMAP_CHOICES = COLORMAPS
 COLORS_CHOICES = ("auto", "truecolor", "256", "16", "none")
 ORIENTATION_CHOICES = ("horizontal", "vertical")  # time scrolls left / time flows down
 SSH_CHOICES = ("auto", "on", "off")
@@ -87,7 +88,7 @@ SCALE_CHOICES = ("linear", "log", "mel")
 class DisplayConfig:
     """How the live app draws (ignored by headless commands)."""
 
-    colormap: str = "viridis"
+    colormap: str = DEFAULT_COLORMAP
     colors: str = "auto"  # terminal colour depth; auto = from COLORTERM, TERM, NO_COLOR
     db_min: float = -120.0  # dBFS at the bottom of the colour scale
     db_max: float = 0.0  # dBFS at the top

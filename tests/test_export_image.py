@@ -13,8 +13,9 @@ from PIL import Image
 from livespec.cli import build_parser
 from livespec.cli.export import run_export
 from livespec.config import Config, merge_cli
+from livespec.dsp.scales import nice_ticks
 from livespec.errors import LivespecError
-from livespec.export.image import colour_table, nice_ticks
+from livespec.export.image import colour_table
 
 FS = 48000
 N = 1024

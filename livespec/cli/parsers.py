@@ -16,6 +16,7 @@ from typing import Any, NoReturn
 
 from livespec import __version__
 from livespec.errors import UsageError
+from livespec.render.colormap_names import COLORMAPS, DEFAULT_COLORMAP
 
 SUBCOMMANDS = ("devices", "peaks", "config", "record", "export", "measure", "stream", "view")
 
@@ -86,7 +87,7 @@ def _add_analysis_options(p: argparse.ArgumentParser) -> None:
 def _add_display_options(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("display (the live app)")
     g.add_argument(
-        "--colormap", metavar="NAME", help="viridis, magma, inferno, plasma, turbo, grey (viridis)"
+        "--colormap", metavar="NAME", help=f"{', '.join(COLORMAPS)} ({DEFAULT_COLORMAP})"
     )
     g.add_argument(
         "--colors",

@@ -21,6 +21,8 @@ import numpy.typing as npt
 from rich.segment import Segment
 from textual.strip import Strip
 
+from livespec.render.colormap_names import DEFAULT_COLORMAP
+from livespec.render.freqmap import FreqMap
 from livespec.render.history import History
 from livespec.render.raster import (
     F32,
@@ -28,7 +30,6 @@ from livespec.render.raster import (
     AnsiStrip,
     CellRow,
     CellTable,
-    FreqMap,
     cell_keys,
     to_levels,
 )
@@ -62,7 +63,7 @@ class WaterfallView:
         fmax: float | None = None,
         db_min: float = -120.0,
         db_max: float = 0.0,
-        colormap: str = "viridis",
+        colormap: str = DEFAULT_COLORMAP,
         depth: str = "truecolor",
         orientation: str = "horizontal",
     ) -> None:
