@@ -13,10 +13,11 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
 from contextlib import suppress
 from dataclasses import asdict, dataclass
 from types import ModuleType
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 import numpy.typing as npt
@@ -216,6 +217,38 @@ def resolve_device(spec: str | int | None) -> DeviceInfo:
 # -- the source ---------------------------------------------------------------------------
 
 
+class _InputStream(Protocol):
+    """What this module uses of a ``sounddevice.InputStream`` (untyped library)."""
+
+    active: bool
+    latency: float
+
+    def start(self) -> None:
+        """Start calling back."""
+
+    def stop(self) -> None:
+        """Stop after the pending blocks."""
+
+    def abort(self) -> None:
+        """Stop at once."""
+
+    def close(self) -> None:
+        """Release the stream."""
+
+
+class _CallbackFlags(Protocol):
+    """What the callback reads of ``sounddevice.CallbackFlags``."""
+
+    @property
+    def input_overflow(self) -> bool:
+        """True if input data was discarded before this block."""
+
+
+def _not_started(block: npt.NDArray[np.float32]) -> None:
+    """Stands in for ``ring.write`` until :meth:`DeviceSource.start` binds it."""
+    raise RuntimeError("DeviceSource not started")
+
+
 class DeviceSource(Source):
     """Captures from a PortAudio input device into a :class:`RingBuffer` in real time.
 
@@ -267,10 +300,10 @@ class DeviceSource(Source):
         self._latency: float | str = latency
         self.block_frames = int(blocksize)
         self.info: DeviceInfo | None = None
-        self._stream: Any = None
+        self._stream: _InputStream | None = None
         self._stopping = False
-        self._write: Any = None  # ring.write, bound once in start()
-        self._abort: Any = None  # sounddevice.CallbackAbort, bound once in start()
+        self._write: Callable[[npt.NDArray[np.float32]], None] = _not_started  # ring.write,
+        self._abort: type[BaseException] = RuntimeError  # sd.CallbackAbort, both from start()
 
     # -- caller's thread -----------------------------------------------------------------
 
@@ -407,8 +440,8 @@ class DeviceSource(Source):
         self,
         indata: npt.NDArray[np.float32],
         frames: int,
-        time_info: Any,
-        status: Any,
+        time_info: object,
+        status: _CallbackFlags | None,
     ) -> None:
         """PortAudio's callback thread: copy ``indata`` into the ring, count overflows.
 

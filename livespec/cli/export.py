@@ -25,7 +25,7 @@ COLORMAP_NAMES = COLORMAPS
 SCALES = ("linear", "log", "mel")
 
 
-def _add(g: Any, *flags: str, **kw: Any) -> None:
+def _add(g: argparse._ActionsContainer, *flags: str, **kw: Any) -> None:
     """Add an option unless the parser already has one of its flags (the lead's shared
     options win)."""
     container = getattr(g, "_option_string_actions", {})

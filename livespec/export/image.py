@@ -13,7 +13,6 @@ Pure code (Pillow and numpy); any thread.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -30,6 +29,8 @@ from livespec.dsp.scales import (
 from livespec.render.colormap_names import COLORMAPS, DEFAULT_COLORMAP
 
 F32 = NDArray[np.float32]
+Font = ImageFont.FreeTypeFont | ImageFont.ImageFont
+Ink = int | tuple[int, int, int]  # a grey level or an RGB colour
 MAX_PIXELS = 8_000_000  # an image larger than this needs --size or --clip
 
 COLORMAP_NAMES = COLORMAPS
@@ -183,14 +184,14 @@ class Axes:
     title: str
 
 
-def _font(size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
+def _font(size: int) -> Font:
     try:
         return ImageFont.load_default(size=size)
     except (TypeError, OSError):  # old Pillow or no FreeType
         return ImageFont.load_default()
 
 
-def _text_size(font: Any, text: str) -> tuple[int, int]:
+def _text_size(font: Font, text: str) -> tuple[int, int]:
     box = font.getbbox(text)
     return int(box[2] - box[0]), int(box[3])
 
@@ -200,8 +201,8 @@ def figure(plot: Image.Image, axes: Axes, *, gray: bool, colormap: str) -> Image
     dB colour bar at the right. The plot is pasted unchanged at :func:`plot_origin`."""
     w, h = plot.size
     font = _font(12)
-    fg: Any = 0 if gray else (0, 0, 0)
-    bg: Any = 255 if gray else (255, 255, 255)
+    fg: Ink = 0 if gray else (0, 0, 0)
+    bg: Ink = 255 if gray else (255, 255, 255)
     mode = "L" if gray else "RGB"
     # Frequency ticks.
     sc = axes.scale
@@ -285,7 +286,7 @@ def plot_origin(plot_size: tuple[int, int], axes: Axes, *, gray: bool = False) -
 
 
 def _vertical_text(
-    fig: Image.Image, text: str, at: tuple[int, int], font: Any, fg: Any, bg: Any
+    fig: Image.Image, text: str, at: tuple[int, int], font: Font, fg: Ink, bg: Ink
 ) -> None:
     tw, th = _text_size(font, text)
     tmp = Image.new(fig.mode, (tw + 2, th + 4), bg)

@@ -13,8 +13,6 @@ called on the UI thread but are thread-agnostic.
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 import numpy.typing as npt
 from rich.color import Color, ColorSystem
@@ -77,7 +75,7 @@ class _NoCache:
         """Forget ``value`` at once."""
 
 
-_NO_CACHE: Any = _NoCache()
+_NO_CACHE = _NoCache()
 _STRIP_CACHES = (
     "_divide_cache",
     "_crop_cache",
