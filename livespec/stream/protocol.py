@@ -29,7 +29,7 @@ import struct
 import zlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 import numpy.typing as npt
@@ -381,7 +381,7 @@ class StreamReader:
             latency=latency,
         )
 
-    def json_payload(self, payload: bytes) -> dict[str, Any]:
+    def json_payload(self, payload: bytes) -> dict[str, object]:
         """Decode a STATUS or END payload."""
         try:
             d = json.loads(payload)
