@@ -44,6 +44,13 @@ def test_round_trip_and_monotonic(scale: str) -> None:
         assert to_scale1(scale, x) == pytest.approx(float(to_scale(scale, x)), rel=1e-12)
 
 
+def test_one_list_of_scales() -> None:
+    from livespec.cli.export import SCALES as CLI_SCALES
+    from livespec.config import SCALE_CHOICES
+
+    assert SCALES == SCALE_CHOICES == CLI_SCALES
+
+
 @pytest.mark.parametrize("htk", [False, True])
 def test_mel_round_trip(htk: bool) -> None:
     m = hz_to_mel(FREQS, htk)

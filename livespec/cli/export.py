@@ -15,14 +15,14 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from livespec.config import Config
+from livespec.config import SCALE_CHOICES, Config
 from livespec.render.colormap_names import COLORMAPS, DEFAULT_COLORMAP
 
 # Kept here, without importing the numeric modules, so building the parser stays cheap;
 # tests check them against livespec.export.dsp.LIKE and livespec.export.image.
 LIKE_NAMES = ("scipy", "librosa", "torchaudio")
 COLORMAP_NAMES = COLORMAPS
-SCALES = ("linear", "log", "mel")
+SCALES = SCALE_CHOICES
 
 
 def _add(g: argparse._ActionsContainer, *flags: str, **kw: Any) -> None:
