@@ -28,7 +28,8 @@ from livespec.audio.sources import SignalSource
 from livespec.cli.stream import OUTBOX_FRAMES, _Outbox, _Writer
 from livespec.config import AnalysisConfig
 from livespec.engine import Engine, Frame
-from livespec.stream.protocol import Reducer, StreamReader, encode_header, make_header
+from livespec.stream.protocol import StreamReader, encode_header
+from livespec.stream.reducer import Reducer, make_header
 from livespec.stream.source import FdReader, StreamSource
 
 FS = 48000

@@ -24,9 +24,13 @@ import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from livespec.errors import UsageError
+from livespec.render.colormap_names import COLORMAPS, DEFAULT_COLORMAP
+
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -76,7 +80,7 @@ class AnalysisConfig:
         return max(1, round(self.fft * (1.0 - self.overlap)))
 
 
-COLORMAP_CHOICES = ("viridis", "magma", "inferno", "plasma", "turbo", "grey")
+COLORMAP_CHOICES = COLORMAPS
 COLORS_CHOICES = ("auto", "truecolor", "256", "16", "none")
 ORIENTATION_CHOICES = ("horizontal", "vertical")  # time scrolls left / time flows down
 SSH_CHOICES = ("auto", "on", "off")
@@ -87,7 +91,7 @@ SCALE_CHOICES = ("linear", "log", "mel")
 class DisplayConfig:
     """How the live app draws (ignored by headless commands)."""
 
-    colormap: str = "viridis"
+    colormap: str = DEFAULT_COLORMAP
     colors: str = "auto"  # terminal colour depth; auto = from COLORTERM, TERM, NO_COLOR
     db_min: float = -120.0  # dBFS at the bottom of the colour scale
     db_max: float = 0.0  # dBFS at the top
@@ -122,9 +126,12 @@ class Config:
 
 # -- validation -------------------------------------------------------------------------
 
+_T = TypeVar("_T")
+_D = TypeVar("_D", bound="DataclassInstance")
 
-def _int(lo: int, hi: int) -> Callable[[Any], int]:
-    def check(v: Any) -> int:
+
+def _int(lo: int, hi: int) -> Callable[[object], int]:
+    def check(v: object) -> int:
         if isinstance(v, bool) or not isinstance(v, int):
             if isinstance(v, str) and v.strip().lstrip("-").isdigit():
                 v = int(v)
@@ -137,10 +144,10 @@ def _int(lo: int, hi: int) -> Callable[[Any], int]:
     return check
 
 
-def _float(lo: float, hi: float) -> Callable[[Any], float]:
-    def check(v: Any) -> float:
+def _float(lo: float, hi: float) -> Callable[[object], float]:
+    def check(v: object) -> float:
         try:
-            if isinstance(v, bool):
+            if isinstance(v, bool) or not isinstance(v, (int, float, str)):
                 raise TypeError
             f = float(v)
         except (TypeError, ValueError):
@@ -152,8 +159,8 @@ def _float(lo: float, hi: float) -> Callable[[Any], float]:
     return check
 
 
-def _choice(*choices: str) -> Callable[[Any], str]:
-    def check(v: Any) -> str:
+def _choice(*choices: str) -> Callable[[object], str]:
+    def check(v: object) -> str:
         if not isinstance(v, str) or v.lower() not in choices:
             raise ValueError("one of " + ", ".join(choices))
         return v.lower()
@@ -161,16 +168,18 @@ def _choice(*choices: str) -> Callable[[Any], str]:
     return check
 
 
-def _text(v: Any) -> str:
+def _text(v: object) -> str:
     if isinstance(v, bool) or not isinstance(v, (str, int)):
         raise ValueError("a text value")
     return str(v)
 
 
-def _latency(v: Any) -> str:
+def _latency(v: object) -> str:
     if isinstance(v, str) and v.lower() in ("low", "high"):
         return v.lower()
     try:
+        if not isinstance(v, (int, float, str)):  # as float() would
+            raise TypeError
         f = float(v)
     except (TypeError, ValueError):
         raise ValueError("'low', 'high' or seconds from 0.001 to 2") from None
@@ -179,7 +188,7 @@ def _latency(v: Any) -> str:
     return repr(f)
 
 
-def _bool(v: Any) -> bool:
+def _bool(v: object) -> bool:
     if isinstance(v, bool):
         return v
     if isinstance(v, str) and v.lower() in ("true", "yes", "on", "1", "false", "no", "off", "0"):
@@ -187,11 +196,11 @@ def _bool(v: Any) -> bool:
     raise ValueError("true or false")
 
 
-def _optional(check: Callable[[Any], Any]) -> Callable[[Any], Any]:
+def _optional(check: Callable[[object], _T]) -> Callable[[object], _T | None]:
     return lambda v: None if v is None else check(v)
 
 
-VALIDATORS: dict[str, dict[str, Callable[[Any], Any]]] = {
+VALIDATORS: dict[str, dict[str, Callable[[object], object]]] = {
     "source": {
         "input": _optional(_text),
         "device": _optional(_text),
@@ -235,7 +244,7 @@ VALIDATORS: dict[str, dict[str, Callable[[Any], Any]]] = {
         "calibration_unit": _text,
     },
 }
-SECTIONS: dict[str, type[Any]] = {
+SECTIONS: dict[str, type[object]] = {
     "source": SourceConfig,
     "analysis": AnalysisConfig,
     "display": DisplayConfig,
@@ -249,12 +258,12 @@ def option_name(key: str) -> str:
 
 
 def _apply(
-    section: str, base: Any, values: Mapping[str, Any], where: Callable[[str, Any], str]
-) -> Any:
+    section: str, base: _D, values: Mapping[str, object], where: Callable[[str, object], str]
+) -> _D:
     """Validate ``values`` for ``section`` onto ``base``; ``where(key, value)`` names the
     place of a bad value in the error message."""
     checks = VALIDATORS[section]
-    out: dict[str, Any] = {}
+    out: dict[str, object] = {}
     for key, value in values.items():
         if key not in checks:
             known = ", ".join(checks)
@@ -276,7 +285,7 @@ def default_config_path() -> Path:
     return Path(platformdirs.user_config_dir("livespec")) / "config.toml"
 
 
-def _file_place(path: Path, section: str, key: str, value: Any) -> str:
+def _file_place(path: Path, section: str, key: str, value: object) -> str:
     return f"{path}: [{section}] {key}" + ("" if value is None else f" = {value!r}")
 
 
@@ -293,7 +302,7 @@ def load_file(path: Path, explicit: bool = False) -> Config:
         raise UsageError(f"cannot read config file '{path}': {exc.strerror}") from None
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise UsageError(f"{path}: not valid TOML: {exc}") from None
-    parts: dict[str, Any] = {}
+    parts: dict[str, Any] = {}  # section name -> its config (replace() wants each type)
     for section, values in data.items():
         if section not in SECTIONS:
             raise UsageError(f"{path}: unknown table [{section}] (known: {', '.join(SECTIONS)})")
@@ -308,9 +317,9 @@ def load_file(path: Path, explicit: bool = False) -> Config:
     return dataclasses.replace(cfg, path=path, **parts)
 
 
-def merge_cli(cfg: Config, given: Mapping[str, Any]) -> Config:
+def merge_cli(cfg: Config, given: Mapping[str, object]) -> Config:
     """Override ``cfg`` with the command-line values that were given (not None)."""
-    parts: dict[str, Any] = {}
+    parts: dict[str, Any] = {}  # section name -> its config (replace() wants each type)
     for section in SECTIONS:
         values = {k: v for k, v in given.items() if k in VALIDATORS[section] and v is not None}
         if values:

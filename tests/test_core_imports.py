@@ -14,6 +14,7 @@ CORE = [
     "livespec.audio.sources",
     "livespec.audio.signals",
     "livespec.audio.device",
+    "livespec.audio.devices",
     "livespec.dsp.windows",
     "livespec.dsp.stft",
     "livespec.dsp.peaks",

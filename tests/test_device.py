@@ -23,8 +23,9 @@ from typing import Any
 import pytest
 from support.virtual_audio import VirtualAudio
 
-from livespec.audio import device
-from livespec.audio.device import DeviceInfo, DeviceSource, format_devices, resolve_device
+from livespec.audio import devices as devices_mod
+from livespec.audio.device import DeviceSource
+from livespec.audio.devices import DeviceInfo, format_devices, resolve_device
 from livespec.errors import SourceError, UsageError
 
 RunLivespec = Callable[..., "subprocess.CompletedProcess[str]"]  # the run_livespec fixture
@@ -86,7 +87,7 @@ FAKE = [
 @pytest.fixture
 def fake_devices(monkeypatch: pytest.MonkeyPatch) -> list[DeviceInfo]:
     devices = list(FAKE)
-    monkeypatch.setattr(device, "list_input_devices", lambda: devices)
+    monkeypatch.setattr(devices_mod, "list_input_devices", lambda: devices)
     return devices
 
 
@@ -137,11 +138,11 @@ def test_resolve_device_errors(
 
 
 def test_no_input_device_at_all(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(device, "list_input_devices", lambda: [])
+    monkeypatch.setattr(devices_mod, "list_input_devices", lambda: [])
     with pytest.raises(SourceError, match=r"^no audio input device found: see `livespec devi"):
         resolve_device(None)
-    assert device.devices_command(as_json=True) == "[]"
-    assert device.devices_command().startswith("no audio input device found")
+    assert devices_mod.devices_command(as_json=True) == "[]"
+    assert devices_mod.devices_command().startswith("no audio input device found")
 
 
 def test_format_devices_table() -> None:
@@ -154,7 +155,7 @@ def test_format_devices_table() -> None:
 
 
 def test_devices_command_json(fake_devices: list[DeviceInfo]) -> None:
-    data = json.loads(device.devices_command(as_json=True))
+    data = json.loads(devices_mod.devices_command(as_json=True))
     assert data[3] == {
         "index": 4,
         "name": "default",

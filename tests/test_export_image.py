@@ -10,7 +10,8 @@ import soundfile as sf
 from PIL import Image
 from support.cli import export
 
-from livespec.export.image import colour_table, nice_ticks
+from livespec.dsp.scales import nice_ticks
+from livespec.export.image import colour_table
 
 FS = 48000
 N = 1024

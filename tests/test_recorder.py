@@ -26,14 +26,10 @@ from livespec.audio.ringbuffer import RingBuffer
 from livespec.audio.sources import SignalSource
 from livespec.config import AnalysisConfig
 from livespec.errors import EXIT_USAGE
-from livespec.record.writer import (
-    Recorder,
-    RecordingError,
-    default_recording_path,
-    part_path,
-    sidecar_path,
-    start_recording,
-)
+from livespec.record.parts import RecordingError, default_recording_path, part_path
+from livespec.record.sidecar import sidecar_path
+from livespec.record.start import start_recording
+from livespec.record.writer import Recorder
 
 FS = 48000
 F32 = npt.NDArray[np.float32]
@@ -353,9 +349,10 @@ def test_start_recording_names_the_file_and_fills_the_sidecar(tmp_path: Path) ->
 
 def test_the_cli_options_match_the_recorder() -> None:
     from livespec.cli import record as record_cmd
-    from livespec.record import writer as recorder
+    from livespec.record import parts as recorder
+    from livespec.record import writer
 
-    assert tuple(recorder.SUBTYPES) == record_cmd.SUBTYPE_CHOICES
+    assert tuple(writer.SUBTYPES) == record_cmd.SUBTYPE_CHOICES
     assert record_cmd.DEFAULT_SPLIT_BYTES == recorder.DEFAULT_SPLIT_BYTES
     assert record_cmd.WAV_MAX_BYTES == recorder.WAV_MAX_BYTES
 

@@ -9,18 +9,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from livespec.render.raster import (
-    UPPER_HALF,
-    CellTable,
-    FreqMap,
-    cell_keys,
-    db_ticks,
-    format_hz,
-    format_seconds,
-    freq_ticks,
-    time_ticks,
-    to_levels,
-)
+from livespec.dsp.scales import db_ticks, format_hz, format_seconds, time_ticks
+from livespec.render.freqmap import FreqMap, freq_ticks
+from livespec.render.raster import UPPER_HALF, CellTable, cell_keys, to_levels
 
 FS, BINS = 48000, 2049  # fft 4096
 

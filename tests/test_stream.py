@@ -33,18 +33,16 @@ from livespec.stream.protocol import (
     FRAME,
     NO_DATA_DB,
     STATUS,
-    Reducer,
     StreamError,
     StreamHeader,
     StreamReader,
-    bin_groups,
     decode_row,
     encode_header,
     encode_json_record,
     encode_row,
-    make_header,
     quantise,
 )
+from livespec.stream.reducer import Reducer, bin_groups, make_header
 from livespec.stream.source import FdReader, StreamSource
 
 FS = 48000

@@ -15,16 +15,17 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from livespec.config import Config
+from livespec.config import SCALE_CHOICES, Config
+from livespec.render.colormap_names import COLORMAPS, DEFAULT_COLORMAP
 
 # Kept here, without importing the numeric modules, so building the parser stays cheap;
 # tests check them against livespec.export.dsp.LIKE and livespec.export.image.
 LIKE_NAMES = ("scipy", "librosa", "torchaudio")
-COLORMAP_NAMES = ("viridis", "magma", "inferno", "plasma", "turbo", "grey")
-SCALES = ("linear", "log", "mel")
+COLORMAP_NAMES = COLORMAPS
+SCALES = SCALE_CHOICES
 
 
-def _add(g: Any, *flags: str, **kw: Any) -> None:
+def _add(g: argparse._ActionsContainer, *flags: str, **kw: Any) -> None:
     """Add an option unless the parser already has one of its flags (the lead's shared
     options win)."""
     container = getattr(g, "_option_string_actions", {})
@@ -97,7 +98,7 @@ def add_export_arguments(parser: argparse.ArgumentParser) -> None:
     i = parser.add_argument_group("export images")
     _add(i, "--size", metavar="WxH", help="resample the image to W x H pixels, e.g. 512x512")
     _add(i, "--gray", "--grey", action="store_true", help="8-bit greyscale image")
-    _add(i, "--colormap", metavar="NAME", help=f"{', '.join(COLORMAP_NAMES)} (viridis)")
+    _add(i, "--colormap", metavar="NAME", help=f"{', '.join(COLORMAP_NAMES)} ({DEFAULT_COLORMAP})")
     _add(i, "--axes", action="store_true", help="a report figure: title, axes and dB colour bar")
     _add(i, "--db-min", metavar="DB", type=float, help="level at the bottom of the colour scale")
     _add(i, "--db-max", metavar="DB", type=float, help="level at the top of the colour scale")

@@ -12,10 +12,14 @@ import argparse
 import math
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from livespec import __version__
 from livespec.errors import UsageError
+from livespec.render.colormap_names import COLORMAPS, DEFAULT_COLORMAP
+
+if TYPE_CHECKING:
+    from livespec.dsp.averaging import AverageSpec
 
 SUBCOMMANDS = ("devices", "peaks", "config", "record", "export", "measure", "stream", "view")
 
@@ -86,7 +90,7 @@ def _add_analysis_options(p: argparse.ArgumentParser) -> None:
 def _add_display_options(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("display (the live app)")
     g.add_argument(
-        "--colormap", metavar="NAME", help="viridis, magma, inferno, plasma, turbo, grey (viridis)"
+        "--colormap", metavar="NAME", help=f"{', '.join(COLORMAPS)} ({DEFAULT_COLORMAP})"
     )
     g.add_argument(
         "--colors",
@@ -145,13 +149,13 @@ class _Calibrate(argparse.Action):
         namespace.calibration_unit = unit.strip()
 
 
-def _calibrate_option(g: Any, help: str) -> None:
+def _calibrate_option(g: argparse._ActionsContainer, help: str) -> None:
     g.add_argument(
         "--calibrate", nargs=2, metavar=("DB", "UNIT"), action=_Calibrate, default=None, help=help
     )
 
 
-def _app_average(text: str) -> Any:
+def _app_average(text: str) -> AverageSpec:
     """``--average`` of the app: an AverageSpec (numpy is imported only when given)."""
     from livespec.measure.live import parse_app_average
 

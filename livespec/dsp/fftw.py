@@ -25,7 +25,7 @@ import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from types import ModuleType
 
 import numpy as np
 from numpy.typing import NDArray
@@ -34,7 +34,7 @@ _MAGIC = b"livespec-fftw-wisdom 1\n"
 _MAX_WISDOM_BYTES = 16 * 1024 * 1024
 
 
-def pyfftw_module() -> Any:
+def pyfftw_module() -> ModuleType | None:
     """The pyfftw module (imported now if it was not yet), or None if it cannot be imported.
 
     Any thread; the first call costs the import (see the module docstring).
@@ -43,7 +43,8 @@ def pyfftw_module() -> Any:
         import pyfftw
     except (ImportError, OSError):
         return None
-    return pyfftw
+    module: ModuleType = pyfftw
+    return module
 
 
 _pyfftw = pyfftw_module  # the name livespec.export.dsp uses

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -131,7 +130,7 @@ class Measurement:
         """How many harmonics (of 2..N) lay inside the band and below Nyquist."""
         return len(self.harmonics)
 
-    def as_dict(self, digits: int = 4) -> dict[str, Any]:
+    def as_dict(self, digits: int = 4) -> dict[str, object]:
         """JSON-ready values (rounded; None for non-finite numbers)."""
 
         def r(x: float | None) -> float | None:

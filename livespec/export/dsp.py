@@ -28,6 +28,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from livespec.dsp.scales import mel_band_edges as mel_band_edges_hz
 from livespec.dsp.windows import WINDOW_NAMES, make_window
 
 F32 = NDArray[np.float32]
@@ -204,46 +205,11 @@ def recipe_window(recipe: Recipe) -> NDArray[np.float64]:
 # -- mel bands ---------------------------------------------------------------------------
 
 
-def hz_to_mel(f: NDArray[np.float64] | float, htk: bool = False) -> NDArray[np.float64]:
-    """Hz to mels: Slaney's scale (linear below 1 kHz, log above; librosa's default) or HTK's
-    ``2595 * log10(1 + f / 700)``."""
-    f = np.asarray(f, dtype=np.float64)
-    if htk:
-        out: NDArray[np.float64] = 2595.0 * np.log10(1.0 + f / 700.0)
-        return out
-    f_sp = 200.0 / 3
-    min_log_hz = 1000.0
-    logstep = math.log(6.4) / 27.0
-    mels = f / f_sp
-    high = f >= min_log_hz
-    safe = np.where(high, f, min_log_hz)
-    result: NDArray[np.float64] = np.where(
-        high, min_log_hz / f_sp + np.log(safe / min_log_hz) / logstep, mels
-    )
-    return result
-
-
-def mel_to_hz(m: NDArray[np.float64] | float, htk: bool = False) -> NDArray[np.float64]:
-    """Mels to Hz (the inverse of :func:`hz_to_mel`)."""
-    m = np.asarray(m, dtype=np.float64)
-    if htk:
-        out: NDArray[np.float64] = 700.0 * (10.0 ** (m / 2595.0) - 1.0)
-        return out
-    f_sp = 200.0 / 3
-    min_log_hz = 1000.0
-    min_log_mel = min_log_hz / f_sp
-    logstep = math.log(6.4) / 27.0
-    result: NDArray[np.float64] = np.where(
-        m >= min_log_mel, min_log_hz * np.exp(logstep * (m - min_log_mel)), f_sp * m
-    )
-    return result
-
-
 def mel_band_edges(recipe: Recipe, samplerate: float) -> NDArray[np.float64]:
     """The ``n_mels + 2`` band edge frequencies in Hz (band i spans edges i..i+2)."""
-    lo = hz_to_mel(recipe.fmin, recipe.mel_htk)
-    hi = hz_to_mel(recipe.mel_fmax(samplerate), recipe.mel_htk)
-    return mel_to_hz(np.linspace(lo, hi, recipe.n_mels + 2), recipe.mel_htk)
+    return mel_band_edges_hz(
+        recipe.fmin, recipe.mel_fmax(samplerate), recipe.n_mels, recipe.mel_htk
+    )
 
 
 def mel_filterbank(recipe: Recipe, samplerate: float) -> NDArray[np.float64]:

@@ -1,5 +1,6 @@
-"""Spectrogram images for ``livespec export``: colour tables, frequency scales, time
-reduction, PNG rendering and the ``--axes`` figure.
+"""Spectrogram images for ``livespec export``: colour tables, log-spaced rows, time
+reduction, PNG rendering and the ``--axes`` figure (scales and ticks:
+:mod:`livespec.dsp.scales`).
 
 An image has time from left to right and low frequencies at the bottom. Levels (dB) are
 clamped to a range ``[lo, hi]``, resampled to ``--size`` with Pillow's bilinear filter
@@ -11,117 +12,41 @@ Pure code (Pillow and numpy); any thread.
 
 from __future__ import annotations
 
-import math
-from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 from PIL import Image, ImageDraw, ImageFont
 
-from livespec.export.dsp import hz_to_mel
+from livespec.dsp.scales import (
+    FreqScale,
+    hz_label,
+    log_band_edges,
+    nice_ticks,
+    scale_ticks,
+    time_label,
+)
+from livespec.render.colormap_names import COLORMAPS, DEFAULT_COLORMAP
 
 F32 = NDArray[np.float32]
+Font = ImageFont.FreeTypeFont | ImageFont.ImageFont
+Ink = int | tuple[int, int, int]  # a grey level or an RGB colour
 MAX_PIXELS = 8_000_000  # an image larger than this needs --size or --clip
 
-# Fallback colour stops (matplotlib's maps sampled at equal steps), used only if
-# livespec.render.colormaps is missing; linear interpolation between stops.
-_FALLBACK_STOPS: dict[str, str] = {
-    "viridis": "440154 482878 3e4989 31688e 26828e 1f9e89 35b779 6ece58 b5de2b fde725",
-    "magma": "000004 180f3d 440f76 721f81 9e2f7f cd4071 f1605d fd9668 feca8d fcfdbf",
-    "inferno": "000004 1b0c41 4a0c6b 781c6d a52c60 cf4446 ed6925 fb9b06 f7d13d fcffa4",
-    "plasma": "0d0887 41049d 6a00a8 8f0da4 b12a90 cc4778 e16462 f2844b fca636 fcce25",
-    "turbo": "30123b 4145ab 4675ed 39a2fc 1bcfd4 24eca6 61fc6c a4fc3b d1e834 f3c63a fe9b2d "
-    "f36315 d93806 b11901 7a0403",
-    "grey": "000000 ffffff",
-}
-COLORMAP_NAMES = tuple(_FALLBACK_STOPS)
-
-
-def _fallback_table(name: str) -> NDArray[np.uint8]:
-    stops = np.array(
-        [[int(h[i : i + 2], 16) for i in (0, 2, 4)] for h in _FALLBACK_STOPS[name].split()]
-    )
-    x = np.linspace(0.0, 1.0, len(stops))
-    t = np.linspace(0.0, 1.0, 256)
-    rgb = np.stack([np.interp(t, x, stops[:, c]) for c in range(3)], axis=1)
-    out: NDArray[np.uint8] = np.clip(np.rint(rgb), 0, 255).astype(np.uint8)
-    return out
+COLORMAP_NAMES = COLORMAPS
 
 
 def colour_table(name: str) -> NDArray[np.uint8]:
-    """The colormap ``name`` as a (256, 3) uint8 table, index 0 = lowest level.
+    """The colormap ``name`` as a (256, 3) uint8 table, index 0 = lowest level (the live
+    view's table, :func:`livespec.render.colormaps.rgb_table`)."""
+    if name not in COLORMAPS:
+        raise ValueError(f"unknown colormap {name!r} (known: {', '.join(COLORMAPS)})")
+    from livespec.render.colormaps import rgb_table  # imports Rich: only when drawing
 
-    Uses ``livespec.render.colormaps`` (``lut(name)`` or ``rgb_table(name)``) when it is
-    importable, else this module's coarse fallback stops.
-    """
-    if name not in _FALLBACK_STOPS:
-        raise ValueError(f"unknown colormap {name!r} (known: {', '.join(COLORMAP_NAMES)})")
-    fn: Callable[[str], Any] | None = None
-    try:
-        from livespec.render import colormaps
-    except ImportError:
-        colormaps = None  # type: ignore[assignment]
-    if colormaps is not None:
-        fn = getattr(colormaps, "lut", None) or getattr(colormaps, "rgb_table", None)
-    if fn is not None:
-        table: NDArray[np.uint8] = np.asarray(fn(name), dtype=np.uint8)
-        if table.shape == (256, 3):
-            return table
-    return _fallback_table(name)
+    return rgb_table(name)
 
 
-# -- frequency scales ------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class FreqScale:
-    """How image rows map to frequency: row i (0 = bottom) of ``rows`` is centred on the
-    frequency whose :meth:`index` is i.
-
-    Attributes:
-        kind: "linear" (rows = FFT bins), "log" (log-spaced rows) or "mel" (mel bands).
-        rows: rows before any grouping or resize.
-        f_lo, f_hi: "linear": 0 and the top bin's frequency; "log": the bottom and top row
-            edges; "mel": the range of the bands (Hz).
-        htk: the mel formula (see :func:`livespec.export.dsp.hz_to_mel`).
-        group: rows averaged into one image row before resizing (see :class:`TimeReducer`).
-    """
-
-    kind: str
-    rows: int
-    f_lo: float
-    f_hi: float
-    htk: bool = False
-    group: int = 1
-
-    @property
-    def out_rows(self) -> int:
-        """Image rows after grouping (before any resize)."""
-        return -(-self.rows // self.group)
-
-    def index(self, f: NDArray[np.float64]) -> NDArray[np.float64]:
-        """Fractional image row index (0 = bottom row's centre) of frequencies ``f`` in Hz."""
-        f = np.asarray(f, dtype=np.float64)
-        if self.kind == "linear":
-            i: NDArray[np.float64] = f / (self.f_hi / (self.rows - 1))
-        elif self.kind == "log":
-            ratio = math.log(self.f_hi / self.f_lo) / self.rows
-            i = np.log(np.maximum(f, 1e-9) / self.f_lo) / ratio - 0.5
-        else:
-            lo = float(hz_to_mel(self.f_lo, self.htk))
-            hi = float(hz_to_mel(self.f_hi, self.htk))
-            step = (hi - lo) / (self.rows + 1)
-            i = (hz_to_mel(f, self.htk) - lo) / step - 1.0
-        if self.group > 1:
-            i = (i - (self.group - 1) / 2.0) / self.group
-        return i
-
-    def y_of(self, f: NDArray[np.float64], height: int) -> NDArray[np.float64]:
-        """Pixel y (0 = top edge, ``height`` = bottom edge) of frequencies in Hz."""
-        out: NDArray[np.float64] = height - (self.index(f) + 0.5) * (height / self.out_rows)
-        return out
+# -- log-spaced rows --------------------------------------------------------------------
 
 
 class LogRows:
@@ -131,7 +56,7 @@ class LogRows:
 
     def __init__(self, bin_hz: float, bins: int, f_lo: float, f_hi: float, rows: int) -> None:
         self.scale = FreqScale("log", rows, f_lo, f_hi)
-        edges = f_lo * (f_hi / f_lo) ** (np.arange(rows + 1) / rows)
+        edges = log_band_edges(f_lo, f_hi, rows)
         centres = np.sqrt(edges[:-1] * edges[1:])
         pos = np.clip(centres / bin_hz, 0.0, bins - 1.0)
         self._i0 = np.minimum(np.floor(pos).astype(np.intp), bins - 2)
@@ -216,7 +141,7 @@ def render(
     *,
     size: tuple[int, int] | None = None,
     gray: bool = False,
-    colormap: str = "viridis",
+    colormap: str = DEFAULT_COLORMAP,
 ) -> Image.Image:
     """The plot image of ``levels`` (shape (time, rows), dB): time left to right, row 0 at
     the bottom; clamped to ``[lo, hi]`` dB, resized to ``size`` (width, height) pixels."""
@@ -236,44 +161,6 @@ def render(
     if gray:
         return Image.fromarray(idx, mode="L")
     return Image.fromarray(colour_table(colormap)[idx], mode="RGB")
-
-
-def nice_ticks(lo: float, hi: float, target: int = 6) -> list[float]:
-    """Round tick values (1, 2, 2.5 or 5 times a power of ten) from lo to hi, about ``target``."""
-    if not hi > lo:
-        return [lo]
-    raw = (hi - lo) / max(1, target)
-    mag = 10.0 ** math.floor(math.log10(raw))
-    step = next(m * mag for m in (1.0, 2.0, 2.5, 5.0, 10.0) if m * mag >= raw)
-    first = math.ceil(lo / step - 1e-9) * step
-    out: list[float] = []
-    v = first
-    while v <= hi + step * 1e-9:
-        out.append(round(v, 12))
-        v += step
-    return out
-
-
-def log_ticks(lo: float, hi: float) -> list[float]:
-    """1-2-5 ticks per decade between lo and hi (Hz)."""
-    out: list[float] = []
-    for e in range(math.floor(math.log10(lo)), math.ceil(math.log10(hi)) + 1):
-        for m in (1.0, 2.0, 5.0):
-            v = m * 10.0**e
-            if lo <= v <= hi:
-                out.append(v)
-    return out
-
-
-def _hz_label(f: float, khz: bool) -> str:
-    v = f / 1000.0 if khz else f
-    return f"{v:g}"
-
-
-def _time_label(t: float, step: float) -> str:
-    if step >= 60 and abs(t) >= 60:
-        return f"{int(t // 60)}:{round(t % 60):02d}"
-    return f"{t:g}"
 
 
 @dataclass(frozen=True)
@@ -297,14 +184,14 @@ class Axes:
     title: str
 
 
-def _font(size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
+def _font(size: int) -> Font:
     try:
         return ImageFont.load_default(size=size)
     except (TypeError, OSError):  # old Pillow or no FreeType
         return ImageFont.load_default()
 
 
-def _text_size(font: Any, text: str) -> tuple[int, int]:
+def _text_size(font: Font, text: str) -> tuple[int, int]:
     box = font.getbbox(text)
     return int(box[2] - box[0]), int(box[3])
 
@@ -314,18 +201,13 @@ def figure(plot: Image.Image, axes: Axes, *, gray: bool, colormap: str) -> Image
     dB colour bar at the right. The plot is pasted unchanged at :func:`plot_origin`."""
     w, h = plot.size
     font = _font(12)
-    fg: Any = 0 if gray else (0, 0, 0)
-    bg: Any = 255 if gray else (255, 255, 255)
+    fg: Ink = 0 if gray else (0, 0, 0)
+    bg: Ink = 255 if gray else (255, 255, 255)
     mode = "L" if gray else "RGB"
     # Frequency ticks.
     sc = axes.scale
     th = _text_size(font, "0123456789k")[1]
-    if sc.kind == "log":
-        fticks = log_ticks(sc.f_lo, sc.f_hi)
-    elif sc.kind == "mel":
-        fticks = [sc.f_lo, *log_ticks(max(100.0, sc.f_lo * 2), sc.f_hi)]
-    else:
-        fticks = nice_ticks(0.0, sc.f_hi, max(2, h // 60))
+    fticks = scale_ticks(sc, h)
     khz = sc.f_hi >= 2000.0
     fy_all = sc.y_of(np.asarray(fticks, dtype=np.float64), h)
     fy_list: list[float] = []
@@ -334,7 +216,7 @@ def figure(plot: Image.Image, axes: Axes, *, gray: bool, colormap: str) -> Image
         # Inside the plot, and clear of the previous (lower) label.
         if -0.5 <= y <= h + 0.5 and (not fy_list or fy_list[-1] - y >= 1.6 * th):
             fy_list.append(y)
-            flabels.append(_hz_label(f, khz))
+            flabels.append(hz_label(f, khz))
     fy = np.asarray(fy_list)
     # Time ticks.
     if axes.t_right - axes.t_left >= 180:  # whole minutes
@@ -342,7 +224,7 @@ def figure(plot: Image.Image, axes: Axes, *, gray: bool, colormap: str) -> Image
     else:
         tticks = nice_ticks(axes.t_left, axes.t_right, max(2, w // 90))
     tstep = tticks[1] - tticks[0] if len(tticks) > 1 else 1.0
-    tlabels = [_time_label(t, tstep) for t in tticks]
+    tlabels = [time_label(t, tstep) for t in tticks]
     span = axes.t_right - axes.t_left
     tx = [(t - axes.t_left) / span * w for t in tticks]
     # dB ticks.
@@ -404,7 +286,7 @@ def plot_origin(plot_size: tuple[int, int], axes: Axes, *, gray: bool = False) -
 
 
 def _vertical_text(
-    fig: Image.Image, text: str, at: tuple[int, int], font: Any, fg: Any, bg: Any
+    fig: Image.Image, text: str, at: tuple[int, int], font: Font, fg: Ink, bg: Ink
 ) -> None:
     tw, th = _text_size(font, text)
     tmp = Image.new(fig.mode, (tw + 2, th + 4), bg)

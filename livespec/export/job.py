@@ -17,10 +17,11 @@ import numpy as np
 
 from livespec.audio.files import AudioFileError, open_audio_file, sf_reason
 from livespec.audio.stderr import quiet_native_stderr
+from livespec.dsp.scales import FreqScale
 from livespec.errors import LivespecError
 from livespec.export.dsp import F32, BatchAnalyzer, Recipe, row_frequencies
 from livespec.export.frames import SampleReader, ShortRead, analyse_segment
-from livespec.export.image import FreqScale, LogRows, image_size_error
+from livespec.export.image import LogRows, image_size_error
 from livespec.export.io import CsvSink, ImageSpec, NpySink, PngSink, Post, Sink
 
 FORMATS = ("png", "npy", "csv")

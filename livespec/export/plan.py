@@ -36,7 +36,7 @@ def _given(ns: argparse.Namespace, name: str) -> bool:
 _OFF = -1.0  # --top-db none
 
 
-def _top_db(text: Any) -> float | None:
+def _top_db(text: str | float | None) -> float | None:
     """--top-db: None when not given, ``_OFF`` for 'none', else a positive number (dB)."""
     if text is None:
         return None

@@ -14,12 +14,19 @@ import signal
 import sys
 import types
 from collections.abc import Callable, Iterator, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, TextIO
 
 from livespec.config import Config
 from livespec.errors import EXIT_FAILURE, EXIT_OK, printable
 from livespec.export.job import ExportOptions, Job, JobResult, default_workers, run_job
 from livespec.export.plan import build_options, plan_jobs
+
+if TYPE_CHECKING:
+    from concurrent.futures import Executor
+    from multiprocessing.context import BaseContext
+    from types import FrameType
+
+    from rich.progress import Progress, TaskID
 
 
 def _worker_init() -> None:
@@ -27,7 +34,7 @@ def _worker_init() -> None:
     SystemExit, so a terminated worker removes its temporary files."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
-    def _term(signum: int, frame: Any) -> None:
+    def _term(signum: int, frame: FrameType | None) -> None:
         raise SystemExit(143)
 
     signal.signal(signal.SIGTERM, _term)
@@ -37,7 +44,7 @@ def _all_exist(job: Job, opts: ExportOptions) -> bool:
     return opts.clip is None and not opts.force and all(p.exists() for _, p in job.outputs)
 
 
-def _pool_context() -> Any:
+def _pool_context() -> BaseContext:
     import multiprocessing as mp
 
     methods = mp.get_all_start_methods()
@@ -67,7 +74,7 @@ def _main_not_reimported() -> Iterator[None]:
             sys.modules["__main__"] = real
 
 
-def _terminate(executor: Any) -> None:
+def _terminate(executor: Executor) -> None:
     stop = getattr(executor, "terminate_workers", None)  # Python 3.14+
     if stop is not None:
         stop()
@@ -153,9 +160,9 @@ class _Reporter:
 
     def __init__(self, total: int, bar: bool) -> None:
         self.total = total
-        self._progress: Any = None
-        self._task: Any = None
-        self._stream: Any = None
+        self._progress: Progress | None = None
+        self._task: TaskID | None = None
+        self._stream: TextIO | None = None
         if bar:
             from rich.console import Console
             from rich.progress import (
@@ -200,7 +207,7 @@ class _Reporter:
                 )
             else:
                 print(printable(line), file=sys.stderr, flush=True)
-        if self._progress is not None:
+        if self._progress is not None and self._task is not None:
             self._progress.advance(self._task)
 
 

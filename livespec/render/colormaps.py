@@ -20,7 +20,8 @@ import numpy as np
 import numpy.typing as npt
 from rich.color import Color
 
-COLORMAPS: tuple[str, ...] = ("viridis", "magma", "inferno", "plasma", "turbo", "grey")
+from livespec.render.colormap_names import COLORMAPS as COLORMAPS
+
 DEPTHS: tuple[str, ...] = ("truecolor", "256", "16", "none")
 
 RGB = npt.NDArray[np.uint8]

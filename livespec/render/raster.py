@@ -1,4 +1,4 @@
-"""Pure rendering: dB rows -> colour levels -> Strips of half-block cells; axes and ticks.
+"""Pure rendering: dB levels -> colour levels -> Strips of half-block cells.
 
 A waterfall cell shows two pixels with ``▀`` (upper half in the foreground colour, lower
 half in the background colour). Every (top, bottom) pair of 8-bit levels has one
@@ -13,11 +13,6 @@ called on the UI thread but are thread-agnostic.
 
 from __future__ import annotations
 
-import itertools
-import math
-from dataclasses import dataclass, field
-from typing import Any
-
 import numpy as np
 import numpy.typing as npt
 from rich.color import Color, ColorSystem
@@ -26,167 +21,22 @@ from rich.segment import Segment
 from rich.style import Style
 from textual.strip import Strip
 
+# The ticks are re-exported for livespec.tui.widgets (axes, colour bar), which import them
+# from here; their home is livespec.dsp.scales (and livespec.render.freqmap).
+from livespec.dsp.scales import db_ticks as db_ticks
+from livespec.dsp.scales import format_hz as format_hz
+from livespec.dsp.scales import format_seconds as format_seconds
+from livespec.dsp.scales import time_ticks as time_ticks
 from livespec.render.colormaps import SHADES, palette
+from livespec.render.freqmap import freq_ticks as freq_ticks
 
 F32 = npt.NDArray[np.float32]
 U8 = npt.NDArray[np.uint8]
-I64 = npt.NDArray[np.int64]
 
 UPPER_HALF = "▀"
-LOG_FLOOR_HZ = 20.0  # lowest frequency of a log scale when fmin is 0
 
 
-# -- frequency scales -----------------------------------------------------------------------
-
-
-def _fwd(scale: str, f: npt.ArrayLike) -> npt.NDArray[np.float64]:
-    a = np.asarray(f, dtype=np.float64)
-    if scale == "log":
-        return np.log10(np.maximum(a, 1e-6))
-    if scale == "mel":
-        return 2595.0 * np.log10(1.0 + a / 700.0)
-    return a
-
-
-def _inv(scale: str, s: npt.ArrayLike) -> npt.NDArray[np.float64]:
-    a = np.asarray(s, dtype=np.float64)
-    if scale == "log":
-        return np.power(10.0, a)
-    if scale == "mel":
-        return 700.0 * (np.power(10.0, a / 2595.0) - 1.0)
-    return a
-
-
-def scale_limits(scale: str, fmin: float, fmax: float, nyquist: float) -> tuple[float, float]:
-    """The shown frequency range in Hz, clamped to [0, nyquist] (log: above 0)."""
-    hi = min(max(fmax, 1.0), nyquist)
-    lo = max(0.0, min(fmin, hi))
-    if scale == "log":
-        floor = min(LOG_FLOOR_HZ, hi / 100.0)
-        lo = max(lo, floor)
-    if hi - lo < 1e-3:
-        lo = max(0.0, hi - 1.0)
-    return lo, hi
-
-
-def _fwd1(scale: str, f: float) -> float:
-    if scale == "log":
-        return math.log10(max(f, 1e-6))
-    if scale == "mel":
-        return 2595.0 * math.log10(1.0 + f / 700.0)
-    return f
-
-
-def _inv1(scale: str, s: float) -> float:
-    if scale == "log":
-        return float(10.0**s)
-    if scale == "mel":
-        return float(700.0 * (10.0 ** (s / 2595.0) - 1.0))
-    return s
-
-
-@dataclass
-class FreqMap:
-    """Maps FFT bins to ``pixels`` display pixels (pixel 0 = lowest frequency).
-
-    A pixel that spans one or more bin centres takes their maximum (a peak never falls
-    between pixels); a pixel narrower than a bin interpolates linearly between bins.
-
-    Args:
-        scale: ``linear``, ``log`` or ``mel``.
-        fmin: lowest frequency shown, Hz.
-        fmax: highest frequency shown, Hz (clamped to Nyquist).
-        pixels: pixels along the frequency direction.
-        samplerate: Hz.
-        bins: length of the dB rows (nfft // 2 + 1).
-    """
-
-    scale: str
-    fmin: float
-    fmax: float
-    pixels: int
-    samplerate: float
-    bins: int
-    lo: float = field(init=False)
-    hi: float = field(init=False)
-    edges: npt.NDArray[np.float64] = field(init=False, repr=False)
-    _starts: I64 = field(init=False, repr=False)
-    _stop: int = field(init=False, repr=False)
-    _narrow: I64 = field(init=False, repr=False)
-    _i0: I64 = field(init=False, repr=False)
-    _w: F32 = field(init=False, repr=False)
-    _centres: npt.NDArray[np.float64] | None = field(init=False, repr=False, default=None)
-    _ticks: dict[tuple[float, float], list[tuple[float, float]]] = field(
-        init=False, repr=False, default_factory=dict
-    )
-
-    def __post_init__(self) -> None:
-        nyq = self.samplerate / 2.0
-        self.lo, self.hi = scale_limits(self.scale, self.fmin, self.fmax, nyq)
-        n = max(1, self.pixels)
-        s0, s1 = _fwd(self.scale, [self.lo, self.hi])
-        self.edges = _inv(self.scale, np.linspace(s0, s1, n + 1))
-        df = self.bin_hz
-        last = self.bins - 1
-        starts = np.clip(np.ceil(self.edges[:-1] / df - 1e-9), 0, last).astype(np.int64)
-        ends = np.clip(np.ceil(self.edges[1:] / df - 1e-9), 0, self.bins).astype(np.int64)
-        narrow = np.flatnonzero(ends <= starts)  # pixels without a bin centre
-        self._starts = starts
-        self._stop = int(max(ends[-1], starts[-1] + 1))  # reduceat needs a bin per start
-        self._narrow = narrow
-        centre = self.centres()[narrow] / df
-        i0 = np.clip(np.floor(centre), 0, max(last - 1, 0)).astype(np.int64)
-        self._i0 = i0
-        self._w = np.clip(centre - i0, 0.0, 1.0).astype(np.float32)
-
-    @property
-    def bin_hz(self) -> float:
-        """Bin spacing in Hz."""
-        return self.samplerate / max(2 * (self.bins - 1), 1)
-
-    def centres(self) -> npt.NDArray[np.float64]:
-        """Centre frequency (Hz, on the scale) of each pixel (computed once)."""
-        if self._centres is None:
-            s = _fwd(self.scale, self.edges)
-            self._centres = _inv(self.scale, (s[:-1] + s[1:]) / 2.0)
-        return self._centres
-
-    def freq_at(self, pos: float) -> float:
-        """Frequency in Hz at a fractional pixel position (0 = low edge of pixel 0)."""
-        s0, s1 = _fwd1(self.scale, self.lo), _fwd1(self.scale, self.hi)
-        return _inv1(self.scale, s0 + (s1 - s0) * pos / max(1, self.pixels))
-
-    def pos_of(self, freq: float) -> float:
-        """Fractional pixel position of ``freq`` Hz (may fall outside [0, pixels])."""
-        s0, s1 = _fwd1(self.scale, self.lo), _fwd1(self.scale, self.hi)
-        return (_fwd1(self.scale, max(freq, 1e-6)) - s0) / (s1 - s0) * self.pixels
-
-    def map_row(self, db: F32, out: F32 | None = None) -> F32:
-        """dB row (``bins`` long) -> one value per pixel (float32)."""
-        if out is None:
-            out = np.empty(self.pixels, dtype=np.float32)
-        row = db[: self._stop]
-        np.maximum.reduceat(row, self._starts, out=out)
-        if self._narrow.size:
-            i0 = self._i0
-            a = db[i0]
-            out[self._narrow] = a + (db[i0 + 1] - a) * self._w
-        return out
-
-    def map_rows(self, rows: npt.NDArray[np.floating], out: F32 | None = None) -> F32:
-        """(frames, bins) -> (frames, pixels) float32."""
-        if out is None:
-            out = np.empty((rows.shape[0], self.pixels), dtype=np.float32)
-        if rows.shape[0] == 0:
-            return out
-        r = rows[:, : self._stop].astype(np.float32, copy=False)
-        np.maximum.reduceat(r, self._starts, axis=1, out=out)
-        if self._narrow.size:
-            i0 = self._i0
-            a = rows[:, i0].astype(np.float32)
-            b = rows[:, i0 + 1].astype(np.float32)
-            out[:, self._narrow] = a + (b - a) * self._w
-        return out
+# -- levels ------------------------------------------------------------------------------------
 
 
 def to_levels(
@@ -225,7 +75,7 @@ class _NoCache:
         """Forget ``value`` at once."""
 
 
-_NO_CACHE: Any = _NoCache()
+_NO_CACHE = _NoCache()
 _STRIP_CACHES = (
     "_divide_cache",
     "_crop_cache",
@@ -492,128 +342,7 @@ def cell_keys(pixels: U8) -> npt.NDArray[np.uint16]:
     return keys
 
 
-# -- ticks and labels ---------------------------------------------------------------------------
-
-
-def nice_steps(lo: float) -> list[float]:
-    """1-2-5 steps from ``lo`` upwards, for the tick search."""
-    e = math.floor(math.log10(max(lo, 1e-9)))
-    out: list[float] = []
-    for k in range(e, e + 12):
-        for m in (1.0, 2.0, 5.0):
-            out.append(m * 10.0**k)
-    return [s for s in out if s >= lo * 0.999]
-
-
-def format_hz(f: float) -> str:
-    """Compact tick label: ``500``, ``1k``, ``2.5k``, ``12k``, ``12.5k``."""
-    if abs(f) >= 1000.0:
-        k = f / 1000.0
-        text = f"{k:.2f}".rstrip("0").rstrip(".")
-        return text + "k"
-    if abs(f) >= 10 or f == 0:
-        return f"{f:.0f}"
-    return f"{f:.1f}".rstrip("0").rstrip(".")
-
-
-def freq_ticks(fmap: FreqMap, cells: float, min_gap: float) -> list[tuple[float, float]]:
-    """Tick positions for an axis of ``cells`` cells over ``fmap``.
-
-    Returns (position in cells from the low-frequency end, frequency Hz) pairs, at least
-    ``min_gap`` cells apart: 1-2-5 per decade on a log scale, a round step otherwise.
-    """
-    if cells <= 0 or fmap.pixels <= 0:
-        return []
-    cached = fmap._ticks.get((cells, min_gap))
-    if cached is None:
-        cached = fmap._ticks[(cells, min_gap)] = _freq_ticks(fmap, cells, min_gap)
-    return cached
-
-
-def _freq_ticks(fmap: FreqMap, cells: float, min_gap: float) -> list[tuple[float, float]]:
-    k = cells / fmap.pixels
-    lo, hi = fmap.lo, fmap.hi
-
-    def positions(freqs: list[float]) -> list[tuple[float, float]]:
-        return [(fmap.pos_of(f) * k, f) for f in freqs if lo - 1e-9 <= f <= hi + 1e-9]
-
-    def ok(ticks: list[tuple[float, float]]) -> bool:
-        return len(ticks) >= 2 and all(b[0] - a[0] >= min_gap for a, b in itertools.pairwise(ticks))
-
-    candidates: list[list[float]] = []
-    if fmap.scale == "log" and hi / max(lo, 1e-9) >= 8.0:
-        d0, d1 = math.floor(math.log10(lo)), math.ceil(math.log10(hi))
-        for mults in ((1, 2, 3, 4, 5, 6, 7, 8, 9), (1, 2, 5), (1, 3), (1,)):
-            candidates.append([m * 10.0**d for d in range(d0, d1 + 1) for m in mults])
-        candidates.append([10.0**d for d in range(d0, d1 + 1, 2)])
-    for step in nice_steps((hi - lo) / 200.0):
-        first = math.ceil(lo / step - 1e-9) * step
-        count = int((hi - first) / step + 1e-9) + 1
-        if count > 400:
-            continue
-        candidates.append([first + i * step for i in range(max(count, 0))])
-    best: list[tuple[float, float]] = []
-    for freqs in candidates:
-        ticks = positions(freqs)
-        if ok(ticks):
-            return ticks
-        if len(ticks) == 1 and not best:
-            best = ticks
-    return best
-
-
-def time_ticks(
-    start_s: float, span_s: float, cells: int, min_gap: float
-) -> list[tuple[float, float]]:
-    """Ticks for a time axis of ``cells`` cells showing ``start_s`` .. ``start_s + span_s``
-    seconds ago (the newest shown end first).
-
-    Returns (cells from the newest shown end, seconds ago) pairs at round steps.
-    """
-    if cells <= 0 or span_s <= 0:
-        return []
-    per_cell = span_s / cells
-    for step in nice_steps(per_cell * min_gap):
-        if step / per_cell >= min_gap:
-            first = math.ceil(start_s / step - 1e-9)
-            last = math.floor((start_s + span_s) / step + 1e-9)
-            out = []
-            for i in range(first, last + 1):
-                s = round(i * step, 9)
-                pos = (s - start_s) / per_cell
-                if pos < cells:
-                    out.append((pos, s))
-            return out
-    return []
-
-
-def format_seconds(s: float) -> str:
-    """``0s``, ``-0.5s``, ``-12s``, ``-2m``."""
-    if s == 0:
-        return "0s"
-    if s >= 120 and s % 60 == 0:
-        return f"-{s / 60:g}m"
-    return f"-{s:g}s"
-
-
-def db_ticks(db_min: float, db_max: float, cells: int, min_gap: int = 2) -> list[tuple[int, float]]:
-    """dB ticks for a colour bar of ``cells`` rows, top = ``db_max``: (row, dB) pairs."""
-    if cells <= 1 or db_max <= db_min:
-        return []
-    per_cell = (db_max - db_min) / cells
-    for step in (1.0, 2.0, 5.0, 10.0, 20.0, 50.0, 100.0):
-        if step / per_cell >= min_gap:
-            break
-    first = math.ceil(db_min / step) * step
-    out: list[tuple[int, float]] = []
-    v = first
-    while v <= db_max + 1e-9:
-        row = round((db_max - v) / per_cell - 0.5)
-        row = min(max(row, 0), cells - 1)
-        if not out or out[-1][0] != row:
-            out.append((row, v))
-        v += step
-    return out
+# -- colour bar ----------------------------------------------------------------------------------
 
 
 def color_bar_levels(rows: int) -> U8:

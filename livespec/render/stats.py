@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Protocol
 
 
 class PeakLike(Protocol):
@@ -17,6 +17,34 @@ class PeakLike(Protocol):
     cents: float
 
 
+class FrameLike(Protocol):
+    """What the stats need of :class:`livespec.engine.Frame`."""
+
+    @property
+    def peaks(self) -> Sequence[PeakLike]:
+        """Peaks, loudest first."""
+
+    @property
+    def rms_dbfs(self) -> float:
+        """RMS level, dBFS."""
+
+    @property
+    def peak_dbfs(self) -> float:
+        """Loudest sample, dBFS."""
+
+    @property
+    def t(self) -> float:
+        """Frame time, s."""
+
+    @property
+    def overflows(self) -> int:
+        """Input overflows so far."""
+
+    @property
+    def lost_frames(self) -> int:
+        """Frames lost so far."""
+
+
 CLIP_DBFS = -0.01  # a sample this close to full scale counts as clipping
 CLIP_HOLD_S = 2.0  # seconds the clip indicator stays lit (frame time)
 
@@ -25,8 +53,8 @@ CLIP_HOLD_S = 2.0  # seconds the clip indicator stays lit (frame time)
 class Stats:
     """Peak readout, peak hold, levels and counters of the newest frames."""
 
-    peaks: tuple[Any, ...] = ()
-    hold: Any | None = None  # the loudest peak since the last reset
+    peaks: tuple[PeakLike, ...] = ()
+    hold: PeakLike | None = None  # the loudest peak since the last reset
     rms_dbfs: float = -math.inf
     peak_dbfs: float = -math.inf  # loudest sample among the frames of the last tick
     clip_until: float = -math.inf  # frame time until which CLIP shows
@@ -36,7 +64,7 @@ class Stats:
     lost_frames: int = 0
     ticks: list[float] = field(default_factory=list)  # times of recent screen updates
 
-    def update(self, frames: Sequence[Any]) -> None:
+    def update(self, frames: Sequence[FrameLike]) -> None:
         """Take the newest ``frames`` (engine Frames, oldest first)."""
         if not frames:
             return
@@ -52,7 +80,7 @@ class Stats:
             if f.peaks and (self.hold is None or f.peaks[0].level_dbfs > self.hold.level_dbfs):
                 self.hold = f.peaks[0]
 
-    def counters(self, frame: Any) -> None:
+    def counters(self, frame: FrameLike) -> None:
         """Take the cumulative counters of the newest frame (also while paused)."""
         self.overflows = int(frame.overflows)
         self.lost_frames = int(frame.lost_frames)

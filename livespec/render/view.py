@@ -18,20 +18,13 @@ from __future__ import annotations
 
 import numpy as np
 import numpy.typing as npt
-from rich.segment import Segment
 from textual.strip import Strip
 
+from livespec.render.colormap_names import DEFAULT_COLORMAP
+from livespec.render.freqmap import FreqMap
 from livespec.render.history import History
-from livespec.render.raster import (
-    F32,
-    RESET,
-    AnsiStrip,
-    CellRow,
-    CellTable,
-    FreqMap,
-    cell_keys,
-    to_levels,
-)
+from livespec.render.raster import F32, AnsiStrip, CellRow, CellTable, cell_keys, to_levels
+from livespec.render.rows import RowBuilder
 
 NO_DATA_DB = -400.0  # below any colour floor
 
@@ -62,7 +55,7 @@ class WaterfallView:
         fmax: float | None = None,
         db_min: float = -120.0,
         db_max: float = 0.0,
-        colormap: str = "viridis",
+        colormap: str = DEFAULT_COLORMAP,
         depth: str = "truecolor",
         orientation: str = "horizontal",
     ) -> None:
@@ -85,19 +78,8 @@ class WaterfallView:
         self.hold: F32 = np.full(0, NO_DATA_DB, dtype=np.float32)
         self._strips: list[Strip] | None = None
         self._rows: list[CellRow] | None = None
-        # Scrolling state for :meth:`rows` (truecolor, time along x): the screen's keys,
-        # each row's segments and escape sequences per cell, and the frames shifted in
-        # since (None: nothing to build on).
-        self._keys: npt.NDArray[np.uint16] | None = None
-        self._row_cells: list[list[Segment]] = []
-        self._row_pieces: list[list[str]] = []
-        self._shifted: int | None = None
-        # Vertical orientation: the keys and rows of the last build and the frame count
-        # they were built at, to reuse rows that only moved down.
-        self._vkeys: npt.NDArray[np.uint16] | None = None
-        self._vrows: list[CellRow] = []
-        self._vend = 0
-        self.scrolls = (0, 0)  # (epoch, text rows moved down since the epoch began)
+        self._shifted: int | None = None  # frames pushed in since :meth:`rows` (None: rebuild)
+        self._builder = RowBuilder()
         self.cursor_on = False
         self.cursor_age = 0  # time pixels back from the newest shown
         self.cursor_hz = 1000.0
@@ -309,97 +291,40 @@ class WaterfallView:
         """(segments, escape sequences) of every text row (cached until the pixels change).
 
         While time scrolls along x in truecolor, only the columns of the frames pushed in
-        since the last call are looked up; the rest of each row moves left.
+        since the last call are looked up; the rest of each row moves left
+        (:class:`~livespec.render.rows.RowBuilder`).
         """
         if self._rows is not None:
             return self._rows
         if self.width <= 0 or self.height <= 0:
             self._rows, self._shifted = [], None
             return self._rows
-        shifted = self._shifted
+        shifted, table, builder = self._shifted, self.table, self._builder
         if (
             shifted is not None
             and 0 < shifted < self.width
-            and self._keys is not None
-            and self._keys.shape == (self.height, self.width)
+            and builder.can_scroll(self.height, self.width)
         ):
-            self._rows = self._scrolled(shifted)
+            lv = to_levels(self.db[:shifted], self.db_min, self.db_max)  # newest first
+            new = cell_keys(np.ascontiguousarray(lv[::-1, ::-1].T))  # (height, k), oldest first
+            self._rows = builder.scrolled(table, new)
         elif self.orientation == "vertical":
-            self._rows = self._vertical_rows(shifted)
+            keys = cell_keys(self.levels())
+            self._rows = builder.vertical(table, keys, self.end, self.fpp, shifted is not None)
+        elif self.orientation != "horizontal" or table.depth != "truecolor":
+            builder.keys, self._shifted = None, None
+            self._rows = table.rows_from_keys(cell_keys(self.levels()))
+            return self._rows
         else:
-            self._rows = self._build_rows()
+            self._rows = builder.full(table, cell_keys(self.levels()))
+        self._shifted = 0
         return self._rows
 
-    def _vertical_rows(self, shifted: int | None) -> list[CellRow]:
-        """Rows of the vertical waterfall; after frames were only pushed in, the rows
-        that just moved down are reused and :attr:`scrolls` counts the move."""
-        keys = cell_keys(self.levels())
-        old, h = self._vkeys, self.height
-        fpp = self.fpp
-        moved = (self.end // fpp - 1) // 2 - (self._vend // fpp - 1) // 2
-        epoch, total = self.scrolls
-        if (
-            shifted is not None
-            and old is not None
-            and old.shape == keys.shape
-            and 0 <= moved < h
-            and np.array_equal(keys[moved + 1 :], old[1 : h - moved])
-        ):
-            # old row j holds the pair new row j + moved holds; old row 0 may have been
-            # the incomplete newest pair, so new rows 0..moved are built afresh
-            rows = self.table.rows_from_keys(keys[: moved + 1]) + self._vrows[1 : h - moved]
-            self.scrolls = (epoch, total + moved)
-        else:
-            rows = self.table.rows_from_keys(keys)
-            self.scrolls = (epoch + 1, 0)
-        self._vkeys, self._vrows, self._vend = keys, rows, self.end
-        self._keys, self._shifted = None, 0
-        return rows
-
-    def _build_rows(self) -> list[CellRow]:
-        keys = cell_keys(self.levels())
-        table = self.table
-        if self.orientation != "horizontal" or table.depth != "truecolor":
-            self._keys, self._shifted = None, None
-            return table.rows_from_keys(keys)
-        h, w = keys.shape
-        cells = table.cells(keys)
-        pieces = table.pieces(keys, None)
-        self._keys = keys
-        self._row_cells = [cells[i : i + w] for i in range(0, h * w, w)]
-        self._row_pieces = [pieces[i : i + w] for i in range(0, h * w, w)]
-        self._shifted = 0
-        join = "".join
-        return [
-            (c, join(p) + RESET) for c, p in zip(self._row_cells, self._row_pieces, strict=True)
-        ]
-
-    def _scrolled(self, k: int) -> list[CellRow]:
-        """The rows after ``k`` new frames came in at the right (truecolor, horizontal)."""
-        assert self._keys is not None
-        table = self.table
-        lv = to_levels(self.db[:k], self.db_min, self.db_max)  # newest first
-        new = cell_keys(np.ascontiguousarray(lv[::-1, ::-1].T))  # (height, k), oldest first
-        old = self._keys
-        h = old.shape[0]
-        cells = table.cells(new)
-        pieces = table.pieces(new, old[:, -1])
-        keys = np.concatenate((old[:, k:], new), axis=1)
-        first = keys[:, 0].tolist()
-        join = "".join
-        out: list[CellRow] = []
-        row_cells, row_pieces = self._row_cells, self._row_pieces
-        for y in range(h):
-            c = row_cells[y][k:]
-            c += cells[y * k : (y + 1) * k]
-            p = row_pieces[y][k:]
-            p += pieces[y * k : (y + 1) * k]
-            p[0] = table.full_piece(first[y])  # a row starts with its colours
-            row_cells[y], row_pieces[y] = c, p
-            out.append((c, join(p) + RESET))
-        self._keys = keys
-        self._shifted = 0
-        return out
+    @property
+    def scrolls(self) -> tuple[int, int]:
+        """(epoch, text rows the vertical waterfall moved down since the epoch began): a
+        new epoch means the rows were rebuilt, not moved."""
+        return self._builder.scrolls
 
     # -- cursor and marker --------------------------------------------------------------------
 

@@ -25,11 +25,11 @@ Pure code: no Textual. Encoders run on the writer's threads, decoders on the rea
 from __future__ import annotations
 
 import json
-import math
 import struct
 import zlib
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 import numpy.typing as npt
@@ -68,40 +68,6 @@ class StreamError(LivespecError):
     """A stream that is not livespec's, is newer, or is damaged (one line, status 2)."""
 
 
-# -- the bin grid ---------------------------------------------------------------------------
-
-
-def bin_groups(
-    bins: int, bin_hz: float, sent: int, grid: str, fmin: float, fmax: float | None
-) -> tuple[I64, int]:
-    """Group the FFT bins between ``fmin`` and ``fmax`` (Hz) into at most ``sent`` groups.
-
-    ``log``: group edges on a logarithmic grid, but never narrower than one bin (so the
-    low bins are sent one by one); ``linear``: groups of equal width. Returns the first
-    bin of each group and the bin after the last group.
-    """
-    lo = min(bins - 1, max(0, math.floor(fmin / bin_hz)))
-    top = bins if fmax is None else min(bins, math.ceil(fmax / bin_hz) + 1)
-    hi = max(lo + 1, top)
-    if hi - lo <= sent:
-        return np.arange(lo, hi, dtype=np.int64), hi
-    if grid == "linear":
-        edges = np.unique(np.rint(np.linspace(lo, hi, sent + 1)).astype(np.int64))
-        return edges[:-1], hi
-    starts: list[int] = []
-    s = lo
-    while s < hi and len(starts) < sent:
-        left = sent - len(starts)
-        if hi - s <= left:  # as many groups as bins left: one bin each
-            starts.extend(range(s, hi))
-            break
-        base = max(s, 1)
-        end = max(s + 1, round(base * (hi / base) ** (1.0 / left)))
-        starts.append(s)
-        s = end
-    return np.asarray(starts, dtype=np.int64), hi
-
-
 # -- the header -----------------------------------------------------------------------------
 
 
@@ -133,14 +99,14 @@ class StreamHeader:
     fmin: float
     fmax: float | None
     grid: str = "log"
-    info: dict[str, Any] = field(default_factory=dict)
+    info: dict[str, object] = field(default_factory=dict)
 
     @property
     def sent(self) -> int:
         """dB values per streamed row."""
         return len(self.groups)
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> dict[str, object]:
         """The header's JSON object (keys as in docs/ssh.md)."""
         return {
             "format": "livespec-stream",
@@ -167,7 +133,7 @@ class StreamHeader:
         }
 
     @classmethod
-    def from_json(cls, d: Any) -> StreamHeader:
+    def from_json(cls, d: object) -> StreamHeader:
         """Validate a decoded header object; raises ValueError naming what is wrong."""
         if not isinstance(d, dict) or d.get("format") != "livespec-stream":
             raise ValueError("not a livespec-stream header")
@@ -178,13 +144,20 @@ class StreamHeader:
         ):
             raise ValueError("unknown dB quantisation")
 
-        def num(key: str, lo: float, hi: float, kind: type = int) -> Any:
+        def number(key: str, lo: float, hi: float) -> int | float:
             v = d.get(key)
             if not isinstance(v, (int, float)) or isinstance(v, bool) or not lo <= v <= hi:
                 raise ValueError(f"{key} = {v!r}")
-            if kind is int and v != int(v):
+            return v
+
+        def real(key: str, lo: float, hi: float) -> float:
+            return float(number(key, lo, hi))
+
+        def num(key: str, lo: float, hi: float) -> int:
+            v = number(key, lo, hi)
+            if v != int(v):
                 raise ValueError(f"{key} = {v!r}")
-            return kind(v)
+            return int(v)
 
         fs = num("samplerate", 1, 10_000_000)
         bins = num("bins", 2, (1 << 20) + 1)
@@ -206,50 +179,19 @@ class StreamHeader:
             fft=num("fft", 2, 1 << 20),
             zero_pad=num("zero_pad", 1, 1 << 20),
             window=str(d.get("window", "")),
-            beta=num("beta", -1e6, 1e6, float),
+            beta=real("beta", -1e6, 1e6),
             hop=num("hop", 1, 1 << 24),
             frame_hop=num("frame_hop", 1, 1 << 30),
             bins=bins,
             groups=tuple(int(x) for x in groups),
             stop=stop,
             peaks=num("peaks", 0, 255),
-            a4=num("a4", 1e-3, 1e6, float),
-            fmin=num("fmin", 0, fs, float),
-            fmax=None if fmax is None else num("fmax", 0, fs, float),
+            a4=real("a4", 1e-3, 1e6),
+            fmin=real("fmin", 0, fs),
+            fmax=None if fmax is None else real("fmax", 0, fs),
             grid=str(d.get("grid", "log")),
             info=info if isinstance(info, dict) else {},
         )
-
-
-def make_header(
-    analysis: Any, samplerate: int, fps: float, sent: int, grid: str, info: dict[str, Any]
-) -> StreamHeader:
-    """The header for an :class:`~livespec.config.AnalysisConfig` at ``samplerate`` Hz,
-    ``fps`` streamed frames per second (0: every analysis frame) and ``sent`` bins."""
-    a = analysis
-    nfft = a.fft * a.zero_pad
-    bins = nfft // 2 + 1
-    hop = a.hop_samples
-    frame_hop = hop if fps == 0 else max(hop, round(samplerate / fps))
-    groups, stop = bin_groups(bins, samplerate / nfft, sent, grid, a.fmin, a.fmax)
-    return StreamHeader(
-        samplerate=samplerate,
-        fft=a.fft,
-        zero_pad=a.zero_pad,
-        window=a.window,
-        beta=a.beta,
-        hop=hop,
-        frame_hop=frame_hop,
-        bins=bins,
-        groups=tuple(int(g) for g in groups),
-        stop=stop,
-        peaks=a.peaks,
-        a4=a.a4,
-        fmin=a.fmin,
-        fmax=a.fmax,
-        grid=grid,
-        info=info,
-    )
 
 
 def encode_header(h: StreamHeader) -> bytes:
@@ -266,7 +208,7 @@ def record(kind: int, payload: bytes) -> bytes:
     return _REC.pack(kind, len(payload), zlib.crc32(payload)) + payload
 
 
-def encode_json_record(kind: int, obj: dict[str, Any]) -> bytes:
+def encode_json_record(kind: int, obj: Mapping[str, object]) -> bytes:
     """A STATUS or END record."""
     return record(kind, json.dumps(obj, separators=(",", ":")).encode())
 
@@ -319,52 +261,6 @@ def encode_frame(
     parts += [_PEAK.pack(p.freq_hz, p.level_dbfs, p.bin) for p in peaks]
     parts.append(encode_row(row))
     return record(FRAME, b"".join(parts))
-
-
-# -- the writer side: sent bins and frame-rate reduction -------------------------------------
-
-
-class Reducer:
-    """Engine frames -> streamed frames: bins grouped, frames max-combined to ``frame_hop``.
-
-    Streamed frame ``j`` combines the engine frames that start in samples
-    ``[j*frame_hop, (j+1)*frame_hop)``: the dB rows and the sample peaks by maximum, the
-    peaks, RMS, time and latency of the newest. It is sent as soon as its last engine
-    frame arrives (no waiting for the next). Engine thread.
-    """
-
-    def __init__(self, header: StreamHeader) -> None:
-        self.h = header
-        self._rel = np.asarray(header.groups, dtype=np.int64) - header.groups[0]
-        self._row: F32 | None = None
-        self._newest: Frame | None = None
-        self._slot = -1
-        self._peak = -math.inf
-
-    def add(self, f: Frame) -> list[bytes]:
-        """Take one engine frame; return the FRAME records now complete (0, 1 or 2)."""
-        h, out = self.h, []
-        row = np.maximum.reduceat(f.db[h.groups[0] : h.stop], self._rel)
-        slot = f.index * h.hop // h.frame_hop
-        if self._row is not None and slot != self._slot:  # frames were skipped: send the rest
-            out.append(self._emit())
-        if self._row is None:
-            self._row, self._slot, self._peak = row, slot, f.peak_dbfs
-        else:
-            np.maximum(self._row, row, out=self._row)
-            self._peak = max(self._peak, f.peak_dbfs)
-        self._newest = f
-        if (f.index + 1) * h.hop // h.frame_hop != slot:
-            out.append(self._emit())
-        return out
-
-    def _emit(self) -> bytes:
-        f, row = self._newest, self._row
-        assert f is not None and row is not None
-        self._row = None
-        return encode_frame(
-            self._slot, f.start, f.t, f.rms_dbfs, self._peak, f.latency, f.peaks, row
-        )
 
 
 # -- the reader side ------------------------------------------------------------------------
@@ -485,7 +381,7 @@ class StreamReader:
             latency=latency,
         )
 
-    def json_payload(self, payload: bytes) -> dict[str, Any]:
+    def json_payload(self, payload: bytes) -> dict[str, object]:
         """Decode a STATUS or END payload."""
         try:
             d = json.loads(payload)
@@ -510,3 +406,20 @@ class StreamReader:
             f"{self.name}: the stream broke off after {self.t:.1f} s without its END "
             "record (the sender or the link died)"
         )
+
+
+# The sender's side (the sent bins, the header for an analysis, the frame reduction) lives
+# in livespec.stream.reducer, which imports this module; cli/stream.py imports two of its
+# names from here, so they are looked up when first asked for.
+if TYPE_CHECKING:
+    from livespec.stream.reducer import Reducer as Reducer
+    from livespec.stream.reducer import make_header as make_header
+
+
+def __getattr__(name: str) -> object:
+    """``Reducer`` and ``make_header`` from :mod:`livespec.stream.reducer` (import time)."""
+    if name in ("Reducer", "make_header"):
+        from livespec.stream import reducer
+
+        return getattr(reducer, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

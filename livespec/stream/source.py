@@ -16,7 +16,6 @@ import select
 import threading
 import time
 from collections.abc import Callable
-from typing import Any
 
 from livespec.engine import Frame
 from livespec.stream.protocol import END, FRAME, STATUS, StreamError, StreamReader
@@ -90,7 +89,7 @@ class StreamSource:
         self.overflows = 0
         self.error: StreamError | None = None
         self.end_reason: str | None = None
-        self.remote: dict[str, Any] = {}  # the newest STATUS
+        self.remote: dict[str, object] = {}  # the newest STATUS
         self.frames = 0
         self.started_at = 0.0
         self._last_rx = 0.0

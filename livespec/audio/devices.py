@@ -1,0 +1,205 @@
+"""The sound cards: which input devices PortAudio sees, and the one a ``--device`` names.
+
+``sounddevice`` is imported only when a function here is called (:func:`import_sounddevice`),
+so the rest of livespec works on a machine without ``libportaudio2``. PortAudio lists the
+devices once, when ``sounddevice`` is first imported: a device plugged in later is seen by
+a new process only. Capturing from a device is :mod:`livespec.audio.device`.
+
+Caller's thread.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass
+from types import ModuleType
+from typing import Any
+
+from livespec.errors import SourceError
+
+_NO_PORTAUDIO = (
+    "PortAudio library not found: install it (sudo apt-get install libportaudio2), "
+    "or use --input demo / --input FILE"
+)
+_NO_DEVICE = "no audio input device found: see `livespec devices`, or try `livespec --input demo`"
+_SEE_DEVICES = "(see `livespec devices`)"
+
+
+def import_sounddevice() -> ModuleType:
+    """Import and return ``sounddevice``; a missing PortAudio becomes a :class:`SourceError`.
+
+    Called on the caller's thread; the first call initialises PortAudio (tens of ms).
+    """
+    try:
+        import sounddevice
+    except OSError as exc:  # sounddevice raises OSError when libportaudio is missing
+        if "portaudio library not found" in str(exc).lower():
+            raise SourceError(_NO_PORTAUDIO) from None
+        raise SourceError(f"PortAudio could not be loaded ({exc}); {hint()}") from None
+    except ImportError as exc:
+        raise SourceError(
+            f"the sounddevice module cannot be imported ({exc}): install it "
+            "(pip install sounddevice), or use --input demo / --input FILE"
+        ) from None
+    except Exception as exc:  # PortAudioError from Pa_Initialize at import time
+        raise SourceError(f"PortAudio could not be initialised ({exc}); {hint()}") from None
+    module: ModuleType = sounddevice
+    return module
+
+
+def hint() -> str:
+    """What to do without a sound card."""
+    return "use --input demo / --input FILE to run without a sound card"
+
+
+def portaudio_reason(exc: BaseException) -> str:
+    """PortAudio's message without the ``[PaErrorCode -9997]`` suffix."""
+    text = str(exc.args[0]) if exc.args else str(exc)
+    return text.split(" [PaErrorCode", 1)[0].strip() or type(exc).__name__
+
+
+# -- listing and choosing devices ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DeviceInfo:
+    """One PortAudio input device.
+
+    Attributes:
+        index: PortAudio's device index (valid for this process only).
+        name: the device's name as PortAudio reports it.
+        hostapi: the host API's name (ALSA, JACK, Core Audio, WASAPI, ...).
+        max_input_channels: input channels the device offers.
+        default_samplerate: the device's default sample rate in Hz.
+        is_default: True for PortAudio's default input device.
+    """
+
+    index: int
+    name: str
+    hostapi: str
+    max_input_channels: int
+    default_samplerate: float
+    is_default: bool
+
+
+def _default_input_index(sd: ModuleType) -> int:
+    try:
+        index = sd.default.device[0]
+    except Exception:
+        return -1
+    return index if isinstance(index, int) else -1
+
+
+def _query(sd: ModuleType) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    try:
+        return list(sd.query_devices()), list(sd.query_hostapis())
+    except Exception as exc:  # PortAudioError
+        raise SourceError(f"cannot list audio devices: {portaudio_reason(exc)}") from None
+
+
+def list_input_devices() -> list[DeviceInfo]:
+    """Every device with at least one input channel, in PortAudio's order (caller's thread)."""
+    sd = import_sounddevice()
+    devices, hostapis = _query(sd)
+    default = _default_input_index(sd)
+    found = []
+    for i, d in enumerate(devices):
+        channels = int(d.get("max_input_channels", 0))
+        if channels < 1:
+            continue
+        index = int(d.get("index", i))
+        api = int(d.get("hostapi", -1))
+        found.append(
+            DeviceInfo(
+                index=index,
+                name=str(d.get("name", f"device {index}")),
+                hostapi=str(hostapis[api]["name"]) if 0 <= api < len(hostapis) else "?",
+                max_input_channels=channels,
+                default_samplerate=float(d.get("default_samplerate", 0.0)),
+                is_default=index == default,
+            )
+        )
+    return found
+
+
+def _rate_text(rate: float) -> str:
+    return f"{rate:.0f}" if float(rate).is_integer() else f"{rate:g}"
+
+
+def format_devices(devices: list[DeviceInfo]) -> str:
+    """A readable table of ``devices``; the default input device is marked with ``>``."""
+    if not devices:
+        return _NO_DEVICE
+    rows = [("", "index", "name", "host API", "channels", "default rate")]
+    for d in devices:
+        rows.append(
+            (
+                ">" if d.is_default else "",
+                str(d.index),
+                d.name,
+                d.hostapi,
+                str(d.max_input_channels),
+                f"{_rate_text(d.default_samplerate)} Hz",
+            )
+        )
+    widths = [max(len(r[c]) for r in rows) for c in range(len(rows[0]))]
+    right = {1, 4, 5}  # numeric columns
+    lines = []
+    for r in rows:
+        cells = [
+            r[c].rjust(widths[c]) if c in right else r[c].ljust(widths[c]) for c in range(len(r))
+        ]
+        lines.append("  ".join(cells).rstrip())
+    lines.append("> = default input device; choose one with --device INDEX or --device NAME")
+    return "\n".join(lines)
+
+
+def devices_command(as_json: bool = False) -> str:
+    """The output of ``livespec devices``: a table, or a JSON list of :class:`DeviceInfo`."""
+    devices = list_input_devices()
+    if as_json:
+        return json.dumps([asdict(d) for d in devices], indent=2)
+    return format_devices(devices)
+
+
+def resolve_device(spec: str | int | None) -> DeviceInfo:
+    """The input device ``spec`` names (caller's thread).
+
+    Args:
+        spec: None for the default input device; an index (int or a string of digits);
+            or a case-insensitive name substring (an exact name wins, then a unique
+            substring).
+
+    Raises:
+        SourceError: no input device at all, an unknown or ambiguous name, or an index
+            that is not an input device.
+    """
+    devices = list_input_devices()
+    if not devices:
+        raise SourceError(_NO_DEVICE)
+    if spec is None:
+        return next((d for d in devices if d.is_default), devices[0])
+    if isinstance(spec, str) and spec.strip().isdigit():
+        spec = int(spec.strip())
+    if isinstance(spec, int) and not isinstance(spec, bool):
+        for d in devices:
+            if d.index == spec:
+                return d
+        raise SourceError(f"no input device with index {spec} {_SEE_DEVICES}")
+    text = str(spec).strip()
+    if not text:
+        raise SourceError(f"empty device name {_SEE_DEVICES}")
+    key = text.casefold()
+    for candidates in (
+        [d for d in devices if d.name.casefold() == key],
+        [d for d in devices if key in d.name.casefold()],
+    ):
+        if len(candidates) == 1:
+            return candidates[0]
+        if candidates:
+            listed = ", ".join(f"{d.index} '{d.name}'" for d in candidates)
+            raise SourceError(
+                f"input device name '{text}' matches {len(candidates)} devices ({listed}): "
+                f"give its index with --device INDEX {_SEE_DEVICES}"
+            )
+    raise SourceError(f"unknown input device '{text}' {_SEE_DEVICES}")

@@ -1,0 +1,65 @@
+"""Start recording a running source: the one call the app and ``livespec stream`` use.
+
+Caller's thread. The :class:`~livespec.record.writer.Recorder` is imported when called,
+so that ``livespec.record.writer`` can re-export this function.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from livespec.record.parts import DEFAULT_SPLIT_BYTES, default_recording_path
+from livespec.record.sidecar import source_info
+
+if TYPE_CHECKING:
+    from livespec.audio.base import Source
+    from livespec.audio.ringbuffer import RingBuffer
+    from livespec.record.writer import Recorder
+
+
+def start_recording(
+    ring: RingBuffer,
+    source: Source,
+    *,
+    path: str | Path | None = None,
+    folder: str | Path = ".",
+    preroll_s: float = 3.0,
+    subtype: str = "PCM_24",
+    analysis: object = None,
+    force: bool = False,
+    split_bytes: int = DEFAULT_SPLIT_BYTES,
+) -> Recorder:
+    """Start recording ``source``'s audio from ``ring`` (caller's thread, e.g. the app's).
+
+    Args:
+        ring: the ring the source writes to.
+        source: a started :class:`~livespec.audio.base.Source` (rate, channels, overflows).
+        path: the WAV file; None names it ``livespec-YYYYmmdd-HHMMSS.wav`` in ``folder``.
+        preroll_s: seconds of the past to include (capped to what the ring holds).
+        analysis: an ``AnalysisConfig`` (or dict) stored in the sidecar.
+
+    Returns the running :class:`Recorder`; call ``stop()`` (or ``request_stop()`` then
+    ``stop()``) to finalise it, on every exit path.
+
+    Raises:
+        RecordingError: the file exists (without ``force``), the folder is missing, or
+            the file cannot be created; one line, exit status 2.
+    """
+    from livespec.record.writer import Recorder
+
+    target = Path(path) if path is not None else default_recording_path(folder)
+    rec = Recorder(
+        ring,
+        source.samplerate,
+        source.channels,
+        target,
+        subtype=subtype,
+        preroll_s=preroll_s,
+        split_bytes=split_bytes,
+        sidecar_info=source_info(source, analysis),
+        force=force,
+        overflows=lambda: int(source.overflows),
+    )
+    rec.start()
+    return rec
