@@ -10,6 +10,7 @@ with :func:`make_app`; :func:`run_app` is what ``livespec`` runs.
 
 from __future__ import annotations
 
+import argparse
 import dataclasses
 import os
 import sys
@@ -393,7 +394,7 @@ def open_app_source(cfg: Config) -> tuple[Config, Any, str | None]:
         return demo, open_source(demo, realtime=True, max_seconds=None), notice
 
 
-def run_app(cfg: Config, ns: Any = None) -> int:
+def run_app(cfg: Config, ns: argparse.Namespace | None = None) -> int:
     """``livespec``: open the source, run the engine and the app until the user quits.
 
     Everything started here is stopped on every exit path. Main thread. Returns the exit

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from functools import partial
-from typing import Any
 
 from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
@@ -70,7 +69,7 @@ KEYS += [
 ] + [Binding("ctrl+c", "quit", "Quit", show=False, priority=True, id="quit_ctrl_c")]
 
 
-def key_rows(app: App[Any]) -> list[tuple[str, str, str]]:
+def key_rows(app: App[int]) -> list[tuple[str, str, str]]:
     """(keys, description, action) of every binding of ``app`` in :data:`KEYS`, as
     currently mapped (UI thread)."""
     ours = {b.id: b for b in KEYS if isinstance(b, Binding) and b.id}
@@ -86,7 +85,7 @@ def key_rows(app: App[Any]) -> list[tuple[str, str, str]]:
     ]
 
 
-def key_commands(app: App[Any]) -> Iterator[SystemCommand]:
+def key_commands(app: App[int]) -> Iterator[SystemCommand]:
     """The command palette's entries for every key action of ``app`` but quitting."""
     for keys, desc, action in key_rows(app):
         if action != "quit":

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from typing import Any
 
 from textual.app import App
 
@@ -39,7 +38,7 @@ class TerminalOutput:
 
     def __init__(
         self,
-        app: App[Any],
+        app: App[int],
         *,
         ssh: bool,
         clock: Callable[[], float] = time.monotonic,
