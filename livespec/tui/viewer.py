@@ -36,7 +36,6 @@ class StreamViewApp(LivespecApp):
         self, cfg: Config, source: StreamSource, analysis_hop: int, *, live: bool = True
     ) -> None:
         super().__init__(cfg, AppFeed(source), live=live)
-        self.source = source
         self.analysis_hop = analysis_hop
         self._end_shown = False
 
