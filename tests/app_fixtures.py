@@ -1,7 +1,7 @@
 """Helpers for the app tests: a deterministic app fed with frames from a real engine.
 
 The source is a test signal read synchronously (no threads, no real time); frames go
-through the real :class:`~livespec.engine.Engine` into ``app.push_frame`` and the test calls
+through the real :class:`~livespec.engine.Engine` into the app's inbox and the test calls
 ``app.tick()`` itself (the app is built with ``live=False``), so screens are reproducible.
 """
 
@@ -17,6 +17,8 @@ from livespec.audio.sources import SignalSource
 from livespec.config import Config
 from livespec.engine import Engine
 from livespec.tui.app import LivespecApp, make_app
+from livespec.tui.feed import AppFeed, FrameInbox
+from livespec.tui.options import AppOptions
 
 TONE = "tone:1000@-6+noise@-90"
 
@@ -47,7 +49,7 @@ class Rig:
             self.engine.process_available()
         if tick:
             self.app.tick()
-            self.app.measure_poll()  # the measurement view's timer (synchronous here)
+            self.app.measuring.poll()  # the measurement view's timer (synchronous here)
 
 
 # One folder for the r key's recordings in this test process, removed when it exits.
@@ -55,10 +57,20 @@ _RECORDINGS = tempfile.TemporaryDirectory(prefix="livespec-test-rec-")
 
 
 def make_rig(
-    signal: str = TONE, colors: str = "truecolor", cfg: Config | None = None, **display: Any
+    signal: str = TONE,
+    colors: str = "truecolor",
+    cfg: Config | None = None,
+    *,
+    options: AppOptions | None = None,
+    with_ring: bool = True,
+    live: bool = False,
+    **display: Any,
 ) -> Rig:
     """A rig for ``signal`` at 48 kHz with display overrides (e.g. ``orientation=...``),
-    on ``cfg`` (default: the built-in defaults)."""
+    on ``cfg`` (default: the built-in defaults), with the app's command-line ``options``;
+    ``with_ring=False`` gives the app no ring (as in 'livespec view', where the audio stays
+    at the sender); ``live=True`` runs the screen tick (and the measurement worker) for
+    real."""
     cfg = Config() if cfg is None else cfg
     cfg = dataclasses.replace(
         cfg,
@@ -75,10 +87,10 @@ def make_rig(
     source = SignalSource(signal, samplerate=48000, realtime=False)
     source.open()
     ring = RingBuffer(1 << 18, 1)
-    app = make_app(cfg, source, live=False, clock=StepClock())
-    engine = Engine(source, ring, cfg.analysis, app.push_frame, first_frame_start=0)
-    app.engine = engine
-    app.ring = ring
+    inbox = FrameInbox()
+    engine = Engine(source, ring, cfg.analysis, inbox.push, first_frame_start=0)
+    feed = AppFeed(source, ring=ring if with_ring else None, engine=engine)
+    app = make_app(cfg, feed, inbox=inbox, options=options, live=live, clock=StepClock())
     source.attach(ring)
     return Rig(app, source, engine)
 

@@ -13,6 +13,7 @@ from rich.style import Style
 from textual.binding import Binding
 
 from livespec.tui.app import KEYS, MIN_HEIGHT, MIN_WIDTH, LivespecApp
+from livespec.tui.options import AppOptions
 from livespec.tui.widgets.help import HelpScreen, key_label
 from livespec.tui.widgets.plot import Plot
 
@@ -27,11 +28,11 @@ def _plot(app: LivespecApp) -> Plot:
 # or None for "changed")
 CASES: dict[str, tuple[list[str], str, State, Any]] = {
     "pause": ([], "space", lambda a: a.view.paused, True),
-    "colormap": ([], "c", lambda a: a.colormap, "magma"),
-    "colormap_prev": ([], "C", lambda a: a.colormap, "grey"),
-    "window": ([], "w", lambda a: a.analysis.window, "hamming"),
-    "fft_up": ([], "plus", lambda a: a.analysis.fft, 8192),
-    "fft_down": ([], "minus", lambda a: a.analysis.fft, 2048),
+    "colormap": ([], "c", lambda a: a.viewing.colormap, "magma"),
+    "colormap_prev": ([], "C", lambda a: a.viewing.colormap, "grey"),
+    "window": ([], "w", lambda a: a.viewing.analysis.window, "hamming"),
+    "fft_up": ([], "plus", lambda a: a.viewing.analysis.fft, 8192),
+    "fft_down": ([], "minus", lambda a: a.viewing.analysis.fft, 2048),
     "spectrum": ([], "s", lambda a: _plot(a).show_spectrum, False),
     "orientation": ([], "o", lambda a: a.view.orientation, "vertical"),
     "scale": ([], "l", lambda a: a.view.scale, "mel"),
@@ -50,7 +51,7 @@ CASES: dict[str, tuple[list[str], str, State, Any]] = {
         lambda a: (a.view.cursor_on, a.view.marker),
         (False, None),
     ),
-    "top3": ([], "t", lambda a: (a.top3, a.analysis.peaks), (True, 3)),
+    "top3": ([], "t", lambda a: (a.viewing.top3, a.viewing.analysis.peaks), (True, 3)),
     "hold_reset": ([], "h", lambda a: a.stats.hold, None),
     "zoom_in": ([], "z", lambda a: (a.view.fmin, a.view.fmax), None),
     "zoom_out": (["z", "z"], "x", lambda a: (a.view.fmin, a.view.fmax), None),
@@ -68,10 +69,10 @@ CASES: dict[str, tuple[list[str], str, State, Any]] = {
     "scroll_forward": (["pageup", "pageup"], "pagedown", lambda a: a.view.frames_back, None),
     "scroll_oldest": ([], "home", lambda a: a.view.frames_back, None),
     "scroll_newest": (["home"], "end", lambda a: a.view.frames_back, 0),
-    "record": ([], "r", lambda a: a.recorder is not None, True),
-    "measure": ([], "M", lambda a: (a.measure_on, a.measure_worker is not None), (True, True)),
-    "average": ([], "A", lambda a: a.average_spec.kind, "exp"),
-    "harmonics": ([], "H", lambda a: a.show_harmonics, True),
+    "record": ([], "r", lambda a: a.recording.recorder is not None, True),
+    "measure": ([], "M", lambda a: (a.measuring.on, a.measuring.worker is not None), (True, True)),
+    "average": ([], "A", lambda a: a.measuring.average_spec.kind, "exp"),
+    "harmonics": ([], "H", lambda a: a.measuring.show_harmonics, True),
     "help": ([], "question_mark", lambda a: isinstance(a.screen, HelpScreen), True),
 }
 
@@ -329,13 +330,12 @@ async def test_r_records_with_preroll_and_stops_into_a_readable_wav() -> None:
 
     import soundfile as sf
 
-    rig = make_rig()
+    rig = make_rig(options=AppOptions(preroll_s=1.0))
     app = rig.app
-    app.record_preroll_s = 1.0
     async with app.run_test(size=(120, 40)) as pilot:
         rig.feed(100)  # 2.1 s of audio in the ring
         await pilot.press("r")
-        rec = app.recorder
+        rec = app.recording.recorder
         assert rec is not None
         start_written = rig.source.frames_read
         rig.feed(50)
@@ -343,9 +343,9 @@ async def test_r_records_with_preroll_and_stops_into_a_readable_wav() -> None:
         await pilot.press("r")  # asks the writer to stop at the newest frame
         rec.stop()
         stop_written = rig.source.frames_read
-        app.poll_recording()
-        assert app.recorder is None
-        assert "REC" in app.recording_text() or "saved" in app.recording_text()
+        app.recording.poll()
+        assert app.recording.recorder is None
+        assert "REC" in app.recording.text() or "saved" in app.recording.text()
     path = Path(rec.paths[0])
     data, rate = sf.read(path, dtype="float32")
     assert rate == 48000

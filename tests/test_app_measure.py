@@ -30,6 +30,7 @@ from livespec.measure.live import (
     parse_app_average,
 )
 from livespec.tui.app import MIN_HEIGHT, MIN_WIDTH
+from livespec.tui.options import AppOptions
 from livespec.tui.widgets.measure_panel import MeasurePanel, measure_text
 from livespec.tui.widgets.plot import Plot
 from livespec.tui.widgets.spectrum_marks import MarkedSpectrumPanel
@@ -247,15 +248,15 @@ async def test_m_shows_the_measurement_and_harmonic_markers() -> None:
         for order in (1, 2, 3):
             y = len(rows) - 2 - int(fmap.pos_of(1000.0 * order)) // 2
             assert f"◂{order}" in rows[y], (order, rows[y])
-        assert app.measure_worker is not None
+        assert app.measuring.worker is not None
         await pilot.press("M")
         await pilot.pause()
-        assert not panel.display and app.measure_worker is None and not app.measure_on
+        assert not panel.display and app.measuring.worker is None and not app.measuring.on
         assert "◂2" in _plot_text(app)  # the markers stay (on the display's peak) until H
         await pilot.press("H")
         rig.feed(2)
         await pilot.pause()
-        assert "◂2" not in _plot_text(app) and not app.show_harmonics
+        assert "◂2" not in _plot_text(app) and not app.measuring.show_harmonics
 
 
 @sync
@@ -296,14 +297,14 @@ async def test_a_cycles_the_averaging_and_the_panel_draws_the_average() -> None:
             await pilot.press("A")
             rig.feed(40)
             await pilot.pause()
-            seen.append(app.average_spec.describe())
+            seen.append(app.measuring.average_spec.describe())
             text = _plot_text(app)
-            if app.average_spec.kind != "none":
-                assert panel.mode == app.average_spec
-                latest = app.spectrum_average.latest
-                assert latest is not None and latest.spec == app.average_spec
+            if app.measuring.average_spec.kind != "none":
+                assert panel.mode == app.measuring.average_spec
+                latest = app.measuring.averager.latest
+                assert latest is not None and latest.spec == app.measuring.average_spec
                 label = {"exp": "avg exp 1s", "lin": "avg lin 16", "peak": "avg peak"}
-                assert label[app.average_spec.kind] in text
+                assert label[app.measuring.average_spec.kind] in text
                 # the bars are the averaged row, not the newest frame
                 cells = app.view.height
                 cur, _ = panel._values(cells)
@@ -319,14 +320,18 @@ async def test_a_cycles_the_averaging_and_the_panel_draws_the_average() -> None:
 
 @sync
 async def test_averaging_smooths_the_noise_and_h_restarts_a_peak_hold() -> None:
-    rig = make_rig("noise@-30")
+    rig = make_rig("noise@-30", options=AppOptions(average=parse_app_average("exp:0.5")))
     app = rig.app
-    app.configure_measure(parse_app_average("exp:0.5"))
-    assert [s.describe() for s in app.average_modes] == ["none", "exp:0.5", "lin:16", "peak"]
+    assert [s.describe() for s in app.measuring.average_modes] == [
+        "none",
+        "exp:0.5",
+        "lin:16",
+        "peak",
+    ]
     async with app.run_test(size=(120, 40)) as pilot:
         rig.feed(200)
         await pilot.pause()
-        latest = app.spectrum_average.latest
+        latest = app.measuring.averager.latest
         assert latest is not None
         raw = app.view.db[0]
         avg = app.view.fmap.map_row(latest.db)
@@ -336,11 +341,11 @@ async def test_averaging_smooths_the_noise_and_h_restarts_a_peak_hold() -> None:
         await pilot.press("A")  # lin:16
         await pilot.press("A")  # peak
         rig.feed(50)
-        count = app.spectrum_average.latest.frames
+        count = app.measuring.averager.latest.frames
         assert count >= 50
         await pilot.press("h")
         rig.feed(3)
-        assert app.spectrum_average.latest.frames <= 4
+        assert app.measuring.averager.latest.frames <= 4
 
 
 @sync
@@ -360,13 +365,12 @@ async def test_calibrated_levels_show_in_the_unit() -> None:
 
 @sync
 async def test_m_without_a_ring_says_why() -> None:
-    rig = make_rig()
-    rig.app.ring = None  # as in 'livespec view', where the audio stays at the sender
+    rig = make_rig(with_ring=False)  # as in 'livespec view', where the audio stays at the sender
     async with rig.app.run_test(size=(120, 40)) as pilot:
         rig.feed(10)
         await pilot.press("M")
         await pilot.pause()
-        assert not rig.app.measure_on
+        assert not rig.app.measuring.on
         assert any("audio itself" in n.message for n in rig.app._notifications)
 
 
@@ -416,11 +420,11 @@ async def test_a_failing_worker_closes_the_view_with_a_message() -> None:
         rig.feed(40)
         await pilot.press("M")
         await pilot.pause()
-        assert app.measure_worker is not None
-        app.measure_worker.error = RuntimeError("disk on fire")
-        app.measure_poll()
+        assert app.measuring.worker is not None
+        app.measuring.worker.error = RuntimeError("disk on fire")
+        app.measuring.poll()
         await pilot.pause()
-        assert not app.measure_on and app.measure_worker is None
+        assert not app.measuring.on and app.measuring.worker is None
         assert not app.query_one(MeasurePanel).display
         assert any("disk on fire" in n.message for n in app._notifications)
 
@@ -429,36 +433,35 @@ async def test_a_failing_worker_closes_the_view_with_a_message() -> None:
 async def test_live_app_runs_the_worker_thread_only_while_the_view_is_on() -> None:
     import threading
 
-    rig = make_rig(DISTORTED)
+    rig = make_rig(DISTORTED, live=True)  # the screen tick (which polls) and the worker thread
     app = rig.app
-    app.live = True  # the screen tick (which polls) and the worker thread, for real
     async with app.run_test(size=(120, 40)) as pilot:
         rig.feed(60, tick=False)
         await pilot.pause()
         assert not any(t.name == "livespec-measure" for t in threading.enumerate())
         await pilot.press("M")
-        worker = app.measure_worker
+        worker = app.measuring.worker
         assert worker is not None and worker.running
         deadline = time.monotonic() + 20.0
-        while app.measure_result is None and time.monotonic() < deadline:
+        while app.measuring.result is None and time.monotonic() < deadline:
             rig.feed(4, tick=False)
             await pilot.pause(0.05)
-        assert app.measure_result is not None
+        assert app.measuring.result is not None
         got = panel_numbers(app.query_one(MeasurePanel).text.plain)
         assert abs(got["thd_db"] - TRUE_THD_DB) <= 0.5
         await pilot.press("M")
         await pilot.pause()
-        assert not worker.running and app.measure_worker is None
-        polled = app._measure_polled
+        assert not worker.running and app.measuring.worker is None
+        polled = app.measuring.polled_at
         deadline = time.monotonic() + 20.0
-        while app._measure_polled == polled and time.monotonic() < deadline:
+        while app.measuring.polled_at == polled and time.monotonic() < deadline:
             await pilot.pause(0.1)
-        assert app._measure_polled > polled  # the markers stay on: the tick still polls
+        assert app.measuring.polled_at > polled  # the markers stay on: the tick still polls
         await pilot.press("H")
         await pilot.pause(0.1)
-        polled = app._measure_polled
+        polled = app.measuring.polled_at
         await pilot.pause(0.8)
-        assert app._measure_polled == polled  # nothing on: no polling
+        assert app.measuring.polled_at == polled  # nothing on: no polling
 
 
 @sync
@@ -467,9 +470,9 @@ async def test_band_harmonics_and_weighting_options_reach_the_measurement() -> N
     weighting, lists harmonics 2 and 3 only, and THD (harmonics 2 and 3, A-weighted: the
     2nd at 2 kHz gains 1.2 dB, the 3rd at 3 kHz 1.2 dB over the 1 kHz fundamental's 0 dB)
     still matches the truth within 0.5 dB."""
-    rig = make_rig(DISTORTED)
+    options = AppOptions(harmonics=3, band=(100.0, 5000.0), weighting="A")
+    rig = make_rig(DISTORTED, options=options)
     app = rig.app
-    app.configure_measure(None, harmonics=3, band=(100.0, 5000.0), weighting="A")
     async with app.run_test(size=(120, 40)) as pilot:
         rig.feed(20)
         await pilot.press("M")

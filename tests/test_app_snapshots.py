@@ -12,6 +12,8 @@ import pytest
 from app_fixtures import make_rig
 from textual.pilot import Pilot
 
+from livespec.tui.options import AppOptions
+
 SIZES = [(80, 24), (120, 40)]
 DEPTHS = ["truecolor", "256", "16", "none"]  # none: NO_COLOR, shapes and labels only
 
@@ -22,7 +24,7 @@ def _run_before(rig: Any, keys: tuple[str, ...] = ()) -> Any:
         for key in keys:
             await pilot.press(key)
         rig.feed(30)
-        rig.app._update_texts()  # the readout and status as the next of their ticks shows them
+        rig.app.update_texts()  # the readout and status as the next of their ticks shows them
         await pilot.pause()
 
     return run_before
@@ -63,7 +65,8 @@ def test_snapshot_measure_view(snap_compare: Any) -> None:
     averaging: the measurement panel, the averaged spectrum and the harmonic markers."""
     from livespec.measure.live import parse_app_average
 
-    rig = make_rig("tone:1000@-6+tone:2000@-66+tone:3000@-76+noise@-100", colors="truecolor")
-    rig.app.configure_measure(parse_app_average("exp:1"))
+    signal = "tone:1000@-6+tone:2000@-66+tone:3000@-76+noise@-100"
+    options = AppOptions(average=parse_app_average("exp:1"))
+    rig = make_rig(signal, colors="truecolor", options=options)
     keys = ("M",)
     assert snap_compare(rig.app, terminal_size=(120, 40), run_before=_run_before(rig, keys))

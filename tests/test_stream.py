@@ -359,23 +359,26 @@ async def test_viewer_app_shows_the_streamed_analysis(tone_frames: list[Frame]) 
     reader = StreamReader(fdr, "file")
     src = StreamSource(reader, fdr, live=False, pace=False)
     cfg = stream_config(Config(), reader)
-    app = StreamViewApp(cfg, src, reader.header.hop)
-    app.live = False
+    app = StreamViewApp(cfg, src, reader.header.hop, live=False)
     async with app.run_test(size=(100, 30)) as pilot:
         src.start(app.push_frame)
         src._finished.wait(30)
         app.tick()
-        app._update_texts()
+        app.update_texts()
         await pilot.pause()
         assert app.view.frame_seconds == 2048 / FS  # one row per streamed frame
-        assert "1000.0 Hz" in str(app._widgets().readout.render_line(0).text)
+        assert "1000.0 Hz" in str(app.widgets.readout.render_line(0).text)
         info = app.status_info()
         assert (info.hop, info.fft, info.window, info.finished) == (1024, 4096, "hann", True)
         assert info.end_text == "END OF STREAM" and info.overflows == 2
         await pilot.press("w", "plus", "t")
-        assert app.analysis.window == "hann" and app.analysis.fft == 4096 and app.top3
+        assert (
+            app.viewing.analysis.window == "hann"
+            and app.viewing.analysis.fft == 4096
+            and app.viewing.top3
+        )
         await pilot.press("z", "space", "c")  # display keys work on the streamed rows
-        assert app.view.paused and app.colormap == "magma"
+        assert app.view.paused and app.viewing.colormap == "magma"
     src.stop()
 
 

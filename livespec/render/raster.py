@@ -16,7 +16,6 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 from rich.color import Color, ColorSystem
-from rich.console import Console
 from rich.segment import Segment
 from rich.style import Style
 from textual.strip import Strip
@@ -29,6 +28,7 @@ from livespec.dsp.scales import format_seconds as format_seconds
 from livespec.dsp.scales import time_ticks as time_ticks
 from livespec.render.colormaps import SHADES, palette
 from livespec.render.freqmap import freq_ticks as freq_ticks
+from livespec.render.terminal import AnsiStrip as AnsiStrip  # re-exported (it moved)
 
 F32 = npt.NDArray[np.float32]
 U8 = npt.NDArray[np.uint8]
@@ -60,104 +60,6 @@ RESET = "\x1b[0m"
 _SYSTEMS = {"truecolor": ColorSystem.TRUECOLOR, "256": ColorSystem.EIGHT_BIT}
 _SYSTEM_NAMES = {"truecolor": "truecolor", "256": "256", "16": "standard", "none": "standard"}
 CellRow = tuple[list[Segment], str]  # a row's segments and its escape sequences
-
-
-class _NoCache:
-    """Stands in for the small caches a Strip makes for itself (see :class:`AnsiStrip`)."""
-
-    __slots__ = ()
-
-    def get(self, key: object, default: object = None) -> object:
-        """Nothing is ever cached."""
-        return default
-
-    def __setitem__(self, key: object, value: object) -> None:
-        """Forget ``value`` at once."""
-
-
-_NO_CACHE = _NoCache()
-_STRIP_CACHES = (
-    "_divide_cache",
-    "_crop_cache",
-    "_style_cache",
-    "_filter_cache",
-    "_line_length_cache",
-    "_crop_extend_cache",
-    "_offsets_cache",
-)
-_STRIP_SLOTS = {"_segments", "_cell_length", "_render_cache", "_link_ids", "_cell_count"}
-# The lean constructor below knows Textual 8's Strip; with any other layout of slots the
-# normal one is used.
-_LEAN = set(getattr(Strip, "__slots__", ())) == _STRIP_SLOTS | set(_STRIP_CACHES)
-
-
-class AnsiStrip(Strip):
-    """A Strip that brings its own escape sequences for one colour system.
-
-    Textual turns a Strip into text for the terminal one segment at a time, with
-    ``ESC[<style>m text ESC[0m`` around each (about 1 µs per segment). Rows of the plot are
-    joined from parts whose sequences are known or cached (the waterfall's from
-    :class:`CellTable`, the axis and colour bar Strips render once and keep theirs), so this
-    Strip renders by joining ``pieces`` (strings, or Strips rendered by Textual). The
-    segments are the same as a plain Strip's: cropping, dividing (an overlay on top),
-    filters and screenshots use them and give plain Strips. Another colour system than
-    ``system`` (``console.color_system``) falls back to Textual's rendering. ``segments``
-    is taken, not copied: the caller must not change the list afterwards.
-    """
-
-    __slots__ = ("_ansi", "_pieces", "_system")
-
-    def __init__(
-        self,
-        segments: list[Segment],
-        cell_length: int,
-        pieces: list[str | Strip],
-        system: str,
-    ) -> None:
-        if _LEAN:
-            # A plain Strip makes seven small caches (dicts) for results of cropping,
-            # dividing, styling...; a row made for one frame never needs them, and
-            # making them (and collecting them) cost as much as the rest of the row.
-            self._segments = segments
-            self._cell_length = cell_length
-            self._render_cache = None
-            self._link_ids = None
-            self._cell_count = None
-            for name in _STRIP_CACHES:
-                setattr(self, name, _NO_CACHE)
-        else:
-            super().__init__(segments, cell_length)
-        self._pieces = pieces
-        self._system = system
-        self._ansi: str | None = None
-
-    def render(self, console: Console) -> str:
-        """The terminal sequences of this row (UI thread)."""
-        if console.color_system != self._system:
-            return super().render(console)
-        if self._ansi is None:
-            self._ansi = "".join(
-                [p if isinstance(p, str) else p.render(console) for p in self._pieces]
-            )
-        return self._ansi
-
-    def parts(self, console: Console) -> list[tuple[int, str]]:
-        """(x offset in cells, escape sequences) of each piece, so that a caller can
-        rewrite only the pieces that changed (UI thread). Each piece ends with a reset or
-        sets every attribute it uses."""
-        if console.color_system != self._system:
-            return [(0, super().render(console))]
-        fixed = sum(p.cell_length for p in self._pieces if not isinstance(p, str))
-        out: list[tuple[int, str]] = []
-        x = 0
-        for p in self._pieces:
-            if isinstance(p, str):
-                out.append((x, p))
-                x += self.cell_length - fixed
-            else:
-                out.append((x, p.render(console)))
-                x += p.cell_length
-        return out
 
 
 def join_rows(parts: list[Strip], system: str | None) -> Strip:

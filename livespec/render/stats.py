@@ -9,12 +9,23 @@ from typing import Protocol
 
 
 class PeakLike(Protocol):
-    """What the readout needs of :class:`livespec.dsp.peaks.Peak`."""
+    """What the readout needs of :class:`livespec.dsp.peaks.Peak` (read-only)."""
 
-    freq_hz: float
-    level_dbfs: float
-    note: str
-    cents: float
+    @property
+    def freq_hz(self) -> float:
+        """Hz."""
+
+    @property
+    def level_dbfs(self) -> float:
+        """dBFS."""
+
+    @property
+    def note(self) -> str:
+        """Nearest note name."""
+
+    @property
+    def cents(self) -> float:
+        """Deviation from the note, cents."""
 
 
 class FrameLike(Protocol):

@@ -19,7 +19,9 @@ from livespec.config import AnalysisConfig, Config
 from livespec.errors import EXIT_USAGE
 from livespec.stream.protocol import StreamReader
 from livespec.stream.source import FdReader, StreamSource
-from livespec.tui.app import LivespecApp, _keys_from_tty
+from livespec.tui.app import LivespecApp
+from livespec.tui.feed import AppFeed
+from livespec.tui.process import keys_from_tty
 from livespec.tui.widgets.status import StatusInfo
 
 REMOTE_ANALYSIS = "The analysis runs at the sender: restart 'livespec stream' with {opt}."
@@ -30,8 +32,10 @@ class StreamViewApp(LivespecApp):
 
     source: StreamSource
 
-    def __init__(self, cfg: Config, source: StreamSource, analysis_hop: int) -> None:
-        super().__init__(cfg, source)
+    def __init__(
+        self, cfg: Config, source: StreamSource, analysis_hop: int, *, live: bool = True
+    ) -> None:
+        super().__init__(cfg, AppFeed(source), live=live)
         self.analysis_hop = analysis_hop
         self._end_shown = False
 
@@ -45,11 +49,11 @@ class StreamViewApp(LivespecApp):
 
     def action_top3(self) -> None:
         """Top 3 peaks, if the sender sends 3 (it sends at least 3 by default)."""
-        if self.analysis.peaks < 3:
+        if self.viewing.analysis.peaks < 3:
             self.notify(REMOTE_ANALYSIS.format(opt="--peaks 3"), severity="warning", timeout=4)
             return
-        self.top3 = not self.top3
-        self._update_texts()
+        self.viewing.top3 = not self.viewing.top3
+        self.update_texts()
 
     def action_record(self) -> None:
         """Recording happens where the audio is."""
@@ -65,9 +69,13 @@ class StreamViewApp(LivespecApp):
         return str(rec) if rec else "rec off (sender)"
 
     def status_info(self) -> StatusInfo:
-        """The app's status, with the analysis hop and ``END OF STREAM``."""
+        """The app's status, with the analysis hop, the sender's recording state and
+        ``END OF STREAM``."""
         return dataclasses.replace(
-            super().status_info(), hop=self.analysis_hop, end_text="END OF STREAM"
+            super().status_info(),
+            hop=self.analysis_hop,
+            recording=self.recording_text(),
+            end_text="END OF STREAM",
         )
 
     def tick(self) -> None:
@@ -105,10 +113,10 @@ def run_viewer(
     raises the stream's :class:`~livespec.stream.protocol.StreamError` if it broke."""
     try:
         if stdin:
-            _keys_from_tty("livespec view -", "use 'livespec view --dump -' without a terminal")
+            keys_from_tty("livespec view -", "use 'livespec view --dump -' without a terminal")
             sys.stdin = sys.__stdin__
         elif not os.isatty(0):
-            _keys_from_tty("livespec view", "use 'livespec view --dump FILE'")
+            keys_from_tty("livespec view", "use 'livespec view --dump FILE'")
     except BaseException:
         fd_reader.close()
         raise

@@ -1,1 +1,1 @@
-"""livespec.tui.controllers."""
+"""The live app's controllers: plain classes behind its keys, owned by the app."""

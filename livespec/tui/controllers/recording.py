@@ -1,80 +1,103 @@
 """Recording from the live app: the ``r`` key, ``--record FILE`` and the status-line text.
 
-A mixin of :class:`livespec.tui.app.LivespecApp`; everything here runs on the UI thread. The
-recorder itself is a thread with its own reader on the ring buffer (livespec.record.writer), so
-the app only starts it, asks it to stop, and shows its one-line status.
+:class:`RecordingController` is owned by :class:`~livespec.tui.app.LivespecApp`; everything
+here runs on the UI thread unless noted. The recorder itself is a thread with its own reader
+on the ring buffer (livespec.record.writer), so the app only starts it, asks it to stop, and
+shows its one-line status.
 """
 
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from livespec.config import Config
+from livespec.audio.ringbuffer import RingBuffer
+from livespec.config import AnalysisConfig
+from livespec.tui.controllers.host import Host
+from livespec.tui.feed import AppSource
+from livespec.tui.options import AppOptions
 
 if TYPE_CHECKING:
-    from textual.app import App
-
     from livespec.record.writer import Recorder
 
-    _Base = App[int]
-else:
-    _Base = object
-
-DEFAULT_PREROLL_S = 3.0  # a recording started with r begins this far in the past
 SAVED_MESSAGE_S = 8.0  # how long "saved FILE" stays on the status line
 
 
-class RecordingActions(_Base):
-    """State and actions for recording; the app supplies ``cfg``, ``source``, ``ring``."""
+class RecordingController:
+    """State and actions for recording.
 
-    cfg: Config
-    source: Any
-    ring: Any = None
-    recorder: Recorder | None = None
-    record_preroll_s: float = DEFAULT_PREROLL_S
-    record_subtype: str = "PCM_24"
-    _rec_note: str = ""
-    _rec_note_until: float = 0.0
+    Args:
+        host: the app (notifications).
+        ring: the audio (None: nothing to record, as in ``livespec view``).
+        source: the source (its rate and description go into the file's notes).
+        folder: where the ``r`` key puts recordings.
+        analysis: the analysis settings noted in the file's sidecar.
+        options: ``--preroll`` and ``--subtype``.
 
-    def start_recording(
+    Attributes:
+        recorder: the running recording, if any.
+    """
+
+    def __init__(
+        self,
+        host: Host,
+        ring: RingBuffer | None,
+        source: AppSource,
+        *,
+        folder: str,
+        analysis: AnalysisConfig,
+        options: AppOptions,
+    ) -> None:
+        self.host, self.ring, self.source = host, ring, source
+        self.folder, self.analysis = folder, analysis
+        self.preroll_s, self.subtype = options.preroll_s, options.subtype
+        self.recorder: Recorder | None = None
+        self._note = ""
+        self._note_until = 0.0
+
+    def start(
         self, path: str | None = None, preroll_s: float | None = None, force: bool = False
     ) -> None:
-        """Start recording now (minus the pre-roll) into ``path`` or an automatic name.
+        """Start recording now (minus the pre-roll) into ``path`` or an automatic name
+        (UI or main thread).
 
         Raises:
-            RecordingError: the file exists (without ``force``) or cannot be created.
+            RecordingError: the file exists (without ``force``) or cannot be created, or
+                there is no ring to record from.
         """
-        from livespec.record.writer import start_recording
+        from livespec.audio.base import Source
+        from livespec.record.writer import RecordingError, start_recording
 
+        if self.ring is None or not isinstance(self.source, Source):
+            raise RecordingError("Recording needs a live source.")
         self.recorder = start_recording(
             self.ring,
             self.source,
             path=path,
-            folder=self.cfg.display.record_dir,
-            preroll_s=self.record_preroll_s if preroll_s is None else preroll_s,
-            subtype=self.record_subtype,
-            analysis=self.cfg.analysis,
+            folder=self.folder,
+            preroll_s=self.preroll_s if preroll_s is None else preroll_s,
+            subtype=self.subtype,
+            analysis=self.analysis,
             force=force,
         )
 
-    def action_record(self) -> None:
+    def toggle(self) -> None:
         """Start a recording, or stop the one running (key ``r``)."""
         from livespec.record.writer import RecordingError
 
         if self.ring is None:
-            self.notify("Recording needs a live source.", severity="warning")
+            self.host.notify("Recording needs a live source.", severity="warning")
             return
         rec = self.recorder
         if rec is not None and not rec.finished:
-            rec.request_stop()  # the writer finishes in its own time; see poll_recording
+            rec.request_stop()  # the writer finishes in its own time; see poll
             return
         try:
-            self.start_recording()
+            self.start()
         except RecordingError as exc:
-            self.notify(str(exc), title="Recording", severity="error", timeout=10)
+            self.host.notify(str(exc), title="Recording", severity="error", timeout=10)
 
-    def poll_recording(self) -> None:
+    def poll(self) -> None:
         """Reap a recording that finished (stopped, failed, or disk full)."""
         rec = self.recorder
         if rec is None or not rec.finished:
@@ -82,23 +105,24 @@ class RecordingActions(_Base):
         rec.stop()  # already finished: joins at once
         self.recorder = None
         if rec.error:
-            self._rec_note = f"REC FAILED: {rec.error}"
-            self.notify(str(rec.error), title="Recording stopped", severity="error", timeout=15)
+            self._note = f"REC FAILED: {rec.error}"
+            msg = str(rec.error)
+            self.host.notify(msg, title="Recording stopped", severity="error", timeout=15)
         else:
-            self._rec_note = rec.status_text()
-        self._rec_note_until = time.monotonic() + SAVED_MESSAGE_S
+            self._note = rec.status_text()
+        self._note_until = time.monotonic() + SAVED_MESSAGE_S
 
-    def recording_text(self) -> str:
+    def text(self) -> str:
         """What the status line says about recording."""
         rec = self.recorder
         if rec is not None:
             return rec.status_text()
-        if self._rec_note and time.monotonic() < self._rec_note_until:
-            return self._rec_note
+        if self._note and time.monotonic() < self._note_until:
+            return self._note
         return "rec off (r)"
 
-    def finish_recording(self) -> None:
-        """Finalise a running recording (every exit path of the app; main thread)."""
+    def finish(self) -> None:
+        """Finalise a running recording (every exit path of the app; main or UI thread)."""
         rec, self.recorder = self.recorder, None
         if rec is not None:
             rec.stop()

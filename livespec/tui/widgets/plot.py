@@ -22,17 +22,20 @@ Layout, ``horizontal`` (time scrolls left)::
 from __future__ import annotations
 
 from collections.abc import Hashable
+from typing import Protocol
 
 from rich.console import Console
 from rich.segment import Segment
 from rich.style import Style
 from textual.events import Click, Resize
 from textual.geometry import Region
+from textual.message import Message
 from textual.strip import Strip
 from textual.widget import Widget
 
 from livespec.render.patch import Piece, ScreenPatch, Scroll
-from livespec.render.raster import AnsiStrip, join_rows
+from livespec.render.raster import join_rows
+from livespec.render.terminal import AnsiStrip, has_notifications, visible_widgets
 from livespec.render.view import WaterfallView
 from livespec.tui.widgets.axes import FreqAxis, TimeAxis
 from livespec.tui.widgets.colorbar import ColorBar
@@ -46,21 +49,54 @@ SPEC_H = 8  # spectrum panel above a vertical waterfall, rows
 UNIT = Style(dim=True)
 
 
+class DirectOutput(Protocol):
+    """Where the plot writes its changed rows itself (the app's terminal output)."""
+
+    def write(self, text: str) -> None:
+        """Hand escape sequences to the terminal, in order with Textual's updates."""
+
+    def textual_redraw(self) -> None:
+        """Note that the plot asked Textual for a redraw instead (frame log)."""
+
+
 class Plot(Widget):
-    """Everything drawn from the :class:`WaterfallView`."""
+    """Everything drawn from the :class:`WaterfallView`.
+
+    Args:
+        view: what to draw.
+        spectrum: show the spectrum panel.
+        panel: the spectrum panel (default: a plain :class:`SpectrumPanel`).
+        output: where to write changed rows directly (None: always through Textual).
+    """
 
     DEFAULT_CSS = """
     Plot { height: 1fr; width: 1fr; }
     """
 
-    def __init__(self, view: WaterfallView, *, spectrum: bool = True, id: str | None = None):
+    class CellClicked(Message):
+        """A click on waterfall cell (``x``, ``y``) (posted on the UI thread)."""
+
+        def __init__(self, x: int, y: int) -> None:
+            super().__init__()
+            self.x, self.y = x, y
+
+    def __init__(
+        self,
+        view: WaterfallView,
+        *,
+        spectrum: bool = True,
+        panel: SpectrumPanel | None = None,
+        output: DirectOutput | None = None,
+        id: str | None = None,
+    ):
         super().__init__(id=id)
         self.view = view
         self.show_spectrum = spectrum
+        self.output = output
         self.freq_axis = FreqAxis(view)
         self.time_axis = TimeAxis(view)
         self.colorbar = ColorBar(view)
-        self.spectrum = SpectrumPanel(view)
+        self.spectrum = SpectrumPanel(view) if panel is None else panel
         self.waterfall = WaterfallPart(view)
         self._key: Hashable = None
         self._rows: list[Strip] = []
@@ -92,14 +128,11 @@ class Plot(Widget):
         return None
 
     def on_click(self, event: Click) -> None:
-        """A click on the waterfall puts the cursor there (the mouse on top of the arrow
-        keys; UI thread)."""
+        """A click on the waterfall says where (:class:`CellClicked`; the app puts the
+        cursor there, the mouse on top of the arrow keys; UI thread)."""
         cell = self.waterfall_cell(event.x, event.y)
-        move = getattr(self.app, "action_cursor", None)
-        if cell is None or move is None:
-            return
-        x0, y0 = self.view.cursor_cell()
-        move(cell[0] - x0, cell[1] - y0)
+        if cell is not None:
+            self.post_message(self.CellClicked(*cell))
 
     def on_resize(self, event: Resize) -> None:
         """Follow the terminal (UI thread)."""
@@ -134,13 +167,13 @@ class Plot(Widget):
         refreshes the widget."""
         if self._cache_key() == self._key:
             return
-        write = getattr(self.app, "write_terminal", None)
-        if write is None or not self._can_draw_direct():
+        output = self.output
+        if output is None or not self._can_draw_direct():
             self._patch.forget()
             self._scrolls = None
             self.refresh()
-            if hasattr(self.app, "_plot_via_textual"):
-                self.app._plot_via_textual = True
+            if output is not None:
+                output.textual_redraw()
             return
         rows = self._current_rows()
         region = self.region
@@ -153,7 +186,7 @@ class Plot(Widget):
             self._scroll(region.x == 0 and region.width == self.screen.size.width),
         )
         if text:
-            write(text)
+            output.write(text)
 
     def _can_draw_direct(self) -> bool:
         """True when the terminal shows this widget's rows as they are: a real terminal,
@@ -164,12 +197,11 @@ class Plot(Widget):
             return False
         if self.screen is not app.screen or not self.region.area:
             return False
-        if not self._fast_path_ok() or app._notifications:
+        if not self._fast_path_ok() or has_notifications(app):
             return False
         region = self.region
-        try:
-            visible = self.screen._compositor.visible_widgets
-        except AttributeError:  # Textual's internals moved: be safe
+        visible = visible_widgets(self.screen)
+        if visible is None:  # Textual's internals moved: be safe
             return False
         ancestors = self.ancestors_with_self
         for widget, (other, clip) in visible.items():

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from rich.text import Text
 
-from livespec.render.stats import Stats
+from livespec.render.stats import PeakLike, Stats
 from livespec.render.view import WaterfallView
 from livespec.tui.widgets.common import TextLines
 
@@ -23,8 +21,8 @@ def _level(db: float | None) -> str:
     return "  n/a" if db is None else f"{db:.1f} dBFS"
 
 
-def _note(p: Any) -> str:
-    if not getattr(p, "note", ""):
+def _note(p: PeakLike) -> str:
+    if not p.note:
         return ""
     cents = round(p.cents) or 0  # no "-0"
     return f"{p.note} {cents:+d}¢"

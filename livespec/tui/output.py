@@ -1,0 +1,112 @@
+"""What the app writes to the terminal besides Textual's own updates (UI thread).
+
+The plot writes its changed rows itself (:meth:`TerminalOutput.write`, as one synchronized
+update where the terminal supports it); over SSH the bytes handed to the terminal are counted
+for the status line's output rate; with ``LIVESPEC_FRAME_LOG`` set, the time of every
+screen update that redraws the plot is noted for ``benchmarks/bench_app.py``. Textual's
+private names are reached through :mod:`livespec.render.terminal` only.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+from textual.app import App
+
+from livespec.render.terminal import (
+    Spans,
+    Write,
+    hook_display,
+    synchronized,
+    terminal_writer,
+    wrap_writer,
+)
+
+FRAME_LOG_ENV = "LIVESPEC_FRAME_LOG"  # file for the times of screen updates (benchmarks)
+
+
+class TerminalOutput:
+    """The app's direct output, byte count and frame log.
+
+    Args:
+        app: the app whose terminal driver is written to.
+        ssh: count the bytes written (for :meth:`output_rate`).
+        clock: monotonic seconds, for the output rate.
+        frame_log: file for the times of screen updates, or None.
+    """
+
+    def __init__(
+        self,
+        app: App[int],
+        *,
+        ssh: bool,
+        clock: Callable[[], float] = time.monotonic,
+        frame_log: str | None = None,
+    ) -> None:
+        self._app = app
+        self.ssh = ssh
+        self.clock = clock
+        self.frame_log = frame_log
+        self.frame_times: list[tuple[float, int]] = []  # (time, 1 if written directly)
+        self.plot_via_textual = False  # the plot asked Textual for a redraw (frame log)
+        self.bytes_out = 0  # bytes written to the terminal (counted over SSH only)
+        self._rate_mark = (0.0, 0)
+        self._last_rate: float | None = None
+
+    def write(self, text: str) -> None:
+        """Hand escape sequences straight to Textual's terminal writer, as one synchronized
+        update when the terminal supports it (used by :meth:`Plot.sync`)."""
+        write = terminal_writer(self._app)
+        if write is None:
+            return
+        write(synchronized(self._app, text))
+        if self.frame_log:
+            self.frame_times.append((time.monotonic(), 1))
+
+    def textual_redraw(self) -> None:
+        """The plot asked Textual for a redraw (the next screen update is logged)."""
+        self.plot_via_textual = True
+
+    def watch_updates(self, screen_written: Callable[[Spans | None], None]) -> None:
+        """Call ``screen_written(spans)`` before each screen update Textual writes (the rows
+        it writes; None: all), and note the update's time in the frame log when it redraws
+        the plot."""
+        hook_display(self._app, screen_written, self._after_update)
+
+    def _after_update(self) -> None:
+        if self.frame_log and self.plot_via_textual:
+            self.frame_times.append((time.monotonic(), 0))
+            self.plot_via_textual = False
+
+    def count_bytes(self) -> None:
+        """Over SSH on a real terminal, count the bytes handed to the terminal writer."""
+        if self._app.is_headless or not self.ssh:
+            return
+
+        def counting(write: Write) -> Write:
+            def counting_write(text: str) -> None:
+                self.bytes_out += len(text.encode("utf-8", "replace"))
+                write(text)
+
+            return counting_write
+
+        wrap_writer(self._app, counting)
+
+    def output_rate(self) -> float | None:
+        """Bytes per second written to the terminal since the last call (SSH only)."""
+        if not self.ssh:
+            return None
+        now = self.clock()
+        t0, b0 = self._rate_mark
+        if now - t0 >= 0.5:  # a forced status update right after another keeps the figure
+            if t0 > 0:
+                self._last_rate = (self.bytes_out - b0) / (now - t0)
+            self._rate_mark = (now, self.bytes_out)
+        return self._last_rate
+
+    def save_frame_log(self) -> None:
+        """Write the frame log's times, if one was asked for (when the app closes)."""
+        if self.frame_log:
+            with open(self.frame_log, "w", encoding="utf-8") as f:
+                f.write("".join(f"{t:.6f} {d}\n" for t, d in self.frame_times))

@@ -1,0 +1,108 @@
+"""The private Textual (and Rich) names :mod:`livespec.render.terminal` relies on still exist.
+
+livespec reaches past Textual's public API in one adapter module; a Textual upgrade that
+renames or removes one of these names fails here, by name, instead of somewhere in the app
+(or, worse, silently on the slow path). pyproject.toml pins the Textual versions these
+tests ran against.
+"""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+from typing import Any
+
+import pytest
+from app_fixtures import sync
+from rich.color import ColorSystem
+from rich.console import Console
+from rich.segment import Segment
+from textual.app import App, ComposeResult
+from textual.binding import Binding
+from textual.driver import Driver
+from textual.screen import Screen
+from textual.strip import Strip
+from textual.widgets import Static
+
+from livespec.render import terminal
+
+
+def test_private_modules_and_names_exist() -> None:
+    seqs = importlib.import_module("textual._ansi_sequences")
+    assert seqs.SYNC_START == "\x1b[?2026h" and seqs.SYNC_END == "\x1b[?2026l"
+    compositor = importlib.import_module("textual._compositor")
+    assert isinstance(inspect.getattr_static(compositor.Compositor, "visible_widgets"), property)
+    update = compositor.ChopsUpdate([], [(3, 0, 10)], [])
+    assert update.spans == [(3, 0, 10)]
+    assert callable(getattr(App, "_display", None))
+    assert list(inspect.signature(App._display).parameters) == ["self", "screen", "renderable"]
+    assert callable(getattr(Driver, "write", None))
+
+
+def test_strip_slots_are_the_ones_ansistrip_fills() -> None:
+    """:class:`AnsiStrip`'s lean constructor fills Strip's private slots itself; with
+    another layout it falls back to the slow constructor (correct, but the cost it saves
+    comes back), so a change of the slots must be noticed."""
+    slots = set(Strip.__slots__)
+    assert terminal._STRIP_SLOTS | set(terminal._STRIP_CACHES) == slots
+    assert terminal._LEAN
+    row = terminal.AnsiStrip([Segment("ab")], 2, ["ab"], "truecolor")
+    assert row.cell_length == 2 and list(row) == [Segment("ab")]
+    assert row.crop(0, 1).cell_length == 1  # the caches that are never kept still work
+
+
+def test_console_color_system_is_settable() -> None:
+    console = Console(color_system="truecolor", force_terminal=True)
+    assert hasattr(console, "_color_system")
+    terminal.set_color_depth(console, "256")
+    assert console.color_system == "256"
+    terminal.set_color_depth(console, "none")
+    assert console._color_system == ColorSystem.STANDARD
+
+
+class _Tiny(App[int]):
+    BINDINGS = [Binding("p", "bell", "Bell", id="bell")]  # noqa: RUF012
+
+    def compose(self) -> ComposeResult:
+        yield Static("x", id="x")
+
+
+def test_app_private_attributes_exist_before_running() -> None:
+    app = _Tiny()
+    for name in ("_filters", "_driver", "_running", "_closed", "_sync_available"):
+        assert hasattr(app, name), name
+    for name in ("_bindings", "_keymap", "_notifications"):
+        assert hasattr(app, name), name
+    assert isinstance(app._filters, list)
+    assert hasattr(app._bindings, "copy") and hasattr(app._bindings, "apply_keymap")
+    assert terminal.terminal_writer(app) is None  # not running: nothing to write to
+    assert not terminal.has_notifications(app)
+    assert terminal.synchronized(app, "x") == "x"  # no terminal said it can sync yet
+    assert hasattr(Screen(), "_compositor")
+
+
+@sync
+async def test_app_hooks_work_on_a_running_app() -> None:
+    app = _Tiny()
+    seen: list[Any] = []
+    after: list[int] = []
+    async with app.run_test(size=(40, 10)) as pilot:
+        terminal.hook_display(app, seen.append, lambda: after.append(1))
+        assert "p" in terminal.bound_keys(app)
+        app.set_keymap({"bell": "q"})
+        assert "q" in terminal.bound_keys(app) and "p" not in terminal.bound_keys(app)
+        visible = terminal.visible_widgets(app.screen)
+        assert visible is not None and app.query_one("#x") in visible
+        app.notify("hello")
+        await pilot.pause()
+        assert terminal.has_notifications(app)
+        assert terminal.wrap_writer(app, lambda write: write)
+    assert seen and len(after) == len(seen)  # every screen update went through the hook
+    assert all(s is None or isinstance(s, list) for s in seen)
+
+
+@pytest.mark.parametrize("name", ["SYNC_START", "SYNC_END"])
+def test_the_adapter_imports_what_it_names(name: str) -> None:
+    assert getattr(terminal, name) == getattr(
+        importlib.import_module("textual._ansi_sequences"), name
+    )
