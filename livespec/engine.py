@@ -8,7 +8,9 @@ that frames were overwritten, skips them and counts them in ``lost_frames`` (the
 into frames is :class:`livespec.audio.framer.Framer`'s).
 
 An exception in the worker (in the analysis or in a consumer's ``on_frame``) ends the worker
-and is kept in :attr:`Engine.error`; the pipeline's watchdog reports it. Run it either on its own worker thread (:meth:`Engine.start` / :meth:`Engine.stop`) or
+and is kept in :attr:`Engine.error`; the pipeline's watchdog reports it.
+
+Run it either on its own worker thread (:meth:`Engine.start` / :meth:`Engine.stop`) or
 synchronously with :meth:`Engine.process_available` from the caller's thread.
 """
 
