@@ -16,6 +16,7 @@ synchronously with :meth:`Engine.process_available` from the caller's thread.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import threading
 import time
@@ -90,6 +91,8 @@ class Engine:
         channel: 0-based channel to analyse, or None for the mono mix.
         first_frame_start: ring index where frame 0 starts (default: the ring's current
             write position, i.e. from now on).
+        on_error: called once on the worker thread, after :attr:`error` is set, when the
+            worker dies of an exception (e.g. to wake a UI); it must not block.
     """
 
     def __init__(
@@ -100,8 +103,11 @@ class Engine:
         on_frame: FrameCallback,
         channel: int | None = None,
         first_frame_start: int | None = None,
+        *,
+        on_error: Callable[[BaseException], None] | None = None,
     ) -> None:
         self.source = source
+        self.on_error = on_error
         self.ring = ring
         self.on_frame = on_frame
         self.channel = channel
@@ -261,6 +267,9 @@ class Engine:
             self._loop()
         except BaseException as exc:  # kept and reported by the watchdog, not silent
             self.error = exc
+            if self.on_error is not None:
+                with contextlib.suppress(Exception):  # the error is kept in self.error
+                    self.on_error(exc)
 
     @property
     def error_message(self) -> str | None:

@@ -325,7 +325,7 @@ def _stream_options(p: argparse.ArgumentParser) -> None:
 
 
 def _view_options(p: argparse.ArgumentParser) -> None:
-    from livespec.cli.stream import add_view_arguments
+    from livespec.cli.view import add_view_arguments
 
     add_view_arguments(p)
 

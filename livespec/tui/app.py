@@ -475,29 +475,19 @@ def _keys_from_tty(
     os.close(tty)
 
 
-def open_app_source(cfg: Config) -> tuple[Config, Any, str | None]:
-    """Open the configured source, or the demo signal when no input device exists and
-    none was asked for. Returns (config used, opened source, notice or None)."""
-    from livespec.cli import open_source
-
-    try:
-        return cfg, open_source(cfg, realtime=True, max_seconds=None), None
-    except SourceError as exc:
-        if cfg.source.input is not None or cfg.source.device is not None:
-            raise
-        demo = dataclasses.replace(cfg, source=dataclasses.replace(cfg.source, input="demo"))
-        notice = f"{exc}. Showing the built-in demo signal instead."
-        return demo, open_source(demo, realtime=True, max_seconds=None), notice
-
-
 def run_app(cfg: Config, ns: Any = None) -> int:
     """``livespec``: open the source, run the engine and the app until the user quits.
 
-    Everything started here is stopped on every exit path. Main thread. Returns the exit
+    Everything started here is stopped on every exit path (:class:`Pipeline`). Without an
+    input device (and without --input or --device) the app shows the demo signal and says
+    why. If the engine dies, the app shows ``analysis stopped: ...`` as an error
+    notification (the text is ``app.engine.error_message``, for the status line too) and
+    the same line is printed after the app ends (exit status 1). Main thread. Returns the exit
     status (0 after ``q``).
     """
-    from livespec.audio.ringbuffer import RingBuffer
-    from livespec.engine import Engine
+    from livespec.engine import Engine, analysis_stopped_text
+    from livespec.errors import EXIT_FAILURE
+    from livespec.pipeline import Pipeline
 
     stdin_pcm = cfg.source.input == "-"
     pcm_stdin = None
@@ -508,45 +498,50 @@ def run_app(cfg: Config, ns: Any = None) -> int:
                 "arecord -f S16_LE -r 48000 -c 1 -t raw | livespec --input -"
             )
         pcm_stdin = _take_stdin_for_audio()
-    cfg, source, notice = open_app_source(cfg)
-    engine = None
     app: LivespecApp | None = None
-    try:
-        if stdin_pcm:
-            _keys_from_tty()
-            sys.stdin = sys.__stdin__
-            source.realtime = True  # pace a fast pipe (cat file |) at its sample rate
-        fs = source.samplerate
-        capacity = max(2 * FFT_SIZES[-1], round(cfg.source.ring_seconds * fs))
-        ring = RingBuffer(capacity, source.channels)
-        app = make_app(cfg, source, notice=notice)
-        app.ring = ring
-        channel = None if cfg.source.channel is None else cfg.source.channel - 1
-        engine = Engine(source, ring, cfg.analysis, app.push_frame, channel)
-        app.engine = engine
-        if ns is not None:
-            app.record_preroll_s = float(getattr(ns, "preroll", None) or DEFAULT_PREROLL_S)
-            app.record_subtype = str(getattr(ns, "subtype", None) or "PCM_24")
-            app.configure_measure(
-                getattr(ns, "average", None),
-                harmonics=getattr(ns, "harmonics", None),
-                band=getattr(ns, "band", None),
-                weighting=getattr(ns, "weighting", None),
-            )
-        source.start(ring)
-        engine.start()
-        if ns is not None and getattr(ns, "record", None):
-            # From launch: an existing file without --force ends here, before the screen.
-            app.start_recording(ns.record, preroll_s=0.0, force=bool(ns.force))
-        status = app.run()
-    finally:
-        if app is not None:
-            app.finish_recording()
-        if engine is not None:
-            engine.stop()
-        source.stop()
+    engine: Engine | None = None
+    with Pipeline(cfg, realtime=True, demo_fallback=True) as pipe:
+        source = pipe.source
+        notice = None
+        if pipe.fallback is not None:
+            notice = f"{pipe.fallback}. Showing the built-in demo signal instead."
+        try:
+            if stdin_pcm:
+                _keys_from_tty()
+                sys.stdin = sys.__stdin__
+                source.realtime = True  # pace a fast pipe (cat file |) at its sample rate
+            ring = pipe.make_ring(frame=FFT_SIZES[-1])  # the largest FFT a key can choose
+            app = make_app(pipe.cfg, source, notice=notice)
+            app.ring = ring
+            shown = app
+
+            def on_error(exc: BaseException) -> None:  # engine thread; notify is thread-safe
+                shown.notify(analysis_stopped_text(exc), title="livespec", severity="error")
+
+            engine = pipe.make_engine(app.push_frame, on_error=on_error)
+            app.engine = engine
+            if ns is not None:
+                app.record_preroll_s = float(getattr(ns, "preroll", None) or DEFAULT_PREROLL_S)
+                app.record_subtype = str(getattr(ns, "subtype", None) or "PCM_24")
+                app.configure_measure(
+                    getattr(ns, "average", None),
+                    harmonics=getattr(ns, "harmonics", None),
+                    band=getattr(ns, "band", None),
+                    weighting=getattr(ns, "weighting", None),
+                )
+            pipe.start()
+            if ns is not None and getattr(ns, "record", None):
+                # From launch: an existing file without --force ends here, before the screen.
+                app.start_recording(ns.record, preroll_s=0.0, force=bool(ns.force))
+            status = app.run()
+        finally:
+            if app is not None:
+                app.finish_recording()
     del pcm_stdin  # the pipe may close now
     assert app is not None
+    if engine is not None and engine.error_message is not None:
+        sys.stderr.write(f"livespec: {engine.error_message}\n")
+        return EXIT_FAILURE
     if app.return_code not in (None, 0):
         return int(app.return_code)
     return int(status or 0)
