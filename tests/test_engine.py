@@ -122,7 +122,7 @@ def test_a_consumer_that_raises_stops_the_worker_and_the_error_is_kept():
         assert seen == [engine.error]  # on_error was called once, with it
         assert engine.error_message == "analysis stopped: RuntimeError: consumer failed"
         events = Watchdog(source, engine).poll()
-        assert [(e.kind, e.message, e.fatal) for e in events][0] == (
+        assert (events[0].kind, events[0].message, events[0].fatal) == (
             "analysis stopped",
             "analysis stopped: RuntimeError: consumer failed",
             True,

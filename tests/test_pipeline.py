@@ -108,9 +108,9 @@ def test_the_watchdog_reports_lost_resumed_and_a_stopped_stream_once_each():
 
 
 def test_analysis_errors_become_one_line_but_a_broken_pipe_passes():
-    with pytest.raises(AnalysisStopped, match=r"^analysis stopped: ZeroDivisionError: "):
-        with analysis_errors():
-            1 / 0  # noqa: B018
+    stopped = pytest.raises(AnalysisStopped, match=r"^analysis stopped: ZeroDivisionError: ")
+    with stopped, analysis_errors():
+        1 / 0  # noqa: B018
     with pytest.raises(BrokenPipeError), analysis_errors():
         raise BrokenPipeError
     with pytest.raises(AnalysisStopped) as info, analysis_errors():
