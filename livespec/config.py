@@ -24,7 +24,7 @@ import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from livespec.errors import UsageError
 
@@ -122,25 +122,30 @@ class Config:
 
 # -- validation -------------------------------------------------------------------------
 
+Check = Callable[[object], object]  # a value from TOML or a flag -> the validated value
+Section = SourceConfig | AnalysisConfig | DisplayConfig | MeasureConfig
+S = TypeVar("S", SourceConfig, AnalysisConfig, DisplayConfig, MeasureConfig)
 
-def _int(lo: int, hi: int) -> Callable[[Any], int]:
-    def check(v: Any) -> int:
-        if isinstance(v, bool) or not isinstance(v, int):
-            if isinstance(v, str) and v.strip().lstrip("-").isdigit():
-                v = int(v)
-            else:
-                raise ValueError(f"an integer from {lo} to {hi}")
-        if not lo <= v <= hi:
+
+def _int(lo: int, hi: int) -> Check:
+    def check(v: object) -> int:
+        if isinstance(v, int) and not isinstance(v, bool):
+            n = v
+        elif isinstance(v, str) and v.strip().lstrip("-").isdigit():
+            n = int(v)
+        else:
             raise ValueError(f"an integer from {lo} to {hi}")
-        return int(v)
+        if not lo <= n <= hi:
+            raise ValueError(f"an integer from {lo} to {hi}")
+        return int(n)
 
     return check
 
 
-def _float(lo: float, hi: float) -> Callable[[Any], float]:
-    def check(v: Any) -> float:
+def _float(lo: float, hi: float) -> Check:
+    def check(v: object) -> float:
         try:
-            if isinstance(v, bool):
+            if isinstance(v, bool) or not isinstance(v, (int, float, str)):
                 raise TypeError
             f = float(v)
         except (TypeError, ValueError):
@@ -152,8 +157,8 @@ def _float(lo: float, hi: float) -> Callable[[Any], float]:
     return check
 
 
-def _choice(*choices: str) -> Callable[[Any], str]:
-    def check(v: Any) -> str:
+def _choice(*choices: str) -> Check:
+    def check(v: object) -> str:
         if not isinstance(v, str) or v.lower() not in choices:
             raise ValueError("one of " + ", ".join(choices))
         return v.lower()
@@ -161,16 +166,18 @@ def _choice(*choices: str) -> Callable[[Any], str]:
     return check
 
 
-def _text(v: Any) -> str:
+def _text(v: object) -> str:
     if isinstance(v, bool) or not isinstance(v, (str, int)):
         raise ValueError("a text value")
     return str(v)
 
 
-def _latency(v: Any) -> str:
+def _latency(v: object) -> str:
     if isinstance(v, str) and v.lower() in ("low", "high"):
         return v.lower()
     try:
+        if isinstance(v, bool) or not isinstance(v, (int, float, str)):
+            raise TypeError
         f = float(v)
     except (TypeError, ValueError):
         raise ValueError("'low', 'high' or seconds from 0.001 to 2") from None
@@ -179,7 +186,7 @@ def _latency(v: Any) -> str:
     return repr(f)
 
 
-def _bool(v: Any) -> bool:
+def _bool(v: object) -> bool:
     if isinstance(v, bool):
         return v
     if isinstance(v, str) and v.lower() in ("true", "yes", "on", "1", "false", "no", "off", "0"):
@@ -187,11 +194,11 @@ def _bool(v: Any) -> bool:
     raise ValueError("true or false")
 
 
-def _optional(check: Callable[[Any], Any]) -> Callable[[Any], Any]:
+def _optional(check: Check) -> Check:
     return lambda v: None if v is None else check(v)
 
 
-VALIDATORS: dict[str, dict[str, Callable[[Any], Any]]] = {
+VALIDATORS: dict[str, dict[str, Check]] = {
     "source": {
         "input": _optional(_text),
         "device": _optional(_text),
@@ -235,7 +242,7 @@ VALIDATORS: dict[str, dict[str, Callable[[Any], Any]]] = {
         "calibration_unit": _text,
     },
 }
-SECTIONS: dict[str, type[Any]] = {
+SECTIONS: dict[str, type[Section]] = {
     "source": SourceConfig,
     "analysis": AnalysisConfig,
     "display": DisplayConfig,
@@ -249,12 +256,12 @@ def option_name(key: str) -> str:
 
 
 def _apply(
-    section: str, base: Any, values: Mapping[str, Any], where: Callable[[str, Any], str]
-) -> Any:
+    section: str, base: S, values: Mapping[str, object], where: Callable[[str, object], str]
+) -> S:
     """Validate ``values`` for ``section`` onto ``base``; ``where(key, value)`` names the
     place of a bad value in the error message."""
     checks = VALIDATORS[section]
-    out: dict[str, Any] = {}
+    out: dict[str, Any] = {}  # validated per key; dataclasses.replace checks no more
     for key, value in values.items():
         if key not in checks:
             known = ", ".join(checks)
@@ -276,7 +283,7 @@ def default_config_path() -> Path:
     return Path(platformdirs.user_config_dir("livespec")) / "config.toml"
 
 
-def _file_place(path: Path, section: str, key: str, value: Any) -> str:
+def _file_place(path: Path, section: str, key: str, value: object) -> str:
     return f"{path}: [{section}] {key}" + ("" if value is None else f" = {value!r}")
 
 
@@ -308,7 +315,7 @@ def load_file(path: Path, explicit: bool = False) -> Config:
     return dataclasses.replace(cfg, path=path, **parts)
 
 
-def merge_cli(cfg: Config, given: Mapping[str, Any]) -> Config:
+def merge_cli(cfg: Config, given: Mapping[str, object]) -> Config:
     """Override ``cfg`` with the command-line values that were given (not None)."""
     parts: dict[str, Any] = {}
     for section in SECTIONS:
