@@ -111,14 +111,14 @@ class Engine:
         self.ring = ring
         self.on_frame = on_frame
         self.channel = channel
-        self.framer = Framer(ring, config.fft, config.hop_samples, first_frame_start)
         self.latencies: list[float] = []  # seconds, for benchmarks; bounded below
         self.keep_latencies = False
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._pending: AnalysisConfig | None = None
         self.error: BaseException | None = None
-        self._configure(config)
+        self._configure(config)  # checks the FFT against the ring first
+        self.framer = Framer(ring, config.fft, config.hop_samples, first_frame_start)
 
     # -- configuration -------------------------------------------------------------------
 

@@ -45,6 +45,8 @@ def open_source(cfg: Config, *, realtime: bool, max_seconds: float | None) -> So
     """
     from livespec.audio.sources import make_source
 
+    if cfg.analysis.fft * cfg.analysis.zero_pad > 1 << 20:  # before anything is opened
+        raise UsageError("--fft times --zero-pad must not exceed 1048576")
     s = cfg.source
     latency: float | str = s.latency if s.latency in ("low", "high") else float(s.latency)
     source = make_source(
@@ -62,8 +64,6 @@ def open_source(cfg: Config, *, realtime: bool, max_seconds: float | None) -> So
     if s.channel is not None and s.channel > source.channels:
         source.stop()
         raise UsageError(f"--channel {s.channel}: the source has {source.channels} channel(s)")
-    if cfg.analysis.fft * cfg.analysis.zero_pad > 1 << 20:
-        raise UsageError("--fft times --zero-pad must not exceed 1048576")
     return source
 
 
