@@ -117,3 +117,12 @@ def test_analysis_errors_become_one_line_but_a_broken_pipe_passes():
         raise RuntimeError
     assert str(info.value) == "analysis stopped: RuntimeError"
     assert info.value.exit_code == 1
+
+
+def test_one_registry_of_subcommands_matches_the_parsers():
+    from livespec.cli import COMMANDS, build_parser
+    from livespec.cli.parsers import SUBCOMMANDS
+
+    assert set(COMMANDS) == {"", *SUBCOMMANDS}
+    for sub in COMMANDS:
+        build_parser(sub)  # every registered subcommand has its parser
