@@ -134,7 +134,7 @@ COMMANDS: dict[str, Handler] = {
 def main(argv: Sequence[str] | None = None) -> int:
     """Run livespec; returns the exit status (see docs/cli.md)."""
     args = list(sys.argv[1:] if argv is None else argv)
-    sub = args[0] if args and args[0] in COMMANDS else ""
+    sub = args[0] if args and args[0] and args[0] in COMMANDS else ""
     if sub:
         args = args[1:]
     try:
