@@ -27,7 +27,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from livespec.errors import UsageError
-from livespec.render.colormap_names import COLORMAPS, DEFAULT_COLORMAP
+
+# The names of the colour maps: the one list that options, parsers and tables use (their
+# tables live in livespec.render.colormaps).
+COLORMAPS: tuple[str, ...] = ("viridis", "magma", "inferno", "plasma", "turbo", "grey")
+DEFAULT_COLORMAP = "viridis"
 
 if TYPE_CHECKING:
     from _typeshed import DataclassInstance

@@ -4,7 +4,11 @@ Frame ``k`` covers ring frames ``[k*hop, k*hop + fft)`` counted from the stream'
 sample (scipy.signal.spectrogram's framing); its time ``t`` is the frame's centre in
 seconds. The engine reads each window as one contiguous view of the mirrored ring, checks
 after the FFT that the producer did not overwrite it meanwhile, and if it fell so far behind
-that frames were overwritten, skips them and counts them in ``lost_frames``.
+that frames were overwritten, skips them and counts them in ``lost_frames`` (the cutting
+into frames is :class:`livespec.audio.framer.Framer`'s).
+
+An exception in the worker (in the analysis or in a consumer's ``on_frame``) ends the worker
+and is kept in :attr:`Engine.error`; the pipeline's watchdog reports it.
 
 Run it either on its own worker thread (:meth:`Engine.start` / :meth:`Engine.stop`) or
 synchronously with :meth:`Engine.process_available` from the caller's thread.
@@ -12,6 +16,7 @@ synchronously with :meth:`Engine.process_available` from the caller's thread.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import threading
 import time
@@ -22,7 +27,8 @@ import numpy as np
 import numpy.typing as npt
 
 from livespec.audio.base import Source
-from livespec.audio.ringbuffer import RingBuffer
+from livespec.audio.framer import Framer
+from livespec.audio.ringbuffer import RingBuffer, Samples
 from livespec.config import AnalysisConfig
 from livespec.dsp.peaks import Peak, PeakFinder
 from livespec.dsp.stft import Spectrum
@@ -59,6 +65,14 @@ class Frame:
 
 
 FrameCallback = Callable[[Frame], None]
+# What the analysis of one frame hands to its delivery: spectrum, dB row, RMS and peak.
+_Analysed = tuple[npt.NDArray[np.complex128], npt.NDArray[np.float32], float, float]
+
+
+def analysis_stopped_text(exc: BaseException) -> str:
+    """The one line that reports an analysis that died: ``analysis stopped: Type: msg``."""
+    text = str(exc)
+    return f"analysis stopped: {type(exc).__name__}" + (f": {text}" if text else "")
 
 
 def _db(x: float) -> float:
@@ -77,6 +91,8 @@ class Engine:
         channel: 0-based channel to analyse, or None for the mono mix.
         first_frame_start: ring index where frame 0 starts (default: the ring's current
             write position, i.e. from now on).
+        on_error: called once on the worker thread, after :attr:`error` is set, when the
+            worker dies of an exception (e.g. to wake a UI); it must not block.
     """
 
     def __init__(
@@ -87,21 +103,22 @@ class Engine:
         on_frame: FrameCallback,
         channel: int | None = None,
         first_frame_start: int | None = None,
+        *,
+        on_error: Callable[[BaseException], None] | None = None,
     ) -> None:
         self.source = source
+        self.on_error = on_error
         self.ring = ring
         self.on_frame = on_frame
         self.channel = channel
-        self.origin = ring.written if first_frame_start is None else first_frame_start
-        self.frames = 0  # frames delivered
-        self.lost_frames = 0
         self.latencies: list[float] = []  # seconds, for benchmarks; bounded below
         self.keep_latencies = False
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._pending: AnalysisConfig | None = None
-        self._configure(config)
-        self._next_index = 0
+        self.error: BaseException | None = None
+        self._configure(config)  # checks the FFT against the ring first
+        self.framer = Framer(ring, config.fft, config.hop_samples, first_frame_start)
 
     # -- configuration -------------------------------------------------------------------
 
@@ -109,7 +126,7 @@ class Engine:
         if config.fft > self.ring.capacity:
             raise ValueError(f"fft {config.fft} exceeds the ring's {self.ring.capacity} frames")
         self.config = config
-        self.hop = config.hop_samples
+        self.hop = config.hop_samples  # samples between frame starts
         self._mix = np.empty(config.fft, dtype=np.float32)
         self.spectrum = Spectrum(
             config.fft,
@@ -138,8 +155,7 @@ class Engine:
         pending, self._pending = self._pending, None
         if pending is not None:
             self._configure(pending)
-            self.origin = self.ring.written
-            self._next_index = 0
+            self.framer.reset(pending.fft, pending.hop_samples)
 
     @property
     def samplerate(self) -> int:
@@ -156,54 +172,59 @@ class Engine:
     def process_available(self) -> int:
         """Analyse every complete frame now in the ring; return how many were delivered.
 
-        Runs on the calling thread (the worker, or a headless caller).
+        Runs on the calling thread (the worker, or a headless caller); an exception from
+        the analysis or from ``on_frame`` propagates to the caller.
         """
         if self._pending is not None:
             self._apply_pending()
-        ring, n, hop = self.ring, self.config.fft, self.hop
-        fs = float(self.source.samplerate)
-        done = 0
-        while not self._stop.is_set():
-            start = self.origin + self._next_index * hop
-            if start + n > ring.written:
-                break
-            oldest = ring.oldest()
-            if start < oldest:  # fell behind: skip what the producer overwrote
-                skip = -(-(oldest - start) // hop)
-                self._next_index += skip
-                self.lost_frames += skip
-                continue
-            view = ring.window(start, n)
-            spectrum = self.spectrum
-            X = spectrum.compute(view, self.channel)
-            db = spectrum.db(np.empty(spectrum.bins, dtype=np.float32))
-            rms, peak = self._levels(view)
-            if not ring.intact(start):  # overwritten while we worked: discard
-                self._next_index += 1
-                self.lost_frames += 1
-                continue
-            peaks = tuple(self.peak_finder.find(X, db))
-            avail = ring.time_of(start + n - 1) if self.source.realtime else None
-            latency = time.monotonic() - avail if avail is not None else math.nan
-            if self.keep_latencies and len(self.latencies) < 1_000_000:
-                self.latencies.append(latency)
-            frame = Frame(
-                index=self._next_index,
-                start=start,
-                t=(start - self.origin + n / 2) / fs,
-                db=db,
-                peaks=peaks,
-                rms_dbfs=_db(rms),
-                peak_dbfs=_db(peak),
-                overflows=self.source.overflows,
-                lost_frames=self.lost_frames,
-                latency=latency,
-            )
-            self._next_index += 1
-            self.frames += 1
-            done += 1
-            self.on_frame(frame)
-        return done
+        return self.framer.process(self._analyse, self._deliver, self._stop.is_set)
+
+    def _analyse(self, view: Samples) -> _Analysed:
+        """Spectrum and levels of one frame's samples (``view`` aliases the ring)."""
+        spectrum = self.spectrum
+        X = spectrum.compute(view, self.channel)
+        db = spectrum.db(np.empty(spectrum.bins, dtype=np.float32))
+        rms, peak = self._levels(view)
+        return X, db, rms, peak
+
+    def _deliver(self, index: int, start: int, analysed: _Analysed) -> None:
+        """Peaks, timing and the :class:`Frame` of an intact frame, handed to ``on_frame``."""
+        X, db, rms, peak = analysed
+        n = self.config.fft
+        peaks = tuple(self.peak_finder.find(X, db))
+        avail = self.ring.time_of(start + n - 1) if self.source.realtime else None
+        latency = time.monotonic() - avail if avail is not None else math.nan
+        if self.keep_latencies and len(self.latencies) < 1_000_000:
+            self.latencies.append(latency)
+        frame = Frame(
+            index=index,
+            start=start,
+            t=(start - self.framer.origin + n / 2) / float(self.source.samplerate),
+            db=db,
+            peaks=peaks,
+            rms_dbfs=_db(rms),
+            peak_dbfs=_db(peak),
+            overflows=self.source.overflows,
+            lost_frames=self.framer.lost,
+            latency=latency,
+        )
+        self.on_frame(frame)
+
+    @property
+    def frames(self) -> int:
+        """Frames delivered since the start."""
+        return self.framer.delivered
+
+    @property
+    def lost_frames(self) -> int:
+        """Frames skipped (the engine fell behind) or discarded (overwritten while being
+        analysed) since the start."""
+        return self.framer.lost
+
+    @property
+    def origin(self) -> int:
+        """Ring index where frame 0 starts (moves to the newest audio on a reconfigure)."""
+        return self.framer.origin
 
     def _levels(self, view: npt.NDArray[np.float32]) -> tuple[float, float]:
         """RMS and peak (linear, full scale 1.0) of the analysed signal in a frame, without
@@ -220,8 +241,9 @@ class Engine:
     # -- the worker thread -------------------------------------------------------------------
 
     def start(self) -> None:
-        """Start the worker thread."""
+        """Start the worker thread (caller's thread)."""
         self._stop.clear()
+        self.error = None
         self._thread = threading.Thread(target=self._run, name="livespec-engine")
         self._thread.start()
 
@@ -238,21 +260,39 @@ class Engine:
         return self._thread is not None and self._thread.is_alive()
 
     def _run(self) -> None:
-        """Worker: analyse, then sleep until the next block is due (polling; the audio
+        """Worker thread: :meth:`_loop` until stopped or the input ended. An exception
+        (in the analysis or in ``on_frame``) ends the thread and is kept in :attr:`error`
+        for the caller's watchdog (:meth:`livespec.pipeline.Pipeline.poll`), never lost."""
+        try:
+            self._loop()
+        except BaseException as exc:  # kept and reported by the watchdog, not silent
+            self.error = exc
+            if self.on_error is not None:
+                with contextlib.suppress(Exception):  # the error is kept in self.error
+                    self.on_error(exc)
+
+    @property
+    def error_message(self) -> str | None:
+        """``"analysis stopped: <ExcType>: <message>"`` once the worker died of an
+        exception, else None (any thread; e.g. for a status line)."""
+        exc = self.error
+        return None if exc is None else analysis_stopped_text(exc)
+
+    def _loop(self) -> None:
+        """Analyse, then sleep until the next block is due (polling; the audio
         callback signals nothing, it only writes).
 
         The wake-up time follows the observed interval between writes (PortAudio may
         deliver blocks unevenly, e.g. every 25 ms for 21.3 ms blocks), so the worker
         wakes about once per block instead of polling.
         """
-        ring, source = self.ring, self.source
+        ring, source, framer = self.ring, self.source, self.framer
         block_s = source.block_frames / max(source.samplerate, 1)
         interval = block_s  # smoothed seconds between ring writes
         seen_written, seen_time = ring.written, ring.last_write_time
         while not self._stop.is_set():
             self.process_available()
-            next_end = self.origin + self._next_index * self.hop + self.config.fft
-            if source.finished and next_end > ring.written:
+            if source.finished and framer.next_end > ring.written:
                 break  # a finite source ended and no complete frame is left
             now = time.monotonic()
             last = ring.last_write_time

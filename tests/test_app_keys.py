@@ -16,6 +16,7 @@ from livespec.tui.app import KEYS, MIN_HEIGHT, MIN_WIDTH, LivespecApp
 from livespec.tui.options import AppOptions
 from livespec.tui.widgets.help import HelpScreen, key_label
 from livespec.tui.widgets.plot import Plot
+from livespec.tui.widgets.status import status_text
 
 State = Callable[[LivespecApp], Any]
 
@@ -359,3 +360,17 @@ async def test_r_records_with_preroll_and_stops_into_a_readable_wav() -> None:
     np.testing.assert_allclose(data, expected, atol=2.0**-22)
     sidecar = json.loads(Path(str(path) + ".json").read_text())
     assert sidecar["samplerate"] == 48000
+
+
+@sync
+async def test_a_dead_engine_is_shown_on_the_status_line() -> None:
+    """An exception in the analysis worker is never silent: the status line says so."""
+    rig = make_rig()
+    async with rig.app.run_test(size=(120, 40)) as pilot:
+        rig.feed(4)
+        assert "analysis stopped" not in str(rig.app.status_info())
+        rig.engine.error = RuntimeError("boom \x1b]2;x\x07")  # as the worker keeps it
+        rig.app.update_texts()
+        await pilot.pause()
+        text = status_text(rig.app.status_info()).plain
+        assert text.startswith(" analysis stopped: RuntimeError: boom \\x1b]2;x\\x07 ")

@@ -1,7 +1,8 @@
 """The package's import graph: no cycles between livespec modules, and the layer rules.
 
 Every ``import`` and ``from ... import`` counts, including those deferred inside functions
-(a cycle that holds only because an import sits in a function is still a cycle).
+(a cycle that holds only because an import sits in a function is still a cycle); imports
+under ``if TYPE_CHECKING:`` serve annotations only and do not.
 ``lint-imports`` (import-linter, run by .ci/run) checks the layer and forbidden contracts in
 pyproject.toml; this test is the dependency-free part anyone can run.
 """
@@ -29,7 +30,17 @@ def import_graph() -> dict[str, set[str]]:
     for mod, path in mods.items():
         package = mod if path.name == "__init__.py" else mod.rpartition(".")[0]
         deps: set[str] = set()
-        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        typing_only = {  # imports under `if TYPE_CHECKING:` are for annotations only
+            id(n)
+            for block in ast.walk(tree)
+            if isinstance(block, ast.If) and "TYPE_CHECKING" in ast.unparse(block.test)
+            for stmt in block.body
+            for n in ast.walk(stmt)
+        }
+        for node in ast.walk(tree):
+            if id(node) in typing_only:
+                continue
             if isinstance(node, ast.Import):
                 deps.update(a.name for a in node.names)
             elif isinstance(node, ast.ImportFrom):

@@ -15,8 +15,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from livespec.config import SCALE_CHOICES, Config
-from livespec.render.colormap_names import COLORMAPS, DEFAULT_COLORMAP
+from livespec.config import COLORMAPS, DEFAULT_COLORMAP, SCALE_CHOICES, Config
 
 # Kept here, without importing the numeric modules, so building the parser stays cheap;
 # tests check them against livespec.export.dsp.LIKE and livespec.export.image.

@@ -16,14 +16,24 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import os
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from livespec.config import Config
-from livespec.errors import EXIT_OK, UsageError
+from livespec.errors import EXIT_FAILURE, EXIT_OK, LivespecError, UsageError
+
+if TYPE_CHECKING:
+    import numpy as np
+    import numpy.typing as npt
+
+    from livespec.audio.base import Source
+    from livespec.audio.framer import Framer
+    from livespec.dsp.averaging import AverageSpec
+    from livespec.dsp.measure import Measurement, Measurer
+    from livespec.pipeline import Pipeline
 
 WEIGHTING_CHOICES = ("A", "C", "Z")
 HARMONICS_MIN, HARMONICS_MAX = 2, 100  # THD counts harmonics 2..N, N in this range
@@ -92,7 +102,7 @@ class MeasureOptions:
     interval: float
     harmonics: int
     band: tuple[float, float] | None
-    average: Any  # livespec.dsp.averaging.AverageSpec (numpy-free import at parse time)
+    average: AverageSpec
     weighting: str
     calibration_db: float | None
     calibration_unit: str
@@ -167,7 +177,12 @@ def options_from(ns: argparse.Namespace, cfg: Config) -> MeasureOptions:
 
 
 def record(
-    m: Any, t: float, frames: int, opts: MeasureOptions, measurer: Any, overflows: int
+    m: Measurement | None,
+    t: float,
+    frames: int,
+    opts: MeasureOptions,
+    measurer: Measurer,
+    overflows: int,
 ) -> dict[str, Any]:
     """One JSON object: the measurement ``m`` (a Measurement or None) at ``t`` seconds."""
     rec: dict[str, Any] = {"t": round(t, 6)}
@@ -223,7 +238,7 @@ def text_line(rec: dict[str, Any]) -> str:
     return "  ".join(parts)
 
 
-def header_line(opts: MeasureOptions, measurer: Any) -> str:
+def header_line(opts: MeasureOptions, measurer: Measurer) -> str:
     """The settings, as a comment line before the text output."""
     lo, hi = measurer.band_hz
     used = "Z (none)" if opts.weighting == "Z" else opts.weighting
@@ -238,7 +253,9 @@ def header_line(opts: MeasureOptions, measurer: Any) -> str:
 class _Reporter:
     """Feeds frames to the averager and writes one result per interval (main thread)."""
 
-    def __init__(self, opts: MeasureOptions, measurer: Any, source: Any, out: TextIO) -> None:
+    def __init__(
+        self, opts: MeasureOptions, measurer: Measurer, source: Source, out: TextIO
+    ) -> None:
         from livespec.dsp.averaging import make_averager
 
         self.opts, self.measurer, self.source, self.out = opts, measurer, source, out
@@ -249,9 +266,9 @@ class _Reporter:
         self.since_report = 0
         self.results = 0
         self.last_t = 0.0
-        self.avg: Any = None
+        self.avg: npt.NDArray[np.float64] | None = None
 
-    def frame(self, power: Any, t_end: float) -> None:
+    def frame(self, power: npt.NDArray[np.float64], t_end: float) -> None:
         """Add one frame's power row; its last sample is at ``t_end`` seconds."""
         self.avg = self.averager.update(power)
         self.since_report += 1
@@ -262,7 +279,8 @@ class _Reporter:
             self.next_t = (math.floor(t_end / iv + 1e-9) + 1) * iv
 
     def report(self) -> None:
-        """Measure the current average and write it."""
+        """Measure the current average (after at least one frame) and write it."""
+        assert self.avg is not None
         m = self.measurer.measure(self.avg)
         rec = record(
             m,
@@ -270,7 +288,7 @@ class _Reporter:
             self.averager.count,
             self.opts,
             self.measurer,
-            int(getattr(self.source, "overflows", 0)),
+            int(self.source.overflows),
         )
         line = json.dumps(rec) if self.opts.json else text_line(rec)
         self.out.write(line + "\n")
@@ -289,18 +307,14 @@ class _Reporter:
 
 def run_measure(ns: argparse.Namespace, cfg: Config) -> int:
     """``livespec measure``: one line per interval on stdout; returns the exit status."""
-    from livespec.audio.ringbuffer import RingBuffer
-    from livespec.audio.sources import BlockSource
-    from livespec.cli import open_source
+    from livespec.audio.framer import Framer
     from livespec.dsp.measure import Measurer
+    from livespec.pipeline import Pipeline, runs_in_realtime
 
     opts = options_from(ns, cfg)
-    inp = cfg.source.input
-    endless_signal = inp is not None and inp != "-" and opts.duration is None
-    realtime = opts.realtime or inp is None or (endless_signal and _is_signal(inp))
-    source = open_source(cfg, realtime=realtime, max_seconds=opts.duration)
-    try:
-        fs = source.samplerate
+    realtime = runs_in_realtime(cfg, opts.duration, forced=opts.realtime)
+    with Pipeline(cfg, realtime=realtime, max_seconds=opts.duration) as pipe:
+        fs = pipe.source.samplerate
         try:
             measurer = Measurer(
                 fs,
@@ -313,108 +327,62 @@ def run_measure(ns: argparse.Namespace, cfg: Config) -> int:
         except ValueError as exc:
             raise UsageError(str(exc)) from None
         n = measurer.n
-        capacity = max(2 * n, round(cfg.source.ring_seconds * fs))
-        ring = RingBuffer(capacity, source.channels)
-        channel = None if cfg.source.channel is None else cfg.source.channel - 1
-        reporter = _Reporter(opts, measurer, source, sys.stdout)
+        framer = Framer(pipe.make_ring(frame=n), n, measurer.hop, origin=0)
+        reporter = _Reporter(opts, measurer, pipe.source, sys.stdout)
         if not opts.json:
             sys.stdout.write(header_line(opts, measurer) + "\n")
-        frames = _Frames(ring, measurer, reporter, channel, fs)
-        if isinstance(source, BlockSource) and not source.realtime:
-            source.attach(ring)
+        channel = pipe.channel
+
+        def process() -> int:
+            return framer.process(
+                lambda view: measurer.power(view, channel),
+                lambda index, start, power: reporter.frame(power, (start + n) / fs),
+            )
+
+        if pipe.synchronous:
             # Keep the ring from wrapping past the next frame: pump at most what fits.
-            while source.pump(min(source.block_frames, frames.room())):
-                frames.process()
-            frames.process()
-            if source.error is not None:
-                raise source.error
+            pipe.pump(process, framer.room)
         else:
-            _run_live(source, ring, frames, opts.duration)
-        if frames.count == 0:
+            _run_live(pipe, framer, process, opts.duration)
+        if framer.delivered == 0:
             raise UsageError(
                 f"the input is shorter than one measurement frame ({n} samples, "
                 f"{n / fs:.3g} s); give a smaller --fft"
             )
         reporter.finish()
-    finally:
-        source.stop()
     sys.stdout.flush()
-    if frames.lost:
+    if framer.lost:
         print(
-            f"livespec: {frames.lost} measurement frame(s) skipped (the analysis fell behind)",
+            f"livespec: {framer.lost} measurement frame(s) skipped (the analysis fell behind)",
             file=sys.stderr,
         )
     return EXIT_OK
 
 
-class _Frames:
-    """Cuts the ring into frames of n samples every hop, from the stream's first sample."""
-
-    def __init__(self, ring: Any, measurer: Any, reporter: _Reporter, channel: Any, fs: float):
-        self.ring, self.measurer, self.reporter = ring, measurer, reporter
-        self.channel, self.fs = channel, fs
-        self.next_start = 0
-        self.count = 0
-        self.lost = 0
-        self.limit: int | None = None  # ring index past which no frame may end
-
-    def room(self) -> int:
-        """Samples the ring can take without overwriting the next frame's start."""
-        return max(1, int(self.ring.capacity - (self.ring.written - self.next_start)))
-
-    def process(self) -> None:
-        """Analyse every complete frame now in the ring (caller's thread)."""
-        ring, m = self.ring, self.measurer
-        n, hop = m.n, m.hop
-        while True:
-            start = self.next_start
-            end = start + n
-            if end > ring.written or (self.limit is not None and end > self.limit):
-                return
-            oldest = ring.oldest()
-            if start < oldest:
-                skip = -(-(oldest - start) // hop)
-                self.next_start += skip * hop
-                self.lost += skip
-                continue
-            power = m.power(ring.window(start, n), self.channel)
-            if not ring.intact(start):
-                self.next_start += hop
-                self.lost += 1
-                continue
-            self.next_start += hop
-            self.count += 1
-            self.reporter.frame(power, end / self.fs)
-
-
-def _run_live(source: Any, ring: Any, frames: _Frames, duration: float | None) -> None:
+def _run_live(
+    pipe: Pipeline, framer: Framer, process: Callable[[], int], duration: float | None
+) -> None:
     """Real-time path: the source's producer writes the ring; this (main) thread analyses
     what has arrived, until the duration, the end of the source or Ctrl-C."""
-    fs = source.samplerate
+    from livespec.pipeline import analysis_errors
+
+    source = pipe.source
     if duration is not None:
-        frames.limit = round(duration * fs)
-    source.start(ring)
-    lost_reported = False
+        framer.limit = round(duration * source.samplerate)
+    pipe.start()
     while True:
-        frames.process()
-        if source.error is not None:
-            raise source.error
-        if frames.limit is not None and frames.next_start + frames.measurer.n > frames.limit:
+        with analysis_errors():
+            process()
+        for event in pipe.poll():
+            if event.kind == "source failed" and event.error is not None:
+                raise event.error
+            if event.fatal:
+                raise LivespecError(event.message, EXIT_FAILURE)
+            print(f"livespec: {event.message}", file=sys.stderr)
+        if framer.limit is not None and framer.next_end > framer.limit:
             return
         if source.finished:
-            frames.process()
+            with analysis_errors():
+                process()
             return
-        if source.input_lost():
-            if not lost_reported:
-                print(f"livespec: input lost: no audio from {source.description}", file=sys.stderr)
-                lost_reported = True
-        elif lost_reported:
-            print("livespec: input resumed", file=sys.stderr)
-            lost_reported = False
         time.sleep(0.01)
-
-
-def _is_signal(inp: str) -> bool:
-    from livespec.audio.signals import is_signal_spec
-
-    return is_signal_spec(inp) and not os.path.exists(inp)

@@ -15,8 +15,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
 from livespec import __version__
+from livespec.config import COLORMAPS, DEFAULT_COLORMAP
 from livespec.errors import UsageError
-from livespec.render.colormap_names import COLORMAPS, DEFAULT_COLORMAP
 
 if TYPE_CHECKING:
     from livespec.dsp.averaging import AverageSpec
@@ -329,7 +329,7 @@ def _stream_options(p: argparse.ArgumentParser) -> None:
 
 
 def _view_options(p: argparse.ArgumentParser) -> None:
-    from livespec.cli.stream import add_view_arguments
+    from livespec.cli.view import add_view_arguments
 
     add_view_arguments(p)
 

@@ -28,14 +28,17 @@ import os
 import signal
 import sys
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from types import FrameType
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from livespec.config import Config
 from livespec.errors import EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_OK, LivespecError, UsageError
 
 if TYPE_CHECKING:
+    from livespec.audio.base import Source
+    from livespec.pipeline import Event, Pipeline
     from livespec.record.writer import Recorder
 
 # The same values as livespec.record.writer's (a test checks), so that building the parser does
@@ -128,10 +131,32 @@ class _Status:
             self.live = False
 
 
-def _is_signal(inp: str) -> bool:
-    from livespec.audio.signals import is_signal_spec
+SignalHandler = Callable[[int, FrameType | None], object] | int | signal.Handlers | None
 
-    return is_signal_spec(inp) and not os.path.exists(inp)
+
+def catch_stop_signals(caught: list[str], stop: threading.Event) -> dict[int, SignalHandler]:
+    """Make SIGINT, SIGTERM and SIGHUP append their name to ``caught`` and set ``stop``;
+    returns the handlers to give back to :func:`restore_signals`. Main thread only (else
+    nothing is installed). An ignored signal stays ignored: ``nohup livespec record ...``
+    survives a hang-up."""
+
+    def on_signal(signum: int, frame: FrameType | None) -> None:
+        caught.append(signal.Signals(signum).name)
+        stop.set()
+
+    previous: dict[int, SignalHandler] = {}
+    if threading.current_thread() is threading.main_thread():
+        for name in STOP_SIGNALS:
+            sig = getattr(signal, name, None)
+            if sig is not None and signal.getsignal(sig) is not signal.SIG_IGN:
+                previous[sig] = signal.signal(sig, on_signal)
+    return previous
+
+
+def restore_signals(previous: dict[int, SignalHandler]) -> None:
+    """Put back the handlers :func:`catch_stop_signals` replaced (main thread)."""
+    for sig, handler in previous.items():
+        signal.signal(sig, handler)
 
 
 def run_record(ns: argparse.Namespace, cfg: Config) -> int:
@@ -140,7 +165,7 @@ def run_record(ns: argparse.Namespace, cfg: Config) -> int:
     Main thread only (it installs signal handlers). Returns the exit status (see the
     module's docstring); user mistakes raise :class:`~livespec.errors.LivespecError`.
     """
-    from livespec.cli import open_source
+    from livespec.pipeline import Pipeline, runs_in_realtime
     from livespec.record.writer import check_target
 
     if ns.duration is not None and not ns.duration > 0:
@@ -153,27 +178,21 @@ def run_record(ns: argparse.Namespace, cfg: Config) -> int:
     if out.suffix.lower() != ".wav":
         raise UsageError(f"'{out}': the recording is a WAV file, name it OUT.wav")
     check_target(out, bool(ns.force))  # before opening a device: fail fast
-    inp = cfg.source.input
-    realtime = inp is None or (ns.duration is None and inp != "-" and _is_signal(inp))
-    source = open_source(cfg, realtime=realtime, max_seconds=ns.duration)
-    try:
-        status = _record(ns, cfg, source, out)  # stops the source itself
-    except BaseException:
-        source.stop()
-        raise
-    _exit_if_stuck(source, status)
+    realtime = runs_in_realtime(cfg, ns.duration)
+    with Pipeline(cfg, realtime=realtime, max_seconds=ns.duration) as pipe:
+        status = _record(ns, pipe, out)
+    _exit_if_stuck(pipe.source, status)
     return status
 
 
-def _record(ns: argparse.Namespace, cfg: Config, source: Any, out: Path) -> int:
-    """Record ``source`` (opened, not started) to ``out``; main thread."""
-    from livespec.audio.ringbuffer import RingBuffer
+def _record(ns: argparse.Namespace, pipe: Pipeline, out: Path) -> int:
+    """Record the pipeline's source (opened, not started) to ``out``; main thread."""
     from livespec.audio.sources import BlockSource
     from livespec.record.writer import Recorder
 
+    source, cfg = pipe.source, pipe.cfg
     fs = int(source.samplerate)
-    capacity = max(round(cfg.source.ring_seconds * fs), round((ns.preroll + 1.0) * fs))
-    ring = RingBuffer(capacity, source.channels)
+    ring = pipe.make_ring(preroll_s=ns.preroll)
     info = getattr(source, "info", None)
     rec = Recorder(
         ring,
@@ -197,27 +216,15 @@ def _record(ns: argparse.Namespace, cfg: Config, source: Any, out: Path) -> int:
     status = _Status(sys.stderr)
     stop = threading.Event()
     caught: list[str] = []
-
-    def on_signal(signum: int, frame: FrameType | None) -> None:
-        caught.append(signal.Signals(signum).name)
-        stop.set()
-
-    previous: dict[int, Any] = {}
-    if threading.current_thread() is threading.main_thread():
-        for name in STOP_SIGNALS:
-            sig = getattr(signal, name, None)
-            # An ignored signal stays ignored: 'nohup livespec record ...' survives a hang-up.
-            if sig is not None and signal.getsignal(sig) is not signal.SIG_IGN:
-                previous[sig] = signal.signal(sig, on_signal)
+    previous = catch_stop_signals(caught, stop)
     failure: str | None = None
-    lost_reported = False
     try:
         rec.open()
         if isinstance(source, BlockSource) and not source.realtime:
             source.set_backpressure(rec.oldest_needed)
         rec.start()
         try:
-            source.start(ring)
+            pipe.start()
         except LivespecError:
             rec.stop("error")
             _remove_empty(rec)
@@ -226,35 +233,32 @@ def _record(ns: argparse.Namespace, cfg: Config, source: Any, out: Path) -> int:
             status.show(rec.status_text())
             if rec.finished:
                 break
-            if source.error is not None:
-                failure = _reason(source.error)
+            failure = _failure(pipe.poll(), status)
+            if failure is not None:
                 break
             if source.finished and rec.position >= ring.written:
                 rec.ended_by = rec.ended_by or ("duration" if ns.duration else "end of input")
                 break
-            if source.input_lost():
-                if not lost_reported:
-                    status.say(
-                        f"input lost: no audio from {source.description} for "
-                        f"{source.seconds_since_input():.1f} s"
-                    )
-                    lost_reported = True
-                if not getattr(source, "stream_active", True):
-                    failure = f"input stream stopped: {source.description}"
-                    break
-            elif lost_reported:
-                status.say("input resumed")
-                lost_reported = False
     finally:
         reason = caught[0] if caught else ("error" if failure else "stop")
         rec.request_stop(reason)  # everything up to now is written, then the file closes
-        source.stop()
+        pipe.close()
         rec.stop(reason)
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
+        restore_signals(previous)
     status.show(rec.status_text())
     status.end()
     return _report(rec, status, failure, caught)
+
+
+def _failure(events: list[Event], status: _Status) -> str | None:
+    """Say the watchdog's input lost / resumed; the reason to stop, if any."""
+    for event in events:
+        if event.kind == "source failed" and event.error is not None:
+            return _reason(event.error)
+        if event.fatal:
+            return event.message
+        status.say(event.message)
+    return None
 
 
 def _report(rec: Recorder, status: _Status, failure: str | None, caught: list[str]) -> int:
@@ -280,7 +284,7 @@ def _report(rec: Recorder, status: _Status, failure: str | None, caught: list[st
     return EXIT_OK
 
 
-def _exit_if_stuck(source: Any, status: int) -> None:
+def _exit_if_stuck(source: Source, status: int) -> None:
     """Exit now if the source's producer thread is still blocked (stdin that sends
     nothing): the recording is already closed, and Python would wait for it forever."""
     thread = getattr(source, "_thread", None)

@@ -1,16 +1,13 @@
-"""``livespec stream`` (analysed frames to stdout) and ``livespec view -|FILE``.
+"""``livespec stream``: analysed frames to stdout (``livespec view`` is :mod:`livespec.cli.view`).
 
 ``livespec stream`` opens the source like the app, runs the engine and writes the stream
 (:mod:`livespec.stream.protocol`) to stdout from a writer thread fed by a bounded outbox: a slow
 link never blocks the engine; the oldest waiting frames are dropped instead and counted
 in the STATUS records. ``--record OUT.wav`` records from the same ring buffer. It ends at
 the end of the input, when the reader goes away (status 0, one line), or at SIGINT,
-SIGTERM or SIGHUP (130, 143, 129); the stream then ends with an END record.
-
-``livespec view`` reads a stream from stdin (``-``, keys from the terminal) or a file and
-shows it in the app (:mod:`livespec.tui.viewer`); ``--dump`` prints its records as JSON
-lines instead. A stream that is not livespec's, is newer or is damaged ends the viewer
-with one line and status 2. See docs/ssh.md.
+SIGTERM or SIGHUP (130, 143, 129); the stream then ends with an END record. If the
+analysis dies, the END record and one line on stderr say ``analysis stopped: ...`` (1).
+See docs/ssh.md.
 """
 
 from __future__ import annotations
@@ -19,21 +16,25 @@ import argparse
 import collections
 import dataclasses
 import datetime as dt
-import json
 import math
 import os
 import select
-import signal
 import socket
 import sys
 import threading
 import time
 from pathlib import Path
-from types import FrameType
-from typing import Any
+from typing import TYPE_CHECKING
 
 from livespec.config import Config
-from livespec.errors import EXIT_FAILURE, EXIT_OK, SourceError, UsageError
+from livespec.errors import EXIT_FAILURE, EXIT_OK, UsageError
+
+if TYPE_CHECKING:
+    from livespec.audio.base import Source
+    from livespec.engine import Frame
+    from livespec.pipeline import Event
+    from livespec.record.writer import Recorder
+    from livespec.stream.protocol import StreamHeader
 
 OUTBOX_FRAMES = 64  # frames waiting for the link before the oldest are dropped (~2 s)
 STATUS_EVERY_S = 1.0  # heartbeat
@@ -71,18 +72,6 @@ def add_stream_arguments(p: argparse.ArgumentParser) -> None:
         help="WAV sample format of --record (PCM_24)",
     )
     g.add_argument("--force", action="store_true", help="let --record replace OUT.wav")
-
-
-def add_view_arguments(p: argparse.ArgumentParser) -> None:
-    """The options of ``livespec view`` (display options come from cli)."""
-    p.add_argument("stream", metavar="-|FILE", help="'-' reads the stream on stdin, or a file")
-    g = p.add_argument_group("view")
-    g.add_argument(
-        "--fast", action="store_true", help="replay a FILE as fast as it draws (default: real time)"
-    )
-    g.add_argument(
-        "--dump", action="store_true", help="print the records as JSON lines (no screen)"
-    )
 
 
 # -- the writer ------------------------------------------------------------------------------
@@ -187,9 +176,9 @@ class _Writer:
                 view = view[n:]
 
 
-def _header(cfg: Config, ns: argparse.Namespace, source: Any) -> Any:
+def _header(cfg: Config, ns: argparse.Namespace, source: Source) -> StreamHeader:
     from livespec import __version__
-    from livespec.stream.protocol import make_header
+    from livespec.stream.reducer import make_header
 
     info = {
         "host": socket.gethostname(),
@@ -219,131 +208,113 @@ def _check_stream_options(ns: argparse.Namespace) -> None:
         check_target(Path(ns.record), bool(ns.force))
 
 
-def _open_source(cfg: Config) -> tuple[Config, Any]:
-    """Open the source like the app: without any input device and without --input or
-    --device, the demo signal (said on stderr). Main thread."""
-    from livespec.cli import open_source
-
-    try:
-        return cfg, open_source(cfg, realtime=True, max_seconds=None)
-    except SourceError as exc:
-        if cfg.source.input is not None or cfg.source.device is not None:
-            raise
-        demo = dataclasses.replace(cfg, source=dataclasses.replace(cfg.source, input="demo"))
-        sys.stderr.write(f"livespec: {exc}; streaming the built-in demo signal instead\n")
-        return demo, open_source(demo, realtime=True, max_seconds=None)
-
-
 def run_stream(ns: argparse.Namespace, cfg: Config) -> int:
     """``livespec stream``: analyse the source and write the stream to stdout.
 
     Main thread (installs signal handlers). Returns the exit status.
     """
-    from livespec.audio.ringbuffer import RingBuffer
-    from livespec.cli.record import STOP_SIGNALS
-    from livespec.engine import Engine
-    from livespec.stream.protocol import END, STATUS, Reducer, encode_header, encode_json_record
+    from livespec.cli.record import catch_stop_signals, restore_signals
+    from livespec.pipeline import Pipeline
+    from livespec.stream.protocol import END, STATUS, encode_header, encode_json_record
+    from livespec.stream.reducer import Reducer
 
     _check_stream_options(ns)
     cfg = dataclasses.replace(
         cfg, analysis=dataclasses.replace(cfg.analysis, peaks=max(cfg.analysis.peaks, 3))
     )
-    cfg, source = _open_source(cfg)
-    if cfg.source.input == "-":
-        source.realtime = True  # pace a fast pipe at its sample rate, as the app does
-    header = _header(cfg, ns, source)
-    fs = source.samplerate
-    ring = RingBuffer(
-        max(2 * cfg.analysis.fft, round(cfg.source.ring_seconds * fs)), source.channels
-    )
-    box = _Outbox(OUTBOX_FRAMES)
-    box.put(encode_header(header))
-    writer = _Writer(sys.stdout.fileno(), box)
-    reducer = Reducer(header)
-
-    def on_frame(frame: Any) -> None:  # engine thread
-        for rec in reducer.add(frame):
-            box.put(rec, frame=True)
-
-    channel = None if cfg.source.channel is None else cfg.source.channel - 1
-    engine = Engine(source, ring, cfg.analysis, on_frame, channel)
-    caught: list[str] = []
-    stop = threading.Event()
-
-    def on_signal(signum: int, frame: FrameType | None) -> None:
-        caught.append(signal.Signals(signum).name)
-        stop.set()
-
-    previous: dict[int, Any] = {}
-    for name in STOP_SIGNALS:
-        sig = getattr(signal, name, None)
-        if sig is not None and signal.getsignal(sig) is not signal.SIG_IGN:
-            previous[sig] = signal.signal(sig, on_signal)
-    rec = None
-    reason = "stopped"
-    failure: str | None = None
-    try:
-        writer.start()
-        source.start(ring)
-        engine.start()
-        if ns.record:
-            from livespec.record.writer import start_recording
-
-            rec = start_recording(
-                ring,
-                source,
-                path=ns.record,
-                preroll_s=0.0,
-                subtype=ns.subtype,
-                analysis=cfg.analysis,
-                force=bool(ns.force),
+    pipe = Pipeline(cfg, realtime=True, demo_fallback=True)
+    with pipe:
+        if pipe.fallback is not None:
+            sys.stderr.write(
+                f"livespec: {pipe.fallback}; streaming the built-in demo signal instead\n"
             )
-        last_status: dict[str, Any] = {}
-        next_status = 0.0
-        while not stop.wait(0.05):
-            if writer.failed:
-                break
-            if source.error is not None:
-                failure = f"input stream stopped: {source.error}"
-                break
-            if source.finished and not engine.running:
-                reason = "end of input"
-                break
-            lost = source.input_lost()
-            if lost and not getattr(source, "stream_active", True):
-                failure = f"input stream stopped: {source.description}"
-                break
-            status = {
-                "overflows": int(source.overflows),
-                "lost_frames": int(engine.lost_frames),
-                "dropped": box.dropped,
-                "input_lost": bool(lost),
-                "recording": None if rec is None else rec.status_text(),
-            }
-            now = time.monotonic()
-            if status != last_status or now >= next_status:
-                box.put(encode_json_record(STATUS, {**status, "frames": engine.frames}))
-                last_status, next_status = status, now + STATUS_EVERY_S
-    finally:
-        engine.stop()
-        if caught:
-            reason = f"the sender was stopped ({caught[0]})"
-        if failure is not None:
-            reason = failure
-        if rec is not None:
-            rec.request_stop(caught[0] if caught else "stop")
-        box.put(encode_json_record(END, {"reason": reason, "frames": engine.frames}))
-        writer.close()
-        source.stop()
-        if rec is not None:
-            rec.stop()
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
+        source = pipe.source
+        if pipe.cfg.source.input == "-":
+            source.realtime = True  # pace a fast pipe at its sample rate, as the app does
+        header = _header(pipe.cfg, ns, source)
+        ring = pipe.make_ring()
+        box = _Outbox(OUTBOX_FRAMES)
+        box.put(encode_header(header))
+        writer = _Writer(sys.stdout.fileno(), box)
+        reducer = Reducer(header)
+
+        def on_frame(frame: Frame) -> None:  # engine thread
+            for rec in reducer.add(frame):
+                box.put(rec, frame=True)
+
+        engine = pipe.make_engine(on_frame)
+        caught: list[str] = []
+        stop = threading.Event()
+        previous = catch_stop_signals(caught, stop)
+        rec: Recorder | None = None
+        reason = "stopped"
+        failure: str | None = None
+        try:
+            writer.start()
+            pipe.start()
+            if ns.record:
+                from livespec.record.start import start_recording
+
+                rec = start_recording(
+                    ring,
+                    source,
+                    path=ns.record,
+                    preroll_s=0.0,
+                    subtype=ns.subtype,
+                    analysis=pipe.cfg.analysis,
+                    force=bool(ns.force),
+                )
+            last_status: dict[str, int | str | None] = {}
+            next_status = 0.0
+            while not stop.wait(0.05):
+                if writer.failed:
+                    break
+                failure = _failure(pipe.poll())
+                if failure is not None:
+                    break
+                if source.finished and not engine.running:
+                    reason = "end of input"
+                    break
+                status = {
+                    "overflows": int(source.overflows),
+                    "lost_frames": int(engine.lost_frames),
+                    "dropped": box.dropped,
+                    "input_lost": pipe.input_lost,
+                    "recording": None if rec is None else rec.status_text(),
+                }
+                now = time.monotonic()
+                if status != last_status or now >= next_status:
+                    box.put(encode_json_record(STATUS, {**status, "frames": engine.frames}))
+                    last_status, next_status = status, now + STATUS_EVERY_S
+        finally:
+            engine.stop()
+            if caught:
+                reason = f"the sender was stopped ({caught[0]})"
+            if failure is not None:
+                reason = failure
+            if rec is not None:
+                rec.request_stop(caught[0] if caught else "stop")
+            box.put(encode_json_record(END, {"reason": reason, "frames": engine.frames}))
+            writer.close()
+            pipe.close()
+            if rec is not None:
+                rec.stop()
+            restore_signals(previous)
     return _stream_report(writer, box, rec, failure, caught)
 
 
+def _failure(events: list[Event]) -> str | None:
+    """The reason the stream must end, from the watchdog's events (None: go on)."""
+    for event in events:
+        if event.kind == "source failed":
+            return f"input stream stopped: {event.error}"
+        if event.fatal:
+            return event.message
+    return None
+
+
 def _stream_report(
-    writer: _Writer, box: _Outbox, rec: Any, failure: str | None, caught: list[str]
+    writer: _Writer, box: _Outbox, rec: Recorder | None, failure: str | None, caught: list[str]
 ) -> int:
     """The closing line on stderr and the exit status."""
     from livespec.cli.record import STOP_SIGNALS
@@ -381,72 +352,3 @@ def _stdout_to_devnull() -> None:
         os.close(devnull)
     except OSError:
         pass
-
-
-# -- the viewer ------------------------------------------------------------------------------
-
-
-def _open_stream(spec: str) -> tuple[int, str]:
-    """(file descriptor, name for messages) of ``-`` (stdin) or a file (main thread)."""
-    if spec == "-":
-        if os.isatty(0):
-            raise UsageError(
-                "livespec view - reads a stream on stdin: pipe one in, "
-                "e.g. ssh lab livespec stream | livespec view -"
-            )
-        return os.dup(0), "stdin"
-    try:
-        return os.open(spec, os.O_RDONLY), spec
-    except OSError as exc:
-        raise SourceError(f"cannot open '{spec}': {exc.strerror}") from None
-
-
-def run_view(ns: argparse.Namespace, cfg: Config) -> int:
-    """``livespec view -|FILE``: show a stream in the app (or ``--dump`` it). Main thread."""
-    from livespec.stream.protocol import StreamReader
-    from livespec.stream.source import FdReader
-
-    fd, name = _open_stream(ns.stream)
-    fdr = FdReader(fd)
-    try:
-        reader = StreamReader(fdr, name)  # the header: a bad stream ends here, before a screen
-        if ns.dump:
-            return _dump(reader)
-    except BaseException:
-        fdr.close()
-        raise
-    from livespec.tui.viewer import run_viewer
-
-    return int(run_viewer(cfg, reader, fdr, stdin=ns.stream == "-", pace=not ns.fast))
-
-
-def _dump(reader: Any) -> int:
-    """Print the header and every record as JSON lines (main thread)."""
-    from livespec.stream.protocol import END, FRAME
-
-    h = reader.header.to_json()
-    h["groups"] = len(h["groups"])
-    out = sys.stdout
-    out.write(json.dumps({"type": "header", **h}) + "\n")
-    while True:
-        rec = reader.next_record()
-        if rec is None:
-            out.flush()
-            raise reader.missing_end()
-        kind, payload = rec
-        if kind == FRAME:
-            f = reader.frame(payload)
-            line: dict[str, Any] = {
-                "type": "frame",
-                "index": f.index,
-                "t": round(f.t, 6),
-                "rms_dbfs": round(f.rms_dbfs, 3),
-                "peak_dbfs": round(f.peak_dbfs, 3),
-                "peaks": [[p.freq_hz, p.level_dbfs, p.note, round(p.cents, 2)] for p in f.peaks],
-            }
-        else:
-            line = {"type": "end" if kind == END else "status", **reader.json_payload(payload)}
-        out.write(json.dumps(line) + "\n")
-        if kind == END:
-            out.flush()
-            return EXIT_OK

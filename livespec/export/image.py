@@ -18,6 +18,7 @@ import numpy as np
 from numpy.typing import NDArray
 from PIL import Image, ImageDraw, ImageFont
 
+from livespec.config import COLORMAPS, DEFAULT_COLORMAP
 from livespec.dsp.scales import (
     FreqScale,
     hz_label,
@@ -26,7 +27,6 @@ from livespec.dsp.scales import (
     scale_ticks,
     time_label,
 )
-from livespec.render.colormap_names import COLORMAPS, DEFAULT_COLORMAP
 
 F32 = NDArray[np.float32]
 Font = ImageFont.FreeTypeFont | ImageFont.ImageFont

@@ -26,9 +26,9 @@ from typing import Protocol
 import numpy as np
 from numpy.typing import NDArray
 
+from livespec.config import DEFAULT_COLORMAP
 from livespec.dsp.scales import FreqScale
 from livespec.export.image import Axes, LogRows, TimeReducer, figure, render
-from livespec.render.colormap_names import DEFAULT_COLORMAP
 
 F32 = NDArray[np.float32]
 CHUNK_VALUES = 1 << 20  # values per read/modify/write step of a post pass (4 MiB)

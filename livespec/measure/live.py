@@ -30,6 +30,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
+from livespec.audio.framer import Framer
 from livespec.audio.ringbuffer import RingBuffer
 from livespec.dsp.averaging import Averager, AverageSpec, make_averager, parse_average
 from livespec.dsp.measure import Measurement, Measurer, default_fft_size
@@ -166,15 +167,18 @@ class MeasureWorker:
         self._resets_asked = 0
         self._resets_done = 0
         self._interval = max(1, round(interval_s * self.samplerate))
-        self._max_backlog = max(self.hop, round(max_backlog_s * self.samplerate))
         # Start with the newest full frame already in the ring: a first result at once.
-        self._next = max(ring.oldest(), ring.written - self.n, 0)
+        self.framer = Framer(
+            ring,
+            self.n,
+            self.hop,
+            origin=max(ring.oldest(), ring.written - self.n, 0),
+            max_backlog=max(self.hop, round(max_backlog_s * self.samplerate)),
+        )
         self._last_end = 0
         self._reported_end: int | None = None
         self._avg_row: npt.NDArray[np.float64] | None = None
         self.results: collections.deque[MeasureResult] = collections.deque(maxlen=RESULTS_KEPT)
-        self.frames = 0
-        self.skipped = 0
         self._seq = 0
         self.error: BaseException | None = None
         self._stop = threading.Event()
@@ -238,28 +242,14 @@ class MeasureWorker:
         Returns the frames measured. Worker thread (or the caller's, synchronously)."""
         m = self._measurer or self._build()
         averager = self._apply_pending(m)
-        ring, n, hop = self.ring, self.n, self.hop
-        done = 0
-        while not self._stop.is_set():
-            start = self._next
-            if start + n > ring.written:
-                break
-            oldest = max(ring.oldest(), ring.written - n - self._max_backlog)
-            if start < oldest:  # overwritten, or too far behind: jump ahead
-                skip = -(-(oldest - start) // hop)
-                self._next += skip * hop
-                self.skipped += skip
-                continue
-            power = m.power(ring.window(start, n), self.channel)
-            if not ring.intact(start):  # the producer overwrote it while we read
-                self._next += hop
-                self.skipped += 1
-                continue
-            self._next += hop
+
+        def deliver(index: int, start: int, power: npt.NDArray[np.float64]) -> None:
             self._avg_row = averager.update(power)
-            self._last_end = start + n
-            self.frames += 1
-            done += 1
+            self._last_end = start + self.n
+
+        done = self.framer.process(
+            lambda view: m.power(view, self.channel), deliver, self._stop.is_set
+        )
         due = self._reported_end is None or self._last_end - self._reported_end >= self._interval
         if done and due and self._avg_row is not None:
             self._publish(m, averager, self._avg_row)
@@ -282,6 +272,16 @@ class MeasureWorker:
                 seq=self._seq,
             )
         )
+
+    @property
+    def frames(self) -> int:
+        """Frames measured since the start."""
+        return self.framer.delivered
+
+    @property
+    def skipped(self) -> int:
+        """Frames skipped (fell behind) or discarded (overwritten while being read)."""
+        return self.framer.lost
 
     # -- the thread --------------------------------------------------------------------------
 

@@ -1,7 +1,6 @@
 """Start recording a running source: the one call the app and ``livespec stream`` use.
 
-Caller's thread. The :class:`~livespec.record.writer.Recorder` is imported when called,
-so that ``livespec.record.writer`` can re-export this function.
+Caller's thread.
 """
 
 from __future__ import annotations
@@ -11,11 +10,11 @@ from typing import TYPE_CHECKING
 
 from livespec.record.parts import DEFAULT_SPLIT_BYTES, default_recording_path
 from livespec.record.sidecar import source_info
+from livespec.record.writer import Recorder
 
 if TYPE_CHECKING:
     from livespec.audio.base import Source
     from livespec.audio.ringbuffer import RingBuffer
-    from livespec.record.writer import Recorder
 
 
 def start_recording(
@@ -46,8 +45,6 @@ def start_recording(
         RecordingError: the file exists (without ``force``), the folder is missing, or
             the file cannot be created; one line, exit status 2.
     """
-    from livespec.record.writer import Recorder
-
     target = Path(path) if path is not None else default_recording_path(folder)
     rec = Recorder(
         ring,

@@ -49,7 +49,6 @@ from livespec.record.sidecar import (
     write_sidecar,
 )
 from livespec.record.sidecar import sidecar_path as sidecar_path
-from livespec.record.start import start_recording as start_recording
 
 SUBTYPES: dict[str, int] = {"PCM_16": 2, "PCM_24": 3, "PCM_32": 4, "FLOAT": 4}  # bytes/sample
 MAX_LISTED_GAPS = 100

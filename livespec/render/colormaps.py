@@ -20,7 +20,7 @@ import numpy as np
 import numpy.typing as npt
 from rich.color import Color
 
-from livespec.render.colormap_names import COLORMAPS as COLORMAPS
+from livespec.config import COLORMAPS as COLORMAPS
 
 DEPTHS: tuple[str, ...] = ("truecolor", "256", "16", "none")
 

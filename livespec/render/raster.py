@@ -18,7 +18,6 @@ import numpy.typing as npt
 from rich.color import Color, ColorSystem
 from rich.segment import Segment
 from rich.style import Style
-from textual.strip import Strip
 
 # The ticks are re-exported for livespec.tui.widgets (axes, colour bar), which import them
 # from here; their home is livespec.dsp.scales (and livespec.render.freqmap).
@@ -29,6 +28,7 @@ from livespec.dsp.scales import time_ticks as time_ticks
 from livespec.render.colormaps import SHADES, palette
 from livespec.render.freqmap import freq_ticks as freq_ticks
 from livespec.render.terminal import AnsiStrip as AnsiStrip  # re-exported (it moved)
+from livespec.render.terminal import Strip
 
 F32 = npt.NDArray[np.float32]
 U8 = npt.NDArray[np.uint8]

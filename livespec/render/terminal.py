@@ -24,7 +24,7 @@ from rich.console import Console
 from rich.segment import Segment
 from textual._ansi_sequences import SYNC_END, SYNC_START
 from textual._compositor import ChopsUpdate
-from textual.strip import Strip
+from textual.strip import Strip as Strip  # the one import of Strip for render/
 
 if TYPE_CHECKING:
     from textual.app import App

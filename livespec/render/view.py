@@ -18,13 +18,13 @@ from __future__ import annotations
 
 import numpy as np
 import numpy.typing as npt
-from textual.strip import Strip
 
-from livespec.render.colormap_names import DEFAULT_COLORMAP
+from livespec.config import DEFAULT_COLORMAP
 from livespec.render.freqmap import FreqMap
 from livespec.render.history import History
 from livespec.render.raster import F32, AnsiStrip, CellRow, CellTable, cell_keys, to_levels
 from livespec.render.rows import RowBuilder
+from livespec.render.terminal import Strip
 
 NO_DATA_DB = -400.0  # below any colour floor
 

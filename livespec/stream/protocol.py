@@ -29,7 +29,7 @@ import struct
 import zlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Protocol
+from typing import Protocol
 
 import numpy as np
 import numpy.typing as npt
@@ -406,20 +406,3 @@ class StreamReader:
             f"{self.name}: the stream broke off after {self.t:.1f} s without its END "
             "record (the sender or the link died)"
         )
-
-
-# The sender's side (the sent bins, the header for an analysis, the frame reduction) lives
-# in livespec.stream.reducer, which imports this module; cli/stream.py imports two of its
-# names from here, so they are looked up when first asked for.
-if TYPE_CHECKING:
-    from livespec.stream.reducer import Reducer as Reducer
-    from livespec.stream.reducer import make_header as make_header
-
-
-def __getattr__(name: str) -> object:
-    """``Reducer`` and ``make_header`` from :mod:`livespec.stream.reducer` (import time)."""
-    if name in ("Reducer", "make_header"):
-        from livespec.stream import reducer
-
-        return getattr(reducer, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -11,6 +11,7 @@ Pure code: no Textual. The reducer runs on the engine's thread.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 
 import numpy as np
 import numpy.typing as npt
@@ -60,7 +61,7 @@ def make_header(
     fps: float,
     sent: int,
     grid: str,
-    info: dict[str, object],
+    info: Mapping[str, object],
 ) -> StreamHeader:
     """The header for an :class:`~livespec.config.AnalysisConfig` at ``samplerate`` Hz,
     ``fps`` streamed frames per second (0: every analysis frame) and ``sent`` bins."""
@@ -86,7 +87,7 @@ def make_header(
         fmin=a.fmin,
         fmax=a.fmax,
         grid=grid,
-        info=info,
+        info=dict(info),
     )
 
 

@@ -10,10 +10,8 @@ with :func:`make_app`; :func:`run_app` is what ``livespec`` runs.
 
 from __future__ import annotations
 
-import argparse
 import dataclasses
 import os
-import sys
 import time
 from collections.abc import Callable, Iterable
 from typing import Any, ClassVar
@@ -26,24 +24,20 @@ from textual.filter import NoColor
 from textual.screen import Screen
 from textual.widgets import Footer, Static
 
-from livespec.audio.ringbuffer import RingBuffer
 from livespec.config import Config
-from livespec.engine import Engine, Frame
-from livespec.errors import SourceError
+from livespec.engine import Frame
 from livespec.measure.live import SpectrumAverager
 from livespec.render.link import choose_link
 from livespec.render.stats import Stats
 from livespec.render.terminal import add_line_filter, set_color_depth
 from livespec.tui.controllers.measurement import MeasureController, MeasureWidgets
 from livespec.tui.controllers.recording import RecordingController
-from livespec.tui.controllers.view import FFT_SIZES, ViewController, waterfall_view
-from livespec.tui.feed import AppFeed, Feed, FrameInbox
+from livespec.tui.controllers.view import ViewController, waterfall_view
+from livespec.tui.feed import Feed, FrameInbox
 from livespec.tui.keys import KEYS, key_commands, key_rows
 from livespec.tui.options import AppOptions
 from livespec.tui.output import FRAME_LOG_ENV, TerminalOutput
 from livespec.tui.process import freeze_gc
-from livespec.tui.process import keys_from_tty as _keys_from_tty
-from livespec.tui.process import take_stdin_for_audio as _take_stdin_for_audio
 from livespec.tui.widgets.help import HelpScreen
 from livespec.tui.widgets.measure_panel import MeasurePanel
 from livespec.tui.widgets.meter import LevelMeter
@@ -267,6 +261,7 @@ class LivespecApp(App[int]):
             recording=self.recording.text(),
             output_rate=self.output.output_rate(),
             ssh=self.link.ssh,
+            error=self.engine.error_message if self.engine is not None else None,
         )
 
     def key_rows(self) -> list[tuple[str, str, str]]:
@@ -377,69 +372,3 @@ def make_app(
     if keymap:
         app.set_keymap(keymap)
     return app
-
-
-def open_app_source(cfg: Config) -> tuple[Config, Any, str | None]:
-    """Open the configured source, or the demo signal when no input device exists and
-    none was asked for. Returns (config used, opened source, notice or None)."""
-    from livespec.cli import open_source
-
-    try:
-        return cfg, open_source(cfg, realtime=True, max_seconds=None), None
-    except SourceError as exc:
-        if cfg.source.input is not None or cfg.source.device is not None:
-            raise
-        demo = dataclasses.replace(cfg, source=dataclasses.replace(cfg.source, input="demo"))
-        notice = f"{exc}. Showing the built-in demo signal instead."
-        return demo, open_source(demo, realtime=True, max_seconds=None), notice
-
-
-def run_app(cfg: Config, ns: argparse.Namespace | None = None) -> int:
-    """``livespec``: open the source, run the engine and the app until the user quits.
-
-    Everything started here is stopped on every exit path. Main thread. Returns the exit
-    status (0 after ``q``).
-    """
-    stdin_pcm = cfg.source.input == "-"
-    pcm_stdin = None
-    if stdin_pcm:
-        if os.isatty(0):
-            raise SourceError(
-                "--input - reads raw PCM from stdin: pipe audio in, e.g. "
-                "arecord -f S16_LE -r 48000 -c 1 -t raw | livespec --input -"
-            )
-        pcm_stdin = _take_stdin_for_audio()
-    options = AppOptions() if ns is None else AppOptions.from_args(ns)
-    cfg, source, notice = open_app_source(cfg)
-    engine = None
-    app: LivespecApp | None = None
-    try:
-        if stdin_pcm:
-            _keys_from_tty()
-            sys.stdin = sys.__stdin__
-            source.realtime = True  # pace a fast pipe (cat file |) at its sample rate
-        fs = source.samplerate
-        capacity = max(2 * FFT_SIZES[-1], round(cfg.source.ring_seconds * fs))
-        ring = RingBuffer(capacity, source.channels)
-        inbox = FrameInbox()
-        channel = None if cfg.source.channel is None else cfg.source.channel - 1
-        engine = Engine(source, ring, cfg.analysis, inbox.push, channel)
-        feed = AppFeed(source, ring=ring, engine=engine, notice=notice)
-        app = make_app(cfg, feed, inbox=inbox, options=options)
-        source.start(ring)
-        engine.start()
-        if options.record:
-            # From launch: an existing file without --force ends here, before the screen.
-            app.recording.start(options.record, preroll_s=0.0, force=options.force)
-        status = app.run()
-    finally:
-        if app is not None:
-            app.recording.finish()
-        if engine is not None:
-            engine.stop()
-        source.stop()
-    del pcm_stdin  # the pipe may close now
-    assert app is not None
-    if app.return_code not in (None, 0):
-        return int(app.return_code)
-    return int(status or 0)

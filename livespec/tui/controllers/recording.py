@@ -66,7 +66,8 @@ class RecordingController:
                 there is no ring to record from.
         """
         from livespec.audio.base import Source
-        from livespec.record.writer import RecordingError, start_recording
+        from livespec.record.start import start_recording
+        from livespec.record.writer import RecordingError
 
         if self.ring is None or not isinstance(self.source, Source):
             raise RecordingError("Recording needs a live source.")

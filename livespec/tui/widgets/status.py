@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from rich.text import Text
 
+from livespec.errors import printable
 from livespec.tui.widgets.common import TextLines
 
 WARN = "bold bright_white on red"
@@ -32,11 +33,15 @@ class StatusInfo:
     end_text: str = "END OF INPUT"  # shown when finished ("END OF STREAM" in the viewer)
     output_rate: float | None = None  # bytes per second to the terminal (measured over SSH)
     ssh: bool = False  # bandwidth-saving settings in effect
+    error: str | None = None  # e.g. "analysis stopped: ..." when the engine died
 
 
 def status_text(s: StatusInfo) -> Text:
     """One line; overflows and lost input are highlighted."""
     t = Text(no_wrap=True, overflow="ellipsis")
+    if s.error:
+        t.append(f" {printable(s.error)} ", "bold white on red")
+        t.append(" ")
     if s.input_lost:
         t.append(" INPUT LOST ", WARN)
         t.append(" ")
@@ -52,7 +57,8 @@ def status_text(s: StatusInfo) -> Text:
         t.append("● ", "bold red")
         t.append(s.recording, "bold")
         t.append(" │ ")
-    source = s.source if len(s.source) <= SOURCE_MAX else s.source[: SOURCE_MAX - 1] + "…"
+    text = printable(s.source)  # a device or file name may hold control characters
+    source = text if len(text) <= SOURCE_MAX else text[: SOURCE_MAX - 1] + "…"
     t.append(source, "bold")
     rate = f"{s.samplerate / 1000:g} kHz"
     t.append(f" │ {rate} │ FFT {s.fft} {s.window} │ hop {s.hop} │ ")

@@ -1,0 +1,146 @@
+"""``livespec peaks``: one line (text or JSON) per analysed frame, or per ``--interval``.
+
+Files, stdin and test signals with a duration are pumped synchronously on the main thread
+as fast as they can be analysed, losslessly; a device, a live pipe or an endless test
+signal runs in real time: the source's producer and the engine's worker run, and the main
+thread prints frames and watches the input (:class:`~livespec.pipeline.Pipeline`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import queue
+import sys
+from typing import TYPE_CHECKING, TextIO
+
+from livespec.config import Config
+from livespec.errors import EXIT_FAILURE, EXIT_OK, LivespecError, UsageError
+
+if TYPE_CHECKING:
+    from livespec.engine import Frame
+    from livespec.pipeline import Pipeline
+
+JsonValue = str | int | float | None | list[dict[str, str | float]]
+
+
+def frame_record(frame: Frame) -> dict[str, JsonValue]:
+    """The JSON object of one frame (``--json``)."""
+    peaks = frame.peaks
+    top = peaks[0] if peaks else None
+    rec: dict[str, JsonValue] = {
+        "t": round(frame.t, 6),
+        "freq_hz": round(top.freq_hz, 4) if top else None,
+        "level_dbfs": round(top.level_dbfs, 4) if top else None,
+        "note": top.note if top else None,
+        "cents": round(top.cents, 2) if top else None,
+        "overflows": frame.overflows,
+        "lost_frames": frame.lost_frames,
+    }
+    if len(peaks) > 1:
+        rec["peaks"] = [
+            {
+                "freq_hz": round(p.freq_hz, 4),
+                "level_dbfs": round(p.level_dbfs, 4),
+                "note": p.note,
+                "cents": round(p.cents, 2),
+            }
+            for p in peaks
+        ]
+    return rec
+
+
+def frame_text(frame: Frame) -> str:
+    """The text line of one frame."""
+    parts = [f"{frame.t:9.3f} s"]
+    if not frame.peaks:
+        parts.append("   (no peak)")
+    for p in frame.peaks:
+        parts.append(f"{p.freq_hz:11.2f} Hz {p.level_dbfs:7.2f} dBFS {p.label:<9}")
+    tail = f"overflows {frame.overflows}"
+    if frame.lost_frames:
+        tail += f"  lost frames {frame.lost_frames}"
+    return "  ".join(parts) + "  " + tail
+
+
+class Printer:
+    """Writes frames as lines, honouring ``--interval`` (the thread that delivers frames:
+    the main thread)."""
+
+    def __init__(self, out: TextIO, as_json: bool, interval: float | None) -> None:
+        self.out, self.as_json, self.interval = out, as_json, interval
+        self.next_t = 0.0
+        self.last: Frame | None = None
+
+    def __call__(self, frame: Frame) -> None:
+        self.last = frame
+        if self.interval:
+            if frame.t < self.next_t:
+                return
+            self.next_t = (math.floor(frame.t / self.interval) + 1) * self.interval
+        line = json.dumps(frame_record(frame)) if self.as_json else frame_text(frame)
+        self.out.write(line + "\n")
+        if self.interval or self.out.isatty():
+            self.out.flush()
+
+
+def run_peaks(ns: argparse.Namespace, cfg: Config) -> int:
+    """``livespec peaks``: one line per frame (or per --interval) on stdout. Main thread."""
+    from livespec.pipeline import Pipeline, runs_in_realtime
+
+    if ns.duration is not None and not ns.duration > 0:
+        raise UsageError(f"--duration {ns.duration:g}: must be positive")
+    if ns.interval is not None and not ns.interval > 0:
+        raise UsageError(f"--interval {ns.interval:g}: must be positive")
+    realtime = runs_in_realtime(cfg, ns.duration, forced=bool(ns.realtime))
+    printer = Printer(sys.stdout, bool(ns.json), ns.interval)
+    with Pipeline(cfg, realtime=realtime, max_seconds=ns.duration) as pipe:
+        if pipe.synchronous:
+            engine = pipe.make_engine(printer, first_frame_start=0)
+            pipe.pump(engine.process_available, engine.framer.room)
+        else:
+            _run_live(pipe, printer, ns.duration)
+    sys.stdout.flush()
+    last = printer.last
+    if last is not None and (last.overflows or last.lost_frames):
+        print(
+            f"livespec: {last.overflows} input overflow(s), {last.lost_frames} frame(s) "
+            "skipped by the analysis",
+            file=sys.stderr,
+        )
+    return EXIT_OK
+
+
+def _run_live(pipe: Pipeline, printer: Printer, duration: float | None) -> None:
+    """Real-time path: the source's producer and the engine's worker run; this (main)
+    thread prints frames and watches the input."""
+    from livespec.pipeline import AnalysisStopped
+
+    frames: queue.SimpleQueue[Frame] = queue.SimpleQueue()
+    engine = pipe.make_engine(frames.put, first_frame_start=0)
+    source, ring, fft = pipe.source, pipe.ring, pipe.cfg.analysis.fft
+    limit = None if duration is None else round(duration * source.samplerate)
+    pipe.start()
+    while True:
+        try:
+            frame: Frame | None = frames.get(timeout=0.1)
+        except queue.Empty:
+            frame = None
+        if frame is not None:
+            if limit is not None and frame.start + fft > limit:
+                break
+            printer(frame)
+            continue
+        for event in pipe.poll():
+            if event.kind == "source failed" and event.error is not None:
+                raise event.error
+            if event.kind == "analysis stopped":
+                raise AnalysisStopped(event.message)
+            if event.fatal:
+                raise LivespecError(event.message, EXIT_FAILURE)
+            print(f"livespec: {event.message}", file=sys.stderr)
+        if source.finished and not engine.running:
+            break
+        if limit is not None and ring.written >= limit and not engine.running:
+            break

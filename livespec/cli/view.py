@@ -1,0 +1,99 @@
+"""``livespec view -|FILE``: show a stream (:mod:`livespec.stream.protocol`) in the app.
+
+It reads a stream from stdin (``-``, keys from the terminal) or a file and shows it in the
+app (:mod:`livespec.tui.viewer`); ``--dump`` prints its records as JSON lines instead. A
+stream that is not livespec's, is newer or is damaged ends the viewer with one line and
+status 2. See docs/ssh.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from typing import TYPE_CHECKING
+
+from livespec.config import Config
+from livespec.errors import EXIT_OK, SourceError, UsageError
+
+if TYPE_CHECKING:
+    from livespec.stream.protocol import StreamReader
+
+
+def add_view_arguments(p: argparse.ArgumentParser) -> None:
+    """The options of ``livespec view`` (display options come from cli)."""
+    p.add_argument("stream", metavar="-|FILE", help="'-' reads the stream on stdin, or a file")
+    g = p.add_argument_group("view")
+    g.add_argument(
+        "--fast", action="store_true", help="replay a FILE as fast as it draws (default: real time)"
+    )
+    g.add_argument(
+        "--dump", action="store_true", help="print the records as JSON lines (no screen)"
+    )
+
+
+def _open_stream(spec: str) -> tuple[int, str]:
+    """(file descriptor, name for messages) of ``-`` (stdin) or a file (main thread)."""
+    if spec == "-":
+        if os.isatty(0):
+            raise UsageError(
+                "livespec view - reads a stream on stdin: pipe one in, "
+                "e.g. ssh lab livespec stream | livespec view -"
+            )
+        return os.dup(0), "stdin"
+    try:
+        return os.open(spec, os.O_RDONLY), spec
+    except OSError as exc:
+        raise SourceError(f"cannot open '{spec}': {exc.strerror}") from None
+
+
+def run_view(ns: argparse.Namespace, cfg: Config) -> int:
+    """``livespec view -|FILE``: show a stream in the app (or ``--dump`` it). Main thread."""
+    from livespec.stream.protocol import StreamReader
+    from livespec.stream.source import FdReader
+
+    fd, name = _open_stream(ns.stream)
+    fdr = FdReader(fd)
+    try:
+        reader = StreamReader(fdr, name)  # the header: a bad stream ends here, before a screen
+        if ns.dump:
+            return _dump(reader)
+    except BaseException:
+        fdr.close()
+        raise
+    from livespec.tui.viewer import run_viewer
+
+    return int(run_viewer(cfg, reader, fdr, stdin=ns.stream == "-", pace=not ns.fast))
+
+
+def _dump(reader: StreamReader) -> int:
+    """Print the header and every record as JSON lines (main thread)."""
+    from livespec.stream.protocol import END, FRAME
+
+    h = reader.header.to_json()
+    h["groups"] = len(reader.header.groups)
+    out = sys.stdout
+    out.write(json.dumps({"type": "header", **h}) + "\n")
+    while True:
+        rec = reader.next_record()
+        if rec is None:
+            out.flush()
+            raise reader.missing_end()
+        kind, payload = rec
+        if kind == FRAME:
+            f = reader.frame(payload)
+            line: dict[str, object] = {
+                "type": "frame",
+                "index": f.index,
+                "t": round(f.t, 6),
+                "rms_dbfs": round(f.rms_dbfs, 3),
+                "peak_dbfs": round(f.peak_dbfs, 3),
+                "peaks": [[p.freq_hz, p.level_dbfs, p.note, round(p.cents, 2)] for p in f.peaks],
+            }
+        else:
+            line = {"type": "end" if kind == END else "status", **reader.json_payload(payload)}
+        out.write(json.dumps(line) + "\n")
+        if kind == END:
+            out.flush()
+            return EXIT_OK

@@ -1,0 +1,76 @@
+"""``livespec``: the pipeline and the app, from start-up to the last line on stderr."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from livespec.config import Config
+from livespec.engine import analysis_stopped_text
+from livespec.errors import EXIT_FAILURE, SourceError
+from livespec.pipeline import Pipeline
+from livespec.tui.app import LivespecApp, make_app
+from livespec.tui.controllers.view import FFT_SIZES
+from livespec.tui.feed import AppFeed, FrameInbox
+from livespec.tui.options import AppOptions
+from livespec.tui.process import keys_from_tty, take_stdin_for_audio
+
+
+def run_app(cfg: Config, ns: argparse.Namespace | None = None) -> int:
+    """``livespec``: open the source, run the engine and the app until the user quits.
+
+    Everything started here is stopped on every exit path (:class:`Pipeline`). Without an
+    input device (and without --input or --device) the app shows the demo signal and says
+    why. If the engine dies, the app shows ``analysis stopped: ...`` on its status line and
+    as an error notification, and the same line is printed after the app ends (exit
+    status 1). Main thread. Returns the exit status (0 after ``q``).
+    """
+    stdin_pcm = cfg.source.input == "-"
+    pcm_stdin = None
+    if stdin_pcm:
+        if sys.stdin is None or sys.stdin.isatty():
+            raise SourceError(
+                "--input - reads audio from stdin: pipe audio in, e.g. "
+                "arecord -f S16_LE -r 48000 -c 1 -t raw | livespec --input -"
+            )
+        pcm_stdin = take_stdin_for_audio()
+    options = AppOptions() if ns is None else AppOptions.from_args(ns)
+    app: LivespecApp | None = None
+    with Pipeline(cfg, realtime=True, demo_fallback=True) as pipe:
+        source = pipe.source
+        notice = None
+        if pipe.fallback is not None:
+            notice = f"{pipe.fallback}. Showing the built-in demo signal instead."
+        try:
+            if stdin_pcm:
+                keys_from_tty()
+                sys.stdin = sys.__stdin__
+                source.realtime = True  # pace a fast pipe (cat file |) at its sample rate
+            ring = pipe.make_ring(frame=FFT_SIZES[-1])  # the largest FFT a key can choose
+            inbox = FrameInbox()
+            shown: list[LivespecApp] = []
+
+            def on_error(exc: BaseException) -> None:  # engine thread; notify is thread-safe
+                for a in shown:
+                    a.notify(analysis_stopped_text(exc), title="livespec", severity="error")
+
+            engine = pipe.make_engine(inbox.push, on_error=on_error)
+            feed = AppFeed(source, ring=ring, engine=engine, notice=notice)
+            app = make_app(pipe.cfg, feed, inbox=inbox, options=options)
+            shown.append(app)
+            pipe.start()
+            if options.record:
+                # From launch: an existing file without --force ends here, before the screen.
+                app.recording.start(options.record, preroll_s=0.0, force=options.force)
+            status = app.run()
+        finally:
+            if app is not None:
+                app.recording.finish()
+    del pcm_stdin  # the pipe may close now
+    assert app is not None
+    if engine.error_message is not None:
+        sys.stderr.write(f"livespec: {engine.error_message}\n")
+        return EXIT_FAILURE
+    if app.return_code not in (None, 0):
+        return int(app.return_code)
+    return int(status or 0)
