@@ -11,33 +11,15 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from support.hostile import FILE_CASES, RAW_CONTROL, Case, Run, run
+from support.hostile import FILE_CASES, MAX_SECONDS, Case, check, run
 
 READERS = ("peaks", "measure", "export")
-MAX_RSS_MB = 200.0
-MAX_SECONDS = 10.0
 
 
 def _args(reader: str, path: Path, out: Path) -> list[str]:
     if reader == "export":
         return ["export", str(path), "-o", str(out)]
     return [reader, "--input", str(path)]
-
-
-def check(result: Run, status: int) -> None:
-    """The assertions every hostile run must pass."""
-    assert not result.timed_out, "did not finish"
-    assert result.status == status, (result.status, result.stderr)
-    lines = result.stderr.splitlines()
-    if status == 0:
-        assert lines == [], result.stderr
-    else:
-        assert len(lines) == 1, result.stderr
-        assert lines[0].startswith("livespec: "), result.stderr
-    assert "Traceback" not in result.stderr
-    assert not RAW_CONTROL.search(result.stdout + result.stderr), repr(result.stderr)
-    assert result.rss_mb < MAX_RSS_MB
-    assert result.seconds < MAX_SECONDS
 
 
 @pytest.mark.parametrize("reader", READERS)

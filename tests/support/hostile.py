@@ -25,6 +25,8 @@ import soundfile as sf
 
 FS = 48000
 RAW_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\x80-\x9f]")  # all but \t and \n
+MAX_RSS_MB = 200.0  # peak RSS a hostile input may cost
+MAX_SECONDS = 10.0  # and time
 
 
 def good(
@@ -270,3 +272,19 @@ def run(
             seconds=seconds,
             timed_out=timed_out,
         )
+
+
+def check(result: Run, status: int) -> None:
+    """The assertions every hostile run must pass."""
+    assert not result.timed_out, "did not finish"
+    assert result.status == status, (result.status, result.stderr)
+    lines = result.stderr.splitlines()
+    if status == 0:
+        assert lines == [], result.stderr
+    else:
+        assert len(lines) == 1, result.stderr
+        assert lines[0].startswith("livespec: "), result.stderr
+    assert "Traceback" not in result.stderr
+    assert not RAW_CONTROL.search(result.stdout + result.stderr), repr(result.stderr)
+    assert result.rss_mb < MAX_RSS_MB
+    assert result.seconds < MAX_SECONDS
