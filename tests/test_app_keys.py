@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Callable
 from typing import Any
@@ -374,3 +375,37 @@ async def test_a_dead_engine_is_shown_on_the_status_line() -> None:
         await pilot.pause()
         text = status_text(rig.app.status_info()).plain
         assert text.startswith(" analysis stopped: RuntimeError: boom \\x1b]2;x\\x07 ")
+
+
+@sync
+async def test_the_sidecar_holds_the_settings_in_effect_and_their_changes() -> None:
+    """Started with flattop, w pressed, then r: the sidecar says the window in use, and a
+    change made while recording is noted with its time."""
+    import json
+    from pathlib import Path
+
+    from livespec.config import WINDOW_CHOICES, Config
+
+    cfg = Config()
+    cfg = dataclasses.replace(cfg, analysis=dataclasses.replace(cfg.analysis, window="flattop"))
+    rig = make_rig(cfg=cfg)
+    app = rig.app
+    after_w = WINDOW_CHOICES[(WINDOW_CHOICES.index("flattop") + 1) % len(WINDOW_CHOICES)]
+    third = WINDOW_CHOICES[(WINDOW_CHOICES.index(after_w) + 1) % len(WINDOW_CHOICES)]
+    async with app.run_test(size=(120, 40)) as pilot:
+        rig.feed(20)
+        await pilot.press("w")
+        await pilot.press("r")
+        rec = app.recording.recorder
+        assert rec is not None
+        rig.feed(30)
+        await pilot.pause()
+        await pilot.press("w")
+        rig.feed(10)
+        await pilot.press("r")
+        rec.stop()
+        app.recording.poll()
+    sidecar = json.loads(Path(str(rec.paths[0]) + ".json").read_text())
+    assert sidecar["analysis"]["window"] == after_w != "flattop"
+    (change,) = sidecar["analysis_changes"]
+    assert change["window"] == third and change["at_s"] >= 0

@@ -103,7 +103,7 @@ class LivespecApp(App[int]):
         live: bool = True,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        d, a = cfg.display, cfg.analysis
+        d = cfg.display
         source, ring, engine = feed.source, feed.ring, feed.engine
         options = AppOptions() if options is None else options
         self.link = choose_link(
@@ -139,9 +139,16 @@ class LivespecApp(App[int]):
             self, cfg, fs, ring, self.viewing, parts, options, live=live
         )
         self.inbox.add_tap(self.measuring.average_frame)
+        viewing = self.viewing
         self.recording = RecordingController(
-            self, ring, source, folder=d.record_dir, analysis=a, options=options
+            self,
+            ring,
+            source,
+            folder=d.record_dir,
+            analysis=lambda: viewing.analysis,
+            options=options,
         )
+        viewing.on_analysis.append(self.recording.analysis_changed)
         self._ticks = 0
 
     # -- layout ----------------------------------------------------------------------------

@@ -8,7 +8,9 @@ shows its one-line status.
 
 from __future__ import annotations
 
+import dataclasses
 import time
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from livespec.audio.ringbuffer import RingBuffer
@@ -31,7 +33,9 @@ class RecordingController:
         ring: the audio (None: nothing to record, as in ``livespec view``).
         source: the source (its rate and description go into the file's notes).
         folder: where the ``r`` key puts recordings.
-        analysis: the analysis settings noted in the file's sidecar.
+        analysis: the analysis settings in effect now (a callable: they change with keys),
+            noted in the file's sidecar when a recording starts; changes made while it runs
+            are added as ``analysis_changes`` (see :meth:`analysis_changed`).
         options: ``--preroll`` and ``--subtype``.
 
     Attributes:
@@ -45,7 +49,7 @@ class RecordingController:
         source: AppSource,
         *,
         folder: str,
-        analysis: AnalysisConfig,
+        analysis: Callable[[], AnalysisConfig],
         options: AppOptions,
     ) -> None:
         self.host, self.ring, self.source = host, ring, source
@@ -78,9 +82,20 @@ class RecordingController:
             folder=self.folder,
             preroll_s=self.preroll_s if preroll_s is None else preroll_s,
             subtype=self.subtype,
-            analysis=self.analysis,
+            analysis=self.analysis(),
             force=force,
         )
+
+    def analysis_changed(self, analysis: AnalysisConfig) -> None:
+        """Note new analysis settings in the running recording's sidecar, with the
+        recording's time (UI thread). The sidecar's dict is replaced, never changed in
+        place, so the writer thread never sees it half-updated."""
+        rec = self.recorder
+        if rec is None or rec.finished:
+            return
+        changes = list(rec.sidecar_info.get("analysis_changes", []))  # type: ignore[call-overload]
+        changes.append({"at_s": round(rec.elapsed_s, 3), **dataclasses.asdict(analysis)})
+        rec.sidecar_info = {**rec.sidecar_info, "analysis_changes": changes}
 
     def toggle(self) -> None:
         """Start a recording, or stop the one running (key ``r``)."""

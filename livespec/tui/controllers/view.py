@@ -9,6 +9,7 @@ ceiling, history scrolling.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 
 import numpy as np
 
@@ -70,6 +71,7 @@ class ViewController:
         zoomed: the frequency range is not the whole range.
         full_range: the whole frequency range (Hz).
         top3: the readout shows the three strongest peaks.
+        on_analysis: called with the new settings after each analysis change (UI thread).
     """
 
     def __init__(
@@ -89,12 +91,15 @@ class ViewController:
         self.full_range = (view.fmin, view.fmax)
         self.zoomed = False
         self.top3 = False
+        self.on_analysis: list[Callable[[AnalysisConfig], None]] = []  # told of every change
 
     def reconfigure(self, **changes: int | str | None) -> None:
         """Change the analysis (and the engine's, if any)."""
         self.analysis = dataclasses.replace(self.analysis, **changes)  # type: ignore[arg-type]
         if self.engine is not None:
             self.engine.reconfigure(self.analysis)
+        for listener in self.on_analysis:
+            listener(self.analysis)
         self.host.update_texts()
 
     def pause(self) -> None:
