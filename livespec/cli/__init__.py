@@ -103,10 +103,23 @@ def _command(module: str, name: str) -> Handler:
 # -- entry point ---------------------------------------------------------------------------
 
 
+NO_TERMINAL = "no terminal; use 'livespec peaks' or 'livespec record' for headless work"
+
+
+def _is_terminal(stream: object) -> bool:
+    try:
+        return bool(stream is not None and stream.isatty())  # type: ignore[attr-defined]
+    except (OSError, ValueError):
+        return False
+
+
 def cmd_app(ns: argparse.Namespace) -> int:
-    """``livespec``: the live Textual app (not headless)."""
+    """``livespec``: the live Textual app (not headless). Without a terminal on stdout and
+    stderr (cron, CI, a redirect) it would draw into a file forever: one line, exit 2."""
     if ns.list_devices:
         return cmd_devices(argparse.Namespace(json=False))
+    if not (_is_terminal(sys.stdout) and _is_terminal(sys.stderr)):
+        raise UsageError(NO_TERMINAL)
     try:
         from livespec.tui.run import run_app
     except ImportError as exc:  # a broken install (Textual or Rich missing)
