@@ -106,7 +106,7 @@ class DisplayConfig:
     history_seconds: float = 300.0  # waterfall history kept for pause/scroll-back
     frames_per_pixel: int = 1  # analysis frames per waterfall time pixel (their maximum)
     spectrum: bool = True  # show the spectrum panel
-    record_dir: str = "."  # where the r key puts recordings
+    record_dir: str | None = None  # where the r key puts recordings; None: default_record_dir()
 
 
 @dataclass(frozen=True)
@@ -287,6 +287,27 @@ def default_config_path() -> Path:
     import platformdirs
 
     return Path(platformdirs.user_config_dir("livespec")) / "config.toml"
+
+
+def default_record_dir() -> Path:
+    """Where the ``r`` key puts recordings unless ``--record-dir`` says otherwise: the
+    platform's data folder (``~/.local/share/livespec/recordings`` on Linux), created on
+    the first recording; never the current directory (often a git clone)."""
+    import platformdirs
+
+    return Path(platformdirs.user_data_dir("livespec")) / "recordings"
+
+
+def check_record_dir(folder: str) -> None:
+    """Refuse a ``--record-dir`` that is missing, not a folder or not writable (at start-up,
+    not when ``r`` is pressed). Raises :class:`~livespec.errors.UsageError`."""
+    p = Path(folder)
+    if not p.exists():
+        raise UsageError(f"--record-dir '{folder}': no such folder")
+    if not p.is_dir():
+        raise UsageError(f"--record-dir '{folder}': not a folder")
+    if not os.access(p, os.W_OK | os.X_OK):
+        raise UsageError(f"--record-dir '{folder}': permission denied (cannot write there)")
 
 
 def _file_place(path: Path, section: str, key: str, value: object) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import re
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -409,3 +410,44 @@ async def test_the_sidecar_holds_the_settings_in_effect_and_their_changes() -> N
     assert sidecar["analysis"]["window"] == after_w != "flattop"
     (change,) = sidecar["analysis_changes"]
     assert change["window"] == third and change["at_s"] >= 0
+
+
+@sync
+async def test_r_without_record_dir_records_into_the_data_folder_not_the_cwd(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+    monkeypatch.chdir(tmp_path)
+    rig = make_rig()
+    rig.app.recording.folder = None  # as without --record-dir
+    async with rig.app.run_test(size=(120, 40)) as pilot:
+        rig.feed(10)
+        await pilot.press("r")
+        rec = rig.app.recording.recorder
+        assert rec is not None
+        await pilot.press("r")
+        rec.stop()
+    assert rec.path.parent == tmp_path / "data" / "livespec" / "recordings"
+    assert rec.path.exists()
+    assert not list(tmp_path.glob("*.wav"))
+
+
+@pytest.mark.parametrize(
+    ("make", "said"),
+    [
+        (lambda d: d / "missing", "no such folder"),
+        (lambda d: (d / "file").write_text("x") and d / "file", "not a folder"),
+    ],
+)
+def test_a_bad_record_dir_is_refused_at_start_up(
+    tmp_path: Path, make: Callable[[Path], Path], said: str
+) -> None:
+    from livespec.config import Config
+    from livespec.errors import UsageError
+    from livespec.tui.run import run_app
+
+    folder = make(tmp_path)
+    cfg = Config()
+    cfg = dataclasses.replace(cfg, display=dataclasses.replace(cfg.display, record_dir=str(folder)))
+    with pytest.raises(UsageError, match=f"--record-dir '{folder}': {said}"):
+        run_app(cfg)  # before any source is opened or the screen is taken

@@ -122,7 +122,11 @@ def _add_display_options(p: argparse.ArgumentParser) -> None:
         "span on the same screen (1..64; 1; keys < and >)",
     )
     g.add_argument("--spectrum", metavar="on|off", help="show the spectrum panel (on)")
-    g.add_argument("--record-dir", metavar="DIR", help="folder for recordings (.)")
+    g.add_argument(
+        "--record-dir",
+        metavar="DIR",
+        help="folder for the r key's recordings (~/.local/share/livespec/recordings)",
+    )
 
 
 class _Calibrate(argparse.Action):

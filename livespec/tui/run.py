@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from livespec.config import Config
+from livespec.config import Config, check_record_dir
 from livespec.engine import analysis_stopped_text
 from livespec.errors import EXIT_FAILURE, SourceError
 from livespec.pipeline import Pipeline
@@ -35,6 +35,8 @@ def run_app(cfg: Config, ns: argparse.Namespace | None = None) -> int:
             )
         pcm_stdin = take_stdin_for_audio()
     options = AppOptions() if ns is None else AppOptions.from_args(ns)
+    if cfg.display.record_dir is not None:
+        check_record_dir(cfg.display.record_dir)
     app: LivespecApp | None = None
     with Pipeline(cfg, realtime=True, demo_fallback=True) as pipe:
         source = pipe.source

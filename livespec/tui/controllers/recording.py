@@ -14,7 +14,8 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from livespec.audio.ringbuffer import RingBuffer
-from livespec.config import AnalysisConfig
+from livespec.config import AnalysisConfig, default_record_dir
+from livespec.errors import printable
 from livespec.tui.controllers.host import Host
 from livespec.tui.feed import AppSource
 from livespec.tui.options import AppOptions
@@ -32,7 +33,8 @@ class RecordingController:
         host: the app (notifications).
         ring: the audio (None: nothing to record, as in ``livespec view``).
         source: the source (its rate and description go into the file's notes).
-        folder: where the ``r`` key puts recordings.
+        folder: where the ``r`` key puts recordings (None: the default folder,
+            :func:`~livespec.config.default_record_dir`, created when first needed).
         analysis: the analysis settings in effect now (a callable: they change with keys),
             noted in the file's sidecar when a recording starts; changes made while it runs
             are added as ``analysis_changes`` (see :meth:`analysis_changed`).
@@ -48,7 +50,7 @@ class RecordingController:
         ring: RingBuffer | None,
         source: AppSource,
         *,
-        folder: str,
+        folder: str | None,
         analysis: Callable[[], AnalysisConfig],
         options: AppOptions,
     ) -> None:
@@ -75,11 +77,19 @@ class RecordingController:
 
         if self.ring is None or not isinstance(self.source, Source):
             raise RecordingError("Recording needs a live source.")
+        folder = self.folder
+        if folder is None and path is None:
+            default = default_record_dir()
+            try:
+                default.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise RecordingError(f"cannot create '{default}': {exc.strerror}") from None
+            folder = str(default)
         self.recorder = start_recording(
             self.ring,
             self.source,
             path=path,
-            folder=self.folder,
+            folder=folder or ".",
             preroll_s=self.preroll_s if preroll_s is None else preroll_s,
             subtype=self.subtype,
             analysis=self.analysis(),
@@ -112,6 +122,9 @@ class RecordingController:
             self.start()
         except RecordingError as exc:
             self.host.notify(str(exc), title="Recording", severity="error", timeout=10)
+            return
+        if self.recorder is not None:  # say where it goes (the folder may be a default)
+            self.host.notify(printable(str(self.recorder.path)), title="Recording to", timeout=5)
 
     def poll(self) -> None:
         """Reap a recording that finished (stopped, failed, or disk full)."""
