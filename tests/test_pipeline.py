@@ -126,3 +126,33 @@ def test_one_registry_of_subcommands_matches_the_parsers():
     assert set(COMMANDS) == {"", *SUBCOMMANDS}
     for sub in COMMANDS:
         build_parser(sub)  # every registered subcommand has its parser
+
+
+def test_the_watchdog_follows_the_input_latency_in_use() -> None:
+    """With --latency 2, PortAudio may deliver 2 s of audio at a time: 1.5 s without a
+    write is not 'input lost' (it was, with the fixed 0.5 s timeout); 4.5 s is."""
+    import time
+
+    from livespec.audio.base import Source
+    from livespec.audio.ringbuffer import RingBuffer
+
+    class Slow(Source):
+        samplerate, channels, block_frames = 48000, 1, 1024
+
+        @property
+        def latency_seconds(self) -> float:
+            return 2.0
+
+        def open(self) -> None: ...
+
+        def start(self, ring: RingBuffer) -> None:
+            self.ring, self.started_at = ring, time.monotonic()
+
+        def stop(self) -> None: ...
+
+    src = Slow()
+    src.start(RingBuffer(4096, 1))
+    src.started_at = time.monotonic() - 1.5
+    assert not src.input_lost()
+    src.started_at = time.monotonic() - 4.5
+    assert src.input_lost()

@@ -81,6 +81,11 @@ class Source(ABC):
         """True once a finite source has delivered everything (or its producer failed)."""
         return self._finished.is_set()
 
+    @property
+    def latency_seconds(self) -> float:
+        """The input latency in use, seconds (0.0 where there is none to speak of)."""
+        return 0.0
+
     def seconds_since_input(self) -> float:
         """Seconds since the producer last wrote (since start if it never wrote)."""
         ring = self.ring
@@ -90,12 +95,14 @@ class Source(ABC):
     def input_lost(self, timeout: float | None = None) -> bool:
         """Watchdog: True if a real-time source has delivered nothing for ``timeout`` s.
 
-        The default timeout is the larger of 0.5 s and four blocks.
+        The default timeout is the largest of 0.5 s, four blocks and twice the input
+        latency in use (PortAudio may deliver a large latency's buffer in bursts).
         """
         if not self.realtime or self.finished or not self.started_at:
             return False
         if timeout is None:
-            timeout = max(0.5, 4.0 * self.block_frames / max(self.samplerate, 1))
+            blocks = 4.0 * self.block_frames / max(self.samplerate, 1)
+            timeout = max(0.5, blocks, 2.0 * self.latency_seconds)
         return self.seconds_since_input() > timeout
 
     def __enter__(self) -> Source:

@@ -23,6 +23,10 @@ _NO_PORTAUDIO = (
 )
 _NO_DEVICE = "no audio input device found: see `livespec devices`, or try `livespec --input demo`"
 _SEE_DEVICES = "(see `livespec devices`)"
+_NONE_LISTED = (
+    "no audio input device found: PortAudio lists none (no sound card, or no access to "
+    "one); try `livespec --input demo`"
+)
 
 
 def import_sounddevice() -> ModuleType:
@@ -155,10 +159,17 @@ def format_devices(devices: list[DeviceInfo]) -> str:
 
 
 def devices_command(as_json: bool = False) -> str:
-    """The output of ``livespec devices``: a table, or a JSON list of :class:`DeviceInfo`."""
+    """The output of ``livespec devices``: a table, or a JSON list of :class:`DeviceInfo`
+    (``[]`` when there is none).
+
+    Raises:
+        SourceError: no input device at all, for the table (exit status 2).
+    """
     devices = list_input_devices()
     if as_json:
         return json.dumps([asdict(d) for d in devices], indent=2)
+    if not devices:
+        raise SourceError(_NONE_LISTED)
     return format_devices(devices)
 
 
