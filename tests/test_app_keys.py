@@ -14,8 +14,10 @@ from app_fixtures import Rig, make_rig, sync
 from rich.style import Style
 from textual.binding import Binding
 
-from livespec.tui.app import KEYS, MIN_HEIGHT, MIN_WIDTH, LivespecApp
+from livespec.tui.app import MIN_HEIGHT, MIN_WIDTH, LivespecApp
+from livespec.tui.keys import KEYS
 from livespec.tui.options import AppOptions
+from livespec.tui.widgets.common import TextLines
 from livespec.tui.widgets.help import HelpScreen, key_label
 from livespec.tui.widgets.plot import Plot
 from livespec.tui.widgets.status import status_text
@@ -131,8 +133,8 @@ async def test_a_click_on_the_waterfall_puts_the_cursor_there(orientation: str) 
         await pilot.click(Plot, offset=(7 + 12, top + 5))
         await pilot.pause()
         assert app.view.cursor_on and app.view.cursor_cell() == (12, 5)
-        assert "Cursor " in app.query_one("#readout").text.plain
-        assert "Cursor off" not in app.query_one("#readout").text.plain
+        assert "Cursor " in app.query_one("#readout", TextLines).text.plain
+        assert "Cursor off" not in app.query_one("#readout", TextLines).text.plain
         await pilot.click(Plot, offset=(2, top + 5))  # outside: nothing moves
         await pilot.pause()
         assert app.view.cursor_cell() == (12, 5)
@@ -185,7 +187,7 @@ async def test_fft_keys_reach_the_engine() -> None:
         await pilot.pause()
         assert rig.engine.config.fft == 8192
         assert rig.app.view.bins == 8192 // 2 + 1
-        assert "FFT 8192" in rig.app.query_one("#status").text.plain
+        assert "FFT 8192" in rig.app.query_one("#status", TextLines).text.plain
 
 
 @pytest.mark.parametrize("key", ["q", "ctrl+c"])
@@ -273,7 +275,7 @@ async def test_cursor_reads_the_tone_and_marker_gives_deltas() -> None:
         await pilot.press("shift+up")
         rig.feed(2)
         await pilot.pause()
-        text = app.query_one("#readout").text.plain
+        text = app.query_one("#readout", TextLines).text.plain
         assert re.search(r"Peak +1000\.0 Hz", text)
         assert "-6.0 dBFS" in text
         assert "Δf" in text and "ΔdB" in text

@@ -341,11 +341,14 @@ async def test_averaging_smooths_the_noise_and_h_restarts_a_peak_hold() -> None:
         await pilot.press("A")  # lin:16
         await pilot.press("A")  # peak
         rig.feed(50)
-        count = app.measuring.averager.latest.frames
+        latest = app.measuring.averager.latest
+        assert latest is not None
+        count = latest.frames
         assert count >= 50
         await pilot.press("h")
         rig.feed(3)
-        assert app.measuring.averager.latest.frames <= 4
+        latest = app.measuring.averager.latest
+        assert latest is not None and latest.frames <= 4
 
 
 @sync

@@ -12,7 +12,8 @@ import pytest
 from app_fixtures import make_rig, sync
 from conftest import RunLivespec
 
-from livespec.cli import build_parser, main, resolve_config
+from livespec.cli import main, resolve_config
+from livespec.cli.parsers import build_parser
 from livespec.config import load_file
 from livespec.config_edit import edit_table, save_calibration, toml_value
 from livespec.dsp.averaging import AverageSpec

@@ -7,6 +7,7 @@ import subprocess
 import sys
 import threading
 import time
+from typing import Any
 
 import numpy as np
 import pytest
@@ -84,7 +85,7 @@ def test_a_frame_overwritten_during_its_analysis_is_discarded_and_counted():
     ring, _, engine, frames = make(capacity=512)
     ring.write(tone(0, 512))
     analyse = engine._analyse
-    calls = []
+    calls: list[Any] = []
 
     def analyse_while_the_producer_writes(view):
         out = analyse(view)

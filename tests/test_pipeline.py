@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import time
+from typing import Any
 
 import pytest
 
@@ -15,7 +16,7 @@ from livespec.errors import SourceError
 from livespec.pipeline import AnalysisStopped, Pipeline, Watchdog, analysis_errors
 
 
-def cfg_with(input_spec: str | None, **source: object) -> Config:
+def cfg_with(input_spec: str | None, **source: Any) -> Config:
     cfg = Config()
     return dataclasses.replace(
         cfg, source=dataclasses.replace(cfg.source, input=input_spec, **source)
@@ -23,7 +24,7 @@ def cfg_with(input_spec: str | None, **source: object) -> Config:
 
 
 def test_a_finite_signal_is_pumped_synchronously_and_everything_stops():
-    frames = []
+    frames: list[Any] = []
     with Pipeline(cfg_with("tone:1000"), realtime=False, max_seconds=0.5) as pipe:
         assert pipe.synchronous
         engine = pipe.make_engine(frames.append, first_frame_start=0)
@@ -51,7 +52,7 @@ def test_the_demo_signal_replaces_a_missing_sound_card(monkeypatch):
 
     real = pipeline.open_source
 
-    def no_device(cfg: Config, **kw: object):
+    def no_device(cfg: Config, **kw: Any):
         if cfg.source.input is None:
             raise SourceError("no input device")
         return real(cfg, **kw)
@@ -120,8 +121,8 @@ def test_analysis_errors_become_one_line_but_a_broken_pipe_passes():
 
 
 def test_one_registry_of_subcommands_matches_the_parsers():
-    from livespec.cli import COMMANDS, build_parser
-    from livespec.cli.parsers import SUBCOMMANDS
+    from livespec.cli import COMMANDS
+    from livespec.cli.parsers import SUBCOMMANDS, build_parser
 
     assert set(COMMANDS) == {"", *SUBCOMMANDS}
     for sub in COMMANDS:

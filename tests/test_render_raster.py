@@ -84,6 +84,7 @@ def test_cell_table_strips() -> None:
         segs = list(strip)
         if depth != "truecolor":  # runs of equal cells are merged
             assert len(segs) == 3 and segs[0].text == UPPER_HALF * 2
+        assert segs[-1].style is not None
         assert segs[-1].style.color == table.colors[255]
         assert segs[-1].style.bgcolor == table.colors[128]
     none = CellTable("viridis", "none")

@@ -69,7 +69,7 @@ def test_vertical_rows_hold_fixed_frame_pairs_and_only_move_down() -> None:
     its frame fills both halves; reused rows equal rows built from scratch."""
     v = _view(orientation="vertical")
     tone_px = int(v.fmap.pos_of(85 * FS / 4096))
-    seen: list[tuple[int, int]] = []
+    seen: list[tuple[int, int, int]] = []
     n = 0
     for batch in [1, 1, 2, 3, 1, 4, 1, 1, 2]:
         v.push(_rows(batch, n), [0.0] * batch)
@@ -133,7 +133,8 @@ def test_cursor_and_marker_readings() -> None:
     mark = v.marker_reading()
     assert mark is not None and mark[1] == pytest.approx(db)
     hz2, db2, _ = v.cursor_reading()
-    assert hz2 > mark[0] and db2 is not None and db2 < mark[1]
+    assert mark[1] is not None
+    assert hz2 is not None and hz2 > mark[0] and db2 is not None and db2 < mark[1]
     assert v.marker_cell() is not None and v.cursor_cell() != v.marker_cell()
 
 

@@ -323,7 +323,12 @@ def test_stream_record_uses_the_same_capture_and_ends_with_end(tmp_path: Path) -
 def test_stream_source_delivers_frames_then_the_end(tone_frames) -> None:
     data, _ = make_stream(tone_frames, AnalysisConfig(peaks=3))
     r, w = os.pipe()
-    writer = threading.Thread(target=lambda: (os.write(w, data), os.close(w)))
+
+    def write() -> None:
+        os.write(w, data)
+        os.close(w)
+
+    writer = threading.Thread(target=write)
     writer.start()
     fdr = FdReader(r)
     src = StreamSource(StreamReader(fdr, "pipe"), fdr, live=True, pace=False)

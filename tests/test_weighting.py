@@ -73,6 +73,7 @@ def test_within_class1_limits_at_nominal_frequencies(name: str, col: int) -> Non
     acceptance limits around the table's goal."""
     for row in TABLE3:
         f, goal, plus, minus = row[0], row[col], row[3], row[4]
+        assert goal is not None and plus is not None
         got = float(weighting_db(name, f))
         assert got <= goal + plus, (name, f, got)
         if minus is not None:
