@@ -10,8 +10,8 @@ from typing import Any
 
 import numpy as np
 import pytest
-from app_fixtures import Rig, make_rig, sync
 from rich.style import Style
+from support.app import Rig, make_rig, sync
 from textual.binding import Binding
 
 from livespec.tui.app import MIN_HEIGHT, MIN_WIDTH, LivespecApp

@@ -5,7 +5,7 @@
   independent scipy.signal.welch computation (tests/test_measure.py's helpers);
 * the worker on its own thread while audio arrives;
 * the spectrum averaging in linear power;
-* Pilot tests of the keys on the deterministic rig (tests/app_fixtures.py).
+* Pilot tests of the keys on the deterministic rig (tests/support/app.py).
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ import time
 
 import numpy as np
 import pytest
-from app_fixtures import make_rig, sync
+from support.app import make_rig, sync
 from test_measure import FS, Case, generate, welch_reference
 
 from livespec.audio.ringbuffer import RingBuffer

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from app_fixtures import make_rig
+from support.app import make_rig
 from textual.pilot import Pilot
 
 from livespec.tui.options import AppOptions

@@ -9,8 +9,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from app_fixtures import make_rig, sync
 from conftest import RunLivespec
+from support.app import make_rig, sync
 
 from livespec.cli import main, resolve_config
 from livespec.cli.parsers import build_parser

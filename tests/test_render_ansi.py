@@ -13,8 +13,8 @@ from typing import Any
 
 import numpy as np
 import pytest
-from app_fixtures import make_rig, sync
 from rich.console import Console
+from support.app import make_rig, sync
 from textual.geometry import Region
 from textual.strip import Strip
 from textual.widget import Widget

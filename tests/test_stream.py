@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from app_fixtures import sync
+from support.app import sync
 
 from livespec.audio.ringbuffer import RingBuffer
 from livespec.audio.sources import SignalSource

@@ -13,10 +13,10 @@ import inspect
 from typing import Any
 
 import pytest
-from app_fixtures import sync
 from rich.color import ColorSystem
 from rich.console import Console
 from rich.segment import Segment
+from support.app import sync
 from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.driver import Driver
