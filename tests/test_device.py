@@ -520,3 +520,84 @@ def test_peaks_fails_when_the_device_vanishes(tmp_path: Path) -> None:
     assert "Traceback" not in err
     # PortAudio's ALSA backend prints its own 'Expression ... failed' lines first.
     assert err.splitlines()[-1].startswith("livespec: input stream ended unexpectedly")
+
+
+REOPEN_CODE = """
+import json, sys, time
+import numpy as np
+from livespec.audio.device import DeviceSource
+from livespec.audio.ringbuffer import RingBuffer
+src = DeviceSource("pulse", 48000, 1, 1024)
+src.open()
+ring = RingBuffer(48000 * 30, 1)
+src.start(ring)
+print("started", flush=True)
+sys.stdin.readline()  # the server is gone now
+deadline = time.monotonic() + 10
+while src.stream_active and time.monotonic() < deadline:
+    time.sleep(0.05)
+lost_at = ring.written
+tries = []
+print("lost", flush=True)
+sys.stdin.readline()  # the server is back
+gap = None
+while gap is None and time.monotonic() < deadline + 20:
+    gap = src.reopen()
+    tries.append(gap)
+    time.sleep(0.2)
+time.sleep(1.0)
+after = ring.window(lost_at, ring.written - lost_at)[:, 0]
+silence_end = lost_at + int(np.argmax(after != 0))  # the first sample of the new stream
+new = ring.window(ring.written - 24000, 24000)[:, 0]
+spec = np.abs(np.fft.rfft(new * np.hanning(new.size)))
+peak_hz = float(np.argmax(spec) * 48000 / new.size)
+src.stop()
+quiet = ring.window(lost_at, min(silence_end - lost_at, 24000))
+print(json.dumps({"gap": gap, "silence": silence_end - lost_at, "overflows": src.overflows,
+                  "silent": bool(np.all(quiet == 0)), "peak_hz": peak_hz,
+                  "tries": len(tries)}), flush=True)
+"""
+
+
+@pytest.mark.virtual_audio
+def test_a_device_that_comes_back_is_reopened_with_the_gap_as_silence(tmp_path: Path) -> None:
+    """The sound server dies and comes back: reopen() captures again into the same ring,
+    the missed time is written as silence (the timeline stays true) and counted as one
+    overflow."""
+    va = VirtualAudio(tmp_path / "va", freq=1000.0, amp=0.3)  # not the session's device
+    va.start()
+    proc = subprocess.Popen(
+        [sys.executable, "-c", textwrap.dedent(REOPEN_CODE)],
+        env={**os.environ, **va.env},
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert proc.stdout is not None and proc.stdin is not None
+        assert select.select([proc.stdout], [], [], 30)[0], "the capture did not start"
+        assert proc.stdout.readline() == "started\n"
+        time.sleep(1.0)
+        va.stop()
+        t_gone = time.monotonic()
+        proc.stdin.write("gone\n")
+        proc.stdin.flush()
+        assert proc.stdout.readline() == "lost\n"
+        time.sleep(1.0)
+        va.start()
+        proc.stdin.write("back\n")
+        proc.stdin.flush()
+        out, err = proc.communicate(timeout=60)
+        t_back = time.monotonic()
+    finally:
+        va.stop()
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 0, err
+    r = json.loads(out.splitlines()[-1])
+    assert r["gap"] is not None and 0.9 < r["gap"] < t_back - t_gone + 1.0, r
+    assert abs(r["silence"] - round(r["gap"] * 48000)) <= 48000 * 0.05, r
+    assert r["silent"] and r["overflows"] == 1, r
+    assert abs(r["peak_hz"] - 1000.0) < 5.0, r  # the tone again, from the reopened stream

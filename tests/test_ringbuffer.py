@@ -8,7 +8,7 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from livespec.audio.ringbuffer import RingBuffer
+from livespec.audio.ringbuffer import RingBuffer, RingReader
 
 
 def ramp(start: int, n: int, channels: int = 1) -> np.ndarray:
@@ -137,3 +137,22 @@ def test_concurrent_producer_and_reader_lose_nothing_silently():
             delivered += n
     t.join()
     assert delivered + reader.lost == total
+
+
+def test_write_silence_keeps_the_timeline_and_counts_what_it_cannot_hold() -> None:
+    ring = RingBuffer(1000, 2)
+    ring.write(np.ones((300, 2), dtype=np.float32))
+    ring.write_silence(50)  # a short gap: stored as zeros
+    assert ring.written == 350
+    np.testing.assert_array_equal(ring.window(250, 100)[:50], 1.0)
+    np.testing.assert_array_equal(ring.window(250, 100)[50:], 0.0)
+    reader = RingReader(ring, 0)
+    ring.write_silence(5000)  # a long gap: the timeline moves on, only capacity is stored
+    assert ring.written == 5350 and ring.oldest() == 4350
+    np.testing.assert_array_equal(ring.window(4350, 1000), 0.0)  # both mirror halves
+    out = np.empty((1000, 2), dtype=np.float32)
+    n, lost = reader.read_into(out)
+    assert (n, lost, reader.lost) == (1000, 4350, 4350)  # the reader knows what it missed
+    np.testing.assert_array_equal(out, 0.0)
+    ring.write(np.full((10, 2), 2.0, dtype=np.float32))
+    np.testing.assert_array_equal(ring.window(5350, 10), 2.0)

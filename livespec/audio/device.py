@@ -224,6 +224,33 @@ class DeviceSource(Source):
             stream.close()
         self._finished.set()
 
+    def reopen(self) -> float | None:
+        """Reopen a stream that PortAudio ended by itself (the device was unplugged, the
+        sound server restarted) into the same ring; caller's thread (the app's tick).
+
+        The input missed meanwhile is written to the ring as silence, so times, the
+        waterfall and a running recording stay true to the clock, and it counts as one
+        overflow (lost input). Returns the seconds without input, or None if the stream
+        is running, was stopped on purpose, or the device cannot be opened yet.
+        """
+        ring = self.ring
+        if ring is None or self._stopping or self.stream_active:
+            return None
+        gap_s = self.seconds_since_input()
+        old, self._stream = self._stream, None
+        if old is not None:
+            with suppress(Exception):
+                old.close()
+        missed = round(gap_s * self.samplerate)
+        try:
+            ring.write_silence(missed)  # no producer runs now: the stream is gone
+            self.start(ring)
+        except SourceError:
+            self._finished.set()  # still gone; the watchdog keeps saying so
+            return None
+        self.overflows += 1
+        return gap_s
+
     @property
     def stream_active(self) -> bool:
         """True while PortAudio's stream is running (False before start, after stop, or

@@ -81,6 +81,33 @@ class RingBuffer:
         self._log_time[i] = now
         self._log_i = (i + 1) % self.LOG
 
+    def write_silence(self, n: int) -> None:
+        """Append ``n`` frames of silence without a block to copy: a stretch of input the
+        producer knows it missed (a device reopened after it vanished), so that the
+        timeline stays true. Producer side only, while no other producer runs. Only the
+        newest ``capacity`` frames are stored; readers count the rest as lost."""
+        if n <= 0:
+            return
+        cap = self.capacity
+        w = self.written + max(0, n - cap)
+        k = min(n, cap)
+        self.claimed = w + k
+        p = w % cap
+        data = self._data
+        data[p : p + k] = 0.0  # the first copy, and the mirror of a part past the wrap
+        split = min(p + k, cap)
+        if split > p:
+            data[p + cap : split + cap] = 0.0
+        if p + k > cap:
+            data[0 : p + k - cap] = 0.0
+        self.written = w + k
+        now = time.monotonic()
+        self.last_write_time = now
+        i = self._log_i
+        self._log_written[i] = w + k
+        self._log_time[i] = now
+        self._log_i = (i + 1) % self.LOG
+
     def time_of(self, index: int) -> float | None:
         """``time.monotonic()`` at which frame ``index`` became readable, if still logged."""
         found: float | None = None

@@ -26,6 +26,7 @@ from textual.widgets import Footer, Static
 
 from livespec.config import Config
 from livespec.engine import Frame
+from livespec.errors import printable
 from livespec.measure.live import SpectrumAverager
 from livespec.render.link import choose_link
 from livespec.render.stats import Stats
@@ -54,6 +55,7 @@ HOLD_DECAY_DB_S = 20.0  # spectrum peak hold falls this fast (dB per second of a
 # screen update, Textual re-renders everything in the box around both, the plot included.
 METER_EVERY = 2  # ticks between level-meter updates (15 per second at 30 fps), odd ticks
 READOUT_EVERY = 4  # ticks between readout updates (7.5 per second), ticks 0 mod 4
+REOPEN_EVERY = 30  # ticks between attempts to reopen a vanished device (1 s at 30 fps)
 STATUS_EVERY = 16  # ticks between status-line updates, ticks 2 mod 16
 
 
@@ -234,6 +236,28 @@ class LivespecApp(App[int]):
         if frames and self._ticks % METER_EVERY == 1:
             w.meter.refresh()
         self.measuring.tick(self._ticks, self.clock())
+        if self._ticks % REOPEN_EVERY == 0:
+            self.reopen_input()
+
+    def reopen_input(self) -> None:
+        """If the device's stream died (unplugged, sound server restarted), try to reopen
+        it; when that works, say so and repaint (PortAudio's complaints on stderr may have
+        scribbled over the screen). UI thread."""
+        reopen = getattr(self.source, "reopen", None)
+        if reopen is None or not self.source.input_lost():
+            return
+        gap_s = reopen()
+        if gap_s is None:
+            return
+        self.notify(
+            f"Reopened {printable(self.source.description)} after {gap_s:.1f} s without "
+            "input; the gap is silence in the waterfall and any recording, and counts as "
+            "an overflow.",
+            title="Input back",
+            timeout=10,
+        )
+        self.refresh(repaint=True, layout=True)
+        self.refresh_plot()
 
     def update_texts(self, force: bool = True) -> None:
         """Readout and axis marker (at most every READOUT_EVERY ticks unless forced),
