@@ -73,13 +73,7 @@ class RingBuffer:
             data[p + cap : split + cap] = block[: split - p]
         if p + n > cap:  # mirror of the part in [cap, p + n) goes to [0, p + n - cap)
             data[0 : p + n - cap] = block[split - p :]
-        self.written = w + n
-        now = time.monotonic()
-        self.last_write_time = now
-        i = self._log_i
-        self._log_written[i] = w + n
-        self._log_time[i] = now
-        self._log_i = (i + 1) % self.LOG
+        self._publish(w + n)
 
     def write_silence(self, n: int) -> None:
         """Append ``n`` frames of silence without a block to copy: a stretch of input the
@@ -100,11 +94,15 @@ class RingBuffer:
             data[p + cap : split + cap] = 0.0
         if p + k > cap:
             data[0 : p + k - cap] = 0.0
-        self.written = w + k
+        self._publish(w + k)
+
+    def _publish(self, end: int) -> None:
+        """Make frames up to ``end`` visible to readers and log when (producer only)."""
+        self.written = end
         now = time.monotonic()
         self.last_write_time = now
         i = self._log_i
-        self._log_written[i] = w + k
+        self._log_written[i] = end
         self._log_time[i] = now
         self._log_i = (i + 1) % self.LOG
 
