@@ -495,3 +495,23 @@ def test_recording_the_virtual_device_is_exact_and_continuous(
         assert residual < 0.01, (a, b)  # radians; one lost sample would be 0.13
         checked += b - a
     assert checked > 2 * FS
+
+
+def test_kill_9_while_splitting_leaves_a_sidecar_listing_every_part(tmp_path: Path) -> None:
+    """The sidecar is rewritten as each part opens, not only every 10 s."""
+    out = tmp_path / "split.wav"
+    proc = start(  # an endless test signal runs in real time: about 1 s per part
+        str(out), "--input", "tone:997", "--subtype", "PCM_16", "--split-bytes", "100000"
+    )
+    part4 = tmp_path / "split-004.wav"
+    wait_for(part4.exists, "the fourth part")
+    time.sleep(0.3)  # well inside part 4
+    proc.kill()
+    proc.wait(timeout=30)
+    names = ["split.wav", *sorted(p.name for p in tmp_path.glob("split-*.wav"))]
+    assert len(names) >= 4
+    side = sidecar(out)
+    assert side["complete"] is False
+    assert side["parts"] == names
+    for n in names:
+        read3(tmp_path / n)
