@@ -515,3 +515,58 @@ def test_kill_9_while_splitting_leaves_a_sidecar_listing_every_part(tmp_path: Pa
     assert side["parts"] == names
     for n in names:
         read3(tmp_path / n)
+
+
+# -- refused at the start: a full disk, no permission ------------------------------------------
+
+
+def test_an_already_full_disk_is_named_at_the_start(tiny_disk: Path) -> None:
+    (tiny_disk / "filler").write_bytes(bytes(1 << 20))  # tmpfs: every page is taken
+    out = tiny_disk / "late.wav"
+    done = record(str(out), "--input", "tone:997", "--duration", "1")
+    assert done.returncode == 1, done.stderr
+    assert one_line(done.stderr) == (
+        f"livespec: cannot write '{out}': No space left on device (ENOSPC)"
+    )
+    assert sorted(p.name for p in tiny_disk.iterdir()) == ["filler"]
+
+
+def test_a_read_only_file_system_is_named_at_the_start(tiny_disk: Path) -> None:
+    subprocess.run(["mount", "-o", "remount,ro", str(tiny_disk)], check=True)
+    out = tiny_disk / "ro.wav"
+    done = record(str(out), "--input", "tone:997", "--duration", "1")
+    assert done.returncode == 2, done.stderr
+    assert one_line(done.stderr) == (
+        f"livespec: cannot create '{out}': Read-only file system (EROFS)"
+    )
+
+
+def test_a_folder_without_write_permission_is_named_at_the_start() -> None:
+    """Run as the unprivileged user ``nobody`` (root ignores mode bits), in a folder of
+    root's that everyone may enter and nobody but root may write."""
+    if not os.path.exists("/usr/bin/setpriv"):
+        pytest.skip("setpriv is not available")
+    import tempfile
+
+    folder = Path(tempfile.mkdtemp(prefix="livespec-denied-", dir="/tmp"))
+    try:
+        folder.chmod(0o755)
+        out = folder / "denied.wav"
+        done = subprocess.run(
+            ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", *RECORD,
+             str(out), "--input", "tone:997", "--duration", "1"],
+            env={**os.environ, "LIVESPEC_CONFIG": "/nonexistent/livespec.toml"},
+            capture_output=True, timeout=60, check=False,
+        )  # fmt: skip
+        if b"No module named" in done.stderr or b"Permission denied: '/" in done.stderr:
+            pytest.skip("nobody cannot run this checkout's Python")
+        assert done.returncode == 2, done.stderr
+        assert one_line(done.stderr) == (
+            f"livespec: cannot create '{out}': Permission denied (EACCES)"
+        )
+        assert list(folder.iterdir()) == []
+    finally:
+        folder.chmod(0o700)
+        for p in folder.iterdir():
+            p.unlink()
+        folder.rmdir()
