@@ -212,7 +212,10 @@ def test_an_existing_file_is_left_untouched_without_force(tmp_path: Path) -> Non
     ("args", "message"),
     [
         (["--duration", "-1"], "--duration -1: must be positive"),
-        (["--preroll", "-2"], "--preroll -2: must not be negative"),
+        (["--preroll", "-2"], "--preroll -2: must be from 0 to 60 seconds"),
+        (["--preroll", "3000"], "--preroll 3000: must be from 0 to 60 seconds"),
+        (["--preroll", "1e9"], "--preroll 1e9: must be from 0 to 60 seconds"),
+        (["--preroll", "nan"], "--preroll nan: must be from 0 to 60 seconds"),
         (["--split-bytes", "10"], "--split-bytes 10: must be 1024..4294967295"),
     ],
 )
