@@ -133,3 +133,67 @@ CONFIG_CASES: list[ConfigCase] = [
     ConfigCase("empty", _bytes(b""), READ),
     ConfigCase("nul-bytes", _bytes(b"\x00" * 1000), REFUSED),
 ]
+
+
+# -- hostile export requests -------------------------------------------------------------------
+
+Args = Callable[[Path], list[str]]
+
+
+@dataclass(frozen=True)
+class ExportCase:
+    """A hostile ``livespec export`` request: ``args`` builds its arguments in a folder
+    that holds ``in.wav`` (3 s, 48 kHz); ``status`` is the documented exit status."""
+
+    name: str
+    args: Args
+    status: int
+
+
+def good_input(d: Path) -> Path:
+    """A 3-second 48 kHz sine, ``d/in.wav``."""
+    import soundfile as sf
+
+    p = d / "in.wav"
+    sf.write(p, (0.3 * np.sin(np.arange(3 * 48000) * 0.1)).astype(np.float32), 48000)
+    return p
+
+
+def _export(*extra: str) -> Args:
+    return lambda d: ["export", str(d / "in.wav"), *extra]
+
+
+def _to_o(*extra: str) -> Args:
+    """``export in.wav EXTRA -o d/o``."""
+    return lambda d: ["export", str(d / "in.wav"), *extra, "-o", str(d / "o")]
+
+
+def _out_file(d: Path) -> list[str]:
+    (d / "afile").write_text("x")
+    return ["export", str(d / "in.wav"), "-o", str(d / "afile")]
+
+
+def _config(make: Make) -> Args:
+    return lambda d: ["export", str(d / "in.wav"), "-o", str(d / "o"), "--config", str(make(d))]
+
+
+EXPORT_CASES: list[ExportCase] = [
+    ExportCase("o-is-a-file", _out_file, 2),
+    ExportCase("o-is-dev-null", _export("-o", "/dev/null"), 2),
+    ExportCase("input-dev-zero", lambda d: ["export", "/dev/zero", "-o", str(d / "o")], 1),
+    ExportCase("input-dev-urandom", lambda d: ["export", "/dev/urandom", "-o", str(d / "o")], 1),
+    ExportCase("config-dev-zero", _config(_existing("/dev/zero")), 2),
+    ExportCase("config-fifo", _config(_fifo), 2),
+    ExportCase("config-5000-deep", _config(_text(_deep("[", "]"))), 2),
+    ExportCase("clip-inf", _to_o("--clip", "inf"), 2),
+    ExportCase("clip-nan", _to_o("--clip", "nan"), 2),
+    ExportCase("clip-1e-9", _to_o("--clip", "1e-9"), 1),
+    ExportCase("size-huge", _to_o("--size", "100000x100000"), 2),
+    ExportCase("fft-1e9", _to_o("--fft", "1000000000"), 2),
+    ExportCase("hop-0", _to_o("--hop", "0"), 2),
+    ExportCase("n-mels-100000", _to_o("--scale", "mel", "--n-mels", "100000"), 2),
+    ExportCase("jobs-0", _to_o("--jobs", "0"), 2),
+    ExportCase("top-db-nan", _to_o("--top-db", "nan"), 2),
+    ExportCase("db-min-nan", _to_o("--db-min", "nan"), 2),
+    ExportCase("name-with-escape", lambda d: _export("-o", str(d / "\x1b]2;x\x07.npy"))(d), 0),
+]
