@@ -19,13 +19,14 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import math
 import os
-import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from livespec.config_file import read_toml, shorten
 from livespec.errors import UsageError
 
 # The names of the colour maps: the one list that options, parsers and tables use (their
@@ -35,11 +36,6 @@ DEFAULT_COLORMAP = "viridis"
 
 if TYPE_CHECKING:
     from _typeshed import DataclassInstance
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib
 
 WINDOW_CHOICES = ("rect", "hann", "hamming", "blackman", "blackman-harris", "flattop", "kaiser")
 PCM_FORMAT_CHOICES = ("s16le", "s24le", "s32le", "f32le")
@@ -128,6 +124,23 @@ class Config:
     path: Path | None = None  # the file the values came from, if any
 
 
+MAX_PREROLL_S = 60.0  # --preroll: seconds of the past a recording may start with
+
+
+def preroll_seconds(text: str) -> float:
+    """``--preroll S`` (the app's and ``livespec record``'s): 0 to :data:`MAX_PREROLL_S`
+    seconds; anything else is a usage error (one line, exit status 2)."""
+    try:
+        v = float(text)
+    except ValueError:
+        v = math.nan
+    if not 0.0 <= v <= MAX_PREROLL_S:
+        raise UsageError(
+            f"--preroll {shorten(str(text))}: must be from 0 to {MAX_PREROLL_S:g} seconds"
+        )
+    return v
+
+
 # -- validation -------------------------------------------------------------------------
 
 _T = TypeVar("_T")
@@ -137,7 +150,8 @@ _D = TypeVar("_D", bound="DataclassInstance")
 def _int(lo: int, hi: int) -> Callable[[object], int]:
     def check(v: object) -> int:
         if isinstance(v, bool) or not isinstance(v, int):
-            if isinstance(v, str) and v.strip().lstrip("-").isdigit():
+            digits = v.strip().lstrip("-") if isinstance(v, str) else ""
+            if isinstance(v, str) and digits.isascii() and digits.isdigit() and len(digits) < 20:
                 v = int(v)
             else:
                 raise ValueError(f"an integer from {lo} to {hi}")
@@ -311,28 +325,29 @@ def check_record_dir(folder: str) -> None:
 
 
 def _file_place(path: Path, section: str, key: str, value: object) -> str:
-    return f"{path}: [{section}] {key}" + ("" if value is None else f" = {value!r}")
+    return f"{path}: [{section}] {shorten(key)}" + ("" if value is None else f" = {_shown(value)}")
+
+
+def _shown(value: object) -> str:
+    """A value as an error message quotes it: its repr, cut short."""
+    return shorten(repr(value))
 
 
 def load_file(path: Path, explicit: bool = False) -> Config:
-    """Read and validate a TOML config file; a missing default file gives the defaults."""
+    """Read and validate a TOML config file; a missing default file gives the defaults.
+    The file is read with limits (:mod:`livespec.config_file`: a regular file of at most
+    1 MiB, UTF-8, nested at most 32 deep)."""
     cfg = Config()
-    if not path.exists():
-        if explicit:
-            raise UsageError(f"config file '{path}' does not exist")
+    data = read_toml(path, explicit)
+    if data is None:
         return cfg
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise UsageError(f"cannot read config file '{path}': {exc.strerror}") from None
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise UsageError(f"{path}: not valid TOML: {exc}") from None
     parts: dict[str, Any] = {}  # section name -> its config (replace() wants each type)
     for section, values in data.items():
+        name = shorten(section)
         if section not in SECTIONS:
-            raise UsageError(f"{path}: unknown table [{section}] (known: {', '.join(SECTIONS)})")
+            raise UsageError(f"{path}: unknown table [{name}] (known: {', '.join(SECTIONS)})")
         if not isinstance(values, dict):
-            raise UsageError(f"{path}: '{section}' must be a table, [{section}]")
+            raise UsageError(f"{path}: '{name}' must be a table, [{name}]")
         parts[section] = _apply(
             section,
             getattr(cfg, section),
@@ -352,7 +367,7 @@ def merge_cli(cfg: Config, given: Mapping[str, object]) -> Config:
                 section,
                 getattr(cfg, section),
                 values,
-                lambda key, value: f"{option_name(key)} {value}",
+                lambda key, value: f"{option_name(key)} {shorten(str(value))}",
             )
     merged = dataclasses.replace(cfg, **parts)
     check_consistency(merged)
@@ -387,8 +402,23 @@ def as_toml(cfg: Config) -> str:
             elif isinstance(v, bool):
                 lines.append(f"{f.name} = {'true' if v else 'false'}")
             elif isinstance(v, str):
-                lines.append(f'{f.name} = "{v}"')
+                lines.append(f"{f.name} = {toml_string(v)}")
             else:
                 lines.append(f"{f.name} = {v!r}")
         lines.append("")
     return "\n".join(lines)
+
+
+def toml_string(text: str) -> str:
+    """``text`` as a TOML basic string: quotes, backslashes and control characters
+    escaped, so that printing it never lets a terminal act on what a file contained."""
+    out = []
+    for c in text:
+        o = ord(c)
+        if c in '"\\':
+            out.append("\\" + c)
+        elif o < 0x20 or 0x7F <= o <= 0x9F:
+            out.append(f"\\u{o:04x}")
+        else:
+            out.append(c)
+    return '"' + "".join(out) + '"'

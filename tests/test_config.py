@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
-import pytest
+import os
+from pathlib import Path
 
-from livespec.config import Config, as_toml, load_file, merge_cli
+import pytest
+import tomllib
+
+from livespec.config import Config, as_toml, load_file, merge_cli, preroll_seconds, toml_string
+from livespec.config_file import MAX_CONFIG_BYTES
 from livespec.errors import UsageError
 
 
@@ -74,3 +79,102 @@ def test_as_toml_round_trips(tmp_path):
     again = load_file(path)
     assert again.analysis == cfg.analysis
     assert again.source == cfg.source
+
+
+# -- limits on the file (livespec/config_file.py, docs/cli.md) ----------------------------------
+
+
+def test_a_symlink_loop_is_an_error_even_at_the_default_path(tmp_path):
+    path = tmp_path / "config.toml"
+    path.symlink_to(path)
+    for explicit in (False, True):
+        with pytest.raises(UsageError, match=r"'.*config.toml': a symbolic link loop$"):
+            load_file(path, explicit=explicit)
+
+
+def test_a_dangling_link_at_the_default_path_is_an_error(tmp_path):
+    path = tmp_path / "config.toml"
+    path.symlink_to(tmp_path / "gone.toml")
+    with pytest.raises(UsageError, match="is a dangling symbolic link"):
+        load_file(path)
+
+
+def test_an_unreadable_default_path_is_one_line_not_a_traceback(tmp_path):
+    path = tmp_path / "file" / "config.toml"  # a file where a folder should be
+    (tmp_path / "file").write_text("")
+    with pytest.raises(UsageError, match=r"cannot read config file .*: not a directory"):
+        load_file(path)
+
+
+@pytest.mark.parametrize(
+    ("special", "kind"),
+    [("/dev/zero", "a character device"), ("/dev/urandom", "a character device")],
+)
+def test_devices_are_refused_but_dev_null_is_empty(special, kind):
+    with pytest.raises(UsageError, match=f"'{special}' is {kind}, not a regular file"):
+        load_file(Path(special), explicit=True)
+    assert load_file(Path("/dev/null"), explicit=True).analysis == Config().analysis
+
+
+def test_folders_and_fifos_are_refused_without_blocking(tmp_path):
+    fifo = tmp_path / "fifo.toml"
+    os.mkfifo(fifo)
+    with pytest.raises(UsageError, match=r"is a FIFO \(named pipe\), not a regular file"):
+        load_file(fifo, explicit=True)
+    with pytest.raises(UsageError, match="is a folder, not a regular file"):
+        load_file(tmp_path, explicit=True)
+
+
+def test_at_most_one_mib_is_read(tmp_path):
+    path = tmp_path / "c.toml"
+    path.write_bytes(b"#" * (MAX_CONFIG_BYTES - 1) + b"\n")
+    assert load_file(path).analysis == Config().analysis
+    path.write_bytes(b"#" * MAX_CONFIG_BYTES + b"\n")
+    with pytest.raises(UsageError, match="is larger than 1 MiB"):
+        load_file(path)
+
+
+def test_nesting_is_limited(tmp_path):
+    path = tmp_path / "c.toml"
+    for depth in (31, 5000):  # 31 arrays in [analysis] in the document: 33 levels
+        path.write_text("[analysis]\nfft = " + "[" * depth + "1" + "]" * depth + "\n")
+        with pytest.raises(UsageError, match="nested more than 32 levels deep"):
+            load_file(path)
+    path.write_text("[analysis]\nfft = " + "[" * 30 + "1" + "]" * 30 + "\n")
+    with pytest.raises(UsageError, match=r"fft = .*: must be an integer"):
+        load_file(path)
+
+
+def test_bom_is_ignored_and_bad_utf8_named(tmp_path):
+    path = tmp_path / "c.toml"
+    path.write_bytes(b"\xef\xbb\xbf[analysis]\nfft = 2048\n")
+    assert load_file(path).analysis.fft == 2048
+    path.write_bytes(b"[display]\nrecord_dir = '\xc3'\n")
+    with pytest.raises(UsageError, match=r"not UTF-8 text \(byte 0xc3 at offset 24\)"):
+        load_file(path)
+
+
+def test_long_values_are_cut_short_in_messages(tmp_path):
+    path = tmp_path / "c.toml"
+    path.write_text('[analysis]\nfft = "' + "9" * 100_000 + '"\n')
+    with pytest.raises(UsageError) as info:
+        load_file(path)
+    assert len(str(info.value)) < len(str(path)) + 150
+
+
+def test_strings_are_shown_escaped_and_read_back():
+    text = 'a "b" \\ \x1b]2;x\x07 \x9b2J \n\t é'
+    shown = toml_string(text)
+    assert not any(ord(c) < 0x20 or 0x7F <= ord(c) <= 0x9F for c in shown)
+    assert tomllib.loads(f"v = {shown}")["v"] == text
+
+
+@pytest.mark.parametrize("ok", ["0", "0.5", "60", "6e1"])
+def test_preroll_accepts_0_to_60_seconds(ok):
+    assert preroll_seconds(ok) == float(ok)
+
+
+@pytest.mark.parametrize("bad", ["-0.1", "60.01", "3000", "1e9", "nan", "inf", "soon"])
+def test_preroll_refuses_the_rest(bad):
+    with pytest.raises(UsageError, match=f"--preroll {bad}: must be from 0 to 60 seconds"):
+        preroll_seconds(bad)

@@ -4,6 +4,7 @@ ones (messages, summary, exit status, resume), usage errors, CSV layout, bounded
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -272,3 +273,17 @@ def test_parser_module_is_light_and_its_constants_match():
     assert export.LIKE_NAMES == tuple(export_dsp.LIKE) == export_dsp.LIKE_CHOICES[1:]
     assert export.COLORMAP_NAMES == export_image.COLORMAP_NAMES
     assert export_job.FORMATS == ("png", "npy", "csv")
+
+
+def test_a_fifo_with_no_writer_is_named_a_fifo_not_an_empty_file(tmp_path: Path) -> None:
+    """Issue #12: a FIFO was reported as "empty file" (and could block the export)."""
+    fifo = tmp_path / "pipe.wav"
+    os.mkfifo(fifo)
+    done = subprocess.run(
+        [*EXPORT, str(fifo), "-o", str(tmp_path / "out")],
+        capture_output=True, text=True, timeout=30, check=False,
+    )  # fmt: skip
+    assert done.returncode == 1, done.stderr
+    assert lines_of(done.stderr) == [
+        f"livespec: {fifo}: is a FIFO (named pipe), not a file; pipe it in with --input - instead"
+    ]

@@ -212,7 +212,10 @@ def test_an_existing_file_is_left_untouched_without_force(tmp_path: Path) -> Non
     ("args", "message"),
     [
         (["--duration", "-1"], "--duration -1: must be positive"),
-        (["--preroll", "-2"], "--preroll -2: must not be negative"),
+        (["--preroll", "-2"], "--preroll -2: must be from 0 to 60 seconds"),
+        (["--preroll", "3000"], "--preroll 3000: must be from 0 to 60 seconds"),
+        (["--preroll", "1e9"], "--preroll 1e9: must be from 0 to 60 seconds"),
+        (["--preroll", "nan"], "--preroll nan: must be from 0 to 60 seconds"),
         (["--split-bytes", "10"], "--split-bytes 10: must be 1024..4294967295"),
     ],
 )
@@ -495,3 +498,78 @@ def test_recording_the_virtual_device_is_exact_and_continuous(
         assert residual < 0.01, (a, b)  # radians; one lost sample would be 0.13
         checked += b - a
     assert checked > 2 * FS
+
+
+def test_kill_9_while_splitting_leaves_a_sidecar_listing_every_part(tmp_path: Path) -> None:
+    """The sidecar is rewritten as each part opens, not only every 10 s."""
+    out = tmp_path / "split.wav"
+    proc = start(  # an endless test signal runs in real time: about 1 s per part
+        str(out), "--input", "tone:997", "--subtype", "PCM_16", "--split-bytes", "100000"
+    )
+    part4 = tmp_path / "split-004.wav"
+    wait_for(part4.exists, "the fourth part")
+    time.sleep(0.3)  # well inside part 4
+    proc.kill()
+    proc.wait(timeout=30)
+    names = ["split.wav", *sorted(p.name for p in tmp_path.glob("split-*.wav"))]
+    assert len(names) >= 4
+    side = sidecar(out)
+    assert side["complete"] is False
+    assert side["parts"] == names
+    for n in names:
+        read3(tmp_path / n)
+
+
+# -- refused at the start: a full disk, no permission ------------------------------------------
+
+
+def test_an_already_full_disk_is_named_at_the_start(tiny_disk: Path) -> None:
+    (tiny_disk / "filler").write_bytes(bytes(1 << 20))  # tmpfs: every page is taken
+    out = tiny_disk / "late.wav"
+    done = record(str(out), "--input", "tone:997", "--duration", "1")
+    assert done.returncode == 1, done.stderr
+    assert one_line(done.stderr) == (
+        f"livespec: cannot write '{out}': No space left on device (ENOSPC)"
+    )
+    assert sorted(p.name for p in tiny_disk.iterdir()) == ["filler"]
+
+
+def test_a_read_only_file_system_is_named_at_the_start(tiny_disk: Path) -> None:
+    subprocess.run(["mount", "-o", "remount,ro", str(tiny_disk)], check=True)
+    out = tiny_disk / "ro.wav"
+    done = record(str(out), "--input", "tone:997", "--duration", "1")
+    assert done.returncode == 2, done.stderr
+    assert one_line(done.stderr) == (
+        f"livespec: cannot create '{out}': Read-only file system (EROFS)"
+    )
+
+
+def test_a_folder_without_write_permission_is_named_at_the_start() -> None:
+    """Run as the unprivileged user ``nobody`` (root ignores mode bits), in a folder of
+    root's that everyone may enter and nobody but root may write."""
+    if not os.path.exists("/usr/bin/setpriv"):
+        pytest.skip("setpriv is not available")
+    import tempfile
+
+    folder = Path(tempfile.mkdtemp(prefix="livespec-denied-", dir="/tmp"))
+    try:
+        folder.chmod(0o755)
+        out = folder / "denied.wav"
+        done = subprocess.run(
+            ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", *RECORD,
+             str(out), "--input", "tone:997", "--duration", "1"],
+            env={**os.environ, "LIVESPEC_CONFIG": "/nonexistent/livespec.toml"},
+            capture_output=True, timeout=60, check=False,
+        )  # fmt: skip
+        if b"No module named" in done.stderr or b"Permission denied: '/" in done.stderr:
+            pytest.skip("nobody cannot run this checkout's Python")
+        assert done.returncode == 2, done.stderr
+        assert one_line(done.stderr) == (
+            f"livespec: cannot create '{out}': Permission denied (EACCES)"
+        )
+        assert list(folder.iterdir()) == []
+    finally:
+        folder.chmod(0o700)
+        for p in folder.iterdir():
+            p.unlink()
+        folder.rmdir()

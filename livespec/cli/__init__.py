@@ -69,8 +69,7 @@ def cmd_config(ns: argparse.Namespace) -> int:
 
         if ns.no_calibration and getattr(ns, "calibration_db", None) is not None:
             raise UsageError("give either --calibrate or --no-calibration, not both")
-        if path.exists():
-            load_file(path)  # a broken config is reported, not edited
+        load_file(path)  # a broken config is reported, not edited
         save_calibration(
             path,
             ns.calibration_db if not ns.no_calibration else None,
@@ -83,8 +82,8 @@ def cmd_config(ns: argparse.Namespace) -> int:
         )
         print(f"# {what} in {path}")
     cfg = resolve_config(ns)
-    state = "exists" if path.exists() else "does not exist; built-in defaults are used"
-    print(f"# config file: {path} ({state})")
+    state = "exists" if cfg.path is not None else "does not exist; built-in defaults are used"
+    print(f"# config file: {printable(str(path))} ({state})")
     print(as_toml(cfg), end="")
     return EXIT_OK
 

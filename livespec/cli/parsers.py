@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
 from livespec import __version__
-from livespec.config import COLORMAPS, DEFAULT_COLORMAP
+from livespec.config import COLORMAPS, DEFAULT_COLORMAP, MAX_PREROLL_S, preroll_seconds
 from livespec.errors import UsageError
 
 if TYPE_CHECKING:
@@ -265,8 +265,8 @@ def _app_parser() -> _Parser:
     rec.add_argument(
         "--preroll",
         metavar="S",
-        type=float,
-        help="seconds before the r key that a recording includes (3)",
+        type=preroll_seconds,
+        help=f"seconds before the r key that a recording includes, 0..{MAX_PREROLL_S:g} (3)",
     )
     rec.add_argument(
         "--subtype",

@@ -33,7 +33,7 @@ from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING, TextIO
 
-from livespec.config import Config
+from livespec.config import MAX_PREROLL_S, Config, preroll_seconds
 from livespec.errors import EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_OK, LivespecError, UsageError
 
 if TYPE_CHECKING:
@@ -73,9 +73,10 @@ def add_record_arguments(p: argparse.ArgumentParser) -> None:
     g.add_argument(
         "--preroll",
         metavar="S",
-        type=float,
+        type=preroll_seconds,
         default=0.0,
-        help="start S seconds in the past, from the ring buffer (0; see docs/recording.md)",
+        help=f"start S seconds in the past, from the ring buffer, 0..{MAX_PREROLL_S:g} "
+        "(0; see docs/recording.md)",
     )
     g.add_argument(
         "--split-bytes",
@@ -170,8 +171,6 @@ def run_record(ns: argparse.Namespace, cfg: Config) -> int:
 
     if ns.duration is not None and not ns.duration > 0:
         raise UsageError(f"--duration {ns.duration:g}: must be positive")
-    if not ns.preroll >= 0:
-        raise UsageError(f"--preroll {ns.preroll:g}: must not be negative")
     if not 1024 <= ns.split_bytes <= WAV_MAX_BYTES:
         raise UsageError(f"--split-bytes {ns.split_bytes}: must be 1024..{WAV_MAX_BYTES}")
     out = Path(ns.out)

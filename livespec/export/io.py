@@ -3,8 +3,9 @@
 Every sink receives consecutive batches of rows (float32 dB, shape (f, cols)) through
 :meth:`write`, then :meth:`finish` with the output's final dB adjustment (:class:`Post`,
 known only when all rows have been seen), or :meth:`abort`. A sink writes to a hidden
-temporary file in the destination folder and renames it into place when finished, so an
-output that exists is always complete (an interrupted run leaves no half-written output).
+temporary file in the destination folder (named by :mod:`.temps`) and renames it into place
+when finished, so an output that exists is always complete (an interrupted run leaves no
+half-written output).
 
 Memory does not grow with the input: NPY rows are appended to the file as they come, CSV
 rows are spilled to a temporary binary file and formatted at the end, and PNG columns are
@@ -18,7 +19,6 @@ from __future__ import annotations
 import contextlib
 import io
 import os
-import secrets
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Protocol
@@ -29,6 +29,7 @@ from numpy.typing import NDArray
 from livespec.config import DEFAULT_COLORMAP
 from livespec.dsp.scales import FreqScale
 from livespec.export.image import Axes, LogRows, TimeReducer, figure, render
+from livespec.export.temps import create_temp
 
 F32 = NDArray[np.float32]
 CHUNK_VALUES = 1 << 20  # values per read/modify/write step of a post pass (4 MiB)
@@ -74,17 +75,8 @@ class Sink(Protocol):
 
 
 def _temp_for(path: Path, suffix: str = ".part") -> tuple[BinaryFile, Path]:
-    """A new hidden file next to ``path`` (permissions as for any new file: 0666 & ~umask)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    flags = os.O_RDWR | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
-    for _ in range(100):
-        tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}{suffix}")
-        try:
-            fd = os.open(tmp, flags, 0o666)
-        except FileExistsError:
-            continue
-        return os.fdopen(fd, "w+b"), tmp
-    raise FileExistsError(f"cannot create a temporary file next to {path}")
+    """A new hidden temporary file next to ``path`` (:func:`.temps.create_temp`)."""
+    return create_temp(path, suffix)
 
 
 def _unlink(p: Path | None) -> None:

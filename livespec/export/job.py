@@ -233,6 +233,7 @@ def _export_segment(
 ) -> int:
     r = opts.recipe
     frames = r.frames(seg.length)
+    check_room(todo, frames, r.cols)
     offset = seg.start / fs
     spec = opts.image
     sinks: list[Sink] = []
@@ -281,6 +282,37 @@ def _export_segment(
         for s in sinks:
             s.abort()
         raise
+
+
+CSV_BYTES_PER_VALUE = 16  # the spill's 4 and about 9 of text ("-120.000,"), with room
+
+
+def _free_bytes(folder: Path) -> int | None:
+    """Bytes free to this user in ``folder`` (or its nearest existing parent)."""
+    for f in (folder, *folder.parents):
+        try:
+            st = os.statvfs(f)
+        except OSError:
+            continue
+        return st.f_bavail * st.f_frsize
+    return None
+
+
+def check_room(todo: list[tuple[str, Path]], frames: int, cols: int) -> None:
+    """Refuse (:class:`JobError`) outputs that cannot fit in their folder's free space:
+    the size of an NPY (and about that of a CSV) is known before any work starts, and a
+    mistaken ``--hop 1 --fft 65536`` asks for gigabytes."""
+    need: dict[Path, int] = {}
+    for fmt, p in todo:
+        per_value = {"npy": 4, "csv": CSV_BYTES_PER_VALUE}.get(fmt, 0)
+        need[p.parent] = need.get(p.parent, 0) + frames * cols * per_value
+    for folder, size in need.items():
+        free = _free_bytes(folder)
+        if free is not None and size > free:
+            raise JobError(
+                f"not enough space: the output needs {size / 1e6:.1f} MB, "
+                f"{folder} has {free / 1e6:.1f} MB free"
+            )
 
 
 AXES_MIN_WIDTH = 640  # a report figure's plot is at least this wide (pixels)

@@ -20,6 +20,8 @@ from livespec.export.image import COLORMAP_NAMES, parse_size
 from livespec.export.io import ImageSpec
 from livespec.export.job import FORMATS, ExportOptions, Job
 
+MAX_CLIP_S = 1e9  # --clip: finite (a clip of 30 years is one clip of any real file)
+
 AUDIO_SUFFIXES = frozenset(
     {".wav", ".wave", ".flac", ".ogg", ".oga", ".opus", ".mp3", ".aif", ".aiff", ".aifc"}
     | {".au", ".snd", ".caf", ".w64", ".rf64"}
@@ -155,8 +157,10 @@ def build_options(ns: argparse.Namespace, cfg: Config) -> ExportOptions:
         unit=unit,
     )
     clip = getattr(ns, "clip", None)
-    if clip is not None and not clip > 0:
-        raise UsageError(f"--clip {clip:g}: must be a positive number of seconds")
+    if clip is not None and not 0 < clip < MAX_CLIP_S:
+        raise UsageError(
+            f"--clip {clip:g}: must be a positive number of seconds, below {MAX_CLIP_S:g}"
+        )
     jobs = getattr(ns, "jobs", None)
     if jobs is not None and jobs < 1:
         raise UsageError(f"--jobs {jobs}: must be at least 1")
@@ -203,6 +207,11 @@ def _wanted_formats(ns: argparse.Namespace) -> tuple[dict[str, Path | None], Pat
         if wanted.get(fmt) not in (None, p):
             raise UsageError(f"two .{fmt} outputs given: {wanted[fmt]} and {p}")
         wanted[fmt] = p
+    if outdir is not None and outdir.exists() and not outdir.is_dir():
+        raise UsageError(
+            f"-o {outdir}: exists and is not a folder (an output file's name ends in "
+            ".png, .npy or .csv)"
+        )
     if not wanted:
         if outdir is None:
             raise UsageError("say where to write: -o FILE.png|.npy|.csv, -o FOLDER, or --npy FILE")

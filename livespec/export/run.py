@@ -12,6 +12,7 @@ import contextlib
 import os
 import signal
 import sys
+import threading
 import types
 from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, TextIO
@@ -20,6 +21,8 @@ from livespec.config import Config
 from livespec.errors import EXIT_FAILURE, EXIT_OK, printable
 from livespec.export.job import ExportOptions, Job, JobResult, default_workers, run_job
 from livespec.export.plan import build_options, plan_jobs
+from livespec.export.temps import remove_stale
+from livespec.export.worker import run_in_worker, worker_init
 
 if TYPE_CHECKING:
     from concurrent.futures import Executor
@@ -29,15 +32,37 @@ if TYPE_CHECKING:
     from rich.progress import Progress, TaskID
 
 
-def _worker_init() -> None:
-    """Worker processes ignore Ctrl-C (the parent handles it) and turn SIGTERM into
-    SystemExit, so a terminated worker removes its temporary files."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
+class Stopped(BaseException):
+    """SIGTERM or SIGHUP reached the export process (raised in the main thread)."""
 
-    def _term(signum: int, frame: FrameType | None) -> None:
-        raise SystemExit(143)
+    def __init__(self, signum: int) -> None:
+        super().__init__(signal.Signals(signum).name)
+        self.signum = signum
 
-    signal.signal(signal.SIGTERM, _term)
+
+STOP_STATUS = {"SIGTERM": 143, "SIGHUP": 129}  # 128 + the signal's number
+
+
+def _raise_stopped(signum: int, frame: FrameType | None) -> None:
+    raise Stopped(signum)
+
+
+@contextlib.contextmanager
+def _stop_signals() -> Iterator[None]:
+    """SIGTERM and SIGHUP raise :class:`Stopped` in the main thread while an export runs,
+    so that temporary files are removed on the way out (a signal that was ignored at the
+    start stays ignored, as under ``nohup``)."""
+    previous: dict[int, object] = {}
+    if threading.current_thread() is threading.main_thread():
+        for name in STOP_STATUS:
+            sig = getattr(signal, name, None)
+            if sig is not None and signal.getsignal(sig) is not signal.SIG_IGN:
+                previous[sig] = signal.signal(sig, _raise_stopped)
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)  # type: ignore[arg-type]
 
 
 def _all_exist(job: Job, opts: ExportOptions) -> bool:
@@ -50,7 +75,7 @@ def _pool_context() -> BaseContext:
     methods = mp.get_all_start_methods()
     if "forkserver" in methods:
         ctx = mp.get_context("forkserver")
-        ctx.set_forkserver_preload(["livespec.export.job"])
+        ctx.set_forkserver_preload(["livespec.export.worker"])
         return ctx
     return mp.get_context("spawn")
 
@@ -124,13 +149,18 @@ def _run_pool(jobs: Sequence[Job], opts: ExportOptions, workers: int) -> Iterato
     width = workers
     ctx = _pool_context()
     while pending:
-        ex = ProcessPoolExecutor(max_workers=width, mp_context=ctx, initializer=_worker_init)
+        ex = ProcessPoolExecutor(
+            max_workers=width,
+            mp_context=ctx,
+            initializer=worker_init,
+            initargs=(os.getpid(),),
+        )
         futures: dict[Future[JobResult], int] = {}
         broken: list[int] = []
         try:
             with _main_not_reimported():
                 for i, job in enumerate(pending):
-                    futures[ex.submit(run_job, job, opts)] = i
+                    futures[ex.submit(run_in_worker, job, opts)] = i
             waiting = set(futures)
             while waiting:
                 done, waiting = wait(waiting, return_when=FIRST_COMPLETED)
@@ -236,8 +266,22 @@ def run(ns: argparse.Namespace, cfg: Config) -> int:
     jobs, ignored = plan_jobs(ns)
     workers = getattr(ns, "jobs", None) or default_workers()
     bar = len(jobs) > 1 and sys.stderr.isatty()
-    with _Reporter(len(jobs), bar) as reporter:
-        results = run_jobs(jobs, opts, workers, reporter)
+    for folder in sorted({p.parent for job in jobs for _, p in job.outputs}):
+        remove_stale(folder)  # left by a run that was killed (docs/export.md)
+    done: list[JobResult] = []
+
+    def report(res: JobResult) -> None:
+        done.append(res)
+        reporter(res)
+
+    try:
+        with _stop_signals(), _Reporter(len(jobs), bar) as reporter:
+            results = run_jobs(jobs, opts, workers, report)
+    except Stopped as exc:
+        name = signal.Signals(exc.signum).name
+        line = summary(done, ignored).replace("livespec: export: ", "", 1)
+        print(f"livespec: export: stopped by {name}: {line}", file=sys.stderr, flush=True)
+        return STOP_STATUS[name]
     failed = sum(r.status == "failed" for r in results)
     quiet_single = len(results) == 1 and results[0].status in ("done", "failed")
     if not quiet_single:

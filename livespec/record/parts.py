@@ -25,7 +25,7 @@ from typing import NamedTuple, Protocol
 import numpy as np
 import numpy.typing as npt
 
-from livespec.errors import EXIT_FAILURE, LivespecError
+from livespec.errors import EXIT_FAILURE, EXIT_USAGE, LivespecError
 from livespec.record.sidecar import sidecar_path
 
 WAV_MAX_BYTES = 2**32 - 1  # the RIFF size field is 32 bits
@@ -156,15 +156,20 @@ def create_part(
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
     try:
         fd = os.open(tmp, flags, 0o644)
-    except OSError as exc:
-        raise RecordingError(f"cannot create '{path}': {exc.strerror or exc}") from None
+    except OSError as exc:  # no permission, a read-only file system: the user's (2)
+        status = EXIT_USAGE if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS) else 1
+        raise RecordingError(
+            f"cannot create '{path}': {io_reason(exc, path.parent)}", status
+        ) from None
     f: SoundWriter | None = None
     try:
         try:
             snd = sf.SoundFile(fd, "w", samplerate, channels, subtype, format="WAV", closefd=False)
             f = snd
-        except Exception as exc:
-            raise RecordingError(f"cannot write '{path}': {exc}", EXIT_FAILURE) from None
+        except Exception as exc:  # libsndfile says "System error.": ask the file system
+            raise RecordingError(
+                f"cannot write '{path}': {io_reason(exc, path.parent)}", EXIT_FAILURE
+            ) from None
         # libsndfile's first header says RIFF size 8 (wave and scipy reject it) until a
         # write; make it right now, and after every write from here on.
         sf._snd.sf_command(snd._file, SFC_SET_UPDATE_HEADER_AUTO, sf._ffi.NULL, 1)

@@ -359,7 +359,11 @@ class Recorder:
     def _write(self, block: npt.NDArray[np.float32]) -> None:
         """Append ``block`` to the file, starting the next part where the current is full."""
         while len(block):
+            parts = len(self.paths)
             k = self._parts.room(len(block))
+            if len(self.paths) != parts:  # a new part: list it at once (kill -9 safe)
+                with contextlib.suppress(OSError):
+                    self._write_sidecar(complete=False)
             if self._before_write is not None:
                 self._before_write(k)
             self._parts.write(block[:k])

@@ -1,0 +1,85 @@
+"""The temporary files of ``livespec export``: their names, and removing the ones a killed
+run left behind.
+
+Every output is written to a hidden file next to it, ``.NAME.livespec-PID-XXXXXXXX.part``
+(CSV rows also spill to a ``.spill`` file), and renamed into place when complete. The
+name says that livespec made it and which process owns it, so a later run can remove the
+ones whose process is gone (``kill -9``, a crash, a power cut) and nothing else: a
+temporary file of a run that is still going (its process exists) is left alone, and so is
+every file with any other name.
+
+Any thread; no state.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import os
+import re
+import secrets
+from pathlib import Path
+
+TEMP_SUFFIXES = (".part", ".spill")
+_TEMP = re.compile(r"^\..+\.livespec-(?P<pid>[1-9][0-9]{0,9})-[0-9a-f]{8}\.(?:part|spill)$")
+
+
+def temp_name(path: Path, suffix: str = ".part") -> Path:
+    """A new name for a temporary file next to ``path``, owned by this process."""
+    if suffix not in TEMP_SUFFIXES:
+        raise ValueError(f"temporary suffix {suffix!r}")
+    return path.with_name(f".{path.name}.livespec-{os.getpid()}-{secrets.token_hex(4)}{suffix}")
+
+
+def create_temp(path: Path, suffix: str = ".part") -> tuple[io.BufferedRandom, Path]:
+    """A new hidden file next to ``path`` (permissions as for any new file: 0666 & ~umask)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    flags = os.O_RDWR | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
+    for _ in range(100):
+        tmp = temp_name(path, suffix)
+        try:
+            fd = os.open(tmp, flags, 0o666)
+        except FileExistsError:
+            continue
+        return os.fdopen(fd, "w+b"), tmp
+    raise FileExistsError(f"cannot create a temporary file next to {path}")
+
+
+def owner(name: str) -> int | None:
+    """The pid in a livespec temporary file's name, or None for any other name."""
+    m = _TEMP.match(name)
+    return int(m.group("pid")) if m else None
+
+
+def pid_alive(pid: int) -> bool:
+    """True if process ``pid`` exists on this machine (or might: when in doubt, alive)."""
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # EPERM: it exists, owned by someone else
+        return True
+    return True
+
+
+def remove_stale(folder: Path) -> int:
+    """Remove the livespec temporary files in ``folder`` whose owning process is gone;
+    returns how many. Errors (a folder that is missing or unreadable, a file that cannot
+    be removed) are ignored: this is housekeeping."""
+    removed = 0
+    try:
+        names = os.listdir(folder)
+    except OSError:
+        return 0
+    for name in names:
+        pid = owner(name)
+        if pid is None or pid_alive(pid):
+            continue
+        p = folder / name
+        with contextlib.suppress(OSError):
+            if p.is_file() and not p.is_symlink():
+                p.unlink()
+                removed += 1
+    return removed
