@@ -473,3 +473,11 @@ async def test_a_vanished_device_is_reopened_from_the_tick_with_a_notice(
         monkeypatch.setattr(rig.source, "reopen", lambda: 2.5, raising=False)
         app.reopen_input()
     assert len(said) == 1 and said[0].startswith("Reopened test signal") and "2.5 s" in said[0]
+
+
+def test_preroll_zero_in_the_app_means_zero() -> None:
+    """--preroll 0 is a request for no pre-roll, not for the default."""
+    from livespec.cli.parsers import build_parser
+
+    assert AppOptions.from_args(build_parser("").parse_args(["--preroll", "0"])).preroll_s == 0.0
+    assert AppOptions.from_args(build_parser("").parse_args([])).preroll_s == 3.0

@@ -48,7 +48,7 @@ class AppOptions:
         return cls(
             record=ns.record,
             force=bool(ns.force),
-            preroll_s=float(ns.preroll or DEFAULT_PREROLL_S),
+            preroll_s=DEFAULT_PREROLL_S if ns.preroll is None else float(ns.preroll),
             subtype=str(ns.subtype or DEFAULT_SUBTYPE),
             average=ns.average,
             harmonics=ns.harmonics,
