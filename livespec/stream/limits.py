@@ -24,10 +24,15 @@ MAX_RECORD = 1 << 20  # bytes of one record's payload
 MAX_SAMPLERATE = 768_000  # Hz (as for audio files)
 FFT_RANGE = (64, 65536)  # samples per analysis frame
 MAX_ZERO_PAD = 16
-MAX_BINS = 65536 * 16 // 2 + 1  # FFT bins of a full row: fft * zero_pad / 2 + 1 = 524289
+# fft * zero_pad: the viewer keeps rows of all FFT bins (history, screen), so its memory
+# grows with them: at 65536 (32769 bins) `livespec view` peaks at about 160 MB, at 16 x
+# that (524289 bins) at 1.7 GB. `livespec stream` refuses larger analyses.
+MAX_FFT_LENGTH = 65536
+MAX_BINS = MAX_FFT_LENGTH // 2 + 1  # FFT bins of a full row (fft * zero_pad / 2 + 1)
+MIN_FPS = 0.001  # streamed frames per second (`--fps`; 0 = every analysis frame)
 MAX_SENT = 65536  # dB values per streamed row (`--bins`)
 MAX_HOP = 1 << 20  # samples between analysis frames
-MAX_FRAME_HOP = 1 << 31  # samples between streamed frames
+MAX_FRAME_HOP = 1 << 31  # samples between streamed frames (> MAX_SAMPLERATE / MIN_FPS)
 MAX_PEAKS = 255  # peaks per frame
 MAX_COUNT = 1 << 53  # frame indices, sample positions and counters (exact in a float)
 MAX_SECONDS = 1e9  # frame times, s (about 31 years)

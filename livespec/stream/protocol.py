@@ -149,6 +149,8 @@ class StreamHeader:
         bins = L.integer(d, "bins", 2, L.MAX_BINS)
         fft = L.integer(d, "fft", *L.FFT_RANGE)
         zero_pad = L.integer(d, "zero_pad", 1, L.MAX_ZERO_PAD)
+        if fft * zero_pad > L.MAX_FFT_LENGTH:
+            raise ValueError(f"fft {fft} x zero_pad {zero_pad} above {L.MAX_FFT_LENGTH}")
         if bins != fft * zero_pad // 2 + 1:
             raise ValueError(
                 f"bins = {bins}, but fft {fft} x zero_pad {zero_pad} gives "

@@ -314,13 +314,11 @@ STREAM_CASES: list[StreamCase] = [
     _h("source-escape", OK, "", info={"host": "lab", "source": PWNED, "input": HOSTILE_TEXT}),
     _h("window-escape", OK, "", window=PWNED),
     _h("grid-and-keys-escape", OK, "", grid=HOSTILE_TEXT, info={PWNED: [PWNED, {"x": PWNED}]}),
+    _h("fft-x-zero-pad-too-big", BAD, "above 65536", fft=8192, zero_pad=16),
     StreamCase(
         "max-legal-dimensions",
         lambda: good_stream(
-            header(
-                fft=65536, zero_pad=16, bins=524289, groups=list(range(0, 524288, 8)), stop=524289
-            ),
-            sent=65536,
+            header(fft=65536, bins=32769, groups=list(range(32768)), stop=32769), sent=32768
         ),
         OK,
     ),
