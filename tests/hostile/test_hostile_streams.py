@@ -120,3 +120,52 @@ def test_texts_from_a_stream_are_escaped_when_decoded() -> None:
 def test_there_are_enough_cases() -> None:
     assert len(STREAM_CASES) >= 25
     assert len(APP_CASES) >= 25
+
+
+# -- the real app in a terminal (tmux), for three representative cases ------------------------
+
+
+@pytest.fixture
+def tmux(tmp_path: Path):  # type: ignore[no-untyped-def]
+    from test_app_e2e import Tmux
+
+    t = Tmux(tmp_path, "hostile")
+    yield t
+    t.kill()
+
+
+def _case(name: str) -> StreamCase:
+    return next(c for c in STREAM_CASES if c.name == name)
+
+
+def test_terminal_title_is_not_set_by_a_stream(tmp_path: Path, tmux) -> None:  # type: ignore[no-untyped-def]
+    """host, source, window and END reason all hold ESC ] 2 ; PWNED BEL: the app shows
+    them escaped and the terminal's title stays."""
+    from support.hostile_streams import end, good_stream, header
+    from test_app_e2e import _assert_restored, _livespec
+
+    path = tmp_path / "title.lspc"
+    info = {"host": PWNED, "source": PWNED, "input": PWNED}
+    path.write_bytes(good_stream(header(window=PWNED, info=info), tail=end(reason=PWNED)))
+    tmux.start(_livespec("view", "--fast", str(path)), {}, (120, 30))
+    screen = tmux.wait_for(r"END OF STREAM")
+    assert "\\x1b]2;PWNED" in screen.replace("\n", "")
+    assert "PWNED" not in tmux.tmux("display", "-p", "-t", tmux.name, "#{pane_title}")
+    tmux.keys("q")
+    assert tmux.wait_exit() == 0
+    _assert_restored(tmux)
+
+
+@pytest.mark.parametrize("name", ["status-overflows-text", "frame-t-1e300"])
+def test_damage_closes_the_app_with_one_line(name: str, tmp_path: Path, tmux) -> None:  # type: ignore[no-untyped-def]
+    """Paced replay (frame times honoured): the damage ends the app, status 2, with the
+    reader's line on the restored terminal, never END OF STREAM."""
+    from test_app_e2e import _assert_restored, _livespec
+
+    path = _case(name).make(tmp_path)
+    tmux.start(_livespec("view", str(path)), {}, (120, 30))
+    assert tmux.wait_exit() == 2
+    _assert_restored(tmux)
+    screen = tmux.screen().replace("\n", "")
+    assert "damaged stream at byte" in screen and "END OF STREAM" not in screen, screen
+    assert "Traceback" not in screen

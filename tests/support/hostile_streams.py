@@ -337,6 +337,12 @@ STREAM_CASES: list[StreamCase] = [
     _mid("empty-frame", BAD, _DAMAGED, lambda: record(FRAME, b"")),
     _mid("empty-status", BAD, _DAMAGED, lambda: record(STATUS, b"")),
     # -- FRAME values -------------------------------------------------------------------------
+    _mid(
+        "frame-values-at-the-limits",
+        OK,
+        "",
+        lambda: frame(index=2**53, start=2**53, t=1e9, rms=-1000.0, peak=1000.0, latency=1e9),
+    ),
     _mid("frame-t-1e300", BAD, "frame: time", lambda: frame(t=1e300)),
     _mid("frame-t-nan", BAD, "frame: time", lambda: frame(t=float("nan"))),
     _mid("frame-t-negative", BAD, "frame: time", lambda: frame(t=-5.0)),
