@@ -27,10 +27,8 @@ from livespec.stream.protocol import (
     END,
     FRAME,
     STATUS,
-    StreamHeader,
     encode_frame,
     encode_json_record,
-    encode_row,
     record,
 )
 
@@ -400,14 +398,4 @@ _names = [c.name for c in STREAM_CASES]
 assert len(_names) == len(set(_names)), "case names must be unique"
 
 
-def first_frame_offset() -> int:
-    """Where the first FRAME record of :func:`good_stream` starts."""
-    return len(header()) + len(status(recording=None))
-
-
-def encode_row_for(n: int) -> bytes:
-    """A good row of ``n`` sent bins (for the fuzzer's seeds)."""
-    return encode_row(np.linspace(-120.0, 0.0, n))
-
-
-__all__ = ["HOSTILE_TEXT", "PWNED", "STREAM_CASES", "StreamCase", "StreamHeader", "good_stream"]
+__all__ = ["HOSTILE_TEXT", "PWNED", "STREAM_CASES", "StreamCase", "good_stream"]
