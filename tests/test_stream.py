@@ -396,3 +396,30 @@ def test_skipped_frames_are_counted_in_streamed_frames() -> None:
     data = encode_header(h) + encode_json_record(STATUS, {"lost_frames": 5, "dropped": 2})
     reader, _, _ = read_all(data)
     assert reader.lost_frames == 5
+
+
+def test_stream_refuses_what_a_viewer_would_refuse() -> None:
+    """The sender keeps to the stream's limits (docs/ssh.md#limits): an analysis wider than
+    65536 points and a frame rate whose frames would be too far apart are refused."""
+    for args, words in (
+        (["--fft", "65536", "--zero-pad", "2"], "at most 65536 points"),
+        (["--fps", "0.0001"], "--fps 0.0001"),
+    ):
+        done = subprocess.run(
+            [sys.executable, "-m", "livespec", "stream", "--input", "tone:1000", *args],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            stdin=subprocess.DEVNULL,
+        )
+        assert done.returncode == 2 and done.stderr.count("\n") == 1, done.stderr
+        assert words in done.stderr and done.stdout == ""
+
+
+def test_the_largest_stream_the_sender_makes_is_read() -> None:
+    """fft 65536 (32769 bins, every bin sent): at the limits, accepted."""
+    a = AnalysisConfig(fft=65536, peaks=3)
+    h = make_header(a, FS, 0, 65536, "log", {"host": "lab", "source": "t"})
+    assert (h.bins, h.sent) == (32769, 32769)
+    reader, _, _ = read_all(encode_header(h))
+    assert reader.header == h

@@ -190,9 +190,18 @@ def _header(cfg: Config, ns: argparse.Namespace, source: Source) -> StreamHeader
     return make_header(cfg.analysis, int(source.samplerate), ns.stream_fps, ns.bins, ns.grid, info)
 
 
-def _check_stream_options(ns: argparse.Namespace) -> None:
-    if not (ns.stream_fps == 0 or 0 < ns.stream_fps <= 1000) or math.isnan(ns.stream_fps):
-        raise UsageError(f"--fps {ns.stream_fps:g}: must be 0 (every frame) or up to 1000")
+def _check_stream_options(ns: argparse.Namespace, cfg: Config) -> None:
+    from livespec.stream.limits import MAX_FFT_LENGTH, MIN_FPS
+
+    fps = ns.stream_fps
+    if not (fps == 0 or MIN_FPS <= fps <= 1000) or math.isnan(fps):
+        raise UsageError(f"--fps {fps:g}: must be 0 (every frame) or from {MIN_FPS:g} to 1000")
+    a = cfg.analysis
+    if a.fft * a.zero_pad > MAX_FFT_LENGTH:
+        raise UsageError(
+            f"--fft {a.fft} x --zero-pad {a.zero_pad}: a stream carries FFTs of at most "
+            f"{MAX_FFT_LENGTH} points (the viewer keeps rows of all their bins)"
+        )
     if not 16 <= ns.bins <= 65536:
         raise UsageError(f"--bins {ns.bins}: must be 16..65536")
     if os.isatty(1):
@@ -218,7 +227,7 @@ def run_stream(ns: argparse.Namespace, cfg: Config) -> int:
     from livespec.stream.protocol import END, STATUS, encode_header, encode_json_record
     from livespec.stream.reducer import Reducer
 
-    _check_stream_options(ns)
+    _check_stream_options(ns, cfg)
     cfg = dataclasses.replace(
         cfg, analysis=dataclasses.replace(cfg.analysis, peaks=max(cfg.analysis.peaks, 3))
     )

@@ -37,16 +37,17 @@ import numpy.typing as npt
 from livespec.dsp.peaks import Peak, note_name
 from livespec.engine import Frame
 from livespec.errors import LivespecError
+from livespec.stream import limits as L
+from livespec.stream.limits import MAX_HEADER, MAX_RECORD
 
 MAGIC = b"LSPC"
 VERSION = 1
+MAX_VERSION = 255  # a higher version field: not a livespec stream
 FRAME, STATUS, END = 1, 2, 3
 DB_STEP = 0.5  # dB per code
 DB_OFFSET = -160.0  # dBFS of code 0; lower values are sent as this
 DB_MAX_CODE = 360  # code of +20 dBFS; higher values are sent as this
 NO_DATA_DB = -400.0  # FFT bins outside the streamed range (matches render.view)
-MAX_HEADER = 1 << 20  # bytes of header JSON accepted
-MAX_RECORD = 1 << 20  # bytes of one record's payload accepted
 GRIDS = ("log", "linear")
 
 _HEAD = struct.Struct("<4sHHI")
@@ -133,64 +134,63 @@ class StreamHeader:
         }
 
     @classmethod
-    def from_json(cls, d: object) -> StreamHeader:
-        """Validate a decoded header object; raises ValueError naming what is wrong."""
-        if not isinstance(d, dict) or d.get("format") != "livespec-stream":
-            raise ValueError("not a livespec-stream header")
+    def from_json(cls, d: dict[str, object]) -> StreamHeader:
+        """Validate a decoded header object (:func:`limits.loads`: texts escaped) against
+        the limits in :mod:`livespec.stream.limits`; raises ValueError naming the field."""
+        if d.get("format") != "livespec-stream":
+            raise ValueError("header: not a livespec-stream header")
         if (d.get("db_step"), d.get("db_offset"), d.get("db_max_code")) != (
             DB_STEP,
             DB_OFFSET,
             DB_MAX_CODE,
         ):
-            raise ValueError("unknown dB quantisation")
-
-        def number(key: str, lo: float, hi: float) -> int | float:
-            v = d.get(key)
-            if not isinstance(v, (int, float)) or isinstance(v, bool) or not lo <= v <= hi:
-                raise ValueError(f"{key} = {v!r}")
-            return v
-
-        def real(key: str, lo: float, hi: float) -> float:
-            return float(number(key, lo, hi))
-
-        def num(key: str, lo: float, hi: float) -> int:
-            v = number(key, lo, hi)
-            if v != int(v):
-                raise ValueError(f"{key} = {v!r}")
-            return int(v)
-
-        fs = num("samplerate", 1, 10_000_000)
-        bins = num("bins", 2, (1 << 20) + 1)
+            raise ValueError("header: unknown dB quantisation")
+        fs = L.integer(d, "samplerate", 1, L.MAX_SAMPLERATE)
+        bins = L.integer(d, "bins", 2, L.MAX_BINS)
+        fft = L.integer(d, "fft", *L.FFT_RANGE)
+        zero_pad = L.integer(d, "zero_pad", 1, L.MAX_ZERO_PAD)
+        if fft * zero_pad > L.MAX_FFT_LENGTH:
+            raise ValueError(f"fft {fft} x zero_pad {zero_pad} above {L.MAX_FFT_LENGTH}")
+        if bins != fft * zero_pad // 2 + 1:
+            raise ValueError(
+                f"bins = {bins}, but fft {fft} x zero_pad {zero_pad} gives "
+                f"{fft * zero_pad // 2 + 1}"
+            )
+        stop = L.integer(d, "stop", 1, bins)
         groups = d.get("groups")
-        if (
-            not isinstance(groups, list)
-            or not groups
-            or not all(isinstance(g, int) and not isinstance(g, bool) for g in groups)
+        if not isinstance(groups, list) or not 1 <= len(groups) <= L.MAX_SENT:
+            raise ValueError(f"groups: a list of 1 to {L.MAX_SENT} bins")
+        if not all(
+            isinstance(x, int) and not isinstance(x, bool) and 0 <= x < stop for x in groups
         ):
-            raise ValueError("groups")
-        stop = num("stop", 1, bins)
-        g = np.asarray(groups, dtype=np.int64)
-        if g[0] < 0 or np.any(np.diff(g) <= 0) or g[-1] >= stop:
-            raise ValueError("groups are not increasing bins")
-        fmax = d.get("fmax")
+            raise ValueError(f"groups: not all bins from 0 to stop {stop}")
+        if np.any(np.diff(np.asarray(groups, dtype=np.int64)) <= 0):
+            raise ValueError("groups: not increasing")
+        hop = L.integer(d, "hop", 1, L.MAX_HOP)
+        fmin = L.number(d, "fmin", 0.0, fs / 2.0)
+        fmax = None if d.get("fmax") is None else L.number(d, "fmax", 0.0, L.MAX_HZ)
+        if fmin >= fs / 2.0 or (fmax is not None and fmax <= fmin):
+            raise ValueError(f"fmin = {fmin:g} Hz, fmax = {fmax} Hz: an empty band at {fs} Hz")
         info = d.get("info", {})
+        if not isinstance(info, dict):
+            raise ValueError("info: not a JSON object")
         return cls(
             samplerate=fs,
-            fft=num("fft", 2, 1 << 20),
-            zero_pad=num("zero_pad", 1, 1 << 20),
-            window=str(d.get("window", "")),
-            beta=real("beta", -1e6, 1e6),
-            hop=num("hop", 1, 1 << 24),
-            frame_hop=num("frame_hop", 1, 1 << 30),
+            fft=fft,
+            zero_pad=zero_pad,
+            window=L.text(d, "window", ""),
+            beta=L.number(d, "beta", -L.MAX_DB, L.MAX_DB),
+            hop=hop,
+            frame_hop=L.integer(d, "frame_hop", hop, L.MAX_FRAME_HOP),
             bins=bins,
             groups=tuple(int(x) for x in groups),
             stop=stop,
-            peaks=num("peaks", 0, 255),
-            a4=real("a4", 1e-3, 1e6),
-            fmin=real("fmin", 0, fs),
-            fmax=None if fmax is None else real("fmax", 0, fs),
-            grid=str(d.get("grid", "log")),
-            info=info if isinstance(info, dict) else {},
+            peaks=L.integer(d, "peaks", 0, L.MAX_PEAKS),
+            a4=L.number(d, "a4", 1.0, L.MAX_HZ),
+            fmin=fmin,
+            fmax=fmax,
+            grid=L.text(d, "grid", "log"),
+            info=info,
         )
 
 
@@ -284,6 +284,8 @@ class StreamReader:
         self._counts = np.diff(np.append(np.asarray(h.groups, dtype=np.int64), h.stop))
         self.overflows = self.lost_frames = 0
         self.t = 0.0
+        self.at = self.offset  # where the newest record starts
+        self.kind = 0  # and its type
 
     def _read(self, n: int, what: str) -> bytes:
         data = self.f.read(n) if n else b""
@@ -297,6 +299,10 @@ class StreamReader:
             )
         return data
 
+    def damaged(self, at: int, what: object) -> StreamError:
+        """The error for a value that breaks the format or its limits at byte ``at``."""
+        return StreamError(f"{self.name}: damaged stream at byte {at}: {what}")
+
     def _read_header(self) -> StreamHeader:
         head = self.f.read(_HEAD.size)
         self.offset += len(head)
@@ -307,64 +313,76 @@ class StreamReader:
             )
         if not MAGIC.startswith(head[:4]):
             raise StreamError(
-                f"{self.name}: not a livespec stream (it starts with {head[:4]!r}, "
-                f"not {MAGIC!r}); make one with 'livespec stream'"
+                f"{self.name}: not a livespec stream (it does not start with LSPC); "
+                "make one with 'livespec stream'"
             )
         if len(head) < _HEAD.size:
             raise StreamError(f"{self.name}: truncated in the header ({len(head)} bytes)")
         _, version, _flags, n = _HEAD.unpack(head)
+        if not 1 <= version <= MAX_VERSION:
+            raise StreamError(
+                f"{self.name}: not a livespec stream (it starts with LSPC, but version "
+                f"{version} is none livespec writes)"
+            )
         if version != VERSION:
             raise StreamError(
                 f"{self.name}: stream version {version}, but this livespec reads version "
                 f"{VERSION}; use the same livespec version on both sides"
             )
         if n > MAX_HEADER:
-            raise StreamError(f"{self.name}: corrupt header (claims {n} bytes)")
+            raise self.damaged(8, f"a header of {n} bytes (at most {MAX_HEADER})")
         body = self._read(n, "header")
         (crc,) = struct.unpack("<I", self._read(4, "header"))
         if zlib.crc32(body) != crc:
             raise StreamError(f"{self.name}: corrupt header (checksum mismatch)")
         try:
-            return StreamHeader.from_json(json.loads(body))
-        except (ValueError, UnicodeDecodeError) as exc:
-            raise StreamError(f"{self.name}: corrupt header: {exc}") from None
+            return StreamHeader.from_json(L.loads(body, "header"))
+        except ValueError as exc:
+            raise self.damaged(_HEAD.size, exc) from None
 
     def next_record(self) -> tuple[int, bytes] | None:
         """The next (type, payload) with a good checksum; None at a clean EOF."""
         while True:
-            at = self.offset
+            at = self.at = self.offset
             head = self._read(_REC.size, "record")
             if not head:
                 return None
             kind, n, crc = _REC.unpack(head)
             if n > MAX_RECORD:
-                raise StreamError(f"{self.name}: garbage at byte {at} (a record of {n} bytes)")
+                raise StreamError(
+                    f"{self.name}: garbage at byte {at} (a record of {n} bytes, "
+                    f"at most {MAX_RECORD})"
+                )
             payload = self._read(n, "record")
             if len(payload) < n:
                 raise StreamError(f"{self.name}: truncated at byte {self.offset} (inside a record)")
             if zlib.crc32(payload) != crc:
                 raise StreamError(f"{self.name}: garbage at byte {at} (checksum mismatch)")
             if kind in (FRAME, STATUS, END):
+                self.kind = kind
                 return kind, payload
             # a record type from a later version: skip it
 
     def frame(self, payload: bytes) -> Frame:
-        """Decode a FRAME payload into an engine-shaped :class:`Frame` (full FFT row)."""
+        """Decode and check a FRAME payload into an engine-shaped :class:`Frame` (full FFT
+        row)."""
         h = self.header
+        if len(payload) < _FRAME.size:
+            raise self.damaged(self.at, f"frame: too short ({len(payload)} bytes)")
         try:
             index, start, t, rms, peak, latency, npk = _FRAME.unpack_from(payload)
+            L.check_frame(index, start, t, (rms, peak, latency), npk, h.peaks)
             at = _FRAME.size
             peaks = []
             for _ in range(npk):
                 f, lv, b = _PEAK.unpack_from(payload, at)
+                L.check_peak(f, lv, b, h.bins)
                 at += _PEAK.size
                 note, cents = note_name(f, h.a4)
                 peaks.append(Peak(freq_hz=f, level_dbfs=lv, bin=b, note=note, cents=cents))
             sent = decode_row(payload[at:], h.sent)
         except (struct.error, ValueError, zlib.error) as exc:
-            raise StreamError(
-                f"{self.name}: garbage in a frame near byte {self.offset}: {exc}"
-            ) from None
+            raise self.damaged(self.at, f"frame: {exc}") from None
         db = np.full(h.bins, NO_DATA_DB, dtype=np.float32)
         db[h.groups[0] : h.stop] = np.repeat(sent, self._counts)
         self.t = t
@@ -382,22 +400,24 @@ class StreamReader:
         )
 
     def json_payload(self, payload: bytes) -> dict[str, object]:
-        """Decode a STATUS or END payload."""
+        """Decode and check a STATUS or END payload (texts escaped)."""
         try:
-            d = json.loads(payload)
-        except (ValueError, UnicodeDecodeError) as exc:
-            raise StreamError(f"{self.name}: garbage near byte {self.offset}: {exc}") from None
-        if not isinstance(d, dict):
-            raise StreamError(f"{self.name}: garbage near byte {self.offset}")
-        if "overflows" in d:
-            self.overflows = int(d["overflows"])
+            what = "END record" if self.kind == END else "STATUS record"
+            d = L.check_end(L.check_status(L.loads(payload, what)))
+        except ValueError as exc:
+            raise self.damaged(self.at, exc) from None
+        overflows = d.get("overflows")
+        if isinstance(overflows, int):
+            self.overflows = overflows
         if "lost_frames" in d or "dropped" in d:
             # The sender's engine counts analysis frames it skipped (``hop`` samples
             # apart), its writer the streamed frames it dropped (``frame_hop`` apart); the
             # viewer counts in streamed frames, so the first are converted.
             h = self.header
-            analysis = int(d.get("lost_frames", 0)) * h.hop / h.frame_hop
-            self.lost_frames = round(analysis) + int(d.get("dropped", 0))
+            lost = d.get("lost_frames", 0)
+            dropped = d.get("dropped", 0)
+            assert isinstance(lost, int) and isinstance(dropped, int)
+            self.lost_frames = round(lost * h.hop / h.frame_hop) + dropped
         return d
 
     def missing_end(self) -> StreamError:

@@ -22,6 +22,7 @@ from livespec.stream.protocol import END, FRAME, STATUS, StreamError, StreamRead
 
 HEARTBEAT_LOST_S = 3.0  # no record for this long: the link counts as lost (heartbeat 1 s)
 BACKLOG_MAX = 256  # fast replay waits while the consumer holds more frames than this
+BACKLOG_BYTES = 32 << 20  # or more than this many bytes of rows (wide rows: fewer frames)
 
 
 class Stopped(Exception):
@@ -137,6 +138,7 @@ class StreamSource:
     def _run(self, push: Callable[[Frame], None], backlog: Callable[[], int]) -> None:
         stop = self.fd_reader.stop
         reader = self.reader
+        most = max(4, min(BACKLOG_MAX, BACKLOG_BYTES // (4 * reader.header.bins)))
         wall0: float | None = None
         t0 = 0.0
         try:
@@ -155,7 +157,7 @@ class StreamSource:
                         if delay > 0 and stop.wait(delay):
                             break
                     else:
-                        while backlog() > BACKLOG_MAX and not stop.wait(0.01):
+                        while backlog() > most and not stop.wait(0.01):
                             pass
                     self.overflows = frame.overflows
                     self.frames += 1
@@ -172,5 +174,7 @@ class StreamSource:
             self.error = exc
         except OSError as exc:
             self.error = StreamError(f"{reader.name}: read error: {exc.strerror or exc}")
+        except Exception as exc:  # a check the reader lacks: still an error, never an END
+            self.error = reader.damaged(reader.at, f"{type(exc).__name__}: {exc}")
         finally:
             self._finished.set()
