@@ -21,7 +21,7 @@ import os
 from pathlib import Path
 
 import pytest
-from app_fixtures import sync
+from support.app import sync
 from support.hostile import MAX_SECONDS, RAW_CONTROL, check, run
 from support.hostile_streams import OK, PWNED, STREAM_CASES, StreamCase
 
