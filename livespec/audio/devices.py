@@ -15,7 +15,7 @@ from dataclasses import asdict, dataclass
 from types import ModuleType
 from typing import Any
 
-from livespec.errors import SourceError
+from livespec.errors import SourceError, printable
 
 _NO_PORTAUDIO = (
     "PortAudio library not found: install it (sudo apt-get install libportaudio2), "
@@ -140,8 +140,8 @@ def format_devices(devices: list[DeviceInfo]) -> str:
             (
                 ">" if d.is_default else "",
                 str(d.index),
-                d.name,
-                d.hostapi,
+                printable(d.name),  # a device's name is text from outside
+                printable(d.hostapi),
                 str(d.max_input_channels),
                 f"{_rate_text(d.default_samplerate)} Hz",
             )

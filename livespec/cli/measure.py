@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TextIO
 
 from livespec.config import Config
-from livespec.errors import EXIT_FAILURE, EXIT_OK, LivespecError, UsageError
+from livespec.errors import EXIT_FAILURE, EXIT_OK, LivespecError, UsageError, printable
 
 if TYPE_CHECKING:
     import numpy as np
@@ -378,7 +378,7 @@ def _run_live(
                 raise event.error
             if event.fatal:
                 raise LivespecError(event.message, EXIT_FAILURE)
-            print(f"livespec: {event.message}", file=sys.stderr)
+            print(f"livespec: {printable(event.message)}", file=sys.stderr)
         if framer.limit is not None and framer.next_end > framer.limit:
             return
         if source.finished:

@@ -16,7 +16,7 @@ import sys
 from typing import TYPE_CHECKING, TextIO
 
 from livespec.config import Config
-from livespec.errors import EXIT_FAILURE, EXIT_OK, LivespecError, UsageError
+from livespec.errors import EXIT_FAILURE, EXIT_OK, LivespecError, UsageError, printable
 
 if TYPE_CHECKING:
     from livespec.engine import Frame
@@ -139,7 +139,7 @@ def _run_live(pipe: Pipeline, printer: Printer, duration: float | None) -> None:
                 raise AnalysisStopped(event.message)
             if event.fatal:
                 raise LivespecError(event.message, EXIT_FAILURE)
-            print(f"livespec: {event.message}", file=sys.stderr)
+            print(f"livespec: {printable(event.message)}", file=sys.stderr)
         if source.finished and not engine.running:
             break
         if limit is not None and ring.written >= limit and not engine.running:

@@ -34,7 +34,14 @@ from types import FrameType
 from typing import TYPE_CHECKING, TextIO
 
 from livespec.config import MAX_PREROLL_S, Config, preroll_seconds
-from livespec.errors import EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_OK, LivespecError, UsageError
+from livespec.errors import (
+    EXIT_FAILURE,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    LivespecError,
+    UsageError,
+    printable,
+)
 
 if TYPE_CHECKING:
     from livespec.audio.base import Source
@@ -107,7 +114,7 @@ class _Status:
             except (OSError, ValueError):
                 width = 0
             width = width if width >= 20 else 80  # 0 = unknown (a fresh pty)
-            self._write(f"\r{text[: width - 1]}\x1b[K")
+            self._write(f"\r{printable(text)[: width - 1]}\x1b[K")
             self.shown = True
 
     def end(self) -> None:
@@ -119,7 +126,7 @@ class _Status:
         """A message line (errors, warnings), after the status line."""
         self.end()
         try:
-            self.out.write(f"livespec: {text}\n")
+            self.out.write(f"livespec: {printable(text)}\n")
             self.out.flush()
         except (OSError, ValueError):
             pass

@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from livespec.config import Config
-from livespec.errors import EXIT_FAILURE, EXIT_OK, UsageError
+from livespec.errors import EXIT_FAILURE, EXIT_OK, UsageError, printable
 
 if TYPE_CHECKING:
     from livespec.audio.base import Source
@@ -330,7 +330,7 @@ def _stream_report(
 
     def say(text: str) -> None:
         try:
-            sys.stderr.write(f"livespec: {text}\n")
+            sys.stderr.write(f"livespec: {printable(text)}\n")
             sys.stderr.flush()
         except (OSError, ValueError):
             pass

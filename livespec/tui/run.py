@@ -7,7 +7,7 @@ import sys
 
 from livespec.config import Config, check_record_dir
 from livespec.engine import analysis_stopped_text
-from livespec.errors import EXIT_FAILURE, SourceError
+from livespec.errors import EXIT_FAILURE, SourceError, printable
 from livespec.pipeline import Pipeline
 from livespec.tui.app import LivespecApp, make_app
 from livespec.tui.controllers.view import FFT_SIZES
@@ -71,7 +71,7 @@ def run_app(cfg: Config, ns: argparse.Namespace | None = None) -> int:
     del pcm_stdin  # the pipe may close now
     assert app is not None
     if engine.error_message is not None:
-        sys.stderr.write(f"livespec: {engine.error_message}\n")
+        sys.stderr.write(f"livespec: {printable(engine.error_message)}\n")
         return EXIT_FAILURE
     if app.return_code not in (None, 0):
         return int(app.return_code)
