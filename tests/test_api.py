@@ -220,6 +220,15 @@ def test_measure_equals_the_measure_command(tmp_path, capsys):
         (lambda: livespec.spectrogram(io.BytesIO(b"junk" * 99)), livespec.SourceError, "open"),
         (lambda: livespec.peaks(np.zeros(9000), FS, window="x"), livespec.UsageError, "window"),
         (lambda: livespec.peaks(np.zeros(9000), FS, n=0), livespec.UsageError, "n=0"),
+        (
+            lambda: livespec.peaks(np.zeros(9000), FS, fmin="x"),  # type: ignore[arg-type]
+            livespec.UsageError,
+            "peaks",
+        ),
+        (lambda: livespec.peaks(np.zeros(9000), FS, fmax=-1), livespec.UsageError, "fmax"),
+        (lambda: livespec.measure(np.zeros(FS), FS, band=(5, 1)), livespec.UsageError, "band"),
+        (lambda: livespec.measure(np.zeros(FS), FS, fft=1000), livespec.UsageError, "even"),
+        (lambda: livespec.measure(np.zeros(FS), FS, average="x"), livespec.UsageError, "average"),
         (lambda: livespec.measure(np.zeros(9000), FS), livespec.UsageError, "shorter"),
         (lambda: livespec.measure(np.zeros(FS), FS, weighting="B"), livespec.UsageError, "A"),
     ],
@@ -229,6 +238,19 @@ def test_user_errors_are_livespec_errors(call, error, match):
         call()
     assert isinstance(info.value, livespec.LivespecError)
     assert "\n" not in str(info.value)
+
+
+def test_image_and_save_errors(tmp_path):
+    S = livespec.spectrogram(np.zeros(9000), FS, fft=1024)
+    for kw in (dict(size=(0, 5)), dict(origin="left"), dict(db_range=(0, -10)), dict(db_range="x")):
+        with pytest.raises(livespec.UsageError):
+            S.to_image(**kw)
+    with pytest.raises(livespec.UsageError, match="npy"):
+        S.save(tmp_path / "x.wav")
+    with pytest.raises(livespec.LivespecError, match="cannot write"):
+        (tmp_path / "f").write_text("a file, not a folder")
+        S.save(tmp_path / "f" / "x.npy")
+    assert S.save(tmp_path / "new" / "x.png").exists()
 
 
 def test_unreadable_file(tmp_path):

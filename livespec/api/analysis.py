@@ -150,13 +150,13 @@ def peaks(
     with open_input(y, sr, channel) as inp:
         if inp.frames < n_:
             raise UsageError(f"{inp.label}: too short: {inp.frames} samples, a frame is {n_}")
-        spectrum = Spectrum(n_, window, beta=float(beta), zero_pad=zero_pad, backend=backend)
         try:
+            spectrum = Spectrum(n_, window, beta=float(beta), zero_pad=zero_pad, backend=backend)
             finder = PeakFinder(
                 spectrum, inp.samplerate, max_peaks=n, a4=float(a4), fmin=fmin, fmax=fmax
             )
-        except ValueError as exc:
-            raise UsageError(str(exc)) from None
+        except (ValueError, TypeError) as exc:
+            raise UsageError(f"peaks: {exc}") from None
         db = np.empty(spectrum.bins, dtype=np.float32)
         fs = inp.samplerate
 

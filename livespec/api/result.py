@@ -125,7 +125,12 @@ class Spectrogram:
             len(size) != 2 or not all(isinstance(v, int) and 1 <= v <= 32768 for v in size)
         ):
             raise UsageError(f"size={size!r}: must be (width, height), 1..32768 pixels each")
-        lo, hi = self.db_range() if db_range is None else (float(db_range[0]), float(db_range[1]))
+        try:
+            lo, hi = (
+                self.db_range() if db_range is None else (float(db_range[0]), float(db_range[1]))
+            )
+        except (TypeError, ValueError, IndexError):
+            raise UsageError(f"db_range={db_range!r}: must be (lo, hi) in dB") from None
         if not hi > lo:
             raise UsageError(f"db_range={db_range!r}: the top must be above the bottom")
         levels = self.db
@@ -146,9 +151,9 @@ class Spectrogram:
     # -- files -----------------------------------------------------------------------------
 
     def save(self, path: str | os.PathLike[str], **image: Any) -> Path:
-        """Write ``path`` by its suffix: ``.npy`` (float32 (frames, rows), the export's
-        bytes), ``.csv`` (the export's wide layout: ``time_s`` then one column per
-        frequency in Hz) or ``.png`` (:meth:`to_image` with ``image`` options)."""
+        """Write ``path`` (creating its folder) by its suffix: ``.npy`` (float32 (frames,
+        rows), the export's bytes), ``.csv`` (the export's wide layout: ``time_s`` then one
+        column per frequency in Hz) or ``.png`` (:meth:`to_image` with ``image`` options)."""
         from livespec.export.io import CsvSink, NpySink, Post
 
         p = Path(path)
@@ -157,6 +162,7 @@ class Spectrogram:
             raise UsageError(f"{p}: the name must end in .npy, .csv or .png")
         vmin, vmax = float(self.db.min()), float(self.db.max())
         try:
+            p.parent.mkdir(parents=True, exist_ok=True)
             if fmt == ".png":
                 self.to_image(**image).save(p, format="PNG")
                 return p
