@@ -7,6 +7,7 @@ import sys
 
 CORE = [
     "livespec",
+    "livespec.api",
     "livespec.cli",
     "livespec.config",
     "livespec.engine",
