@@ -133,6 +133,7 @@ def test_frames_are_the_spectrogram_in_pieces(tmp_path):
     np.testing.assert_array_equal(np.concatenate([p.times for p in parts]), whole.times)
     with pytest.raises(livespec.UsageError, match="top_db"):
         next(livespec.frames(src, like="librosa"))
+    assert len(list(livespec.frames(src, like="librosa", top_db=None, block=10**6))) == 1
 
 
 def test_to_image_options():

@@ -14,14 +14,14 @@ from pathlib import Path
 from typing import IO, Any, Union
 
 import numpy as np
-from numpy.typing import NDArray
+from numpy.typing import ArrayLike, NDArray
 
 from livespec.audio.files import AudioFileError, check_samples, open_audio_file, sf_reason
 from livespec.audio.stderr import quiet_native_stderr
 from livespec.errors import SourceError, UsageError
 
 F32 = NDArray[np.float32]
-Source = Union[NDArray[Any], "os.PathLike[str]", str, IO[bytes], Any]
+Source = Union[ArrayLike, str, "os.PathLike[str]", IO[bytes]]  # samples, a path, a file
 MAX_CHANNELS = 64
 MIN_FFT, MAX_FFT = 64, 65536  # the CLI's --fft range
 BACKENDS = ("auto", "fftw", "numpy")

@@ -18,7 +18,7 @@ from livespec.api.inputs import BACKENDS, MAX_FFT, MIN_FFT, Input, Source, int_i
 from livespec.api.result import F32, Spectrogram
 from livespec.config import WINDOW_CHOICES, AnalysisConfig, Config, SourceConfig
 from livespec.errors import SourceError, UsageError
-from livespec.export.dsp import LIKE, Recipe, row_frequencies
+from livespec.export.dsp import LIKE, BatchAnalyzer, Recipe, row_frequencies
 from livespec.export.frames import SampleReader, ShortRead, iter_segment
 from livespec.export.io import Post
 from livespec.export.job import analyzer_for
@@ -97,6 +97,14 @@ def _unit(like: str | None, db_ref: str | None) -> str:
     return "dBFS" if like is None and db_ref is None else "dB"
 
 
+def _analyzer(recipe: Recipe, samplerate: float, backend: str) -> BatchAnalyzer:
+    """The export's planned analyzer (cached per process), or a UsageError."""
+    try:
+        return analyzer_for(recipe, samplerate, backend, 1)
+    except ValueError as exc:  # backend "fftw" without pyFFTW
+        raise UsageError(f"backend={backend!r}: {exc}") from None
+
+
 def _too_short(inp: Input, recipe: Recipe) -> UsageError:
     need = recipe.min_samples()
     return UsageError(f"{inp.label}: too short: {inp.frames} samples, one frame needs {need}")
@@ -161,7 +169,7 @@ def spectrogram(
         total = recipe.frames(inp.frames)
         if total == 0:
             raise _too_short(inp, recipe)
-        analyzer = analyzer_for(recipe, inp.samplerate, backend, 1)
+        analyzer = _analyzer(recipe, inp.samplerate, backend)
         db = np.empty((total, recipe.cols), dtype=np.float32)
         done = 0
         reader = SampleReader(inp, recipe.channel)
@@ -195,36 +203,46 @@ def frames(
     sr: float | None = None,
     *,
     block: int = 1024,
+    fft: int | None = None,
+    hop: int | None = None,
+    window: str | None = None,
+    scale: str = "linear",
+    like: str | None = None,
+    n_mels: int = 128,
+    zero_pad: int = 1,
+    beta: float = 8.6,
+    center: bool | None = None,
+    pad_mode: str | None = None,
+    top_db: float | str | None = "auto",
+    channel: int | None = None,
     backend: str = "auto",
-    **settings: Any,
 ) -> Iterator[Spectrogram]:
     """:func:`spectrogram` in pieces of at most ``block`` frames, in bounded memory: for
     inputs too long to hold (a file of hours). Each piece is a :class:`Spectrogram` whose
-    ``times`` count from the input's start; together they are ``spectrogram(y, sr,
-    **settings)`` row for row. ``db_ref="max"`` and ``top_db`` need the whole output, so
-    they are refused here (``like="librosa"`` needs ``top_db=None``).
+    ``times`` count from the input's start; together they are ``spectrogram(y, sr, ...)``
+    row for row (same options). ``top_db`` needs the whole output, so it is refused here
+    (``like="librosa"`` needs ``top_db=None``), as is ``db_ref``.
 
     Raises:
         livespec.UsageError, livespec.SourceError: as :func:`spectrogram`.
     """
     int_in("block", block, 1, 1 << 20)
-    channel = settings.pop("channel", None)
-    settings.setdefault("top_db", "auto")
-    recipe = make_recipe(**settings)
-    if recipe.ref_max or recipe.top_db is not None:
+    recipe = make_recipe(
+        fft=fft, hop=hop, window=window, scale=scale, like=like, n_mels=n_mels,
+        zero_pad=zero_pad, beta=beta, center=center, pad_mode=pad_mode, top_db=top_db,
+    )  # fmt: skip
+    if recipe.top_db is not None:
         raise UsageError(
-            "frames(): db_ref='max' and top_db need the whole output; use spectrogram(), "
-            "or pass top_db=None"
+            "frames(): top_db needs the whole output; use spectrogram(), or pass top_db=None"
         )
     if backend not in BACKENDS:
         raise UsageError(f"backend={backend!r}: must be one of {', '.join(BACKENDS)}")
-    like = settings.get("like")
     with open_input(y, sr, channel) as inp:
         recipe = dataclasses.replace(recipe, channel=channel)
         if recipe.frames(inp.frames) == 0:
             raise _too_short(inp, recipe)
         fs = inp.samplerate
-        analyzer = analyzer_for(recipe, fs, backend, 1)
+        analyzer = _analyzer(recipe, fs, backend)
         freqs = row_frequencies(recipe, fs)
         reader = SampleReader(inp, recipe.channel)
         pending: list[F32] = []
@@ -235,7 +253,7 @@ def frames(
             k = np.arange(start, start + db.shape[0], dtype=np.float64)
             return Spectrogram(
                 db=db, freqs=freqs, times=recipe.frame_time(k, fs), samplerate=fs,
-                recipe=recipe, scale=settings.get("scale", "linear"), like=like,
+                recipe=recipe, scale=scale, like=like,
                 unit=_unit(like, None),
             )  # fmt: skip
 
