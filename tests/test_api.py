@@ -75,6 +75,24 @@ def test_csv_and_png_equal_the_export(tmp_path):
     assert img.mode == "L" and np.array_equal(np.asarray(img), ref)
 
 
+@pytest.mark.parametrize(
+    "argv", [[], ["--scale", "log", "--size", "300x200"], ["--like", "librosa", "--scale", "mel"]]
+)
+def test_figure_equals_the_export_axes(tmp_path, argv):
+    src, _ = write(tmp_path, signal(0.3))
+    assert export([str(src), "-o", str(tmp_path / "e.png"), "--axes", "--fft", "1024", *argv]) == 0
+    kw = {"scale": argv[1]} if argv[:1] == ["--scale"] else {}
+    if "--like" in argv:
+        kw = {"like": "librosa", "scale": "mel"}
+    S = livespec.spectrogram(src, fft=1024, **kw)
+    size = (300, 200) if "--size" in argv else None
+    fig = S.to_figure(size, title="sig.wav")
+    ref = sf_image(tmp_path / "e.png")
+    assert fig.size == ref.size and np.array_equal(np.asarray(fig), np.asarray(ref))
+    png = S._repr_png_()
+    assert png.startswith(b"\x89PNG") and len(png) > 1000
+
+
 def sf_image(p: Path):
     from PIL import Image
 

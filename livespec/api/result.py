@@ -3,6 +3,8 @@ export's image and file writers applied to them (docs/api.md). Caller's thread."
 
 from __future__ import annotations
 
+import dataclasses
+import io
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -20,6 +22,7 @@ if TYPE_CHECKING:
     from PIL import Image
 
     from livespec.api.analysis import PeakFrame
+    from livespec.dsp.scales import FreqScale
 
 F32 = NDArray[np.float32]
 F64 = NDArray[np.float64]
@@ -113,14 +116,64 @@ class Spectrogram:
         """
         from PIL import Image
 
+        if origin not in ("lower", "upper"):
+            raise UsageError(f"origin={origin!r}: must be 'lower' or 'upper'")
+        img = self._draw(size, colormap, db_range, gray)[0]
+        if origin == "upper":
+            img = img.transpose(Image.Transpose.FLIP_TOP_BOTTOM)
+        return img
+
+    def to_figure(
+        self,
+        size: tuple[int, int] | None = None,
+        colormap: str = "viridis",
+        db_range: tuple[float, float] | None = None,
+        *,
+        gray: bool = False,
+        title: str = "",
+    ) -> Image.Image:
+        """The image framed as a report figure, as ``livespec export --axes`` draws it:
+        ``title``, time (s) and frequency (Hz) axes and a colour bar in ``unit``. ``size``
+        is the plot's; None = at least 640 columns and at most half as many rows."""
+        from livespec.export.image import Axes, figure
+        from livespec.export.job import AXES_MIN_HEIGHT, AXES_MIN_WIDTH
+
+        colormap = "grey" if colormap == "gray" else colormap
+        frames, rows = self.shape
+        if size is None:
+            width = max(frames, AXES_MIN_WIDTH)
+            height = min(rows, max(AXES_MIN_HEIGHT, width // 2))
+            size = None if (width, height) == (frames, rows) else (width, height)
+        img, freq, lo, hi = self._draw(size, colormap, db_range, gray)
+        half = self.hop / self.samplerate / 2.0
+        t0 = float(self.times[0])
+        t1 = t0 + (frames - 1) * self.hop / self.samplerate + half
+        axes = Axes(t0 - half, t1, freq, lo, hi, self.unit, title)
+        return figure(img, axes, gray=gray, colormap=colormap)
+
+    def _repr_png_(self) -> bytes:
+        """The figure (:meth:`to_figure`) as PNG bytes, for notebooks; at most 1200 x 600."""
+        frames, rows = self.shape
+        size = None if frames <= 1200 and rows <= 600 else (min(max(frames, 640), 1200), 400)
+        buf = io.BytesIO()
+        self.to_figure(size).save(buf, format="PNG")
+        return buf.getvalue()
+
+    def _draw(
+        self,
+        size: tuple[int, int] | None,
+        colormap: str,
+        db_range: tuple[float, float] | None,
+        gray: bool,
+    ) -> tuple[Image.Image, FreqScale, float, float]:
+        """The plot image, its rows' frequency scale and its colour range (lo, hi) in dB."""
+        from livespec.dsp.scales import FreqScale
         from livespec.export.image import LogRows, TimeReducer, image_size_error, render
 
         if colormap == "gray":
             colormap = "grey"
         if colormap not in COLORMAPS:
             raise UsageError(f"colormap={colormap!r}: must be one of {', '.join(COLORMAPS)}")
-        if origin not in ("lower", "upper"):
-            raise UsageError(f"origin={origin!r}: must be 'lower' or 'upper'")
         if size is not None and (
             len(size) != 2 or not all(isinstance(v, int) and 1 <= v <= 32768 for v in size)
         ):
@@ -134,19 +187,23 @@ class Spectrogram:
         if not hi > lo:
             raise UsageError(f"db_range={db_range!r}: the top must be above the bottom")
         levels = self.db
-        r = self.recipe
-        if self.scale == "log" and not r.mel:
-            bin_hz = self.samplerate / r.nfft
+        r, fs = self.recipe, self.samplerate
+        if r.mel:
+            freq = FreqScale("mel", r.n_mels, r.fmin, r.mel_fmax(fs), r.mel_htk)
+        elif self.scale == "log":
+            bin_hz = fs / r.nfft
             rows = size[1] if size is not None else r.bins
-            levels = LogRows(bin_hz, r.bins, max(20.0, bin_hz), (r.bins - 1) * bin_hz, rows)(levels)
+            log_rows = LogRows(bin_hz, r.bins, max(20.0, bin_hz), (r.bins - 1) * bin_hz, rows)
+            levels = log_rows(levels)
+            freq = log_rows.scale
+        else:
+            freq = FreqScale("linear", r.bins, 0.0, (r.bins - 1) * fs / r.nfft)
         if size is None and (problem := image_size_error(levels.shape[0], levels.shape[1])):
             raise UsageError(f"{problem.split(';')[0]}; give size=(width, height)")
         reducer = TimeReducer(levels.shape[0], levels.shape[1], size)
         reducer.add(levels)
         img = render(reducer.result(), lo, hi, size=size, gray=gray, colormap=colormap)
-        if origin == "upper":
-            img = img.transpose(Image.Transpose.FLIP_TOP_BOTTOM)
-        return img
+        return img, dataclasses.replace(freq, group=reducer.row_group), lo, hi
 
     # -- files -----------------------------------------------------------------------------
 
