@@ -53,7 +53,7 @@ class Spectrogram:
     scale: str = "linear"
     like: str | None = None
     unit: str = "dBFS"
-    source: Any = field(default=None, repr=False)  # the array or path, for peaks()
+    source: Any = field(default=None, repr=False)  # the array (by reference) or path: peaks()
 
     @property
     def fft(self) -> int:

@@ -9,7 +9,6 @@ from __future__ import annotations
 import argparse
 import dataclasses
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -184,7 +183,7 @@ def spectrogram(
     shift = -vmax if recipe.ref_max else 0.0
     clamp = None if recipe.top_db is None else vmax + shift - recipe.top_db
     Post(shift, clamp).apply(db)
-    keep: Any = y if isinstance(y, (str, Path, np.ndarray)) else None
+    keep: Any = None if hasattr(y, "read") and not isinstance(y, np.ndarray) else y
     return Spectrogram(
         db=db,
         freqs=row_frequencies(recipe, fs),
