@@ -344,3 +344,22 @@ def test_examples_run(tmp_path):
     assert lines[0] == "time_s,freq_hz,level_dbfs,note,cents" and len(lines) == 1 + 12
     t1, f1, level = (float(v) for v in lines[2].split(",")[:3])
     assert f1 == pytest.approx(440 + 40 * t1, abs=1.0) and level == pytest.approx(-12.04, abs=0.1)
+
+
+def test_api_names_are_not_shadowed_by_subpackages():
+    """Importing a submodule sets it as an attribute of its package: a subpackage named like
+    an API function (livespec/measure/ once was) would replace livespec.measure."""
+    pkg = ROOT / "livespec"
+    clash = [n for n in livespec.__all__ if (pkg / n).is_dir() or (pkg / f"{n}.py").exists()]
+    assert clash == []
+    code = (
+        "import pkgutil, livespec, importlib\n"
+        "for m in pkgutil.walk_packages(livespec.__path__, 'livespec.'):\n"
+        "    if not m.name.endswith('__main__'):\n"
+        "        importlib.import_module(m.name)\n"
+        "import livespec.api as api\n"
+        "print(all(getattr(livespec, n) is getattr(api, n) for n in api.__all__))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "True"

@@ -30,7 +30,7 @@ CORE = [
     "livespec.dsp.averaging",
     "livespec.dsp.weighting",
     "livespec.cli.measure",
-    "livespec.measure.live",
+    "livespec.meter.live",
     "livespec.config_edit",
     "livespec.export.run",
     "livespec.stream.protocol",
