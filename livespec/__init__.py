@@ -1,3 +1,59 @@
-"""livespec: a real-time spectrum analyzer for the terminal."""
+"""livespec: a real-time spectrum analyzer for the terminal, and a small Python API.
+
+>>> import livespec
+>>> S = livespec.spectrogram("take.flac")             # doctest: +SKIP
+>>> S.db.shape, S.freqs[1], S.times[0]                 # doctest: +SKIP
+
+Importing the package is cheap: the API (:mod:`livespec.api`, docs/api.md) loads on
+first use, and nothing here loads Textual or PortAudio.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from livespec.errors import LivespecError, SourceError, UsageError
+
+if TYPE_CHECKING:
+    from livespec.api import (
+        MeasureResult,
+        PeakFrame,
+        Spectrogram,
+        frames,
+        measure,
+        peaks,
+        spectrogram,
+    )
 
 __version__ = "0.1.0"
+
+__all__ = [
+    "LivespecError",
+    "MeasureResult",
+    "PeakFrame",
+    "SourceError",
+    "Spectrogram",
+    "UsageError",
+    "__version__",
+    "frames",
+    "measure",
+    "peaks",
+    "spectrogram",
+]
+
+_API = frozenset(__all__) - {"LivespecError", "SourceError", "UsageError", "__version__"}
+
+
+def __getattr__(name: str) -> Any:
+    """The API's names, imported on first use (``import livespec`` stays cheap)."""
+    if name in _API:
+        from livespec import api
+
+        value = getattr(api, name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'livespec' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | _API)

@@ -23,7 +23,7 @@ from test_measure import FS, Case, generate, welch_reference
 from livespec.audio.ringbuffer import RingBuffer
 from livespec.config import Config, MeasureConfig
 from livespec.dsp.averaging import AverageSpec
-from livespec.measure.live import (
+from livespec.meter.live import (
     MeasureWorker,
     SpectrumAverager,
     average_cycle,

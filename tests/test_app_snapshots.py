@@ -63,7 +63,7 @@ def test_snapshot_too_small(snap_compare: Any) -> None:
 def test_snapshot_measure_view(snap_compare: Any) -> None:
     """M on a tone with known distortion (THD -59.59 dB, SNR 91.8 dB), exponential
     averaging: the measurement panel, the averaged spectrum and the harmonic markers."""
-    from livespec.measure.live import parse_app_average
+    from livespec.meter.live import parse_app_average
 
     signal = "tone:1000@-6+tone:2000@-66+tone:3000@-76+noise@-100"
     options = AppOptions(average=parse_app_average("exp:1"))

@@ -7,6 +7,7 @@ import sys
 
 CORE = [
     "livespec",
+    "livespec.api",
     "livespec.cli",
     "livespec.config",
     "livespec.engine",
@@ -29,7 +30,7 @@ CORE = [
     "livespec.dsp.averaging",
     "livespec.dsp.weighting",
     "livespec.cli.measure",
-    "livespec.measure.live",
+    "livespec.meter.live",
     "livespec.config_edit",
     "livespec.export.run",
     "livespec.stream.protocol",

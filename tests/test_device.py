@@ -606,4 +606,4 @@ def test_a_device_that_comes_back_is_reopened_with_the_gap_as_silence(tmp_path: 
 def test_a_device_name_with_control_characters_is_shown_escaped() -> None:
     table = devices_mod.format_devices([_info(7, "mic\x1b]2;PWNED\x07\x9b2J", is_default=True)])
     assert "mic\\x1b]2;PWNED\\x07\\x9b2J" in table
-    assert not any(ord(c) < 32 and c != "\n" or 0x7F <= ord(c) <= 0x9F for c in table)
+    assert not any((ord(c) < 32 and c != "\n") or 0x7F <= ord(c) <= 0x9F for c in table)

@@ -8,7 +8,7 @@ discarded and counted in ``lost`` too. Nothing is ever delivered torn, and every
 number is either delivered or counted as lost.
 
 Used by the analysis engine (:mod:`livespec.engine`), the app's measurement worker
-(:mod:`livespec.measure.live`) and ``livespec measure`` (:mod:`livespec.cli.measure`).
+(:mod:`livespec.meter.live`) and ``livespec measure`` (:mod:`livespec.cli.measure`).
 """
 
 from __future__ import annotations

@@ -161,7 +161,7 @@ def _calibrate_option(g: argparse._ActionsContainer, help: str) -> None:
 
 def _app_average(text: str) -> AverageSpec:
     """``--average`` of the app: an AverageSpec (numpy is imported only when given)."""
-    from livespec.measure.live import parse_app_average
+    from livespec.meter.live import parse_app_average
 
     try:
         return parse_app_average(text)

@@ -7,7 +7,7 @@ Caller's thread; memory is a few batches of samples, whatever the length of the 
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 import numpy as np
 
@@ -90,11 +90,23 @@ def analyse_segment(
     Raises:
         ShortRead: ``read`` ran dry before ``nsamples`` samples.
     """
+    produced = 0
+    for rows in iter_segment(read, nsamples, analyzer):
+        emit(rows)
+        produced += rows.shape[0]
+    return produced
+
+
+def iter_segment(
+    read: Callable[[F32], int], nsamples: int, analyzer: BatchAnalyzer
+) -> Iterator[F32]:
+    """:func:`analyse_segment` as a generator: yields each batch of rows (a float32 view
+    (f, cols), valid until the next step). Caller's thread."""
     r = analyzer.recipe
     n, hop, pad, b = r.n, r.hop, r.pad, analyzer.batch
     total = r.frames(nsamples)
     if total == 0:
-        return 0
+        return
     reflect = r.center and r.pad_mode == "reflect"
     keep = pad + 1 if reflect else 0  # samples kept for the right-hand reflection
     cap = b * hop + n + 2 * pad + 2
@@ -148,7 +160,7 @@ def analyse_segment(
                 buf[pos:], shape=(f, n), strides=(hop * 4, 4), writeable=False
             )
             analyzer.process(view, out[:f])
-            emit(out[:f])
+            yield out[:f]
             produced += f
             pos += f * hop
         elif remaining == 0 and finished:  # pragma: no cover - guarded by frames()
@@ -160,4 +172,3 @@ def analyse_segment(
             buf[:rest] = buf[drop:fill]
             fill = rest
             pos -= drop
-    return produced

@@ -27,7 +27,7 @@ from textual.widgets import Footer, Static
 from livespec.config import Config
 from livespec.engine import Frame
 from livespec.errors import printable
-from livespec.measure.live import SpectrumAverager
+from livespec.meter.live import SpectrumAverager
 from livespec.render.link import choose_link
 from livespec.render.stats import Stats
 from livespec.render.terminal import add_line_filter, set_color_depth

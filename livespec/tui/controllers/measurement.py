@@ -1,7 +1,7 @@
 """The live app's measurement view (``M``), averaging (``A``) and harmonic markers (``H``).
 
 :class:`MeasureController` is owned by :class:`~livespec.tui.app.LivespecApp`. The heavy
-work is elsewhere: the measurement runs on :class:`~livespec.measure.live.MeasureWorker`'s
+work is elsewhere: the measurement runs on :class:`~livespec.meter.live.MeasureWorker`'s
 own thread (started only while the view is on) and the spectrum's averaging on the frame
 producer's thread (:meth:`MeasureController.average_frame`, a tap of the app's
 :class:`~livespec.tui.feed.FrameInbox`). On the UI thread the app's tick
@@ -19,7 +19,7 @@ from livespec.audio.ringbuffer import RingBuffer
 from livespec.config import Config
 from livespec.dsp.averaging import AverageSpec
 from livespec.engine import Frame
-from livespec.measure.live import (
+from livespec.meter.live import (
     MeasureResult,
     MeasureWorker,
     SpectrumAverager,

@@ -1,5 +1,5 @@
 """The measurement panel (key ``M``): the dominant tone's frequency, level, THD, THD+N,
-SNR, SINAD and noise, from :class:`livespec.measure.live.MeasureWorker`'s results.
+SNR, SINAD and noise, from :class:`livespec.meter.live.MeasureWorker`'s results.
 
 Five lines of text that fit 80 columns; the app updates them at most four times a second
 (a result arrives about every 0.25 s of audio). UI thread only.
@@ -11,7 +11,7 @@ import math
 
 from rich.text import Text
 
-from livespec.measure.live import MeasureResult, describe_average
+from livespec.meter.live import MeasureResult, describe_average
 from livespec.tui.widgets.common import TextLines
 
 KEY = "bold"

@@ -1,7 +1,7 @@
 """The spectrum panel with averaging and harmonic markers.
 
 A :class:`~livespec.tui.widgets.spectrum.SpectrumPanel` that draws the averaged spectrum
-(:class:`~livespec.measure.live.SpectrumAverager`, averaged in linear power on the engine's
+(:class:`~livespec.meter.live.SpectrumAverager`, averaged in linear power on the engine's
 thread) instead of the newest frame while an averaging mode is on, names the mode in its
 top row, and labels the fundamental and its harmonics (``◂1``, ``◂2``, ... at the right
 edge of their rows beside a horizontal waterfall; ``1``, ``2``, ... in the top row above a
@@ -19,7 +19,7 @@ from rich.style import Style
 from textual.strip import Strip
 
 from livespec.dsp.averaging import AverageSpec
-from livespec.measure.live import AveragedRow, SpectrumAverager, describe_average
+from livespec.meter.live import AveragedRow, SpectrumAverager, describe_average
 from livespec.render.view import WaterfallView
 from livespec.tui.widgets.spectrum import SpectrumPanel
 

@@ -1,0 +1,263 @@
+"""The result of :func:`livespec.spectrogram`: levels, their axes and settings, and the
+export's image and file writers applied to them (docs/api.md). Caller's thread."""
+
+from __future__ import annotations
+
+import dataclasses
+import io
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from livespec.config import COLORMAPS
+from livespec.errors import EXIT_FAILURE, LivespecError, UsageError
+from livespec.export.dsp import Recipe
+
+if TYPE_CHECKING:
+    import os
+
+    from PIL import Image
+
+    from livespec.api.analysis import PeakFrame
+    from livespec.dsp.scales import FreqScale
+
+F32 = NDArray[np.float32]
+F64 = NDArray[np.float64]
+LIVE_RANGE = (-120.0, 0.0)  # the export's colour range without --like (config's default)
+
+
+@dataclass(frozen=True, eq=False)
+class Spectrogram:
+    """Levels of a signal over time and frequency, as ``livespec export --npy`` writes them.
+
+    Attributes:
+        db: levels in dB, float32, shape (frames, rows): dBFS without ``like`` (a
+            full-scale sine reads 0.0), the library's dB with it.
+        freqs: frequency of each row in Hz (FFT bins, or mel band centres).
+        times: centre of each frame in seconds from the first sample.
+        samplerate: Hz.
+        recipe: the analysis (frame length ``recipe.n``, ``recipe.hop``, window, ...).
+        scale: "linear", "log" (images only: ``db`` keeps linear bins) or "mel".
+        like: None (livespec's dBFS) or the library reproduced.
+        unit: "dBFS" or "dB".
+    """
+
+    db: F32
+    freqs: F64
+    times: F64
+    samplerate: float
+    recipe: Recipe
+    scale: str = "linear"
+    like: str | None = None
+    unit: str = "dBFS"
+    source: Any = field(default=None, repr=False)  # the array (by reference) or path: peaks()
+
+    @property
+    def fft(self) -> int:
+        """Samples per frame."""
+        return self.recipe.n
+
+    @property
+    def hop(self) -> int:
+        """Samples between frames."""
+        return self.recipe.hop
+
+    @property
+    def window(self) -> str:
+        """The window's name."""
+        return self.recipe.window
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        """(frames, rows)."""
+        return (int(self.db.shape[0]), int(self.db.shape[1]))
+
+    def __repr__(self) -> str:
+        return (
+            f"Spectrogram({self.shape[0]} frames x {self.shape[1]} rows, fft {self.fft}, "
+            f"hop {self.hop}, {self.window}, {self.scale}, {self.samplerate:g} Hz, "
+            f"{self.unit}{'' if self.like is None else ', like ' + self.like})"
+        )
+
+    # -- images ----------------------------------------------------------------------------
+
+    def db_range(self) -> tuple[float, float]:
+        """The default colour range (lo, hi) in dB, the export's rules: -120..0 dBFS
+        without ``like``; with ``top_db``, ``top_db`` below the maximum; else min..max."""
+        hi = float(self.db.max())
+        if self.recipe.top_db is not None:
+            lo = hi - self.recipe.top_db
+        elif self.like is None:
+            lo, hi = LIVE_RANGE
+        else:
+            lo = float(self.db.min())
+        return (lo, hi if hi > lo else lo + 1.0)
+
+    def to_image(
+        self,
+        size: tuple[int, int] | None = None,
+        colormap: str = "viridis",
+        origin: str = "lower",
+        db_range: tuple[float, float] | None = None,
+        *,
+        gray: bool = False,
+    ) -> Image.Image:
+        """The spectrogram as a Pillow image, drawn as ``livespec export`` draws a PNG.
+
+        Args:
+            size: (width, height) pixels; None = one column per frame, one row per row.
+            colormap: viridis, magma, inferno, plasma, turbo or grey.
+            origin: "lower" (low frequencies at the bottom) or "upper".
+            db_range: (lo, hi) dB mapped to the ends of the colour map; None = :meth:`db_range`.
+            gray: an 8-bit greyscale image ("L") instead of RGB.
+        """
+        from PIL import Image
+
+        if origin not in ("lower", "upper"):
+            raise UsageError(f"origin={origin!r}: must be 'lower' or 'upper'")
+        img = self._draw(size, colormap, db_range, gray)[0]
+        if origin == "upper":
+            img = img.transpose(Image.Transpose.FLIP_TOP_BOTTOM)
+        return img
+
+    def to_figure(
+        self,
+        size: tuple[int, int] | None = None,
+        colormap: str = "viridis",
+        db_range: tuple[float, float] | None = None,
+        *,
+        gray: bool = False,
+        title: str = "",
+    ) -> Image.Image:
+        """The image framed as a report figure, as ``livespec export --axes`` draws it:
+        ``title``, time (s) and frequency (Hz) axes and a colour bar in ``unit``. ``size``
+        is the plot's; None = at least 640 columns and at most half as many rows."""
+        from livespec.export.image import Axes, figure
+        from livespec.export.job import AXES_MIN_HEIGHT, AXES_MIN_WIDTH
+
+        colormap = "grey" if colormap == "gray" else colormap
+        frames, rows = self.shape
+        if size is None:
+            width = max(frames, AXES_MIN_WIDTH)
+            height = min(rows, max(AXES_MIN_HEIGHT, width // 2))
+            size = None if (width, height) == (frames, rows) else (width, height)
+        img, freq, lo, hi = self._draw(size, colormap, db_range, gray)
+        half = self.hop / self.samplerate / 2.0
+        t0 = float(self.times[0])
+        t1 = t0 + (frames - 1) * self.hop / self.samplerate + half
+        axes = Axes(t0 - half, t1, freq, lo, hi, self.unit, title)
+        return figure(img, axes, gray=gray, colormap=colormap)
+
+    def _repr_png_(self) -> bytes:
+        """The figure (:meth:`to_figure`) as PNG bytes, for notebooks; at most 1200 x 600."""
+        frames, rows = self.shape
+        size = None if frames <= 1200 and rows <= 600 else (min(max(frames, 640), 1200), 400)
+        buf = io.BytesIO()
+        self.to_figure(size).save(buf, format="PNG")
+        return buf.getvalue()
+
+    def _draw(
+        self,
+        size: tuple[int, int] | None,
+        colormap: str,
+        db_range: tuple[float, float] | None,
+        gray: bool,
+    ) -> tuple[Image.Image, FreqScale, float, float]:
+        """The plot image, its rows' frequency scale and its colour range (lo, hi) in dB."""
+        from livespec.dsp.scales import FreqScale
+        from livespec.export.image import LogRows, TimeReducer, image_size_error, render
+
+        if colormap == "gray":
+            colormap = "grey"
+        if colormap not in COLORMAPS:
+            raise UsageError(f"colormap={colormap!r}: must be one of {', '.join(COLORMAPS)}")
+        if size is not None and (
+            len(size) != 2 or not all(isinstance(v, int) and 1 <= v <= 32768 for v in size)
+        ):
+            raise UsageError(f"size={size!r}: must be (width, height), 1..32768 pixels each")
+        try:
+            lo, hi = (
+                self.db_range() if db_range is None else (float(db_range[0]), float(db_range[1]))
+            )
+        except (TypeError, ValueError, IndexError):
+            raise UsageError(f"db_range={db_range!r}: must be (lo, hi) in dB") from None
+        if not hi > lo:
+            raise UsageError(f"db_range={db_range!r}: the top must be above the bottom")
+        levels = self.db
+        r, fs = self.recipe, self.samplerate
+        if r.mel:
+            freq = FreqScale("mel", r.n_mels, r.fmin, r.mel_fmax(fs), r.mel_htk)
+        elif self.scale == "log":
+            bin_hz = fs / r.nfft
+            rows = size[1] if size is not None else r.bins
+            log_rows = LogRows(bin_hz, r.bins, max(20.0, bin_hz), (r.bins - 1) * bin_hz, rows)
+            levels = log_rows(levels)
+            freq = log_rows.scale
+        else:
+            freq = FreqScale("linear", r.bins, 0.0, (r.bins - 1) * fs / r.nfft)
+        if size is None and (problem := image_size_error(levels.shape[0], levels.shape[1])):
+            raise UsageError(f"{problem.split(';')[0]}; give size=(width, height)")
+        reducer = TimeReducer(levels.shape[0], levels.shape[1], size)
+        reducer.add(levels)
+        img = render(reducer.result(), lo, hi, size=size, gray=gray, colormap=colormap)
+        return img, dataclasses.replace(freq, group=reducer.row_group), lo, hi
+
+    # -- files -----------------------------------------------------------------------------
+
+    def save(self, path: str | os.PathLike[str], **image: Any) -> Path:
+        """Write ``path`` (creating its folder) by its suffix: ``.npy`` (float32 (frames,
+        rows), the export's bytes), ``.csv`` (the export's wide layout: ``time_s`` then one
+        column per frequency in Hz) or ``.png`` (:meth:`to_image` with ``image`` options)."""
+        from livespec.export.io import CsvSink, NpySink, Post
+
+        p = Path(path)
+        fmt = p.suffix.lower()
+        if fmt not in (".npy", ".csv", ".png"):
+            raise UsageError(f"{p}: the name must end in .npy, .csv or .png")
+        vmin, vmax = float(self.db.min()), float(self.db.max())
+        try:
+            p.parent.mkdir(parents=True, exist_ok=True)
+            if fmt == ".png":
+                self.to_image(**image).save(p, format="PNG")
+                return p
+            if image:
+                raise UsageError(f"{p}: image options apply to .png only")
+            frames, cols = self.shape
+            sink = (
+                NpySink(p, frames, cols)
+                if fmt == ".npy"
+                else CsvSink(p, cols, self.times, self.freqs, "wide")
+            )
+            sink.write(self.db)
+            sink.finish(Post(), vmin, vmax)
+        except OSError as exc:
+            raise LivespecError(f"{p}: cannot write: {exc.strerror or exc}", EXIT_FAILURE) from None
+        return p
+
+    # -- peaks -----------------------------------------------------------------------------
+
+    def peaks(self, n: int = 1) -> list[PeakFrame]:
+        """The ``n`` strongest interpolated peaks of every frame (:func:`livespec.peaks`:
+        the estimator of ``livespec peaks``), for livespec's own analysis (no ``like``, not
+        centred) of an array or a file path."""
+        from livespec.api.analysis import peaks
+
+        r = self.recipe
+        if self.like is not None or r.center or r.detrend or r.level != "dbfs":
+            raise UsageError("peaks() needs livespec's own analysis: no like=, center=False")
+        if self.source is None:
+            raise UsageError("peaks() needs the input again: give an array or a path, not a file")
+        return peaks(
+            self.source,
+            None if isinstance(self.source, (str, Path)) else self.samplerate,
+            fft=r.n,
+            hop=r.hop,
+            window=r.window,
+            beta=r.beta,
+            zero_pad=r.nfft // r.n,
+            n=n,
+            channel=r.channel,
+        )

@@ -1,0 +1,274 @@
+"""``livespec.spectrogram`` and ``livespec.frames``: the export's analysis (its
+:class:`~livespec.export.dsp.Recipe`, built by ``livespec export``'s own option rules, and its
+:class:`~livespec.export.dsp.BatchAnalyzer`) on arrays, paths and file objects, so the
+numbers are ``livespec export --npy``'s. Caller's thread.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+from collections.abc import Iterator
+from typing import Any
+
+import numpy as np
+
+from livespec.api.inputs import BACKENDS, MAX_FFT, MIN_FFT, Input, Source, int_in, open_input
+from livespec.api.result import F32, Spectrogram
+from livespec.config import WINDOW_CHOICES, AnalysisConfig, Config, SourceConfig
+from livespec.errors import SourceError, UsageError
+from livespec.export.dsp import LIKE, BatchAnalyzer, Recipe, row_frequencies
+from livespec.export.frames import SampleReader, ShortRead, iter_segment
+from livespec.export.io import Post
+from livespec.export.job import analyzer_for
+from livespec.export.plan import build_recipe
+
+SCALES = ("linear", "log", "mel")
+LIKES = ("scipy", "librosa", "torchaudio")
+
+
+def make_recipe(
+    *,
+    fft: int | None = None,
+    hop: int | None = None,
+    window: str | None = None,
+    scale: str = "linear",
+    like: str | None = None,
+    n_mels: int = 128,
+    zero_pad: int = 1,
+    beta: float = 8.6,
+    center: bool | None = None,
+    pad_mode: str | None = None,
+    db_ref: str | None = None,
+    top_db: float | str | None = "auto",
+    channel: int | None = None,
+) -> Recipe:
+    """The analysis for these settings, by ``livespec export``'s rules (docs/export.md):
+    what ``livespec export --fft ... --like ...`` would use. Raises UsageError."""
+    if like is not None and like not in LIKES:
+        raise UsageError(f"like={like!r}: must be None or one of {', '.join(LIKES)}")
+    if scale not in SCALES:
+        raise UsageError(f"scale={scale!r}: must be one of {', '.join(SCALES)}")
+    n = int_in("fft", fft, MIN_FFT, MAX_FFT) if fft is not None else None
+    zp = int_in("zero_pad", zero_pad, 1, 16)
+    frame = n if n is not None else (4096 if like is None else LIKE[like].fft)
+    if hop is not None:
+        int_in("hop", hop, 1, frame)
+    if window is not None and window not in WINDOW_CHOICES:
+        raise UsageError(f"window={window!r}: must be one of {', '.join(WINDOW_CHOICES)}")
+    int_in("n_mels", n_mels, 1, 1024)
+    if pad_mode not in (None, "constant", "reflect"):
+        raise UsageError(f"pad_mode={pad_mode!r}: must be 'constant' or 'reflect'")
+    if db_ref not in (None, "max"):
+        raise UsageError(f"db_ref={db_ref!r}: must be None (dB re 1, dBFS) or 'max'")
+    top: str | float | None
+    if top_db == "auto":
+        top = None
+    elif top_db is None:
+        top = "none"
+    elif isinstance(top_db, (int, float)) and not isinstance(top_db, bool) and 0 < top_db < 1e9:
+        top = float(top_db)
+    else:
+        raise UsageError(f"top_db={top_db!r}: must be 'auto', None or a positive number of dB")
+    if not isinstance(beta, (int, float)) or not 0.0 <= beta <= 50.0:
+        raise UsageError(f"beta={beta!r}: must be from 0 to 50")
+    ns = argparse.Namespace(
+        like=like,
+        top_db=top,
+        scale=scale,
+        n_mels=n_mels,
+        center=center,
+        pad_mode=pad_mode,
+        db_ref=db_ref,
+        fft=n,
+        hop=hop,
+        overlap=None,
+        window=window,
+    )
+    analysis = AnalysisConfig(
+        fft=frame, window=window or "hann", beta=float(beta), hop=hop, zero_pad=zp
+    )
+    recipe = build_recipe(ns, Config(analysis=analysis, source=SourceConfig()))
+    return dataclasses.replace(recipe, channel=channel)
+
+
+def _unit(like: str | None, db_ref: str | None) -> str:
+    return "dBFS" if like is None and db_ref is None else "dB"
+
+
+def _analyzer(recipe: Recipe, samplerate: float, backend: str) -> BatchAnalyzer:
+    """The export's planned analyzer (cached per process), or a UsageError."""
+    try:
+        return analyzer_for(recipe, samplerate, backend, 1)
+    except ValueError as exc:  # backend "fftw" without pyFFTW
+        raise UsageError(f"backend={backend!r}: {exc}") from None
+
+
+def _too_short(inp: Input, recipe: Recipe) -> UsageError:
+    need = recipe.min_samples()
+    return UsageError(f"{inp.label}: too short: {inp.frames} samples, one frame needs {need}")
+
+
+def spectrogram(
+    y: Source,
+    sr: float | None = None,
+    *,
+    fft: int | None = None,
+    hop: int | None = None,
+    window: str | None = None,
+    scale: str = "linear",
+    like: str | None = None,
+    n_mels: int = 128,
+    zero_pad: int = 1,
+    beta: float = 8.6,
+    center: bool | None = None,
+    pad_mode: str | None = None,
+    db_ref: str | None = None,
+    top_db: float | str | None = "auto",
+    channel: int | None = None,
+    backend: str = "auto",
+) -> Spectrogram:
+    """The spectrogram of ``y``: ``livespec export --npy``'s numbers, as a :class:`Spectrogram`.
+
+    Args:
+        y: samples, shape (samples,) or (samples, channels) (soundfile's layout; float at
+            +-1.0 full scale, or integer PCM), with ``sr``; or a path or binary file object
+            of anything libsndfile reads (its own rate; ``sr`` may be left out).
+        sr: sample rate in Hz.
+        fft: samples per frame, 64..65536 (4096, or the ``like`` library's default).
+        hop: samples between frames, 1..fft (fft // 4, or the library's default).
+        window: hann (default), hamming, blackman, blackman-harris, flattop, kaiser, rect.
+        scale: "linear" bins, "log" (rows spaced logarithmically in images; ``db`` keeps
+            the bins) or "mel" (``n_mels`` bands).
+        like: None for livespec's calibrated dBFS, or "scipy", "librosa", "torchaudio" to
+            reproduce that library's spectrogram defaults and dB (docs/export.md).
+        n_mels: mel bands for ``scale="mel"``.
+        zero_pad: FFT length = fft * zero_pad.
+        beta: Kaiser beta.
+        center: frames centred on k*hop with fft//2 samples of padding (None: the default
+            of ``like``; off without it); ``pad_mode`` "constant" or "reflect".
+        db_ref: "max" subtracts the maximum (librosa's ``ref=np.max``).
+        top_db: levels floored at the maximum minus this (dB); None = no floor; "auto" =
+            the library's default (80 for librosa).
+        channel: 0-based channel to analyse; None = the mean of the channels.
+        backend: FFT backend, "auto", "fftw" or "numpy".
+
+    Raises:
+        livespec.UsageError: a bad argument; livespec.SourceError: an unreadable input.
+    """
+    recipe = make_recipe(
+        fft=fft, hop=hop, window=window, scale=scale, like=like, n_mels=n_mels,
+        zero_pad=zero_pad, beta=beta, center=center, pad_mode=pad_mode, db_ref=db_ref,
+        top_db=top_db, channel=None,
+    )  # fmt: skip
+    if backend not in BACKENDS:
+        raise UsageError(f"backend={backend!r}: must be one of {', '.join(BACKENDS)}")
+    with open_input(y, sr, channel) as inp:
+        recipe = dataclasses.replace(recipe, channel=channel)
+        total = recipe.frames(inp.frames)
+        if total == 0:
+            raise _too_short(inp, recipe)
+        analyzer = _analyzer(recipe, inp.samplerate, backend)
+        db = np.empty((total, recipe.cols), dtype=np.float32)
+        done = 0
+        reader = SampleReader(inp, recipe.channel)
+        try:
+            for rows in iter_segment(reader.read, inp.frames, analyzer):
+                db[done : done + rows.shape[0]] = rows
+                done += rows.shape[0]
+        except ShortRead as exc:
+            raise SourceError(f"{inp.label}: {exc}") from None
+        fs = inp.samplerate
+    vmax = float(db.max())
+    shift = -vmax if recipe.ref_max else 0.0
+    clamp = None if recipe.top_db is None else vmax + shift - recipe.top_db
+    Post(shift, clamp).apply(db)
+    keep: Any = None if hasattr(y, "read") and not isinstance(y, np.ndarray) else y
+    return Spectrogram(
+        db=db,
+        freqs=row_frequencies(recipe, fs),
+        times=recipe.frame_time(np.arange(total, dtype=np.float64), fs),
+        samplerate=fs,
+        recipe=recipe,
+        scale=scale,
+        like=like,
+        unit=_unit(like, db_ref),
+        source=keep,
+    )
+
+
+def frames(
+    y: Source,
+    sr: float | None = None,
+    *,
+    block: int = 1024,
+    fft: int | None = None,
+    hop: int | None = None,
+    window: str | None = None,
+    scale: str = "linear",
+    like: str | None = None,
+    n_mels: int = 128,
+    zero_pad: int = 1,
+    beta: float = 8.6,
+    center: bool | None = None,
+    pad_mode: str | None = None,
+    top_db: float | str | None = "auto",
+    channel: int | None = None,
+    backend: str = "auto",
+) -> Iterator[Spectrogram]:
+    """:func:`spectrogram` in pieces of at most ``block`` frames, in bounded memory: for
+    inputs too long to hold (a file of hours). Each piece is a :class:`Spectrogram` whose
+    ``times`` count from the input's start; together they are ``spectrogram(y, sr, ...)``
+    row for row (same options). ``top_db`` needs the whole output, so it is refused here
+    (``like="librosa"`` needs ``top_db=None``), as is ``db_ref``.
+
+    Raises:
+        livespec.UsageError, livespec.SourceError: as :func:`spectrogram`.
+    """
+    int_in("block", block, 1, 1 << 20)
+    recipe = make_recipe(
+        fft=fft, hop=hop, window=window, scale=scale, like=like, n_mels=n_mels,
+        zero_pad=zero_pad, beta=beta, center=center, pad_mode=pad_mode, top_db=top_db,
+    )  # fmt: skip
+    if recipe.top_db is not None:
+        raise UsageError(
+            "frames(): top_db needs the whole output; use spectrogram(), or pass top_db=None"
+        )
+    if backend not in BACKENDS:
+        raise UsageError(f"backend={backend!r}: must be one of {', '.join(BACKENDS)}")
+    with open_input(y, sr, channel) as inp:
+        recipe = dataclasses.replace(recipe, channel=channel)
+        if recipe.frames(inp.frames) == 0:
+            raise _too_short(inp, recipe)
+        fs = inp.samplerate
+        analyzer = _analyzer(recipe, fs, backend)
+        freqs = row_frequencies(recipe, fs)
+        reader = SampleReader(inp, recipe.channel)
+        pending: list[F32] = []
+        count = first = 0
+
+        def piece(rows: list[F32], start: int) -> Spectrogram:
+            db = np.concatenate(rows) if len(rows) > 1 else rows[0]
+            k = np.arange(start, start + db.shape[0], dtype=np.float64)
+            return Spectrogram(
+                db=db, freqs=freqs, times=recipe.frame_time(k, fs), samplerate=fs,
+                recipe=recipe, scale=scale, like=like,
+                unit=_unit(like, None),
+            )  # fmt: skip
+
+        try:
+            for rows in iter_segment(reader.read, inp.frames, analyzer):
+                i = 0
+                while i < rows.shape[0]:
+                    take = min(block - count, rows.shape[0] - i)
+                    pending.append(rows[i : i + take].copy())
+                    count += take
+                    i += take
+                    if count == block:
+                        yield piece(pending, first)
+                        first += count
+                        pending, count = [], 0
+        except ShortRead as exc:
+            raise SourceError(f"{inp.label}: {exc}") from None
+        if pending:
+            yield piece(pending, first)
