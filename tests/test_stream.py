@@ -15,6 +15,7 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 
 import numpy as np
@@ -423,3 +424,25 @@ def test_the_largest_stream_the_sender_makes_is_read() -> None:
     assert (h.bins, h.sent) == (32769, 32769)
     reader, _, _ = read_all(encode_header(h))
     assert reader.header == h
+
+
+def test_a_paced_replay_does_not_stall_on_a_jump_in_time(tone_frames: list[Frame]) -> None:
+    """Frame times that jump by 1000 s (a stream restarted, or a hostile one) hold a paced
+    replay up for at most MAX_PACE_WAIT_S per jump, not for the jump."""
+    import dataclasses
+
+    from livespec.stream.source import MAX_PACE_WAIT_S
+
+    frames = tone_frames[:4]
+    jumped = [*frames[:2], *(dataclasses.replace(f, t=f.t + 1000.0) for f in frames[2:])]
+    data, _ = make_stream(jumped, AnalysisConfig(peaks=3))
+    fdr = FdReader(os.open(os.devnull, os.O_RDONLY))
+    fdr._buf += data
+    src = StreamSource(StreamReader(fdr, "file"), fdr, live=False, pace=True)
+    got: list[Frame] = []
+    t0 = time.monotonic()
+    src.start(got.append)
+    assert src._finished.wait(10)
+    src.stop()
+    assert len(got) == 4
+    assert time.monotonic() - t0 < MAX_PACE_WAIT_S + 1.0

@@ -21,6 +21,7 @@ from livespec.engine import Frame
 from livespec.stream.protocol import END, FRAME, STATUS, StreamError, StreamReader
 
 HEARTBEAT_LOST_S = 3.0  # no record for this long: the link counts as lost (heartbeat 1 s)
+MAX_PACE_WAIT_S = 1.0  # a paced replay waits at most this long for one frame (time jumps)
 BACKLOG_MAX = 256  # fast replay waits while the consumer holds more frames than this
 BACKLOG_BYTES = 32 << 20  # or more than this many bytes of rows (wide rows: fewer frames)
 
@@ -154,6 +155,9 @@ class StreamSource:
                         if wall0 is None:
                             wall0, t0 = time.monotonic(), frame.t
                         delay = wall0 + (frame.t - t0) - time.monotonic()
+                        if delay > MAX_PACE_WAIT_S:  # a jump in time: keep going, re-anchored
+                            delay = MAX_PACE_WAIT_S
+                            wall0, t0 = time.monotonic() + delay, frame.t
                         if delay > 0 and stop.wait(delay):
                             break
                     else:
