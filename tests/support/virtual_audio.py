@@ -288,8 +288,8 @@ class VirtualAudio:
                 stdout=out,
                 stderr=subprocess.DEVNULL,
                 start_new_session=True,
-                preexec_fn=_raise_priority,
             )
+        _raise_priority(self._ref_proc.pid)
         self._ref_raw, self._ref_out = raw, path
 
     def stop_reference(self) -> Path:
@@ -740,17 +740,18 @@ def _counter_chunks(rate: int) -> Iterator[bytes]:
         k += n
 
 
-def _raise_priority() -> str:
-    """Raise this process's scheduling priority as far as allowed; says what it got.
+def _raise_priority(pid: int = 0) -> str:
+    """Raise the scheduling priority of ``pid`` (0: this process) as far as allowed; says
+    what it got.
 
     SCHED_FIFO (priority 10: above every normal process, below the kernel's own threads)
     needs root or CAP_SYS_NICE; nice -10 needs the same in most setups. A process that only
     writes audio into a pipe and sleeps cannot starve the machine."""
     with contextlib.suppress(OSError, AttributeError):
-        os.sched_setscheduler(0, os.SCHED_FIFO, os.sched_param(10))
+        os.sched_setscheduler(pid, os.SCHED_FIFO, os.sched_param(10))
         return "SCHED_FIFO 10"
     with contextlib.suppress(OSError):
-        os.nice(-10)
+        os.setpriority(os.PRIO_PROCESS, pid, -10)
         return "nice -10"
     return "normal"
 
