@@ -133,10 +133,20 @@ def _cpu_times() -> tuple[int, int]:
     return sum(fields) - idle, sum(fields)
 
 
-def run(seconds: float, workdir: Path, stress: int, nice: int = 0) -> Soak:
-    """One soak of ``seconds`` with ``stress`` busy processes at ``nice``, in ``workdir``."""
+def run(
+    seconds: float, workdir: Path, stress: int, nice: int = 0, weak_device: bool = False
+) -> Soak:
+    """One soak of ``seconds`` with ``stress`` busy processes at ``nice``, in ``workdir``.
+    ``weak_device``: the feeder at normal priority with a 10 ms buffer (it underruns)."""
     out = Soak()
-    va = VirtualAudio(workdir / "va", rate=RATE, counter=True, feed_latency_ms=400)
+    latency = 10 if weak_device else 400
+    va = VirtualAudio(
+        workdir / "va",
+        rate=RATE,
+        counter=True,
+        feed_latency_ms=latency,
+        raise_priority=not weak_device,
+    )
     busy: list[subprocess.Popen[bytes]] = []
     rec = workdir / "livespec.wav"
     for f in (rec, rec.with_name(rec.name + ".json")):
@@ -150,7 +160,7 @@ def run(seconds: float, workdir: Path, stress: int, nice: int = 0) -> Soak:
     sampler = threading.Thread(target=sample_load, daemon=True)
     try:
         va.start()
-        out.priority = f"feeder {va.feeder_priority}, 400 ms buffer; parec 200 ms"
+        out.priority = f"feeder {va.feeder_priority}, {latency} ms buffer; parec 200 ms"
         busy = [
             subprocess.Popen([sys.executable, "-c", BUSY, str(nice)], stdin=subprocess.DEVNULL)
             for _ in range(stress)
@@ -205,6 +215,11 @@ def main() -> int:
     )
     ap.add_argument("--nice", type=int, default=0, help="their nice value (0: like livespec)")
     ap.add_argument("--dir", type=Path, help="working folder (kept); default: a temporary one")
+    ap.add_argument(
+        "--weak-device",
+        action="store_true",
+        help="feeder at normal priority with 10 ms of buffer: it underruns (a check of the check)",
+    )
     args = ap.parse_args()
     print(
         f"soak: recording the sample counter for {args.minutes:g} min with "
@@ -213,10 +228,10 @@ def main() -> int:
     )
     if args.dir is not None:
         args.dir.mkdir(parents=True, exist_ok=True)
-        result = run(args.minutes * 60, args.dir, args.stress, args.nice)
+        result = run(args.minutes * 60, args.dir, args.stress, args.nice, args.weak_device)
     else:
         with tempfile.TemporaryDirectory(prefix="livespec-soak-") as tmp:
-            result = run(args.minutes * 60, Path(tmp), args.stress, args.nice)
+            result = run(args.minutes * 60, Path(tmp), args.stress, args.nice, args.weak_device)
     print(result.report())
     if result.error:
         return 2

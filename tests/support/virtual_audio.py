@@ -114,8 +114,10 @@ class VirtualAudio:
         feed_latency_ms: the feeder's buffer in the server (pacat ``--latency-msec``);
             deeper rides out longer stalls of the feeder on a loaded machine.
 
-    The feeder (and its pacat) runs at a raised priority: ``SCHED_FIFO`` where allowed
-    (root), else nice -10, else unchanged; :attr:`feeder_priority` says which.
+        raise_priority: run the feeder (and its pacat) at a raised priority: ``SCHED_FIFO``
+            where allowed (root), else nice -10, else unchanged; :attr:`feeder_priority`
+            says which. False (and a shallow ``feed_latency_ms``) makes a device that
+            underruns on a loaded machine, to show that such gaps are told apart.
 
     Attributes:
         device: the PortAudio device name that captures the signal.
@@ -135,6 +137,7 @@ class VirtualAudio:
         owned: bool = True,
         counter: bool = False,
         feed_latency_ms: int = _FEED_LATENCY_MS,
+        raise_priority: bool = True,
     ) -> None:
         if not 1000 <= int(rate) <= 384000:
             raise ValueError(f"rate {rate} Hz: must be 1000..384000")
@@ -148,6 +151,7 @@ class VirtualAudio:
             raise ValueError(f"feed_latency_ms {feed_latency_ms}: must be 10..5000")
         self.feed_latency_ms = int(feed_latency_ms)
         self.counter = bool(counter)
+        self.raise_priority = bool(raise_priority)
         if self.counter and (wav is not None or sample_format != "float32le"):
             raise ValueError("counter=True needs a float32le sink and no wav")
         self.freq, self.amp, self.wav = self._checked_signal(freq, amp, wav)
@@ -338,6 +342,7 @@ class VirtualAudio:
             "wav": str(self.wav) if self.wav else None,
             "counter": self.counter,
             "feed_latency_ms": self.feed_latency_ms,
+            "raise_priority": self.raise_priority,
         }
 
     # -- processes -------------------------------------------------------------------------
@@ -541,6 +546,8 @@ class VirtualAudio:
         if self.counter:
             cmd += ["--counter"]
         cmd += ["--latency-msec", str(self.feed_latency_ms)]
+        if not self.raise_priority:
+            cmd += ["--normal-priority"]
         if self.owned:
             cmd += ["--watch-parent"]
         with open(self._feeder_log, "ab") as log:
@@ -829,7 +836,7 @@ def _feed(ns: argparse.Namespace) -> int:
     # SIGTERM (stop() signals our process group) unwinds through ``finally``, which reaps
     # pacat, so no zombie is left for init to collect.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
-    priority = _raise_priority()  # inherited by pacat, which does the writing
+    priority = "normal" if ns.normal_priority else _raise_priority()  # pacat inherits it
     with contextlib.suppress(OSError):
         (Path(ns.dir) / "feeder.priority").write_text(priority + "\n")
     if ns.counter:
@@ -920,6 +927,7 @@ def main(argv: list[str] | None = None) -> int:
     feed.add_argument("--dir", required=True)
     feed.add_argument("--watch-parent", action="store_true")
     feed.add_argument("--counter", action="store_true")
+    feed.add_argument("--normal-priority", action="store_true")
     feed.add_argument("--latency-msec", type=int, default=_FEED_LATENCY_MS)
     ns = p.parse_args(argv)
     if ns.command == "_feed":
