@@ -134,18 +134,23 @@ def _cpu_times() -> tuple[int, int]:
 
 
 def run(
-    seconds: float, workdir: Path, stress: int, nice: int = 0, weak_device: bool = False
+    seconds: float,
+    workdir: Path,
+    stress: int,
+    nice: int = 0,
+    feeder_ms: int = 400,
+    raise_priority: bool = True,
 ) -> Soak:
-    """One soak of ``seconds`` with ``stress`` busy processes at ``nice``, in ``workdir``.
-    ``weak_device``: the feeder at normal priority with a 10 ms buffer (it underruns)."""
+    """One soak of ``seconds`` with ``stress`` busy processes at ``nice``, in ``workdir``,
+    the feeder with ``feeder_ms`` of buffer, at a raised priority or not."""
     out = Soak()
-    latency = 10 if weak_device else 400
+    latency = feeder_ms
     va = VirtualAudio(
         workdir / "va",
         rate=RATE,
         counter=True,
         feed_latency_ms=latency,
-        raise_priority=not weak_device,
+        raise_priority=raise_priority,
     )
     busy: list[subprocess.Popen[bytes]] = []
     rec = workdir / "livespec.wav"
@@ -220,7 +225,14 @@ def main() -> int:
         action="store_true",
         help="feeder at normal priority with 10 ms of buffer: it underruns (a check of the check)",
     )
+    ap.add_argument("--feeder-ms", type=int, default=400, help="the feeder's buffer, ms (400)")
+    ap.add_argument(
+        "--normal-priority", action="store_true", help="do not raise the feeder's priority"
+    )
     args = ap.parse_args()
+    if args.weak_device:
+        args.feeder_ms, args.normal_priority = 10, True
+    device = {"feeder_ms": args.feeder_ms, "raise_priority": not args.normal_priority}
     print(
         f"soak: recording the sample counter for {args.minutes:g} min with "
         f"{args.stress} busy process(es)...",
@@ -228,10 +240,10 @@ def main() -> int:
     )
     if args.dir is not None:
         args.dir.mkdir(parents=True, exist_ok=True)
-        result = run(args.minutes * 60, args.dir, args.stress, args.nice, args.weak_device)
+        result = run(args.minutes * 60, args.dir, args.stress, args.nice, **device)
     else:
         with tempfile.TemporaryDirectory(prefix="livespec-soak-") as tmp:
-            result = run(args.minutes * 60, Path(tmp), args.stress, args.nice, args.weak_device)
+            result = run(args.minutes * 60, Path(tmp), args.stress, args.nice, **device)
     print(result.report())
     if result.error:
         return 2

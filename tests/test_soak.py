@@ -7,13 +7,16 @@ from __future__ import annotations
 
 import os
 import sys
+import time
 from pathlib import Path
 
 import pytest
+import soundfile as sf
+from support.continuity import Discontinuity, find_discontinuities
+from support.virtual_audio import VirtualAudio
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
 import soak
-from support.continuity import Discontinuity
 
 SECONDS = 45.0
 
@@ -50,3 +53,19 @@ def test_each_discontinuity_gets_the_right_verdict() -> None:
     verdicts, unseen = soak.judge([underrun, filled, drop1, drop2], [in_ref], side)
     assert [v.split()[0] for _, v in verdicts] == ["device", "counted", "counted", "silent"]
     assert unseen == [{"at_s": 1.0, "at_frame": 48000, "frames": 5}]
+
+
+@pytest.mark.virtual_audio
+def test_the_counter_device_and_its_reference_capture(tmp_path: Path) -> None:
+    """A second private device playing the counter; parec's reference of it is a float WAV
+    with the counter unbroken (a few seconds, not slow)."""
+    with VirtualAudio(tmp_path / "va", counter=True, feed_latency_ms=300) as va:
+        assert va.feeder_priority in ("SCHED_FIFO 10", "nice -10", "normal")
+        va.start_reference(tmp_path / "ref.wav")
+        time.sleep(1.5)
+        ref = va.stop_reference()
+    x, fs = sf.read(str(ref), dtype="float32")
+    assert fs == soak.RATE and sf.info(str(ref)).subtype == "FLOAT"
+    assert len(x) > soak.RATE
+    found = find_discontinuities(x)
+    assert (found.events, found.lead, found.tail) == ([], 0, 0)
