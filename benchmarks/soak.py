@@ -29,6 +29,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import signal
 import subprocess
 import sys
 import tempfile
@@ -133,6 +134,26 @@ def _cpu_times() -> tuple[int, int]:
     return sum(fields) - idle, sum(fields)
 
 
+def _record(
+    cmd: list[str], env: dict[str, str], seconds: float, stall: float
+) -> subprocess.CompletedProcess[str]:
+    """Run ``cmd``; with ``stall``, SIGSTOP it for that long a third of the way in."""
+    with subprocess.Popen(
+        cmd, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    ) as proc:
+        if stall > 0:
+            time.sleep(seconds / 3)
+            os.kill(proc.pid, signal.SIGSTOP)
+            time.sleep(stall)
+            os.kill(proc.pid, signal.SIGCONT)
+        try:
+            stdout, stderr = proc.communicate(timeout=seconds + stall + 120)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            stdout, stderr = proc.communicate()
+    return subprocess.CompletedProcess(cmd, proc.returncode, stdout.decode(), stderr.decode())
+
+
 def run(
     seconds: float,
     workdir: Path,
@@ -140,9 +161,11 @@ def run(
     nice: int = 0,
     feeder_ms: int = 400,
     raise_priority: bool = True,
+    stall: float = 0.0,
 ) -> Soak:
     """One soak of ``seconds`` with ``stress`` busy processes at ``nice``, in ``workdir``,
-    the feeder with ``feeder_ms`` of buffer, at a raised priority or not."""
+    the feeder with ``feeder_ms`` of buffer, at a raised priority or not. ``stall`` > 0
+    stops livespec (SIGSTOP) for that many seconds a third of the way in."""
     out = Soak()
     latency = feeder_ms
     va = VirtualAudio(
@@ -177,15 +200,7 @@ def run(
         cmd = [sys.executable, "-m", "livespec", "record", str(rec), "--device", "pulse"]
         cmd += ["-r", str(RATE), "--duration", f"{seconds:g}", "--subtype", "FLOAT"]
         c0, t0 = _cpu_times(), time.monotonic()
-        done = subprocess.run(
-            cmd,
-            env={**os.environ, **va.env},
-            stdin=subprocess.DEVNULL,
-            capture_output=True,
-            text=True,
-            timeout=seconds + 120,
-            check=False,
-        )
+        done = _record(cmd, {**os.environ, **va.env}, seconds, stall)
         out.seconds = time.monotonic() - t0
         c1 = _cpu_times()
         out.cpu_busy = (c1[0] - c0[0]) / max(1, c1[1] - c0[1])
@@ -225,6 +240,12 @@ def main() -> int:
         action="store_true",
         help="feeder at normal priority with 10 ms of buffer: it underruns (a check of the check)",
     )
+    ap.add_argument(
+        "--stall",
+        type=float,
+        default=0.0,
+        help="stop livespec (SIGSTOP) for this many seconds a third of the way in",
+    )
     ap.add_argument("--feeder-ms", type=int, default=400, help="the feeder's buffer, ms (400)")
     ap.add_argument(
         "--normal-priority", action="store_true", help="do not raise the feeder's priority"
@@ -233,6 +254,7 @@ def main() -> int:
     if args.weak_device:
         args.feeder_ms, args.normal_priority = 10, True
     device = {"feeder_ms": args.feeder_ms, "raise_priority": not args.normal_priority}
+    device["stall"] = args.stall
     print(
         f"soak: recording the sample counter for {args.minutes:g} min with "
         f"{args.stress} busy process(es)...",
