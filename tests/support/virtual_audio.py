@@ -113,7 +113,6 @@ class VirtualAudio:
             (tests/support/continuity.py). ``freq``/``amp`` are then unused.
         feed_latency_ms: the feeder's buffer in the server (pacat ``--latency-msec``);
             deeper rides out longer stalls of the feeder on a loaded machine.
-
         raise_priority: run the feeder (and its pacat) at a raised priority: ``SCHED_FIFO``
             where allowed (root), else nice -10, else unchanged; :attr:`feeder_priority`
             says which. False (and a shallow ``feed_latency_ms``) makes a device that
