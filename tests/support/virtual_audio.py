@@ -107,6 +107,16 @@ class VirtualAudio:
         owned: if True, the feeder stops the server and itself when the process that
             started them dies without calling :meth:`stop` (a test run killed by SIGKILL).
             The shell command uses False, so the device outlives it.
+        counter: play the sample counter (see :func:`counter_value`) instead of a sine:
+            sample *n* of the feeder is a ramp value that names *n* exactly, so any dropped,
+            repeated or inserted stretch in a capture is found to the sample
+            (tests/support/continuity.py). ``freq``/``amp`` are then unused.
+        feed_latency_ms: the feeder's buffer in the server (pacat ``--latency-msec``);
+            deeper rides out longer stalls of the feeder on a loaded machine.
+        raise_priority: run the feeder (and its pacat) at a raised priority: ``SCHED_FIFO``
+            where allowed (root), else nice -10, else unchanged; :attr:`feeder_priority`
+            says which. False (and a shallow ``feed_latency_ms``) makes a device that
+            underruns on a loaded machine, to show that such gaps are told apart.
 
     Attributes:
         device: the PortAudio device name that captures the signal.
@@ -124,6 +134,9 @@ class VirtualAudio:
         *,
         sample_format: str = "float32le",
         owned: bool = True,
+        counter: bool = False,
+        feed_latency_ms: int = _FEED_LATENCY_MS,
+        raise_priority: bool = True,
     ) -> None:
         if not 1000 <= int(rate) <= 384000:
             raise ValueError(f"rate {rate} Hz: must be 1000..384000")
@@ -133,6 +146,13 @@ class VirtualAudio:
         self.rate = int(rate)
         self.sample_format = sample_format
         self.owned = owned
+        if not 10 <= int(feed_latency_ms) <= 5000:
+            raise ValueError(f"feed_latency_ms {feed_latency_ms}: must be 10..5000")
+        self.feed_latency_ms = int(feed_latency_ms)
+        self.counter = bool(counter)
+        self.raise_priority = bool(raise_priority)
+        if self.counter and (wav is not None or sample_format != "float32le"):
+            raise ValueError("counter=True needs a float32le sink and no wav")
         self.freq, self.amp, self.wav = self._checked_signal(freq, amp, wav)
         d = self.directory
         self._config = d / "server.pa"
@@ -143,10 +163,14 @@ class VirtualAudio:
         self._feeder_cfgfile = d / "feeder.json"
         self._log = d / "pulse.log"
         self._feeder_log = d / "feeder.log"
+        self._feeder_priofile = d / "feeder.priority"
         self._socket = self._socket_path()
         # Popen objects of processes this object started, so they can be reaped.
         self._server_proc: subprocess.Popen[bytes] | None = None
         self._feeder_proc: subprocess.Popen[bytes] | None = None
+        self._ref_proc: subprocess.Popen[bytes] | None = None
+        self._ref_raw: Path | None = None
+        self._ref_out: Path | None = None
 
     # -- public ----------------------------------------------------------------------------
 
@@ -189,6 +213,7 @@ class VirtualAudio:
         self.freq, self.amp, self.wav = self._checked_signal(
             freq, self.amp if amp is None else amp, None
         )
+        self.counter = False
         with self._locked():
             if not (self._server_alive() and self._server_reachable()):
                 raise VirtualAudioError("the virtual audio server is not running: start() first")
@@ -204,6 +229,9 @@ class VirtualAudio:
 
     def stop(self) -> None:
         """Stop the feeder and the server (by pid), remove the socket. Idempotent."""
+        if self._ref_proc is not None:
+            with contextlib.suppress(VirtualAudioError, OSError):
+                self.stop_reference()
         if not self.directory.is_dir():
             return
         with self._locked():
@@ -226,6 +254,64 @@ class VirtualAudio:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+    @property
+    def feeder_priority(self) -> str:
+        """The priority the feeder got: ``"SCHED_FIFO 10"``, ``"nice -10"`` or ``"normal"``."""
+        return (_read_text(self._feeder_priofile) or "unknown").strip()
+
+    # -- reference capture -----------------------------------------------------------------
+
+    def start_reference(self, path: Path, latency_msec: int = 200) -> None:
+        """Record the sink's monitor with ``parec`` into ``path`` beside whatever else
+        captures it: an independent copy of the same signal, to tell the device's own gaps
+        (in both) from a client's (in one). float32 mono at the sink's rate; a ``.wav`` path
+        gets a WAV (IEEE float, like ``livespec record --subtype FLOAT``) when
+        :meth:`stop_reference` is called, any other path stays raw float32le. parec runs at
+        the feeder's raised priority (where allowed) with ``latency_msec`` of buffer."""
+        if self._ref_proc is not None:
+            raise VirtualAudioError("a reference capture is already running")
+        path = Path(path).absolute()
+        raw = path.with_name(path.name + ".raw") if path.suffix.lower() == ".wav" else path
+        cmd = [
+            "parec",
+            f"--device={SINK}.monitor",
+            "--raw",
+            "--format=float32le",
+            f"--rate={self.rate}",
+            "--channels=1",
+            f"--latency-msec={int(latency_msec)}",
+            "--client-name=livespec-test-reference",
+        ]
+        with open(raw, "wb") as out:
+            self._ref_proc = subprocess.Popen(
+                cmd,
+                env=self._client_env(),
+                stdin=subprocess.DEVNULL,
+                stdout=out,
+                stderr=subprocess.DEVNULL,
+                start_new_session=True,
+            )
+        _raise_priority(self._ref_proc.pid)
+        self._ref_raw, self._ref_out = raw, path
+
+    def stop_reference(self) -> Path:
+        """Stop the reference capture; returns its file (see :meth:`start_reference`)."""
+        proc, raw, out = self._ref_proc, self._ref_raw, self._ref_out
+        if proc is None or raw is None or out is None:
+            raise VirtualAudioError("no reference capture is running")
+        self._ref_proc = None
+        with contextlib.suppress(OSError):
+            proc.send_signal(signal.SIGINT)
+        try:
+            proc.wait(timeout=5.0)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        if raw != out:
+            _raw_to_float_wav(raw, out, self.rate)
+            raw.unlink()
+        return out
 
     # -- signal ----------------------------------------------------------------------------
 
@@ -253,6 +339,9 @@ class VirtualAudio:
             "freq": self.freq,
             "amp": self.amp,
             "wav": str(self.wav) if self.wav else None,
+            "counter": self.counter,
+            "feed_latency_ms": self.feed_latency_ms,
+            "raise_priority": self.raise_priority,
         }
 
     # -- processes -------------------------------------------------------------------------
@@ -453,6 +542,11 @@ class VirtualAudio:
         ]
         if self.wav is not None:
             cmd += ["--wav", str(self.wav)]
+        if self.counter:
+            cmd += ["--counter"]
+        cmd += ["--latency-msec", str(self.feed_latency_ms)]
+        if not self.raise_priority:
+            cmd += ["--normal-priority"]
         if self.owned:
             cmd += ["--watch-parent"]
         with open(self._feeder_log, "ab") as log:
@@ -509,6 +603,10 @@ class VirtualAudio:
 
     def _judge(self, x: array.array[float]) -> str:
         """Empty if ``x`` looks like the configured signal, else why not."""
+        if self.counter:
+            steps = [counter_value(b) - counter_value(a) for a, b in itertools.pairwise(x)]
+            bad = sum(1 for d in steps if d % COUNTER_PERIOD != 1)
+            return f"{bad} of {len(steps)} steps are not +1 in the counter" if bad else ""
         if self.wav is not None or self.amp == 0.0:
             return ""
         peak = max(abs(v) for v in x)
@@ -619,6 +717,81 @@ class VirtualAudio:
 # -- the feeder process ----------------------------------------------------------------------
 
 
+COUNTER_BITS = 24  # float32 holds k / 2**23 exactly for every integer |k| <= 2**23
+COUNTER_PERIOD = 1 << COUNTER_BITS  # samples: 349.5 s at 48 kHz
+_COUNTER_HALF = 1 << (COUNTER_BITS - 1)
+
+
+def counter_sample(n: int) -> float:
+    """The counter signal's sample *n*: a ramp from -1 up to 1 - 2**-23 in steps of 2**-23,
+    repeating every :data:`COUNTER_PERIOD` samples. Exact in float32 (and so through a
+    float32 sink, PortAudio and a FLOAT WAV), so :func:`counter_value` reads *n* back."""
+    return ((n % COUNTER_PERIOD) - _COUNTER_HALF) / _COUNTER_HALF
+
+
+def counter_value(x: float) -> int:
+    """The inverse of :func:`counter_sample`: *n* modulo :data:`COUNTER_PERIOD`.
+
+    Digital silence (0.0) reads as 2**23, a value the ramp passes only once per period,
+    so a run of zeros is never mistaken for counting."""
+    return (round(x * _COUNTER_HALF) + _COUNTER_HALF) % COUNTER_PERIOD
+
+
+def _counter_chunks(rate: int) -> Iterator[bytes]:
+    """Endless counter signal (from sample 0) in chunks of about 50 ms."""
+    n = max(1, round(_FEED_CHUNK_S * rate))
+    k = 0
+    while True:
+        yield array.array("f", (counter_sample(k + i) for i in range(n))).tobytes()
+        k += n
+
+
+def _raise_priority(pid: int = 0) -> str:
+    """Raise the scheduling priority of ``pid`` (0: this process) as far as allowed; says
+    what it got.
+
+    SCHED_FIFO (priority 10: above every normal process, below the kernel's own threads)
+    needs root or CAP_SYS_NICE; nice -10 needs the same in most setups. A process that only
+    writes audio into a pipe and sleeps cannot starve the machine."""
+    with contextlib.suppress(OSError, AttributeError):
+        os.sched_setscheduler(pid, os.SCHED_FIFO, os.sched_param(10))
+        return "SCHED_FIFO 10"
+    with contextlib.suppress(OSError):
+        os.setpriority(os.PRIO_PROCESS, pid, -10)
+        return "nice -10"
+    return "normal"
+
+
+def _raw_to_float_wav(raw: Path, out: Path, rate: int) -> None:
+    """Wrap raw float32le mono in a WAV header (format 3, IEEE float)."""
+    size = raw.stat().st_size // 4 * 4
+    header = b"".join(
+        [
+            b"RIFF",
+            (36 + size).to_bytes(4, "little"),
+            b"WAVEfmt ",
+            (16).to_bytes(4, "little"),
+            (3).to_bytes(2, "little"),  # WAVE_FORMAT_IEEE_FLOAT
+            (1).to_bytes(2, "little"),  # channels
+            rate.to_bytes(4, "little"),
+            (rate * 4).to_bytes(4, "little"),
+            (4).to_bytes(2, "little"),  # block align
+            (32).to_bytes(2, "little"),  # bits
+            b"data",
+            size.to_bytes(4, "little"),
+        ]
+    )
+    with open(raw, "rb") as src, open(out, "wb") as dst:
+        dst.write(header)
+        left = size
+        while left > 0:
+            block = src.read(min(left, 1 << 20))
+            if not block:
+                break
+            dst.write(block)
+            left -= len(block)
+
+
 def _tone_chunks(rate: int, freq: float, amp: float) -> Iterator[bytes]:
     """Endless float32 sine with continuous phase, in chunks of about 50 ms."""
     n = max(1, round(_FEED_CHUNK_S * rate))
@@ -662,7 +835,13 @@ def _feed(ns: argparse.Namespace) -> int:
     # SIGTERM (stop() signals our process group) unwinds through ``finally``, which reaps
     # pacat, so no zombie is left for init to collect.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
-    if ns.wav:
+    priority = "normal" if ns.normal_priority else _raise_priority()  # pacat inherits it
+    with contextlib.suppress(OSError):
+        (Path(ns.dir) / "feeder.priority").write_text(priority + "\n")
+    if ns.counter:
+        chunks = _counter_chunks(ns.rate)
+        fmt = ["--format=float32le", f"--rate={ns.rate}", "--channels=1"]
+    elif ns.wav:
         chunks, fmt = _wav_chunks(ns.wav)
     else:
         chunks = _tone_chunks(ns.rate, ns.freq, ns.amp)
@@ -673,7 +852,7 @@ def _feed(ns: argparse.Namespace) -> int:
             "--playback",
             f"--device={SINK}",
             "--raw",
-            f"--latency-msec={_FEED_LATENCY_MS}",
+            f"--latency-msec={ns.latency_msec}",
             "--client-name=livespec-test-feeder",
             f"--stream-name={ns.stream_name}",
             *fmt,
@@ -728,6 +907,12 @@ def main(argv: list[str] | None = None) -> int:
     start.add_argument("--rate", type=int, default=48000, help="sink rate, Hz (48000)")
     start.add_argument("--wav", type=Path, help="loop this 16-bit WAV instead of the sine")
     start.add_argument("--s16", action="store_true", help="16-bit sink instead of float32")
+    start.add_argument(
+        "--counter", action="store_true", help="play the sample counter instead of a sine"
+    )
+    start.add_argument(
+        "--latency-msec", type=int, default=_FEED_LATENCY_MS, help="feeder's buffer, ms (100)"
+    )
     start.add_argument("--dir", type=Path, default=_default_dir(), help="state directory")
     stop = sub.add_parser("stop", help="stop it")
     stop.add_argument("--dir", type=Path, default=_default_dir(), help="state directory")
@@ -740,6 +925,9 @@ def main(argv: list[str] | None = None) -> int:
     feed.add_argument("--server-pid", type=int, default=0)
     feed.add_argument("--dir", required=True)
     feed.add_argument("--watch-parent", action="store_true")
+    feed.add_argument("--counter", action="store_true")
+    feed.add_argument("--normal-priority", action="store_true")
+    feed.add_argument("--latency-msec", type=int, default=_FEED_LATENCY_MS)
     ns = p.parse_args(argv)
     if ns.command == "_feed":
         return _feed(ns)
@@ -756,6 +944,8 @@ def main(argv: list[str] | None = None) -> int:
             wav=ns.wav,
             sample_format="s16le" if ns.s16 else "float32le",
             owned=False,
+            counter=ns.counter,
+            feed_latency_ms=ns.latency_msec,
         )
         va.start()
     except (VirtualAudioError, ValueError) as exc:
@@ -764,6 +954,8 @@ def main(argv: list[str] | None = None) -> int:
     for key, value in va.env.items():
         print(f"export {key}={shlex.quote(value)}")
     signal_text = f"{va.wav}" if va.wav else f"{va.freq:g} Hz sine, peak {va.amp:g}"
+    if va.counter:
+        signal_text = "the sample counter"
     print(f"virtual_audio: device '{va.device}' plays {signal_text}", file=sys.stderr)
     return 0
 
