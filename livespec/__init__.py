@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from livespec._version import __version__
 from livespec.errors import LivespecError, SourceError, UsageError
 
 if TYPE_CHECKING:
@@ -24,8 +25,6 @@ if TYPE_CHECKING:
         peaks,
         spectrogram,
     )
-
-__version__ = "0.1.0"
 
 __all__ = [
     "LivespecError",

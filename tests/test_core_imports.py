@@ -23,7 +23,7 @@ CORE = [
     "livespec.dsp.windows",
     "livespec.dsp.stft",
     "livespec.dsp.peaks",
-    "livespec.record.writer",
+    "livespec.recorder.writer",
     "livespec.cli.record",
     "livespec.cli.export",
     "livespec.dsp.measure",

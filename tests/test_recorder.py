@@ -1,4 +1,4 @@
-"""The WAV writer thread (livespec/record/writer.py), in process: content, pre-roll, stop,
+"""The WAV writer thread (livespec/recorder/writer.py), in process: content, pre-roll, stop,
 a stalled writer's silence-filled gaps, write faults, a full disk, the split into numbered
 parts, and never overwriting. Subprocess tests (signals, kill -9, the device) are in
 test_recorder_cli.py."""
@@ -26,10 +26,10 @@ from livespec.audio.ringbuffer import RingBuffer
 from livespec.audio.sources import SignalSource
 from livespec.config import AnalysisConfig
 from livespec.errors import EXIT_USAGE
-from livespec.record.parts import RecordingError, default_recording_path, part_path
-from livespec.record.sidecar import sidecar_path
-from livespec.record.start import start_recording
-from livespec.record.writer import Recorder
+from livespec.recorder.parts import RecordingError, default_recording_path, part_path
+from livespec.recorder.sidecar import sidecar_path
+from livespec.recorder.start import start_recording
+from livespec.recorder.writer import Recorder
 
 FS = 48000
 F32 = npt.NDArray[np.float32]
@@ -349,8 +349,8 @@ def test_start_recording_names_the_file_and_fills_the_sidecar(tmp_path: Path) ->
 
 def test_the_cli_options_match_the_recorder() -> None:
     from livespec.cli import record as record_cmd
-    from livespec.record import parts as recorder
-    from livespec.record import writer
+    from livespec.recorder import parts as recorder
+    from livespec.recorder import writer
 
     assert tuple(writer.SUBTYPES) == record_cmd.SUBTYPE_CHOICES
     assert record_cmd.DEFAULT_SPLIT_BYTES == recorder.DEFAULT_SPLIT_BYTES
@@ -359,7 +359,7 @@ def test_the_cli_options_match_the_recorder() -> None:
 
 def test_recorder_imports_no_tui() -> None:
     code = (
-        "import sys, livespec.record.writer, livespec.cli.record\n"
+        "import sys, livespec.recorder.writer, livespec.cli.record\n"
         "print(','.join(sorted(m for m in sys.modules if m.split('.')[0] in "
         "('textual', 'rich', 'sounddevice'))))\n"
     )

@@ -1,6 +1,6 @@
 """``livespec record OUT.wav``: headless recording from any source.
 
-The source fills a ring buffer; a :class:`~livespec.record.writer.Recorder` thread writes it to
+The source fills a ring buffer; a :class:`~livespec.recorder.writer.Recorder` thread writes it to
 the WAV file; this (main) thread only waits for the end, watches the input and, on a
 terminal, shows a one-line status. The recording ends at ``--duration``, at the end of a
 file or of stdin, or at SIGINT (Ctrl-C), SIGTERM or SIGHUP (a dropped SSH link); in every
@@ -46,9 +46,9 @@ from livespec.errors import (
 if TYPE_CHECKING:
     from livespec.audio.base import Source
     from livespec.pipeline import Event, Pipeline
-    from livespec.record.writer import Recorder
+    from livespec.recorder.writer import Recorder
 
-# The same values as livespec.record.writer's (a test checks), so that building the parser does
+# The same values as livespec.recorder.writer's (a test checks), so that building the parser does
 # not import numpy.
 SUBTYPE_CHOICES = ("PCM_16", "PCM_24", "PCM_32", "FLOAT")
 DEFAULT_SPLIT_BYTES = 2**32 - 2**20
@@ -174,7 +174,7 @@ def run_record(ns: argparse.Namespace, cfg: Config) -> int:
     module's docstring); user mistakes raise :class:`~livespec.errors.LivespecError`.
     """
     from livespec.pipeline import Pipeline, runs_in_realtime
-    from livespec.record.writer import check_target
+    from livespec.recorder.writer import check_target
 
     if ns.duration is not None and not ns.duration > 0:
         raise UsageError(f"--duration {ns.duration:g}: must be positive")
@@ -194,7 +194,7 @@ def run_record(ns: argparse.Namespace, cfg: Config) -> int:
 def _record(ns: argparse.Namespace, pipe: Pipeline, out: Path) -> int:
     """Record the pipeline's source (opened, not started) to ``out``; main thread."""
     from livespec.audio.sources import BlockSource
-    from livespec.record.writer import Recorder
+    from livespec.recorder.writer import Recorder
 
     source, cfg = pipe.source, pipe.cfg
     fs = int(source.samplerate)
@@ -269,7 +269,7 @@ def _failure(events: list[Event], status: _Status) -> str | None:
 
 def _report(rec: Recorder, status: _Status, failure: str | None, caught: list[str]) -> int:
     """The closing lines on stderr and the exit status."""
-    from livespec.record.writer import sidecar_path
+    from livespec.recorder.writer import sidecar_path
 
     if rec.lost_frames:
         status.say(
@@ -307,7 +307,7 @@ def _reason(exc: BaseException) -> str:
 
 def _remove_empty(rec: Recorder) -> None:
     """Remove the files of a recording that never received audio (the source failed)."""
-    from livespec.record.writer import sidecar_path
+    from livespec.recorder.writer import sidecar_path
 
     if rec.frames_written == 0:
         for p in [*rec.paths, sidecar_path(rec.path)]:

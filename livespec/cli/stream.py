@@ -33,7 +33,7 @@ if TYPE_CHECKING:
     from livespec.audio.base import Source
     from livespec.engine import Frame
     from livespec.pipeline import Event
-    from livespec.record.writer import Recorder
+    from livespec.recorder.writer import Recorder
     from livespec.stream.protocol import StreamHeader
 
 OUTBOX_FRAMES = 64  # frames waiting for the link before the oldest are dropped (~2 s)
@@ -210,7 +210,7 @@ def _check_stream_options(ns: argparse.Namespace, cfg: Config) -> None:
             "e.g. ssh lab livespec stream | livespec view -"
         )
     if ns.record is not None:
-        from livespec.record.writer import check_target
+        from livespec.recorder.writer import check_target
 
         if Path(ns.record).suffix.lower() != ".wav":
             raise UsageError(f"'{ns.record}': the recording is a WAV file, name it OUT.wav")
@@ -262,7 +262,7 @@ def run_stream(ns: argparse.Namespace, cfg: Config) -> int:
             writer.start()
             pipe.start()
             if ns.record:
-                from livespec.record.start import start_recording
+                from livespec.recorder.start import start_recording
 
                 rec = start_recording(
                     ring,

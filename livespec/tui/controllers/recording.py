@@ -2,7 +2,7 @@
 
 :class:`RecordingController` is owned by :class:`~livespec.tui.app.LivespecApp`; everything
 here runs on the UI thread unless noted. The recorder itself is a thread with its own reader
-on the ring buffer (livespec.record.writer), so the app only starts it, asks it to stop, and
+on the ring buffer (livespec.recorder.writer), so the app only starts it, asks it to stop, and
 shows its one-line status.
 """
 
@@ -21,7 +21,7 @@ from livespec.tui.feed import AppSource
 from livespec.tui.options import AppOptions
 
 if TYPE_CHECKING:
-    from livespec.record.writer import Recorder
+    from livespec.recorder.writer import Recorder
 
 SAVED_MESSAGE_S = 8.0  # how long "saved FILE" stays on the status line
 
@@ -72,8 +72,8 @@ class RecordingController:
                 there is no ring to record from.
         """
         from livespec.audio.base import Source
-        from livespec.record.start import start_recording
-        from livespec.record.writer import RecordingError
+        from livespec.recorder.start import start_recording
+        from livespec.recorder.writer import RecordingError
 
         if self.ring is None or not isinstance(self.source, Source):
             raise RecordingError("Recording needs a live source.")
@@ -109,7 +109,7 @@ class RecordingController:
 
     def toggle(self) -> None:
         """Start a recording, or stop the one running (key ``r``)."""
-        from livespec.record.writer import RecordingError
+        from livespec.recorder.writer import RecordingError
 
         if self.ring is None:
             self.host.notify("Recording needs a live source.", severity="warning")

@@ -8,9 +8,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from livespec.record.parts import DEFAULT_SPLIT_BYTES, default_recording_path
-from livespec.record.sidecar import source_info
-from livespec.record.writer import Recorder
+from livespec.recorder.parts import DEFAULT_SPLIT_BYTES, default_recording_path
+from livespec.recorder.sidecar import source_info
+from livespec.recorder.writer import Recorder
 
 if TYPE_CHECKING:
     from livespec.audio.base import Source

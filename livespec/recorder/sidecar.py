@@ -17,11 +17,11 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from livespec import __version__
+from livespec._version import __version__
 
 if TYPE_CHECKING:
     from livespec.audio.base import Source
-    from livespec.record.writer import Recorder
+    from livespec.recorder.writer import Recorder
 
 SIDECAR_RESERVE = 1024  # trailing spaces kept so the final sidecar fits on a full disk
 

@@ -32,7 +32,7 @@ import numpy as np
 import numpy.typing as npt
 
 from livespec.audio.ringbuffer import RingBuffer
-from livespec.record.parts import (
+from livespec.recorder.parts import (
     DEFAULT_SPLIT_BYTES,
     WAV_MAX_BYTES,
     PartWriter,
@@ -41,14 +41,14 @@ from livespec.record.parts import (
 
 # The "X as X" imports re-export names that callers (cli/record.py, cli/stream.py, the
 # TUI's recording controller) import from here; their homes are .parts, .sidecar, .start.
-from livespec.record.parts import RecordingError as RecordingError
-from livespec.record.parts import check_target as check_target
-from livespec.record.sidecar import (
+from livespec.recorder.parts import RecordingError as RecordingError
+from livespec.recorder.parts import check_target as check_target
+from livespec.recorder.sidecar import (
     sidecar_content,
     status_line,
     write_sidecar,
 )
-from livespec.record.sidecar import sidecar_path as sidecar_path
+from livespec.recorder.sidecar import sidecar_path as sidecar_path
 
 SUBTYPES: dict[str, int] = {"PCM_16": 2, "PCM_24": 3, "PCM_32": 4, "FLOAT": 4}  # bytes/sample
 MAX_LISTED_GAPS = 100

@@ -7,7 +7,7 @@ not readable by ``wave``); the sidecar ``OUT.wav.json`` lists the parts. Each pa
 created under a hidden temporary name with its complete header and then given its name
 atomically, never replacing a file unless forced.
 
-Called from the writer thread or the caller's (:mod:`livespec.record.writer`); nothing
+Called from the writer thread or the caller's (:mod:`livespec.recorder.writer`); nothing
 here keeps state.
 """
 
@@ -26,7 +26,7 @@ import numpy as np
 import numpy.typing as npt
 
 from livespec.errors import EXIT_FAILURE, EXIT_USAGE, LivespecError
-from livespec.record.sidecar import sidecar_path
+from livespec.recorder.sidecar import sidecar_path
 
 WAV_MAX_BYTES = 2**32 - 1  # the RIFF size field is 32 bits
 DEFAULT_SPLIT_BYTES = 2**32 - 2**20  # 4 GiB - 1 MiB: start the next part before the limit

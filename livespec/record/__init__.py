@@ -1,1 +1,0 @@
-"""livespec.record."""

@@ -1,0 +1,1 @@
+"""livespec.recorder."""
