@@ -17,16 +17,21 @@ from livespec.errors import LivespecError, SourceError, UsageError
 
 if TYPE_CHECKING:
     from livespec.api import (
+        LiveStream,
         MeasureResult,
         PeakFrame,
         Spectrogram,
         frames,
+        listen,
         measure,
         peaks,
+        record,
         spectrogram,
     )
 
+
 __all__ = [
+    "LiveStream",
     "LivespecError",
     "MeasureResult",
     "PeakFrame",
@@ -35,8 +40,10 @@ __all__ = [
     "UsageError",
     "__version__",
     "frames",
+    "listen",
     "measure",
     "peaks",
+    "record",
     "spectrogram",
 ]
 

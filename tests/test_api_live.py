@@ -1,0 +1,170 @@
+"""``livespec.listen`` and ``livespec.record`` (livespec/api/live.py): live frames from a
+test signal, a file and the virtual sound card, and a recording on the CLI's recorder.
+
+The device is ``pulse`` (tests/support/virtual_audio.py: 1000 Hz at amplitude 0.5, 48 kHz);
+PortAudio lists devices at ``import sounddevice``, so device tests run in a subprocess.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+import threading
+
+import numpy as np
+import pytest
+import soundfile as sf
+from support.virtual_audio import VirtualAudio
+
+import livespec
+from livespec.pipeline import AnalysisStopped
+
+
+def _livespec_threads() -> list[str]:
+    return [t.name for t in threading.enumerate() if t.name.startswith("livespec")]
+
+
+def test_listen_to_a_tone_peaks_at_1000_hz_and_stops_on_break():
+    with livespec.listen(source="tone:1000") as stream:
+        assert stream.realtime and stream.samplerate == 48000
+        assert stream.bin_hz == pytest.approx(48000 / 4096)
+        got = []
+        for frame in stream:
+            got.append(frame)
+            if len(got) == 5:
+                break
+    assert [f.index for f in got] == [0, 1, 2, 3, 4]
+    for f in got:
+        assert f.peaks[0].freq_hz == pytest.approx(1000.0, abs=0.1)
+        assert f.db.shape == stream.freqs.shape
+    assert stream.overflows == 0 and stream.dropped == 0
+    assert _livespec_threads() == []
+    assert list(stream) == []  # closed: iterating again ends at once
+
+
+def test_a_finite_source_is_analysed_losslessly_and_ends(tmp_path):
+    fs = 44100
+    t = np.arange(fs) / fs
+    path = tmp_path / "a.wav"
+    sf.write(path, (0.5 * np.sin(2 * np.pi * 440 * t)).astype(np.float32), fs, subtype="FLOAT")
+    stream = livespec.listen(source=str(path), fft=2048, hop=512)
+    assert not stream.realtime
+    frames = list(stream)
+    assert len(frames) == (fs - 2048) // 512 + 1
+    assert all(f.peaks[0].freq_hz == pytest.approx(440.0, abs=0.1) for f in frames)
+    assert stream.lost_frames == 0 and stream.dropped == 0
+    ends = list(livespec.listen(source="tone:1000", duration=0.5))
+    assert len(ends) == (24000 - 4096) // 1024 + 1
+
+
+def test_a_slow_reader_drops_the_oldest_frames_and_counts_them():
+    import time
+
+    with livespec.listen(source="tone:1000", hop=256, queue=2) as stream:
+        first = next(stream)
+        time.sleep(0.3)
+        later = next(stream)
+    assert stream.dropped > 0
+    assert later.index - first.index > stream.dropped  # the newest were kept
+
+
+def test_bad_arguments_and_a_missing_file_raise_livespec_errors(tmp_path):
+    with pytest.raises(livespec.UsageError, match="fft"):
+        livespec.listen(source="tone:1000", fft=3)
+    with pytest.raises(livespec.UsageError, match="window"):
+        livespec.listen(source="tone:1000", window="nope")
+    with pytest.raises(livespec.SourceError):
+        livespec.listen(source=str(tmp_path / "missing.wav"))
+    assert _livespec_threads() == []
+
+
+def test_an_engine_error_is_raised_from_the_iterator_never_hangs(monkeypatch):
+    from livespec.engine import Engine
+
+    def boom(self, view):
+        raise ZeroDivisionError("boom")
+
+    monkeypatch.setattr(Engine, "_analyse", boom)
+    with livespec.listen(source="tone:1000") as stream, pytest.raises(AnalysisStopped) as err:
+        next(stream)
+    assert isinstance(err.value, livespec.LivespecError)
+    assert str(err.value) == "analysis stopped: ZeroDivisionError: boom"
+    assert _livespec_threads() == []
+
+
+def test_ctrl_c_in_the_loop_propagates_after_cleanup():
+    stream = livespec.listen(source="tone:1000")
+    with pytest.raises(KeyboardInterrupt), stream:
+        for _ in stream:
+            raise KeyboardInterrupt
+    assert _livespec_threads() == []
+
+
+def test_record_a_second_of_a_tone(tmp_path):
+    out = tmp_path / "tone.wav"
+    assert livespec.record(out, 1, source="tone:997") == out
+    info = sf.info(str(out))
+    assert (info.frames, info.samplerate, info.subtype) == (48000, 48000, "PCM_24")
+    y, _ = sf.read(str(out))
+    spectrum = np.abs(np.fft.rfft(y * np.hanning(len(y))))
+    assert np.argmax(spectrum) == 997
+    with pytest.raises(livespec.LivespecError, match="exists"):
+        livespec.record(out, 1, source="tone:997")
+    livespec.record(out, 0.5, source="tone:997", subtype="FLOAT", force=True)
+    assert sf.info(str(out)).frames == 24000
+    with pytest.raises(livespec.UsageError):
+        livespec.record(tmp_path / "x.wav", 0, source="tone:997")
+    assert _livespec_threads() == []
+
+
+# -- the sound card --------------------------------------------------------------------------
+
+
+def _python(code: str, env: dict[str, str], timeout: float = 60.0) -> dict[str, object]:
+    done = subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(code)],
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    result: dict[str, object] = json.loads(done.stdout.splitlines()[-1])
+    return result
+
+
+def test_listen_to_the_device_break_and_listen_again(virtual_audio: VirtualAudio, tmp_path):
+    out = tmp_path / "dev.wav"
+    result = _python(
+        f"""
+        import json, sys, threading
+        import livespec
+        runs = []
+        for _ in range(2):  # the second listen() opens the device the first released
+            with livespec.listen(device="pulse") as stream:
+                freqs = []
+                for frame in stream:
+                    freqs.append(frame.peaks[0].freq_hz)
+                    if len(freqs) == 20:
+                        break
+            runs.append(freqs)
+        timed = len(list(livespec.listen(device="pulse", samplerate=48000, duration=0.5)))
+        alive = [t.name for t in threading.enumerate() if t is not threading.main_thread()]
+        path = livespec.record({str(out)!r}, 0.5, device="pulse", samplerate=48000)
+        print(json.dumps({{"runs": runs, "alive": alive, "sd": "sounddevice" in sys.modules,
+                          "path": str(path), "timed": timed}}))
+        """,
+        virtual_audio.env,
+    )
+    runs = result["runs"]
+    assert isinstance(runs, list) and len(runs) == 2
+    for freqs in runs:
+        assert len(freqs) == 20
+        assert all(abs(f - 1000.0) < 0.1 for f in freqs[2:]), freqs
+    assert result["alive"] == [] and result["sd"] is True
+    assert sf.info(str(out)).frames == 24000 and result["path"] == str(out)
+    assert result["timed"] == (24000 - 4096) // 1024 + 1  # duration= ends the sound card
