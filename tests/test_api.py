@@ -297,13 +297,18 @@ y = np.sin(2 * np.pi * 1000 * np.arange(48000) / 48000)
 S = livespec.spectrogram(y, 48000)
 S.to_image(size=(64, 32)); S.save({str(tmp_path / "x.png")!r}); S.save({str(tmp_path / "x.csv")!r})
 S.peaks(); list(livespec.frames(y, 48000)); livespec.peaks(y, 48000); livespec.measure(y, 48000)
+list(livespec.listen(source="tone:1000", duration=0.2))
+with livespec.listen(source="tone:1000") as stream:
+    next(stream)
+livespec.record({str(tmp_path / "r.wav")!r}, 0.1, source="tone:997")
 bad = [m for m in sys.modules if m.split('.')[0] in ('textual', 'sounddevice')]
 assert bad == [], bad
-print(sorted(livespec.__all__) == sorted(set(livespec.__all__)), 'spectrogram' in dir(livespec))
+print(sorted(livespec.__all__) == sorted(set(livespec.__all__)), 'spectrogram' in dir(livespec),
+      callable(livespec.record) and callable(livespec.listen))
 """
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert out.returncode == 0, out.stderr
-    assert out.stdout.split() == ["True", "True"]
+    assert out.stdout.split() == ["True", "True", "True"]
 
 
 # -- docs/api.md and examples/ ---------------------------------------------------------------
@@ -344,6 +349,8 @@ def test_examples_run(tmp_path):
     assert lines[0] == "time_s,freq_hz,level_dbfs,note,cents" and len(lines) == 1 + 12
     t1, f1, level = (float(v) for v in lines[2].split(",")[:3])
     assert f1 == pytest.approx(440 + 40 * t1, abs=1.0) and level == pytest.approx(-12.04, abs=0.1)
+    lines = run_example("live_peaks.py", "--input", "tone:1000", "--duration", "1").splitlines()
+    assert len(lines) == 2 and all(" 1000.00 Hz " in line for line in lines), lines
 
 
 def test_api_names_are_not_shadowed_by_subpackages():
