@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from livespec._version import __version__
 from livespec.errors import LivespecError, SourceError, UsageError
 
 if TYPE_CHECKING:
@@ -29,6 +28,8 @@ if TYPE_CHECKING:
         spectrogram,
     )
 
+
+__version__ = "0.1.0"
 
 __all__ = [
     "LiveStream",

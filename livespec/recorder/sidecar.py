@@ -14,16 +14,21 @@ import contextlib
 import dataclasses
 import datetime as dt
 import os
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
-
-from livespec._version import __version__
 
 if TYPE_CHECKING:
     from livespec.audio.base import Source
     from livespec.recorder.writer import Recorder
 
 SIDECAR_RESERVE = 1024  # trailing spaces kept so the final sidecar fits on a full disk
+
+
+def _version() -> str:
+    """livespec's version. The package root is always loaded before its submodules; it is
+    not imported here because it re-exports the API, which uses the recorder (a cycle)."""
+    return str(sys.modules["livespec"].__version__)
 
 
 def sidecar_path(path: Path) -> Path:
@@ -58,7 +63,7 @@ def sidecar_content(rec: Recorder, complete: bool) -> dict[str, object]:
         "ended_by": rec.ended_by or None,
         "error": rec.error,
         "split_bytes": rec.split_bytes,
-        "livespec_version": __version__,
+        "livespec_version": _version(),
     }
     for key, value in rec.sidecar_info.items():
         data.setdefault(key, value)
