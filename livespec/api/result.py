@@ -36,11 +36,12 @@ class Spectrogram:
     Attributes:
         db: levels in dB, float32, shape (frames, rows): dBFS without ``like`` (a
             full-scale sine reads 0.0), the library's dB with it.
-        freqs: frequency of each row in Hz (FFT bins, or mel band centres).
+        freqs: frequency of each row in Hz (FFT bins, mel band centres, log band centres
+            (geometric) or CQT bin centres).
         times: centre of each frame in seconds from the first sample.
         samplerate: Hz.
         recipe: the analysis (frame length ``recipe.n``, ``recipe.hop``, window, ...).
-        scale: "linear", "log" (images only: ``db`` keeps linear bins) or "mel".
+        scale: "linear", "log" (log-spaced bands), "mel" or "cqt" (constant-Q bins).
         like: None (livespec's dBFS) or the library reproduced.
         unit: "dBFS" or "dB".
     """
@@ -168,6 +169,7 @@ class Spectrogram:
     ) -> tuple[Image.Image, FreqScale, float, float]:
         """The plot image, its rows' frequency scale and its colour range (lo, hi) in dB."""
         from livespec.dsp.scales import FreqScale
+        from livespec.export.dsp import freq_scale
         from livespec.export.image import LogRows, TimeReducer, image_size_error, render
 
         if colormap == "gray":
@@ -188,8 +190,8 @@ class Spectrogram:
             raise UsageError(f"db_range={db_range!r}: the top must be above the bottom")
         levels = self.db
         r, fs = self.recipe, self.samplerate
-        if r.mel:
-            freq = FreqScale("mel", r.n_mels, r.fmin, r.mel_fmax(fs), r.mel_htk)
+        if r.kind != "linear":  # mel, log or cqt rows, shown as they are
+            freq = freq_scale(r, fs)
         elif self.scale == "log":
             bin_hz = fs / r.nfft
             rows = size[1] if size is not None else r.bins
