@@ -169,7 +169,7 @@ class Spectrogram:
     ) -> tuple[Image.Image, FreqScale, float, float]:
         """The plot image, its rows' frequency scale and its colour range (lo, hi) in dB."""
         from livespec.dsp.scales import FreqScale
-        from livespec.export.dsp import freq_scale
+        from livespec.export.columns import freq_scale
         from livespec.export.image import LogRows, TimeReducer, image_size_error, render
 
         if colormap == "gray":

@@ -17,7 +17,8 @@ from livespec.api.inputs import BACKENDS, MAX_FFT, MIN_FFT, Input, Source, int_i
 from livespec.api.result import F32, Spectrogram
 from livespec.config import WINDOW_CHOICES, AnalysisConfig, Config, SourceConfig
 from livespec.errors import SourceError, UsageError
-from livespec.export.dsp import LIKE, BatchAnalyzer, Recipe, for_rate, row_frequencies
+from livespec.export.columns import for_rate, row_frequencies
+from livespec.export.dsp import LIKE, BatchAnalyzer, Recipe
 from livespec.export.frames import SampleReader, ShortRead, iter_segment
 from livespec.export.io import Post
 from livespec.export.job import analyzer_for

@@ -41,7 +41,7 @@ DBFS_FLOOR = 1e-20  # power floor of CQT levels (-200 dBFS)
 
 def cqt_q(bins_per_octave: int) -> float:
     """The quality factor ``f / bandwidth`` of a CQT bin (librosa's, filter_scale 1)."""
-    r2 = 2.0 ** (2.0 / bins_per_octave)
+    r2 = math.pow(2.0, 2.0 / bins_per_octave)
     return (r2 + 1.0) / (r2 - 1.0)
 
 
@@ -76,7 +76,7 @@ class CqtLayout:
 
     def top_hz(self) -> float:
         """The highest frequency a kernel reaches (the top bin plus half its bandwidth), Hz."""
-        f_top = self.fmin * 2.0 ** ((self.n_bins - 1) / self.bins_per_octave)
+        f_top = self.fmin * math.pow(2.0, (self.n_bins - 1) / self.bins_per_octave)
         return f_top * (1.0 + 0.5 * 2.0 / self.q)  # hann's main lobe: 2 bins either side
 
 
@@ -147,7 +147,7 @@ class CqtKernel:
             keep = _kept(mag, sparsity)
             j = np.arange(keep[0], keep[1], dtype=np.intp)
             idx.append(j)
-            vals.append(np.conj(spec[j]) / self.nfft)
+            vals.append((np.conj(spec[j]) / self.nfft).astype(np.complex128))
             starts[i] = pos
             pos += j.shape[0]
         self.idx: NDArray[np.intp] = np.concatenate(idx)

@@ -239,7 +239,7 @@ def hz_to_midi(f: float, a4: float = 440.0) -> float:
 
 def midi_to_hz(m: float, a4: float = 440.0) -> float:
     """Hz of MIDI note ``m``."""
-    return a4 * 2.0 ** ((m - 69.0) / 12.0)
+    return a4 * math.pow(2.0, (m - 69.0) / 12.0)
 
 
 def note_label(f: float, a4: float = 440.0) -> str:
@@ -284,14 +284,15 @@ def hz_ticks(
     candidates: list[list[float]] = []
     if scale == "cqt":
         m0, m1 = math.floor(hz_to_midi(lo)), math.ceil(hz_to_midi(hi))
-        for step in (1, 2, 4, 6, 12, 24):  # semitones, whole tones, ..., every C, every 2nd C
-            candidates.append([midi_to_hz(m) for m in range(m0, m1 + 1) if m % step == 0])
+        for semis in (1, 2, 4, 6, 12, 24):  # semitones, whole tones, ..., every C, every 2nd C
+            candidates.append([midi_to_hz(m) for m in range(m0, m1 + 1) if m % semis == 0])
     elif scale == "log" and hi / max(lo, 1e-9) >= 8.0:
         d0, d1 = math.floor(math.log10(lo)), math.ceil(math.log10(hi))
         for mults in ((1, 2, 3, 4, 5, 6, 7, 8, 9), (1, 2, 5), (1, 3), (1,)):
             candidates.append([m * 10.0**d for d in range(d0, d1 + 1) for m in mults])
         candidates.append([10.0**d for d in range(d0, d1 + 1, 2)])
-    for step in [] if scale == "cqt" else nice_steps((hi - lo) / 200.0):
+    steps: list[float] = [] if scale == "cqt" else nice_steps((hi - lo) / 200.0)
+    for step in steps:
         first = math.ceil(lo / step - 1e-9) * step
         count = int((hi - first) / step + 1e-9) + 1
         if count > 400:

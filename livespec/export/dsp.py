@@ -27,7 +27,6 @@ Single-threaded: one analyzer per process (workers of a folder export build thei
 
 from __future__ import annotations
 
-import dataclasses
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -36,8 +35,8 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from livespec.dsp.cqt import CqtKernel, CqtLayout, fft_length
-from livespec.dsp.scales import FreqScale, band_weights, log_band_edges_bpo
+from livespec.dsp.cqt import CqtKernel, CqtLayout
+from livespec.dsp.scales import band_weights, log_band_edges_bpo
 from livespec.dsp.scales import mel_band_edges as mel_band_edges_hz
 from livespec.dsp.windows import WINDOW_NAMES, make_window
 
@@ -265,27 +264,6 @@ def mel_filterbank(recipe: Recipe, samplerate: float) -> NDArray[np.float64]:
     return np.ascontiguousarray(w.T)
 
 
-def for_rate(recipe: Recipe, samplerate: float) -> Recipe:
-    """The recipe for inputs at ``samplerate`` Hz: a CQT's frame is the FFT length of its
-    longest kernel (``Q * fs / fmin`` samples, rounded up to a power of two), so it follows
-    the rate; other recipes are returned as they are.
-
-    Raises:
-        ValueError: the CQT's top bin reaches above Nyquist (one line, for the user).
-    """
-    if not recipe.cqt:
-        return recipe
-    layout = recipe.cqt_layout()
-    if layout.top_hz() > samplerate / 2.0:
-        top = float(layout.freqs()[-1])
-        raise ValueError(
-            f"--scale cqt: the top bin ({top:.1f} Hz) and its bandwidth reach above "
-            f"{samplerate / 2.0:g} Hz (half this file's rate); lower --octaves or --fmax"
-        )
-    n = fft_length(float(layout.lengths(samplerate).max()), minimum=max(64, recipe.hop))
-    return dataclasses.replace(recipe, n=n, nfft=n)
-
-
 def log_edges(recipe: Recipe, samplerate: float) -> NDArray[np.float64]:
     """Edges in Hz of a ``log`` recipe's bands (from ``fmin`` up to ``fmax`` or Nyquist)."""
     top = samplerate / 2.0 if recipe.fmax is None else min(recipe.fmax, samplerate / 2.0)
@@ -302,35 +280,6 @@ def log_weights(recipe: Recipe, samplerate: float) -> NDArray[np.float64]:
     if recipe.level != "dbfs":  # a library's power or density: summed as it is
         enbw = 1.0
     return np.ascontiguousarray(weights / enbw)
-
-
-def row_frequencies(recipe: Recipe, samplerate: float) -> NDArray[np.float64]:
-    """Frequency in Hz of each output column: bin centres, mel band centres, log band
-    centres (geometric) or CQT bin centres."""
-    if recipe.mel:
-        return mel_band_edges(recipe, samplerate)[1:-1]
-    if recipe.cqt:
-        return recipe.cqt_layout().freqs()
-    if recipe.log:
-        e = log_edges(recipe, samplerate)
-        return np.sqrt(e[:-1] * e[1:])
-    return np.arange(recipe.bins, dtype=np.float64) * (samplerate / recipe.nfft)
-
-
-def freq_scale(recipe: Recipe, samplerate: float) -> FreqScale:
-    """How the output's columns map to frequency, for images and their axes."""
-    if recipe.mel:
-        return FreqScale(
-            "mel", recipe.n_mels, recipe.fmin, recipe.mel_fmax(samplerate), recipe.mel_htk
-        )
-    if recipe.log:
-        e = log_edges(recipe, samplerate)
-        return FreqScale("log", len(e) - 1, float(e[0]), float(e[-1]))
-    if recipe.cqt:
-        b, n = recipe.bins_per_octave, recipe.n_bins
-        lo = recipe.fmin * 2.0 ** (-0.5 / b)
-        return FreqScale("log", n, lo, lo * 2.0 ** (n / b))
-    return FreqScale("linear", recipe.bins, 0.0, (recipe.bins - 1) * samplerate / recipe.nfft)
 
 
 def power_scale(recipe: Recipe, samplerate: float) -> NDArray[np.float64] | None:

@@ -19,14 +19,8 @@ from livespec.audio.files import AudioFileError, open_audio_file, sf_reason
 from livespec.audio.stderr import quiet_native_stderr
 from livespec.dsp.scales import FreqScale
 from livespec.errors import LivespecError
-from livespec.export.dsp import (
-    F32,
-    BatchAnalyzer,
-    Recipe,
-    for_rate,
-    freq_scale,
-    row_frequencies,
-)
+from livespec.export.columns import for_rate, freq_scale, row_frequencies
+from livespec.export.dsp import F32, BatchAnalyzer, Recipe
 from livespec.export.frames import SampleReader, ShortRead, analyse_segment
 from livespec.export.image import LogRows, image_size_error
 from livespec.export.io import CsvSink, ImageSpec, NpySink, PngSink, Post, Sink
