@@ -60,6 +60,7 @@ class _Octave:
     stride: int  # recomputed every ``stride`` frames
     phase: int  # ... at frames whose index % stride == phase
     power: F64
+    done: bool = False  # computed at least once
 
 
 class LiveCqt:
@@ -119,9 +120,16 @@ class LiveCqt:
         self.longest = max(o.fft.nfft for o in self.octaves)
         self.row: F32 = np.full(layout.n_bins, -200.0, dtype=np.float32)
 
+    def reset(self) -> None:
+        """Forget the held values: every group is computed at the next frame."""
+        self.row[:] = -200.0
+        for o in self.octaves:
+            o.done = False
+
     def compute(self, index: int, newest: Callable[[int, F64], bool]) -> F32:
-        """The CQT row (dBFS, float32, a new array) after frame ``index``: the octaves due
-        at this frame are recomputed, the others keep their last values.
+        """The CQT row (dBFS, float32, a new array) after frame ``index``: the groups due
+        at this frame (and any not computed yet) are recomputed, the others keep their last
+        values.
 
         Args:
             index: the engine's frame number.
@@ -131,10 +139,11 @@ class LiveCqt:
         """
         row = self.row
         for o in self.octaves:
-            if index % o.stride != o.phase and not np.all(row[o.bins.start] <= -200.0):
+            if o.done and index % o.stride != o.phase:
                 continue
             if not newest(o.fft.nfft, o.fft.input):
                 continue
+            o.done = True
             o.fft.execute()
             p = o.kernel.power_dbfs(o.fft.output, o.power)
             np.maximum(p, DBFS_FLOOR, out=p)
