@@ -16,6 +16,7 @@ from livespec.errors import LivespecError, SourceError, UsageError
 
 if TYPE_CHECKING:
     from livespec.api import (
+        Audio,
         LiveStream,
         MeasureResult,
         PeakFrame,
@@ -32,6 +33,7 @@ if TYPE_CHECKING:
 __version__ = "0.1.0"
 
 __all__ = [
+    "Audio",
     "LiveStream",
     "LivespecError",
     "MeasureResult",
