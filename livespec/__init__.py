@@ -17,6 +17,7 @@ from livespec.errors import LivespecError, SourceError, UsageError
 if TYPE_CHECKING:
     from livespec.api import (
         Audio,
+        Frame,
         LiveStream,
         MeasureResult,
         PeakFrame,
@@ -34,6 +35,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "Audio",
+    "Frame",
     "LiveStream",
     "LivespecError",
     "MeasureResult",

@@ -11,9 +11,11 @@ from livespec.api.audio import Audio
 from livespec.api.live import LiveStream, listen, record
 from livespec.api.result import Spectrogram
 from livespec.api.spectrogram import frames, spectrogram
+from livespec.engine import Frame
 
 __all__ = [
     "Audio",
+    "Frame",
     "LiveStream",
     "MeasureResult",
     "PeakFrame",

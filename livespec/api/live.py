@@ -63,7 +63,7 @@ def _event_error(event: Event) -> LivespecError:
 class LiveStream:
     """Analysed frames of a running source; made by :func:`listen`.
 
-    Iterate it for :class:`livespec.engine.Frame` objects (``index``, ``t``, ``db``,
+    Iterate it for :class:`livespec.Frame` objects (``index``, ``t``, ``db``,
     ``peaks``, ``rms_dbfs``, ``peak_dbfs``, ``overflows``, ``lost_frames``, ``latency``);
     ``db[i]`` is the level at ``freqs[i]`` Hz. Use it as a context manager (or call
     :meth:`close`): leaving the ``with`` block, a ``break`` inside it, Ctrl-C or an error
