@@ -298,6 +298,8 @@ y = np.sin(2 * np.pi * 1000 * np.arange(48000) / 48000)
 S = livespec.spectrogram(y, 48000)
 S.to_image(size=(64, 32)); S.save({str(tmp_path / "x.png")!r}); S.save({str(tmp_path / "x.csv")!r})
 S.peaks(); list(livespec.frames(y, 48000)); livespec.peaks(y, 48000); livespec.measure(y, 48000)
+S.to_audio(2)
+livespec.spectrogram(y, 48000, keep_phase=True).to_audio().save({str(tmp_path / "a.wav")!r})
 list(livespec.listen(source="tone:1000", duration=0.2))
 with livespec.listen(source="tone:1000") as stream:
     next(stream)
