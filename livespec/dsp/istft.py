@@ -54,33 +54,48 @@ def stft(
     return out
 
 
+def overlap_add(frames: F64, hop: int) -> F64:
+    """``sum_k frames[k]`` placed at ``k*hop``: ``(count - 1) * hop + n`` samples. One
+    vectorised add per ``hop`` columns of a frame, not one per frame."""
+    count, n = frames.shape
+    r = -(-n // hop)  # pieces of hop samples in a frame
+    acc = np.zeros((count + r, hop))
+    for j in range(r):
+        piece = frames[:, j * hop : min(n, (j + 1) * hop)]
+        acc[j : j + count, : piece.shape[1]] += piece
+    return acc.reshape(-1)[: (count - 1) * hop + n]
+
+
 def window_sumsquare(window: F64, hop: int, frames: int) -> F64:
     """``sum_k w[t - k*hop]**2`` over the overlap-add of ``frames`` frames."""
-    n = window.shape[0]
-    wss = np.zeros((frames - 1) * hop + n)
     sq = window * window
-    for k in range(frames):
-        wss[k * hop : k * hop + n] += sq
-    return wss
+    return overlap_add(np.broadcast_to(sq, (frames, sq.shape[0])), hop)
 
 
 def istft(
-    X: C128, window: F64, hop: int, nfft: int, pad: int, length: int, floor: float = EXACT_FLOOR
+    X: C128,
+    window: F64,
+    hop: int,
+    nfft: int,
+    pad: int,
+    length: int,
+    floor: float = EXACT_FLOOR,
+    wss: F64 | None = None,
 ) -> F64:
     """The signal of ``length`` samples whose STFT (as :func:`stft`) is ``X``: the weighted
     overlap-add, exact for a consistent ``X``. Samples no frame covers, or whose window sum
-    of squares is below ``floor`` times its maximum, are 0."""
+    of squares is below ``floor`` times its maximum, are 0. ``wss``: the window sum of
+    squares (:func:`window_sumsquare`), if already known."""
     n = window.shape[0]
     count = X.shape[0]
-    span = (count - 1) * hop + n
-    acc = np.zeros(span)
+    frames = np.empty((count, n))
     step = max(1, (1 << 18) // nfft)
     for i in range(0, count, step):
-        chunk = np.fft.irfft(X[i : i + step], n=nfft, axis=-1)[:, :n] * window
-        for j in range(chunk.shape[0]):
-            s = (i + j) * hop
-            acc[s : s + n] += chunk[j]
-    wss = window_sumsquare(window, hop, count)
+        frames[i : i + step] = np.fft.irfft(X[i : i + step], n=nfft, axis=-1)[:, :n]
+    frames *= window
+    acc = overlap_add(frames, hop)
+    if wss is None:
+        wss = window_sumsquare(window, hop, count)
     ok = wss > floor * float(wss.max())
     acc[ok] /= wss[ok]
     acc[~ok] = 0.0
@@ -123,9 +138,10 @@ def griffin_lim(
     else:
         angles = np.ones(magnitude.shape, dtype=np.complex128)
     angles *= magnitude
+    wss = window_sumsquare(window, hop, magnitude.shape[0])
     tprev: C128 | None = None
     for _ in range(n_iter):
-        y = istft(angles, window, hop, nfft, pad, length, GL_FLOOR)
+        y = istft(angles, window, hop, nfft, pad, length, GL_FLOOR, wss)
         rebuilt = stft(y, window, hop, nfft, pad, pad_mode)
         angles[:] = rebuilt
         if tprev is not None:
@@ -133,5 +149,5 @@ def griffin_lim(
         angles /= np.abs(angles) + EPS
         angles *= magnitude
         tprev = rebuilt
-    y = istft(angles, window, hop, nfft, pad, length, GL_FLOOR)
+    y = istft(angles, window, hop, nfft, pad, length, GL_FLOOR, wss)
     return y, spectral_convergence_db(magnitude, stft(y, window, hop, nfft, pad, pad_mode))
