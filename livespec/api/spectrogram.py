@@ -8,17 +8,18 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import numpy as np
+from numpy.typing import NDArray
 
 from livespec.api.inputs import BACKENDS, MAX_FFT, MIN_FFT, Input, Source, int_in, open_input
 from livespec.api.result import F32, Spectrogram
 from livespec.config import WINDOW_CHOICES, AnalysisConfig, Config, SourceConfig
 from livespec.errors import SourceError, UsageError
 from livespec.export.columns import for_rate, row_frequencies
-from livespec.export.dsp import LIKE, BatchAnalyzer, Recipe
+from livespec.export.dsp import LIKE, BatchAnalyzer, Recipe, recipe_window
 from livespec.export.frames import SampleReader, ShortRead, iter_segment
 from livespec.export.io import Post
 from livespec.export.job import analyzer_for
@@ -163,6 +164,7 @@ def spectrogram(
     fmin: float | None = None,
     fmax: float | None = None,
     octaves: float | None = None,
+    keep_phase: bool = False,
 ) -> Spectrogram:
     """The spectrogram of ``y``: ``livespec export --npy``'s numbers, as a :class:`Spectrogram`.
 
@@ -195,6 +197,8 @@ def spectrogram(
         bins_per_octave, fmin, fmax, octaves: the log and cqt scales' bands (fmin and fmax
             also the mel bands' range); an argument that does not apply to ``scale`` is an
             error.
+        keep_phase: also keep the complex STFT (``S.stft``, complex128, 16 bytes per FFT
+            bin and frame) so that ``S.to_audio()`` is the exact inverse.
 
     Raises:
         livespec.UsageError: a bad argument; livespec.SourceError: an unreadable input.
@@ -207,6 +211,13 @@ def spectrogram(
     )  # fmt: skip
     if backend not in BACKENDS:
         raise UsageError(f"backend={backend!r}: must be one of {', '.join(BACKENDS)}")
+    if not isinstance(keep_phase, bool):
+        raise UsageError(f"keep_phase={keep_phase!r}: must be True or False")
+    if keep_phase and recipe.detrend:
+        raise UsageError(
+            "keep_phase=True: like='scipy' removes each frame's mean (detrend), which no "
+            "inverse can restore; use like=None, 'librosa' or 'torchaudio'"
+        )
     with open_input(y, sr, channel) as inp:
         recipe = _for_rate(dataclasses.replace(recipe, channel=channel), inp.samplerate)
         total = recipe.frames(inp.frames)
@@ -216,13 +227,15 @@ def spectrogram(
         db = np.empty((total, analyzer.cols), dtype=np.float32)
         done = 0
         reader = SampleReader(inp, recipe.channel)
+        read = reader.read if not keep_phase else _Keeper(reader.read, inp.frames)
         try:
-            for rows in iter_segment(reader.read, inp.frames, analyzer):
+            for rows in iter_segment(read, inp.frames, analyzer):
                 db[done : done + rows.shape[0]] = rows
                 done += rows.shape[0]
         except ShortRead as exc:
             raise SourceError(f"{inp.label}: {exc}") from None
         fs = inp.samplerate
+        nsamples = inp.frames
     vmax = float(db.max())
     shift = -vmax if recipe.ref_max else 0.0
     clamp = None if recipe.top_db is None else vmax + shift - recipe.top_db
@@ -238,7 +251,34 @@ def spectrogram(
         like=like,
         unit=_unit(like, db_ref),
         source=keep,
+        stft=_phase(read, recipe) if isinstance(read, _Keeper) else None,
+        nsamples=nsamples,
+        db_offset=shift,
     )
+
+
+class _Keeper:
+    """A sample reader that also keeps every mono sample it reads (for ``keep_phase``)."""
+
+    def __init__(self, read: Callable[[F32], int], nsamples: int) -> None:
+        self._read = read
+        self.samples = np.zeros(nsamples, dtype=np.float32)
+        self._pos = 0
+
+    def __call__(self, out: F32) -> int:
+        got = self._read(out)
+        take = max(0, min(got, self.samples.shape[0] - self._pos))
+        self.samples[self._pos : self._pos + take] = out[:take]
+        self._pos += take
+        return got
+
+
+def _phase(keeper: _Keeper, recipe: Recipe) -> NDArray[np.complex128]:
+    """The complex STFT of the kept samples, framed as the recipe frames them."""
+    from livespec.dsp.istft import stft
+
+    window = recipe_window(recipe)
+    return stft(keeper.samples, window, recipe.hop, recipe.nfft, recipe.pad, recipe.pad_mode)
 
 
 def frames(
