@@ -50,6 +50,10 @@ async def test_the_cqt_scale_shows_notes_and_the_tone_in_its_semitone() -> None:
         notes = re.findall(r"\b([A-G]#?\d)\b", text)
         assert {"C2", "C3", "C4", "C5"} <= set(notes), text
         assert not re.search(r"\b\d+k\b", text)
+        # ... and its corner says what the labels are.
+        assert "note" in app.export_screenshot().replace("&#160;", " ")
+        screen = app.export_screenshot()
+        assert "note" in screen.replace("&#160;", " ")
         # The peak readout still comes from the FFT (Hz and note).
         await pilot.press("l")  # back to linear: the engine stops the CQT
         rig.feed(10)
