@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import re
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -113,7 +114,10 @@ def make_recipe(
         fmin=float(fmin or 0.0),
         fmax=None if fmax is None else float(fmax),
     )
-    recipe = build_recipe(ns, Config(analysis=analysis, source=SourceConfig()))
+    try:
+        recipe = build_recipe(ns, Config(analysis=analysis, source=SourceConfig()))
+    except UsageError as exc:
+        raise UsageError(api_words(str(exc))) from None
     return dataclasses.replace(recipe, channel=channel)
 
 
@@ -122,7 +126,14 @@ def _for_rate(recipe: Recipe, samplerate: float) -> Recipe:
     try:
         return for_rate(recipe, samplerate)
     except ValueError as exc:
-        raise UsageError(str(exc).replace("--scale cqt", "scale='cqt'")) from None
+        raise UsageError(api_words(str(exc))) from None
+
+
+def api_words(message: str) -> str:
+    """``livespec export``'s message in the API's words: ``--scale cqt`` -> ``scale='cqt'``,
+    ``--bins-per-octave`` -> ``bins_per_octave``."""
+    message = re.sub(r"--scale (\w+)", r"scale='\1'", message)
+    return re.sub(r"--([a-z][a-z-]*)", lambda m: m.group(1).replace("-", "_"), message)
 
 
 def _unit(like: str | None, db_ref: str | None) -> str:
