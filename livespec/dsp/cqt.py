@@ -80,11 +80,6 @@ class CqtLayout:
         return f_top * (1.0 + 0.5 * 2.0 / self.q)  # hann's main lobe: 2 bins either side
 
 
-def octaves_bins(octaves: float, bins_per_octave: int) -> int:
-    """Bins in ``octaves`` octaves (at least one)."""
-    return max(1, round(octaves * bins_per_octave))
-
-
 def fft_length(max_kernel: float, minimum: int = 64) -> int:
     """The power of two (at least ``minimum``) that holds a kernel of ``max_kernel`` samples."""
     return max(minimum, 1 << max(0, math.ceil(math.log2(max(1.0, math.ceil(max_kernel))))))
@@ -190,14 +185,3 @@ def _kept(mag: F64, sparsity: float) -> tuple[int, int]:
     right = np.cumsum(mag[::-1])
     hi = mag.shape[0] - int(np.searchsorted(right, cut, side="right"))
     return min(lo, hi - 1), max(hi, lo + 1)
-
-
-def cqt_power(kernel: CqtKernel, spectra: C128, out: F64 | None = None) -> F64:
-    """``4 * |C|**2`` (dBFS scale: a full-scale sine reads 1.0) for spectra (frames, nfft//2+1)."""
-    c = kernel.apply(spectra)
-    p = c.real * c.real + c.imag * c.imag
-    p *= 4.0
-    if out is not None:
-        out[...] = p
-        return out
-    return p
