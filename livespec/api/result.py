@@ -246,7 +246,7 @@ class Spectrogram:
         from livespec.api.analysis import peaks
 
         r = self.recipe
-        if self.like is not None or r.center or r.detrend or r.level != "dbfs":
+        if self.like is not None or r.center or r.detrend != "none" or r.level != "dbfs":
             raise UsageError("peaks() needs livespec's own analysis: no like=, center=False")
         if self.source is None:
             raise UsageError("peaks() needs the input again: give an array or a path, not a file")

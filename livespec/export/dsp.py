@@ -13,7 +13,14 @@ Levels (all in dB, float32), with ``X`` the FFT of the windowed frame:
   and ``10*log10(scipy.signal.spectrogram(..., scaling='spectrum')) + 3.0103``.
 * ``density`` (scipy's default): ``10*log10(2*|X|**2 / (fs * S2))`` (no factor 2 at DC and
   Nyquist), ``S2 = sum(window**2)``, fs in Hz: ``10*log10`` of scipy's ``scaling='density'``.
+* ``spectrum`` (scipy's ``scaling='spectrum'``): ``10*log10(2*|X|**2 / S1**2)`` (no factor 2
+  at DC and Nyquist).
 * ``power`` (librosa, torchaudio): ``10*log10(max(|X|**2, amin))``, amin = 1e-10.
+
+With ``log="ln"`` the logarithm is natural and the floor is added instead of being a
+minimum: ``ln(P + floor)`` (the Kaggle ``log_specgram`` recipe's ``np.log(spec + eps)``).
+``gain`` multiplies the samples first (``--raw-int``: 32768 gives the int16 values that
+``scipy.io.wavfile.read`` returns).
 
 Single-threaded: one analyzer per process (workers of a folder export build their own).
 """
@@ -34,7 +41,9 @@ from livespec.dsp.windows import WINDOW_NAMES, make_window
 F32 = NDArray[np.float32]
 F64 = NDArray[np.float64]
 LIKE_CHOICES = ("livespec", "scipy", "librosa", "torchaudio")
-LEVEL_CHOICES = ("dbfs", "density", "power")
+LEVEL_CHOICES = ("dbfs", "density", "spectrum", "power")
+DETREND_CHOICES = ("none", "constant", "linear")
+LOG_CHOICES = ("db", "ln")
 DB_PER_NEPER = 10.0 / math.log(10.0)  # 10*log10(x) = DB_PER_NEPER * ln(x)
 DBFS_FLOOR = 1e-20  # power floor of dBFS levels (-200 dBFS), as Spectrum.db
 AMIN_POWER = 1e-10  # librosa's amin**2 and torchaudio's amin (power)
@@ -54,9 +63,13 @@ class Recipe:
         center: frames centred on ``k * hop`` with ``n // 2`` samples of padding at each end
             (librosa, torchaudio); otherwise frame k covers ``[k*hop, k*hop + n)`` (scipy).
         pad_mode: "constant" (zeros) or "reflect" padding, when centred.
-        detrend: subtract each frame's mean before windowing (scipy's ``detrend='constant'``).
-        level: "dbfs", "density" or "power" (see the module docstring).
-        floor: power floor before the logarithm (1e-20 for dBFS, 1e-10 = amin otherwise).
+        detrend: "none", "constant" (subtract each frame's mean before windowing, scipy's
+            default) or "linear" (subtract each frame's least-squares line).
+        level: "dbfs", "density", "spectrum" or "power" (see the module docstring).
+        floor: power floor before the logarithm (1e-20 for dBFS, 1e-10 = amin otherwise);
+            with ``log="ln"`` it is added to the power instead.
+        log: "db" (``10*log10``) or "ln" (natural logarithm, no factor).
+        gain: factor on the samples before anything else (1.0; 32768 for ``--raw-int``).
         ref_max: subtract the output's maximum (librosa's ``ref=np.max``), so it peaks at 0 dB.
         top_db: clamp levels to at least (maximum - top_db) dB; None = no clamp.
         mel: rows are ``n_mels`` mel bands (power summed through triangles) instead of bins.
@@ -75,9 +88,11 @@ class Recipe:
     tukey_alpha: float = 0.25
     center: bool = False
     pad_mode: str = "constant"
-    detrend: bool = False
+    detrend: str = "none"
     level: str = "dbfs"
     floor: float = DBFS_FLOOR
+    log: str = "db"
+    gain: float = 1.0
     ref_max: bool = False
     top_db: float | None = None
     mel: bool = False
@@ -141,7 +156,7 @@ class LikeDefaults:
     window: str
     center: bool
     pad_mode: str
-    detrend: bool
+    detrend: str
     level: str
     floor: float
     top_db: float | None
@@ -154,20 +169,20 @@ LIKE: dict[str, LikeDefaults] = {
     # scipy.signal.spectrogram(x, fs): tukey(0.25), nperseg 256, noverlap nperseg // 8,
     # detrend 'constant', scaling 'density', mode 'psd'; then 10*log10.
     "scipy": LikeDefaults(
-        256, lambda n: n - n // 8, "tukey", False, "constant", True, "density", DBFS_FLOOR,
+        256, lambda n: n - n // 8, "tukey", False, "constant", "constant", "density", DBFS_FLOOR,
         None, False, None, False,
     ),
     # librosa.stft(y): n_fft 2048, hop win_length // 4, hann, center, pad_mode 'constant';
     # then librosa.amplitude_to_db(|S|) (ref 1.0, amin 1e-5, top_db 80); mel: slaney.
     "librosa": LikeDefaults(
-        2048, lambda n: n // 4, "hann", True, "constant", False, "power", AMIN_POWER,
+        2048, lambda n: n // 4, "hann", True, "constant", "none", "power", AMIN_POWER,
         80.0, False, "slaney", False,
     ),
     # torchaudio.transforms.Spectrogram(): n_fft 400, hop win_length // 2, hann, center,
     # pad_mode 'reflect', power 2; then AmplitudeToDB() (power, ref 1, amin 1e-10, top_db
     # None); MelSpectrogram: htk, norm None.
     "torchaudio": LikeDefaults(
-        400, lambda n: n // 2, "hann", True, "reflect", False, "power", AMIN_POWER,
+        400, lambda n: n // 2, "hann", True, "reflect", "none", "power", AMIN_POWER,
         None, True, None, True,
     ),
 }  # fmt: skip
@@ -243,10 +258,10 @@ def power_scale(recipe: Recipe, samplerate: float) -> NDArray[np.float64] | None
     if recipe.level == "power":
         return None
     w = recipe_window(recipe)
-    if recipe.level == "dbfs":
+    if recipe.level in ("dbfs", "spectrum"):
         s1 = float(np.sum(w))
         base = 1.0 / (s1 * s1)
-        mult = 4.0
+        mult = 4.0 if recipe.level == "dbfs" else 2.0
     else:  # density, scipy: 1 / (fs * sum(w**2)), one-sided doubling
         base = 1.0 / (float(samplerate) * float(np.sum(w * w)))
         mult = 2.0
@@ -331,6 +346,7 @@ class BatchAnalyzer:
         self._in.fill(0.0)  # columns n..nfft stay zero (the zero padding)
         self._frames_in = self._in[:, :n]
         self.window: F64 = recipe_window(recipe)
+        self._wgain: F64 = self.window * float(recipe.gain)
         self._scale = power_scale(recipe, samplerate)
         self._sq = np.empty((b, bins, 2), dtype=np.float64)
         self._pw = np.empty((b, bins), dtype=np.float64)
@@ -340,6 +356,10 @@ class BatchAnalyzer:
             self._fb = mel_filterbank(recipe, samplerate)
         self._floor = np.float32(recipe.floor)
         self._means = np.empty((b, 1), dtype=np.float64)
+        if recipe.detrend == "linear":  # least squares on t = 0..n-1, centred
+            t = np.arange(n, dtype=np.float64) - (n - 1) / 2.0
+            self._ramp: F64 = t / float(np.dot(t, t)) if n > 1 else np.zeros(n)
+            self._t = t
 
     def _numpy_execute(self) -> object:
         self._out[...] = np.fft.rfft(self._in, axis=-1)
@@ -350,14 +370,18 @@ class BatchAnalyzer:
         in dB (float32). Window, FFT and power in float64; the logarithm in float32."""
         f = frames.shape[0]
         fin = self._frames_in[:f]
-        if self.recipe.detrend:
+        detrend = self.recipe.detrend
+        if detrend != "none":
             np.copyto(fin, frames)
             means = self._means[:f]
             np.mean(fin, axis=1, keepdims=True, out=means)
             np.subtract(fin, means, out=fin)
-            np.multiply(fin, self.window, out=fin)
+            if detrend == "linear":
+                slopes = fin @ self._ramp  # (f,): the least-squares slope of each frame
+                fin -= slopes[:, None] * self._t
+            np.multiply(fin, self._wgain, out=fin)
         else:
-            np.multiply(frames, self.window, out=fin)
+            np.multiply(frames, self._wgain, out=fin)
         self._execute()
         xv = self._out[:f].view(np.float64).reshape(f, self.recipe.bins, 2)
         sq = self._sq[:f]
@@ -371,6 +395,10 @@ class BatchAnalyzer:
             np.matmul(pw, self._fb, out=mel)
             pw = mel
         np.copyto(out, pw, casting="same_kind")
+        if self.recipe.log == "ln":
+            np.add(out, self._floor, out=out)
+            np.log(out, out=out)
+            return
         np.maximum(out, self._floor, out=out)
         np.log(out, out=out)
         np.multiply(out, np.float32(DB_PER_NEPER), out=out)
