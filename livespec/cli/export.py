@@ -131,7 +131,12 @@ def add_export_arguments(parser: argparse.ArgumentParser) -> None:
         choices=RESIZE_ON,
         help="resize the dB levels, or the 8-bit image (as notebooks do) for --size",
     )
-    _add(i, "--quantize", choices=QUANTIZE, help="levels to 8 bits: round, or floor (astype)")
+    _add(
+        i,
+        "--quantize",
+        choices=QUANTIZE,
+        help="levels to 8 bits: round, floor (astype) or bins (matplotlib)",
+    )
 
 
 def run_export(ns: argparse.Namespace, cfg: Config) -> int:

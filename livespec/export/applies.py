@@ -110,7 +110,7 @@ def preset_notes(ns: argparse.Namespace, opts: ExportOptions, jobs: Sequence[Job
     if like == "librosa" and png and opts.image.axes:
         out.append(
             "--like librosa --axes draws livespec's figure around the plot, not matplotlib's "
-            "specshow (the plot's colours match; frame, fonts and ticks do not)"
+            "specshow (the plot's colour indices match; frame, fonts and ticks do not)"
         )
     if like == "librosa" and png and opts.image.scale == "log":
         out.append(

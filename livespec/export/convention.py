@@ -15,7 +15,7 @@ from dataclasses import dataclass
 ORIGINS = ("lower", "upper")
 RESIZE_FILTERS = ("nearest", "box", "bilinear", "hamming", "bicubic", "lanczos")
 RESIZE_ON = ("db", "image")
-QUANTIZE = ("round", "floor")
+QUANTIZE = ("round", "floor", "bins")
 
 
 @dataclass(frozen=True)
@@ -28,8 +28,10 @@ class ImageConvention:
         resize_filter: Pillow's filter for ``--size`` (its name in lower case).
         resize_on: "db" (resize the float levels, then quantize) or "image" (quantize,
             then resize the 8-bit image, as notebooks do with ``Image.resize``).
-        quantize: "round" (nearest of 256 levels) or "floor" (``astype(np.uint8)``, and
-            matplotlib's colour lookup).
+        quantize: "round" (nearest of 256 levels, ``round(255 * x)``), "floor"
+            (``(255 * x).astype(np.uint8)``, as notebooks save images) or "bins" (256
+            equal bins, ``min(floor(256 * x), 255)``: matplotlib's colour lookup), with ``x``
+            the level scaled to 0..1.
     """
 
     origin: str = "lower"
@@ -41,10 +43,10 @@ class ImageConvention:
 # livespec's own images; then each preset's usual notebook.
 DEFAULT_CONVENTION = ImageConvention()
 LIKE_CONVENTIONS: dict[str, ImageConvention] = {
-    # imshow(log_specgram(...).T, origin='lower'): colour index floor(N * x) in matplotlib.
-    "scipy": ImageConvention("lower", "bilinear", "db", "floor"),
-    # librosa.display.specshow: 0 Hz at the bottom, matplotlib's floor colour lookup.
-    "librosa": ImageConvention("lower", "bilinear", "db", "floor"),
+    # imshow(log_specgram(...).T, origin='lower'): colour index min(floor(256 x), 255).
+    "scipy": ImageConvention("lower", "bilinear", "db", "bins"),
+    # librosa.display.specshow: 0 Hz at the bottom, matplotlib's colour lookup.
+    "librosa": ImageConvention("lower", "bilinear", "db", "bins"),
     # Image.fromarray(uint8 of minmax(dB)) -> row 0 is 0 Hz; .resize((512, 512)) uses
     # Pillow's default filter for mode L (BICUBIC since Pillow 7) on the 8-bit image;
     # astype(np.uint8) truncates.

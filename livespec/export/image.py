@@ -4,7 +4,8 @@ reduction, PNG rendering and the ``--axes`` figure (scales and ticks:
 
 An image has time from left to right and low frequencies at the bottom (``origin="lower"``)
 or 0 Hz in the top row (``"upper"``). Levels (dB) are clamped to a range ``[lo, hi]``, mapped
-to 256 levels (``round`` or ``floor`` of ``255 * (v - lo) / (hi - lo)``: an index into a
+to 256 levels (``round`` or ``floor`` of ``255 * (v - lo) / (hi - lo)``, or matplotlib's 256
+equal ``bins``: an index into a
 colour table, or an 8-bit grey pixel with ``--gray``) and resized to ``--size`` with one of
 Pillow's filters, either before the mapping (``resize_on="db"``) or after it (``"image"``).
 :mod:`.convention` holds the options and the ``--like`` presets.
@@ -21,7 +22,6 @@ from numpy.typing import NDArray
 from PIL import Image, ImageDraw, ImageFont
 
 from livespec.config import COLORMAPS, DEFAULT_COLORMAP
-from livespec.export.convention import DEFAULT_CONVENTION, ImageConvention
 from livespec.dsp.scales import (
     FreqScale,
     hz_label,
@@ -30,6 +30,7 @@ from livespec.dsp.scales import (
     scale_ticks,
     time_label,
 )
+from livespec.export.convention import DEFAULT_CONVENTION, ImageConvention
 
 F32 = NDArray[np.float32]
 Font = ImageFont.FreeTypeFont | ImageFont.ImageFont
@@ -186,15 +187,15 @@ def render(
     np.clip(levels.T[::-1] if c.origin == "lower" else levels.T, lo, hi, out=v)
     resample = FILTERS[c.resize_filter]
     resize = size is not None and (v.shape[1], v.shape[0]) != size
-    if resize and c.resize_on == "db":
+    if size is not None and resize and c.resize_on == "db":
         f = Image.fromarray(v, mode="F").resize(size, resample)
         v = np.array(f, dtype=np.float32)
         del f
     # In place: a full-resolution image is the largest thing an export holds in memory.
     np.subtract(v, np.float32(lo), out=v)
-    if c.quantize == "floor":  # (x - min) / (max - min) * 255, then astype(np.uint8)
+    if c.quantize in ("floor", "bins"):  # (x - min) / (max - min) * 255, then astype(np.uint8)
         np.divide(v, np.float32(hi) - np.float32(lo), out=v)
-        np.multiply(v, np.float32(255.0), out=v)
+        np.multiply(v, np.float32(255.0 if c.quantize == "floor" else 256.0), out=v)
         np.floor(v, out=v)
     else:
         np.multiply(v, np.float32(255.0 / (hi - lo)), out=v)
@@ -206,8 +207,7 @@ def render(
         img = Image.fromarray(idx, mode="L")
     else:
         img = Image.fromarray(colour_table(colormap)[idx], mode="RGB")
-    if resize and c.resize_on == "image":
-        assert size is not None
+    if size is not None and resize and c.resize_on == "image":
         img = img.resize(size, resample)
     return img
 

@@ -14,6 +14,7 @@ import tempfile
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -23,14 +24,10 @@ from livespec.errors import LivespecError
 from livespec.export.dsp import F32, BatchAnalyzer, Recipe
 from livespec.export.frames import SampleReader, ShortRead, analyse_segment
 from livespec.export.io import ImageSpec, Post, Sink
-from livespec.export.writers import (  # noqa: F401  (re-exported: the API imports them here)
-    AXES_MIN_HEIGHT,
-    AXES_MIN_WIDTH,
-    BYTES_PER_VALUE,
-    WRITERS,
-    Target,
-    figure_spec,
-)
+from livespec.export.writers import BYTES_PER_VALUE, WRITERS, Target
+
+if TYPE_CHECKING:
+    import soundfile
 
 FORMATS = tuple(WRITERS)
 STDIN = Path("-")  # ``livespec export -``: a WAV, FLAC or OGG stream on stdin
@@ -178,14 +175,14 @@ def run_job(job: Job, opts: ExportOptions) -> JobResult:
         return JobResult(job.label, "failed", f"internal error: {type(exc).__name__}: {msg}")
 
 
-def _open_stdin() -> object:
+def _open_stdin() -> soundfile.SoundFile:
     """stdin (a WAV, FLAC or OGG stream) spooled to an anonymous temporary file, opened
     with libsndfile: the number of frames must be known before the outputs are started."""
     import soundfile as sf
 
     from livespec.audio.stdin import sniff
 
-    spool = tempfile.TemporaryFile()
+    spool = tempfile.TemporaryFile()  # noqa: SIM115  (owned by the SoundFile returned)
     src = sys.stdin.buffer
     head = src.read(12)
     kind = sniff(head)
@@ -210,21 +207,21 @@ def _run(job: Job, opts: ExportOptions) -> JobResult:
         f = _open_stdin() if path == STDIN else open_audio_file(path)
     except AudioFileError as exc:
         raise JobError(f"cannot open: {exc}" if exc.library else str(exc)) from None
-    with f:  # type: ignore[attr-defined]
-        nsamples = int(f.frames)  # type: ignore[attr-defined]
-        fs = int(f.samplerate)  # type: ignore[attr-defined]
+    with f:
+        nsamples = int(f.frames)
+        fs = int(f.samplerate)
         if nsamples <= 0:
             raise JobError("no audio (0 samples)")
         r = opts.recipe
         if opts.raw_int:
-            gain = RAW_INT_GAIN.get(str(f.subtype))  # type: ignore[attr-defined]
+            gain = RAW_INT_GAIN.get(str(f.subtype))
             if gain is None:
                 raise JobError(
-                    f"--raw-int: the samples are {f.subtype}, not 16, 24 or 32-bit integers"  # type: ignore[attr-defined]
+                    f"--raw-int: the samples are {f.subtype}, not 16, 24 or 32-bit integers"
                 )
             r = dataclasses.replace(r, gain=gain)
             opts = dataclasses.replace(opts, recipe=r)
-        channels = int(f.channels)  # type: ignore[attr-defined]
+        channels = int(f.channels)
         if r.channel is not None and r.channel >= channels:
             raise JobError(f"--channel {r.channel + 1}: the file has {channels} channel(s)")
         written = existing = 0

@@ -305,8 +305,9 @@ def plan_jobs(ns: argparse.Namespace) -> tuple[list[Job], int]:
                 found.extend((f, f.relative_to(src)) for f in files)
             else:
                 found.append((src, Path(src.name)))
-        for (f, _), outs in zip(found, folder_outputs(found, outdir, list(wanted)), strict=True):
-            jobs.append(Job(f, outs, str(f)))
+        named_outs = folder_outputs(found, outdir, list(wanted))
+        for (f, _), f_outs in zip(found, named_outs, strict=True):
+            jobs.append(Job(f, f_outs, str(f)))
         if not jobs:
             where = ", ".join(str(p) for p in inputs)
             raise UsageError(f"no audio files in {where} (looked for {_suffix_list()})")
@@ -328,10 +329,10 @@ def _stdin_job(inputs: list[Path], wanted: dict[str, Path | None], outdir: Path 
         raise UsageError("export -: stdin is the only input it can take")
     named = next((p for p in wanted.values() if p is not None), None)
     if named is None:
-        raise UsageError(
-            "export -: stdin has no name; give the output file: -o NAME.png|.npy|.csv"
-        )
-    outs = tuple((fmt, p if p is not None else named.with_suffix(f".{fmt}")) for fmt, p in wanted.items())
+        raise UsageError("export -: stdin has no name; give the output file: -o NAME.png|.npy|.csv")
+    outs = tuple(
+        (fmt, p if p is not None else named.with_suffix(f".{fmt}")) for fmt, p in wanted.items()
+    )
     return Job(STDIN, outs, "stdin")
 
 
