@@ -109,37 +109,49 @@ LOG_SPECGRAM = ["--like", "scipy", "--window", "hann", "--fft", "320", "--hop", 
 LOG_SPECGRAM += ["--detrend", "none", "--log", "ln", "--raw-int"]
 
 
-def speech_like(seconds: float, fs: int, seed: int) -> np.ndarray:
+def speech_like(seconds: float, fs: int, seed: int, noise: float = 0.05) -> np.ndarray:
     """Voiced glides, noise, a DC offset and 0.25 s of digital silence (eps matters)."""
     rng = np.random.default_rng(seed)
     t = np.arange(int(seconds * fs)) / fs
     voiced = np.sin(2 * np.pi * (150 + 50 * t) * t) + 0.5 * np.sin(2 * np.pi * (300 + 100 * t) * t)
-    x = 0.4 * np.sin(2 * np.pi * 3 * t) ** 2 * voiced + 0.05 * rng.standard_normal(t.size) + 0.03
+    x = 0.4 * np.sin(2 * np.pi * 3 * t) ** 2 * voiced + noise * rng.standard_normal(t.size) + 0.03
     x[(t > 0.5) & (t < 0.75)] = 0.0
     return x
 
 
-@pytest.mark.parametrize("seed", [0, 1])
-def test_log_specgram_recipe(tmp_path, seed):
+@pytest.mark.parametrize(("seed", "noise"), [(0, 0.05), (1, 0.05), (2, 0.003)])
+def test_log_specgram_recipe(tmp_path, seed, noise):
     fs = 16000
     path = tmp_path / "speech.wav"
-    sf.write(path, speech_like(2.0, fs, seed), fs, subtype="PCM_16")
+    sf.write(path, speech_like(2.0, fs, seed, noise), fs, subtype="PCM_16")
     out = tmp_path / "spec.npy"
     assert export([str(path), "-o", str(out), *LOG_SPECGRAM]) == 0
     got = np.load(out)
     sr, audio = wavfile.read(path)
     assert audio.dtype == np.int16
-    _, _, want32 = log_specgram(audio, sr)  # scipy computes int16 input in float32
-    _, _, want64 = log_specgram(audio.astype(np.float64), sr)  # the same, in float64
-    assert got.dtype == np.float32 and got.shape == want32.shape
-    # The recipe's arithmetic, exactly (livespec computes in double precision).
-    np.testing.assert_allclose(got, want64, rtol=0, atol=1e-5)
-    # Against the recipe as scipy runs it: no further than scipy's own float32 rounding
-    # (which moves weak bins by up to about 1e-3; docs/export.md).
-    own = np.abs(want32 - want64).max()
-    assert np.abs(got - want32).max() <= max(1e-4, own + 1e-5)
+    _, _, want = log_specgram(audio, sr)  # scipy computes int16 input in float32
+    assert got.dtype == np.float32 and got.shape == want.shape
+    assert np.abs(got - want).max() <= 1e-4
     # Silent frames read ln(1e-10), as the recipe's eps gives.
     assert np.isclose(got.min(), np.log(np.float32(1e-10)), atol=1e-5)
+    if noise < 0.01:  # weak bins: the same arithmetic in double precision misses the
+        _, _, exact = log_specgram(audio.astype(np.float64), sr)  # bound (the test can fail)
+        assert np.abs(exact - want).max() > 1e-3
+
+
+def test_raw_int_with_detrending_is_double_as_in_scipy(tmp_path):
+    """scipy's detrend turns integer samples into float64 (the result is cast to float32 at
+    the end): no single precision then."""
+    fs = 16000
+    path = tmp_path / "speech.wav"
+    sf.write(path, speech_like(2.0, fs, 4, 0.003), fs, subtype="PCM_16")
+    out = tmp_path / "spec.npy"
+    argv = [str(path), "-o", str(out), *LOG_SPECGRAM[:-5], "--log", "ln", "--raw-int"]
+    assert export(argv) == 0  # --like scipy's default detrend: constant
+    sr, audio = wavfile.read(path)
+    _, _, s = ss.spectrogram(audio, fs=sr, window="hann", nperseg=320, noverlap=160)
+    want = np.log(s.T.astype(np.float32) + 1e-10)
+    assert np.abs(np.load(out) - want).max() <= 1e-4
 
 
 @pytest.mark.parametrize("detrend", ["constant", "linear"])

@@ -117,4 +117,10 @@ def preset_notes(ns: argparse.Namespace, opts: ExportOptions, jobs: Sequence[Job
             "--like librosa --scale log: specshow(y_axis='log') stretches the linear bins on "
             "a log axis; livespec resamples them to log-spaced rows (alike, not equal)"
         )
+    r = opts.recipe
+    if like == "scipy" and opts.raw_int and r.detrend == "none" and r.precision == "mixed":
+        out.append(
+            "scipy is not installed: computing in double precision, not in scipy's single "
+            "precision for integer input (weak bins may differ by about 1e-3 in ln)"
+        )
     return [f"livespec: note: {s}" for s in out]

@@ -70,6 +70,9 @@ class Recipe:
             with ``log="ln"`` it is added to the power instead.
         log: "db" (``10*log10``) or "ln" (natural logarithm, no factor).
         gain: factor on the samples before anything else (1.0; 32768 for ``--raw-int``).
+        precision: "double" (livespec's), "single" (float32 steps and scipy's FFT, as scipy
+            computes integer input without detrending) or "mixed" (double precision with
+            the window and scale rounded as scipy's for integer input; :mod:`.single`).
         ref_max: subtract the output's maximum (librosa's ``ref=np.max``), so it peaks at 0 dB.
         top_db: clamp levels to at least (maximum - top_db) dB; None = no clamp.
         mel: rows are ``n_mels`` mel bands (power summed through triangles) instead of bins.
@@ -93,6 +96,7 @@ class Recipe:
     floor: float = DBFS_FLOOR
     log: str = "db"
     gain: float = 1.0
+    precision: str = "double"
     ref_max: bool = False
     top_db: float | None = None
     mel: bool = False
@@ -258,6 +262,10 @@ def power_scale(recipe: Recipe, samplerate: float) -> NDArray[np.float64] | None
     if recipe.level == "power":
         return None
     w = recipe_window(recipe)
+    if recipe.precision != "double":
+        from livespec.export.single import scipy_scale
+
+        return scipy_scale(w, recipe.nfft, recipe.level, samplerate).astype(np.float64)
     if recipe.level in ("dbfs", "spectrum"):
         s1 = float(np.sum(w))
         base = 1.0 / (s1 * s1)
@@ -346,6 +354,8 @@ class BatchAnalyzer:
         self._in.fill(0.0)  # columns n..nfft stay zero (the zero padding)
         self._frames_in = self._in[:, :n]
         self.window: F64 = recipe_window(recipe)
+        if recipe.precision != "double":  # scipy's win.astype(complex64) for integer input
+            self.window = self.window.astype(np.float32).astype(np.float64)
         self._wgain: F64 = self.window * float(recipe.gain)
         self._scale = power_scale(recipe, samplerate)
         self._sq = np.empty((b, bins, 2), dtype=np.float64)
@@ -355,6 +365,13 @@ class BatchAnalyzer:
         if recipe.mel:
             self._fb = mel_filterbank(recipe, samplerate)
         self._floor = np.float32(recipe.floor)
+        self._single = None
+        if recipe.precision == "single" and not recipe.mel and recipe.level != "power":
+            from livespec.export.single import SingleAnalysis
+
+            self._single = SingleAnalysis(
+                self.window, nfft, recipe.gain, recipe.level, samplerate, b
+            )
         self._means = np.empty((b, 1), dtype=np.float64)
         if recipe.detrend == "linear":  # least squares on t = 0..n-1, centred
             t = np.arange(n, dtype=np.float64) - (n - 1) / 2.0
@@ -369,6 +386,10 @@ class BatchAnalyzer:
         """Levels of ``frames`` (shape (f, n), any strides, f <= batch) into ``out`` (f, cols),
         in dB (float32). Window, FFT and power in float64; the logarithm in float32."""
         f = frames.shape[0]
+        if self._single is not None:
+            self._single.power(frames, out)
+            self._log(out)
+            return
         fin = self._frames_in[:f]
         detrend = self.recipe.detrend
         if detrend != "none":
@@ -395,6 +416,10 @@ class BatchAnalyzer:
             np.matmul(pw, self._fb, out=mel)
             pw = mel
         np.copyto(out, pw, casting="same_kind")
+        self._log(out)
+
+    def _log(self, out: F32) -> None:
+        """Power -> levels in place: dB, or ln(power + floor)."""
         if self.recipe.log == "ln":
             np.add(out, self._floor, out=out)
             np.log(out, out=out)

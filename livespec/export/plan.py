@@ -21,6 +21,7 @@ from livespec.export.image import COLORMAP_NAMES, parse_size
 from livespec.export.io import ImageSpec
 from livespec.export.job import FORMATS, STDIN, ExportOptions, Job
 from livespec.export.naming import folder_outputs, output_kind
+from livespec.export.single import scipy_available
 
 LN_EPS = 1e-10  # --log ln: ln(power + 1e-10), the log_specgram recipe's eps
 
@@ -107,6 +108,9 @@ def build_recipe(ns: argparse.Namespace, cfg: Config) -> Recipe:
     if getattr(ns, "log", None) == "ln":
         kw["log"] = "ln"
         kw["floor"] = LN_EPS
+    if scipy_integer(ns):  # scipy's rounding of integer input (docs/export.md)
+        single = kw.get("detrend", "none") == "none" and scipy_available()
+        kw["precision"] = "single" if single else "mixed"
     if hop < 1 or hop > n:
         raise UsageError(f"--hop {hop}: must be from 1 to the frame length ({n})")
     channel = cfg.source.channel
@@ -122,6 +126,12 @@ def build_recipe(ns: argparse.Namespace, cfg: Config) -> Recipe:
         channel=None if channel is None else channel - 1,
         **kw,
     )
+
+
+def scipy_integer(ns: argparse.Namespace) -> bool:
+    """True for ``--like scipy --raw-int``: scipy's arithmetic for integer samples (single
+    precision without detrending, a single-precision window with it)."""
+    return getattr(ns, "like", None) == "scipy" and bool(getattr(ns, "raw_int", False))
 
 
 def _number(ns: argparse.Namespace, name: str) -> float | None:
