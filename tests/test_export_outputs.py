@@ -135,7 +135,7 @@ def test_export_reads_stdin(tmp_path, fmt, subtype):
             stdin=f, capture_output=True, text=True, timeout=60, check=False,
         )  # fmt: skip
     assert done.returncode == 0, done.stderr
-    assert done.stderr == ""
+    assert done.stderr == "", done.stderr
     ref = tmp_path / "ref.npy"
     assert export([str(p), "-o", str(ref), "--fft", "512"]) == 0
     np.testing.assert_array_equal(np.load(out), np.load(ref))
