@@ -111,7 +111,7 @@ class Spectrogram:
         self,
         size: tuple[int, int] | None = None,
         colormap: str = "viridis",
-        origin: str = "lower",
+        origin: str | None = None,
         db_range: tuple[float, float] | None = None,
         *,
         gray: bool = False,
@@ -121,18 +121,14 @@ class Spectrogram:
         Args:
             size: (width, height) pixels; None = one column per frame, one row per row.
             colormap: viridis, magma, inferno, plasma, turbo or grey.
-            origin: "lower" (low frequencies at the bottom) or "upper".
+            origin: "lower" (low frequencies at the bottom) or "upper" (0 Hz in row 0); None
+                = the export's for this ``like`` ("upper" for torchaudio, docs/export.md).
             db_range: (lo, hi) dB mapped to the ends of the colour map; None = :meth:`db_range`.
             gray: an 8-bit greyscale image ("L") instead of RGB.
         """
-        from PIL import Image
-
-        if origin not in ("lower", "upper"):
-            raise UsageError(f"origin={origin!r}: must be 'lower' or 'upper'")
-        img = self._draw(size, colormap, db_range, gray)[0]
-        if origin == "upper":
-            img = img.transpose(Image.Transpose.FLIP_TOP_BOTTOM)
-        return img
+        if origin not in (None, "lower", "upper"):
+            raise UsageError(f"origin={origin!r}: must be None, 'lower' or 'upper'")
+        return self._draw(size, colormap, db_range, gray, origin)[0]
 
     def to_figure(
         self,
@@ -147,7 +143,7 @@ class Spectrogram:
         ``title``, time (s) and frequency (Hz) axes and a colour bar in ``unit``. ``size``
         is the plot's; None = at least 640 columns and at most half as many rows."""
         from livespec.export.image import Axes, figure
-        from livespec.export.job import AXES_MIN_HEIGHT, AXES_MIN_WIDTH
+        from livespec.export.writers import AXES_MIN_HEIGHT, AXES_MIN_WIDTH
 
         colormap = "grey" if colormap == "gray" else colormap
         frames, rows = self.shape
@@ -176,10 +172,12 @@ class Spectrogram:
         colormap: str,
         db_range: tuple[float, float] | None,
         gray: bool,
+        origin: str | None = "lower",
     ) -> tuple[Image.Image, FreqScale, float, float]:
         """The plot image, its rows' frequency scale and its colour range (lo, hi) in dB."""
         from livespec.dsp.scales import FreqScale
         from livespec.export.columns import freq_scale
+        from livespec.export.convention import convention_for
         from livespec.export.image import LogRows, TimeReducer, image_size_error, render
 
         if colormap == "gray":
@@ -214,7 +212,11 @@ class Spectrogram:
             raise UsageError(f"{problem.split(';')[0]}; give size=(width, height)")
         reducer = TimeReducer(levels.shape[0], levels.shape[1], size)
         reducer.add(levels)
-        img = render(reducer.result(), lo, hi, size=size, gray=gray, colormap=colormap)
+        # The preset's origin, quantization and resizing, as the export's.
+        conv = convention_for(self.like, origin=origin)
+        img = render(
+            reducer.result(), lo, hi, size=size, gray=gray, colormap=colormap, convention=conv
+        )
         return img, dataclasses.replace(freq, group=reducer.row_group), lo, hi
 
     # -- files -----------------------------------------------------------------------------
@@ -288,7 +290,7 @@ class Spectrogram:
         from livespec.api.analysis import peaks
 
         r = self.recipe
-        if self.like is not None or r.center or r.detrend or r.level != "dbfs":
+        if self.like is not None or r.center or r.detrend != "none" or r.level != "dbfs":
             raise UsageError("peaks() needs livespec's own analysis: no like=, center=False")
         if self.source is None:
             raise UsageError("peaks() needs the input again: give an array or a path, not a file")

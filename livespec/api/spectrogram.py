@@ -224,7 +224,7 @@ def spectrogram(
         raise UsageError(f"backend={backend!r}: must be one of {', '.join(BACKENDS)}")
     if not isinstance(keep_phase, bool):
         raise UsageError(f"keep_phase={keep_phase!r}: must be True or False")
-    if keep_phase and recipe.detrend:
+    if keep_phase and recipe.detrend != "none":
         raise UsageError(
             "keep_phase=True: like='scipy' removes each frame's mean (detrend), which no "
             "inverse can restore; use like=None, 'librosa' or 'torchaudio'"

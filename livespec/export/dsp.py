@@ -13,6 +13,8 @@ Levels (all in dB, float32), with ``X`` the FFT of the windowed frame:
   and ``10*log10(scipy.signal.spectrogram(..., scaling='spectrum')) + 3.0103``.
 * ``density`` (scipy's default): ``10*log10(2*|X|**2 / (fs * S2))`` (no factor 2 at DC and
   Nyquist), ``S2 = sum(window**2)``, fs in Hz: ``10*log10`` of scipy's ``scaling='density'``.
+* ``spectrum`` (scipy's ``scaling='spectrum'``): ``10*log10(2*|X|**2 / S1**2)`` (no factor 2
+  at DC and Nyquist).
 * ``power`` (librosa, torchaudio): ``10*log10(max(|X|**2, amin))``, amin = 1e-10.
 
 Rows are FFT bins, mel bands (power through triangles), log-spaced bands (``log``: the
@@ -22,6 +24,11 @@ so that a sine inside one band reads its level in dBFS) or constant-Q bins (``cq
 frame is the FFT length of the longest kernel, unwindowed; :mod:`livespec.dsp.cqt`'s sparse
 kernels give ``4*|C|**2``, dBFS).
 
+With ``log_base="ln"`` the logarithm is natural and the floor is added instead of being a
+minimum: ``ln(P + floor)`` (the Kaggle ``log_specgram`` recipe's ``np.log(spec + eps)``).
+``gain`` multiplies the samples first (``--raw-int``: 32768 gives the int16 values that
+``scipy.io.wavfile.read`` returns).
+
 Single-threaded: one analyzer per process (workers of a folder export build their own).
 """
 
@@ -30,20 +37,27 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
 from livespec.dsp.cqt import CqtKernel, CqtLayout
-from livespec.dsp.scales import band_weights, log_band_edges_bpo
-from livespec.dsp.scales import mel_band_edges as mel_band_edges_hz
-from livespec.dsp.windows import WINDOW_NAMES, make_window
+
+# The windows and band matrices live in .bands; re-exported for the modules that took
+# them from here.
+from livespec.export.bands import log_edges as log_edges
+from livespec.export.bands import log_weights as log_weights
+from livespec.export.bands import mel_band_edges as mel_band_edges
+from livespec.export.bands import mel_filterbank as mel_filterbank
+from livespec.export.bands import recipe_window as recipe_window
+from livespec.export.bands import tukey_window as tukey_window
 
 F32 = NDArray[np.float32]
 F64 = NDArray[np.float64]
 LIKE_CHOICES = ("livespec", "scipy", "librosa", "torchaudio")
-LEVEL_CHOICES = ("dbfs", "density", "power")
+LEVEL_CHOICES = ("dbfs", "density", "spectrum", "power")
+DETREND_CHOICES = ("none", "constant", "linear")
+LOG_CHOICES = ("db", "ln")
 DB_PER_NEPER = 10.0 / math.log(10.0)  # 10*log10(x) = DB_PER_NEPER * ln(x)
 DBFS_FLOOR = 1e-20  # power floor of dBFS levels (-200 dBFS), as Spectrum.db
 AMIN_POWER = 1e-10  # librosa's amin**2 and torchaudio's amin (power)
@@ -63,9 +77,16 @@ class Recipe:
         center: frames centred on ``k * hop`` with ``n // 2`` samples of padding at each end
             (librosa, torchaudio); otherwise frame k covers ``[k*hop, k*hop + n)`` (scipy).
         pad_mode: "constant" (zeros) or "reflect" padding, when centred.
-        detrend: subtract each frame's mean before windowing (scipy's ``detrend='constant'``).
-        level: "dbfs", "density" or "power" (see the module docstring).
-        floor: power floor before the logarithm (1e-20 for dBFS, 1e-10 = amin otherwise).
+        detrend: "none", "constant" (subtract each frame's mean before windowing, scipy's
+            default) or "linear" (subtract each frame's least-squares line).
+        level: "dbfs", "density", "spectrum" or "power" (see the module docstring).
+        floor: power floor before the logarithm (1e-20 for dBFS, 1e-10 = amin otherwise);
+            with ``log="ln"`` it is added to the power instead.
+        log_base: "db" (``10*log10``) or "ln" (natural logarithm, no factor).
+        gain: factor on the samples before anything else (1.0; 32768 for ``--raw-int``).
+        precision: "double" (livespec's), "single" (float32 steps and scipy's FFT, as scipy
+            computes integer input without detrending) or "mixed" (double precision with
+            the window and scale rounded as scipy's for integer input; :mod:`.single`).
         ref_max: subtract the output's maximum (librosa's ``ref=np.max``), so it peaks at 0 dB.
         top_db: clamp levels to at least (maximum - top_db) dB; None = no clamp.
         mel: rows are ``n_mels`` mel bands (power summed through triangles) instead of bins.
@@ -90,9 +111,12 @@ class Recipe:
     tukey_alpha: float = 0.25
     center: bool = False
     pad_mode: str = "constant"
-    detrend: bool = False
+    detrend: str = "none"
     level: str = "dbfs"
     floor: float = DBFS_FLOOR
+    log_base: str = "db"
+    gain: float = 1.0
+    precision: str = "double"
     ref_max: bool = False
     top_db: float | None = None
     mel: bool = False
@@ -174,7 +198,7 @@ class LikeDefaults:
     window: str
     center: bool
     pad_mode: str
-    detrend: bool
+    detrend: str
     level: str
     floor: float
     top_db: float | None
@@ -187,99 +211,23 @@ LIKE: dict[str, LikeDefaults] = {
     # scipy.signal.spectrogram(x, fs): tukey(0.25), nperseg 256, noverlap nperseg // 8,
     # detrend 'constant', scaling 'density', mode 'psd'; then 10*log10.
     "scipy": LikeDefaults(
-        256, lambda n: n - n // 8, "tukey", False, "constant", True, "density", DBFS_FLOOR,
+        256, lambda n: n - n // 8, "tukey", False, "constant", "constant", "density", DBFS_FLOOR,
         None, False, None, False,
     ),
     # librosa.stft(y): n_fft 2048, hop win_length // 4, hann, center, pad_mode 'constant';
     # then librosa.amplitude_to_db(|S|) (ref 1.0, amin 1e-5, top_db 80); mel: slaney.
     "librosa": LikeDefaults(
-        2048, lambda n: n // 4, "hann", True, "constant", False, "power", AMIN_POWER,
+        2048, lambda n: n // 4, "hann", True, "constant", "none", "power", AMIN_POWER,
         80.0, False, "slaney", False,
     ),
     # torchaudio.transforms.Spectrogram(): n_fft 400, hop win_length // 2, hann, center,
     # pad_mode 'reflect', power 2; then AmplitudeToDB() (power, ref 1, amin 1e-10, top_db
     # None); MelSpectrogram: htk, norm None.
     "torchaudio": LikeDefaults(
-        400, lambda n: n // 2, "hann", True, "reflect", False, "power", AMIN_POWER,
+        400, lambda n: n // 2, "hann", True, "reflect", "none", "power", AMIN_POWER,
         None, True, None, True,
     ),
 }  # fmt: skip
-
-
-def tukey_window(n: int, alpha: float = 0.25) -> NDArray[np.float64]:
-    """Periodic Tukey window of ``n`` samples, equal to ``scipy.signal.get_window(('tukey',
-    alpha), n)``."""
-    if n < 1:
-        raise ValueError(f"window length must be >= 1 samples, got {n}")
-    if n == 1 or alpha <= 0.0:
-        return np.ones(n)
-    if alpha >= 1.0:
-        return make_window("hann", n)
-    m = n + 1  # periodic: the symmetric window one longer, last sample dropped
-    k = np.arange(m, dtype=np.float64)
-    width = int(np.floor(alpha * (m - 1) / 2.0))
-    w = np.ones(m)
-    k1 = k[: width + 1]
-    k3 = k[m - width - 1 :]
-    w[: width + 1] = 0.5 * (1 + np.cos(np.pi * (-1 + 2.0 * k1 / alpha / (m - 1))))
-    w[m - width - 1 :] = 0.5 * (1 + np.cos(np.pi * (-2.0 / alpha + 1 + 2.0 * k3 / alpha / (m - 1))))
-    return w[:n].copy()
-
-
-def recipe_window(recipe: Recipe) -> NDArray[np.float64]:
-    """The recipe's window (float64, ``recipe.n`` samples)."""
-    if recipe.window == "tukey":
-        return tukey_window(recipe.n, recipe.tukey_alpha)
-    if recipe.window not in WINDOW_NAMES:
-        raise ValueError(f"unknown window {recipe.window!r}")
-    return make_window(recipe.window, recipe.n, recipe.beta)
-
-
-# -- mel bands ---------------------------------------------------------------------------
-
-
-def mel_band_edges(recipe: Recipe, samplerate: float) -> NDArray[np.float64]:
-    """The ``n_mels + 2`` band edge frequencies in Hz (band i spans edges i..i+2)."""
-    return mel_band_edges_hz(
-        recipe.fmin, recipe.mel_fmax(samplerate), recipe.n_mels, recipe.mel_htk
-    )
-
-
-def mel_filterbank(recipe: Recipe, samplerate: float) -> NDArray[np.float64]:
-    """Triangular mel weights, shape (bins, n_mels): ``librosa.filters.mel(...).T`` or
-    ``torchaudio.functional.melscale_fbanks(...)`` depending on the recipe."""
-    edges = mel_band_edges(recipe, samplerate)
-    freqs: NDArray[np.floating[Any]]
-    if recipe.mel_torch_freqs:
-        freqs = np.linspace(0.0, float(samplerate // 2), recipe.bins)
-    else:
-        freqs = np.fft.rfftfreq(recipe.nfft, d=1.0 / samplerate)
-    fdiff = np.diff(edges)
-    ramps = edges[:, None] - freqs[None, :]  # (n_mels + 2, bins)
-    lower = -ramps[:-2] / fdiff[:-1, None]
-    upper = ramps[2:] / fdiff[1:, None]
-    w = np.maximum(0.0, np.minimum(lower, upper))  # (n_mels, bins)
-    if recipe.mel_norm == "slaney":
-        w *= (2.0 / (edges[2:] - edges[:-2]))[:, None]
-    return np.ascontiguousarray(w.T)
-
-
-def log_edges(recipe: Recipe, samplerate: float) -> NDArray[np.float64]:
-    """Edges in Hz of a ``log`` recipe's bands (from ``fmin`` up to ``fmax`` or Nyquist)."""
-    top = samplerate / 2.0 if recipe.fmax is None else min(recipe.fmax, samplerate / 2.0)
-    return log_band_edges_bpo(recipe.fmin, top, recipe.bins_per_octave)
-
-
-def log_weights(recipe: Recipe, samplerate: float) -> NDArray[np.float64]:
-    """(bins, bands) weights of a ``log`` recipe: the fraction of each bin in each band;
-    for dBFS levels also over the window's equivalent noise bandwidth in bins
-    (``nfft * sum(w**2) / sum(w)**2``), so a sine inside one band reads its dBFS level."""
-    w = recipe_window(recipe)
-    enbw = recipe.nfft * float(np.sum(w * w)) / float(np.sum(w)) ** 2
-    weights = band_weights(log_edges(recipe, samplerate), samplerate / recipe.nfft, recipe.bins)
-    if recipe.level != "dbfs":  # a library's power or density: summed as it is
-        enbw = 1.0
-    return np.ascontiguousarray(weights / enbw)
 
 
 def power_scale(recipe: Recipe, samplerate: float) -> NDArray[np.float64] | None:
@@ -288,10 +236,14 @@ def power_scale(recipe: Recipe, samplerate: float) -> NDArray[np.float64] | None
     if recipe.level == "power" or recipe.cqt:
         return None
     w = recipe_window(recipe)
-    if recipe.level == "dbfs":
+    if recipe.precision != "double":
+        from livespec.export.single import scipy_scale
+
+        return scipy_scale(w, recipe.nfft, recipe.level, samplerate).astype(np.float64)
+    if recipe.level in ("dbfs", "spectrum"):
         s1 = float(np.sum(w))
         base = 1.0 / (s1 * s1)
-        mult = 4.0
+        mult = 4.0 if recipe.level == "dbfs" else 2.0
     else:  # density, scipy: 1 / (fs * sum(w**2)), one-sided doubling
         base = 1.0 / (float(samplerate) * float(np.sum(w * w)))
         mult = 2.0
@@ -377,6 +329,9 @@ class BatchAnalyzer:
         self._frames_in = self._in[:, :n]
         # CQT kernels carry their own window: the frame is cut with a rectangle.
         self.window: F64 = np.ones(n) if recipe.cqt else recipe_window(recipe)
+        if recipe.precision != "double":  # scipy's win.astype(complex64) for integer input
+            self.window = self.window.astype(np.float32).astype(np.float64)
+        self._wgain: F64 = self.window * float(recipe.gain)
         self._scale = power_scale(recipe, samplerate)
         self._sq = np.empty((b, bins, 2), dtype=np.float64)
         self._pw = np.empty((b, bins), dtype=np.float64)
@@ -391,7 +346,18 @@ class BatchAnalyzer:
         if recipe.cqt:
             self._cqt = CqtKernel(recipe.cqt_layout(), samplerate, nfft, recipe.window)
         self._floor = np.float32(recipe.floor)
+        self._single = None
+        if recipe.precision == "single" and recipe.kind == "linear" and recipe.level != "power":
+            from livespec.export.single import SingleAnalysis
+
+            self._single = SingleAnalysis(
+                self.window, nfft, recipe.gain, recipe.level, samplerate, b
+            )
         self._means = np.empty((b, 1), dtype=np.float64)
+        if recipe.detrend == "linear":  # least squares on t = 0..n-1, centred
+            t = np.arange(n, dtype=np.float64) - (n - 1) / 2.0
+            self._ramp: F64 = t / float(np.dot(t, t)) if n > 1 else np.zeros(n)
+            self._t = t
 
     def _numpy_execute(self) -> object:
         self._out[...] = np.fft.rfft(self._in, axis=-1)
@@ -401,15 +367,23 @@ class BatchAnalyzer:
         """Levels of ``frames`` (shape (f, n), any strides, f <= batch) into ``out`` (f, cols),
         in dB (float32). Window, FFT and power in float64; the logarithm in float32."""
         f = frames.shape[0]
+        if self._single is not None:
+            self._single.power(frames, out)
+            self._log(out)
+            return
         fin = self._frames_in[:f]
-        if self.recipe.detrend:
+        detrend = self.recipe.detrend
+        if detrend != "none":
             np.copyto(fin, frames)
             means = self._means[:f]
             np.mean(fin, axis=1, keepdims=True, out=means)
             np.subtract(fin, means, out=fin)
-            np.multiply(fin, self.window, out=fin)
+            if detrend == "linear":
+                slopes = fin @ self._ramp  # (f,): the least-squares slope of each frame
+                fin -= slopes[:, None] * self._t
+            np.multiply(fin, self._wgain, out=fin)
         else:
-            np.multiply(frames, self.window, out=fin)
+            np.multiply(frames, self._wgain, out=fin)
         self._execute()
         if self._cqt is not None:
             c = self._cqt.apply(self._out[:f])
@@ -432,6 +406,14 @@ class BatchAnalyzer:
             np.matmul(pw, self._fb, out=mel)
             pw = mel
         np.copyto(out, pw, casting="same_kind")
+        self._log(out)
+
+    def _log(self, out: F32) -> None:
+        """Power -> levels in place: dB, or ln(power + floor)."""
+        if self.recipe.log_base == "ln":
+            np.add(out, self._floor, out=out)
+            np.log(out, out=out)
+            return
         np.maximum(out, self._floor, out=out)
         np.log(out, out=out)
         np.multiply(out, np.float32(DB_PER_NEPER), out=out)

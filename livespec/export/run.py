@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, TextIO
 
 from livespec.config import Config
 from livespec.errors import EXIT_FAILURE, EXIT_OK, printable
+from livespec.export.applies import check_options, preset_notes
 from livespec.export.job import ExportOptions, Job, JobResult, default_workers, run_job
 from livespec.export.plan import build_options, plan_jobs
 from livespec.export.temps import remove_stale
@@ -229,8 +230,10 @@ class _Reporter:
             self._stream.close()
 
     def __call__(self, res: JobResult) -> None:
+        lines = [f"livespec: {s}" for s in res.notes]
         if res.status == "failed":
-            line = f"livespec: {res.label}: {res.message}"
+            lines.append(f"livespec: {res.label}: {res.message}")
+        for line in lines:
             if self._progress is not None:
                 self._progress.console.print(
                     printable(line), markup=False, highlight=False, soft_wrap=True
@@ -242,28 +245,31 @@ class _Reporter:
 
 
 def summary(results: Sequence[JobResult], ignored: int) -> str:
-    """One line: inputs done, skipped and failed, outputs written."""
-    done = sum(r.status == "done" for r in results)
-    skipped = sum(r.status == "skipped" for r in results)
+    """One line: outputs written and skipped (they existed), inputs failed, e.g.
+    ``livespec: export: 20 input(s): 12 written, 30 skipped (exist; --force to redo), 1
+    failed``."""
     failed = sum(r.status == "failed" for r in results)
     written = sum(r.written for r in results)
     existing = sum(r.existing for r in results)
-    parts = [f"{done} file(s) exported ({written} output(s))"]
+    parts = [f"{written} written"]
     short = sum(r.status == "short" for r in results)
-    if skipped or existing:
-        parts.append(f"{existing} existing output(s) skipped (--force overwrites)")
+    if existing:
+        parts.append(f"{existing} skipped (exist; --force to redo)")
     if short:
         parts.append(f"{short} file(s) shorter than one clip (no output)")
     if ignored:
         parts.append(f"{ignored} non-audio file(s) ignored")
     parts.append(f"{failed} failed")
-    return "livespec: export: " + ", ".join(parts)
+    return f"livespec: export: {len(results)} input(s): " + ", ".join(parts)
 
 
 def run(ns: argparse.Namespace, cfg: Config) -> int:
     """Run ``livespec export`` (see :func:`livespec.cli.export.run_export`)."""
     opts = build_options(ns, cfg)
     jobs, ignored = plan_jobs(ns)
+    check_options(ns, opts, jobs)
+    for line in preset_notes(ns, opts, jobs):
+        print(line, file=sys.stderr, flush=True)
     workers = getattr(ns, "jobs", None) or default_workers()
     bar = len(jobs) > 1 and sys.stderr.isatty()
     for folder in sorted({p.parent for job in jobs for _, p in job.outputs}):
@@ -284,6 +290,7 @@ def run(ns: argparse.Namespace, cfg: Config) -> int:
         return STOP_STATUS[name]
     failed = sum(r.status == "failed" for r in results)
     quiet_single = len(results) == 1 and results[0].status in ("done", "failed")
+    quiet_single = quiet_single and not results[0].existing
     if not quiet_single:
         print(summary(results, ignored), file=sys.stderr, flush=True)
     return EXIT_FAILURE if failed else EXIT_OK
