@@ -67,6 +67,13 @@ def add_export_arguments(parser: argparse.ArgumentParser) -> None:
     _add(g, "--csv-layout", choices=("wide", "long"), default="wide", help="CSV layout (wide)")
     _add(g, "--force", action="store_true", help="overwrite outputs that exist (default: skip)")
     _add(g, "--jobs", metavar="N", type=int, help="worker processes for many files (all CPUs)")
+    _add(
+        g,
+        "--scheduler",
+        metavar="ADDR",
+        help="run the files on Dask: tcp://HOST:PORT (a scheduler; paths must be the same on "
+        "every worker) or local:N (N local workers); needs pip install 'livespec[cluster]'",
+    )
 
     s = parser.add_argument_group("export analysis")
     _add(
