@@ -4,9 +4,10 @@ Wiring for the command line: :func:`add_export_arguments` adds the export-only o
 parser that already has the shared ones (``--config``, source and analysis options), and
 :func:`run_export` runs the command with the merged :class:`~livespec.config.Config`.
 
-Folders are mirrored into the output folder and exported in parallel by a process pool
-(one input per task); each failed input is reported in one line, a summary follows, and the
-exit status is 1 if any input failed (docs/export.md). Never imports Textual; Rich only for
+Folders are mirrored into the output folder and exported in parallel by a process pool,
+or on Dask distributed with ``--scheduler`` (one input per task); each failed input is
+reported in one line, a summary follows, and the exit status is 1 if any input failed
+(docs/export.md). Never imports Textual; Rich only for
 the progress bar on a terminal.
 """
 

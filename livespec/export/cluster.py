@@ -26,6 +26,7 @@ import logging
 import os
 import re
 import secrets
+import sys
 import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -235,6 +236,14 @@ class DaskBackend:
         if client is None:
             raise RuntimeError("DaskBackend.run outside its with block")
         todo = [_absolute(job) for job in jobs]
+        with contextlib.suppress(Exception):
+            if not client.scheduler_info().get("workers"):
+                print(
+                    f"livespec: export: {self.target.describe()} has no workers yet; "
+                    "the files wait for one",
+                    file=sys.stderr,
+                    flush=True,
+                )
         owner = os.getpid()
         run_id = secrets.token_hex(4)
         folders = sorted({p.parent for job in todo for _, p in job.outputs})
@@ -251,13 +260,14 @@ class DaskBackend:
                 )
                 futures[fut] = job
             for fut in dd.as_completed(list(futures), loop=client.loop):
-                job = futures[fut]
+                label = futures[fut].label
                 try:
-                    yield fut.result()
+                    res: JobResult = fut.result()
                 except dd.KilledWorker:
-                    yield JobResult(job.label, "failed", _DIED)
+                    res = JobResult(label, "failed", _DIED)
                 except Exception as exc:  # lost scheduler, livespec missing on a worker
-                    yield JobResult(job.label, "failed", f"on the cluster: {_one_line(exc)}")
+                    res = JobResult(label, "failed", f"on the cluster: {_one_line(exc)}")
+                yield res
         finally:
             with contextlib.suppress(Exception):
                 client.cancel([f for f in futures if not f.done()])

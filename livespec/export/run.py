@@ -1,5 +1,6 @@
-"""``livespec export`` at work: jobs run in this process or in a process pool, failed
-inputs reported in one line each, a progress bar on a terminal, and the summary.
+"""``livespec export`` at work: jobs run on a backend (:mod:`.backend`: this process or a
+process pool, or Dask with ``--scheduler``), failed inputs reported in one line each, a
+progress bar on a terminal, and the summary.
 
 Imported only when the command runs (:func:`livespec.cli.export.run_export`). Rich is imported
 only for the progress bar; Textual never.
