@@ -28,7 +28,7 @@ from livespec.export import temps
 ROOT = Path(__file__).resolve().parents[1]
 FS = 16000
 N_FILES = 40
-SECONDS = 20  # each file takes about 0.1-0.3 s to export with ARGS: time to kill mid-run
+SECONDS = 10  # each file takes about 0.05-0.2 s to export with ARGS: time to kill mid-run
 ARGS = ["--npy", "--png", "--size", "256x128", "--fft", "1024", "--hop", "64"]
 ARGS += ["--scale", "mel", "--n-mels", "64"]
 FRAMES = (SECONDS * FS - 1024) // 64 + 1  # scipy's framing (no centring), as documented
@@ -55,7 +55,7 @@ def listing(folder: Path) -> list[str]:
 
 @pytest.fixture(scope="module")
 def inputs(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """40 WAVs of 20 s of noise at 16 kHz (16-bit), each a different seed."""
+    """40 WAVs of 10 s of noise at 16 kHz (16-bit), each a different seed."""
     d = tmp_path_factory.mktemp("in")
     for i in range(N_FILES):
         x = 0.1 * np.random.default_rng(i).standard_normal(SECONDS * FS)
