@@ -22,10 +22,12 @@ if TYPE_CHECKING:
     from PIL import Image
 
     from livespec.api.analysis import PeakFrame
+    from livespec.api.audio import Audio
     from livespec.dsp.scales import FreqScale
 
 F32 = NDArray[np.float32]
 F64 = NDArray[np.float64]
+C128 = NDArray[np.complex128]
 LIVE_RANGE = (-120.0, 0.0)  # the export's colour range without --like (config's default)
 
 
@@ -36,13 +38,19 @@ class Spectrogram:
     Attributes:
         db: levels in dB, float32, shape (frames, rows): dBFS without ``like`` (a
             full-scale sine reads 0.0), the library's dB with it.
-        freqs: frequency of each row in Hz (FFT bins, or mel band centres).
+        freqs: frequency of each row in Hz (FFT bins, mel band centres, log band centres
+            (geometric) or CQT bin centres).
         times: centre of each frame in seconds from the first sample.
         samplerate: Hz.
         recipe: the analysis (frame length ``recipe.n``, ``recipe.hop``, window, ...).
-        scale: "linear", "log" (images only: ``db`` keeps linear bins) or "mel".
+        scale: "linear", "log" (log-spaced bands), "mel" or "cqt" (constant-Q bins).
         like: None (livespec's dBFS) or the library reproduced.
         unit: "dBFS" or "dB".
+        stft: with ``keep_phase=True``, the complex STFT (frames, FFT bins), complex128:
+            ``rfft(window * frame, nfft)`` unscaled, ``librosa.stft``'s convention (FFT
+            bins even when ``db`` has mel bands); else None.
+        nsamples: samples of the (mono) audio analysed; None for a piece of ``frames()``.
+        db_offset: dB added to every level by ``db_ref="max"`` (0.0 without it).
     """
 
     db: F32
@@ -54,6 +62,9 @@ class Spectrogram:
     like: str | None = None
     unit: str = "dBFS"
     source: Any = field(default=None, repr=False)  # the array (by reference) or path: peaks()
+    stft: C128 | None = field(default=None, repr=False)
+    nsamples: int | None = None
+    db_offset: float = 0.0
 
     @property
     def fft(self) -> int:
@@ -168,6 +179,7 @@ class Spectrogram:
     ) -> tuple[Image.Image, FreqScale, float, float]:
         """The plot image, its rows' frequency scale and its colour range (lo, hi) in dB."""
         from livespec.dsp.scales import FreqScale
+        from livespec.export.columns import freq_scale
         from livespec.export.image import LogRows, TimeReducer, image_size_error, render
 
         if colormap == "gray":
@@ -188,8 +200,8 @@ class Spectrogram:
             raise UsageError(f"db_range={db_range!r}: the top must be above the bottom")
         levels = self.db
         r, fs = self.recipe, self.samplerate
-        if r.mel:
-            freq = FreqScale("mel", r.n_mels, r.fmin, r.mel_fmax(fs), r.mel_htk)
+        if r.kind != "linear":  # mel, log or cqt rows, shown as they are
+            freq = freq_scale(r, fs)
         elif self.scale == "log":
             bin_hz = fs / r.nfft
             rows = size[1] if size is not None else r.bins
@@ -236,6 +248,36 @@ class Spectrogram:
         except OSError as exc:
             raise LivespecError(f"{p}: cannot write: {exc.strerror or exc}", EXIT_FAILURE) from None
         return p
+
+    # -- audio -----------------------------------------------------------------------------
+
+    def to_audio(
+        self,
+        n_iter: int = 32,
+        *,
+        method: str | None = None,
+        momentum: float = 0.99,
+        init: str | None = "random",
+        seed: int | None = 0,
+    ) -> Audio:
+        """Audio whose spectrogram this is, as an :class:`~livespec.api.audio.Audio`
+        (``samples``, ``samplerate``, ``spectral_convergence_db``; mono, ``nsamples`` long).
+
+        With the phase (``keep_phase=True``) the inverse STFT (weighted overlap-add) is
+        exact; without it, ``n_iter`` iterations of fast Griffin-Lim (``momentum`` 0.99,
+        ``librosa.griffinlim``'s; 0 = the original algorithm) from random phases
+        (``seed``; ``init=None``: zero phases) find a signal whose magnitudes approach the
+        levels in ``db`` (calibration, ``db_ref`` undone; ``top_db`` floors stay floors).
+        Mel, log and CQT rows are refused without the phase. ``method`` forces "istft" or
+        "griffinlim".
+
+        Raises:
+            livespec.UsageError: no phase for "istft", mel bands, a bad argument, or a
+            result that does not know its audio (a piece of :func:`livespec.frames`).
+        """
+        from livespec.api.audio import to_audio
+
+        return to_audio(self, method, n_iter, momentum, init, seed)
 
     # -- peaks -----------------------------------------------------------------------------
 

@@ -99,8 +99,28 @@ def add_export_arguments(parser: argparse.ArgumentParser) -> None:
         choices=("1", "max"),
         help="dB reference: 1 (dBFS; the library's ref=1.0) or max (ref=np.max: peak = 0 dB)",
     )
-    _add(s, "--scale", choices=SCALES, help="frequency scale: linear, log (images only), mel")
+    _add(
+        s,
+        "--scale",
+        choices=SCALES,
+        help="rows: linear FFT bins, log (log-spaced bands integrating the bins), mel "
+        "bands, or cqt (a constant-Q transform; docs/export.md)",
+    )
     _add(s, "--n-mels", metavar="N", type=int, help="mel bands with --scale mel (128)")
+    _add(
+        s,
+        "--bins-per-octave",
+        metavar="B",
+        type=int,
+        help="bands per octave with --scale log (1..96, 12) or cqt (12..96, 12)",
+    )
+    _add(
+        s,
+        "--octaves",
+        metavar="N",
+        type=float,
+        help="octaves of CQT bins from --fmin with --scale cqt (7; or give --fmax)",
+    )
 
     i = parser.add_argument_group("export images")
     _add(i, "--size", metavar="WxH", help="resample the image to W x H pixels, e.g. 512x512")

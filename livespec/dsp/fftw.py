@@ -199,9 +199,12 @@ class RealFFT:
         input: float64 input buffer (length nfft).
         output: complex128 output buffer (length nfft // 2 + 1).
         execute: runs the transform, input -> output.
+
+    ``planner`` is FFTW's planning effort: "FFTW_MEASURE" (the default: best plans, up to
+    seconds for long transforms without wisdom) or "FFTW_ESTIMATE" (instant).
     """
 
-    def __init__(self, nfft: int, backend: str = "auto") -> None:
+    def __init__(self, nfft: int, backend: str = "auto", planner: str = "FFTW_MEASURE") -> None:
         if backend not in ("auto", "fftw", "numpy"):
             raise ValueError(f"unknown FFT backend {backend!r}; valid: auto, fftw, numpy")
         self.nfft = int(nfft)
@@ -220,7 +223,7 @@ class RealFFT:
                 self.input,
                 self.output,
                 direction="FFTW_FORWARD",
-                flags=("FFTW_MEASURE",),
+                flags=(planner,),
                 threads=1,
             )
             self.plan_seconds = time.perf_counter() - t0

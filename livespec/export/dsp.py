@@ -15,6 +15,13 @@ Levels (all in dB, float32), with ``X`` the FFT of the windowed frame:
   Nyquist), ``S2 = sum(window**2)``, fs in Hz: ``10*log10`` of scipy's ``scaling='density'``.
 * ``power`` (librosa, torchaudio): ``10*log10(max(|X|**2, amin))``, amin = 1e-10.
 
+Rows are FFT bins, mel bands (power through triangles), log-spaced bands (``log``: the
+dBFS power of the bins integrated over each band with fractional overlap weights,
+:func:`livespec.dsp.scales.band_weights`, divided by the window's equivalent noise bandwidth
+so that a sine inside one band reads its level in dBFS) or constant-Q bins (``cqt``: the
+frame is the FFT length of the longest kernel, unwindowed; :mod:`livespec.dsp.cqt`'s sparse
+kernels give ``4*|C|**2``, dBFS).
+
 Single-threaded: one analyzer per process (workers of a folder export build their own).
 """
 
@@ -28,6 +35,8 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from livespec.dsp.cqt import CqtKernel, CqtLayout
+from livespec.dsp.scales import band_weights, log_band_edges_bpo
 from livespec.dsp.scales import mel_band_edges as mel_band_edges_hz
 from livespec.dsp.windows import WINDOW_NAMES, make_window
 
@@ -65,6 +74,12 @@ class Recipe:
         mel_norm: "slaney" area normalisation (librosa) or None (triangles peak at 1).
         mel_torch_freqs: bin frequencies as torchaudio computes them (``linspace(0, sr // 2)``).
         channel: 0-based channel to analyse; None = the mean of all channels.
+        log: rows are log-spaced bands from ``fmin`` to ``fmax`` (None: half the rate),
+            ``bins_per_octave`` per octave, each integrating the FFT bins it covers.
+        cqt: rows are ``n_bins`` constant-Q bins from ``fmin``, ``bins_per_octave`` per
+            octave (``n`` = ``nfft`` = the FFT length of the longest kernel, rect framing).
+        bins_per_octave: bands or CQT bins per octave.
+        n_bins: CQT bins.
     """
 
     n: int = 4096
@@ -88,6 +103,10 @@ class Recipe:
     mel_norm: str | None = None
     mel_torch_freqs: bool = False
     channel: int | None = None
+    log: bool = False
+    cqt: bool = False
+    bins_per_octave: int = 12
+    n_bins: int = 0
 
     @property
     def bins(self) -> int:
@@ -95,9 +114,23 @@ class Recipe:
         return self.nfft // 2 + 1
 
     @property
-    def cols(self) -> int:
-        """Values per output row: bins, or mel bands."""
-        return self.n_mels if self.mel else self.bins
+    def kind(self) -> str:
+        """What the rows are: "linear", "mel", "log" or "cqt"."""
+        return "mel" if self.mel else "log" if self.log else "cqt" if self.cqt else "linear"
+
+    def columns(self, samplerate: float) -> int:
+        """Values per output row: bins, mel bands, log bands or CQT bins."""
+        if self.mel:
+            return self.n_mels
+        if self.cqt:
+            return self.n_bins
+        if self.log:
+            return len(log_edges(self, samplerate)) - 1
+        return self.bins
+
+    def cqt_layout(self) -> CqtLayout:
+        """The CQT bins of a ``cqt`` recipe."""
+        return CqtLayout(self.fmin, self.bins_per_octave, self.n_bins)
 
     @property
     def pad(self) -> int:
@@ -231,16 +264,28 @@ def mel_filterbank(recipe: Recipe, samplerate: float) -> NDArray[np.float64]:
     return np.ascontiguousarray(w.T)
 
 
-def row_frequencies(recipe: Recipe, samplerate: float) -> NDArray[np.float64]:
-    """Frequency in Hz of each output column: bin centres, or mel band centres."""
-    if recipe.mel:
-        return mel_band_edges(recipe, samplerate)[1:-1]
-    return np.arange(recipe.bins, dtype=np.float64) * (samplerate / recipe.nfft)
+def log_edges(recipe: Recipe, samplerate: float) -> NDArray[np.float64]:
+    """Edges in Hz of a ``log`` recipe's bands (from ``fmin`` up to ``fmax`` or Nyquist)."""
+    top = samplerate / 2.0 if recipe.fmax is None else min(recipe.fmax, samplerate / 2.0)
+    return log_band_edges_bpo(recipe.fmin, top, recipe.bins_per_octave)
+
+
+def log_weights(recipe: Recipe, samplerate: float) -> NDArray[np.float64]:
+    """(bins, bands) weights of a ``log`` recipe: the fraction of each bin in each band;
+    for dBFS levels also over the window's equivalent noise bandwidth in bins
+    (``nfft * sum(w**2) / sum(w)**2``), so a sine inside one band reads its dBFS level."""
+    w = recipe_window(recipe)
+    enbw = recipe.nfft * float(np.sum(w * w)) / float(np.sum(w)) ** 2
+    weights = band_weights(log_edges(recipe, samplerate), samplerate / recipe.nfft, recipe.bins)
+    if recipe.level != "dbfs":  # a library's power or density: summed as it is
+        enbw = 1.0
+    return np.ascontiguousarray(weights / enbw)
 
 
 def power_scale(recipe: Recipe, samplerate: float) -> NDArray[np.float64] | None:
-    """Per-bin factor applied to ``|X|**2`` (None for the "power" level)."""
-    if recipe.level == "power":
+    """Per-bin factor applied to ``|X|**2`` (None for the "power" level and for CQT, whose
+    kernels carry their own scale)."""
+    if recipe.level == "power" or recipe.cqt:
         return None
     w = recipe_window(recipe)
     if recipe.level == "dbfs":
@@ -330,14 +375,21 @@ class BatchAnalyzer:
             self._execute = self._numpy_execute
         self._in.fill(0.0)  # columns n..nfft stay zero (the zero padding)
         self._frames_in = self._in[:, :n]
-        self.window: F64 = recipe_window(recipe)
+        # CQT kernels carry their own window: the frame is cut with a rectangle.
+        self.window: F64 = np.ones(n) if recipe.cqt else recipe_window(recipe)
         self._scale = power_scale(recipe, samplerate)
         self._sq = np.empty((b, bins, 2), dtype=np.float64)
         self._pw = np.empty((b, bins), dtype=np.float64)
         self._fb: F64 | None = None
-        self._mel = np.empty((b, recipe.n_mels if recipe.mel else 1), dtype=np.float64)
+        self.cols = recipe.columns(samplerate)
+        self._mel = np.empty((b, self.cols if recipe.mel or recipe.log else 1), dtype=np.float64)
         if recipe.mel:
             self._fb = mel_filterbank(recipe, samplerate)
+        elif recipe.log:
+            self._fb = log_weights(recipe, samplerate)
+        self._cqt: CqtKernel | None = None
+        if recipe.cqt:
+            self._cqt = CqtKernel(recipe.cqt_layout(), samplerate, nfft, recipe.window)
         self._floor = np.float32(recipe.floor)
         self._means = np.empty((b, 1), dtype=np.float64)
 
@@ -359,6 +411,15 @@ class BatchAnalyzer:
         else:
             np.multiply(frames, self.window, out=fin)
         self._execute()
+        if self._cqt is not None:
+            c = self._cqt.apply(self._out[:f])
+            pc = c.real * c.real + c.imag * c.imag
+            pc *= 4.0
+            np.copyto(out, pc, casting="same_kind")
+            np.maximum(out, self._floor, out=out)
+            np.log(out, out=out)
+            np.multiply(out, np.float32(DB_PER_NEPER), out=out)
+            return
         xv = self._out[:f].view(np.float64).reshape(f, self.recipe.bins, 2)
         sq = self._sq[:f]
         np.multiply(xv, xv, out=sq)

@@ -19,7 +19,8 @@ from livespec.audio.files import AudioFileError, open_audio_file, sf_reason
 from livespec.audio.stderr import quiet_native_stderr
 from livespec.dsp.scales import FreqScale
 from livespec.errors import LivespecError
-from livespec.export.dsp import F32, BatchAnalyzer, Recipe, row_frequencies
+from livespec.export.columns import for_rate, freq_scale, row_frequencies
+from livespec.export.dsp import F32, BatchAnalyzer, Recipe
 from livespec.export.frames import SampleReader, ShortRead, analyse_segment
 from livespec.export.image import LogRows, image_size_error
 from livespec.export.io import CsvSink, ImageSpec, NpySink, PngSink, Post, Sink
@@ -173,7 +174,11 @@ def _run(job: Job, opts: ExportOptions) -> JobResult:
         fs = int(f.samplerate)
         if nsamples <= 0:
             raise JobError("no audio (0 samples)")
-        r = opts.recipe
+        try:
+            r = for_rate(opts.recipe, fs)
+        except ValueError as exc:
+            raise JobError(str(exc)) from None
+        opts = dataclasses.replace(opts, recipe=r)
         if r.channel is not None and r.channel >= f.channels:
             raise JobError(f"--channel {r.channel + 1}: the file has {f.channels} channel(s)")
         written = existing = 0
@@ -233,7 +238,8 @@ def _export_segment(
 ) -> int:
     r = opts.recipe
     frames = r.frames(seg.length)
-    check_room(todo, frames, r.cols)
+    cols = analyzer.cols
+    check_room(todo, frames, cols)
     offset = seg.start / fs
     spec = opts.image
     sinks: list[Sink] = []
@@ -241,13 +247,13 @@ def _export_segment(
     try:
         for fmt, p in todo:
             if fmt == "npy":
-                sinks.append(NpySink(p, frames, r.cols))
+                sinks.append(NpySink(p, frames, cols))
             elif fmt == "csv":
                 k = np.arange(frames, dtype=np.float64)
                 sinks.append(
                     CsvSink(
                         p,
-                        r.cols,
+                        cols,
                         r.frame_time(k, fs) + offset,
                         row_frequencies(r, fs),
                         opts.csv_layout,
@@ -343,10 +349,10 @@ def _png_sink(
     name: str,
     seg: Segment,
 ) -> PngSink:
-    spec = figure_spec(spec, frames, r.n_mels if r.mel else r.bins)
+    spec = figure_spec(spec, frames, r.columns(fs))
     log_rows: LogRows | None = None
-    if r.mel:
-        freq = FreqScale("mel", r.n_mels, r.fmin, r.mel_fmax(fs), r.mel_htk)
+    if r.kind != "linear":  # mel, log or cqt rows: the image shows them as they are
+        freq = freq_scale(r, fs)
     elif spec.scale == "log":
         bin_hz = fs / r.nfft
         rows = spec.size[1] if spec.size is not None else r.bins

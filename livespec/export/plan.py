@@ -9,11 +9,14 @@ before any work starts.
 from __future__ import annotations
 
 import argparse
+import math
 import os
 from pathlib import Path
 from typing import Any
 
 from livespec.config import Config
+from livespec.dsp.cqt import C1_HZ, MAX_BPO, MIN_BPO
+from livespec.dsp.scales import LOG_FLOOR_HZ
 from livespec.errors import UsageError
 from livespec.export.dsp import AMIN_POWER, DBFS_FLOOR, LIKE, Recipe
 from livespec.export.image import COLORMAP_NAMES, parse_size
@@ -53,15 +56,96 @@ def _top_db(text: str | float | None) -> float | None:
     return v
 
 
+CQT_DEFAULT_HOP = 512  # librosa.cqt's
+CQT_DEFAULT_OCTAVES = 7.0  # librosa.cqt's 84 bins at 12 per octave
+
+# Options that do not apply to a scale: (option's dest, scales it applies to, why).
+_APPLIES: tuple[tuple[str, tuple[str, ...], str], ...] = (
+    ("n_mels", ("mel",), ""),
+    ("bins_per_octave", ("log", "cqt"), ""),
+    ("octaves", ("cqt",), ""),
+    ("fmin", ("log", "mel", "cqt"), " (the export searches no peaks)"),
+    ("fmax", ("log", "mel", "cqt"), " (the export searches no peaks)"),
+    ("like", ("linear", "log", "mel"), " (it reproduces a library's STFT or mel spectrogram)"),
+    ("fft", ("linear", "log", "mel"), " (the CQT's frame is its longest kernel)"),
+    ("zero_pad", ("linear", "log", "mel"), " (the CQT's frame is its longest kernel)"),
+    ("overlap", ("linear", "log", "mel"), " (give the CQT's --hop)"),
+    ("center", ("linear", "log", "mel"), " (CQT frames are always centred)"),
+    ("pad_mode", ("linear", "log", "mel"), " (CQT frames are always centred, zero-padded)"),
+)
+
+
+def check_applies(ns: argparse.Namespace, scale: str) -> None:
+    """Refuse, in one line, an option given that does nothing with ``scale``."""
+    for dest, scales, why in _APPLIES:
+        if _given(ns, dest) and scale not in scales:
+            flag = "--" + dest.replace("_", "-")
+            where = " and ".join(f"--scale {s}" for s in scales)
+            raise UsageError(f"{flag} does not apply to --scale {scale}: only to {where}{why}")
+
+
+def _band_options(ns: argparse.Namespace, cfg: Config, scale: str, hop: int) -> dict[str, Any]:
+    """Recipe fields of the log, mel and cqt scales: range, bands per octave, CQT bins."""
+    a = cfg.analysis
+    fmin = a.fmin if _given(ns, "fmin") else None
+    fmax = a.fmax if _given(ns, "fmax") else None
+    if scale == "mel":
+        return {"fmin": fmin or 0.0, "fmax": fmax}
+    bpo = getattr(ns, "bins_per_octave", None) or 12
+    lo_bpo = MIN_BPO if scale == "cqt" else 1
+    if not lo_bpo <= bpo <= MAX_BPO:
+        raise UsageError(f"--bins-per-octave {bpo}: must be from {lo_bpo} to {MAX_BPO}")
+    if fmin is not None and fmin <= 0:
+        raise UsageError(f"--fmin {fmin:g}: must be above 0 Hz with --scale {scale}")
+    if scale == "log":
+        lo = LOG_FLOOR_HZ if fmin is None else fmin
+        if fmax is not None and fmax < lo * 2.0 ** (1.0 / bpo):
+            raise UsageError(f"--fmax {fmax:g}: must be at least one band above --fmin {lo:g}")
+        return {"fmin": lo, "fmax": fmax, "bins_per_octave": bpo}
+    lo = C1_HZ if fmin is None else fmin
+    octaves = getattr(ns, "octaves", None)
+    if octaves is not None and fmax is not None:
+        raise UsageError("give --octaves or --fmax with --scale cqt, not both")
+    if octaves is not None:
+        if not 0 < octaves <= 12:
+            raise UsageError(f"--octaves {octaves:g}: must be above 0 and at most 12")
+        n_bins = max(1, round(octaves * bpo))
+    elif fmax is not None:
+        if fmax < lo:
+            raise UsageError(f"--fmax {fmax:g}: must be above --fmin {lo:g}")
+        n_bins = math.floor(bpo * math.log2(fmax / lo) + 1e-9) + 1
+    else:
+        n_bins = round(CQT_DEFAULT_OCTAVES * bpo)
+    return {"fmin": lo, "bins_per_octave": bpo, "n_bins": n_bins, "hop": hop}
+
+
 def build_recipe(ns: argparse.Namespace, cfg: Config) -> Recipe:
     """The analysis from the shared options, ``--like`` and the export options."""
     a = cfg.analysis
     like = getattr(ns, "like", None)
     top = _top_db(getattr(ns, "top_db", None))
     scale = getattr(ns, "scale", None) or "linear"
+    check_applies(ns, scale)
     n_mels = getattr(ns, "n_mels", None) or 128
     if not 1 <= n_mels <= 1024:
         raise UsageError(f"--n-mels {n_mels}: must be from 1 to 1024")
+    if scale == "cqt":
+        hop = a.hop if a.hop is not None and _given(ns, "hop") else CQT_DEFAULT_HOP
+        if not 1 <= hop <= 1 << 16:
+            raise UsageError(f"--hop {hop}: must be from 1 to 65536 with --scale cqt")
+        band = _band_options(ns, cfg, scale, hop)
+        return Recipe(
+            n=hop,  # the frame length follows the sample rate: resolved by for_rate()
+            nfft=hop,
+            window=a.window,
+            beta=a.beta,
+            center=True,
+            top_db=None if top in (None, _OFF) else top,
+            ref_max=getattr(ns, "db_ref", None) == "max",
+            cqt=True,
+            channel=None if cfg.source.channel is None else cfg.source.channel - 1,
+            **band,
+        )
     center = getattr(ns, "center", None)
     pad_mode = getattr(ns, "pad_mode", None)
     ref_max = getattr(ns, "db_ref", None) == "max"
@@ -96,6 +180,8 @@ def build_recipe(ns: argparse.Namespace, cfg: Config) -> Recipe:
     if hop < 1 or hop > n:
         raise UsageError(f"--hop {hop}: must be from 1 to the frame length ({n})")
     channel = cfg.source.channel
+    if scale in ("log", "mel"):
+        kw.update(_band_options(ns, cfg, scale, hop))
     return Recipe(
         n=n,
         nfft=n * a.zero_pad,
@@ -104,6 +190,7 @@ def build_recipe(ns: argparse.Namespace, cfg: Config) -> Recipe:
         beta=a.beta,
         ref_max=ref_max,
         mel=scale == "mel",
+        log=scale == "log",
         n_mels=n_mels,
         channel=None if channel is None else channel - 1,
         **kw,
