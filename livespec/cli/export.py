@@ -4,9 +4,10 @@ Wiring for the command line: :func:`add_export_arguments` adds the export-only o
 parser that already has the shared ones (``--config``, source and analysis options), and
 :func:`run_export` runs the command with the merged :class:`~livespec.config.Config`.
 
-Folders are mirrored into the output folder and exported in parallel by a process pool
-(one input per task); each failed input is reported in one line, a summary follows, and the
-exit status is 1 if any input failed (docs/export.md). Never imports Textual; Rich only for
+Folders are mirrored into the output folder and exported in parallel by a process pool,
+or on Dask distributed with ``--scheduler`` (one input per task); each failed input is
+reported in one line, a summary follows, and the exit status is 1 if any input failed
+(docs/export.md). Never imports Textual; Rich only for
 the progress bar on a terminal.
 """
 
@@ -70,6 +71,13 @@ def add_export_arguments(parser: argparse.ArgumentParser) -> None:
     _add(g, "--csv-layout", choices=("wide", "long"), help="CSV layout (wide)")
     _add(g, "--force", action="store_true", help="overwrite outputs that exist (default: skip)")
     _add(g, "--jobs", metavar="N", type=int, help="worker processes for many files (all CPUs)")
+    _add(
+        g,
+        "--scheduler",
+        metavar="ADDR",
+        help="run the files on Dask: tcp://HOST:PORT (a scheduler; paths must be the same on "
+        "every worker) or local:N (N local workers); needs pip install 'livespec[cluster]'",
+    )
 
     s = parser.add_argument_group("export analysis")
     _add(
