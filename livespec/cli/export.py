@@ -47,7 +47,8 @@ def add_export_arguments(parser: argparse.ArgumentParser) -> None:
         "-o",
         "--output",
         metavar="OUT",
-        help="output file (.png, .npy or .csv picks the format) or folder (anything else)",
+        help="output file (.png, .npy, .csv, .html or .svg picks the format) or folder "
+        "(anything else)",
     )
     for fmt, what in (
         ("npy", "float32 levels, shape (frames, bins)"),
@@ -67,6 +68,23 @@ def add_export_arguments(parser: argparse.ArgumentParser) -> None:
     _add(g, "--csv-layout", choices=("wide", "long"), default="wide", help="CSV layout (wide)")
     _add(g, "--force", action="store_true", help="overwrite outputs that exist (default: skip)")
     _add(g, "--jobs", metavar="N", type=int, help="worker processes for many files (all CPUs)")
+
+    p = parser.add_argument_group("export pages (.html) and figures (.svg)")
+    _add(
+        p,
+        "--audio",
+        choices=("embed", "link", "none"),
+        help="the HTML page's audio: embed (FLAC, or OGG Vorbis over 60 s; the default), "
+        "link (to the input file, relative) or none",
+    )
+    _add(
+        p,
+        "--overlay",
+        action="append",
+        metavar="FILE.csv",
+        help="draw a curve: CSV time_s,value (Hz) or time_s,value,unit (Hz|dB); repeatable",
+    )
+    _add(p, "--labels", metavar="FILE.txt", help="draw an Audacity label track under the time axis")
 
     s = parser.add_argument_group("export analysis")
     _add(

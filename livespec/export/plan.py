@@ -16,9 +16,11 @@ from typing import Any
 from livespec.config import Config
 from livespec.errors import UsageError
 from livespec.export.dsp import AMIN_POWER, DBFS_FLOOR, LIKE, Recipe
+from livespec.export.html import PageSpec
 from livespec.export.image import COLORMAP_NAMES, parse_size
 from livespec.export.io import ImageSpec
 from livespec.export.job import FORMATS, ExportOptions, Job
+from livespec.export.media import AUDIO_MODES
 
 MAX_CLIP_S = 1e9  # --clip: finite (a clip of 30 years is one clip of any real file)
 
@@ -177,6 +179,34 @@ def build_options(ns: argparse.Namespace, cfg: Config) -> ExportOptions:
     )
 
 
+def build_page(ns: argparse.Namespace, jobs: list[Job]) -> PageSpec:
+    """``--audio``, ``--overlay`` and ``--labels``: checked against the outputs (they apply
+    to .html pages, overlays and labels also to .svg figures, and to one input) and read.
+    Raises UsageError, or :class:`~livespec.annotate.AnnotationError` naming the file and
+    line (both exit status 2)."""
+    from livespec.annotate.curves import read_curve
+    from livespec.annotate.labels import read_labels
+
+    audio = getattr(ns, "audio", None)
+    overlays = list(getattr(ns, "overlay", None) or [])
+    labels = getattr(ns, "labels", None)
+    fmts = {fmt for job in jobs for fmt, _ in job.outputs}
+    if audio is not None:
+        if audio not in AUDIO_MODES:
+            raise UsageError(f"--audio {audio}: must be one of {', '.join(AUDIO_MODES)}")
+        if "html" not in fmts:
+            raise UsageError("--audio applies to an HTML page: give -o FILE.html")
+    if overlays or labels is not None:
+        what = "--overlay" if overlays else "--labels"
+        if not fmts & {"html", "svg"}:
+            raise UsageError(f"{what} applies to .html and .svg outputs: give -o FILE.html")
+        if len(jobs) != 1:
+            raise UsageError(f"{what} belongs to one recording: give one input file")
+    curves = tuple(read_curve(p) for p in overlays)
+    marks = tuple(read_labels(labels)) if labels is not None else ()
+    return PageSpec(audio=audio or "embed", curves=curves, labels=marks)
+
+
 # -- inputs and outputs ----------------------------------------------------------------------
 
 
@@ -210,11 +240,13 @@ def _wanted_formats(ns: argparse.Namespace) -> tuple[dict[str, Path | None], Pat
     if outdir is not None and outdir.exists() and not outdir.is_dir():
         raise UsageError(
             f"-o {outdir}: exists and is not a folder (an output file's name ends in "
-            ".png, .npy or .csv)"
+            ".png, .npy, .csv, .html or .svg)"
         )
     if not wanted:
         if outdir is None:
-            raise UsageError("say where to write: -o FILE.png|.npy|.csv, -o FOLDER, or --npy FILE")
+            raise UsageError(
+                "say where to write: -o FILE.png|.npy|.csv|.html|.svg, -o FOLDER, or --npy FILE"
+            )
         wanted["png"] = None
     return wanted, outdir
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import dataclasses
 import os
 import signal
 import sys
@@ -20,7 +21,7 @@ from typing import TYPE_CHECKING, TextIO
 from livespec.config import Config
 from livespec.errors import EXIT_FAILURE, EXIT_OK, printable
 from livespec.export.job import ExportOptions, Job, JobResult, default_workers, run_job
-from livespec.export.plan import build_options, plan_jobs
+from livespec.export.plan import build_options, build_page, plan_jobs
 from livespec.export.temps import remove_stale
 from livespec.export.worker import run_in_worker, worker_init
 
@@ -264,6 +265,7 @@ def run(ns: argparse.Namespace, cfg: Config) -> int:
     """Run ``livespec export`` (see :func:`livespec.cli.export.run_export`)."""
     opts = build_options(ns, cfg)
     jobs, ignored = plan_jobs(ns)
+    opts = dataclasses.replace(opts, page=build_page(ns, jobs))
     workers = getattr(ns, "jobs", None) or default_workers()
     bar = len(jobs) > 1 and sys.stderr.isatty()
     for folder in sorted({p.parent for job in jobs for _, p in job.outputs}):
