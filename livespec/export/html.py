@@ -145,7 +145,7 @@ class Plot:
 
 def _png(img: Any) -> str:
     buf = io.BytesIO()
-    img.save(buf, format="PNG", optimize=False, compress_level=9)
+    img.save(buf, format="PNG")
     return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
 
 
