@@ -204,3 +204,27 @@ def test_notebook_without_audio_falls_back_to_the_png(tmp_path: Path) -> None:
         s = livespec.spectrogram(f)
     assert s._repr_html_() is None
     assert s._repr_png_().startswith(b"\x89PNG")
+
+
+def test_a_clip_page_plays_its_own_audio_at_the_clip_times(tmp_path: Path) -> None:
+    wav = _tone_file(tmp_path / "a.wav", seconds=4.0)
+    assert _run(str(wav), "-o", str(tmp_path / "a.html"), "--clip", "2").returncode == 0
+    cfg = _config((tmp_path / "a_4.html").read_text("utf-8"))
+    assert cfg["audio_offset"] == 2.0 and 2.0 < cfg["t_left"] < 2.2 < 3.8 < cfg["t_right"] <= 4.0
+    assert cfg["title"] == "a.wav  2-4 s"
+
+
+def test_level_overlays_get_their_own_axis() -> None:
+    from livespec.annotate.curves import parse_curve
+    from livespec.export.figure import level_range, place_curves
+
+    hz = parse_curve("0,1000\n1,2000\n", "f.csv")
+    db = parse_curve("0,-30,dB\n1,-12,dB\n2,,dB\n", "l.csv")
+    lo, hi = level_range([hz, db]) or (0.0, 0.0)
+    assert lo <= -30 and hi >= -12 and (lo, hi) == (-30.0, -10.0)
+    scale = FreqScale("linear", 513, 0.0, 8000.0)
+    f_curve, l_curve = place_curves([hz, db], scale, 100)
+    np.testing.assert_allclose(f_curve.y, scale.y_of(np.array([1000.0, 2000.0]), 100), atol=1e-3)
+    assert l_curve.y[:2] == [pytest.approx(100.0), pytest.approx(10.0)]
+    assert l_curve.y[2] != l_curve.y[2]  # the gap stays a gap (NaN)
+    assert f_curve.colour != l_curve.colour
