@@ -280,3 +280,71 @@ def test_a_screenshot_shows_the_spectrogram(
     if os.environ.get("LIVESPEC_UPDATE_DOC_IMAGES"):
         DOC_IMAGE.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(shot, DOC_IMAGE)
+
+
+def test_the_playhead_follows_playback(page: tuple[Any, Path, np.ndarray]) -> None:
+    driver, _, _ = page
+    cfg = _cfg(driver)
+    row = int(cfg["layout"]["mt"] + 0.25 * cfg["layout"]["ph"])
+    driver.execute_script("const a = document.querySelector('audio'); a.currentTime = 5; a.play();")
+    _wait(driver, "return document.querySelector('audio').currentTime > 5.3")
+    seen = []
+    for _ in range(3):  # one animation frame after the player's own: its drawing, that time
+        t, xs = driver.execute_async_script(
+            "const done = arguments[0];"
+            "requestAnimationFrame(() => {"
+            "  const t = document.querySelector('audio').currentTime;"
+            "  const c = document.querySelector('.lsp-over');"
+            f"  const d = c.getContext('2d').getImageData(0, {row}, c.width, 1).data, xs = [];"
+            "  for (let i = 0; i < c.width; i++)"
+            "    if (d[4*i] === 255 && d[4*i+1] === 59 && d[4*i+2] === 48) xs.push(i);"
+            "  done([t, xs]);"
+            "});"
+        )
+        assert len(xs) == 1, xs
+        assert abs(xs[0] + 0.5 - _x(cfg, t)) <= 2.0, (t, xs, _x(cfg, t))
+        seen.append(t)
+        time.sleep(0.2)
+    driver.execute_script("document.querySelector('audio').pause();")
+    assert seen[-1] > seen[0] + 0.3  # it played
+
+
+def test_two_notebook_players_on_one_page_work_independently(
+    page: tuple[Any, Path, np.ndarray], tmp_path: Path
+) -> None:
+    import livespec
+
+    driver, d, x = page
+    a = livespec.spectrogram(x[: 12 * FS], FS)._repr_html_()
+    b = livespec.spectrogram(str(d / "tones.wav"))._repr_html_()
+    assert a is not None and b is not None
+    (tmp_path / "two.html").write_text(f"<!DOCTYPE html><html><body>{a}{b}</body></html>")
+    try:
+        _two_players(driver, tmp_path / "two.html")
+    finally:  # back to the module's page for the other tests
+        driver.get((d / "tones.html").as_uri())
+        _wait(driver, "return document.querySelector('audio').readyState >= 1")
+
+
+def _two_players(driver: Any, path: Path) -> None:
+    driver.get(path.as_uri())
+    _wait(driver, "return [...document.querySelectorAll('audio')].every(a => a.readyState >= 1)")
+    players = driver.find_elements(By.CSS_SELECTOR, ".lsp-player")
+    assert len(players) == 2 and players[0].get_attribute("id") != players[1].get_attribute("id")
+    durations = driver.execute_script(
+        "return Array.from(document.querySelectorAll('audio')).map(a => a.duration)"
+    )
+    assert durations == [pytest.approx(12.0, abs=1e-3), pytest.approx(SECONDS, abs=1e-3)]
+    text = players[1].find_element(By.CSS_SELECTOR, ".lsp-config").get_attribute("textContent")
+    cfg = json.loads(text or "{}")
+    lay = cfg["layout"]
+    over = players[1].find_element(By.CSS_SELECTOR, ".lsp-over")
+    driver.execute_script("arguments[0].scrollIntoView()", over)
+    x_px = _x(cfg, 20.0, (cfg["t_left"], cfg["t_right"])) - over.size["width"] / 2
+    y_px = lay["mt"] + 10 - over.size["height"] / 2
+    chain = ActionChains(driver).move_to_element_with_offset(over, round(x_px), int(y_px))
+    chain.click().perform()
+    times = driver.execute_script(
+        "return Array.from(document.querySelectorAll('audio')).map(a => a.currentTime)"
+    )
+    assert times[0] == 0.0 and abs(times[1] - 20.0) <= HOP / FS, times
