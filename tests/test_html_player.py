@@ -254,6 +254,29 @@ def test_zoom_in_halves_the_view_and_keeps_the_mapping(page: tuple[Any, Path, np
     driver.find_element(By.CSS_SELECTOR, "[data-act=all]").click()
 
 
+def test_the_wheel_zooms_around_the_pointer(page: tuple[Any, Path, np.ndarray]) -> None:
+    from selenium.webdriver.common.actions.wheel_input import ScrollOrigin
+
+    driver, _, _ = page
+    cfg = _cfg(driver)
+    lay = cfg["layout"]
+    left, right = _span()
+    driver.find_element(By.CSS_SELECTOR, "[data-act=all]").click()
+    over = driver.find_element(By.CSS_SELECTOR, ".lsp-over")
+    px = round(_x(cfg, 12.0))
+    dx, dy = px - over.size["width"] / 2, lay["mt"] + 50 - over.size["height"] / 2
+    origin = ScrollOrigin.from_element(over, round(dx), round(dy))
+    ActionChains(driver).scroll_from_origin(origin, 0, -300).perform()
+    view = "return document.querySelector('.lsp-player').livespec.view()"
+    _wait(driver, f"const v = (() => {{ {view} }})(); return v[1] - v[0] < {0.9 * (right - left)}")
+    v0, v1 = driver.execute_script(view)
+    assert v1 - v0 == pytest.approx((right - left) * np.exp(-0.6), rel=0.05)
+    before = left + (px - lay["ml"]) / lay["pw"] * (right - left)
+    after = v0 + (px - lay["ml"]) / lay["pw"] * (v1 - v0)
+    assert after == pytest.approx(before, abs=1e-6)  # the time under the pointer stays
+    driver.find_element(By.CSS_SELECTOR, "[data-act=all]").click()
+
+
 def test_a_screenshot_shows_the_spectrogram(
     page: tuple[Any, Path, np.ndarray], tmp_path: Path
 ) -> None:
