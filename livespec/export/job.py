@@ -21,9 +21,10 @@ from livespec.dsp.scales import FreqScale
 from livespec.errors import LivespecError
 from livespec.export.dsp import F32, BatchAnalyzer, Recipe, row_frequencies
 from livespec.export.frames import SampleReader, ShortRead, analyse_segment
-from livespec.export.html import HtmlSink, PageSpec, plot_for
+from livespec.export.html import PageSpec
 from livespec.export.image import LogRows, image_size_error
 from livespec.export.io import CsvSink, ImageSpec, NpySink, PngSink, Post, Sink
+from livespec.export.pages import html_sink, svg_sink
 
 FORMATS = ("png", "npy", "csv", "html", "svg")
 
@@ -208,7 +209,7 @@ def _run(job: Job, opts: ExportOptions) -> JobResult:
                 continue
             if analyzer is None:
                 analyzer = analyzer_for(r, fs, opts.backend, opts.threads)
-            written += _export_segment(reader, seg, fs, todo, analyzer, opts, path)
+            written += _export_segment(reader, seg, fs, todo, analyzer, opts, path.name, path)
     status = "done" if written else "skipped"
     return JobResult(job.label, status, "", written, existing)
 
@@ -232,10 +233,10 @@ def _export_segment(
     todo: list[tuple[str, Path]],
     analyzer: BatchAnalyzer,
     opts: ExportOptions,
+    name: str,
     source: Path,
 ) -> int:
     r = opts.recipe
-    name = source.name
     frames = r.frames(seg.length)
     check_room(todo, frames, r.cols)
     offset = seg.start / fs
@@ -258,9 +259,14 @@ def _export_segment(
                     )
                 )
             elif fmt == "html":
-                sinks.append(_html_sink(p, frames, fs, r, opts, source, seg))
+                clipped = seg.end_s is not None
+                sinks.append(html_sink(p, frames, fs, opts, source, seg.start, seg.length, clipped))
             elif fmt == "svg":
-                sinks.append(_svg_sink(p, frames, fs, r, opts, name, seg))
+                rows = r.n_mels if r.mel else r.bins
+                svg = figure_spec(dataclasses.replace(spec, axes=True), frames, rows)
+                length_s = seg.length / fs
+                clipped = seg.end_s is not None
+                sinks.append(svg_sink(p, frames, fs, opts, svg, name, offset, length_s, clipped))
             else:
                 sinks.append(_png_sink(p, frames, fs, r, spec, offset, name, seg))
 
@@ -341,42 +347,6 @@ def figure_spec(spec: ImageSpec, frames: int, rows: int) -> ImageSpec:
     return dataclasses.replace(spec, size=(width, height))
 
 
-@dataclass(frozen=True)
-class Geometry:
-    """A segment's plot: its rows' frequency scale (after ``log_rows``, if any), the
-    seconds at its left and right edges, and its title."""
-
-    freq: FreqScale
-    log_rows: LogRows | None
-    t_left: float
-    t_right: float
-    title: str
-
-
-def geometry(
-    frames: int, fs: int, r: Recipe, scale: str, log_height: int, name: str, seg: Segment
-) -> Geometry:
-    """The plot of ``frames`` frames of ``seg`` (``log_height``: rows of a log scale)."""
-    log_rows: LogRows | None = None
-    if r.mel:
-        freq = FreqScale("mel", r.n_mels, r.fmin, r.mel_fmax(fs), r.mel_htk)
-    elif scale == "log":
-        bin_hz = fs / r.nfft
-        f_lo = max(20.0, bin_hz)
-        f_hi = (r.bins - 1) * bin_hz
-        log_rows = LogRows(bin_hz, r.bins, f_lo, f_hi, log_height)
-        freq = log_rows.scale
-    else:
-        freq = FreqScale("linear", r.bins, 0.0, (r.bins - 1) * fs / r.nfft)
-    offset = seg.start / fs
-    half = r.hop / fs / 2.0
-    t0 = float(r.frame_time(np.zeros(1), fs)[0]) + offset
-    t_left = t0 - half
-    t_right = t0 + (frames - 1) * r.hop / fs + half
-    title = name if seg.end_s is None else f"{name}  {offset:g}-{offset + seg.length / fs:g} s"
-    return Geometry(freq, log_rows, t_left, t_right, title)
-
-
 def _png_sink(
     p: Path,
     frames: int,
@@ -388,40 +358,28 @@ def _png_sink(
     seg: Segment,
 ) -> PngSink:
     spec = figure_spec(spec, frames, r.n_mels if r.mel else r.bins)
-    rows = spec.size[1] if spec.size is not None else r.bins
-    g = geometry(frames, fs, r, spec.scale, rows, name, seg)
+    log_rows: LogRows | None = None
+    if r.mel:
+        freq = FreqScale("mel", r.n_mels, r.fmin, r.mel_fmax(fs), r.mel_htk)
+    elif spec.scale == "log":
+        bin_hz = fs / r.nfft
+        rows = spec.size[1] if spec.size is not None else r.bins
+        f_lo = max(20.0, bin_hz)
+        f_hi = (r.bins - 1) * bin_hz
+        log_rows = LogRows(bin_hz, r.bins, f_lo, f_hi, rows)
+        freq = log_rows.scale
+    else:
+        freq = FreqScale("linear", r.bins, 0.0, (r.bins - 1) * fs / r.nfft)
     if spec.size is None:
-        problem = image_size_error(frames, g.freq.rows)
+        problem = image_size_error(frames, freq.rows)
         if problem:
             raise JobError(problem)
-    return PngSink(p, frames, spec, g.freq, g.log_rows, g.t_left, g.t_right, g.title)
-
-
-def _html_sink(
-    p: Path, frames: int, fs: int, r: Recipe, opts: ExportOptions, source: Path, seg: Segment
-) -> HtmlSink:
-    from livespec.export.figure import Layout
-
-    g = geometry(frames, fs, r, opts.image.scale, Layout().ph, source.name, seg)
-    plot = plot_for(frames, g.freq, g.log_rows, opts.page)
-    audio = (source, seg.start, seg.length)
-    frame_dt = r.hop / fs
-    return HtmlSink(p, plot, opts.image, opts.page, audio, g.t_left, g.t_right, frame_dt, g.title)
-
-
-def _svg_sink(
-    p: Path, frames: int, fs: int, r: Recipe, opts: ExportOptions, name: str, seg: Segment
-) -> Sink:
-    from livespec.export.svg import SvgSink
-
-    spec = figure_spec(
-        dataclasses.replace(opts.image, axes=True), frames, r.n_mels if r.mel else r.bins
-    )
-    rows = spec.size[1] if spec.size is not None else r.bins
-    g = geometry(frames, fs, r, spec.scale, rows, name, seg)
-    if spec.size is None and (problem := image_size_error(frames, g.freq.rows)):
-        raise JobError(problem)
-    return SvgSink(p, frames, spec, g.freq, g.log_rows, g.t_left, g.t_right, g.title, opts.page)
+    half = r.hop / fs / 2.0
+    t0 = float(r.frame_time(np.zeros(1), fs)[0]) + offset
+    t_left = t0 - half
+    t_right = t0 + (frames - 1) * r.hop / fs + half
+    title = name if seg.end_s is None else f"{name}  {offset:g}-{offset + seg.length / fs:g} s"
+    return PngSink(p, frames, spec, freq, log_rows, t_left, t_right, title)
 
 
 def default_workers() -> int:
