@@ -154,6 +154,7 @@ def test_bad_overlay_and_label_files_end_in_one_line(
         (["-o", "{d}/a.png", "--audio", "link"], "--audio applies to an HTML page"),
         (["-o", "{d}/a.npy", "--labels", "{d}/l.txt"], "--labels applies to .html and .svg"),
         (["-o", "{d}/a.svg", "--audio", "none"], "--audio applies to an HTML page"),
+        (["-o", "{d}/a.html", "--size", "100x100"], "--size applies to .png and .svg"),
     ],
 )
 def test_options_that_do_not_apply_are_refused(

@@ -348,7 +348,8 @@ class HtmlSink:
         cfg, url = page_config(
             self.plot, post.shift, post.clamp, lo, hi,
             t_left=self.t[0], t_right=self.t[1], frame_dt=self.t[2], unit=self.spec.unit,
-            title=self.title, colormap=self.spec.colormap, page=self.page,
+            title=self.title, colormap="grey" if self.spec.gray else self.spec.colormap,
+            page=self.page,
             audio_offset=ref.offset if ref is not None else 0.0,
         )  # fmt: skip
         body = fragment(cfg, url, ref, note)

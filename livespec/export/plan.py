@@ -202,6 +202,8 @@ def build_page(ns: argparse.Namespace, jobs: list[Job]) -> PageSpec:
             raise UsageError(f"{what} applies to .html and .svg outputs: give -o FILE.html")
         if len(jobs) != 1:
             raise UsageError(f"{what} belongs to one recording: give one input file")
+    if getattr(ns, "size", None) and fmts == {"html"}:
+        raise UsageError("--size applies to .png and .svg outputs (the page's plot is 900x360)")
     curves = tuple(read_curve(p) for p in overlays)
     marks = tuple(read_labels(labels)) if labels is not None else ()
     return PageSpec(audio=audio or "embed", curves=curves, labels=marks)
