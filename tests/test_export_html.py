@@ -229,3 +229,13 @@ def test_level_overlays_get_their_own_axis() -> None:
     assert l_curve.y[:2] == [pytest.approx(100.0), pytest.approx(10.0)]
     assert l_curve.y[2] != l_curve.y[2]  # the gap stays a gap (NaN)
     assert f_curve.colour != l_curve.colour
+
+
+def test_a_mel_page_reads_the_mel_bands(tmp_path: Path) -> None:
+    wav = _tone_file(tmp_path / "m.wav", seconds=2.0)
+    out = tmp_path / "m.html"
+    assert _run(str(wav), "-o", str(out), "--scale", "mel", "--n-mels", "64").returncode == 0
+    cfg = _config(out.read_text("utf-8"))
+    s = livespec.spectrogram(str(wav), scale="mel", n_mels=64)
+    assert cfg["levels"]["rows"] == 64 and cfg["freq_name"] == "Frequency (kHz, mel scale)"
+    np.testing.assert_allclose(cfg["levels"]["freqs"], s.freqs, atol=1e-3)
