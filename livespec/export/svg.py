@@ -116,6 +116,7 @@ def svg_figure(
     out.append(_text(bx, 14, unit))
     levels = figure.level_range(page.curves)
     if levels is not None:
+        out.append(_text(ml + w + 8, 14, "dB"))
         for y, s in figure.db_ticks(levels[0], levels[1], h):
             ticks.append(f"M{ml + w} {_f(mt + y)}h5")
             out.append(_text(ml + w + 8, mt + y, s))
