@@ -256,6 +256,7 @@ def fragment(cfg: dict[str, Any], image_url: str, audio: AudioRef | None, note: 
         "UID": uid,
         "ML": str(lay["ml"]),
         "PW": str(lay["pw"]),
+        "PH": str(lay["ph"]),
         "WIDTH": str(lay["width"]),
         "HEIGHT": str(lay["height"]),
         "AUDIO": tag,
