@@ -91,6 +91,7 @@ def test_hover_data_is_bounded_for_a_long_input(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     lev = _config(out.read_text("utf-8"))["levels"]
     assert lev["cols"] * lev["rows"] <= MAX_LEVELS and lev["group"] > 1
+    assert f"loudest level of each run of {lev['group']} frames" in out.read_text("utf-8")
     assert out.stat().st_size < 4_000_000
 
 

@@ -48,7 +48,7 @@ def player_html(s: Spectrogram, title: str = "") -> str | None:
     """The player for ``s`` as an HTML fragment, or None when ``s`` has no audio."""
     from livespec.dsp.scales import FreqScale
     from livespec.export.figure import Layout
-    from livespec.export.html import PageSpec, page_config, plot_for
+    from livespec.export.html import PageSpec, page_config, plot_for, pool_note
     from livespec.export.html import fragment as make_fragment
     from livespec.export.image import LogRows
 
@@ -76,4 +76,4 @@ def player_html(s: Spectrogram, title: str = "") -> str | None:
         unit=s.unit, title=title, colormap="viridis", page=PageSpec(),
         audio_offset=audio.offset if audio is not None else 0.0,
     )  # fmt: skip
-    return make_fragment(cfg, url, audio, note)
+    return make_fragment(cfg, url, audio, " ".join(filter(None, [note, pool_note(plot)])))

@@ -353,11 +353,19 @@ class HtmlSink:
             page=self.page,
             audio_offset=ref.offset if ref is not None else 0.0,
         )  # fmt: skip
-        body = fragment(cfg, url, ref, note)
+        body = fragment(cfg, url, ref, " ".join(filter(None, [note, pool_note(self.plot)])))
         write_text_atomic(self.path, document(body, self.title))
 
     def abort(self) -> None:
         """Nothing was written yet."""
+
+
+def pool_note(plot: Plot) -> str:
+    """What the page says when its readout's levels are max-pooled in time (a long input)."""
+    g = plot.pool.group
+    if g == 1:
+        return ""
+    return f"The readout shows the loudest level of each run of {g} frames (the file is long)."
 
 
 def page_audio(mode: str, source: tuple[Path, int, int], page: Path) -> tuple[AudioRef | None, str]:
