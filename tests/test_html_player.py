@@ -171,12 +171,17 @@ def test_the_playhead_follows_current_time(page: tuple[Any, Path, np.ndarray]) -
     for t in (3.0, 7.25, 20.0):
         driver.execute_script(f"document.querySelector('audio').currentTime = {t};")
         _wait(driver, f"return Math.abs(document.querySelector('audio').currentTime - {t}) < 1e-6")
-        time.sleep(0.2)  # the 'seeked' event redraws
-        px = _overlay_pixels(driver)
-        row = px[int(lay["mt"] + 0.25 * lay["ph"])]  # above the curve, clear of the labels
-        red = np.flatnonzero((row[:, 0] == 255) & (row[:, 1] == 59) & (row[:, 2] == 48))
+        want = _x(cfg, t)
+        end = time.monotonic() + 10.0
+        while True:  # the 'seeked' event redraws; poll the pixels until it has
+            px = _overlay_pixels(driver)
+            row = px[int(lay["mt"] + 0.25 * lay["ph"])]  # above the curve, clear of the labels
+            red = np.flatnonzero((row[:, 0] == 255) & (row[:, 1] == 59) & (row[:, 2] == 48))
+            if (red.size == 1 and abs(red[0] + 0.5 - want) <= 1.0) or time.monotonic() > end:
+                break
+            time.sleep(0.05)
         assert red.size == 1, red
-        assert abs(red[0] + 0.5 - _x(cfg, t)) <= 1.0, (t, red[0], _x(cfg, t))
+        assert abs(red[0] + 0.5 - want) <= 1.0, (t, red[0], want)
 
 
 def _scipy_db(x: np.ndarray, t: float, f: float) -> float:
@@ -199,6 +204,7 @@ def test_hovering_a_tone_reads_its_frequency_and_level(
     cfg = _cfg(driver)
     a, b, f, _ = tone
     t = (a + b) / 2
+    driver.execute_script("document.querySelector('.lsp-readout').textContent = '';")
     _at(driver, _x(cfg, t), _y(cfg, f)).perform()
     got = _wait(
         driver,
@@ -329,7 +335,7 @@ def test_the_playhead_follows_playback(page: tuple[Any, Path, np.ndarray]) -> No
         seen.append(t)
         time.sleep(0.2)
     driver.execute_script("document.querySelector('audio').pause();")
-    assert seen[-1] > seen[0] + 0.3  # it played
+    assert seen[-1] > seen[0] + 0.1  # it played
 
 
 def test_two_notebook_players_on_one_page_work_independently(
