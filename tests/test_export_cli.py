@@ -272,7 +272,7 @@ def test_parser_module_is_light_and_its_constants_match():
 
     assert export.LIKE_NAMES == tuple(export_dsp.LIKE) == export_dsp.LIKE_CHOICES[1:]
     assert export.COLORMAP_NAMES == export_image.COLORMAP_NAMES
-    assert export_job.FORMATS == ("png", "npy", "csv")
+    assert export_job.FORMATS == ("png", "npy", "csv", "html", "svg")
 
 
 def test_a_fifo_with_no_writer_is_named_a_fifo_not_an_empty_file(tmp_path: Path) -> None:

@@ -43,14 +43,10 @@ def wav(tmp_path: Path) -> Path:
 @pytest.mark.parametrize(
     ("name", "message"),
     [
-        ("fig.svg", "SVG output is not supported yet (the interactive figure is planned); "
-         "write .png, .npy, .csv"),
-        ("fig.html", "HTML output is not supported yet (the interactive figure is planned); "
-         "write .png, .npy, .csv"),
-        ("fig.jpg", "unknown output format .jpg (known: .png, .npy, .csv; a folder's name has "
-         "no extension, or ends in /)"),
-        ("v1.5", "unknown output format .5 (known: .png, .npy, .csv; a folder's name has "
-         "no extension, or ends in /)"),
+        ("fig.jpg", "unknown output format .jpg (known: .png, .npy, .csv, .html, .svg; "
+         "a folder's name has no extension, or ends in /)"),
+        ("v1.5", "unknown output format .5 (known: .png, .npy, .csv, .html, .svg; "
+         "a folder's name has no extension, or ends in /)"),
     ],
 )  # fmt: skip
 def test_unknown_or_unsupported_extension_is_refused_never_a_folder(

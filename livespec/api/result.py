@@ -166,6 +166,14 @@ class Spectrogram:
         self.to_figure(size).save(buf, format="PNG")
         return buf.getvalue()
 
+    def _repr_html_(self) -> str | None:
+        """The interactive player (``livespec export -o x.html``'s, as a ``<div>``) when the
+        result has its audio (an array or a path; at most 10 minutes are embedded), else
+        None: the notebook then shows :meth:`_repr_png_`."""
+        from livespec.api.notebook import player_html
+
+        return player_html(self)
+
     def _draw(
         self,
         size: tuple[int, int] | None,

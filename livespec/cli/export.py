@@ -50,8 +50,8 @@ def add_export_arguments(parser: argparse.ArgumentParser) -> None:
         "-o",
         "--output",
         metavar="OUT",
-        help="output file (.png, .npy or .csv picks the format) or folder (no extension, or "
-        "ending in /); any other extension is an error",
+        help="output file (.png, .npy, .csv, .html or .svg picks the format) or folder (no "
+        "extension, or ending in /); any other extension is an error",
     )
     for fmt, what in (
         ("npy", "float32 levels, shape (frames, bins)"),
@@ -78,6 +78,23 @@ def add_export_arguments(parser: argparse.ArgumentParser) -> None:
         help="run the files on Dask: tcp://HOST:PORT (a scheduler; paths must be the same on "
         "every worker) or local:N (N local workers); needs pip install 'livespec[cluster]'",
     )
+
+    p = parser.add_argument_group("export pages (.html) and figures (.svg)")
+    _add(
+        p,
+        "--audio",
+        choices=("embed", "link", "none"),
+        help="the HTML page's audio: embed (FLAC, or OGG Vorbis over 60 s; the default), "
+        "link (to the input file, relative) or none",
+    )
+    _add(
+        p,
+        "--overlay",
+        action="append",
+        metavar="FILE.csv",
+        help="draw a curve: CSV time_s,value (Hz) or time_s,value,unit (Hz|dB); repeatable",
+    )
+    _add(p, "--labels", metavar="FILE.txt", help="draw an Audacity label track under the time axis")
 
     s = parser.add_argument_group("export analysis")
     _add(

@@ -12,7 +12,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from livespec.errors import UsageError
+from livespec.export.html import PageSpec
 from livespec.export.job import ExportOptions, Job
+from livespec.export.media import AUDIO_MODES
 
 
 @dataclass(frozen=True)
@@ -45,6 +47,16 @@ def _png(c: Context) -> bool:
     return c.png
 
 
+def _drawn(c: Context) -> bool:
+    """An output that shows levels in colours: PNG, SVG figure or HTML page."""
+    return bool(c.formats & {"png", "svg", "html"})
+
+
+def _sized(c: Context) -> bool:
+    """An output whose picture's size can be chosen: PNG or SVG (a page's plot is fixed)."""
+    return bool(c.formats & {"png", "svg"})
+
+
 def _sized_png(c: Context) -> bool:
     return c.png and c.opts.image.size is not None
 
@@ -54,21 +66,23 @@ def _never(c: Context) -> bool:
 
 
 _IMAGE = "a PNG output (-o NAME.png, or --png)"
+_DRAWN = "a .png, .svg or .html output"
 
 RULES: tuple[Rule, ...] = (
     *(
         Rule(flag, attr, _png, _IMAGE)
+        for flag, attr in (("--axes", "axes"), ("--origin", "origin"), ("--quantize", "quantize"))
+    ),
+    *(
+        Rule(flag, attr, _drawn, _DRAWN)
         for flag, attr in (
-            ("--size", "size"),
             ("--gray", "gray"),
             ("--colormap", "colormap"),
-            ("--axes", "axes"),
             ("--db-min", "db_min"),
             ("--db-max", "db_max"),
-            ("--origin", "origin"),
-            ("--quantize", "quantize"),
         )
     ),
+    Rule("--size", "size", _sized, "a .png or .svg output (an HTML page's plot is 900x360)"),
     Rule("--resize-filter", "resize_filter", _sized_png, "--size WxH and a PNG output"),
     Rule("--resize-on", "resize_on", _sized_png, "--size WxH and a PNG output"),
     Rule("--colormap", "colormap", lambda c: not c.given("gray"), "a colour image, not --gray"),
@@ -126,3 +140,31 @@ def preset_notes(ns: argparse.Namespace, opts: ExportOptions, jobs: Sequence[Job
             "precision for integer input (weak bins may differ by about 1e-3 in ln)"
         )
     return [f"livespec: note: {s}" for s in out]
+
+
+def build_page(ns: argparse.Namespace, jobs: list[Job]) -> PageSpec:
+    """``--audio``, ``--overlay`` and ``--labels``: checked against the outputs (they apply
+    to .html pages, overlays and labels also to .svg figures, and to one input) and read.
+    Raises UsageError, or :class:`~livespec.annotate.AnnotationError` naming the file and
+    line (both exit status 2)."""
+    from livespec.annotate.curves import read_curve
+    from livespec.annotate.labels import read_labels
+
+    audio = getattr(ns, "audio", None)
+    overlays = list(getattr(ns, "overlay", None) or [])
+    labels = getattr(ns, "labels", None)
+    fmts = {fmt for job in jobs for fmt, _ in job.outputs}
+    if audio is not None:
+        if audio not in AUDIO_MODES:
+            raise UsageError(f"--audio {audio}: must be one of {', '.join(AUDIO_MODES)}")
+        if "html" not in fmts:
+            raise UsageError("--audio applies to an HTML page: give -o FILE.html")
+    if overlays or labels is not None:
+        what = "--overlay" if overlays else "--labels"
+        if not fmts & {"html", "svg"}:
+            raise UsageError(f"{what} applies to .html and .svg outputs: give -o FILE.html")
+        if len(jobs) != 1:
+            raise UsageError(f"{what} belongs to one recording: give one input file")
+    curves = tuple(read_curve(p) for p in overlays)
+    marks = tuple(read_labels(labels)) if labels is not None else ()
+    return PageSpec(audio=audio or "embed", curves=curves, labels=marks)

@@ -242,6 +242,23 @@ class ImageSpec:
     convention: ImageConvention = DEFAULT_CONVENTION
 
 
+def levels_range(s: ImageSpec, post: Post, vmin: float, vmax: float) -> tuple[float, float]:
+    """The colour range (lo, hi) in dB of an output whose levels spanned ``vmin..vmax``
+    before ``post``."""
+    hi = vmax + post.shift if s.db_max is None else s.db_max
+    if s.db_min is not None:
+        lo = s.db_min
+    elif s.top_db is not None:
+        lo = hi - s.top_db
+    else:
+        lo = vmin + post.shift
+        if post.clamp is not None:
+            lo = max(lo, post.clamp)
+    if not hi > lo:
+        hi = lo + 1.0
+    return lo, hi
+
+
 class PngSink:
     """Collects an image (time reduced to about twice the target width) and writes a PNG.
 
@@ -283,19 +300,7 @@ class PngSink:
 
     def levels_range(self, post: Post, vmin: float, vmax: float) -> tuple[float, float]:
         """The colour range (lo, hi) in dB for this output."""
-        s = self.spec
-        hi = vmax + post.shift if s.db_max is None else s.db_max
-        if s.db_min is not None:
-            lo = s.db_min
-        elif s.top_db is not None:
-            lo = hi - s.top_db
-        else:
-            lo = vmin + post.shift
-            if post.clamp is not None:
-                lo = max(lo, post.clamp)
-        if not hi > lo:
-            hi = lo + 1.0
-        return lo, hi
+        return levels_range(self.spec, post, vmin, vmax)
 
     def finish(self, post: Post, vmin: float, vmax: float) -> None:
         """Render and save the PNG."""

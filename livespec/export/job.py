@@ -24,6 +24,7 @@ from livespec.errors import LivespecError
 from livespec.export.columns import for_rate
 from livespec.export.dsp import F32, BatchAnalyzer, Recipe
 from livespec.export.frames import SampleReader, ShortRead, analyse_segment
+from livespec.export.html import PageSpec
 from livespec.export.io import ImageSpec, Post, Sink
 from livespec.export.writers import BYTES_PER_VALUE, WRITERS, Target
 
@@ -49,6 +50,7 @@ class ExportOptions:
         force: overwrite outputs that exist (else they are skipped).
         raw_int: analyse the integer sample values (``scipy.io.wavfile.read``'s), not
             values scaled to +-1.
+        page: what an HTML page or SVG figure shows besides the spectrogram.
         backend: FFT backend ("auto", "fftw", "numpy").
         threads: FFTW threads per process.
     """
@@ -60,6 +62,7 @@ class ExportOptions:
     csv_layout: str = "wide"
     force: bool = False
     raw_int: bool = False
+    page: PageSpec = field(default_factory=PageSpec)
     backend: str = "auto"
     threads: int = 1
 
@@ -259,7 +262,7 @@ def _run(job: Job, opts: ExportOptions) -> JobResult:
                 continue
             if analyzer is None:
                 analyzer = analyzer_for(r, fs, opts.backend, opts.threads)
-            written += _export_segment(reader, seg, fs, todo, analyzer, opts, name, notes)
+            written += _export_segment(reader, seg, fs, todo, analyzer, opts, name, notes, path)
     status = "done" if written else "skipped"
     return JobResult(job.label, status, "", written, existing, tuple(notes))
 
@@ -285,6 +288,7 @@ def _export_segment(
     opts: ExportOptions,
     name: str,
     notes: list[str],
+    source: Path,
 ) -> int:
     r = opts.recipe
     frames = r.frames(seg.length)
@@ -296,6 +300,7 @@ def _export_segment(
     try:
         for fmt, p in todo:
             t = Target(p, frames, fs, opts, offset, seg.length / fs, seg.end_s is not None, name)
+            t.source = source
             sinks.append(WRITERS[fmt](t))
             notes.extend(t.notes)
 

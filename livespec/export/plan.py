@@ -332,11 +332,13 @@ def _wanted_formats(ns: argparse.Namespace) -> tuple[dict[str, Path | None], Pat
     if outdir is not None and outdir.exists() and not outdir.is_dir():
         raise UsageError(
             f"-o {outdir}: exists and is not a folder (an output file's name ends in "
-            ".png, .npy or .csv)"
+            ".png, .npy, .csv, .html or .svg)"
         )
     if not wanted:
         if outdir is None:
-            raise UsageError("say where to write: -o FILE.png|.npy|.csv, -o FOLDER, or --npy FILE")
+            raise UsageError(
+                "say where to write: -o FILE.png|.npy|.csv|.html|.svg, -o FOLDER, or --npy FILE"
+            )
         wanted["png"] = None
     return wanted, outdir
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import dataclasses
 import os
 import signal
 import sys
@@ -19,7 +20,7 @@ from typing import TYPE_CHECKING, TextIO
 
 from livespec.config import Config
 from livespec.errors import EXIT_FAILURE, EXIT_OK, printable
-from livespec.export.applies import check_options, preset_notes
+from livespec.export.applies import build_page, check_options, preset_notes
 from livespec.export.backend import Backend, pick_backend
 from livespec.export.job import ExportOptions, Job, JobResult
 from livespec.export.plan import build_options, plan_jobs
@@ -179,6 +180,7 @@ def run(ns: argparse.Namespace, cfg: Config) -> int:
     for line in preset_notes(ns, opts, jobs):
         print(line, file=sys.stderr, flush=True)
     backend = pick_backend(ns)  # the process pool, or Dask with --scheduler
+    opts = dataclasses.replace(opts, page=build_page(ns, jobs))
     bar = len(jobs) > 1 and sys.stderr.isatty()
     for folder in sorted({p.parent for job in jobs for _, p in job.outputs}):
         remove_stale(folder)  # left by a run that was killed (docs/export.md)

@@ -58,6 +58,7 @@ class Target:
     clipped: bool
     name: str
     notes: list[str] = field(default_factory=list)
+    source: Path = Path()  # the input file (the HTML page's audio)
 
     @property
     def recipe(self) -> Recipe:
@@ -148,18 +149,34 @@ def png_writer(t: Target) -> Sink:
     return PngSink(t.path, frames, spec, freq, log_rows, t_left, t_right, title, pool)
 
 
+def html_writer(t: Target) -> Sink:
+    """The HTML player page (:mod:`.html`)."""
+    from livespec.export.pages import html_sink
+
+    start, length = round(t.offset * t.fs), round(t.length_s * t.fs)
+    return html_sink(t.path, t.frames, t.fs, t.opts, t.source, start, length, t.clipped)
+
+
+def svg_writer(t: Target) -> Sink:
+    """The vector figure (:mod:`.svg`): the ``--axes`` figure's plot size."""
+    from livespec.export.pages import svg_sink
+
+    r = t.recipe
+    spec = figure_spec(dataclasses.replace(t.opts.image, axes=True), t.frames, r.columns(t.fs))
+    return svg_sink(t.path, t.frames, t.fs, t.opts, spec, t.name, t.offset, t.length_s, t.clipped)
+
+
 # The formats livespec writes, by extension (without the dot). Adding one is one entry.
 WRITERS: dict[str, Writer] = {
     "png": png_writer,
     "npy": npy_writer,
     "csv": csv_writer,
+    "html": html_writer,
+    "svg": svg_writer,
 }
 
 # Known extensions without a writer yet: refused with one line, never taken for a folder.
-PLANNED: dict[str, str] = {
-    "svg": "SVG output is not supported yet (the interactive figure is planned)",
-    "html": "HTML output is not supported yet (the interactive figure is planned)",
-}
+PLANNED: dict[str, str] = {}
 
 # Bytes per value of a format's file (for the free-space check before any work), if known.
 BYTES_PER_VALUE: dict[str, int] = {"npy": 4, "csv": 16}  # CSV: the spill's 4 and the text

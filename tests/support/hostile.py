@@ -227,13 +227,33 @@ class Run:
     timed_out: bool
 
 
+def _vm_kib(pid: int, field: str) -> int:
+    """A ``VmXXX:`` figure (kB) of ``/proc/PID/status``; 0 if unknown (gone, a zombie)."""
+    try:
+        with open(f"/proc/{pid}/status", encoding="ascii") as f:
+            for line in f:
+                if line.startswith(field + ":"):
+                    return int(line.split()[1])
+    except (OSError, ValueError):
+        pass
+    return 0
+
+
 def run(
     args: Sequence[str],
     timeout: float = 10.0,
     stdin: bytes = b"",
     env: dict[str, str] | None = None,
 ) -> Run:
-    """Run ``python -m livespec ARGS`` with its own peak RSS measured (``wait4``)."""
+    """Run ``python -m livespec ARGS`` with its own peak RSS measured.
+
+    ``wait4``'s ``ru_maxrss`` is exact unless this (pytest's) process is the larger: Linux
+    carries the peak of the address space a child had before ``exec`` (a copy of this
+    one, or this one itself after ``vfork``) into the child's figure, so after a test that
+    grew pytest (a browser, a Dask cluster) every child would seem to use that much. Then
+    the child's own peak is read from ``/proc/PID/status`` (``VmHWM``, which starts afresh
+    at ``exec``) while it runs, every 10 ms."""
+    parent_hwm = _vm_kib(os.getpid(), "VmHWM")
     with (
         tempfile.TemporaryFile() as out,
         tempfile.TemporaryFile() as err,
@@ -250,7 +270,9 @@ def run(
             env={**os.environ, **(env or {})},
         )
         timed_out = False
+        polled = 0
         while True:
+            polled = max(polled, _vm_kib(proc.pid, "VmHWM"))
             pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
             if pid:
                 break
@@ -268,7 +290,7 @@ def run(
             status=proc.returncode,
             stdout=out.read().decode("utf-8", "replace"),
             stderr=err.read().decode("utf-8", "replace"),
-            rss_mb=usage.ru_maxrss / 1024.0,
+            rss_mb=(usage.ru_maxrss if usage.ru_maxrss > parent_hwm else polled) / 1024.0,
             seconds=seconds,
             timed_out=timed_out,
         )
