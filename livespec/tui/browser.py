@@ -12,31 +12,30 @@ A thin shell: the layout, the key table and the tick. The waterfall is a
 from __future__ import annotations
 
 import argparse
-import importlib
 import os
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import ClassVar
 
 from rich.text import Text
 from textual.app import App, ComposeResult
-from textual.binding import Binding, BindingType
+from textual.binding import BindingType
 from textual.widgets import Footer
 
-from livespec.annotate.curves import Curve, read_curve
-from livespec.annotate.labels import Label, read_labels
-from livespec.audio.files import AudioFileError
-from livespec.audio.playback import Playback, SilentPlayback
+from livespec.annotate.curves import Curve
+from livespec.annotate.labels import Label
+from livespec.audio.playback import Playback
 from livespec.config import Config, check_record_dir, load_file, merge_cli
-from livespec.errors import EXIT_USAGE, SourceError, UsageError, printable
-from livespec.export.overview import FileInfo, file_info
+from livespec.errors import EXIT_USAGE, UsageError, printable
+from livespec.export.overview import FileInfo
 from livespec.render.fileview import FileView
 from livespec.render.link import choose_link
 from livespec.render.overlay import CURVE_COLORS, PEAK_COLOR, RMS_COLOR, WAVE_COLOR
 from livespec.render.terminal import set_color_depth
+from livespec.tui.browse_start import check_file, load_options, open_playback
 from livespec.tui.controllers.browse import BrowseController, BrowseData
+from livespec.tui.keys import BROWSER_KEY_TABLE, BROWSER_KEYS
 from livespec.tui.screenshot import save_screen
 from livespec.tui.widgets.browse import BrowseWaterfall, FileTimeAxis, LabelRow, format_clock
 from livespec.tui.widgets.help import HelpScreen
@@ -45,52 +44,6 @@ from livespec.tui.widgets.readout import Readout
 from livespec.tui.widgets.status import StatusLine
 
 TICKS_PER_SECOND = 20
-
-# (keys, action, footer label or "", help text, binding id)
-BROWSER_KEY_TABLE: tuple[tuple[str, str, str, str, str], ...] = (
-    ("q", "quit", "Quit", "Quit", "quit"),
-    ("space", "play_pause", "Play", "Play / pause", "play"),
-    ("left", "step(-0.1)", "", "Seek back a tenth of the screen", "seek_back"),
-    ("right", "step(0.1)", "", "Seek forward a tenth of the screen", "seek_forward"),
-    ("shift+left", "step(-0.01)", "", "Seek back a hundredth (finer)", "seek_back_fine"),
-    ("shift+right", "step(0.01)", "", "Seek forward a hundredth (finer)", "seek_forward_fine"),
-    ("home", "seek_to(0)", "", "Go to the start", "seek_start"),
-    ("end", "seek_to(1)", "", "Go to the end", "seek_end"),
-    ("left_square_bracket", "loop(0)", "", "Loop start at the play position", "loop_start"),
-    ("right_square_bracket", "loop(1)", "", "Loop end at the play position", "loop_end"),
-    ("backslash", "loop_clear", "", "Clear the loop", "loop_clear"),
-    ("plus,equals_sign", "time_zoom(2)", "Zoom", "Zoom in time (at cursor/playhead)", "time_in"),
-    ("minus", "time_zoom(0.5)", "", "Zoom out in time", "time_out"),
-    ("less_than_sign", "time_pan(-0.5)", "", "Pan back half a screen", "pan_back"),
-    ("greater_than_sign", "time_pan(0.5)", "", "Pan forward half a screen", "pan_forward"),
-    ("w", "whole", "", "The whole file on screen", "whole"),
-    ("z", "zoom(2)", "", "Zoom in frequency (at the cursor)", "zoom_in"),
-    ("x", "zoom(0.5)", "", "Zoom out in frequency", "zoom_out"),
-    ("comma", "pan(-0.25)", "", "Pan down in frequency", "pan_down"),
-    ("full_stop", "pan(0.25)", "", "Pan up in frequency", "pan_up"),
-    ("0", "zoom_reset", "", "Whole frequency range", "zoom_reset"),
-    ("up", "cursor(0,-1)", "", "Cursor up (a click puts the cursor and seeks)", "cursor_up"),
-    ("down", "cursor(0,1)", "", "Cursor down", "cursor_down"),
-    ("shift+up", "cursor(0,-8)", "", "Cursor up x8", "cursor_up_fast"),
-    ("shift+down", "cursor(0,8)", "", "Cursor down x8", "cursor_down_fast"),
-    ("escape", "cursor_off", "", "Hide the cursor", "cursor_off"),
-    ("m", "marker", "Mark", "Marker at the cursor (or the play position)", "marker"),
-    ("L", "save_labels", "Labels", "Save the markers as Audacity labels", "save_labels"),
-    ("p", "overlay('peak')", "", "Peak track on/off", "peak_track"),
-    ("e", "overlay('rms')", "", "RMS envelope on/off (dBFS on the colour bar's axis)", "rms"),
-    ("v", "overlay('wave')", "", "Waveform strip on/off", "wave"),
-    ("c", "colormap(1)", "", "Next colour map", "colormap"),
-    ("l", "scale", "", "Frequency scale: linear, log, mel", "scale"),
-    ("a", "autorange", "", "Auto range: fit floor and ceiling", "autorange"),
-    ("S", "save_screen", "", "Save the screen as SVG in the recording folder", "screenshot"),
-    ("question_mark", "help", "Help", "Help: every key", "help"),
-)  # fmt: skip
-BROWSER_KEYS: list[BindingType] = []
-BROWSER_KEYS += [
-    Binding(k, a, label or text, show=bool(label), id=i, tooltip=text, key_display=disp)
-    for k, a, label, text, i in BROWSER_KEY_TABLE
-    for disp in [{"plus,equals_sign": "+", "question_mark": "?", "space": "space"}.get(k)]
-] + [Binding("ctrl+c", "quit", "Quit", show=False, priority=True, id="quit_ctrl_c")]
 
 
 @dataclass
@@ -377,48 +330,6 @@ class BrowserApp(App[int]):
 
 
 # -- start-up ------------------------------------------------------------------------------
-
-
-def load_options(ns: argparse.Namespace) -> tuple[list[Curve], list[Label]]:
-    """The ``--overlay`` curves and ``--labels`` of ``ns``; a bad file raises
-    :class:`~livespec.annotate.AnnotationError` (file and line; exit status 2)."""
-    curves = [read_curve(p) for p in (getattr(ns, "overlay", None) or [])]
-    labels_file = getattr(ns, "labels", None)
-    labels = read_labels(labels_file) if labels_file else []
-    return curves, labels
-
-
-def open_playback(ns: argparse.Namespace, info: FileInfo) -> tuple[Playback, str, str | None]:
-    """The play position for ``ns``: (playback, what the status line says, a notice).
-
-    Silent with ``--no-audio``, over SSH (SSH_CONNECTION set) unless ``--output-device``
-    is given, when this build has no sound-card player, or when opening the output fails
-    (a notice says why; an explicitly named ``--output-device`` that fails is an error)."""
-    silent = SilentPlayback(info.duration)
-    device = getattr(ns, "output_device", None)
-    if getattr(ns, "no_audio", False):
-        return silent, "silent (--no-audio)", None
-    if os.environ.get("SSH_CONNECTION") and device is None:
-        return silent, "silent (SSH)", "Over SSH: browsing silently (--output-device plays here)."
-    try:  # the sound-card player, when this build has it
-        output = importlib.import_module("livespec.audio.output")
-    except ImportError:
-        return silent, "silent", "No audio output in this build: browsing silently."
-    try:
-        player: Playback = output.open_playback(str(info.path), device=device, audio=True)
-    except SourceError as exc:
-        if device is not None:
-            raise
-        return silent, "silent", f"No sound output ({exc}): browsing silently."
-    return player, f"output {device if device is not None else 'default'}", None
-
-
-def check_file(path: str) -> FileInfo:
-    """The file's rate and length, or a one-line :class:`SourceError` (exit status 2)."""
-    try:
-        return file_info(Path(path))
-    except AudioFileError as exc:
-        raise SourceError(f"{path}: {exc}") from None
 
 
 def make_browser(
