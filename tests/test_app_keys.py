@@ -511,8 +511,12 @@ async def test_peak_track_and_rms_cells_are_where_the_tone_is() -> None:
         await pilot.pause()
         v = app.view
         extra = _plot(app).waterfall.extra
-        peak_cells = {(x, y) for x, y, seg in extra if seg.style.color.name == "bright_white"}
-        rms_cells = {(x, y) for x, y, seg in extra if seg.style.color.name == "bright_yellow"}
+        names = [
+            (x, y, seg.style.color.name if seg.style and seg.style.color else "")
+            for x, y, seg in extra
+        ]
+        peak_cells = {(x, y) for x, y, name in names if name == "bright_white"}
+        rms_cells = {(x, y) for x, y, name in names if name == "bright_yellow"}
         fm = v.fmap
         tone_y = (fm.pixels - 1 - int(fm.pos_of(1000.0))) // 2
         assert len(peak_cells) > v.width // 2

@@ -99,8 +99,10 @@ class SpanJob:
         window: str = "hann",
         hop: int | None = None,
         channel: int | None = None,
+        backend: str = "auto",
     ) -> None:
         self.info = info
+        self.backend = backend
         self.start = max(0, min(int(start), info.frames))
         self.end = max(self.start, min(int(end), info.frames))
         self.columns = max(1, int(columns))
@@ -181,7 +183,7 @@ class SpanJob:
         info, r = self.info, self.recipe
         seg0 = max(0, self.start - r.n // 2)
         seg1 = min(info.frames, self.end + r.n // 2)
-        analyzer = BatchAnalyzer(r, float(info.samplerate))
+        analyzer = BatchAnalyzer(r, float(info.samplerate), backend=self.backend)
         with open_audio_file(info.path) as sf:
             sf.seek(seg0)
             reader = SampleReader(sf, self.channel)
@@ -266,12 +268,19 @@ class SpanJob:
 
 
 def overview_job(
-    info: FileInfo, *, fft: int = 4096, window: str = "hann", channel: int | None = None
+    info: FileInfo,
+    *,
+    fft: int = 4096,
+    window: str = "hann",
+    channel: int | None = None,
+    backend: str = "auto",
 ) -> SpanJob:
     """The whole file at ``min(MAX_COLUMNS, frames / (fft / 4))`` columns."""
     n = min(fft, max(64, info.frames))
     columns = int(min(MAX_COLUMNS, max(1, info.frames // max(n // 4, 1))))
-    return SpanJob(info, 0, info.frames, columns, fft=fft, window=window, channel=channel)
+    return SpanJob(
+        info, 0, info.frames, columns, fft=fft, window=window, channel=channel, backend=backend
+    )
 
 
 def detail_job(
@@ -283,9 +292,12 @@ def detail_job(
     fft: int = 4096,
     window: str = "hann",
     channel: int | None = None,
+    backend: str = "auto",
 ) -> SpanJob:
     """Seconds ``[t0, t1)`` at ``columns`` columns (a zoomed view at screen resolution)."""
     fs = info.samplerate
     a, b = round(t0 * fs), round(t1 * fs)
     hop = detail_hop(max(b - a, 1), min(fft, max(64, info.frames)), columns)
-    return SpanJob(info, a, b, columns, fft=fft, window=window, hop=hop, channel=channel)
+    return SpanJob(
+        info, a, b, columns, fft=fft, window=window, hop=hop, channel=channel, backend=backend
+    )

@@ -58,7 +58,9 @@ def pool_columns(
     # reduceat runs each start to the next one: cut the last at its own end
     last = int(i1[xs[-1]]) - a
     pooled[-1] = block[int(starts[-1]) : last].max(axis=0)
-    # a start equal to the next gives that one column (upsampling), as wanted
+    # a start equal to the next gives that one column (upsampling), as wanted; a column
+    # that straddles two screen columns counts in both
+    np.maximum(pooled, block[i1[xs] - 1 - a], out=pooled)
     out[xs] = pooled
     return out
 

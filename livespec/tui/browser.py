@@ -85,7 +85,7 @@ class BrowserApp(App[int]):
         self.cfg, self.info, self.live = cfg, info, live
         self.options = options = BrowseOptions() if options is None else options
         ch = cfg.source.channel
-        self.data = BrowseData(info, a.fft, a.window, None if ch is None else ch - 1)
+        self.data = BrowseData(info, a.fft, a.window, None if ch is None else ch - 1, a.backend)
         fs = float(info.samplerate)
         ov = self.data.overview
         self.view = FileView(

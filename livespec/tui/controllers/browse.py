@@ -48,12 +48,15 @@ class BrowseData:
     Args:
         info: the file.
         fft, window, channel: the analysis (``channel`` 0-based, None: the mix).
+        backend: the FFT backend (``auto``, ``fftw``, ``numpy``).
     """
 
-    def __init__(self, info: FileInfo, fft: int, window: str, channel: int | None) -> None:
+    def __init__(
+        self, info: FileInfo, fft: int, window: str, channel: int | None, backend: str = "auto"
+    ) -> None:
         self.info = info
-        self.fft, self.window, self.channel = fft, window, channel
-        self.overview = overview_job(info, fft=fft, window=window, channel=channel)
+        self.fft, self.window, self.channel, self.backend = fft, window, channel, backend
+        self.overview = overview_job(info, fft=fft, window=window, channel=channel, backend=backend)
         self.detail: SpanJob | None = None
         self._want: tuple[float, float, int] | None = None
 
@@ -122,7 +125,14 @@ class BrowseData:
             self.detail.stop()
         self._want = (t0, t1, n)
         job = detail_job(
-            self.info, t0, t1, n, fft=self.fft, window=self.window, channel=self.channel
+            self.info,
+            t0,
+            t1,
+            n,
+            fft=self.fft,
+            window=self.window,
+            channel=self.channel,
+            backend=self.backend,
         )
         self.detail = job
         job.start_thread()
