@@ -21,7 +21,14 @@ from livespec.annotate.curves import Curve, sample_curve
 from livespec.annotate.labels import Label, write_labels
 from livespec.audio.playback import Playback
 from livespec.errors import printable
-from livespec.export.overview import FileInfo, SpanJob, detail_job, overview_job
+from livespec.export.overview import (
+    NO_DATA_Q,
+    FileInfo,
+    SpanJob,
+    detail_job,
+    overview_job,
+    to_dbfs,
+)
 from livespec.render.fileview import F32, FileView, pool_columns
 from livespec.render.overlay import (
     CURVE_COLORS,
@@ -40,6 +47,7 @@ from livespec.tui.controllers.host import Host
 from livespec.tui.widgets.browse import LOOP, MARK, PLAYHEAD, FileTimeAxis, Paint
 
 DETAIL_DELAY_TICKS = 4  # a zoomed view waits this many ticks without change for its detail
+REDRAW_TICKS = 5  # while the overview grows, redraw with its new columns every 5 ticks
 
 
 class BrowseData:
@@ -86,10 +94,10 @@ class BrowseData:
         this very span, else the overview's pooled (any thread but the workers')."""
         d = self._detail_for(t0, t1, n)
         if d is not None:
-            return d.db.astype(np.float32)
+            return d.levels()
         ov = self.overview
         c0, c1 = ov.seconds
-        return pool_columns(ov.db, c0, c1, t0, t1, n)
+        return to_dbfs(pool_columns(ov.db, c0, c1, t0, t1, n, fill=NO_DATA_Q))
 
     def screen_stats(
         self, t0: float, t1: float, n: int
@@ -207,6 +215,7 @@ class BrowseController:
         self.follow = True
         self._paint_key: object = None
         self._done = -1
+        self._since_data = 0
         self._still = 0
         self._window: tuple[float, float, int] = (-1.0, -1.0, -1)
         self.saved: list[Path] = []
@@ -221,8 +230,11 @@ class BrowseController:
         data = self.data
         done = data.overview.done
         window = (v.t0, v.t0 + v.span, v.width)
-        if done != self._done:
-            self._done = done
+        self._since_data += 1
+        if done != self._done and (
+            self._done <= 0 or done == data.overview.columns or self._since_data >= REDRAW_TICKS
+        ):
+            self._done, self._since_data = done, 0
             v.refresh_data()
         if window != self._window:
             self._window, self._still = window, 0
