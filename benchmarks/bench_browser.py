@@ -190,6 +190,8 @@ def tones_seen(wf: list[list[tuple[int, ...] | None]], duration: float) -> dict[
     noise = statistics.median(col_max)
     out = {}
     for a, b, hz in TONES:
+        if b > duration:
+            continue
         x = int((a + b) / 2 / duration * width)
         out[f"tone_{hz:g}Hz_at_{a:g}s_seen"] = col_max[x] > noise
     return out

@@ -345,9 +345,11 @@ class BatchAnalyzer:
         self._out[...] = np.fft.rfft(self._in, axis=-1)
         return self._out
 
-    def process(self, frames: F32, out: F32) -> None:
-        """Levels of ``frames`` (shape (f, n), any strides, f <= batch) into ``out`` (f, cols),
-        in dB (float32). Window, FFT and power in float64; the logarithm in float32."""
+    def power(self, frames: F32) -> F64:
+        """Power of ``frames`` (shape (f, n), f <= batch) per bin (or mel band), scaled as
+        the recipe's level says but before the logarithm: a float64 view (f, cols) valid
+        until the next call. Taking the maximum of powers and then the logarithm gives the
+        same levels as :meth:`process` for fewer logarithms."""
         f = frames.shape[0]
         fin = self._frames_in[:f]
         if self.recipe.detrend:
@@ -370,6 +372,12 @@ class BatchAnalyzer:
             mel = self._mel[:f]
             np.matmul(pw, self._fb, out=mel)
             pw = mel
+        return pw
+
+    def process(self, frames: F32, out: F32) -> None:
+        """Levels of ``frames`` (shape (f, n), any strides, f <= batch) into ``out`` (f, cols),
+        in dB (float32). Window, FFT and power in float64; the logarithm in float32."""
+        pw = self.power(frames)
         np.copyto(out, pw, casting="same_kind")
         np.maximum(out, self._floor, out=out)
         np.log(out, out=out)

@@ -25,8 +25,8 @@ import numpy as np
 import numpy.typing as npt
 
 from livespec.audio.files import open_audio_file
-from livespec.export.dsp import BatchAnalyzer, Recipe
-from livespec.export.frames import SampleReader, iter_segment
+from livespec.export.dsp import DBFS_FLOOR, BatchAnalyzer, Recipe
+from livespec.export.frames import SampleReader, frame_views
 
 MAX_COLUMNS = 8192  # overview columns, whatever the length of the file
 NO_DATA_DB = -400.0  # a column not computed yet (below any colour floor)
@@ -192,7 +192,34 @@ class SpanJob:
         info, r = self.info, self.recipe
         seg0 = max(0, self.start - r.n // 2)
         seg1 = min(info.frames, self.end + r.n // 2)
-        analyzer = BatchAnalyzer(r, float(info.samplerate), backend=self.backend)
+        fs = float(info.samplerate)
+        faster: list[BatchAnalyzer] = []
+        planner = None
+        if self.backend == "auto":
+            # numpy's FFT at once; FFTW from the batch after its plan is ready (importing
+            # and planning it takes about a second the first time in a process)
+            analyzer = BatchAnalyzer(r, fs, backend="numpy")
+            planner = threading.Thread(
+                target=_plan, args=(r, fs, faster), name="livespec-overview-plan"
+            )
+            planner.start()
+        else:
+            analyzer = BatchAnalyzer(r, fs, backend=self.backend)
+        try:
+            complete = self._analyse(analyzer, faster, seg0, seg1)
+        finally:
+            if planner is not None:
+                planner.join()
+        if not complete:
+            return
+        self._fill_gaps()
+        self.done = self.columns
+
+    def _analyse(
+        self, analyzer: BatchAnalyzer, faster: list[BatchAnalyzer], seg0: int, seg1: int
+    ) -> bool:
+        """Read and analyse samples ``[seg0, seg1)``; False if stopped before the end."""
+        info, r = self.info, self.recipe
         with open_audio_file(info.path) as sf:
             sf.seek(seg0)
             reader = SampleReader(sf, self.channel)
@@ -211,30 +238,36 @@ class SpanJob:
             half = r.n / 2.0
             total = r.frames(seg1 - seg0)
             try:
-                for rows in iter_segment(read, seg1 - seg0, analyzer):
+                for frames in frame_views(read, seg1 - seg0, analyzer):
+                    rows = (faster[0] if faster else analyzer).power(frames)
                     f = rows.shape[0]
                     centres = seg0 + (np.arange(k, k + f, dtype=np.float64) * r.hop + half)
                     k += f
                     keep = (centres >= self.start) & (centres < self.end)
-                    if keep.any():
+                    if keep.all():
+                        self._pool(rows, self.column_of_samples(centres))
+                    elif keep.any():
                         self._pool(rows[keep], self.column_of_samples(centres[keep]))
                     if self._stop.is_set():
-                        return
+                        return False
                     if k < total:
                         last = int(self.column_of_samples(centres[-1:])[0])
                         self.done = max(self.done, last)
             except Exception:
                 if self._stop.is_set():
-                    return
+                    return False
                 raise
-        self._fill_gaps()
-        self.done = self.columns
+        return True
 
-    def _pool(self, rows: F32, cols: npt.NDArray[np.int64]) -> None:
-        """Max-pool rows (non-decreasing columns ``cols``) into :attr:`db`."""
+    def _pool(self, rows: npt.NDArray[np.float64], cols: npt.NDArray[np.int64]) -> None:
+        """Max-pool rows of power (non-decreasing columns ``cols``) into :attr:`db`: the
+        maximum first, then the logarithm (the same levels, fewer logarithms)."""
         starts = np.flatnonzero(np.r_[True, cols[1:] != cols[:-1]])
         pooled = np.maximum.reduceat(rows, starts, axis=0)
-        q = np.clip(np.rint(pooled * Q_PER_DB), -32767, 32767).astype(np.int16)
+        np.maximum(pooled, DBFS_FLOOR, out=pooled)
+        db = np.log10(pooled)
+        db *= 10.0 * Q_PER_DB
+        q = np.clip(np.rint(db), -32767, 32767).astype(np.int16)
         idx = cols[starts]
         np.maximum(q, self.db[idx], out=q)
         self.db[idx] = q
@@ -275,6 +308,16 @@ class SpanJob:
         first = int(np.argmax(have))
         idx[idx < 0] = first
         self.db[:] = self.db[idx]
+
+
+def _plan(recipe: Recipe, samplerate: float, out: list[BatchAnalyzer]) -> None:
+    """Plan an FFTW analyzer (a planner thread); ``out`` gets it if pyFFTW is there."""
+    try:
+        a = BatchAnalyzer(recipe, samplerate, backend="auto")
+    except Exception:  # no FFTW after all: numpy's FFT goes on
+        return
+    if a.backend == "fftw":
+        out.append(a)
 
 
 def to_dbfs(q: npt.NDArray[np.int16]) -> F32:
