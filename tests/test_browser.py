@@ -354,3 +354,68 @@ def test_snapshot_browser(snap_compare: Any, tones: Path) -> None:
         await pilot.press("e", "m")
 
     assert snap_compare(app, terminal_size=(120, 40), run_before=run_before)
+
+
+class _FakeOutput:
+    """Stands for livespec.audio.output (the sound-card player of another branch)."""
+
+    def __init__(self, fail: bool) -> None:
+        self.fail = fail
+        self.calls: list[tuple[str, object]] = []
+
+    def open_playback(self, path: str, device: object = None, audio: bool = True) -> Any:
+        self.calls.append((path, device))
+        if self.fail:
+            raise SourceError("no output device")
+        from livespec.audio.playback import SilentPlayback
+
+        player = SilentPlayback(1.0)
+        player.duration = 123.0  # recognisable
+        return player
+
+
+@pytest.mark.parametrize(
+    "env, args, fail, kind, notice",
+    [
+        ({}, ["--no-audio"], False, "silent", None),
+        ({"SSH_CONNECTION": "1 2 3 4"}, [], False, "silent", "Over SSH"),
+        ({}, [], True, "silent", "No sound output (no output device)"),
+        ({}, [], False, "device", None),
+        ({"SSH_CONNECTION": "1 2 3 4"}, ["--output-device", "2"], False, "device", None),
+    ],
+)
+def test_playback_choice(
+    env: dict[str, str],
+    args: list[str],
+    fail: bool,
+    kind: str,
+    notice: str | None,
+    tones: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import sys
+
+    from livespec.tui.browse_start import open_playback
+
+    fake = _FakeOutput(fail)
+    monkeypatch.setitem(sys.modules, "livespec.audio.output", fake)  # type: ignore[arg-type]
+    monkeypatch.delenv("SSH_CONNECTION", raising=False)
+    for k, v in env.items():
+        monkeypatch.setenv(k, v)
+    ns = build_parser("play").parse_args([str(tones), *args])
+    player, _, said = open_playback(ns, file_info(tones))
+    assert (player.duration == 123.0) == (kind == "device")
+    assert (said is None) if notice is None else (said is not None and notice in said)
+
+
+def test_a_named_output_device_that_fails_is_an_error(
+    tones: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import sys
+
+    from livespec.tui.browse_start import open_playback
+
+    monkeypatch.setitem(sys.modules, "livespec.audio.output", _FakeOutput(True))  # type: ignore[arg-type]
+    ns = build_parser("play").parse_args([str(tones), "--output-device", "nope"])
+    with pytest.raises(SourceError, match="no output device"):
+        open_playback(ns, file_info(tones))
