@@ -1,7 +1,8 @@
 """Command line: ``livespec [options]`` (the app) and the subcommands.
 
 Subcommands: one module each (``peaks``, ``record``, ``export``, ``measure``, ``stream``,
-``view``; ``devices`` and ``config`` are here), listed in :data:`COMMANDS`. Every option
+``view``, ``play``; ``devices`` and ``config`` are here), listed in :data:`COMMANDS`;
+``livespec FILE`` is ``livespec play FILE`` (:func:`_is_file_argument`). Every option
 is validated by :mod:`livespec.config`; a user's mistake ends in one line on stderr and
 exit status 2.
 Exit statuses are listed in docs/cli.md.
