@@ -525,3 +525,6 @@ async def test_peak_track_and_rms_cells_are_where_the_tone_is() -> None:
         want = round((v.db_max - rms) / (v.db_max - v.db_min) * (v.height - 1))
         assert len(rms_cells) > v.width // 2
         assert all(y == want for _, y in rms_cells)
+        assert not _plot(app).direct  # Textual draws the plot while an overlay is on
+        await pilot.press("p", "e")
+        assert _plot(app).direct and not _plot(app).waterfall.extra

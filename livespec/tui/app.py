@@ -153,7 +153,7 @@ class LivespecApp(App[int]):
             options=options,
         )
         viewing.on_analysis.append(self.recording.analysis_changed)
-        self.overlays = LiveOverlays(self.view, plot.waterfall)
+        self.overlays = LiveOverlays(self.view, plot.waterfall, plot)
         self._ticks = 0
 
     # -- layout ----------------------------------------------------------------------------

@@ -14,6 +14,7 @@ from rich.style import Style
 
 from livespec.render.overlay import PEAK_COLOR, RMS_COLOR, level_row, peak_freqs
 from livespec.render.view import WaterfallView
+from livespec.tui.widgets.plot import Plot
 from livespec.tui.widgets.waterfall import WaterfallPart
 
 PEAK_SEG = Segment("•", Style(color=PEAK_COLOR, bold=True))
@@ -54,8 +55,8 @@ def live_cells(
 class LiveOverlays:
     """The peak track and RMS envelope of the live waterfall."""
 
-    def __init__(self, view: WaterfallView, part: WaterfallPart) -> None:
-        self.view, self.part = view, part
+    def __init__(self, view: WaterfallView, part: WaterfallPart, plot: Plot | None = None) -> None:
+        self.view, self.part, self.plot = view, part, plot
         self.peak = False
         self.rms = False
         self._levels = np.full(view.history.capacity, np.nan, dtype=np.float32)
@@ -71,8 +72,12 @@ class LiveOverlays:
             self._levels[(first + i) % h.capacity] = v
 
     def toggle(self, which: str) -> bool:
-        """Turn ``peak`` or ``rms`` on or off; returns the new state."""
+        """Turn ``peak`` or ``rms`` on or off; returns the new state. While one is on the
+        plot is drawn by Textual, not written directly (the direct writer's record of the
+        screen lost the glyphs in a real terminal: seen in tmux, not yet understood)."""
         setattr(self, which, not getattr(self, which))
+        if self.plot is not None:
+            self.plot.direct = not (self.peak or self.rms)
         self.update()
         return bool(getattr(self, which))
 
