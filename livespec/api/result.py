@@ -22,10 +22,12 @@ if TYPE_CHECKING:
     from PIL import Image
 
     from livespec.api.analysis import PeakFrame
+    from livespec.api.audio import Audio
     from livespec.dsp.scales import FreqScale
 
 F32 = NDArray[np.float32]
 F64 = NDArray[np.float64]
+C128 = NDArray[np.complex128]
 LIVE_RANGE = (-120.0, 0.0)  # the export's colour range without --like (config's default)
 
 
@@ -43,6 +45,11 @@ class Spectrogram:
         scale: "linear", "log" (images only: ``db`` keeps linear bins) or "mel".
         like: None (livespec's dBFS) or the library reproduced.
         unit: "dBFS" or "dB".
+        stft: with ``keep_phase=True``, the complex STFT (frames, FFT bins), complex128:
+            ``rfft(window * frame, nfft)`` unscaled, ``librosa.stft``'s convention (FFT
+            bins even when ``db`` has mel bands); else None.
+        nsamples: samples of the (mono) audio analysed; None for a piece of ``frames()``.
+        db_offset: dB added to every level by ``db_ref="max"`` (0.0 without it).
     """
 
     db: F32
@@ -54,6 +61,9 @@ class Spectrogram:
     like: str | None = None
     unit: str = "dBFS"
     source: Any = field(default=None, repr=False)  # the array (by reference) or path: peaks()
+    stft: C128 | None = field(default=None, repr=False)
+    nsamples: int | None = None
+    db_offset: float = 0.0
 
     @property
     def fft(self) -> int:
@@ -236,6 +246,35 @@ class Spectrogram:
         except OSError as exc:
             raise LivespecError(f"{p}: cannot write: {exc.strerror or exc}", EXIT_FAILURE) from None
         return p
+
+    # -- audio -----------------------------------------------------------------------------
+
+    def to_audio(
+        self,
+        n_iter: int = 32,
+        *,
+        method: str | None = None,
+        momentum: float = 0.99,
+        init: str | None = "random",
+        seed: int | None = 0,
+    ) -> Audio:
+        """Audio whose spectrogram this is, as an :class:`~livespec.api.audio.Audio`
+        (``samples``, ``samplerate``, ``spectral_convergence_db``; mono, ``nsamples`` long).
+
+        With the phase (``keep_phase=True``) the inverse STFT (weighted overlap-add) is
+        exact; without it, ``n_iter`` iterations of fast Griffin-Lim (``momentum`` 0.99,
+        ``librosa.griffinlim``'s; 0 = the original algorithm) from random phases
+        (``seed``; ``init=None``: zero phases) find a signal whose magnitudes approach the
+        levels in ``db`` (calibration, ``db_ref`` undone; ``top_db`` floors stay floors).
+        Mel bands are refused without the phase. ``method`` forces "istft" or "griffinlim".
+
+        Raises:
+            livespec.UsageError: no phase for "istft", mel bands, a bad argument, or a
+            result that does not know its audio (a piece of :func:`livespec.frames`).
+        """
+        from livespec.api.audio import to_audio
+
+        return to_audio(self, method, n_iter, momentum, init, seed)
 
     # -- peaks -----------------------------------------------------------------------------
 

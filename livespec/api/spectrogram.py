@@ -8,16 +8,17 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import numpy as np
+from numpy.typing import NDArray
 
 from livespec.api.inputs import BACKENDS, MAX_FFT, MIN_FFT, Input, Source, int_in, open_input
 from livespec.api.result import F32, Spectrogram
 from livespec.config import WINDOW_CHOICES, AnalysisConfig, Config, SourceConfig
 from livespec.errors import SourceError, UsageError
-from livespec.export.dsp import LIKE, BatchAnalyzer, Recipe, row_frequencies
+from livespec.export.dsp import LIKE, BatchAnalyzer, Recipe, recipe_window, row_frequencies
 from livespec.export.frames import SampleReader, ShortRead, iter_segment
 from livespec.export.io import Post
 from livespec.export.job import analyzer_for
@@ -127,6 +128,7 @@ def spectrogram(
     top_db: float | str | None = "auto",
     channel: int | None = None,
     backend: str = "auto",
+    keep_phase: bool = False,
 ) -> Spectrogram:
     """The spectrogram of ``y``: ``livespec export --npy``'s numbers, as a :class:`Spectrogram`.
 
@@ -152,6 +154,8 @@ def spectrogram(
             the library's default (80 for librosa).
         channel: 0-based channel to analyse; None = the mean of the channels.
         backend: FFT backend, "auto", "fftw" or "numpy".
+        keep_phase: also keep the complex STFT (``S.stft``, complex128, 16 bytes per FFT
+            bin and frame) so that ``S.to_audio()`` is the exact inverse.
 
     Raises:
         livespec.UsageError: a bad argument; livespec.SourceError: an unreadable input.
@@ -163,6 +167,13 @@ def spectrogram(
     )  # fmt: skip
     if backend not in BACKENDS:
         raise UsageError(f"backend={backend!r}: must be one of {', '.join(BACKENDS)}")
+    if not isinstance(keep_phase, bool):
+        raise UsageError(f"keep_phase={keep_phase!r}: must be True or False")
+    if keep_phase and recipe.detrend:
+        raise UsageError(
+            "keep_phase=True: like='scipy' removes each frame's mean (detrend), which no "
+            "inverse can restore; use like=None, 'librosa' or 'torchaudio'"
+        )
     with open_input(y, sr, channel) as inp:
         recipe = dataclasses.replace(recipe, channel=channel)
         total = recipe.frames(inp.frames)
@@ -172,13 +183,15 @@ def spectrogram(
         db = np.empty((total, recipe.cols), dtype=np.float32)
         done = 0
         reader = SampleReader(inp, recipe.channel)
+        read = reader.read if not keep_phase else _Keeper(reader.read, inp.frames)
         try:
-            for rows in iter_segment(reader.read, inp.frames, analyzer):
+            for rows in iter_segment(read, inp.frames, analyzer):
                 db[done : done + rows.shape[0]] = rows
                 done += rows.shape[0]
         except ShortRead as exc:
             raise SourceError(f"{inp.label}: {exc}") from None
         fs = inp.samplerate
+        nsamples = inp.frames
     vmax = float(db.max())
     shift = -vmax if recipe.ref_max else 0.0
     clamp = None if recipe.top_db is None else vmax + shift - recipe.top_db
@@ -194,7 +207,34 @@ def spectrogram(
         like=like,
         unit=_unit(like, db_ref),
         source=keep,
+        stft=_phase(read, recipe) if isinstance(read, _Keeper) else None,
+        nsamples=nsamples,
+        db_offset=shift,
     )
+
+
+class _Keeper:
+    """A sample reader that also keeps every mono sample it reads (for ``keep_phase``)."""
+
+    def __init__(self, read: Callable[[F32], int], nsamples: int) -> None:
+        self._read = read
+        self.samples = np.zeros(nsamples, dtype=np.float32)
+        self._pos = 0
+
+    def __call__(self, out: F32) -> int:
+        got = self._read(out)
+        take = max(0, min(got, self.samples.shape[0] - self._pos))
+        self.samples[self._pos : self._pos + take] = out[:take]
+        self._pos += take
+        return got
+
+
+def _phase(keeper: _Keeper, recipe: Recipe) -> NDArray[np.complex128]:
+    """The complex STFT of the kept samples, framed as the recipe frames them."""
+    from livespec.dsp.istft import stft
+
+    window = recipe_window(recipe)
+    return stft(keeper.samples, window, recipe.hop, recipe.nfft, recipe.pad, recipe.pad_mode)
 
 
 def frames(
