@@ -372,7 +372,11 @@ def run_browser(ns: argparse.Namespace, cfg: Config | None = None) -> int:
     if not (sys.stdout.isatty() and sys.stderr.isatty()):
         app.playback.close()
         raise UsageError("no terminal: the file browser needs one ('livespec export' is headless)")
-    status = app.run()
+    app.data.start()  # the first columns while Textual starts (on_mount does not restart it)
+    try:
+        status = app.run()
+    finally:
+        app.data.stop()
     if app.return_code not in (None, 0):
         return int(app.return_code)
     return int(status or 0)
