@@ -322,3 +322,36 @@ def test_over_ssh_the_app_saves_bandwidth(tmux: Tmux) -> None:
     assert 1 <= fps <= 16
     tmux.keys("q")
     assert tmux.wait_exit() == 0
+
+
+def test_file_browser_in_a_terminal(tmp_path: Path, tmux: Tmux) -> None:
+    """``livespec FILE`` in tmux at 120x40: the whole file, zoom in time at the playhead,
+    seek, a marker saved as Audacity labels next to the file, q restores the terminal."""
+    import soundfile as sf
+
+    from livespec.annotate.labels import read_labels
+
+    fs = 16000
+    t = np.arange(fs * 40) / fs
+    x = np.where((t >= 8) & (t < 12), 0.25 * np.sin(2 * np.pi * 1000 * t), 0.0)
+    wav = tmp_path / "take.wav"
+    sf.write(wav, x.astype(np.float32), fs)
+    tmux.start(_livespec(str(wav), "--no-audio"), {}, (120, 40))
+    tmux.wait_for(r"view 0:00\.0–0:40\.0")
+    tmux.wait_for(r"take\.wav  16000 Hz  1 ch  0:40\.0")
+    deadline = time.monotonic() + DEADLINE_S
+    while "overview" in tmux.screen():  # the readout shows the overview's progress
+        assert time.monotonic() < deadline
+        time.sleep(0.2)
+    assert _colours(tmux.screen(escapes=True)) > 5
+    tmux.keys("End", "Home", "Right", "Right")  # a tenth of 40 s twice: 8 s
+    tmux.wait_for(r"0:08\.000 / 0:40\.000")
+    tmux.keys("+", "+")  # x4 around the playhead (8 s at 20 % of the screen)
+    tmux.wait_for(r"view 0:06\.0–0:16\.0")
+    tmux.keys("m", "L")
+    tmux.wait_for(r"take\.labels\.txt")
+    tmux.keys("q")
+    assert tmux.wait_exit() == 0
+    _assert_restored(tmux)
+    labels = read_labels(tmp_path / "take.labels.txt")
+    assert [(lab.start, lab.text) for lab in labels] == [(8.0, "m1")]

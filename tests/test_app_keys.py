@@ -79,7 +79,20 @@ CASES: dict[str, tuple[list[str], str, State, Any]] = {
     "average": ([], "A", lambda a: a.measuring.average_spec.kind, "exp"),
     "harmonics": ([], "H", lambda a: a.measuring.show_harmonics, True),
     "help": ([], "question_mark", lambda a: isinstance(a.screen, HelpScreen), True),
+    "peak_track": (
+        [],
+        "p",
+        lambda a: (a.overlays.peak, bool(_plot(a).waterfall.extra)),
+        (True, True),
+    ),
+    "rms": ([], "e", lambda a: (a.overlays.rms, bool(_plot(a).waterfall.extra)), (True, True)),
+    "save_screen": ([], "S", lambda a: _svgs(a), None),
 }
+
+
+def _svgs(app: LivespecApp) -> list[str]:
+    folder = Path(app.cfg.display.record_dir or "")
+    return sorted(p.name for p in folder.glob("*.svg"))
 
 
 def test_every_binding_is_tested() -> None:
@@ -481,3 +494,37 @@ def test_preroll_zero_in_the_app_means_zero() -> None:
 
     assert AppOptions.from_args(build_parser("").parse_args(["--preroll", "0"])).preroll_s == 0.0
     assert AppOptions.from_args(build_parser("").parse_args([])).preroll_s == 3.0
+
+
+@sync
+async def test_peak_track_and_rms_cells_are_where_the_tone_is() -> None:
+    """The live peak track sits on the tone's row (1 kHz on the frequency map); the RMS
+    envelope at the frames' RMS (-3 dB below the tone's peak level) on the colour bar's
+    axis, both computed here independently of the overlay code."""
+    rig = make_rig()
+    app = rig.app
+    async with app.run_test(size=(120, 40)) as pilot:
+        rig.feed(300)
+        await pilot.pause()
+        await pilot.press("p", "e")
+        rig.feed(4)
+        await pilot.pause()
+        v = app.view
+        extra = _plot(app).waterfall.extra
+        names = [
+            (x, y, seg.style.color.name if seg.style and seg.style.color else "")
+            for x, y, seg in extra
+        ]
+        peak_cells = {(x, y) for x, y, name in names if name == "bright_white"}
+        rms_cells = {(x, y) for x, y, name in names if name == "bright_yellow"}
+        fm = v.fmap
+        tone_y = (fm.pixels - 1 - int(fm.pos_of(1000.0))) // 2
+        assert len(peak_cells) > v.width // 2
+        assert all(abs(y - tone_y) <= 1 for _, y in peak_cells)
+        rms = -6.0 - 10 * np.log10(2.0)  # a sine at -6 dBFS peak (the noise is negligible)
+        want = round((v.db_max - rms) / (v.db_max - v.db_min) * (v.height - 1))
+        assert len(rms_cells) > v.width // 2
+        assert all(y == want for _, y in rms_cells)
+        assert not _plot(app).direct  # Textual draws the plot while an overlay is on
+        await pilot.press("p", "e")
+        assert _plot(app).direct and not _plot(app).waterfall.extra

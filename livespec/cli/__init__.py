@@ -1,7 +1,8 @@
 """Command line: ``livespec [options]`` (the app) and the subcommands.
 
 Subcommands: one module each (``peaks``, ``record``, ``export``, ``measure``, ``stream``,
-``view``; ``devices`` and ``config`` are here), listed in :data:`COMMANDS`. Every option
+``view``, ``play``; ``devices`` and ``config`` are here), listed in :data:`COMMANDS`;
+``livespec FILE`` is ``livespec play FILE`` (:func:`_is_file_argument`). Every option
 is validated by :mod:`livespec.config`; a user's mistake ends in one line on stderr and
 exit status 2.
 Exit statuses are listed in docs/cli.md.
@@ -141,7 +142,16 @@ COMMANDS: dict[str, Handler] = {
     "measure": _command("livespec.cli.measure", "run_measure"),
     "stream": _command("livespec.cli.stream", "run_stream"),
     "view": _command("livespec.cli.view", "run_view"),
+    "play": _command("livespec.cli.play", "run_play"),
 }
+
+
+def _is_file_argument(arg: str) -> bool:
+    """``livespec FILE``: a first argument that is no option and no subcommand but names
+    an existing path (or looks like a file name) opens the file browser."""
+    if not arg or arg.startswith("-") or arg in COMMANDS:
+        return False
+    return os.path.exists(arg) or "." in arg or os.sep in arg
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -150,6 +160,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     sub = args[0] if args and args[0] and args[0] in COMMANDS else ""
     if sub:
         args = args[1:]
+    elif args and _is_file_argument(args[0]):
+        sub = "play"  # livespec FILE [options]
     try:
         parser = build_parser(sub)
         ns = parser.parse_args(args)

@@ -21,7 +21,9 @@ from livespec.errors import UsageError
 if TYPE_CHECKING:
     from livespec.dsp.averaging import AverageSpec
 
-SUBCOMMANDS = ("devices", "peaks", "config", "record", "export", "measure", "stream", "view")
+SUBCOMMANDS = (
+    "devices", "peaks", "config", "record", "export", "measure", "stream", "view", "play",
+)  # fmt: skip
 
 
 class _Parser(argparse.ArgumentParser):
@@ -332,6 +334,12 @@ def _stream_options(p: argparse.ArgumentParser) -> None:
     add_stream_arguments(p)
 
 
+def _play_options(p: argparse.ArgumentParser) -> None:
+    from livespec.cli.play import add_play_arguments
+
+    add_play_arguments(p)
+
+
 def _view_options(p: argparse.ArgumentParser) -> None:
     from livespec.cli.view import add_view_arguments
 
@@ -375,6 +383,10 @@ _SUBCOMMAND_SPECS: dict[str, tuple[str, tuple[_OptionAdder, ...]]] = {
     "view": (
         "Show a stream from 'livespec stream' (stdin or a file; docs/ssh.md).",
         (_add_common, _add_display_options, _view_options),
+    ),
+    "play": (
+        "Browse and hear an audio file: its whole spectrogram in the terminal (docs/app.md).",
+        (_add_common, _play_options, _add_analysis_options, _add_display_options),
     ),
 }
 

@@ -363,14 +363,12 @@ class BatchAnalyzer:
         self._out[...] = np.fft.rfft(self._in, axis=-1)
         return self._out
 
-    def process(self, frames: F32, out: F32) -> None:
-        """Levels of ``frames`` (shape (f, n), any strides, f <= batch) into ``out`` (f, cols),
-        in dB (float32). Window, FFT and power in float64; the logarithm in float32."""
+    def power(self, frames: F32) -> F64:
+        """Power of ``frames`` (shape (f, n), f <= batch) per bin (or mel band), scaled as
+        the recipe's level says but before the logarithm: a float64 view (f, cols) valid
+        until the next call. Taking the maximum of powers and then the logarithm gives the
+        same levels as :meth:`process` for fewer logarithms."""
         f = frames.shape[0]
-        if self._single is not None:
-            self._single.power(frames, out)
-            self._log(out)
-            return
         fin = self._frames_in[:f]
         detrend = self.recipe.detrend
         if detrend != "none":
@@ -387,13 +385,9 @@ class BatchAnalyzer:
         self._execute()
         if self._cqt is not None:
             c = self._cqt.apply(self._out[:f])
-            pc = c.real * c.real + c.imag * c.imag
+            pc: F64 = c.real * c.real + c.imag * c.imag
             pc *= 4.0
-            np.copyto(out, pc, casting="same_kind")
-            np.maximum(out, self._floor, out=out)
-            np.log(out, out=out)
-            np.multiply(out, np.float32(DB_PER_NEPER), out=out)
-            return
+            return pc
         xv = self._out[:f].view(np.float64).reshape(f, self.recipe.bins, 2)
         sq = self._sq[:f]
         np.multiply(xv, xv, out=sq)
@@ -405,6 +399,16 @@ class BatchAnalyzer:
             mel = self._mel[:f]
             np.matmul(pw, self._fb, out=mel)
             pw = mel
+        return pw
+
+    def process(self, frames: F32, out: F32) -> None:
+        """Levels of ``frames`` (shape (f, n), any strides, f <= batch) into ``out`` (f, cols),
+        in dB (float32). Window, FFT and power in float64; the logarithm in float32."""
+        if self._single is not None:  # scipy's single-precision arithmetic
+            self._single.power(frames, out)
+            self._log(out)
+            return
+        pw = self.power(frames)
         np.copyto(out, pw, casting="same_kind")
         self._log(out)
 

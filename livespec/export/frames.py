@@ -102,6 +102,19 @@ def iter_segment(
 ) -> Iterator[F32]:
     """:func:`analyse_segment` as a generator: yields each batch of rows (a float32 view
     (f, cols), valid until the next step). Caller's thread."""
+    out = np.empty((analyzer.batch, analyzer.cols), dtype=np.float32)
+    for view in frame_views(read, nsamples, analyzer):
+        f = view.shape[0]
+        analyzer.process(view, out[:f])
+        yield out[:f]
+
+
+def frame_views(
+    read: Callable[[F32], int], nsamples: int, analyzer: BatchAnalyzer
+) -> Iterator[F32]:
+    """The framing of :func:`iter_segment`: yields each batch of frames, a read-only
+    (f, n) view of the samples valid until the next step (``analyzer`` gives the recipe
+    and the batch size). Caller's thread."""
     r = analyzer.recipe
     n, hop, pad, b = r.n, r.hop, r.pad, analyzer.batch
     total = r.frames(nsamples)
@@ -111,7 +124,6 @@ def iter_segment(
     keep = pad + 1 if reflect else 0  # samples kept for the right-hand reflection
     cap = b * hop + n + 2 * pad + 2
     buf = np.empty(cap, dtype=np.float32)
-    out = np.empty((b, analyzer.cols), dtype=np.float32)
     fill = 0
     pos = 0
     remaining = nsamples
@@ -159,8 +171,7 @@ def iter_segment(
             view = np.lib.stride_tricks.as_strided(
                 buf[pos:], shape=(f, n), strides=(hop * 4, 4), writeable=False
             )
-            analyzer.process(view, out[:f])
-            yield out[:f]
+            yield view
             produced += f
             pos += f * hop
         elif remaining == 0 and finished:  # pragma: no cover - guarded by frames()

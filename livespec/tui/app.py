@@ -34,6 +34,7 @@ from livespec.render.link import choose_link
 from livespec.render.stats import Stats
 from livespec.render.terminal import add_line_filter, set_color_depth
 from livespec.tui.controllers.measurement import MeasureController, MeasureWidgets
+from livespec.tui.controllers.overlays import LiveOverlays
 from livespec.tui.controllers.recording import RecordingController
 from livespec.tui.controllers.view import ViewController, waterfall_view
 from livespec.tui.feed import Feed, FrameInbox
@@ -41,6 +42,7 @@ from livespec.tui.keys import KEYS, key_commands, key_rows
 from livespec.tui.options import AppOptions
 from livespec.tui.output import FRAME_LOG_ENV, TerminalOutput
 from livespec.tui.process import freeze_gc
+from livespec.tui.screenshot import save_screen
 from livespec.tui.widgets.help import HelpScreen
 from livespec.tui.widgets.measure_panel import MeasurePanel
 from livespec.tui.widgets.meter import LevelMeter
@@ -153,6 +155,7 @@ class LivespecApp(App[int]):
             options=options,
         )
         viewing.on_analysis.append(self.recording.analysis_changed)
+        self.overlays = LiveOverlays(self.view, plot.waterfall, plot)
         self._ticks = 0
 
     # -- layout ----------------------------------------------------------------------------
@@ -233,6 +236,7 @@ class LivespecApp(App[int]):
                 self.refresh_plot()
             frames = [f for f in frames if row(f).shape[0] == bins]
             view.push([row(f) for f in frames], [f.t for f in frames])
+            self.overlays.frames([f.rms_dbfs for f in frames])
             self.stats.counters(frames[-1])
             if not view.paused:
                 self.stats.update(frames)
@@ -241,6 +245,7 @@ class LivespecApp(App[int]):
         self._ticks += 1
         w = self.widgets
         self.update_texts(force=False)  # first: it may move the axis's peak marker
+        self.overlays.update()
         w.plot.sync()
         if frames and self._ticks % METER_EVERY == 1:
             w.meter.refresh()
@@ -390,6 +395,13 @@ class LivespecApp(App[int]):
 
     def action_harmonics(self) -> None:
         self.measuring.toggle_harmonics()
+
+    def action_overlay(self, which: str) -> None:
+        self.overlays.toggle(which)
+        self.widgets.plot.sync()
+
+    def action_save_screen(self) -> None:
+        save_screen(self, self.cfg.display.record_dir)
 
     def action_help(self) -> None:
         """Show every key."""

@@ -59,6 +59,9 @@ _KEY_TABLE: tuple[tuple[str, str, str, str, str], ...] = (
     ("M", "measure", "", "Measurement view: THD, THD+N, SNR, SINAD of the tone", "measure"),
     ("A", "average", "", "Averaging: none, exponential, linear, peak hold", "average"),
     ("H", "harmonics", "", "Harmonic markers on the spectrum panel", "harmonics"),
+    ("p", "overlay('peak')", "", "Peak track on the waterfall on/off", "peak_track"),
+    ("e", "overlay('rms')", "", "RMS envelope on the waterfall on/off (colour bar's dB)", "rms"),
+    ("S", "save_screen", "", "Save the screen as SVG in the recording folder", "save_screen"),
     ("question_mark", "help", "Help", "Help: every key", "help"),
 )
 KEYS: list[BindingType] = []
@@ -66,6 +69,54 @@ KEYS += [
     Binding(k, a, label or text, show=bool(label), id=i, tooltip=text, key_display=k_disp)
     for k, a, label, text, i in _KEY_TABLE
     for k_disp in [{"plus,equals_sign": "+", "minus": "-", "question_mark": "?"}.get(k)]
+] + [Binding("ctrl+c", "quit", "Quit", show=False, priority=True, id="quit_ctrl_c")]
+
+
+# The file browser's keys (livespec FILE; docs/app.md).
+# (keys, action, footer label or "", help text, binding id)
+BROWSER_KEY_TABLE: tuple[tuple[str, str, str, str, str], ...] = (
+    ("q", "quit", "Quit", "Quit", "quit"),
+    ("space", "play_pause", "Play", "Play / pause", "play"),
+    ("left", "step(-0.1)", "", "Seek back a tenth of the screen", "seek_back"),
+    ("right", "step(0.1)", "", "Seek forward a tenth of the screen", "seek_forward"),
+    ("shift+left", "step(-0.01)", "", "Seek back a hundredth (finer)", "seek_back_fine"),
+    ("shift+right", "step(0.01)", "", "Seek forward a hundredth (finer)", "seek_forward_fine"),
+    ("home", "seek_to(0)", "", "Go to the start", "seek_start"),
+    ("end", "seek_to(1)", "", "Go to the end", "seek_end"),
+    ("left_square_bracket", "loop(0)", "", "Loop start at the play position", "loop_start"),
+    ("right_square_bracket", "loop(1)", "", "Loop end at the play position", "loop_end"),
+    ("backslash", "loop_clear", "", "Clear the loop", "loop_clear"),
+    ("plus,equals_sign", "time_zoom(2)", "Zoom", "Zoom in time (at cursor/playhead)", "time_in"),
+    ("minus", "time_zoom(0.5)", "", "Zoom out in time", "time_out"),
+    ("less_than_sign", "time_pan(-0.5)", "", "Pan back half a screen", "pan_back"),
+    ("greater_than_sign", "time_pan(0.5)", "", "Pan forward half a screen", "pan_forward"),
+    ("w", "whole", "", "The whole file on screen", "whole"),
+    ("z", "zoom(2)", "", "Zoom in frequency (at the cursor)", "zoom_in"),
+    ("x", "zoom(0.5)", "", "Zoom out in frequency", "zoom_out"),
+    ("comma", "pan(-0.25)", "", "Pan down in frequency", "pan_down"),
+    ("full_stop", "pan(0.25)", "", "Pan up in frequency", "pan_up"),
+    ("0", "zoom_reset", "", "Whole frequency range", "zoom_reset"),
+    ("up", "cursor(0,-1)", "", "Cursor up (a click puts the cursor and seeks)", "cursor_up"),
+    ("down", "cursor(0,1)", "", "Cursor down", "cursor_down"),
+    ("shift+up", "cursor(0,-8)", "", "Cursor up x8", "cursor_up_fast"),
+    ("shift+down", "cursor(0,8)", "", "Cursor down x8", "cursor_down_fast"),
+    ("escape", "cursor_off", "", "Hide the cursor", "cursor_off"),
+    ("m", "marker", "Mark", "Marker at the cursor (or the play position)", "marker"),
+    ("L", "save_labels", "Labels", "Save the markers as Audacity labels", "save_labels"),
+    ("p", "overlay('peak')", "", "Peak track on/off", "peak_track"),
+    ("e", "overlay('rms')", "", "RMS envelope on/off (dBFS on the colour bar's axis)", "rms"),
+    ("v", "overlay('wave')", "", "Waveform strip on/off", "wave"),
+    ("c", "colormap(1)", "", "Next colour map", "colormap"),
+    ("l", "scale", "", "Frequency scale: linear, log, mel", "scale"),
+    ("a", "autorange", "", "Auto range: fit floor and ceiling", "autorange"),
+    ("S", "save_screen", "", "Save the screen as SVG in the recording folder", "screenshot"),
+    ("question_mark", "help", "Help", "Help: every key", "help"),
+)  # fmt: skip
+BROWSER_KEYS: list[BindingType] = []
+BROWSER_KEYS += [
+    Binding(k, a, label or text, show=bool(label), id=i, tooltip=text, key_display=disp)
+    for k, a, label, text, i in BROWSER_KEY_TABLE
+    for disp in [{"plus,equals_sign": "+", "question_mark": "?", "space": "space"}.get(k)]
 ] + [Binding("ctrl+c", "quit", "Quit", show=False, priority=True, id="quit_ctrl_c")]
 
 
