@@ -51,10 +51,14 @@ def resolve_config(ns: argparse.Namespace) -> Config:
 
 
 def cmd_devices(ns: argparse.Namespace) -> int:
-    """``livespec devices``: the input devices, default marked."""
+    """``livespec devices``: the input (``--output``: output) devices, default marked."""
     from livespec.audio.device import devices_command
 
-    print(devices_command(as_json=bool(getattr(ns, "json", False))))
+    print(
+        devices_command(
+            as_json=bool(getattr(ns, "json", False)), output=bool(getattr(ns, "output", False))
+        )
+    )
     return EXIT_OK
 
 
@@ -95,6 +99,15 @@ def _command(module: str, name: str) -> Handler:
     def handler(ns: argparse.Namespace) -> int:
         run = getattr(importlib.import_module(module), name)
         return int(run(ns, resolve_config(ns)))
+
+    return handler
+
+
+def _plain_command(module: str, name: str) -> Handler:
+    """Like :func:`_command`, for a handler ``name(ns)`` that reads no configuration."""
+
+    def handler(ns: argparse.Namespace) -> int:
+        return int(getattr(importlib.import_module(module), name)(ns))
 
     return handler
 
@@ -141,6 +154,7 @@ COMMANDS: dict[str, Handler] = {
     "measure": _command("livespec.cli.measure", "run_measure"),
     "stream": _command("livespec.cli.stream", "run_stream"),
     "view": _command("livespec.cli.view", "run_view"),
+    "play": _plain_command("livespec.cli.play", "run_play"),
 }
 
 

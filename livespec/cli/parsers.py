@@ -21,7 +21,17 @@ from livespec.errors import UsageError
 if TYPE_CHECKING:
     from livespec.dsp.averaging import AverageSpec
 
-SUBCOMMANDS = ("devices", "peaks", "config", "record", "export", "measure", "stream", "view")
+SUBCOMMANDS = (
+    "devices",
+    "peaks",
+    "config",
+    "record",
+    "export",
+    "measure",
+    "stream",
+    "view",
+    "play",
+)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -300,6 +310,9 @@ def _peaks_options(p: argparse.ArgumentParser) -> None:
 
 def _devices_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--json", action="store_true", help="one JSON array")
+    p.add_argument(
+        "--output", action="store_true", help="list output devices (for 'livespec play')"
+    )
 
 
 def _channel_option(p: argparse.ArgumentParser) -> None:
@@ -336,6 +349,12 @@ def _view_options(p: argparse.ArgumentParser) -> None:
     from livespec.cli.view import add_view_arguments
 
     add_view_arguments(p)
+
+
+def _play_options(p: argparse.ArgumentParser) -> None:
+    from livespec.cli.play import add_play_arguments
+
+    add_play_arguments(p)
 
 
 _OptionAdder = Callable[[argparse.ArgumentParser], None]
@@ -375,6 +394,10 @@ _SUBCOMMAND_SPECS: dict[str, tuple[str, tuple[_OptionAdder, ...]]] = {
     "view": (
         "Show a stream from 'livespec stream' (stdin or a file; docs/ssh.md).",
         (_add_common, _add_display_options, _view_options),
+    ),
+    "play": (
+        "Play an audio file on the sound card, in the file browser or headless (docs/play.md).",
+        (_add_common, _play_options),
     ),
 }
 
