@@ -197,13 +197,13 @@ def resolve_device(spec: str | int | None) -> DeviceInfo:
     devices = list_input_devices()
     if not devices:
         raise SourceError(_NO_DEVICE)
-    return _pick(devices, spec, "input", "--device")
+    return _pick(devices, spec, "input", "--device", _SEE_DEVICES)
 
 
 _D = TypeVar("_D", "DeviceInfo", "OutputDeviceInfo")
 
 
-def _pick(devices: list[_D], spec: str | int | None, kind: str, option: str) -> _D:
+def _pick(devices: list[_D], spec: str | int | None, kind: str, option: str, see: str) -> _D:
     """The device of ``devices`` (not empty) that ``spec`` names; see :func:`resolve_device`."""
     if spec is None:
         return next((d for d in devices if d.is_default), devices[0])
@@ -213,10 +213,10 @@ def _pick(devices: list[_D], spec: str | int | None, kind: str, option: str) -> 
         for d in devices:
             if d.index == spec:
                 return d
-        raise SourceError(f"no {kind} device with index {spec} {_SEE_DEVICES}")
+        raise SourceError(f"no {kind} device with index {spec} {see}")
     text = str(spec).strip()
     if not text:
-        raise SourceError(f"empty device name {_SEE_DEVICES}")
+        raise SourceError(f"empty device name {see}")
     key = text.casefold()
     for candidates in (
         [d for d in devices if d.name.casefold() == key],
@@ -228,9 +228,9 @@ def _pick(devices: list[_D], spec: str | int | None, kind: str, option: str) -> 
             listed = ", ".join(f"{d.index} '{d.name}'" for d in candidates)
             raise SourceError(
                 f"{kind} device name '{text}' matches {len(candidates)} devices ({listed}): "
-                f"give its index with {option} INDEX {_SEE_DEVICES}"
+                f"give its index with {option} INDEX {see}"
             )
-    raise SourceError(f"unknown {kind} device '{text}' {_SEE_DEVICES}")
+    raise SourceError(f"unknown {kind} device '{text}' {see}")
 
 
 # -- output devices (livespec play) ------------------------------------------------------------
@@ -288,7 +288,7 @@ def resolve_output_device(spec: str | int | None) -> OutputDeviceInfo:
     devices = list_output_devices()
     if not devices:
         raise SourceError(_NO_OUTPUT)
-    return _pick(devices, spec, "output", "--output-device")
+    return _pick(devices, spec, "output", "--output-device", "(see `livespec devices --output`)")
 
 
 def check_output_settings(info: OutputDeviceInfo, channels: int, samplerate: int) -> None:

@@ -21,30 +21,27 @@ from __future__ import annotations
 import threading
 from contextlib import suppress
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
 from livespec.audio.devices import (
-    OutputDeviceInfo,
     check_output_settings,
     import_sounddevice,
     portaudio_reason,
     resolve_output_device,
 )
-from livespec.audio.files import check_samples, open_audio_file
+from livespec.audio.files import check_samples, mix_channels, open_audio_path
 from livespec.audio.playback import Playback, SilentPlayback
 from livespec.audio.ringbuffer import RingBuffer
 from livespec.errors import SourceError, printable
-
-if TYPE_CHECKING:
-    import soundfile
 
 _FAR = 1 << 62  # "never": an end-of-file ring index not known yet
 _LOG = 256  # callbacks remembered for position(): several times the blocks in flight
 _SEGMENTS = 64  # stretches of the file remembered (seeks, loop wraps)
 _CHUNK = 4096  # frames the feeder reads at a time
+_PREFILL_S = 0.5  # s queued after a seek before the callback jumps there
 
 
 class DevicePlayback:
@@ -55,7 +52,9 @@ class DevicePlayback:
     Args:
         path: an audio file libsndfile reads.
         device: output device index, name substring, or None for the default.
-        latency: PortAudio's output latency, seconds or ``'low'``/``'high'``.
+        latency: PortAudio's output latency, seconds or ``'low'``/``'high'``. The
+            position is compensated for it, so only pause and seek wait for it; 0.2 s
+            rides out a Python callback held up by a busy machine.
         ahead_s: seconds the feeder keeps queued ahead of the callback.
 
     Raises:
@@ -76,10 +75,10 @@ class DevicePlayback:
         path: str | Path,
         device: str | int | None = None,
         *,
-        latency: float | str = "high",
+        latency: float | str = 0.2,
         ahead_s: float = 1.0,
     ) -> None:
-        self._file = _open(path)
+        self._file = open_audio_path(path)
         try:
             self._setup(device, latency, ahead_s)
         except BaseException:
@@ -92,7 +91,7 @@ class DevicePlayback:
         self.frames = int(f.frames)
         self.duration = self.frames / self.samplerate
         sd = import_sounddevice()
-        info: OutputDeviceInfo = resolve_output_device(device)
+        info = resolve_output_device(device)
         self.device = info
         self.channels = min(int(f.channels), info.max_output_channels)
         check_output_settings(info, self.channels, self.samplerate)
@@ -100,8 +99,8 @@ class DevicePlayback:
             f"'{printable(info.name)}' ({printable(info.hostapi)}, {self.samplerate} Hz, "
             f"{self.channels} ch)"
         )
-        ahead = max(_CHUNK, round(ahead_s * self.samplerate))
-        self._ahead = ahead
+        self._ahead = ahead = max(_CHUNK, round(ahead_s * self.samplerate))
+        self._prefill = min(ahead, max(_CHUNK, round(_PREFILL_S * self.samplerate)))
         self._ring = RingBuffer(2 * ahead + 2 * _CHUNK, self.channels)
         self._buf = np.zeros((_CHUNK, int(f.channels)), dtype=np.float32)
         self.underflows = 0
@@ -123,7 +122,7 @@ class DevicePlayback:
         # -- the caller's requests --
         self._paused = True
         self._hold = True  # silence: a seek is not carried out yet (set by the caller)
-        self._request = 0  # serial of the newest seek or loop request
+        self._request = 1  # serial of the newest seek or loop request (1: start at 0)
         self._target = 0  # file frame of the newest seek (the position until it is heard)
         self._soft = False  # the newest request keeps what is queued up to a margin
         self._loop: tuple[int, int] | None = None  # [a, b) in file frames
@@ -135,7 +134,6 @@ class DevicePlayback:
         self._abort: type[BaseException] = sd.CallbackAbort
         self._closed = False
         self._feeder = threading.Thread(target=self._feed, name="livespec-playback", daemon=True)
-        self._request = 1  # the first request: start at frame 0
         self._feeder.start()
         try:
             self._stream: Any = sd.OutputStream(
@@ -148,9 +146,7 @@ class DevicePlayback:
             )
             self._stream.start()
         except Exception as exc:
-            self._stop.set()
-            self._wake.set()
-            self._feeder.join()
+            self.close()
             raise SourceError(
                 f"cannot play on output device '{printable(info.name)}': {portaudio_reason(exc)}"
             ) from None
@@ -324,7 +320,10 @@ class DevicePlayback:
                 f.seek(cur)
                 self._log_segment(start, cur)
                 self._eof_at = _FAR
-                cur = self._write_chunk(cur, loop)
+                # Queue enough before the jump to fill the device's buffer at once (PortAudio
+                # asks for several blocks in a burst when the sound starts).
+                while ring.written - start < self._prefill and self._eof_at == _FAR:
+                    cur = self._write_chunk(cur, loop)
                 self._jump = (jump_at, start)
                 with self._lock:
                     if not soft:
@@ -350,7 +349,7 @@ class DevicePlayback:
             got = f.read(n, dtype="float32", always_2d=True, out=self._buf[:n])
             k = int(got.shape[0])
             check_samples(got, cur, self.samplerate)  # no NaN or +200 dB into speakers
-            block = got if got.shape[1] == self.channels else _mix(got, self.channels)
+            block = got if got.shape[1] == self.channels else mix_channels(got, self.channels)
             ring.write(block)
             cur += k
             if k < n:  # shorter than the header said
@@ -417,23 +416,11 @@ class DevicePlayback:
             raise self._abort from None
 
 
-def _open(path: str | Path) -> soundfile.SoundFile:
-    try:
-        return open_audio_file(Path(path))
-    except SourceError as exc:
-        raise SourceError(f"{printable(str(path))}: {exc}") from None
-
-
-def _mix(block: npt.NDArray[np.float32], channels: int) -> npt.NDArray[np.float32]:
-    """More channels in the file than the device has: the mean (mono), or the first ones."""
-    if channels == 1:
-        mixed: npt.NDArray[np.float32] = block.mean(axis=1, keepdims=True, dtype=np.float32)
-        return mixed
-    return block[:, :channels]
-
-
 def open_playback(
-    path: str | Path, device: str | int | None = None, audio: bool = True
+    path: str | Path,
+    device: str | int | None = None,
+    audio: bool = True,
+    latency: float | str = 0.2,
 ) -> Playback:
     """The player for ``path``: :class:`DevicePlayback` on ``device``, or with
     ``audio=False`` a :class:`SilentPlayback` of the file's length (caller's thread).
@@ -443,6 +430,6 @@ def open_playback(
             caller may fall back to ``open_playback(path, audio=False)``).
     """
     if audio:
-        return DevicePlayback(path, device)
-    with _open(path) as f:
+        return DevicePlayback(path, device, latency=latency)
+    with open_audio_path(path) as f:
         return SilentPlayback(int(f.frames) / int(f.samplerate))

@@ -14,8 +14,13 @@ import math
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
+from livespec.audio.stderr import quiet_native_stderr
 from livespec.errors import EXIT_OK, UsageError, printable
+
+if TYPE_CHECKING:
+    from livespec.audio.playback import Playback
 
 _POLL_S = 0.01  # how often the headless player looks at the position
 
@@ -36,6 +41,12 @@ def add_play_arguments(p: argparse.ArgumentParser) -> None:
     g.add_argument("--start", metavar="S", type=float, default=0.0, help="start at S seconds (0)")
     g.add_argument("--no-ui", action="store_true", help="play without the file browser, then exit")
     g.add_argument("--duration", metavar="S", type=float, help="with --no-ui: stop after S seconds")
+    g.add_argument(
+        "--latency",
+        metavar="S",
+        default="0.2",
+        help="output latency in seconds, or low/high (0.2; the playhead is compensated)",
+    )
 
 
 def _check(ns: argparse.Namespace) -> None:
@@ -43,6 +54,19 @@ def _check(ns: argparse.Namespace) -> None:
         raise UsageError(f"--start {ns.start:g}: must be 0 or more seconds")
     if ns.duration is not None and not (math.isfinite(ns.duration) and ns.duration > 0):
         raise UsageError(f"--duration {ns.duration:g}: must be more than 0 seconds")
+    ns.latency = _latency(ns.latency)
+
+
+def _latency(text: str | float) -> float | str:
+    if text in ("low", "high"):
+        return str(text)
+    try:
+        value = float(text)
+    except ValueError:
+        raise UsageError(f"--latency {text}: give seconds, 'low' or 'high'") from None
+    if not (math.isfinite(value) and 0 < value <= 5):
+        raise UsageError(f"--latency {text}: must be more than 0 and at most 5 seconds")
+    return value
 
 
 def run_play(ns: argparse.Namespace) -> int:
@@ -64,9 +88,22 @@ def run_play(ns: argparse.Namespace) -> int:
 def play_headless(ns: argparse.Namespace) -> int:
     """Play ``ns.file`` from ``ns.start`` to its end (or for ``ns.duration`` s) and print
     one status line on stderr. Main thread."""
-    from livespec.audio.output import DevicePlayback, open_playback
+    from livespec.audio.output import open_playback
 
-    player = open_playback(Path(ns.file), ns.output_device, audio=not ns.no_audio)
+    # ALSA prints "underrun occurred" on fd 2; the underflows are counted and reported.
+    with quiet_native_stderr():
+        player = open_playback(
+            Path(ns.file), ns.output_device, audio=not ns.no_audio, latency=ns.latency
+        )
+        status = _play(ns, player)
+    sys.stderr.write(f"livespec: {status}\n")
+    return EXIT_OK
+
+
+def _play(ns: argparse.Namespace, player: Playback) -> str:
+    """Play as :func:`play_headless` says; returns the status line (main thread)."""
+    from livespec.audio.output import DevicePlayback
+
     try:
         if ns.start >= player.duration:
             raise UsageError(f"--start {ns.start:g}: the file is only {player.duration:.3f} s long")
@@ -89,7 +126,4 @@ def play_headless(ns: argparse.Namespace) -> int:
             where, counts = "without sound (--no-audio)", "0 underflows"
     finally:
         player.close()
-    sys.stderr.write(
-        f"livespec: played {ns.start:.3f}-{heard:.3f} s of {printable(ns.file)} {where}: {counts}\n"
-    )
-    return EXIT_OK
+    return f"played {ns.start:.3f}-{heard:.3f} s of {printable(ns.file)} {where}: {counts}"

@@ -1,0 +1,204 @@
+"""DevicePlayback without a sound card: a fake OutputStream whose callback the test calls.
+
+The feeder thread is real; the test plays PortAudio's part: it calls the callback with
+a block and the block's DAC time, and sets the stream's clock. The file is a ramp whose
+sample n is n / 2**23 (exact in float32), so every output sample names its file frame.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import pytest
+import soundfile as sf
+
+from livespec.audio import output
+from livespec.audio.devices import OutputDeviceInfo
+from livespec.errors import SourceError
+
+RATE = 48000
+LATENCY = 0.05  # s between a callback and its block at the DAC
+BLOCK = 480
+
+
+class FakeStream:
+    """What DevicePlayback uses of sounddevice.OutputStream; the test drives it."""
+
+    def __init__(self, **kw: Any) -> None:
+        self.callback = kw["callback"]
+        self.channels = kw["channels"]
+        self.time = 1000.0
+        self.latency = LATENCY
+
+    def start(self) -> None:
+        pass
+
+    def stop(self) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+
+class Abort(Exception):
+    pass
+
+
+@pytest.fixture
+def fake_device(monkeypatch: pytest.MonkeyPatch) -> list[FakeStream]:
+    streams: list[FakeStream] = []
+
+    def make(**kw: Any) -> FakeStream:
+        streams.append(FakeStream(**kw))
+        return streams[-1]
+
+    sd = SimpleNamespace(OutputStream=make, CallbackAbort=Abort)
+    info = OutputDeviceInfo(3, "fake out", "ALSA", 1, 48000.0, True)
+    monkeypatch.setattr(output, "import_sounddevice", lambda: sd)
+    monkeypatch.setattr(output, "resolve_output_device", lambda spec: info)
+    monkeypatch.setattr(output, "check_output_settings", lambda *a: None)
+    return streams
+
+
+def ramp_file(path: Path, seconds: float, channels: int = 1) -> Path:
+    n = np.arange(round(seconds * RATE), dtype=np.float32) / np.float32(1 << 23)
+    sf.write(path, np.repeat(n[:, None], channels, axis=1), RATE, "FLOAT")
+    return path
+
+
+def frames_of(x: npt.NDArray[np.float32]) -> npt.NDArray[np.int64]:
+    return np.rint(x.astype(np.float64) * (1 << 23)).astype(np.int64)
+
+
+def settle(p: output.DevicePlayback) -> None:
+    """Wait until the feeder has carried out every request and queued a block."""
+    deadline = time.monotonic() + 5.0
+    while time.monotonic() < deadline:
+        ring_ok = p._ring.written - max(p._read, p._jump[1]) >= BLOCK or p._eof_at != output._FAR
+        if p._done_request == p._request and not p._hold and ring_ok:
+            return
+        time.sleep(0.001)
+    raise AssertionError("the feeder did not catch up")
+
+
+def pump(p: output.DevicePlayback, s: FakeStream, blocks: int) -> npt.NDArray[np.float32]:
+    """Play ``blocks`` blocks: the callback, then the stream's clock moves on a block."""
+    out = []
+    for _ in range(blocks):
+        settle(p)
+        buf = np.full((BLOCK, s.channels), np.nan, dtype=np.float32)
+        t = SimpleNamespace(outputBufferDacTime=s.time + LATENCY, currentTime=s.time)
+        s.callback(buf, BLOCK, t, None)
+        out.append(buf[:, 0].copy())
+        s.time += BLOCK / RATE
+    return np.concatenate(out)
+
+
+def test_plays_the_file_exactly_and_position_is_the_frame_at_the_dac(
+    tmp_path: Path, fake_device: list[FakeStream]
+) -> None:
+    p = output.DevicePlayback(ramp_file(tmp_path / "r.wav", 3.0))
+    s = fake_device[0]
+    try:
+        assert p.position() == 0.0 and not p.playing()
+        assert not pump(p, s, 3).any()  # paused: silence
+        p.play()
+        t_first = s.time + LATENCY  # the first block reaches the DAC then
+        got = pump(p, s, 100)
+        np.testing.assert_array_equal(frames_of(got), np.arange(100 * BLOCK))
+        # position() is the frame at the DAC now: 100 blocks were sent, the first one
+        # reached the DAC at t_first, so it is (now - t_first) s into the file.
+        for dt in (0.0, 0.0101, 0.2):
+            s.time = t_first + dt
+            assert p.position() == pytest.approx(dt, abs=1 / RATE)
+        assert p.playing() and p.underflows == 0
+    finally:
+        p.close()
+
+
+def test_seek_pause_and_resume_are_sample_exact(
+    tmp_path: Path, fake_device: list[FakeStream]
+) -> None:
+    p = output.DevicePlayback(ramp_file(tmp_path / "r.wav", 3.0))
+    s = fake_device[0]
+    try:
+        p.play()
+        pump(p, s, 10)
+        p.seek(2.0)
+        assert p.position() == 2.0  # the target, until the sound gets there
+        after = frames_of(pump(p, s, 20))
+        np.testing.assert_array_equal(after, np.arange(96000, 96000 + 20 * BLOCK))
+        s.time += LATENCY  # now the seek's first block is at the DAC... and 20 more blocks
+        assert p.position() == pytest.approx(2.0 + 20 * BLOCK / RATE, abs=1 / RATE)
+        p.pause()
+        assert not pump(p, s, 5).any()  # silence at once
+        s.time += 1.0
+        frozen = p.position()
+        assert frozen == pytest.approx(2.0 + 20 * BLOCK / RATE, abs=1 / RATE)
+        p.play()
+        resumed = frames_of(pump(p, s, 5))
+        np.testing.assert_array_equal(resumed, np.arange(5 * BLOCK) + 96000 + 20 * BLOCK)
+    finally:
+        p.close()
+
+
+def test_loop_region_repeats_exactly(tmp_path: Path, fake_device: list[FakeStream]) -> None:
+    p = output.DevicePlayback(ramp_file(tmp_path / "r.wav", 3.0))
+    s = fake_device[0]
+    try:
+        p.set_loop(1.0, 1.1)  # outside: moves to 1.0
+        p.play()
+        got = frames_of(pump(p, s, 60))  # 0.6 s: the 0.1 s loop about 6 times
+        expected = 48000 + np.arange(len(got)) % 4800
+        np.testing.assert_array_equal(got, expected)
+        p.set_loop(None, None)  # clearing plays on past the loop's end, seamlessly
+        tail = frames_of(pump(p, s, 40))
+        d = np.diff(np.concatenate([got[-1:], tail]))
+        assert np.all((d == 1) | (d == -4799))  # wraps queued before the clear, then on
+        assert tail[-1] > 52800
+    finally:
+        p.close()
+
+
+def test_end_of_file_stops_and_play_restarts(tmp_path: Path, fake_device: list[FakeStream]) -> None:
+    p = output.DevicePlayback(ramp_file(tmp_path / "r.wav", 0.1))  # 4800 frames
+    s = fake_device[0]
+    try:
+        p.play()
+        got = frames_of(pump(p, s, 15))
+        np.testing.assert_array_equal(got[:4800], np.arange(4800))
+        assert not got[4800:].any() and p.underflows == 0  # silence after the end
+        s.time += LATENCY
+        assert p.position() == pytest.approx(0.1) and not p.playing()
+        p.play()  # from the start again
+        again = frames_of(pump(p, s, 2))
+        np.testing.assert_array_equal(again, np.arange(2 * BLOCK))
+    finally:
+        p.close()
+
+
+def test_stereo_file_on_a_mono_device_is_mixed(
+    tmp_path: Path, fake_device: list[FakeStream]
+) -> None:
+    p = output.DevicePlayback(ramp_file(tmp_path / "r.wav", 1.0, channels=2))
+    s = fake_device[0]
+    try:
+        assert p.channels == 1
+        p.play()
+        np.testing.assert_array_equal(frames_of(pump(p, s, 4)), np.arange(4 * BLOCK))
+    finally:
+        p.close()
+
+
+def test_open_playback_without_audio_is_silent_and_bad_files_are_one_line(
+    tmp_path: Path,
+) -> None:
+    player = output.open_playback(ramp_file(tmp_path / "r.wav", 1.5), audio=False)
+    assert player.duration == 1.5 and player.position() == 0.0
+    with pytest.raises(SourceError, match="no such file"):
+        output.open_playback(tmp_path / "missing.wav", audio=False)
