@@ -16,8 +16,9 @@ import numpy as np
 import numpy.typing as npt
 import pytest
 import soundfile as sf
+from conftest import RunLivespec
 
-from livespec.audio import output
+from livespec.audio import devices, output
 from livespec.audio.devices import OutputDeviceInfo
 from livespec.errors import SourceError
 
@@ -202,3 +203,74 @@ def test_open_playback_without_audio_is_silent_and_bad_files_are_one_line(
     assert player.duration == 1.5 and player.position() == 0.0
     with pytest.raises(SourceError, match="no such file"):
         output.open_playback(tmp_path / "missing.wav", audio=False)
+
+
+def _fake_sd(monkeypatch: pytest.MonkeyPatch) -> None:
+    rows = [
+        {"name": "Mic", "hostapi": 0, "max_input_channels": 2, "max_output_channels": 0},
+        {"name": "USB Speakers", "hostapi": 0, "max_input_channels": 0, "max_output_channels": 2},
+        {"name": "HDMI 1", "hostapi": 0, "max_input_channels": 0, "max_output_channels": 8},
+        {"name": "HDMI 2", "hostapi": 0, "max_input_channels": 0, "max_output_channels": 8},
+    ]
+    for r in rows:
+        r["default_samplerate"] = 48000.0
+    sd = SimpleNamespace(
+        query_devices=lambda: rows,
+        query_hostapis=lambda: [{"name": "ALSA"}],
+        default=SimpleNamespace(device=[0, 2]),
+    )
+    monkeypatch.setattr(devices, "import_sounddevice", lambda: sd)
+
+
+def test_output_devices_resolve_by_index_and_name(monkeypatch: pytest.MonkeyPatch) -> None:
+    _fake_sd(monkeypatch)
+    assert [d.index for d in devices.list_output_devices()] == [1, 2, 3]
+    assert devices.resolve_output_device(None).name == "HDMI 1"  # the default
+    assert devices.resolve_output_device("3").name == "HDMI 2"
+    assert devices.resolve_output_device("usb").index == 1
+    with pytest.raises(SourceError, match="no output device with index 0"):
+        devices.resolve_output_device(0)  # an input device
+    with pytest.raises(SourceError, match=r"matches 2 devices .*--output-device INDEX"):
+        devices.resolve_output_device("hdmi")
+    table = devices.devices_command(output=True).splitlines()
+    assert [line.split()[0] for line in table[1:4]] == ["1", ">", "3"]
+    monkeypatch.setattr(devices, "list_output_devices", list)
+    with pytest.raises(SourceError, match=r"^no output device found"):
+        output.open_playback(ramp_file_tmp(), None)
+
+
+def ramp_file_tmp() -> Path:
+    import tempfile
+
+    return ramp_file(Path(tempfile.mkdtemp()) / "r.wav", 0.1)
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["missing.wav"], "missing.wav: no such file"),
+        (["{f}", "--start", "5"], "--start 5: the file is only 1.000 s long"),
+        (["{f}", "--start", "-1"], "--start -1: must be 0 or more seconds"),
+        (["{f}", "--duration", "0"], "--duration 0: must be more than 0 seconds"),
+        (["{f}", "--latency", "fast"], "--latency fast: give seconds, 'low' or 'high'"),
+    ],
+)
+def test_play_no_ui_mistakes_are_one_line_and_exit_2(
+    tmp_path: Path, run_livespec: RunLivespec, args: list[str], message: str
+) -> None:
+    f = str(ramp_file(tmp_path / "r.wav", 1.0))
+    done = run_livespec("play", *[a.format(f=f) for a in args], "--no-ui", "--no-audio")
+    assert done.returncode == 2
+    assert done.stderr.strip().splitlines() == [f"livespec: {message}"], done.stderr
+
+
+def test_play_no_ui_without_audio_plays_the_clock(
+    tmp_path: Path, run_livespec: RunLivespec
+) -> None:
+    f = str(ramp_file(tmp_path / "r.wav", 1.0))
+    done = run_livespec("play", f, "--no-ui", "--no-audio", "--start", "0.7")
+    assert done.returncode == 0, done.stderr
+    line = done.stderr.strip()
+    assert line.startswith("livespec: played 0.700-1.000 s of ") and line.endswith(
+        "without sound (--no-audio): 0 underflows"
+    ), line
