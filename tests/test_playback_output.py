@@ -274,3 +274,24 @@ def test_play_no_ui_without_audio_plays_the_clock(
     assert line.startswith("livespec: played 0.700-1.000 s of ") and line.endswith(
         "without sound (--no-audio): 0 underflows"
     ), line
+
+
+def test_a_damaged_sample_stops_playback_with_the_reason(
+    tmp_path: Path, fake_device: list[FakeStream]
+) -> None:
+    x = np.zeros(RATE, dtype=np.float32)
+    x[30000] = np.nan
+    sf.write(tmp_path / "bad.wav", x, RATE, "FLOAT")
+    p = output.DevicePlayback(tmp_path / "bad.wav")
+    s = fake_device[0]
+    try:
+        p.play()
+        got = pump(p, s, 80)
+        assert np.isfinite(got).all()  # the NaN never reaches the device
+        s.time += LATENCY
+        assert not p.playing()
+        assert p.error is not None and "sample 30000" in p.error and "not a number" in p.error
+        with pytest.raises(SourceError, match="playback stopped"):
+            p.play()
+    finally:
+        p.close()

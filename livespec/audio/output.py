@@ -35,7 +35,7 @@ from livespec.audio.devices import (
 from livespec.audio.files import check_samples, mix_channels, open_audio_path
 from livespec.audio.playback import Playback, SilentPlayback
 from livespec.audio.ringbuffer import RingBuffer
-from livespec.errors import SourceError, printable
+from livespec.errors import EXIT_FAILURE, SourceError, printable
 
 _FAR = 1 << 62  # "never": an end-of-file ring index not known yet
 _LOG = 256  # callbacks remembered for position(): several times the blocks in flight
@@ -160,6 +160,11 @@ class DevicePlayback:
             return float(self._stream.latency)
         return 0.0
 
+    @property
+    def error(self) -> str | None:
+        """Why playback stopped early (a damaged file, a failed callback), or None."""
+        return None if self._error is None else f"playback stopped: {self._error}"
+
     def _file_frame(self, ring_index: int) -> int:
         """The file frame the ring frame ``ring_index`` holds (from the feeder's log)."""
         n = self._seg_n
@@ -224,8 +229,8 @@ class DevicePlayback:
 
     def play(self) -> None:
         """Start or resume; from the start (or the loop's start) after the end."""
-        if self._error is not None:
-            raise SourceError(f"playback failed: {self._error}")
+        if self.error is not None:
+            raise SourceError(self.error, EXIT_FAILURE)
         if self.finished():
             self.seek(self._loop[0] / self.samplerate if self._loop else 0.0)
         self._paused = False

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from livespec.audio.stderr import quiet_native_stderr
-from livespec.errors import EXIT_OK, UsageError, printable
+from livespec.errors import EXIT_FAILURE, EXIT_OK, LivespecError, UsageError, printable
 
 if TYPE_CHECKING:
     from livespec.audio.playback import Playback
@@ -117,6 +117,8 @@ def _play(ns: argparse.Namespace, player: Playback) -> str:
         heard = player.position()
         player.pause()
         if isinstance(player, DevicePlayback):
+            if player.error is not None:  # a damaged file: what was heard stays heard
+                raise LivespecError(f"{printable(ns.file)}: {player.error}", EXIT_FAILURE)
             time.sleep(min(player.latency, 1.0) + 0.05)  # let the last frames be heard
             where = f"on {player.description}"
             counts = (
