@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import threading
@@ -47,6 +48,7 @@ _A_INV = pow(_A, -1, _P)
 # sound) does not depend on it, but the margin against a callback held up on a loaded
 # machine does (0.15 s underran once at load 10 on 2 cores; see docs/play.md).
 LATENCY = "0.3"
+ATTEMPTS = 3  # runs, for a run without an underflow reported (see the tests)
 PROBE = Path(__file__).parent / "support" / "playback_probe.py"
 
 
@@ -133,19 +135,21 @@ def _steps(frames: npt.NDArray[np.int64]) -> list[tuple[int, int]]:
     return [(int(sound[i + 1]), int(d[i]) - 1) for i in np.flatnonzero(d != 1)]
 
 
-@pytest.mark.virtual_audio
-def test_play_no_ui_sends_the_file_sample_exact(
-    silent_sink: VirtualAudio, test_file: Path, run_livespec: RunLivespec
-) -> None:
-    cap = Capture(silent_sink)
+def _play_once(va: VirtualAudio, test_file: Path, run_livespec: RunLivespec) -> tuple[str, int]:
+    """One ``livespec play --no-ui`` of the whole file, captured; returns (what was found,
+    underflows reported). With none reported, the capture must be the file exactly."""
+    cap = Capture(va)
     time.sleep(0.3)
     done = run_livespec(
-        "play", str(test_file), "--no-ui", "--latency", LATENCY, env=silent_sink.env, timeout=90
+        "play", str(test_file), "--no-ui", "--output-latency", LATENCY, env=va.env, timeout=90
     )
     time.sleep(0.3)
     x, _ = cap.stop()
     assert done.returncode == 0, done.stderr
-    assert "underflows" in done.stderr and done.stderr.count("\n") == 1, done.stderr
+    assert done.stderr.count("\n") == 1, done.stderr  # one status line, no ALSA noise
+    counts = re.search(r"(\d+) underflows, (\d+) reported by the device", done.stderr)
+    assert counts is not None, done.stderr
+    reported = int(counts[1]) + int(counts[2])
     frames = frames_of(x)
     sound = np.flatnonzero(frames >= 0)
     heard = x[sound[0] : sound[-1] + 1]
@@ -156,21 +160,39 @@ def test_play_no_ui_sends_the_file_sample_exact(
     corr = float(np.corrcoef(heard[: len(ref)], ref)[0, 1])
     worst = max((abs(j) for _, j in steps), default=0)
     silent_inside = int(np.sum(frames[sound[0] : sound[-1] + 1] < 0))
-    print(
-        f"\nplay --no-ui: frames {first}..{last} of {round(SECONDS * RATE)}, "
-        f"correlation {corr:.6f}, discontinuities {steps[:5]} (worst {worst} frames), "
-        f"silent frames inside {silent_inside}; {done.stderr.strip()}"
+    found = (
+        f"frames {first}..{last} of {round(SECONDS * RATE)}, correlation {corr:.6f}, "
+        f"discontinuities {steps[:5]} (worst {worst} frames), silent frames inside "
+        f"{silent_inside}; {done.stderr.strip()}"
     )
-    assert (first, last) == (0, round(SECONDS * RATE) - 1)
-    assert corr >= 0.999
-    assert worst <= RATE // 1000  # no gap or repeat longer than 1 ms
-    assert silent_inside <= RATE // 1000
+    print(f"\nplay --no-ui: {found}")
+    if reported == 0:
+        assert (first, last) == (0, round(SECONDS * RATE) - 1), found
+        assert corr >= 0.999, found
+        assert worst <= RATE // 1000, found  # no gap or repeat longer than 1 ms
+        assert silent_inside <= RATE // 1000, found
+    return found, reported
 
 
 @pytest.mark.virtual_audio
-def test_seek_is_heard_at_its_time_and_position_follows_the_sound(
-    silent_sink: VirtualAudio, test_file: Path
+def test_play_no_ui_sends_the_file_sample_exact(
+    silent_sink: VirtualAudio, test_file: Path, run_livespec: RunLivespec
 ) -> None:
+    # A run in which the player reports an underflow (the machine did not run its
+    # callback in time: PortAudio says so, the status line counts it) proves nothing
+    # about the data path; it is tried again. A gap that nobody reported fails at once.
+    found = []
+    for _ in range(ATTEMPTS):
+        text, reported = _play_once(silent_sink, test_file, run_livespec)
+        if reported == 0:
+            return
+        found.append(text)
+    pytest.fail(f"an underflow was reported in each of {ATTEMPTS} runs: {found}")
+
+
+def _seek_once(silent_sink: VirtualAudio, test_file: Path) -> tuple[str, int]:
+    """One probe run: play, seek to 10.0 s after 3 s, log position(); returns (what was
+    found, underflows reported). With none reported, every check must hold."""
     cap = Capture(silent_sink)
     time.sleep(0.3)
     done = subprocess.run(
@@ -201,6 +223,10 @@ def test_seek_is_heard_at_its_time_and_position_follows_the_sound(
     log = [(d["t"], d["pos"]) for d in lines if "pos" in d]
     frames = frames_of(x)
     steps = _steps(frames)
+    counts = lines[-1]
+    reported = int(counts["underflows"]) + int(counts["device_underflows"])
+    if reported:
+        return f"{steps[:5]}; {counts}", reported
     # The one discontinuity is the seek, and what is heard after it is the file at 10.0 s.
     assert len(steps) == 1, steps
     at, _ = steps[0]
@@ -223,7 +249,6 @@ def test_seek_is_heard_at_its_time_and_position_follows_the_sound(
         if heard_t <= t < heard_t + 0.2:
             seek_errors.append(err)
     e = np.abs(np.array(errors))
-    counts = lines[-1]
     print(
         f"\nseek: frame {seek_frame} heard ({seek_frame / RATE:.6f} s, wanted 10.000000 s), "
         f"{(heard_t - seek_t) * 1000:.1f} ms after seek(); position() - sound over "
@@ -235,3 +260,17 @@ def test_seek_is_heard_at_its_time_and_position_follows_the_sound(
     assert len(seek_errors) > 10
     assert max(abs(v) for v in seek_errors) <= 0.020  # heard at 10.0 s +- 20 ms
     assert e.max() <= 0.100  # the playhead within 100 ms of the sound, everywhere
+    return "", 0
+
+
+@pytest.mark.virtual_audio
+def test_seek_is_heard_at_its_time_and_position_follows_the_sound(
+    silent_sink: VirtualAudio, test_file: Path
+) -> None:
+    found = []  # runs with an underflow reported: tried again, as in the test above
+    for _ in range(ATTEMPTS):
+        text, reported = _seek_once(silent_sink, test_file)
+        if reported == 0:
+            return
+        found.append(text)
+    pytest.fail(f"an underflow was reported in each of {ATTEMPTS} runs: {found}")

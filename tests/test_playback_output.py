@@ -37,7 +37,11 @@ class FakeStream:
         self.latency = LATENCY
 
     def start(self) -> None:
-        pass
+        """PortAudio calls back at once: one block of silence (the player is paused),
+        at the DAC immediately."""
+        buf = np.zeros((BLOCK, self.channels), dtype=np.float32)
+        self.callback(buf, BLOCK, SimpleNamespace(outputBufferDacTime=self.time), None)
+        self.time += BLOCK / RATE
 
     def stop(self) -> None:
         pass
@@ -252,7 +256,10 @@ def ramp_file_tmp() -> Path:
         (["{f}", "--start", "5"], "--start 5: the file is only 1.000 s long"),
         (["{f}", "--start", "-1"], "--start -1: must be 0 or more seconds"),
         (["{f}", "--duration", "0"], "--duration 0: must be more than 0 seconds"),
-        (["{f}", "--latency", "fast"], "--latency fast: give seconds, 'low' or 'high'"),
+        (
+            ["{f}", "--output-latency", "fast"],
+            "--output-latency fast: give seconds, 'low' or 'high'",
+        ),
     ],
 )
 def test_play_no_ui_mistakes_are_one_line_and_exit_2(

@@ -19,6 +19,7 @@ the new stretch after what is queued and publishes a jump that the callback take
 from __future__ import annotations
 
 import threading
+import time
 from contextlib import suppress
 from pathlib import Path
 from typing import Any
@@ -145,6 +146,11 @@ class DevicePlayback:
                 callback=self._callback,
             )
             self._stream.start()
+            # The first sound waits until the stream's silence has reached the DAC: on
+            # PulseAudio, audio from a stream's first milliseconds can be cut (2-6 ms).
+            deadline = time.monotonic() + 1.0
+            while self._dac_index() is None and time.monotonic() < deadline:
+                time.sleep(0.005)
         except Exception as exc:
             self.close()
             raise SourceError(

@@ -103,15 +103,6 @@ def _command(module: str, name: str) -> Handler:
     return handler
 
 
-def _plain_command(module: str, name: str) -> Handler:
-    """Like :func:`_command`, for a handler ``name(ns)`` that reads no configuration."""
-
-    def handler(ns: argparse.Namespace) -> int:
-        return int(getattr(importlib.import_module(module), name)(ns))
-
-    return handler
-
-
 # -- entry point ---------------------------------------------------------------------------
 
 
@@ -154,7 +145,7 @@ COMMANDS: dict[str, Handler] = {
     "measure": _command("livespec.cli.measure", "run_measure"),
     "stream": _command("livespec.cli.stream", "run_stream"),
     "view": _command("livespec.cli.view", "run_view"),
-    "play": _plain_command("livespec.cli.play", "run_play"),
+    "play": _command("livespec.cli.play", "run_play"),
 }
 
 

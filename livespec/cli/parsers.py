@@ -22,16 +22,8 @@ if TYPE_CHECKING:
     from livespec.dsp.averaging import AverageSpec
 
 SUBCOMMANDS = (
-    "devices",
-    "peaks",
-    "config",
-    "record",
-    "export",
-    "measure",
-    "stream",
-    "view",
-    "play",
-)
+    "devices", "peaks", "config", "record", "export", "measure", "stream", "view", "play",
+)  # fmt: skip
 
 
 class _Parser(argparse.ArgumentParser):
@@ -345,16 +337,16 @@ def _stream_options(p: argparse.ArgumentParser) -> None:
     add_stream_arguments(p)
 
 
-def _view_options(p: argparse.ArgumentParser) -> None:
-    from livespec.cli.view import add_view_arguments
-
-    add_view_arguments(p)
-
-
 def _play_options(p: argparse.ArgumentParser) -> None:
     from livespec.cli.play import add_play_arguments
 
     add_play_arguments(p)
+
+
+def _view_options(p: argparse.ArgumentParser) -> None:
+    from livespec.cli.view import add_view_arguments
+
+    add_view_arguments(p)
 
 
 _OptionAdder = Callable[[argparse.ArgumentParser], None]
@@ -396,8 +388,8 @@ _SUBCOMMAND_SPECS: dict[str, tuple[str, tuple[_OptionAdder, ...]]] = {
         (_add_common, _add_display_options, _view_options),
     ),
     "play": (
-        "Play an audio file on the sound card, in the file browser or headless (docs/play.md).",
-        (_add_common, _play_options),
+        "Browse and hear an audio file: its whole spectrogram in the terminal (docs/app.md).",
+        (_add_common, _play_options, _add_analysis_options, _add_display_options),
     ),
 }
 

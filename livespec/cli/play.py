@@ -1,36 +1,24 @@
-"""``livespec play FILE``: play a recording on the sound card.
+"""``livespec play FILE``: browse a recording in the terminal and hear it.
 
-Without ``--no-ui`` it opens the file browser (:mod:`livespec.tui.browser`), which shows
-the recording's spectrogram with a playhead. With ``--no-ui`` it plays headless
-(``--start``, ``--duration``) and prints one line at the end: what was played on which
-device and the underflows counted (docs/play.md). Main thread.
+The screen is :mod:`livespec.tui.browser` (imported when it runs); ``--no-ui`` plays
+headless instead (:mod:`livespec.cli.play_headless`). See docs/play.md.
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib
-import math
-import sys
-import time
-from pathlib import Path
-from typing import TYPE_CHECKING
 
-from livespec.audio.stderr import quiet_native_stderr
-from livespec.errors import EXIT_FAILURE, EXIT_OK, LivespecError, UsageError, printable
-
-if TYPE_CHECKING:
-    from livespec.audio.playback import Playback
-
-_POLL_S = 0.01  # how often the headless player looks at the position
+from livespec.cli.play_headless import add_headless_arguments, play_headless
+from livespec.config import Config
+from livespec.errors import UsageError
 
 
 def add_play_arguments(p: argparse.ArgumentParser) -> None:
     """The options of ``livespec play``."""
     p.add_argument("file", metavar="FILE", help="an audio file (anything libsndfile reads)")
-    g = p.add_argument_group("playback")
+    g = p.add_argument_group("play")
     g.add_argument(
-        "-o",
         "--output-device",
         metavar="DEV",
         help="output device by index or name substring (see 'livespec devices --output')",
@@ -38,94 +26,20 @@ def add_play_arguments(p: argparse.ArgumentParser) -> None:
     g.add_argument(
         "--no-audio", action="store_true", help="no sound: the playhead follows the clock"
     )
-    g.add_argument("--start", metavar="S", type=float, default=0.0, help="start at S seconds (0)")
-    g.add_argument("--no-ui", action="store_true", help="play without the file browser, then exit")
-    g.add_argument("--duration", metavar="S", type=float, help="with --no-ui: stop after S seconds")
-    g.add_argument(
-        "--latency",
-        metavar="S",
-        default="0.2",
-        help="output latency in seconds, or low/high (0.2; the playhead is compensated)",
-    )
+    g.add_argument("--start", metavar="S", type=float, help="start at S seconds")
+    add_headless_arguments(g)
 
 
-def _check(ns: argparse.Namespace) -> None:
-    if not (math.isfinite(ns.start) and ns.start >= 0):
-        raise UsageError(f"--start {ns.start:g}: must be 0 or more seconds")
-    if ns.duration is not None and not (math.isfinite(ns.duration) and ns.duration > 0):
-        raise UsageError(f"--duration {ns.duration:g}: must be more than 0 seconds")
-    ns.latency = _latency(ns.latency)
-
-
-def _latency(text: str | float) -> float | str:
-    if text in ("low", "high"):
-        return str(text)
+def run_play(ns: argparse.Namespace, cfg: Config) -> int:
+    """``livespec play FILE``: the file browser, or with ``--no-ui`` headless playback."""
+    if ns.no_ui:
+        return play_headless(ns)
     try:
-        value = float(text)
-    except ValueError:
-        raise UsageError(f"--latency {text}: give seconds, 'low' or 'high'") from None
-    if not (math.isfinite(value) and 0 < value <= 5):
-        raise UsageError(f"--latency {text}: must be more than 0 and at most 5 seconds")
-    return value
-
-
-def run_play(ns: argparse.Namespace) -> int:
-    """``livespec play FILE``: the browser, or with ``--no-ui`` headless playback."""
-    _check(ns)
-    if not ns.no_ui:
-        try:
-            browser = importlib.import_module("livespec.tui.browser")
-        except ModuleNotFoundError as exc:
-            if exc.name not in ("livespec.tui.browser", "livespec.tui"):
-                raise
-            raise UsageError(
-                "the file browser is not available yet (use --no-ui to play headless)"
-            ) from None
-        return int(browser.run_browser(ns))
-    return play_headless(ns)
-
-
-def play_headless(ns: argparse.Namespace) -> int:
-    """Play ``ns.file`` from ``ns.start`` to its end (or for ``ns.duration`` s) and print
-    one status line on stderr. Main thread."""
-    from livespec.audio.output import open_playback
-
-    # ALSA prints "underrun occurred" on fd 2; the underflows are counted and reported.
-    with quiet_native_stderr():
-        player = open_playback(
-            Path(ns.file), ns.output_device, audio=not ns.no_audio, latency=ns.latency
-        )
-        status = _play(ns, player)
-    sys.stderr.write(f"livespec: {status}\n")
-    return EXIT_OK
-
-
-def _play(ns: argparse.Namespace, player: Playback) -> str:
-    """Play as :func:`play_headless` says; returns the status line (main thread)."""
-    from livespec.audio.output import DevicePlayback
-
-    try:
-        if ns.start >= player.duration:
-            raise UsageError(f"--start {ns.start:g}: the file is only {player.duration:.3f} s long")
-        end = (
-            player.duration if ns.duration is None else min(player.duration, ns.start + ns.duration)
-        )
-        player.seek(ns.start)
-        player.play()
-        while player.playing() and player.position() < end:
-            time.sleep(_POLL_S)
-        heard = player.position()
-        player.pause()
-        if isinstance(player, DevicePlayback):
-            if player.error is not None:  # a damaged file: what was heard stays heard
-                raise LivespecError(f"{printable(ns.file)}: {player.error}", EXIT_FAILURE)
-            time.sleep(min(player.latency, 1.0) + 0.05)  # let the last frames be heard
-            where = f"on {player.description}"
-            counts = (
-                f"{player.underflows} underflows, {player.device_underflows} reported by the device"
-            )
-        else:
-            where, counts = "without sound (--no-audio)", "0 underflows"
-    finally:
-        player.close()
-    return f"played {ns.start:.3f}-{heard:.3f} s of {printable(ns.file)} {where}: {counts}"
+        browser = importlib.import_module("livespec.tui.browser")
+    except ModuleNotFoundError as exc:
+        if exc.name not in ("livespec.tui.browser", "livespec.tui"):
+            raise
+        raise UsageError(
+            "the file browser is not available yet (use --no-ui to play headless)"
+        ) from None
+    return int(browser.run_browser(ns, cfg))
