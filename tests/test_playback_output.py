@@ -7,6 +7,7 @@ sample n is n / 2**23 (exact in float32), so every output sample names its file 
 
 from __future__ import annotations
 
+import threading
 import time
 from pathlib import Path
 from types import SimpleNamespace
@@ -300,5 +301,26 @@ def test_a_damaged_sample_stops_playback_with_the_reason(
         assert p.error is not None and "sample 30000" in p.error and "not a number" in p.error
         with pytest.raises(SourceError, match="playback stopped"):
             p.play()
+    finally:
+        p.close()
+
+
+def test_a_loop_set_right_after_a_seek_keeps_the_seek(
+    tmp_path: Path, fake_device: list[FakeStream]
+) -> None:
+    p = output.DevicePlayback(ramp_file(tmp_path / "r.wav", 3.0))
+    s = fake_device[0]
+    try:
+        p.play()
+        pump(p, s, 4)
+        p._stop.set()  # stop the feeder, so that both requests are pending together
+        p._feeder.join()
+        p.seek(2.0)
+        p.set_loop(1.5, 2.5)  # the seek's 2.0 s is inside: it stays the place to play
+        p._stop.clear()
+        p._feeder = threading.Thread(target=p._feed, daemon=True)
+        p._feeder.start()
+        got = frames_of(pump(p, s, 10))
+        np.testing.assert_array_equal(got, np.arange(96000, 96000 + 10 * BLOCK))
     finally:
         p.close()

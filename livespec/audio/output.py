@@ -259,12 +259,13 @@ class DevicePlayback:
     def set_loop(self, start: float | None, end: float | None) -> None:
         """Repeat ``[start, end)`` (s); ``None`` clears the loop. If the position is
         outside the new loop it moves to ``start``."""
-        pos = self.position()
+        pos = self.position()  # a pending seek's target while it is carried out
         with self._lock:
+            pending = self._seeking()  # then the new request is a seek too, not seamless
             if start is None or end is None:
                 self._loop = None
                 self._target = round(pos * self.samplerate)
-                self._soft = True
+                self._soft = not pending
                 self._request += 1
                 self._wake.set()
                 return
@@ -276,7 +277,7 @@ class DevicePlayback:
             frame = round(pos * self.samplerate)
             inside = a <= frame < b
             self._target = frame if inside else a
-            self._soft = inside  # keep playing seamlessly, re-queue with the loop's end
+            self._soft = inside and not pending  # seamless: re-queue with the loop's end
             self._request += 1
         self._wake.set()
 

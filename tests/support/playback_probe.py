@@ -6,7 +6,8 @@ opens the device)::
     python tests/support/playback_probe.py FILE --seek-after 3 --seek-to 10 --run 6
 
 Prints JSON lines on stdout: ``{"t": T, "pos": P}`` every few ms while playing (``T`` is
-``time.monotonic()``, the same clock in every process on Linux, ``P`` is ``position()``),
+``time.monotonic()`` around the call, the same clock in every process on Linux, ``P`` is
+``position()``; a call that took over 2 ms, preempted, is left out),
 ``{"seek": T}`` just before ``seek()`` is called, and a last line with the counters.
 """
 
@@ -42,8 +43,11 @@ def main() -> int:
                 out.append(json.dumps({"seek": time.monotonic()}))
                 player.seek(ns.seek_to)
                 sought = True
+            before = time.monotonic()
             pos = player.position()
-            out.append(json.dumps({"t": time.monotonic(), "pos": pos}))
+            after = time.monotonic()
+            if after - before < 0.002:  # not preempted between the clock and position()
+                out.append(json.dumps({"t": (before + after) / 2, "pos": pos}))
             time.sleep(ns.every)
         player.pause()
         time.sleep(player.latency + 0.1)
