@@ -70,6 +70,7 @@ class Capture:
     """``parec`` on the sink's monitor, each read stamped with ``time.monotonic()``."""
 
     def __init__(self, va: VirtualAudio) -> None:
+        self.env = {**os.environ, **va.env}
         self.proc = subprocess.Popen(
             [
                 "parec",
@@ -97,6 +98,17 @@ class Capture:
             now = time.monotonic()
             self.data += chunk
             self.reads.append((len(self.data), now))
+
+    def sink_block(self) -> float:
+        """The null sink's configured latency (s): how far ahead of its play time it
+        renders, and so how early the monitor hands audio out."""
+        text = subprocess.run(
+            ["pactl", "list", "sinks"], env=self.env, capture_output=True, text=True, check=True
+        ).stdout
+        block = text[text.index(f"Name: {SINK}") :]
+        found = re.search(r"Latency: \d+ usec, configured (\d+) usec", block)
+        assert found is not None, block
+        return int(found[1]) / 1e6
 
     def stop(self) -> tuple[npt.NDArray[np.float32], float]:
         """The capture and its clock: sample j arrived by ``t0 + j / RATE`` (s)."""
@@ -215,6 +227,7 @@ def _seek_once(silent_sink: VirtualAudio, test_file: Path) -> tuple[str, int]:
         timeout=60,
         check=False,
     )
+    sink_block = cap.sink_block()
     time.sleep(0.3)
     x, t0 = cap.stop()
     assert done.returncode == 0, done.stderr
@@ -254,7 +267,10 @@ def _seek_once(silent_sink: VirtualAudio, test_file: Path) -> tuple[str, int]:
         f"{(heard_t - seek_t) * 1000:.1f} ms after seek(); position() - sound over "
         f"{len(errors)} moments: median {np.median(errors) * 1000:+.1f} ms, "
         f"max |.| {e.max() * 1000:.1f} ms; in the 0.2 s after the seek "
-        f"{min(seek_errors) * 1000:+.1f}..{max(seek_errors) * 1000:+.1f} ms; {counts}"
+        f"{min(seek_errors) * 1000:+.1f}..{max(seek_errors) * 1000:+.1f} ms; the sink "
+        f"renders {sink_block * 1000:.1f} ms ahead: less that, position() - sound is "
+        f"{(np.median(errors) + sink_block) * 1000:+.1f} ms (median), "
+        f"max |.| {np.max(np.abs(np.array(errors) + sink_block)) * 1000:.1f} ms; {counts}"
     )
     assert len(errors) > 500
     assert len(seek_errors) > 10
