@@ -7,6 +7,7 @@ sample n is n / 2**23 (exact in float32), so every output sample names its file 
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from pathlib import Path
@@ -324,3 +325,22 @@ def test_a_loop_set_right_after_a_seek_keeps_the_seek(
         np.testing.assert_array_equal(got, np.arange(96000, 96000 + 10 * BLOCK))
     finally:
         p.close()
+
+
+def test_a_rate_the_device_refuses_is_one_line(monkeypatch: pytest.MonkeyPatch) -> None:
+    _fake_sd(monkeypatch)
+
+    def refuse(**kw: Any) -> None:
+        raise ValueError("Invalid sample rate [PaErrorCode -9997]")
+
+    sd: Any = devices.import_sounddevice()
+    sd.check_output_settings = refuse
+    info = devices.resolve_output_device("usb")
+    with pytest.raises(SourceError) as exc:
+        devices.check_output_settings(info, 1, 8000)
+    assert str(exc.value) == (
+        "output device 'USB Speakers' cannot play 1 channel(s) at 8000 Hz (Invalid sample "
+        "rate): convert the file to a rate the device plays, or choose another --output-device"
+    )
+    listed = json.loads(devices.devices_command(as_json=True, output=True))
+    assert [d["max_output_channels"] for d in listed] == [2, 8, 8]
