@@ -285,11 +285,12 @@ def test_play_no_ui_without_audio_plays_the_clock(
     ), line
 
 
+@pytest.mark.parametrize("bad", [10000, 30000])  # in the first 0.5 s queued, or after
 def test_a_damaged_sample_stops_playback_with_the_reason(
-    tmp_path: Path, fake_device: list[FakeStream]
+    tmp_path: Path, fake_device: list[FakeStream], bad: int
 ) -> None:
     x = np.zeros(RATE, dtype=np.float32)
-    x[30000] = np.nan
+    x[bad] = np.nan
     sf.write(tmp_path / "bad.wav", x, RATE, "FLOAT")
     p = output.DevicePlayback(tmp_path / "bad.wav")
     s = fake_device[0]
@@ -297,11 +298,14 @@ def test_a_damaged_sample_stops_playback_with_the_reason(
         p.play()
         got = pump(p, s, 80)
         assert np.isfinite(got).all()  # the NaN never reaches the device
+        # What comes before the block that holds it plays (zeros here).
+        assert p._eof_at - p._seek_ring == bad // 4096 * 4096
         s.time += LATENCY
         assert not p.playing()
-        assert p.error is not None and "sample 30000" in p.error and "not a number" in p.error
-        with pytest.raises(SourceError, match="playback stopped"):
-            p.play()
+        assert p.error is not None and f"sample {bad}" in p.error and "not a number" in p.error
+        assert "bad.wav: playback stopped" in p.error
+        p.play()  # stays stopped: the feeder is gone
+        assert not p.playing() and not pump(p, s, 2).any()
     finally:
         p.close()
 

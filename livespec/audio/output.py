@@ -36,7 +36,7 @@ from livespec.audio.devices import (
 from livespec.audio.files import check_samples, mix_channels, open_audio_path
 from livespec.audio.playback import Playback, SilentPlayback
 from livespec.audio.ringbuffer import RingBuffer
-from livespec.errors import EXIT_FAILURE, SourceError, printable
+from livespec.errors import SourceError, printable
 
 _FAR = 1 << 62  # "never": an end-of-file ring index not known yet
 _LOG = 256  # callbacks remembered for position(): several times the blocks in flight
@@ -80,6 +80,7 @@ class DevicePlayback:
         ahead_s: float = 1.0,
     ) -> None:
         self._file = open_audio_path(path)
+        self._name = printable(str(path))
         try:
             self._setup(device, latency, ahead_s)
         except BaseException:
@@ -168,8 +169,8 @@ class DevicePlayback:
 
     @property
     def error(self) -> str | None:
-        """Why playback stopped early (a damaged file, a failed callback), or None."""
-        return None if self._error is None else f"playback stopped: {self._error}"
+        """Why playback stopped early (a damaged file: what is before the damage plays)."""
+        return None if self._error is None else f"{self._name}: playback stopped: {self._error}"
 
     def _file_frame(self, ring_index: int) -> int:
         """The file frame the ring frame ``ring_index`` holds (from the feeder's log)."""
@@ -235,9 +236,9 @@ class DevicePlayback:
 
     def play(self) -> None:
         """Start or resume; from the start (or the loop's start) after the end."""
-        if self.error is not None:
-            raise SourceError(self.error, EXIT_FAILURE)
         if self.finished():
+            if self._error is not None:  # the file is damaged here: see :attr:`error`
+                return
             self.seek(self._loop[0] / self.samplerate if self._loop else 0.0)
         self._paused = False
 
@@ -246,7 +247,9 @@ class DevicePlayback:
         self._paused = True
 
     def seek(self, seconds: float) -> None:
-        """Play from ``seconds`` (clamped to the file or the loop); the feeder refills."""
+        """Play from ``seconds`` (clamped to the file or loop); not after :attr:`error`."""
+        if self._error is not None:
+            return
         with self._lock:
             lo, hi = self._loop if self._loop else (0, self.frames)
             frame = round(float(seconds) * self.samplerate)
@@ -334,15 +337,15 @@ class DevicePlayback:
                 self._eof_at = _FAR
                 # Queue enough before the jump to fill the device's buffer at once (PortAudio
                 # asks for several blocks in a burst when the sound starts).
-                while ring.written - start < self._prefill and self._eof_at == _FAR:
-                    cur = self._write_chunk(cur, loop)
-                self._jump = (jump_at, start)
-                with self._lock:
-                    if not soft:
-                        self._seek_ring = start
-                    self._done_request = request
-                    if request == self._request:
-                        self._hold = False
+                try:
+                    while ring.written - start < self._prefill and self._eof_at == _FAR:
+                        cur = self._write_chunk(cur, loop)
+                finally:  # also for a damaged file: what was read before it plays
+                    self._jump = (jump_at, start)
+                    with self._lock:
+                        self._seek_ring = start if not soft else self._seek_ring
+                        self._done_request = request
+                        self._hold = self._hold and request != self._request
                 continue
             queued = ring.written - self._read
             if queued >= self._ahead or self._eof_at != _FAR:

@@ -91,7 +91,7 @@ def _play(ns: argparse.Namespace, player: Playback) -> str:
         player.pause()
         if isinstance(player, DevicePlayback):
             if player.error is not None:  # a damaged file: what was heard stays heard
-                raise LivespecError(f"{printable(ns.file)}: {player.error}", EXIT_FAILURE)
+                raise LivespecError(player.error, EXIT_FAILURE)
             time.sleep(min(player.latency, 1.0) + 0.05)  # let the last frames be heard
             where = f"on {player.description}"
             counts = (
