@@ -5,6 +5,7 @@ Usage::
     python benchmarks/bench_app.py                      # 120x40 and 200x60, 3 repeats
     python benchmarks/bench_app.py --size 120x40 --seconds 30 --repeats 5
     python benchmarks/bench_app.py --colors 256 -- --orientation vertical
+    python benchmarks/bench_app.py --size 120x40 --scale linear --scale cqt  # CPU ratio
 
 What it runs: the real program, ``python -m livespec --input demo --fps 30`` (default
 analysis), in a detached tmux session of each size on a private tmux server
@@ -32,6 +33,9 @@ A shared machine moves all of these, so each repeat also measures, right before 
 * the 1-minute **load average**.
 
 The figures reported are medians over ``--repeats``; ``--json`` also prints every run.
+With several ``--scale`` values, each repeat runs the app once per scale (interleaved, so
+they share the machine's load), and the CPU of each scale is also given as a ratio to the
+first scale's: the median of the per-repeat ratios.
 """
 
 from __future__ import annotations
@@ -106,8 +110,9 @@ def _tmux(sock: str, *argv: str) -> str:
     return done.stdout.strip()
 
 
-def run_app(size: str, args: argparse.Namespace) -> dict[str, Any]:
-    """One measured run of the app at ``size`` (WxH) in its own tmux server."""
+def run_app(size: str, args: argparse.Namespace, scale: str | None = None) -> dict[str, Any]:
+    """One measured run of the app at ``size`` (WxH) in its own tmux server, with the
+    frequency ``scale`` (None: the app's default)."""
     w, h = (int(v) for v in size.lower().split("x"))
     sock = f"livespec-bench-{os.getpid()}"
     with tempfile.TemporaryDirectory() as tmp:
@@ -126,6 +131,8 @@ def run_app(size: str, args: argparse.Namespace) -> dict[str, Any]:
         else:
             cmd += ["--fps", str(args.fps), "--colors", args.colors]
         cmd += args.extra
+        if scale is not None:
+            cmd += ["--scale", scale]
         new = ["-f", str(conf), "new-session", "-d", "-s", "bench", "-x", str(w), "-y", str(h)]
         pane_pid = _tmux(
             sock,
@@ -218,6 +225,12 @@ def main() -> int:
         help="run as in an SSH session (SSH_CONNECTION set, the terminal announcing "
         "truecolor), with the app's own choice of frame rate, colours and orientation",
     )
+    p.add_argument(
+        "--scale",
+        action="append",
+        help="the app's --scale (repeatable: each measured in every repeat; CPU ratios to "
+        "the first)",
+    )
     p.add_argument("--json", action="store_true", help="also print every run as JSON")
     p.add_argument("extra", nargs="*", help="more livespec options after --")
     args = p.parse_args()
@@ -225,25 +238,46 @@ def main() -> int:
         print("tmux is needed", file=sys.stderr)
         return 2
     sizes = args.size or ["120x40", "200x60"]
-    runs: dict[str, list[dict[str, Any]]] = {s: [] for s in sizes}
+    scales: list[str | None] = list(args.scale) if args.scale else [None]
+    keys = [(s, sc) for s in sizes for sc in scales]
+    runs: dict[tuple[str, str | None], list[dict[str, Any]]] = {k: [] for k in keys}
     for rep in range(args.repeats):
         ref = reference(args)
-        for size in sizes:
-            row = {"repeat": rep, "calibration_ms": calibrate(), **ref, **run_app(size, args)}
-            runs[size].append(row)
-            print(" | ".join(f"{k}={row[k]}" for k in COLUMNS), file=sys.stderr)
+        for size, scale in keys:
+            row = {
+                "repeat": rep,
+                "calibration_ms": calibrate(),
+                **ref,
+                **run_app(size, args, scale),
+            }
+            runs[(size, scale)].append(row)
+            tag = f"scale={scale} | " if scale else ""
+            print(tag + " | ".join(f"{k}={row[k]}" for k in COLUMNS), file=sys.stderr)
     print(
         f"medians over {args.repeats} runs of {args.seconds:g} s, "
         f"{'SSH defaults' if args.ssh else args.colors}, "
         f"--input {args.input}{'' if args.ssh else f' --fps {args.fps:g}'} "
         f"{' '.join(args.extra)}".rstrip()
     )
-    print(" | ".join(COLUMNS))
-    for size in sizes:
-        m = medians(runs[size])
-        print(" | ".join(str(m[k]) for k in COLUMNS))
+    print(("scale | " if args.scale else "") + " | ".join(COLUMNS))
+    for size, scale in keys:
+        m = medians(runs[(size, scale)])
+        print((f"{scale} | " if scale else "") + " | ".join(str(m[k]) for k in COLUMNS))
+    if args.scale and len(scales) > 1:
+        for size in sizes:
+            base = runs[(size, scales[0])]
+            for scale in scales[1:]:
+                ratios = [
+                    r["cpu_percent"] / max(b["cpu_percent"], 1e-9)
+                    for r, b in zip(runs[(size, scale)], base, strict=True)
+                ]
+                print(
+                    f"{size}: CPU {scale}/{scales[0]} = {statistics.median(ratios):.3f} "
+                    f"(median of {len(ratios)} per-repeat ratios: "
+                    f"{', '.join(f'{x:.3f}' for x in ratios)})"
+                )
     if args.json:
-        print(json.dumps(runs))
+        print(json.dumps({f"{k[0]} {k[1]}": v for k, v in runs.items()}))
     return 0
 
 

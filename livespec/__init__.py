@@ -16,6 +16,8 @@ from livespec.errors import LivespecError, SourceError, UsageError
 
 if TYPE_CHECKING:
     from livespec.api import (
+        Audio,
+        Frame,
         LiveStream,
         MeasureResult,
         PeakFrame,
@@ -32,6 +34,8 @@ if TYPE_CHECKING:
 __version__ = "0.1.0"
 
 __all__ = [
+    "Audio",
+    "Frame",
     "LiveStream",
     "LivespecError",
     "MeasureResult",

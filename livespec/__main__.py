@@ -2,4 +2,5 @@
 
 from livespec.cli import main
 
-raise SystemExit(main())
+if __name__ == "__main__":  # not when a spawned worker imports it as __mp_main__
+    raise SystemExit(main())

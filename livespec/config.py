@@ -84,7 +84,7 @@ COLORMAP_CHOICES = COLORMAPS
 COLORS_CHOICES = ("auto", "truecolor", "256", "16", "none")
 ORIENTATION_CHOICES = ("horizontal", "vertical")  # time scrolls left / time flows down
 SSH_CHOICES = ("auto", "on", "off")
-SCALE_CHOICES = ("linear", "log", "mel")
+SCALE_CHOICES = ("linear", "log", "mel", "cqt")
 
 
 @dataclass(frozen=True)

@@ -30,6 +30,8 @@ from livespec.audio.base import Source
 from livespec.audio.framer import Framer
 from livespec.audio.ringbuffer import RingBuffer, Samples
 from livespec.config import AnalysisConfig
+from livespec.dsp.cqt import CqtLayout
+from livespec.dsp.cqt_live import LiveCqt
 from livespec.dsp.peaks import Peak, PeakFinder
 from livespec.dsp.stft import Spectrum
 
@@ -50,6 +52,8 @@ class Frame:
         lost_frames: cumulative frames the engine skipped because it fell behind.
         latency: seconds from the frame's last sample arriving in the ring to the frame
             being ready (NaN when unknown).
+        cqt: the constant-Q row (dBFS, float32) when the engine computes one
+            (:meth:`Engine.set_cqt`), else None.
     """
 
     index: int
@@ -62,6 +66,7 @@ class Frame:
     overflows: int
     lost_frames: int
     latency: float
+    cqt: npt.NDArray[np.float32] | None = None
 
 
 FrameCallback = Callable[[Frame], None]
@@ -116,6 +121,9 @@ class Engine:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._pending: AnalysisConfig | None = None
+        self._cqt_layout: CqtLayout | None = None
+        self._pending_cqt: tuple[CqtLayout | None] | None = None
+        self.cqt: LiveCqt | None = None
         self.error: BaseException | None = None
         self._configure(config)  # checks the FFT against the ring first
         self.framer = Framer(ring, config.fft, config.hop_samples, first_frame_start)
@@ -143,6 +151,26 @@ class Engine:
             fmin=config.fmin,
             fmax=config.fmax,
         )
+        self._make_cqt()
+
+    def _make_cqt(self) -> None:
+        layout = self._cqt_layout
+        self.cqt = (
+            None
+            if layout is None
+            else LiveCqt(
+                layout,
+                self.source.samplerate,
+                self.hop,
+                backend=self.config.backend,
+                max_fft=self.ring.capacity,
+            )
+        )
+
+    def set_cqt(self, layout: CqtLayout | None) -> None:
+        """Also compute a constant-Q row per frame (:attr:`Frame.cqt`) for ``layout``, or
+        stop (None); applied by the worker before its next frame (any thread)."""
+        self._pending_cqt = (layout,)
 
     def reconfigure(self, config: AnalysisConfig) -> None:
         """Ask for new settings; applied by the worker before its next frame (any thread).
@@ -177,6 +205,9 @@ class Engine:
         """
         if self._pending is not None:
             self._apply_pending()
+        if self._pending_cqt is not None:
+            (self._cqt_layout,), self._pending_cqt = self._pending_cqt, None
+            self._make_cqt()
         return self.framer.process(self._analyse, self._deliver, self._stop.is_set)
 
     def _analyse(self, view: Samples) -> _Analysed:
@@ -207,8 +238,29 @@ class Engine:
             overflows=self.source.overflows,
             lost_frames=self.framer.lost,
             latency=latency,
+            cqt=None if self.cqt is None else self._cqt_row(index, start + n),
         )
         self.on_frame(frame)
+
+    def _cqt_row(self, index: int, end: int) -> npt.NDArray[np.float32] | None:
+        """The CQT row of the frame ending at ring index ``end`` (engine thread)."""
+        cqt = self.cqt
+        if cqt is None:  # pragma: no cover - checked by the caller
+            return None
+        ring, channel = self.ring, self.channel
+
+        def newest(n: int, out: npt.NDArray[np.float64]) -> bool:
+            start = end - n
+            if start < 0 or start < ring.oldest():
+                return False
+            view = ring.window(start, n)
+            if channel is not None or view.shape[1] == 1:
+                np.copyto(out, view[:, channel or 0])
+            else:
+                np.mean(view, axis=1, out=out)
+            return ring.intact(start)
+
+        return cqt.compute(index, newest)
 
     @property
     def frames(self) -> int:

@@ -120,6 +120,63 @@ def test_record_a_second_of_a_tone(tmp_path):
     assert _livespec_threads() == []
 
 
+def _damaged(path, bad_at: int) -> None:
+    """A float WAV of 1 s whose sample ``bad_at`` is NaN: readable header, damaged audio."""
+    y = np.zeros(48000, dtype=np.float32)
+    y[bad_at:] = np.nan
+    sf.write(str(path), y, 48000, subtype="FLOAT")
+
+
+def test_record_leaves_no_file_when_the_source_fails_at_the_start(tmp_path):
+    """A source that cannot be opened, or that fails before its first frame, leaves no WAV
+    and no sidecar behind; one that fails later leaves the audio up to that point."""
+    out = tmp_path / "x.wav"
+    for source in (str(tmp_path / "missing.wav"), "tone:abc"):
+        with pytest.raises(livespec.LivespecError) as err:
+            livespec.record(out, 1, source=source)
+        assert "\n" not in str(err.value)
+        assert sorted(p.name for p in tmp_path.iterdir()) == []
+    _damaged(tmp_path / "bad.wav", 0)
+    with pytest.raises(livespec.SourceError, match=r"nothing was recorded \('.*x.wav' removed\)"):
+        livespec.record(out, 1, source=str(tmp_path / "bad.wav"))
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.wav"]
+    _damaged(tmp_path / "late.wav", 30000)
+    with pytest.raises(livespec.SourceError, match="complete up to that point"):
+        livespec.record(out, 1, source=str(tmp_path / "late.wav"))
+    assert 0 < sf.info(str(out)).frames <= 30000 and (tmp_path / "x.wav.json").exists()
+    assert _livespec_threads() == []
+
+
+def test_record_never_touches_an_existing_file_when_the_source_fails(tmp_path):
+    out = tmp_path / "take.wav"
+    livespec.record(out, 0.25, source="tone:997")
+    before = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
+    assert sorted(before) == ["take.wav", "take.wav.json"]
+    _damaged(tmp_path / "bad.wav", 0)
+    with pytest.raises(livespec.LivespecError, match="exists"):  # without force: refused first
+        livespec.record(out, 1, source=str(tmp_path / "bad.wav"))
+    with pytest.raises(livespec.SourceError, match="no such file"):  # force, no source
+        livespec.record(out, 1, source=str(tmp_path / "missing.wav"), force=True)
+    assert {p.name: p.read_bytes() for p in tmp_path.iterdir() if p.name != "bad.wav"} == before
+
+
+def test_record_from_an_unknown_device_leaves_no_file(virtual_audio: VirtualAudio, tmp_path):
+    out = tmp_path / "dev.wav"
+    result = _python(
+        f"""
+        import json, livespec
+        try:
+            livespec.record({str(out)!r}, 0.5, device="no such device")
+            print(json.dumps({{"error": None}}))
+        except livespec.LivespecError as exc:
+            print(json.dumps({{"error": str(exc)}}))
+        """,
+        virtual_audio.env,
+    )
+    assert isinstance(result["error"], str) and "no such device" in result["error"]
+    assert list(tmp_path.iterdir()) == []
+
+
 # -- the sound card --------------------------------------------------------------------------
 
 

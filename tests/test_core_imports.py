@@ -45,11 +45,32 @@ def test_core_imports_no_tui_and_no_portaudio():
         f"for m in {CORE!r}:\n"
         "    __import__(m)\n"
         "bad = sorted(m for m in sys.modules if m.split('.')[0] in "
-        "('textual', 'sounddevice', 'scipy'))\n"
+        "('textual', 'sounddevice', 'scipy', 'dask', 'distributed'))\n"
         "print(','.join(bad))\n"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "", f"core imported: {out.stdout.strip()}"
+
+
+def test_export_without_scheduler_never_imports_dask(tmp_path):
+    """Dask is for ``--scheduler`` only: a default export (in this process and with the
+    process pool) loads neither dask nor distributed."""
+    import numpy as np
+    import soundfile as sf
+
+    for i in range(3):
+        sf.write(tmp_path / f"in{i}.wav", np.zeros(8000, np.float32), 8000)
+    for jobs in ("1", "2"):
+        code = (
+            "import sys\n"
+            "from livespec.cli import main\n"
+            f"rc = main(['export', {str(tmp_path)!r}, '-o', {str(tmp_path / ('o' + jobs))!r}, "
+            f"'--npy', '--jobs', {jobs!r}])\n"
+            "bad = sorted(m for m in sys.modules if m.split('.')[0] in ('dask', 'distributed'))\n"
+            "print(rc, ','.join(bad))\n"
+        )
+        out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+        assert out.stdout.strip() == "0", out.stdout + out.stderr
 
 
 def test_headless_peaks_runs_without_portaudio():

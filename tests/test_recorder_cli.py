@@ -573,3 +573,14 @@ def test_a_folder_without_write_permission_is_named_at_the_start() -> None:
         for p in folder.iterdir():
             p.unlink()
         folder.rmdir()
+
+
+def test_a_source_that_fails_before_its_first_frame_leaves_no_file(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.wav"
+    sf.write(str(bad), np.full(48000, np.nan, dtype=np.float32), FS, subtype="FLOAT")
+    out = tmp_path / "out.wav"
+    done = record("-i", str(bad), str(out))
+    assert done.returncode == 1
+    err = done.stderr.decode()
+    assert "not a number" in err and "nothing was recorded" in err and "Traceback" not in err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.wav"]

@@ -7,11 +7,15 @@ neither Textual nor PortAudio (sounddevice) until ``listen``/``record`` open the
 from __future__ import annotations
 
 from livespec.api.analysis import MeasureResult, PeakFrame, measure, peaks
+from livespec.api.audio import Audio
 from livespec.api.live import LiveStream, listen, record
 from livespec.api.result import Spectrogram
 from livespec.api.spectrogram import frames, spectrogram
+from livespec.engine import Frame
 
 __all__ = [
+    "Audio",
+    "Frame",
     "LiveStream",
     "MeasureResult",
     "PeakFrame",

@@ -63,7 +63,7 @@ def _event_error(event: Event) -> LivespecError:
 class LiveStream:
     """Analysed frames of a running source; made by :func:`listen`.
 
-    Iterate it for :class:`livespec.engine.Frame` objects (``index``, ``t``, ``db``,
+    Iterate it for :class:`livespec.Frame` objects (``index``, ``t``, ``db``,
     ``peaks``, ``rms_dbfs``, ``peak_dbfs``, ``overflows``, ``lost_frames``, ``latency``);
     ``db[i]`` is the level at ``freqs[i]`` Hz. Use it as a context manager (or call
     :meth:`close`): leaving the ``with`` block, a ``break`` inside it, Ctrl-C or an error
@@ -297,10 +297,12 @@ def record(
     Raises:
         livespec.UsageError: a bad argument; a LivespecError (RecordingError): the file
         exists (without ``force``) or cannot be written; livespec.SourceError: the input
-        cannot be opened or died (the file is complete up to that point).
+        cannot be opened (no file is made), failed before its first frame (the file made
+        is removed) or died later (the file is complete up to that point).
     """
     from livespec.audio.sources import BlockSource
     from livespec.recorder.parts import RecordingError, check_target
+    from livespec.recorder.start import remove_if_empty
     from livespec.recorder.writer import Recorder
 
     out = Path(path)
@@ -331,6 +333,7 @@ def record(
         )  # fmt: skip
         failure: LivespecError | None = None
         reason = "error"
+        removed = False
         try:
             rec.open()
             if isinstance(src, BlockSource) and not src.realtime:
@@ -352,8 +355,12 @@ def record(
             rec.request_stop(reason)
             pipe.close()
             rec.stop(reason)
+            if reason == "error":  # a source that failed before its first frame: no file
+                removed = remove_if_empty(rec)
     if rec.error is not None:
         raise RecordingError(rec.error)
     if failure is not None:
+        if removed:
+            raise SourceError(f"{failure}; nothing was recorded ('{rec.path}' removed)")
         raise SourceError(f"{failure}; '{rec.path}' is complete up to that point")
     return rec.path

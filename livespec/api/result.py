@@ -22,10 +22,12 @@ if TYPE_CHECKING:
     from PIL import Image
 
     from livespec.api.analysis import PeakFrame
+    from livespec.api.audio import Audio
     from livespec.dsp.scales import FreqScale
 
 F32 = NDArray[np.float32]
 F64 = NDArray[np.float64]
+C128 = NDArray[np.complex128]
 LIVE_RANGE = (-120.0, 0.0)  # the export's colour range without --like (config's default)
 
 
@@ -36,13 +38,19 @@ class Spectrogram:
     Attributes:
         db: levels in dB, float32, shape (frames, rows): dBFS without ``like`` (a
             full-scale sine reads 0.0), the library's dB with it.
-        freqs: frequency of each row in Hz (FFT bins, or mel band centres).
+        freqs: frequency of each row in Hz (FFT bins, mel band centres, log band centres
+            (geometric) or CQT bin centres).
         times: centre of each frame in seconds from the first sample.
         samplerate: Hz.
         recipe: the analysis (frame length ``recipe.n``, ``recipe.hop``, window, ...).
-        scale: "linear", "log" (images only: ``db`` keeps linear bins) or "mel".
+        scale: "linear", "log" (log-spaced bands), "mel" or "cqt" (constant-Q bins).
         like: None (livespec's dBFS) or the library reproduced.
         unit: "dBFS" or "dB".
+        stft: with ``keep_phase=True``, the complex STFT (frames, FFT bins), complex128:
+            ``rfft(window * frame, nfft)`` unscaled, ``librosa.stft``'s convention (FFT
+            bins even when ``db`` has mel bands); else None.
+        nsamples: samples of the (mono) audio analysed; None for a piece of ``frames()``.
+        db_offset: dB added to every level by ``db_ref="max"`` (0.0 without it).
     """
 
     db: F32
@@ -54,6 +62,9 @@ class Spectrogram:
     like: str | None = None
     unit: str = "dBFS"
     source: Any = field(default=None, repr=False)  # the array (by reference) or path: peaks()
+    stft: C128 | None = field(default=None, repr=False)
+    nsamples: int | None = None
+    db_offset: float = 0.0
 
     @property
     def fft(self) -> int:
@@ -100,7 +111,7 @@ class Spectrogram:
         self,
         size: tuple[int, int] | None = None,
         colormap: str = "viridis",
-        origin: str = "lower",
+        origin: str | None = None,
         db_range: tuple[float, float] | None = None,
         *,
         gray: bool = False,
@@ -110,18 +121,14 @@ class Spectrogram:
         Args:
             size: (width, height) pixels; None = one column per frame, one row per row.
             colormap: viridis, magma, inferno, plasma, turbo or grey.
-            origin: "lower" (low frequencies at the bottom) or "upper".
+            origin: "lower" (low frequencies at the bottom) or "upper" (0 Hz in row 0); None
+                = the export's for this ``like`` ("upper" for torchaudio, docs/export.md).
             db_range: (lo, hi) dB mapped to the ends of the colour map; None = :meth:`db_range`.
             gray: an 8-bit greyscale image ("L") instead of RGB.
         """
-        from PIL import Image
-
-        if origin not in ("lower", "upper"):
-            raise UsageError(f"origin={origin!r}: must be 'lower' or 'upper'")
-        img = self._draw(size, colormap, db_range, gray)[0]
-        if origin == "upper":
-            img = img.transpose(Image.Transpose.FLIP_TOP_BOTTOM)
-        return img
+        if origin not in (None, "lower", "upper"):
+            raise UsageError(f"origin={origin!r}: must be None, 'lower' or 'upper'")
+        return self._draw(size, colormap, db_range, gray, origin)[0]
 
     def to_figure(
         self,
@@ -136,7 +143,7 @@ class Spectrogram:
         ``title``, time (s) and frequency (Hz) axes and a colour bar in ``unit``. ``size``
         is the plot's; None = at least 640 columns and at most half as many rows."""
         from livespec.export.image import Axes, figure
-        from livespec.export.job import AXES_MIN_HEIGHT, AXES_MIN_WIDTH
+        from livespec.export.writers import AXES_MIN_HEIGHT, AXES_MIN_WIDTH
 
         colormap = "grey" if colormap == "gray" else colormap
         frames, rows = self.shape
@@ -165,9 +172,12 @@ class Spectrogram:
         colormap: str,
         db_range: tuple[float, float] | None,
         gray: bool,
+        origin: str | None = "lower",
     ) -> tuple[Image.Image, FreqScale, float, float]:
         """The plot image, its rows' frequency scale and its colour range (lo, hi) in dB."""
         from livespec.dsp.scales import FreqScale
+        from livespec.export.columns import freq_scale
+        from livespec.export.convention import convention_for
         from livespec.export.image import LogRows, TimeReducer, image_size_error, render
 
         if colormap == "gray":
@@ -188,8 +198,8 @@ class Spectrogram:
             raise UsageError(f"db_range={db_range!r}: the top must be above the bottom")
         levels = self.db
         r, fs = self.recipe, self.samplerate
-        if r.mel:
-            freq = FreqScale("mel", r.n_mels, r.fmin, r.mel_fmax(fs), r.mel_htk)
+        if r.kind != "linear":  # mel, log or cqt rows, shown as they are
+            freq = freq_scale(r, fs)
         elif self.scale == "log":
             bin_hz = fs / r.nfft
             rows = size[1] if size is not None else r.bins
@@ -202,7 +212,11 @@ class Spectrogram:
             raise UsageError(f"{problem.split(';')[0]}; give size=(width, height)")
         reducer = TimeReducer(levels.shape[0], levels.shape[1], size)
         reducer.add(levels)
-        img = render(reducer.result(), lo, hi, size=size, gray=gray, colormap=colormap)
+        # The preset's origin, quantization and resizing, as the export's.
+        conv = convention_for(self.like, origin=origin)
+        img = render(
+            reducer.result(), lo, hi, size=size, gray=gray, colormap=colormap, convention=conv
+        )
         return img, dataclasses.replace(freq, group=reducer.row_group), lo, hi
 
     # -- files -----------------------------------------------------------------------------
@@ -237,6 +251,36 @@ class Spectrogram:
             raise LivespecError(f"{p}: cannot write: {exc.strerror or exc}", EXIT_FAILURE) from None
         return p
 
+    # -- audio -----------------------------------------------------------------------------
+
+    def to_audio(
+        self,
+        n_iter: int = 32,
+        *,
+        method: str | None = None,
+        momentum: float = 0.99,
+        init: str | None = "random",
+        seed: int | None = 0,
+    ) -> Audio:
+        """Audio whose spectrogram this is, as an :class:`~livespec.api.audio.Audio`
+        (``samples``, ``samplerate``, ``spectral_convergence_db``; mono, ``nsamples`` long).
+
+        With the phase (``keep_phase=True``) the inverse STFT (weighted overlap-add) is
+        exact; without it, ``n_iter`` iterations of fast Griffin-Lim (``momentum`` 0.99,
+        ``librosa.griffinlim``'s; 0 = the original algorithm) from random phases
+        (``seed``; ``init=None``: zero phases) find a signal whose magnitudes approach the
+        levels in ``db`` (calibration, ``db_ref`` undone; ``top_db`` floors stay floors).
+        Mel, log and CQT rows are refused without the phase. ``method`` forces "istft" or
+        "griffinlim".
+
+        Raises:
+            livespec.UsageError: no phase for "istft", mel bands, a bad argument, or a
+            result that does not know its audio (a piece of :func:`livespec.frames`).
+        """
+        from livespec.api.audio import to_audio
+
+        return to_audio(self, method, n_iter, momentum, init, seed)
+
     # -- peaks -----------------------------------------------------------------------------
 
     def peaks(self, n: int = 1) -> list[PeakFrame]:
@@ -246,7 +290,7 @@ class Spectrogram:
         from livespec.api.analysis import peaks
 
         r = self.recipe
-        if self.like is not None or r.center or r.detrend or r.level != "dbfs":
+        if self.like is not None or r.center or r.detrend != "none" or r.level != "dbfs":
             raise UsageError("peaks() needs livespec's own analysis: no like=, center=False")
         if self.source is None:
             raise UsageError("peaks() needs the input again: give an array or a path, not a file")

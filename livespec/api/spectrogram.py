@@ -8,22 +8,25 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-from collections.abc import Iterator
+import re
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import numpy as np
+from numpy.typing import NDArray
 
 from livespec.api.inputs import BACKENDS, MAX_FFT, MIN_FFT, Input, Source, int_in, open_input
 from livespec.api.result import F32, Spectrogram
 from livespec.config import WINDOW_CHOICES, AnalysisConfig, Config, SourceConfig
 from livespec.errors import SourceError, UsageError
-from livespec.export.dsp import LIKE, BatchAnalyzer, Recipe, row_frequencies
+from livespec.export.columns import for_rate, row_frequencies
+from livespec.export.dsp import LIKE, BatchAnalyzer, Recipe, recipe_window
 from livespec.export.frames import SampleReader, ShortRead, iter_segment
 from livespec.export.io import Post
 from livespec.export.job import analyzer_for
 from livespec.export.plan import build_recipe
 
-SCALES = ("linear", "log", "mel")
+SCALES = ("linear", "log", "mel", "cqt")
 LIKES = ("scipy", "librosa", "torchaudio")
 
 
@@ -42,6 +45,10 @@ def make_recipe(
     db_ref: str | None = None,
     top_db: float | str | None = "auto",
     channel: int | None = None,
+    bins_per_octave: int | None = None,
+    fmin: float | None = None,
+    fmax: float | None = None,
+    octaves: float | None = None,
 ) -> Recipe:
     """The analysis for these settings, by ``livespec export``'s rules (docs/export.md):
     what ``livespec export --fft ... --like ...`` would use. Raises UsageError."""
@@ -53,7 +60,15 @@ def make_recipe(
     zp = int_in("zero_pad", zero_pad, 1, 16)
     frame = n if n is not None else (4096 if like is None else LIKE[like].fft)
     if hop is not None:
-        int_in("hop", hop, 1, frame)
+        int_in("hop", hop, 1, 1 << 16 if scale == "cqt" else frame)
+    if bins_per_octave is not None:
+        int_in("bins_per_octave", bins_per_octave, 1, 96)
+    for name, v in (("fmin", fmin), ("fmax", fmax), ("octaves", octaves)):
+        if v is not None and (
+            isinstance(v, bool) or not isinstance(v, (int, float)) or not 0 <= v < 1e7
+        ):
+            unit = "octaves" if name == "octaves" else "Hz"
+            raise UsageError(f"{name}={v!r}: must be a number of {unit}")
     if window is not None and window not in WINDOW_CHOICES:
         raise UsageError(f"window={window!r}: must be one of {', '.join(WINDOW_CHOICES)}")
     int_in("n_mels", n_mels, 1, 1024)
@@ -76,7 +91,7 @@ def make_recipe(
         like=like,
         top_db=top,
         scale=scale,
-        n_mels=n_mels,
+        n_mels=n_mels if scale == "mel" or n_mels != 128 else None,
         center=center,
         pad_mode=pad_mode,
         db_ref=db_ref,
@@ -84,12 +99,41 @@ def make_recipe(
         hop=hop,
         overlap=None,
         window=window,
+        zero_pad=None if zero_pad == 1 else zp,
+        bins_per_octave=bins_per_octave,
+        fmin=fmin,
+        fmax=fmax,
+        octaves=octaves,
     )
     analysis = AnalysisConfig(
-        fft=frame, window=window or "hann", beta=float(beta), hop=hop, zero_pad=zp
+        fft=frame,
+        window=window or "hann",
+        beta=float(beta),
+        hop=hop,
+        zero_pad=zp,
+        fmin=float(fmin or 0.0),
+        fmax=None if fmax is None else float(fmax),
     )
-    recipe = build_recipe(ns, Config(analysis=analysis, source=SourceConfig()))
+    try:
+        recipe = build_recipe(ns, Config(analysis=analysis, source=SourceConfig()))
+    except UsageError as exc:
+        raise UsageError(api_words(str(exc))) from None
     return dataclasses.replace(recipe, channel=channel)
+
+
+def _for_rate(recipe: Recipe, samplerate: float) -> Recipe:
+    """:func:`~livespec.export.dsp.for_rate`, its refusal as a UsageError."""
+    try:
+        return for_rate(recipe, samplerate)
+    except ValueError as exc:
+        raise UsageError(api_words(str(exc))) from None
+
+
+def api_words(message: str) -> str:
+    """``livespec export``'s message in the API's words: ``--scale cqt`` -> ``scale='cqt'``,
+    ``--bins-per-octave`` -> ``bins_per_octave``."""
+    message = re.sub(r"--scale (\w+)", r"scale='\1'", message)
+    return re.sub(r"--([a-z][a-z-]*)", lambda m: m.group(1).replace("-", "_"), message)
 
 
 def _unit(like: str | None, db_ref: str | None) -> str:
@@ -127,6 +171,11 @@ def spectrogram(
     top_db: float | str | None = "auto",
     channel: int | None = None,
     backend: str = "auto",
+    bins_per_octave: int | None = None,
+    fmin: float | None = None,
+    fmax: float | None = None,
+    octaves: float | None = None,
+    keep_phase: bool = False,
 ) -> Spectrogram:
     """The spectrogram of ``y``: ``livespec export --npy``'s numbers, as a :class:`Spectrogram`.
 
@@ -138,8 +187,12 @@ def spectrogram(
         fft: samples per frame, 64..65536 (4096, or the ``like`` library's default).
         hop: samples between frames, 1..fft (fft // 4, or the library's default).
         window: hann (default), hamming, blackman, blackman-harris, flattop, kaiser, rect.
-        scale: "linear" bins, "log" (rows spaced logarithmically in images; ``db`` keeps
-            the bins) or "mel" (``n_mels`` bands).
+        scale: "linear" bins, "log" (log-spaced bands, ``bins_per_octave`` per octave
+            from ``fmin`` (20 Hz) to ``fmax`` (Nyquist), each integrating the power of the
+            bins it covers), "mel" (``n_mels`` bands from ``fmin`` to ``fmax``) or "cqt" (a
+            constant-Q transform: ``bins_per_octave`` 12..96 (12), from ``fmin`` (C1, 32.70
+            Hz), ``octaves`` (7) or up to ``fmax``; ``hop`` 512 by default; dBFS).
+            ``freqs`` are the rows' centre frequencies.
         like: None for livespec's calibrated dBFS, or "scipy", "librosa", "torchaudio" to
             reproduce that library's spectrogram defaults and dB (docs/export.md).
         n_mels: mel bands for ``scale="mel"``.
@@ -152,6 +205,11 @@ def spectrogram(
             the library's default (80 for librosa).
         channel: 0-based channel to analyse; None = the mean of the channels.
         backend: FFT backend, "auto", "fftw" or "numpy".
+        bins_per_octave, fmin, fmax, octaves: the log and cqt scales' bands (fmin and fmax
+            also the mel bands' range); an argument that does not apply to ``scale`` is an
+            error.
+        keep_phase: also keep the complex STFT (``S.stft``, complex128, 16 bytes per FFT
+            bin and frame) so that ``S.to_audio()`` is the exact inverse.
 
     Raises:
         livespec.UsageError: a bad argument; livespec.SourceError: an unreadable input.
@@ -159,26 +217,36 @@ def spectrogram(
     recipe = make_recipe(
         fft=fft, hop=hop, window=window, scale=scale, like=like, n_mels=n_mels,
         zero_pad=zero_pad, beta=beta, center=center, pad_mode=pad_mode, db_ref=db_ref,
-        top_db=top_db, channel=None,
+        top_db=top_db, channel=None, bins_per_octave=bins_per_octave, fmin=fmin, fmax=fmax,
+        octaves=octaves,
     )  # fmt: skip
     if backend not in BACKENDS:
         raise UsageError(f"backend={backend!r}: must be one of {', '.join(BACKENDS)}")
+    if not isinstance(keep_phase, bool):
+        raise UsageError(f"keep_phase={keep_phase!r}: must be True or False")
+    if keep_phase and recipe.detrend != "none":
+        raise UsageError(
+            "keep_phase=True: like='scipy' removes each frame's mean (detrend), which no "
+            "inverse can restore; use like=None, 'librosa' or 'torchaudio'"
+        )
     with open_input(y, sr, channel) as inp:
-        recipe = dataclasses.replace(recipe, channel=channel)
+        recipe = _for_rate(dataclasses.replace(recipe, channel=channel), inp.samplerate)
         total = recipe.frames(inp.frames)
         if total == 0:
             raise _too_short(inp, recipe)
         analyzer = _analyzer(recipe, inp.samplerate, backend)
-        db = np.empty((total, recipe.cols), dtype=np.float32)
+        db = np.empty((total, analyzer.cols), dtype=np.float32)
         done = 0
         reader = SampleReader(inp, recipe.channel)
+        read = reader.read if not keep_phase else _Keeper(reader.read, inp.frames)
         try:
-            for rows in iter_segment(reader.read, inp.frames, analyzer):
+            for rows in iter_segment(read, inp.frames, analyzer):
                 db[done : done + rows.shape[0]] = rows
                 done += rows.shape[0]
         except ShortRead as exc:
             raise SourceError(f"{inp.label}: {exc}") from None
         fs = inp.samplerate
+        nsamples = inp.frames
     vmax = float(db.max())
     shift = -vmax if recipe.ref_max else 0.0
     clamp = None if recipe.top_db is None else vmax + shift - recipe.top_db
@@ -194,7 +262,34 @@ def spectrogram(
         like=like,
         unit=_unit(like, db_ref),
         source=keep,
+        stft=_phase(read, recipe) if isinstance(read, _Keeper) else None,
+        nsamples=nsamples,
+        db_offset=shift,
     )
+
+
+class _Keeper:
+    """A sample reader that also keeps every mono sample it reads (for ``keep_phase``)."""
+
+    def __init__(self, read: Callable[[F32], int], nsamples: int) -> None:
+        self._read = read
+        self.samples = np.zeros(nsamples, dtype=np.float32)
+        self._pos = 0
+
+    def __call__(self, out: F32) -> int:
+        got = self._read(out)
+        take = max(0, min(got, self.samples.shape[0] - self._pos))
+        self.samples[self._pos : self._pos + take] = out[:take]
+        self._pos += take
+        return got
+
+
+def _phase(keeper: _Keeper, recipe: Recipe) -> NDArray[np.complex128]:
+    """The complex STFT of the kept samples, framed as the recipe frames them."""
+    from livespec.dsp.istft import stft
+
+    window = recipe_window(recipe)
+    return stft(keeper.samples, window, recipe.hop, recipe.nfft, recipe.pad, recipe.pad_mode)
 
 
 def frames(
@@ -215,6 +310,10 @@ def frames(
     top_db: float | str | None = "auto",
     channel: int | None = None,
     backend: str = "auto",
+    bins_per_octave: int | None = None,
+    fmin: float | None = None,
+    fmax: float | None = None,
+    octaves: float | None = None,
 ) -> Iterator[Spectrogram]:
     """:func:`spectrogram` in pieces of at most ``block`` frames, in bounded memory: for
     inputs too long to hold (a file of hours). Each piece is a :class:`Spectrogram` whose
@@ -229,6 +328,7 @@ def frames(
     recipe = make_recipe(
         fft=fft, hop=hop, window=window, scale=scale, like=like, n_mels=n_mels,
         zero_pad=zero_pad, beta=beta, center=center, pad_mode=pad_mode, top_db=top_db,
+        bins_per_octave=bins_per_octave, fmin=fmin, fmax=fmax, octaves=octaves,
     )  # fmt: skip
     if recipe.top_db is not None:
         raise UsageError(
@@ -237,7 +337,7 @@ def frames(
     if backend not in BACKENDS:
         raise UsageError(f"backend={backend!r}: must be one of {', '.join(BACKENDS)}")
     with open_input(y, sr, channel) as inp:
-        recipe = dataclasses.replace(recipe, channel=channel)
+        recipe = _for_rate(dataclasses.replace(recipe, channel=channel), inp.samplerate)
         if recipe.frames(inp.frames) == 0:
             raise _too_short(inp, recipe)
         fs = inp.samplerate

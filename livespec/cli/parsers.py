@@ -108,7 +108,7 @@ def _add_display_options(p: argparse.ArgumentParser) -> None:
         help="horizontal (time scrolls left), vertical (time flows down) or auto "
         "(horizontal; vertical over SSH, where the terminal scrolls it)",
     )
-    g.add_argument("--scale", metavar="S", help="frequency scale: linear, log, mel (log)")
+    g.add_argument("--scale", metavar="S", help="frequency scale: linear, log, mel, cqt (log)")
     g.add_argument("--fps", metavar="N", help="screen updates per second at most (30; 15 over SSH)")
     g.add_argument(
         "--ssh",

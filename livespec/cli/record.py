@@ -194,6 +194,7 @@ def run_record(ns: argparse.Namespace, cfg: Config) -> int:
 def _record(ns: argparse.Namespace, pipe: Pipeline, out: Path) -> int:
     """Record the pipeline's source (opened, not started) to ``out``; main thread."""
     from livespec.audio.sources import BlockSource
+    from livespec.recorder.start import remove_if_empty
     from livespec.recorder.writer import Recorder
 
     source, cfg = pipe.source, pipe.cfg
@@ -233,7 +234,7 @@ def _record(ns: argparse.Namespace, pipe: Pipeline, out: Path) -> int:
             pipe.start()
         except LivespecError:
             rec.stop("error")
-            _remove_empty(rec)
+            remove_if_empty(rec)
             raise
         while not stop.wait(0.1):
             status.show(rec.status_text())
@@ -269,6 +270,7 @@ def _failure(events: list[Event], status: _Status) -> str | None:
 
 def _report(rec: Recorder, status: _Status, failure: str | None, caught: list[str]) -> int:
     """The closing lines on stderr and the exit status."""
+    from livespec.recorder.start import remove_if_empty
     from livespec.recorder.writer import sidecar_path
 
     if rec.lost_frames:
@@ -283,7 +285,10 @@ def _report(rec: Recorder, status: _Status, failure: str | None, caught: list[st
         status.say(rec.error)
         return EXIT_FAILURE
     if failure is not None:
-        status.say(f"{failure}; '{rec.path}' is complete up to that point")
+        if remove_if_empty(rec):  # the source failed before its first frame
+            status.say(f"{failure}; nothing was recorded ('{rec.path}' removed)")
+        else:
+            status.say(f"{failure}; '{rec.path}' is complete up to that point")
         return EXIT_FAILURE
     if caught:
         return STOP_SIGNALS.get(caught[0], EXIT_INTERRUPTED)
@@ -303,13 +308,3 @@ def _exit_if_stuck(source: Source, status: int) -> None:
 
 def _reason(exc: BaseException) -> str:
     return str(exc) if isinstance(exc, LivespecError) else f"{type(exc).__name__}: {exc}"
-
-
-def _remove_empty(rec: Recorder) -> None:
-    """Remove the files of a recording that never received audio (the source failed)."""
-    from livespec.recorder.writer import sidecar_path
-
-    if rec.frames_written == 0:
-        for p in [*rec.paths, sidecar_path(rec.path)]:
-            with contextlib.suppress(OSError):
-                p.unlink()

@@ -21,6 +21,7 @@ from __future__ import annotations
 import contextlib
 import os
 import struct
+import sys
 import tempfile
 import time
 from collections.abc import Callable
@@ -34,17 +35,38 @@ _MAGIC = b"livespec-fftw-wisdom 1\n"
 _MAX_WISDOM_BYTES = 16 * 1024 * 1024
 
 
+_HIDDEN_FROM_PYFFTW = ("dask",)
+
+
 def pyfftw_module() -> ModuleType | None:
     """The pyfftw module (imported now if it was not yet), or None if it cannot be imported.
 
+    ``pyfftw.interfaces`` imports ``dask.array`` whenever Dask is installed (for its
+    ``dask_fft`` interface, which livespec does not use); Dask is hidden from that import,
+    unless it was imported already, so that it is loaded only by ``export --scheduler``
+    (``pyfftw.interfaces.dask_fft`` is then missing in this process).
+
     Any thread; the first call costs the import (see the module docstring).
     """
+    hidden = [] if "pyfftw" in sys.modules else _hide(_HIDDEN_FROM_PYFFTW)
     try:
         import pyfftw
     except (ImportError, OSError):
         return None
+    finally:
+        for name in hidden:
+            if name in sys.modules and sys.modules[name] is None:
+                del sys.modules[name]
     module: ModuleType = pyfftw
     return module
+
+
+def _hide(names: tuple[str, ...]) -> list[str]:
+    """Make ``import NAME`` fail until the names are removed again (those not imported)."""
+    hidden = [n for n in names if n not in sys.modules]
+    for n in hidden:
+        sys.modules[n] = None  # type: ignore[assignment]
+    return hidden
 
 
 _pyfftw = pyfftw_module  # the name livespec.export.dsp uses
@@ -177,9 +199,12 @@ class RealFFT:
         input: float64 input buffer (length nfft).
         output: complex128 output buffer (length nfft // 2 + 1).
         execute: runs the transform, input -> output.
+
+    ``planner`` is FFTW's planning effort: "FFTW_MEASURE" (the default: best plans, up to
+    seconds for long transforms without wisdom) or "FFTW_ESTIMATE" (instant).
     """
 
-    def __init__(self, nfft: int, backend: str = "auto") -> None:
+    def __init__(self, nfft: int, backend: str = "auto", planner: str = "FFTW_MEASURE") -> None:
         if backend not in ("auto", "fftw", "numpy"):
             raise ValueError(f"unknown FFT backend {backend!r}; valid: auto, fftw, numpy")
         self.nfft = int(nfft)
@@ -198,7 +223,7 @@ class RealFFT:
                 self.input,
                 self.output,
                 direction="FFTW_FORWARD",
-                flags=("FFTW_MEASURE",),
+                flags=(planner,),
                 threads=1,
             )
             self.plan_seconds = time.perf_counter() - t0

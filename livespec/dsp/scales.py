@@ -1,10 +1,12 @@
-"""Frequency scales and axis ticks: the one place for linear, log and mel.
+"""Frequency scales and axis ticks: the one place for linear, log, mel and cqt.
 
 A scale maps frequency in Hz to a position along an axis and back. The live view
 (:mod:`livespec.render.freqmap`) spaces its pixels evenly on the scale (log: ``log10(f)``;
-mel: HTK's ``2595 * log10(1 + f / 700)``); the export (:class:`FreqScale`) has image rows
-of FFT bins, log-spaced rows or mel bands (Slaney's or HTK's formula, as librosa and
-torchaudio). Ticks are round values inside a range: Hz (1-2-5 per decade on a log scale),
+mel: HTK's ``2595 * log10(1 + f / 700)``; cqt: ``log10(f)`` from C1 up, over the rows of
+a constant-Q transform, :mod:`livespec.dsp.cqt`); the export (:class:`FreqScale`) has image
+rows of FFT bins, log-spaced bands (:func:`log_band_edges_bpo`, :func:`band_weights`), mel
+bands (Slaney's or HTK's formula, as librosa and torchaudio) or CQT bins. Ticks are round
+values inside a range: Hz (1-2-5 per decade on a log scale; note names on the cqt scale),
 seconds and dB, with their labels.
 
 Pure code (numpy only); any thread.
@@ -20,10 +22,14 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
+from livespec.dsp.cqt import C1_HZ
+
 F64 = npt.NDArray[np.float64]
 
-SCALES: tuple[str, ...] = ("linear", "log", "mel")
+SCALES: tuple[str, ...] = ("linear", "log", "mel", "cqt")
 LOG_FLOOR_HZ = 20.0  # lowest frequency of a log scale when fmin is 0
+LOGLIKE = ("log", "cqt")  # scales whose position is log10(Hz)
+NOTE_NAMES = ("C", "C#", "D", "D#", "E", "F", "F#", "G", "G#", "A", "A#", "B")
 
 # Slaney's mel scale (librosa's default): linear below 1 kHz, logarithmic above.
 _SLANEY_F_SP = 200.0 / 3  # Hz per mel below 1 kHz
@@ -81,10 +87,36 @@ def log_band_edges(f_lo: float, f_hi: float, rows: int) -> F64:
     return edges
 
 
+def log_band_edges_bpo(fmin: float, fmax: float, bins_per_octave: int) -> F64:
+    """Edges in Hz of the log-spaced bands of an exported log array: ``fmin * 2**(i / B)``
+    for as many whole bands (B per octave) as fit below ``fmax`` (at least one)."""
+    n = max(1, math.floor(bins_per_octave * math.log2(fmax / fmin) + 1e-9))
+    edges: F64 = fmin * 2.0 ** (np.arange(n + 1) / bins_per_octave)
+    return edges
+
+
+def band_weights(edges: F64, bin_hz: float, bins: int) -> F64:
+    """How much of each FFT bin's power goes into each band, shape (bins, bands).
+
+    FFT bin k stands for the frequencies ``[(k - 0.5) * bin_hz, (k + 0.5) * bin_hz)``
+    (clipped at 0 and at the top bin's centre); a band ``[e_i, e_{i+1})`` takes the
+    fraction of each bin that it overlaps, so a band's power is the power of the linear
+    spectrum integrated over it, and the bands together take each covered bin's power
+    exactly once."""
+    k = np.arange(bins, dtype=np.float64)
+    lo = np.maximum((k - 0.5) * bin_hz, 0.0)
+    hi = np.minimum((k + 0.5) * bin_hz, (bins - 1) * bin_hz)
+    width = np.maximum(hi - lo, 1e-300)
+    overlap = np.minimum(hi[:, None], edges[None, 1:]) - np.maximum(lo[:, None], edges[None, :-1])
+    w: F64 = np.maximum(overlap, 0.0) / width[:, None]
+    w[hi <= lo] = 0.0
+    return w
+
+
 def to_scale(scale: str, f: npt.ArrayLike) -> F64:
     """Hz -> position on ``scale`` (linear: Hz; log: log10 Hz; mel: HTK mels)."""
     a = np.asarray(f, dtype=np.float64)
-    if scale == "log":
+    if scale in LOGLIKE:
         out: F64 = np.log10(np.maximum(a, 1e-6))
         return out
     if scale == "mel":
@@ -95,7 +127,7 @@ def to_scale(scale: str, f: npt.ArrayLike) -> F64:
 def from_scale(scale: str, s: npt.ArrayLike) -> F64:
     """Position on ``scale`` -> Hz (the inverse of :func:`to_scale`)."""
     a = np.asarray(s, dtype=np.float64)
-    if scale == "log":
+    if scale in LOGLIKE:
         out: F64 = np.power(10.0, a)
         return out
     if scale == "mel":
@@ -105,7 +137,7 @@ def from_scale(scale: str, s: npt.ArrayLike) -> F64:
 
 def to_scale1(scale: str, f: float) -> float:
     """:func:`to_scale` of one frequency in Hz (Python floats)."""
-    if scale == "log":
+    if scale in LOGLIKE:
         return math.log10(max(f, 1e-6))
     if scale == "mel":
         return 2595.0 * math.log10(1.0 + f / 700.0)
@@ -114,20 +146,25 @@ def to_scale1(scale: str, f: float) -> float:
 
 def from_scale1(scale: str, s: float) -> float:
     """:func:`from_scale` of one position (Python floats), Hz."""
-    if scale == "log":
+    if scale in LOGLIKE:
         return float(10.0**s)
     if scale == "mel":
         return float(700.0 * (10.0 ** (s / 2595.0) - 1.0))
     return s
 
 
-def scale_limits(scale: str, fmin: float, fmax: float, nyquist: float) -> tuple[float, float]:
-    """The shown frequency range in Hz, clamped to [0, nyquist] (log: above 0)."""
+def scale_limits(
+    scale: str, fmin: float, fmax: float, nyquist: float, cqt_floor_hz: float = C1_HZ
+) -> tuple[float, float]:
+    """The shown frequency range in Hz, clamped to [0, nyquist] (log: above 0; cqt: from
+    the transform's lowest bin, ``cqt_floor_hz``)."""
     hi = min(max(fmax, 1.0), nyquist)
     lo = max(0.0, min(fmin, hi))
     if scale == "log":
         floor = min(LOG_FLOOR_HZ, hi / 100.0)
         lo = max(lo, floor)
+    elif scale == "cqt":
+        lo = max(lo, min(cqt_floor_hz, hi / 2.0))
     if hi - lo < 1e-3:
         lo = max(0.0, hi - 1.0)
     return lo, hi
@@ -195,6 +232,27 @@ def nice_steps(lo: float) -> list[float]:
     return [s for s in out if s >= lo * 0.999]
 
 
+def hz_to_midi(f: float, a4: float = 440.0) -> float:
+    """MIDI note number (fractional) of ``f`` Hz: 69 = A4."""
+    return 69.0 + 12.0 * math.log2(max(f, 1e-9) / a4)
+
+
+def midi_to_hz(m: float, a4: float = 440.0) -> float:
+    """Hz of MIDI note ``m``."""
+    return a4 * math.pow(2.0, (m - 69.0) / 12.0)
+
+
+def note_label(f: float, a4: float = 440.0) -> str:
+    """The nearest equal-tempered note of ``f`` Hz: ``C2``, ``F#3``, ``A4``."""
+    m = round(hz_to_midi(f, a4))
+    return f"{NOTE_NAMES[m % 12]}{m // 12 - 1}"
+
+
+def tick_label(scale: str, f: float) -> str:
+    """An axis label for ``f`` Hz on ``scale``: a note name on the cqt scale, else Hz."""
+    return note_label(f) if scale == "cqt" else format_hz(f)
+
+
 def format_hz(f: float) -> str:
     """Compact tick label: ``500``, ``1k``, ``2.5k``, ``12k``, ``12.5k``."""
     if abs(f) >= 1000.0:
@@ -213,7 +271,8 @@ def hz_ticks(
     ``f`` Hz (in cells).
 
     Returns (position, frequency Hz) pairs, at least ``min_gap`` apart: 1-2-5 per decade
-    on a log scale, a round step otherwise (the densest that fits; one tick if no two do).
+    on a log scale, notes on the cqt scale (every semitone ... every other C), a round step
+    otherwise (the densest that fits; one tick if no two do).
     """
 
     def positions(freqs: list[float]) -> list[tuple[float, float]]:
@@ -223,12 +282,17 @@ def hz_ticks(
         return len(ticks) >= 2 and all(b[0] - a[0] >= min_gap for a, b in itertools.pairwise(ticks))
 
     candidates: list[list[float]] = []
-    if scale == "log" and hi / max(lo, 1e-9) >= 8.0:
+    if scale == "cqt":
+        m0, m1 = math.floor(hz_to_midi(lo)), math.ceil(hz_to_midi(hi))
+        for semis in (1, 2, 4, 6, 12, 24):  # semitones, whole tones, ..., every C, every 2nd C
+            candidates.append([midi_to_hz(m) for m in range(m0, m1 + 1) if m % semis == 0])
+    elif scale == "log" and hi / max(lo, 1e-9) >= 8.0:
         d0, d1 = math.floor(math.log10(lo)), math.ceil(math.log10(hi))
         for mults in ((1, 2, 3, 4, 5, 6, 7, 8, 9), (1, 2, 5), (1, 3), (1,)):
             candidates.append([m * 10.0**d for d in range(d0, d1 + 1) for m in mults])
         candidates.append([10.0**d for d in range(d0, d1 + 1, 2)])
-    for step in nice_steps((hi - lo) / 200.0):
+    steps: list[float] = [] if scale == "cqt" else nice_steps((hi - lo) / 200.0)
+    for step in steps:
         first = math.ceil(lo / step - 1e-9) * step
         count = int((hi - first) / step + 1e-9) + 1
         if count > 400:

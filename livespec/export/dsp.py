@@ -13,7 +13,21 @@ Levels (all in dB, float32), with ``X`` the FFT of the windowed frame:
   and ``10*log10(scipy.signal.spectrogram(..., scaling='spectrum')) + 3.0103``.
 * ``density`` (scipy's default): ``10*log10(2*|X|**2 / (fs * S2))`` (no factor 2 at DC and
   Nyquist), ``S2 = sum(window**2)``, fs in Hz: ``10*log10`` of scipy's ``scaling='density'``.
+* ``spectrum`` (scipy's ``scaling='spectrum'``): ``10*log10(2*|X|**2 / S1**2)`` (no factor 2
+  at DC and Nyquist).
 * ``power`` (librosa, torchaudio): ``10*log10(max(|X|**2, amin))``, amin = 1e-10.
+
+Rows are FFT bins, mel bands (power through triangles), log-spaced bands (``log``: the
+dBFS power of the bins integrated over each band with fractional overlap weights,
+:func:`livespec.dsp.scales.band_weights`, divided by the window's equivalent noise bandwidth
+so that a sine inside one band reads its level in dBFS) or constant-Q bins (``cqt``: the
+frame is the FFT length of the longest kernel, unwindowed; :mod:`livespec.dsp.cqt`'s sparse
+kernels give ``4*|C|**2``, dBFS).
+
+With ``log_base="ln"`` the logarithm is natural and the floor is added instead of being a
+minimum: ``ln(P + floor)`` (the Kaggle ``log_specgram`` recipe's ``np.log(spec + eps)``).
+``gain`` multiplies the samples first (``--raw-int``: 32768 gives the int16 values that
+``scipy.io.wavfile.read`` returns).
 
 Single-threaded: one analyzer per process (workers of a folder export build their own).
 """
@@ -23,18 +37,27 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
-from livespec.dsp.scales import mel_band_edges as mel_band_edges_hz
-from livespec.dsp.windows import WINDOW_NAMES, make_window
+from livespec.dsp.cqt import CqtKernel, CqtLayout
+
+# The windows and band matrices live in .bands; re-exported for the modules that took
+# them from here.
+from livespec.export.bands import log_edges as log_edges
+from livespec.export.bands import log_weights as log_weights
+from livespec.export.bands import mel_band_edges as mel_band_edges
+from livespec.export.bands import mel_filterbank as mel_filterbank
+from livespec.export.bands import recipe_window as recipe_window
+from livespec.export.bands import tukey_window as tukey_window
 
 F32 = NDArray[np.float32]
 F64 = NDArray[np.float64]
 LIKE_CHOICES = ("livespec", "scipy", "librosa", "torchaudio")
-LEVEL_CHOICES = ("dbfs", "density", "power")
+LEVEL_CHOICES = ("dbfs", "density", "spectrum", "power")
+DETREND_CHOICES = ("none", "constant", "linear")
+LOG_CHOICES = ("db", "ln")
 DB_PER_NEPER = 10.0 / math.log(10.0)  # 10*log10(x) = DB_PER_NEPER * ln(x)
 DBFS_FLOOR = 1e-20  # power floor of dBFS levels (-200 dBFS), as Spectrum.db
 AMIN_POWER = 1e-10  # librosa's amin**2 and torchaudio's amin (power)
@@ -54,9 +77,16 @@ class Recipe:
         center: frames centred on ``k * hop`` with ``n // 2`` samples of padding at each end
             (librosa, torchaudio); otherwise frame k covers ``[k*hop, k*hop + n)`` (scipy).
         pad_mode: "constant" (zeros) or "reflect" padding, when centred.
-        detrend: subtract each frame's mean before windowing (scipy's ``detrend='constant'``).
-        level: "dbfs", "density" or "power" (see the module docstring).
-        floor: power floor before the logarithm (1e-20 for dBFS, 1e-10 = amin otherwise).
+        detrend: "none", "constant" (subtract each frame's mean before windowing, scipy's
+            default) or "linear" (subtract each frame's least-squares line).
+        level: "dbfs", "density", "spectrum" or "power" (see the module docstring).
+        floor: power floor before the logarithm (1e-20 for dBFS, 1e-10 = amin otherwise);
+            with ``log="ln"`` it is added to the power instead.
+        log_base: "db" (``10*log10``) or "ln" (natural logarithm, no factor).
+        gain: factor on the samples before anything else (1.0; 32768 for ``--raw-int``).
+        precision: "double" (livespec's), "single" (float32 steps and scipy's FFT, as scipy
+            computes integer input without detrending) or "mixed" (double precision with
+            the window and scale rounded as scipy's for integer input; :mod:`.single`).
         ref_max: subtract the output's maximum (librosa's ``ref=np.max``), so it peaks at 0 dB.
         top_db: clamp levels to at least (maximum - top_db) dB; None = no clamp.
         mel: rows are ``n_mels`` mel bands (power summed through triangles) instead of bins.
@@ -65,6 +95,12 @@ class Recipe:
         mel_norm: "slaney" area normalisation (librosa) or None (triangles peak at 1).
         mel_torch_freqs: bin frequencies as torchaudio computes them (``linspace(0, sr // 2)``).
         channel: 0-based channel to analyse; None = the mean of all channels.
+        log: rows are log-spaced bands from ``fmin`` to ``fmax`` (None: half the rate),
+            ``bins_per_octave`` per octave, each integrating the FFT bins it covers.
+        cqt: rows are ``n_bins`` constant-Q bins from ``fmin``, ``bins_per_octave`` per
+            octave (``n`` = ``nfft`` = the FFT length of the longest kernel, rect framing).
+        bins_per_octave: bands or CQT bins per octave.
+        n_bins: CQT bins.
     """
 
     n: int = 4096
@@ -75,9 +111,12 @@ class Recipe:
     tukey_alpha: float = 0.25
     center: bool = False
     pad_mode: str = "constant"
-    detrend: bool = False
+    detrend: str = "none"
     level: str = "dbfs"
     floor: float = DBFS_FLOOR
+    log_base: str = "db"
+    gain: float = 1.0
+    precision: str = "double"
     ref_max: bool = False
     top_db: float | None = None
     mel: bool = False
@@ -88,6 +127,10 @@ class Recipe:
     mel_norm: str | None = None
     mel_torch_freqs: bool = False
     channel: int | None = None
+    log: bool = False
+    cqt: bool = False
+    bins_per_octave: int = 12
+    n_bins: int = 0
 
     @property
     def bins(self) -> int:
@@ -95,9 +138,23 @@ class Recipe:
         return self.nfft // 2 + 1
 
     @property
-    def cols(self) -> int:
-        """Values per output row: bins, or mel bands."""
-        return self.n_mels if self.mel else self.bins
+    def kind(self) -> str:
+        """What the rows are: "linear", "mel", "log" or "cqt"."""
+        return "mel" if self.mel else "log" if self.log else "cqt" if self.cqt else "linear"
+
+    def columns(self, samplerate: float) -> int:
+        """Values per output row: bins, mel bands, log bands or CQT bins."""
+        if self.mel:
+            return self.n_mels
+        if self.cqt:
+            return self.n_bins
+        if self.log:
+            return len(log_edges(self, samplerate)) - 1
+        return self.bins
+
+    def cqt_layout(self) -> CqtLayout:
+        """The CQT bins of a ``cqt`` recipe."""
+        return CqtLayout(self.fmin, self.bins_per_octave, self.n_bins)
 
     @property
     def pad(self) -> int:
@@ -141,7 +198,7 @@ class LikeDefaults:
     window: str
     center: bool
     pad_mode: str
-    detrend: bool
+    detrend: str
     level: str
     floor: float
     top_db: float | None
@@ -154,99 +211,39 @@ LIKE: dict[str, LikeDefaults] = {
     # scipy.signal.spectrogram(x, fs): tukey(0.25), nperseg 256, noverlap nperseg // 8,
     # detrend 'constant', scaling 'density', mode 'psd'; then 10*log10.
     "scipy": LikeDefaults(
-        256, lambda n: n - n // 8, "tukey", False, "constant", True, "density", DBFS_FLOOR,
+        256, lambda n: n - n // 8, "tukey", False, "constant", "constant", "density", DBFS_FLOOR,
         None, False, None, False,
     ),
     # librosa.stft(y): n_fft 2048, hop win_length // 4, hann, center, pad_mode 'constant';
     # then librosa.amplitude_to_db(|S|) (ref 1.0, amin 1e-5, top_db 80); mel: slaney.
     "librosa": LikeDefaults(
-        2048, lambda n: n // 4, "hann", True, "constant", False, "power", AMIN_POWER,
+        2048, lambda n: n // 4, "hann", True, "constant", "none", "power", AMIN_POWER,
         80.0, False, "slaney", False,
     ),
     # torchaudio.transforms.Spectrogram(): n_fft 400, hop win_length // 2, hann, center,
     # pad_mode 'reflect', power 2; then AmplitudeToDB() (power, ref 1, amin 1e-10, top_db
     # None); MelSpectrogram: htk, norm None.
     "torchaudio": LikeDefaults(
-        400, lambda n: n // 2, "hann", True, "reflect", False, "power", AMIN_POWER,
+        400, lambda n: n // 2, "hann", True, "reflect", "none", "power", AMIN_POWER,
         None, True, None, True,
     ),
 }  # fmt: skip
 
 
-def tukey_window(n: int, alpha: float = 0.25) -> NDArray[np.float64]:
-    """Periodic Tukey window of ``n`` samples, equal to ``scipy.signal.get_window(('tukey',
-    alpha), n)``."""
-    if n < 1:
-        raise ValueError(f"window length must be >= 1 samples, got {n}")
-    if n == 1 or alpha <= 0.0:
-        return np.ones(n)
-    if alpha >= 1.0:
-        return make_window("hann", n)
-    m = n + 1  # periodic: the symmetric window one longer, last sample dropped
-    k = np.arange(m, dtype=np.float64)
-    width = int(np.floor(alpha * (m - 1) / 2.0))
-    w = np.ones(m)
-    k1 = k[: width + 1]
-    k3 = k[m - width - 1 :]
-    w[: width + 1] = 0.5 * (1 + np.cos(np.pi * (-1 + 2.0 * k1 / alpha / (m - 1))))
-    w[m - width - 1 :] = 0.5 * (1 + np.cos(np.pi * (-2.0 / alpha + 1 + 2.0 * k3 / alpha / (m - 1))))
-    return w[:n].copy()
-
-
-def recipe_window(recipe: Recipe) -> NDArray[np.float64]:
-    """The recipe's window (float64, ``recipe.n`` samples)."""
-    if recipe.window == "tukey":
-        return tukey_window(recipe.n, recipe.tukey_alpha)
-    if recipe.window not in WINDOW_NAMES:
-        raise ValueError(f"unknown window {recipe.window!r}")
-    return make_window(recipe.window, recipe.n, recipe.beta)
-
-
-# -- mel bands ---------------------------------------------------------------------------
-
-
-def mel_band_edges(recipe: Recipe, samplerate: float) -> NDArray[np.float64]:
-    """The ``n_mels + 2`` band edge frequencies in Hz (band i spans edges i..i+2)."""
-    return mel_band_edges_hz(
-        recipe.fmin, recipe.mel_fmax(samplerate), recipe.n_mels, recipe.mel_htk
-    )
-
-
-def mel_filterbank(recipe: Recipe, samplerate: float) -> NDArray[np.float64]:
-    """Triangular mel weights, shape (bins, n_mels): ``librosa.filters.mel(...).T`` or
-    ``torchaudio.functional.melscale_fbanks(...)`` depending on the recipe."""
-    edges = mel_band_edges(recipe, samplerate)
-    freqs: NDArray[np.floating[Any]]
-    if recipe.mel_torch_freqs:
-        freqs = np.linspace(0.0, float(samplerate // 2), recipe.bins)
-    else:
-        freqs = np.fft.rfftfreq(recipe.nfft, d=1.0 / samplerate)
-    fdiff = np.diff(edges)
-    ramps = edges[:, None] - freqs[None, :]  # (n_mels + 2, bins)
-    lower = -ramps[:-2] / fdiff[:-1, None]
-    upper = ramps[2:] / fdiff[1:, None]
-    w = np.maximum(0.0, np.minimum(lower, upper))  # (n_mels, bins)
-    if recipe.mel_norm == "slaney":
-        w *= (2.0 / (edges[2:] - edges[:-2]))[:, None]
-    return np.ascontiguousarray(w.T)
-
-
-def row_frequencies(recipe: Recipe, samplerate: float) -> NDArray[np.float64]:
-    """Frequency in Hz of each output column: bin centres, or mel band centres."""
-    if recipe.mel:
-        return mel_band_edges(recipe, samplerate)[1:-1]
-    return np.arange(recipe.bins, dtype=np.float64) * (samplerate / recipe.nfft)
-
-
 def power_scale(recipe: Recipe, samplerate: float) -> NDArray[np.float64] | None:
-    """Per-bin factor applied to ``|X|**2`` (None for the "power" level)."""
-    if recipe.level == "power":
+    """Per-bin factor applied to ``|X|**2`` (None for the "power" level and for CQT, whose
+    kernels carry their own scale)."""
+    if recipe.level == "power" or recipe.cqt:
         return None
     w = recipe_window(recipe)
-    if recipe.level == "dbfs":
+    if recipe.precision != "double":
+        from livespec.export.single import scipy_scale
+
+        return scipy_scale(w, recipe.nfft, recipe.level, samplerate).astype(np.float64)
+    if recipe.level in ("dbfs", "spectrum"):
         s1 = float(np.sum(w))
         base = 1.0 / (s1 * s1)
-        mult = 4.0
+        mult = 4.0 if recipe.level == "dbfs" else 2.0
     else:  # density, scipy: 1 / (fs * sum(w**2)), one-sided doubling
         base = 1.0 / (float(samplerate) * float(np.sum(w * w)))
         mult = 2.0
@@ -330,16 +327,37 @@ class BatchAnalyzer:
             self._execute = self._numpy_execute
         self._in.fill(0.0)  # columns n..nfft stay zero (the zero padding)
         self._frames_in = self._in[:, :n]
-        self.window: F64 = recipe_window(recipe)
+        # CQT kernels carry their own window: the frame is cut with a rectangle.
+        self.window: F64 = np.ones(n) if recipe.cqt else recipe_window(recipe)
+        if recipe.precision != "double":  # scipy's win.astype(complex64) for integer input
+            self.window = self.window.astype(np.float32).astype(np.float64)
+        self._wgain: F64 = self.window * float(recipe.gain)
         self._scale = power_scale(recipe, samplerate)
         self._sq = np.empty((b, bins, 2), dtype=np.float64)
         self._pw = np.empty((b, bins), dtype=np.float64)
         self._fb: F64 | None = None
-        self._mel = np.empty((b, recipe.n_mels if recipe.mel else 1), dtype=np.float64)
+        self.cols = recipe.columns(samplerate)
+        self._mel = np.empty((b, self.cols if recipe.mel or recipe.log else 1), dtype=np.float64)
         if recipe.mel:
             self._fb = mel_filterbank(recipe, samplerate)
+        elif recipe.log:
+            self._fb = log_weights(recipe, samplerate)
+        self._cqt: CqtKernel | None = None
+        if recipe.cqt:
+            self._cqt = CqtKernel(recipe.cqt_layout(), samplerate, nfft, recipe.window)
         self._floor = np.float32(recipe.floor)
+        self._single = None
+        if recipe.precision == "single" and recipe.kind == "linear" and recipe.level != "power":
+            from livespec.export.single import SingleAnalysis
+
+            self._single = SingleAnalysis(
+                self.window, nfft, recipe.gain, recipe.level, samplerate, b
+            )
         self._means = np.empty((b, 1), dtype=np.float64)
+        if recipe.detrend == "linear":  # least squares on t = 0..n-1, centred
+            t = np.arange(n, dtype=np.float64) - (n - 1) / 2.0
+            self._ramp: F64 = t / float(np.dot(t, t)) if n > 1 else np.zeros(n)
+            self._t = t
 
     def _numpy_execute(self) -> object:
         self._out[...] = np.fft.rfft(self._in, axis=-1)
@@ -349,16 +367,33 @@ class BatchAnalyzer:
         """Levels of ``frames`` (shape (f, n), any strides, f <= batch) into ``out`` (f, cols),
         in dB (float32). Window, FFT and power in float64; the logarithm in float32."""
         f = frames.shape[0]
+        if self._single is not None:
+            self._single.power(frames, out)
+            self._log(out)
+            return
         fin = self._frames_in[:f]
-        if self.recipe.detrend:
+        detrend = self.recipe.detrend
+        if detrend != "none":
             np.copyto(fin, frames)
             means = self._means[:f]
             np.mean(fin, axis=1, keepdims=True, out=means)
             np.subtract(fin, means, out=fin)
-            np.multiply(fin, self.window, out=fin)
+            if detrend == "linear":
+                slopes = fin @ self._ramp  # (f,): the least-squares slope of each frame
+                fin -= slopes[:, None] * self._t
+            np.multiply(fin, self._wgain, out=fin)
         else:
-            np.multiply(frames, self.window, out=fin)
+            np.multiply(frames, self._wgain, out=fin)
         self._execute()
+        if self._cqt is not None:
+            c = self._cqt.apply(self._out[:f])
+            pc = c.real * c.real + c.imag * c.imag
+            pc *= 4.0
+            np.copyto(out, pc, casting="same_kind")
+            np.maximum(out, self._floor, out=out)
+            np.log(out, out=out)
+            np.multiply(out, np.float32(DB_PER_NEPER), out=out)
+            return
         xv = self._out[:f].view(np.float64).reshape(f, self.recipe.bins, 2)
         sq = self._sq[:f]
         np.multiply(xv, xv, out=sq)
@@ -371,6 +406,14 @@ class BatchAnalyzer:
             np.matmul(pw, self._fb, out=mel)
             pw = mel
         np.copyto(out, pw, casting="same_kind")
+        self._log(out)
+
+    def _log(self, out: F32) -> None:
+        """Power -> levels in place: dB, or ln(power + floor)."""
+        if self.recipe.log_base == "ln":
+            np.add(out, self._floor, out=out)
+            np.log(out, out=out)
+            return
         np.maximum(out, self._floor, out=out)
         np.log(out, out=out)
         np.multiply(out, np.float32(DB_PER_NEPER), out=out)

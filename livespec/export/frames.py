@@ -111,7 +111,7 @@ def iter_segment(
     keep = pad + 1 if reflect else 0  # samples kept for the right-hand reflection
     cap = b * hop + n + 2 * pad + 2
     buf = np.empty(cap, dtype=np.float32)
-    out = np.empty((b, r.cols), dtype=np.float32)
+    out = np.empty((b, analyzer.cols), dtype=np.float32)
     fill = 0
     pos = 0
     remaining = nsamples

@@ -2,10 +2,13 @@
 reduction, PNG rendering and the ``--axes`` figure (scales and ticks:
 :mod:`livespec.dsp.scales`).
 
-An image has time from left to right and low frequencies at the bottom. Levels (dB) are
-clamped to a range ``[lo, hi]``, resampled to ``--size`` with Pillow's bilinear filter
-(antialiased when shrinking), then mapped to 256 levels: index ``round(255 * (v - lo) /
-(hi - lo))`` into a colour table, or that index as an 8-bit grey pixel with ``--gray``.
+An image has time from left to right and low frequencies at the bottom (``origin="lower"``)
+or 0 Hz in the top row (``"upper"``). Levels (dB) are clamped to a range ``[lo, hi]``, mapped
+to 256 levels (``round`` or ``floor`` of ``255 * (v - lo) / (hi - lo)``, or matplotlib's 256
+equal ``bins``: an index into a
+colour table, or an 8-bit grey pixel with ``--gray``) and resized to ``--size`` with one of
+Pillow's filters, either before the mapping (``resize_on="db"``) or after it (``"image"``).
+:mod:`.convention` holds the options and the ``--like`` presets.
 
 Pure code (Pillow and numpy); any thread.
 """
@@ -27,6 +30,7 @@ from livespec.dsp.scales import (
     scale_ticks,
     time_label,
 )
+from livespec.export.convention import DEFAULT_CONVENTION, ImageConvention
 
 F32 = NDArray[np.float32]
 Font = ImageFont.FreeTypeFont | ImageFont.ImageFont
@@ -88,29 +92,46 @@ class TimeReducer:
     target height is under a quarter of the rows, runs of ``row_group`` rows are averaged
     too. Pillow then resamples the (at most about 2x) larger result to the target size.
 
+    With ``pool`` = (frames, rows) per pixel, runs are reduced by their maximum instead,
+    exactly that many per pixel (the width and height cap of an image without ``--size``).
+
     Args:
         frames: total frames that will be added.
         rows: values per frame.
         size: the (width, height) wanted in the end, or None to keep everything.
+        pool: max-pool runs of this many (frames, rows), or None.
     """
 
-    def __init__(self, frames: int, rows: int, size: tuple[int, int] | None) -> None:
+    def __init__(
+        self,
+        frames: int,
+        rows: int,
+        size: tuple[int, int] | None,
+        pool: tuple[int, int] | None = None,
+    ) -> None:
         self.frames = frames
         w, h = size if size is not None else (frames, rows)
         self.group = 1 if frames <= 4 * w else frames // (2 * w)
         self.row_group = 1 if rows <= 4 * h else rows // (2 * h)
+        self._max = pool is not None
+        if pool is not None:
+            self.group, self.row_group = pool
         self.cols = -(-frames // self.group)
         self.rows = -(-rows // self.row_group)
         self._row_starts = np.arange(0, rows, self.row_group)
         self._row_counts = np.minimum(self.row_group, rows - self._row_starts).astype(np.float32)
-        self._sum = np.zeros((self.cols, self.rows), dtype=np.float32)
+        fill = -np.inf if self._max else 0.0
+        self._sum = np.full((self.cols, self.rows), fill, dtype=np.float32)
         self._next = 0
 
     def add(self, rows: F32) -> None:
         """Append the next ``rows`` (f, rows) frames."""
         if self.row_group > 1:
-            rows = np.add.reduceat(rows, self._row_starts, axis=1)
-            rows /= self._row_counts
+            if self._max:
+                rows = np.maximum.reduceat(rows, self._row_starts, axis=1)
+            else:
+                rows = np.add.reduceat(rows, self._row_starts, axis=1)
+                rows /= self._row_counts
         f = rows.shape[0]
         k0 = self._next
         if self.group == 1:
@@ -119,12 +140,16 @@ class TimeReducer:
             g = self.group
             idx = np.arange(k0, k0 + f)
             starts = np.flatnonzero((idx % g == 0) | (idx == k0))
-            self._sum[idx[starts] // g] += np.add.reduceat(rows, starts, axis=0)
+            at = idx[starts] // g
+            if self._max:
+                self._sum[at] = np.maximum(self._sum[at], np.maximum.reduceat(rows, starts, axis=0))
+            else:
+                self._sum[at] += np.add.reduceat(rows, starts, axis=0)
         self._next = k0 + f
 
     def result(self) -> F32:
         """The (cols, rows) float32 dB image, columns in time order (the internal array)."""
-        if self.group > 1:
+        if self.group > 1 and not self._max:
             counts = np.minimum(self.group, self.frames - np.arange(self.cols) * self.group)
             self._sum /= counts[:, None].astype(np.float32)
             self.group = 1  # result() is idempotent
@@ -132,6 +157,16 @@ class TimeReducer:
 
 
 # -- rendering -----------------------------------------------------------------------------
+
+
+FILTERS = {
+    "nearest": Image.Resampling.NEAREST,
+    "box": Image.Resampling.BOX,
+    "bilinear": Image.Resampling.BILINEAR,
+    "hamming": Image.Resampling.HAMMING,
+    "bicubic": Image.Resampling.BICUBIC,
+    "lanczos": Image.Resampling.LANCZOS,
+}
 
 
 def render(
@@ -142,25 +177,39 @@ def render(
     size: tuple[int, int] | None = None,
     gray: bool = False,
     colormap: str = DEFAULT_COLORMAP,
+    convention: ImageConvention = DEFAULT_CONVENTION,
 ) -> Image.Image:
     """The plot image of ``levels`` (shape (time, rows), dB): time left to right, row 0 at
-    the bottom; clamped to ``[lo, hi]`` dB, resized to ``size`` (width, height) pixels."""
+    the bottom (``convention.origin == "lower"``) or the top; clamped to ``[lo, hi]`` dB,
+    resized to ``size`` (width, height) pixels as ``convention`` says."""
+    c = convention
     v = np.empty((levels.shape[1], levels.shape[0]), dtype=np.float32)
-    np.clip(levels.T[::-1], lo, hi, out=v)
-    if size is not None and (v.shape[1], v.shape[0]) != size:
-        f = Image.fromarray(v, mode="F").resize(size, Image.Resampling.BILINEAR)
+    np.clip(levels.T[::-1] if c.origin == "lower" else levels.T, lo, hi, out=v)
+    resample = FILTERS[c.resize_filter]
+    resize = size is not None and (v.shape[1], v.shape[0]) != size
+    if size is not None and resize and c.resize_on == "db":
+        f = Image.fromarray(v, mode="F").resize(size, resample)
         v = np.array(f, dtype=np.float32)
         del f
     # In place: a full-resolution image is the largest thing an export holds in memory.
     np.subtract(v, np.float32(lo), out=v)
-    np.multiply(v, np.float32(255.0 / (hi - lo)), out=v)
-    np.rint(v, out=v)
+    if c.quantize in ("floor", "bins"):  # (x - min) / (max - min) * 255, then astype(np.uint8)
+        np.divide(v, np.float32(hi) - np.float32(lo), out=v)
+        np.multiply(v, np.float32(255.0 if c.quantize == "floor" else 256.0), out=v)
+        np.floor(v, out=v)
+    else:
+        np.multiply(v, np.float32(255.0 / (hi - lo)), out=v)
+        np.rint(v, out=v)
     np.clip(v, 0, 255, out=v)
     idx = v.astype(np.uint8)
     del v
     if gray:
-        return Image.fromarray(idx, mode="L")
-    return Image.fromarray(colour_table(colormap)[idx], mode="RGB")
+        img = Image.fromarray(idx, mode="L")
+    else:
+        img = Image.fromarray(colour_table(colormap)[idx], mode="RGB")
+    if size is not None and resize and c.resize_on == "image":
+        img = img.resize(size, resample)
+    return img
 
 
 @dataclass(frozen=True)

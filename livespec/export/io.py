@@ -28,6 +28,7 @@ from numpy.typing import NDArray
 
 from livespec.config import DEFAULT_COLORMAP
 from livespec.dsp.scales import FreqScale
+from livespec.export.convention import DEFAULT_CONVENTION, ImageConvention
 from livespec.export.image import Axes, LogRows, TimeReducer, figure, render
 from livespec.export.temps import create_temp
 
@@ -226,6 +227,7 @@ class ImageSpec:
             is the output's maximum, the bottom ``top_db`` below it, or its minimum.
         top_db: see db_min.
         unit: level unit for the colour bar ("dBFS" or "dB").
+        convention: origin, resize filter, what is resized and the quantization.
     """
 
     size: tuple[int, int] | None = None
@@ -237,6 +239,7 @@ class ImageSpec:
     db_max: float | None = 0.0
     top_db: float | None = None
     unit: str = "dBFS"
+    convention: ImageConvention = DEFAULT_CONVENTION
 
 
 class PngSink:
@@ -250,6 +253,8 @@ class PngSink:
         log_rows: maps incoming bins to log-spaced rows (``spec.scale == "log"``), or None.
         t_left, t_right: seconds at the image's left and right edges (for ``--axes``).
         title: figure title.
+        pool: max-pool runs of (frames, rows) into one pixel (the size cap without
+            ``--size``), or None.
     """
 
     def __init__(
@@ -262,11 +267,12 @@ class PngSink:
         t_left: float,
         t_right: float,
         title: str,
+        pool: tuple[int, int] | None = None,
     ) -> None:
         self.path = path
         self.spec = spec
         self._map = log_rows
-        self._reducer = TimeReducer(frames, freq.rows, spec.size)
+        self._reducer = TimeReducer(frames, freq.rows, spec.size, pool)
         self.freq = replace(freq, group=self._reducer.row_group)
         self._t = (t_left, t_right)
         self.title = title
@@ -297,7 +303,9 @@ class PngSink:
         post.apply(levels)
         lo, hi = self.levels_range(post, vmin, vmax)
         s = self.spec
-        img = render(levels, lo, hi, size=s.size, gray=s.gray, colormap=s.colormap)
+        img = render(
+            levels, lo, hi, size=s.size, gray=s.gray, colormap=s.colormap, convention=s.convention
+        )
         if s.axes:
             ax = Axes(self._t[0], self._t[1], self.freq, lo, hi, s.unit, self.title)
             img = figure(img, ax, gray=s.gray, colormap=s.colormap)

@@ -9,22 +9,31 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import sys
+import tempfile
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from livespec.audio.files import AudioFileError, open_audio_file, sf_reason
 from livespec.audio.stderr import quiet_native_stderr
-from livespec.dsp.scales import FreqScale
 from livespec.errors import LivespecError
-from livespec.export.dsp import F32, BatchAnalyzer, Recipe, row_frequencies
+from livespec.export.columns import for_rate
+from livespec.export.dsp import F32, BatchAnalyzer, Recipe
 from livespec.export.frames import SampleReader, ShortRead, analyse_segment
-from livespec.export.image import LogRows, image_size_error
-from livespec.export.io import CsvSink, ImageSpec, NpySink, PngSink, Post, Sink
+from livespec.export.io import ImageSpec, Post, Sink
+from livespec.export.writers import BYTES_PER_VALUE, WRITERS, Target
 
-FORMATS = ("png", "npy", "csv")
+if TYPE_CHECKING:
+    import soundfile
+
+FORMATS = tuple(WRITERS)
+STDIN = Path("-")  # ``livespec export -``: a WAV, FLAC or OGG stream on stdin
+# --raw-int: the sample values scipy.io.wavfile.read gives, by libsndfile subtype.
+RAW_INT_GAIN = {"PCM_16": 32768.0, "PCM_24": 2.0**31, "PCM_32": 2.0**31}
 
 
 @dataclass(frozen=True)
@@ -38,6 +47,8 @@ class ExportOptions:
         keep_partial: also write a last clip shorter than ``clip``.
         csv_layout: "wide" or "long".
         force: overwrite outputs that exist (else they are skipped).
+        raw_int: analyse the integer sample values (``scipy.io.wavfile.read``'s), not
+            values scaled to +-1.
         backend: FFT backend ("auto", "fftw", "numpy").
         threads: FFTW threads per process.
     """
@@ -48,6 +59,7 @@ class ExportOptions:
     keep_partial: bool = False
     csv_layout: str = "wide"
     force: bool = False
+    raw_int: bool = False
     backend: str = "auto"
     threads: int = 1
 
@@ -72,6 +84,7 @@ class JobResult:
         message: the reason of a failure, one line.
         written: outputs written.
         existing: outputs skipped because they existed.
+        notes: lines for stderr about outputs that were written (e.g. a capped image).
     """
 
     label: str
@@ -79,6 +92,7 @@ class JobResult:
     message: str = ""
     written: int = 0
     existing: int = 0
+    notes: tuple[str, ...] = ()
 
 
 class JobError(Exception):
@@ -162,10 +176,36 @@ def run_job(job: Job, opts: ExportOptions) -> JobResult:
         return JobResult(job.label, "failed", f"internal error: {type(exc).__name__}: {msg}")
 
 
+def _open_stdin() -> soundfile.SoundFile:
+    """stdin (a WAV, FLAC or OGG stream) spooled to an anonymous temporary file, opened
+    with libsndfile: the number of frames must be known before the outputs are started."""
+    import soundfile as sf
+
+    from livespec.audio.stdin import sniff
+
+    spool = tempfile.TemporaryFile()  # noqa: SIM115  (owned by the SoundFile returned)
+    src = sys.stdin.buffer
+    head = src.read(12)
+    kind = sniff(head)
+    if kind not in ("WAV", "FLAC", "OGG", "AIFF"):
+        spool.close()
+        what = "an MP3 stream" if kind == "MP3" else "no WAV, FLAC or OGG header"
+        raise JobError(f"stdin: {what}; export - reads WAV, FLAC, OGG or AIFF streams")
+    spool.write(head)
+    while chunk := src.read(1 << 20):
+        spool.write(chunk)
+    spool.seek(0)
+    try:
+        return sf.SoundFile(spool)
+    except RuntimeError as exc:
+        spool.close()
+        raise JobError(f"cannot decode stdin: {sf_reason(exc)}") from None
+
+
 def _run(job: Job, opts: ExportOptions) -> JobResult:
     path = job.input
     try:
-        f = open_audio_file(path)
+        f = _open_stdin() if path == STDIN else open_audio_file(path)
     except AudioFileError as exc:
         raise JobError(f"cannot open: {exc}" if exc.library else str(exc)) from None
     with f:
@@ -173,9 +213,21 @@ def _run(job: Job, opts: ExportOptions) -> JobResult:
         fs = int(f.samplerate)
         if nsamples <= 0:
             raise JobError("no audio (0 samples)")
-        r = opts.recipe
-        if r.channel is not None and r.channel >= f.channels:
-            raise JobError(f"--channel {r.channel + 1}: the file has {f.channels} channel(s)")
+        try:
+            r = for_rate(opts.recipe, fs)
+        except ValueError as exc:
+            raise JobError(str(exc)) from None
+        if opts.raw_int:
+            gain = RAW_INT_GAIN.get(str(f.subtype))
+            if gain is None:
+                raise JobError(
+                    f"--raw-int: the samples are {f.subtype}, not 16, 24 or 32-bit integers"
+                )
+            r = dataclasses.replace(r, gain=gain)
+        opts = dataclasses.replace(opts, recipe=r)
+        channels = int(f.channels)
+        if r.channel is not None and r.channel >= channels:
+            raise JobError(f"--channel {r.channel + 1}: the file has {channels} channel(s)")
         written = existing = 0
         need = r.min_samples()
         if opts.clip is not None:
@@ -199,15 +251,17 @@ def _run(job: Job, opts: ExportOptions) -> JobResult:
         reader = SampleReader(f, r.channel)
         analyzer: BatchAnalyzer | None = None
         scratch = np.empty(0, dtype=np.float32)
+        notes: list[str] = []
+        name = "stdin" if path == STDIN else path.name
         for seg, todo in plans:  # consecutive segments, read in order
             if not todo:
                 scratch = _skip(reader, seg.length, scratch)
                 continue
             if analyzer is None:
                 analyzer = analyzer_for(r, fs, opts.backend, opts.threads)
-            written += _export_segment(reader, seg, fs, todo, analyzer, opts, path.name)
+            written += _export_segment(reader, seg, fs, todo, analyzer, opts, name, notes)
     status = "done" if written else "skipped"
-    return JobResult(job.label, status, "", written, existing)
+    return JobResult(job.label, status, "", written, existing, tuple(notes))
 
 
 def _skip(reader: SampleReader, count: int, scratch: F32) -> F32:
@@ -230,31 +284,20 @@ def _export_segment(
     analyzer: BatchAnalyzer,
     opts: ExportOptions,
     name: str,
+    notes: list[str],
 ) -> int:
     r = opts.recipe
     frames = r.frames(seg.length)
-    check_room(todo, frames, r.cols)
+    cols = analyzer.cols
+    check_room(todo, frames, cols)
     offset = seg.start / fs
-    spec = opts.image
     sinks: list[Sink] = []
     stats = np.array([np.inf, -np.inf])
     try:
         for fmt, p in todo:
-            if fmt == "npy":
-                sinks.append(NpySink(p, frames, r.cols))
-            elif fmt == "csv":
-                k = np.arange(frames, dtype=np.float64)
-                sinks.append(
-                    CsvSink(
-                        p,
-                        r.cols,
-                        r.frame_time(k, fs) + offset,
-                        row_frequencies(r, fs),
-                        opts.csv_layout,
-                    )
-                )
-            else:
-                sinks.append(_png_sink(p, frames, fs, r, spec, offset, name, seg))
+            t = Target(p, frames, fs, opts, offset, seg.length / fs, seg.end_s is not None, name)
+            sinks.append(WRITERS[fmt](t))
+            notes.extend(t.notes)
 
         def emit(rows: F32) -> None:
             lo = float(rows.min())
@@ -284,9 +327,6 @@ def _export_segment(
         raise
 
 
-CSV_BYTES_PER_VALUE = 16  # the spill's 4 and about 9 of text ("-120.000,"), with room
-
-
 def _free_bytes(folder: Path) -> int | None:
     """Bytes free to this user in ``folder`` (or its nearest existing parent)."""
     for f in (folder, *folder.parents):
@@ -304,7 +344,7 @@ def check_room(todo: list[tuple[str, Path]], frames: int, cols: int) -> None:
     mistaken ``--hop 1 --fft 65536`` asks for gigabytes."""
     need: dict[Path, int] = {}
     for fmt, p in todo:
-        per_value = {"npy": 4, "csv": CSV_BYTES_PER_VALUE}.get(fmt, 0)
+        per_value = BYTES_PER_VALUE.get(fmt, 0)
         need[p.parent] = need.get(p.parent, 0) + frames * cols * per_value
     for folder, size in need.items():
         free = _free_bytes(folder)
@@ -313,59 +353,6 @@ def check_room(todo: list[tuple[str, Path]], frames: int, cols: int) -> None:
                 f"not enough space: the output needs {size / 1e6:.1f} MB, "
                 f"{folder} has {free / 1e6:.1f} MB free"
             )
-
-
-AXES_MIN_WIDTH = 640  # a report figure's plot is at least this wide (pixels)
-AXES_MIN_HEIGHT = 320  # ... and, cut down from a tall row count, about half as high
-
-
-def figure_spec(spec: ImageSpec, frames: int, rows: int) -> ImageSpec:
-    """For ``--axes`` without ``--size``: a plot of a readable shape. A short input (fewer
-    frames than ``AXES_MIN_WIDTH``) is stretched to that width, and rows are cut down to
-    half the width (at least ``AXES_MIN_HEIGHT``) when there are more; a long input keeps
-    its column per frame. Everything else is left as it is."""
-    if not spec.axes or spec.size is not None:
-        return spec
-    width = max(frames, AXES_MIN_WIDTH)
-    height = min(rows, max(AXES_MIN_HEIGHT, width // 2))
-    if (width, height) == (frames, rows):
-        return spec
-    return dataclasses.replace(spec, size=(width, height))
-
-
-def _png_sink(
-    p: Path,
-    frames: int,
-    fs: int,
-    r: Recipe,
-    spec: ImageSpec,
-    offset: float,
-    name: str,
-    seg: Segment,
-) -> PngSink:
-    spec = figure_spec(spec, frames, r.n_mels if r.mel else r.bins)
-    log_rows: LogRows | None = None
-    if r.mel:
-        freq = FreqScale("mel", r.n_mels, r.fmin, r.mel_fmax(fs), r.mel_htk)
-    elif spec.scale == "log":
-        bin_hz = fs / r.nfft
-        rows = spec.size[1] if spec.size is not None else r.bins
-        f_lo = max(20.0, bin_hz)
-        f_hi = (r.bins - 1) * bin_hz
-        log_rows = LogRows(bin_hz, r.bins, f_lo, f_hi, rows)
-        freq = log_rows.scale
-    else:
-        freq = FreqScale("linear", r.bins, 0.0, (r.bins - 1) * fs / r.nfft)
-    if spec.size is None:
-        problem = image_size_error(frames, freq.rows)
-        if problem:
-            raise JobError(problem)
-    half = r.hop / fs / 2.0
-    t0 = float(r.frame_time(np.zeros(1), fs)[0]) + offset
-    t_left = t0 - half
-    t_right = t0 + (frames - 1) * r.hop / fs + half
-    title = name if seg.end_s is None else f"{name}  {offset:g}-{offset + seg.length / fs:g} s"
-    return PngSink(p, frames, spec, freq, log_rows, t_left, t_right, title)
 
 
 def default_workers() -> int:

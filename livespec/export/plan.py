@@ -9,16 +9,24 @@ before any work starts.
 from __future__ import annotations
 
 import argparse
+import math
 import os
 from pathlib import Path
 from typing import Any
 
 from livespec.config import Config
+from livespec.dsp.cqt import C1_HZ, MAX_BPO, MIN_BPO
+from livespec.dsp.scales import LOG_FLOOR_HZ
 from livespec.errors import UsageError
+from livespec.export.convention import convention_for
 from livespec.export.dsp import AMIN_POWER, DBFS_FLOOR, LIKE, Recipe
 from livespec.export.image import COLORMAP_NAMES, parse_size
 from livespec.export.io import ImageSpec
-from livespec.export.job import FORMATS, ExportOptions, Job
+from livespec.export.job import FORMATS, STDIN, ExportOptions, Job
+from livespec.export.naming import folder_outputs, output_kind
+from livespec.export.single import scipy_available
+
+LN_EPS = 1e-10  # --log ln: ln(power + 1e-10), the log_specgram recipe's eps
 
 MAX_CLIP_S = 1e9  # --clip: finite (a clip of 30 years is one clip of any real file)
 
@@ -53,15 +61,96 @@ def _top_db(text: str | float | None) -> float | None:
     return v
 
 
+CQT_DEFAULT_HOP = 512  # librosa.cqt's
+CQT_DEFAULT_OCTAVES = 7.0  # librosa.cqt's 84 bins at 12 per octave
+
+# Options that do not apply to a scale: (option's dest, scales it applies to, why).
+_APPLIES: tuple[tuple[str, tuple[str, ...], str], ...] = (
+    ("n_mels", ("mel",), ""),
+    ("bins_per_octave", ("log", "cqt"), ""),
+    ("octaves", ("cqt",), ""),
+    ("fmin", ("log", "mel", "cqt"), " (the export searches no peaks)"),
+    ("fmax", ("log", "mel", "cqt"), " (the export searches no peaks)"),
+    ("like", ("linear", "log", "mel"), " (it reproduces a library's STFT or mel spectrogram)"),
+    ("fft", ("linear", "log", "mel"), " (the CQT's frame is its longest kernel)"),
+    ("zero_pad", ("linear", "log", "mel"), " (the CQT's frame is its longest kernel)"),
+    ("overlap", ("linear", "log", "mel"), " (give the CQT's --hop)"),
+    ("center", ("linear", "log", "mel"), " (CQT frames are always centred)"),
+    ("pad_mode", ("linear", "log", "mel"), " (CQT frames are always centred, zero-padded)"),
+)
+
+
+def check_applies(ns: argparse.Namespace, scale: str) -> None:
+    """Refuse, in one line, an option given that does nothing with ``scale``."""
+    for dest, scales, why in _APPLIES:
+        if _given(ns, dest) and scale not in scales:
+            flag = "--" + dest.replace("_", "-")
+            where = " and ".join(f"--scale {s}" for s in scales)
+            raise UsageError(f"{flag} does not apply to --scale {scale}: only to {where}{why}")
+
+
+def _band_options(ns: argparse.Namespace, cfg: Config, scale: str, hop: int) -> dict[str, Any]:
+    """Recipe fields of the log, mel and cqt scales: range, bands per octave, CQT bins."""
+    a = cfg.analysis
+    fmin = a.fmin if _given(ns, "fmin") else None
+    fmax = a.fmax if _given(ns, "fmax") else None
+    if scale == "mel":
+        return {"fmin": fmin or 0.0, "fmax": fmax}
+    bpo = getattr(ns, "bins_per_octave", None) or 12
+    lo_bpo = MIN_BPO if scale == "cqt" else 1
+    if not lo_bpo <= bpo <= MAX_BPO:
+        raise UsageError(f"--bins-per-octave {bpo}: must be from {lo_bpo} to {MAX_BPO}")
+    if fmin is not None and fmin <= 0:
+        raise UsageError(f"--fmin {fmin:g}: must be above 0 Hz with --scale {scale}")
+    if scale == "log":
+        lo = LOG_FLOOR_HZ if fmin is None else fmin
+        if fmax is not None and fmax < lo * 2.0 ** (1.0 / bpo):
+            raise UsageError(f"--fmax {fmax:g}: must be at least one band above --fmin {lo:g}")
+        return {"fmin": lo, "fmax": fmax, "bins_per_octave": bpo}
+    lo = C1_HZ if fmin is None else fmin
+    octaves = getattr(ns, "octaves", None)
+    if octaves is not None and fmax is not None:
+        raise UsageError("give --octaves or --fmax with --scale cqt, not both")
+    if octaves is not None:
+        if not 0 < octaves <= 12:
+            raise UsageError(f"--octaves {octaves:g}: must be above 0 and at most 12")
+        n_bins = max(1, round(octaves * bpo))
+    elif fmax is not None:
+        if fmax < lo:
+            raise UsageError(f"--fmax {fmax:g}: must be above --fmin {lo:g}")
+        n_bins = math.floor(bpo * math.log2(fmax / lo) + 1e-9) + 1
+    else:
+        n_bins = round(CQT_DEFAULT_OCTAVES * bpo)
+    return {"fmin": lo, "bins_per_octave": bpo, "n_bins": n_bins, "hop": hop}
+
+
 def build_recipe(ns: argparse.Namespace, cfg: Config) -> Recipe:
     """The analysis from the shared options, ``--like`` and the export options."""
     a = cfg.analysis
     like = getattr(ns, "like", None)
     top = _top_db(getattr(ns, "top_db", None))
     scale = getattr(ns, "scale", None) or "linear"
+    check_applies(ns, scale)
     n_mels = getattr(ns, "n_mels", None) or 128
     if not 1 <= n_mels <= 1024:
         raise UsageError(f"--n-mels {n_mels}: must be from 1 to 1024")
+    if scale == "cqt":
+        hop = a.hop if a.hop is not None and _given(ns, "hop") else CQT_DEFAULT_HOP
+        if not 1 <= hop <= 1 << 16:
+            raise UsageError(f"--hop {hop}: must be from 1 to 65536 with --scale cqt")
+        band = _band_options(ns, cfg, scale, hop)
+        return Recipe(
+            n=hop,  # the frame length follows the sample rate: resolved by for_rate()
+            nfft=hop,
+            window=a.window,
+            beta=a.beta,
+            center=True,
+            top_db=None if top in (None, _OFF) else top,
+            ref_max=getattr(ns, "db_ref", None) == "max",
+            cqt=True,
+            channel=None if cfg.source.channel is None else cfg.source.channel - 1,
+            **band,
+        )
     center = getattr(ns, "center", None)
     pad_mode = getattr(ns, "pad_mode", None)
     ref_max = getattr(ns, "db_ref", None) == "max"
@@ -93,9 +182,24 @@ def build_recipe(ns: argparse.Namespace, cfg: Config) -> Recipe:
         )
     if kw["top_db"] == _OFF:
         kw["top_db"] = None
+    detrend = getattr(ns, "detrend", None)
+    if detrend is not None:
+        kw["detrend"] = detrend
+    scaling = getattr(ns, "scaling", None)
+    if scaling is not None:
+        kw["level"] = scaling
+        kw["floor"] = DBFS_FLOOR
+    if getattr(ns, "log", None) == "ln":
+        kw["log_base"] = "ln"
+        kw["floor"] = LN_EPS
+    if scipy_integer(ns):  # scipy's rounding of integer input (docs/export.md)
+        single = kw.get("detrend", "none") == "none" and scipy_available()
+        kw["precision"] = "single" if single else "mixed"
     if hop < 1 or hop > n:
         raise UsageError(f"--hop {hop}: must be from 1 to the frame length ({n})")
     channel = cfg.source.channel
+    if scale in ("log", "mel"):
+        kw.update(_band_options(ns, cfg, scale, hop))
     return Recipe(
         n=n,
         nfft=n * a.zero_pad,
@@ -104,10 +208,17 @@ def build_recipe(ns: argparse.Namespace, cfg: Config) -> Recipe:
         beta=a.beta,
         ref_max=ref_max,
         mel=scale == "mel",
+        log=scale == "log",
         n_mels=n_mels,
         channel=None if channel is None else channel - 1,
         **kw,
     )
+
+
+def scipy_integer(ns: argparse.Namespace) -> bool:
+    """True for ``--like scipy --raw-int``: scipy's arithmetic for integer samples (single
+    precision without detrending, a single-precision window with it)."""
+    return getattr(ns, "like", None) == "scipy" and bool(getattr(ns, "raw_int", False))
 
 
 def _number(ns: argparse.Namespace, name: str) -> float | None:
@@ -144,7 +255,16 @@ def build_options(ns: argparse.Namespace, cfg: Config) -> ExportOptions:
             db_min, db_max = db_min - db_max, 0.0
     if db_min is not None and db_max is not None and not db_max > db_min:
         raise UsageError(f"--db-max {db_max:g} must be above --db-min {db_min:g}")
-    unit = "dBFS" if like is None and not recipe.ref_max else "dB"
+    unit = "dBFS" if like is None and not recipe.ref_max and recipe.level == "dbfs" else "dB"
+    if recipe.log_base == "ln":
+        unit = "ln"
+    convention = convention_for(
+        like,
+        origin=getattr(ns, "origin", None) or ("lower" if getattr(ns, "axes", False) else None),
+        resize_filter=getattr(ns, "resize_filter", None),
+        resize_on=getattr(ns, "resize_on", None),
+        quantize=getattr(ns, "quantize", None),
+    )
     image = ImageSpec(
         size=size,
         gray=bool(getattr(ns, "gray", False)),
@@ -155,6 +275,7 @@ def build_options(ns: argparse.Namespace, cfg: Config) -> ExportOptions:
         db_max=db_max,
         top_db=recipe.top_db,
         unit=unit,
+        convention=convention,
     )
     clip = getattr(ns, "clip", None)
     if clip is not None and not 0 < clip < MAX_CLIP_S:
@@ -173,6 +294,7 @@ def build_options(ns: argparse.Namespace, cfg: Config) -> ExportOptions:
         keep_partial=bool(getattr(ns, "keep_partial", False)),
         csv_layout=getattr(ns, "csv_layout", None) or "wide",
         force=bool(getattr(ns, "force", False)),
+        raw_int=bool(getattr(ns, "raw_int", False)),
         backend=cfg.analysis.backend,
     )
 
@@ -186,11 +308,11 @@ def _wanted_formats(ns: argparse.Namespace) -> tuple[dict[str, Path | None], Pat
     out = Path(ns.output) if getattr(ns, "output", None) else None
     outdir: Path | None = None
     if out is not None:
-        fmt = out.suffix.lower().lstrip(".")
-        if fmt in FORMATS and not out.is_dir():
-            wanted[fmt] = out
-        else:
+        kind = output_kind(str(ns.output))
+        if kind is None:
             outdir = out
+        else:
+            wanted[kind] = out
     for fmt in FORMATS:
         v = getattr(ns, fmt, None)
         if v is None:
@@ -240,10 +362,12 @@ def plan_jobs(ns: argparse.Namespace) -> tuple[list[Job], int]:
     ignored in folders. Raises UsageError for missing inputs, ambiguous or colliding
     outputs."""
     inputs = [Path(p) for p in ns.inputs]
+    wanted, outdir = _wanted_formats(ns)
+    if STDIN in inputs:
+        return [_stdin_job(inputs, wanted, outdir)], 0
     for p in inputs:
         if not p.exists():
             raise UsageError(f"{p}: no such file or folder")
-    wanted, outdir = _wanted_formats(ns)
     single = len(inputs) == 1 and not inputs[0].is_dir()
     jobs: list[Job] = []
     ignored = 0
@@ -270,17 +394,17 @@ def plan_jobs(ns: argparse.Namespace) -> tuple[list[Job], int]:
                 f"{first} names one file, but the inputs are several files or a folder; "
                 "give -o FOLDER (and --npy/--csv/--png without FILE)"
             )
+        found: list[tuple[Path, Path]] = []  # (input, its path relative to the output folder)
         for src in inputs:
             if src.is_dir():
                 files, others = _audio_files(src)
                 ignored += others
-                for f in files:
-                    rel = f.relative_to(src)
-                    outs = [(fmt, outdir / rel.with_suffix(f".{fmt}")) for fmt in wanted]
-                    jobs.append(Job(f, tuple(outs), str(f)))
+                found.extend((f, f.relative_to(src)) for f in files)
             else:
-                outs = [(fmt, outdir / f"{src.stem}.{fmt}") for fmt in wanted]
-                jobs.append(Job(src, tuple(outs), str(src)))
+                found.append((src, Path(src.name)))
+        named_outs = folder_outputs(found, outdir, list(wanted))
+        for (f, _), f_outs in zip(found, named_outs, strict=True):
+            jobs.append(Job(f, f_outs, str(f)))
         if not jobs:
             where = ", ".join(str(p) for p in inputs)
             raise UsageError(f"no audio files in {where} (looked for {_suffix_list()})")
@@ -294,6 +418,19 @@ def plan_jobs(ns: argparse.Namespace) -> tuple[list[Job], int]:
             if key == Path(os.path.abspath(job.input)):
                 raise UsageError(f"{p}: the output would overwrite the input")
     return jobs, ignored
+
+
+def _stdin_job(inputs: list[Path], wanted: dict[str, Path | None], outdir: Path | None) -> Job:
+    """The one job of ``livespec export -``: stdin has no name, so the outputs are files."""
+    if len(inputs) > 1:
+        raise UsageError("export -: stdin is the only input it can take")
+    named = next((p for p in wanted.values() if p is not None), None)
+    if named is None:
+        raise UsageError("export -: stdin has no name; give the output file: -o NAME.png|.npy|.csv")
+    outs = tuple(
+        (fmt, p if p is not None else named.with_suffix(f".{fmt}")) for fmt, p in wanted.items()
+    )
+    return Job(STDIN, outs, "stdin")
 
 
 def _suffix_list() -> str:

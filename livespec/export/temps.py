@@ -8,27 +8,51 @@ ones whose process is gone (``kill -9``, a crash, a power cut) and nothing else:
 temporary file of a run that is still going (its process exists) is left alone, and so is
 every file with any other name.
 
-Any thread; no state.
+On Dask workers (``--scheduler``, :mod:`.cluster`) the pid in the name is the export
+process's, not the worker's (:func:`owned_by`): a worker may be on another machine, and
+the export removes its own run's leftovers, those of workers killed meanwhile included,
+once every job has ended (:func:`remove_owned`); the next run on the export's machine
+removes those of an export that was killed.
+
+Any thread; no state but the owner of a task's temporary files (a context variable).
 """
 
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import io
 import os
 import re
 import secrets
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 TEMP_SUFFIXES = (".part", ".spill")
 _TEMP = re.compile(r"^\..+\.livespec-(?P<pid>[1-9][0-9]{0,9})-[0-9a-f]{8}\.(?:part|spill)$")
 
 
+_OWNER: contextvars.ContextVar[int | None] = contextvars.ContextVar("livespec_temp_owner")
+
+
+@contextlib.contextmanager
+def owned_by(pid: int) -> Iterator[None]:
+    """Name the temporary files made in this thread (context) inside the block as owned by
+    process ``pid`` instead of this one (a Dask task: the export process's pid)."""
+    token = _OWNER.set(pid)
+    try:
+        yield
+    finally:
+        _OWNER.reset(token)
+
+
 def temp_name(path: Path, suffix: str = ".part") -> Path:
-    """A new name for a temporary file next to ``path``, owned by this process."""
+    """A new name for a temporary file next to ``path``, owned by this process (or by the
+    pid of an enclosing :func:`owned_by`)."""
     if suffix not in TEMP_SUFFIXES:
         raise ValueError(f"temporary suffix {suffix!r}")
-    return path.with_name(f".{path.name}.livespec-{os.getpid()}-{secrets.token_hex(4)}{suffix}")
+    pid = _OWNER.get(None) or os.getpid()
+    return path.with_name(f".{path.name}.livespec-{pid}-{secrets.token_hex(4)}{suffix}")
 
 
 def create_temp(path: Path, suffix: str = ".part") -> tuple[io.BufferedRandom, Path]:
@@ -68,6 +92,16 @@ def remove_stale(folder: Path) -> int:
     """Remove the livespec temporary files in ``folder`` whose owning process is gone;
     returns how many. Errors (a folder that is missing or unreadable, a file that cannot
     be removed) are ignored: this is housekeeping."""
+    return _remove(folder, lambda pid: not pid_alive(pid))
+
+
+def remove_owned(folder: Path, pid: int) -> int:
+    """Remove the livespec temporary files in ``folder`` owned by process ``pid`` (a Dask
+    export's own, once none of its jobs runs any more); returns how many."""
+    return _remove(folder, lambda owner_pid: owner_pid == pid)
+
+
+def _remove(folder: Path, stale: Callable[[int], bool]) -> int:
     removed = 0
     try:
         names = os.listdir(folder)
@@ -75,7 +109,7 @@ def remove_stale(folder: Path) -> int:
         return 0
     for name in names:
         pid = owner(name)
-        if pid is None or pid_alive(pid):
+        if pid is None or not stale(pid):
             continue
         p = folder / name
         with contextlib.suppress(OSError):

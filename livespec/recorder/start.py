@@ -5,12 +5,13 @@ Caller's thread.
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from livespec.recorder.parts import DEFAULT_SPLIT_BYTES, default_recording_path
 from livespec.recorder.sidecar import source_info
-from livespec.recorder.writer import Recorder
+from livespec.recorder.writer import Recorder, sidecar_path
 
 if TYPE_CHECKING:
     from livespec.audio.base import Source
@@ -60,3 +61,16 @@ def start_recording(
     )
     rec.start()
     return rec
+
+
+def remove_if_empty(rec: Recorder) -> bool:
+    """Remove the files of a stopped recording that never received a frame (its source
+    failed at the start): the WAV part(s) and the sidecar it created, nothing it did not
+    create (a file that existed is refused by :meth:`Recorder.open` before any is made).
+    Returns True if they were removed. Caller's thread."""
+    if rec.frames_written != 0 or not rec.paths:
+        return False
+    for p in [*rec.paths, sidecar_path(rec.path)]:
+        with contextlib.suppress(OSError):
+            p.unlink()
+    return True

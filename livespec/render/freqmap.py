@@ -1,4 +1,5 @@
-"""The live view's frequency axis: FFT bins -> display pixels on a scale, and its ticks.
+"""The live view's frequency axis: FFT bins (or constant-Q bins) -> display pixels on a
+scale, and its ticks.
 
 The scale itself (Hz <-> position, the shown range, tick search) is
 :mod:`livespec.dsp.scales`; this module resamples dB rows onto evenly spaced pixels of it.
@@ -13,11 +14,13 @@ from dataclasses import dataclass, field
 import numpy as np
 import numpy.typing as npt
 
+from livespec.dsp.cqt import C1_HZ, CqtLayout
 from livespec.dsp.scales import (
     from_scale,
     from_scale1,
     hz_ticks,
     scale_limits,
+    tick_label,
     to_scale,
     to_scale1,
 )
@@ -39,7 +42,9 @@ class FreqMap:
         fmax: highest frequency shown, Hz (clamped to Nyquist).
         pixels: pixels along the frequency direction.
         samplerate: Hz.
-        bins: length of the dB rows (nfft // 2 + 1).
+        bins: length of the dB rows (nfft // 2 + 1, or the CQT's bins).
+        cqt: the rows are these constant-Q bins (``fmin * 2**(i / bpo)`` Hz) instead of
+            FFT bins (None).
     """
 
     scale: str
@@ -48,6 +53,7 @@ class FreqMap:
     pixels: int
     samplerate: float
     bins: int
+    cqt: CqtLayout | None = None
     lo: float = field(init=False)
     hi: float = field(init=False)
     edges: npt.NDArray[np.float64] = field(init=False, repr=False)
@@ -63,22 +69,37 @@ class FreqMap:
 
     def __post_init__(self) -> None:
         nyq = self.samplerate / 2.0
-        self.lo, self.hi = scale_limits(self.scale, self.fmin, self.fmax, nyq)
+        cqt = self.cqt if self.cqt is not None and self.cqt.n_bins == self.bins else None
+        self.cqt = cqt
+        if cqt is not None:
+            nyq = min(nyq, float(cqt.freqs()[-1]))
+        floor = C1_HZ if cqt is None else cqt.fmin
+        self.lo, self.hi = scale_limits(self.scale, self.fmin, self.fmax, nyq, floor)
         n = max(1, self.pixels)
         s0, s1 = to_scale(self.scale, [self.lo, self.hi])
         self.edges = from_scale(self.scale, np.linspace(s0, s1, n + 1))
-        df = self.bin_hz
         last = self.bins - 1
-        starts = np.clip(np.ceil(self.edges[:-1] / df - 1e-9), 0, last).astype(np.int64)
-        ends = np.clip(np.ceil(self.edges[1:] / df - 1e-9), 0, self.bins).astype(np.int64)
+        starts = np.clip(np.ceil(self.index(self.edges[:-1]) - 1e-9), 0, last).astype(np.int64)
+        ends = np.clip(np.ceil(self.index(self.edges[1:]) - 1e-9), 0, self.bins).astype(np.int64)
         narrow = np.flatnonzero(ends <= starts)  # pixels without a bin centre
         self._starts = starts
         self._stop = int(max(ends[-1], starts[-1] + 1))  # reduceat needs a bin per start
         self._narrow = narrow
-        centre = self.centres()[narrow] / df
+        centre = self.index(self.centres()[narrow])
         i0 = np.clip(np.floor(centre), 0, max(last - 1, 0)).astype(np.int64)
         self._i0 = i0
         self._w = np.clip(centre - i0, 0.0, 1.0).astype(np.float32)
+
+    def index(self, f: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+        """Fractional row index of frequencies ``f`` Hz (FFT bin, or CQT bin)."""
+        if self.cqt is not None:
+            return self.cqt.index(f)
+        out: npt.NDArray[np.float64] = f / self.bin_hz
+        return out
+
+    def label(self, f: float) -> str:
+        """The axis label of ``f`` Hz: a note name on the cqt scale, else Hz."""
+        return tick_label(self.scale, f)
 
     @property
     def bin_hz(self) -> float:

@@ -20,6 +20,7 @@ import numpy as np
 import numpy.typing as npt
 
 from livespec.config import DEFAULT_COLORMAP
+from livespec.dsp.cqt import CqtLayout
 from livespec.render.freqmap import FreqMap
 from livespec.render.history import History
 from livespec.render.raster import F32, AnsiStrip, CellRow, CellTable, cell_keys, to_levels
@@ -73,6 +74,7 @@ class WaterfallView:
         self.end = 0  # absolute index after the newest displayed frame (a multiple of fpp)
         self.fpp = 1  # analysis frames per time pixel (their maximum is shown)
         self.history = History(bins, samplerate / max(hop, 1), history_seconds)
+        self.cqt: CqtLayout | None = None  # the rows are constant-Q bins (else FFT bins)
         self.fmap = FreqMap(scale, fmin, self.fmax, 1, samplerate, bins)
         self.db: F32 = np.full((0, 0), NO_DATA_DB, dtype=np.float32)
         self.hold: F32 = np.full(0, NO_DATA_DB, dtype=np.float32)
@@ -152,10 +154,13 @@ class WaterfallView:
         self.table = CellTable(colormap, depth)
         self._dirty()
 
-    def set_analysis(self, samplerate: float, bins: int, hop: int) -> None:
-        """New analysis settings; a new row length clears the history."""
-        changed = bins != self.bins or samplerate != self.samplerate
-        self.samplerate, self.hop = float(samplerate), int(hop)
+    def set_analysis(
+        self, samplerate: float, bins: int, hop: int, cqt: CqtLayout | None = None
+    ) -> None:
+        """New analysis settings (``cqt``: the rows are these constant-Q bins, not FFT
+        bins); a new row length clears the history."""
+        changed = bins != self.bins or samplerate != self.samplerate or cqt != self.cqt
+        self.samplerate, self.hop, self.cqt = float(samplerate), int(hop), cqt
         if changed:
             self.history = History(bins, samplerate / max(hop, 1), self.history_seconds)
             self.end = 0
@@ -164,7 +169,13 @@ class WaterfallView:
 
     def _remap(self) -> None:
         self.fmap = FreqMap(
-            self.scale, self.fmin, self.fmax, max(1, self.freq_pixels), self.samplerate, self.bins
+            self.scale,
+            self.fmin,
+            self.fmax,
+            max(1, self.freq_pixels),
+            self.samplerate,
+            self.bins,
+            self.cqt,
         )
         self.fmin, self.fmax = self.fmap.lo, self.fmap.hi
         self.hold = np.full(self.fmap.pixels, NO_DATA_DB, dtype=np.float32)
@@ -423,7 +434,8 @@ class WaterfallView:
         [floor, Nyquist] and no narrower than four bins."""
         fm = self.fmap
         nyq = self.samplerate / 2
-        floor = FreqMap(self.scale, 0.0, nyq, 1, self.samplerate, self.bins).lo
+        whole = FreqMap(self.scale, 0.0, nyq, 1, self.samplerate, self.bins, self.cqt)
+        floor, nyq = whole.lo, whole.hi
         lo_lim, hi_lim = fm.pos_of(floor), fm.pos_of(nyq)
         span = min(p1 - p0, hi_lim - lo_lim)
         if p0 < lo_lim:

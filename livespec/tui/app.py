@@ -16,6 +16,8 @@ import time
 from collections.abc import Callable, Iterable
 from typing import Any, ClassVar
 
+import numpy as np
+import numpy.typing as npt
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import BindingType
 from textual.containers import Vertical
@@ -217,13 +219,20 @@ class LivespecApp(App[int]):
         frames = self.inbox.drain()
         view = self.view
         if frames:
-            bins = int(frames[-1].db.shape[0])
-            if bins != view.bins:
+            cqt = self.viewing.cqt_layout
+            use_cqt = cqt is not None and frames[-1].cqt is not None
+
+            def row(f: Frame) -> npt.NDArray[np.float32]:
+                return f.cqt if use_cqt and f.cqt is not None else f.db
+
+            bins = int(row(frames[-1]).shape[0])
+            layout = cqt if use_cqt else None
+            if bins != view.bins or layout != view.cqt:
                 fs = float(self.source.samplerate)
-                view.set_analysis(fs, bins, self.viewing.analysis.hop_samples)
+                view.set_analysis(fs, bins, self.viewing.analysis.hop_samples, layout)
                 self.refresh_plot()
-            frames = [f for f in frames if f.db.shape[0] == bins]
-            view.push([f.db for f in frames], [f.t for f in frames])
+            frames = [f for f in frames if row(f).shape[0] == bins]
+            view.push([row(f) for f in frames], [f.t for f in frames])
             self.stats.counters(frames[-1])
             if not view.paused:
                 self.stats.update(frames)

@@ -26,7 +26,7 @@ _KEY_TABLE: tuple[tuple[str, str, str, str, str], ...] = (
     ("minus", "fft(-1)", "", "FFT size /2", "fft_down"),
     ("s", "spectrum", "Spectrum", "Show/hide the spectrum panel", "spectrum"),
     ("o", "orientation", "Orient", "Time scrolls left / time flows down", "orientation"),
-    ("l", "scale", "Scale", "Frequency scale: linear, log, mel", "scale"),
+    ("l", "scale", "Scale", "Frequency scale: linear, log, mel, cqt", "scale"),
     ("up", "cursor(0,-1)", "", "Cursor up", "cursor_up"),
     ("down", "cursor(0,1)", "", "Cursor down", "cursor_down"),
     ("left", "cursor(-1,0)", "", "Cursor left", "cursor_left"),

@@ -20,6 +20,8 @@ from livespec.config import (
     AnalysisConfig,
     Config,
 )
+from livespec.dsp.cqt import CqtLayout
+from livespec.dsp.cqt_live import live_layout
 from livespec.engine import Engine
 from livespec.render.stats import Stats
 from livespec.render.view import NO_DATA_DB, WaterfallView
@@ -92,6 +94,20 @@ class ViewController:
         self.zoomed = False
         self.top3 = False
         self.on_analysis: list[Callable[[AnalysisConfig], None]] = []  # told of every change
+        self._sync_cqt()
+
+    @property
+    def cqt_layout(self) -> CqtLayout | None:
+        """The constant-Q bins the engine computes for the cqt scale (None: another scale,
+        or no local engine, as in ``livespec view``, where the cqt scale warps FFT bins)."""
+        if self.scale != "cqt" or self.engine is None:
+            return None
+        return live_layout(self.view.samplerate)
+
+    def _sync_cqt(self) -> None:
+        """Have the engine compute CQT rows while the cqt scale is shown, and only then."""
+        if self.engine is not None:
+            self.engine.set_cqt(self.cqt_layout)
 
     def reconfigure(self, **changes: int | str | None) -> None:
         """Change the analysis (and the engine's, if any)."""
@@ -140,10 +156,20 @@ class ViewController:
         self.host.refresh_plot()
 
     def next_scale(self) -> None:
-        """Next frequency scale (linear, log, mel)."""
+        """Next frequency scale (linear, log, mel, cqt)."""
         self.scale = SCALE_CHOICES[(SCALE_CHOICES.index(self.scale) + 1) % len(SCALE_CHOICES)]
+        self._sync_cqt()
         lo, hi = (self.view.fmin, self.view.fmax) if self.zoomed else self.full_range
         self._set_freq(lo, hi, self.zoomed)
+        layout = self.cqt_layout
+        if layout is not None:
+            longest = float(layout.lengths(self.view.samplerate)[0]) / self.view.samplerate
+            self.host.notify(
+                f"Scale: constant-Q, {layout.bins_per_octave} bins per octave from C1; "
+                f"the lowest bins need {longest:.1f} s of sound and are updated every "
+                f"{longest / 4:.2f} s",
+                timeout=4,
+            )
 
     def _set_freq(self, lo: float, hi: float, zoomed: bool) -> None:
         self.zoomed = zoomed

@@ -11,7 +11,7 @@ from collections.abc import Hashable
 from rich.style import Style
 from textual.strip import Strip
 
-from livespec.render.raster import format_hz, format_seconds, freq_ticks, time_ticks
+from livespec.render.raster import format_seconds, freq_ticks, time_ticks
 from livespec.render.view import WaterfallView
 from livespec.tui.widgets.common import Part, place
 
@@ -59,7 +59,7 @@ class FreqAxis(Part):
                 out[peak_row] = place(width, [(0, label, Style()), (width - 1, "◀", PEAK)], base)
             return out
         ticks = freq_ticks(fm, view.width, 7.0)
-        items = [(int(p) - len(format_hz(f)) // 2, format_hz(f), Style()) for p, f in ticks]
+        items = [(int(p) - len(fm.label(f)) // 2, fm.label(f), Style()) for p, f in ticks]
         line = ["─"] * width
         for p, _ in ticks:
             line[min(int(p), width - 1)] = "┴"
@@ -73,7 +73,7 @@ class FreqAxis(Part):
         rows = self.view.height
         labels: dict[int, str] = {}
         for p, f in freq_ticks(self.view.fmap, rows, 2.0):
-            labels.setdefault(min(int(rows - p), rows - 1), format_hz(f))
+            labels.setdefault(min(int(rows - p), rows - 1), self.view.fmap.label(f))
         self._labels = labels
         out = []
         for y in range(min(rows, height)):

@@ -305,6 +305,7 @@ class Plot(Widget):
         wf += [([Segment(" " * ww, base)], None)] * (wh - len(wf))
         bar = self.colorbar.lines(BAR_W, wh, base)
         rows: list[Strip] = []
+        unit = "note" if view.scale == "cqt" else "Hz"  # the frequency axis's labels
         if view.orientation == "horizontal":
             axis = self.freq_axis.lines(AXIS_W, wh, base)
             spec = self.spectrum.lines(SPEC_W, wh, base) if self.show_spectrum else None
@@ -314,13 +315,15 @@ class Plot(Widget):
             time = self.time_axis.lines(ww, 1, base)[0]
             gap = Strip.blank(SPEC_W if self.show_spectrum else 0, base)
             rows.append(
-                _join([_text("    Hz", AXIS_W, base), time, gap, _text(" dBFS", BAR_W, base)])
+                _join([_text(unit.rjust(6), AXIS_W, base), time, gap, _text(" dBFS", BAR_W, base)])
             )
             return rows
         pad, pad_bar = Strip.blank(AXIS_W, base), Strip.blank(BAR_W, base)
         axis = self.freq_axis.lines(ww, 2, base)
         rows.append(_join([pad, axis[0], pad_bar]))
-        rows.append(_join([_text("     Hz", AXIS_W, base), axis[1], _text(" dBFS", BAR_W, base)]))
+        rows.append(
+            _join([_text(unit.rjust(7), AXIS_W, base), axis[1], _text(" dBFS", BAR_W, base)])
+        )
         if self.show_spectrum:
             for line in self.spectrum.lines(ww, SPEC_H, base):
                 rows.append(_join([pad, line, pad_bar]))

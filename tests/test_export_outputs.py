@@ -1,0 +1,252 @@
+"""livespec export's outputs say what they are (issue #14, item 4): the format follows the
+extension, an unknown one is an error (never a folder), colliding names keep both files,
+skipped outputs are counted, ``export -`` reads stdin, a long input gives a capped image;
+and every option that does not apply to the outputs is refused with one line."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile as sf
+from PIL import Image
+from support.cli import export
+
+from livespec.export.applies import RULES
+from livespec.export.writers import MAX_WIDTH
+
+FS = 16000
+EXPORT = [sys.executable, "-m", "livespec", "export"]
+
+
+def tone(seconds: float = 1.0) -> np.ndarray:
+    return (0.3 * np.sin(2 * np.pi * 440 * np.arange(int(seconds * FS)) / FS)).astype(np.float32)
+
+
+def lines_of(err: str) -> list[str]:
+    return [s for s in err.splitlines() if s.strip()]
+
+
+@pytest.fixture
+def wav(tmp_path: Path) -> Path:
+    p = tmp_path / "a.wav"
+    sf.write(p, tone(), FS)
+    return p
+
+
+# -- extensions ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("name", "message"),
+    [
+        ("fig.svg", "SVG output is not supported yet (the interactive figure is planned); "
+         "write .png, .npy, .csv"),
+        ("fig.html", "HTML output is not supported yet (the interactive figure is planned); "
+         "write .png, .npy, .csv"),
+        ("fig.jpg", "unknown output format .jpg (known: .png, .npy, .csv; a folder's name has "
+         "no extension, or ends in /)"),
+        ("v1.5", "unknown output format .5 (known: .png, .npy, .csv; a folder's name has "
+         "no extension, or ends in /)"),
+    ],
+)  # fmt: skip
+def test_unknown_or_unsupported_extension_is_refused_never_a_folder(
+    tmp_path, wav, capsys, name, message
+):
+    out = tmp_path / name
+    assert export([str(wav), "-o", str(out)]) == 2
+    assert lines_of(capsys.readouterr().err) == [f"livespec: -o {out}: {message}"]
+    assert not out.exists()
+
+
+def test_folders_are_named_without_extension_or_with_a_slash(tmp_path, wav):
+    assert export([str(wav), "-o", str(tmp_path / "plain")]) == 0
+    assert (tmp_path / "plain" / "a.png").is_file()
+    assert export([str(wav), "-o", str(tmp_path / "v1.5") + "/"]) == 0
+    assert (tmp_path / "v1.5" / "a.png").is_file()
+    (tmp_path / "exists.d").mkdir()
+    assert export([str(wav), "-o", str(tmp_path / "exists.d"), "--npy"]) == 0
+    assert (tmp_path / "exists.d" / "a.npy").is_file()
+
+
+# -- names in a folder ---------------------------------------------------------------------
+
+
+def test_colliding_stems_keep_both_files(tmp_path, capsys):
+    src = tmp_path / "in"
+    src.mkdir()
+    sf.write(src / "sweep.wav", tone(), FS)
+    sf.write(src / "sweep.flac", 0.5 * tone(), FS)
+    sf.write(src / "other.wav", tone(), FS)
+    out = tmp_path / "out"
+    assert export([str(src), "-o", str(out), "--npy", "--jobs", "1"]) == 0
+    names = sorted(p.name for p in out.iterdir())
+    assert names == ["other.npy", "sweep.flac.npy", "sweep.wav.npy"]
+    a, b = np.load(out / "sweep.wav.npy"), np.load(out / "sweep.flac.npy")
+    np.testing.assert_allclose(a.max() - b.max(), 20 * np.log10(2), atol=0.01)  # each its own
+    # With clips the whole name is kept too: sweep.wav_1.npy.
+    assert export([str(src), "-o", str(tmp_path / "clips"), "--npy", "--clip", "1"]) == 0
+    assert (tmp_path / "clips" / "sweep.wav_1.npy").is_file()
+
+
+# -- the summary ---------------------------------------------------------------------------
+
+
+def test_skipped_outputs_are_counted_and_the_status_is_0(tmp_path, capsys):
+    src = tmp_path / "in"
+    src.mkdir()
+    for k in range(3):
+        sf.write(src / f"f{k}.wav", tone(), FS)
+    out = tmp_path / "out"
+    argv = [str(src), "-o", str(out), "--png", "--npy", "--jobs", "1"]
+    assert export(argv) == 0
+    assert lines_of(capsys.readouterr().err) == [
+        "livespec: export: 3 input(s): 6 written, 0 failed"
+    ]
+    (out / "f1.npy").unlink()
+    assert export(argv) == 0
+    assert lines_of(capsys.readouterr().err) == [
+        "livespec: export: 3 input(s): 1 written, 5 skipped (exist; --force to redo), 0 failed"
+    ]
+    # One input whose output exists: said, status 0.
+    one = [str(src / "f0.wav"), "-o", str(out / "f0.png")]
+    assert export(one) == 0
+    assert lines_of(capsys.readouterr().err) == [
+        "livespec: export: 1 input(s): 0 written, 1 skipped (exist; --force to redo), 0 failed"
+    ]
+
+
+# -- stdin ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("fmt", "subtype"), [("WAV", "PCM_16"), ("FLAC", "PCM_16"), ("OGG", "VORBIS")]
+)
+def test_export_reads_stdin(tmp_path, fmt, subtype):
+    p = tmp_path / f"in.{fmt.lower()}"
+    sf.write(p, tone(2.0), FS, format=fmt, subtype=subtype)
+    out = tmp_path / "s.npy"
+    with open(p, "rb") as f:
+        done = subprocess.run(
+            [*EXPORT, "-", "-o", str(out), "--fft", "512"],
+            stdin=f, capture_output=True, text=True, timeout=60, check=False,
+        )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert done.stderr == "", done.stderr
+    ref = tmp_path / "ref.npy"
+    assert export([str(p), "-o", str(ref), "--fft", "512"]) == 0
+    np.testing.assert_array_equal(np.load(out), np.load(ref))
+
+
+def test_stdin_needs_an_output_file_and_a_container(tmp_path):
+    done = subprocess.run(
+        [*EXPORT, "-", "-o", str(tmp_path / "folder")],
+        input=b"", capture_output=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert done.returncode == 2
+    assert lines_of(done.stderr.decode()) == [
+        "livespec: export -: stdin has no name; give the output file: -o NAME.png|.npy|.csv"
+    ]
+    done = subprocess.run(
+        [*EXPORT, "-", "-o", str(tmp_path / "x.npy")],
+        input=b"\x00\x01" * 5000, capture_output=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert done.returncode == 1
+    (line,) = lines_of(done.stderr.decode())
+    assert "stdin: no WAV, FLAC or OGG header" in line
+
+
+# -- a long input without --size -------------------------------------------------------------
+
+
+def test_long_input_image_is_capped_by_max_pooling(tmp_path, capsys):
+    fs = 8000
+    n = 64 * (2 * MAX_WIDTH + 100) + 256  # 8292 frames of hop 64: pooled by 3
+    x = 0.01 * np.random.default_rng(2).standard_normal(n)
+    click_frame = 5001
+    x[click_frame * 64 + 100 : click_frame * 64 + 110] = 0.9  # one loud frame or two
+    p = tmp_path / "long.wav"
+    sf.write(p, x.astype(np.float32), fs, subtype="FLOAT")
+    base = [str(p), "--fft", "256", "--hop", "64"]
+    assert export([*base, "-o", str(tmp_path / "long.npy")]) == 0
+    assert export([*base, "-o", str(tmp_path / "long.png"), "--gray"]) == 0
+    (line,) = lines_of(capsys.readouterr().err)
+    frames = 1 + (n - 256) // 64
+    g = -(-frames // MAX_WIDTH)
+    w = -(-frames // g)
+    assert line == (
+        f"livespec: long.wav: {frames}x129 levels shown as a {w}x129 image (the loudest of {g} "
+        "frame(s) per pixel); --size WxH or --clip S for another shape"
+    )
+    img = np.asarray(Image.open(tmp_path / "long.png"), dtype=np.int16)
+    assert img.shape == (129, w) and w <= MAX_WIDTH
+    lv = np.load(tmp_path / "long.npy")
+    pad = np.full((w * g - frames, 129), -np.inf, dtype=np.float32)
+    pooled = np.vstack([lv, pad]).reshape(w, g, 129).max(axis=1)
+    want = np.rint(np.clip((pooled - -120.0) * (255.0 / 120.0), 0, 255)).T[::-1]
+    assert np.abs(img - want).max() <= 1
+    # Max pooling keeps the click: its column is as loud as the full-resolution frame.
+    col = click_frame // g
+    assert img[:, col].max() >= want[:, col].max() - 1 and img[:, col].mean() > img.mean() + 20
+
+
+# -- options that do not apply -----------------------------------------------------------------
+
+REFUSED = [
+    # (extra arguments, output, the option named in the one line)
+    (["--colormap", "magma"], "x.npy", "--colormap"),
+    (["--gray"], "x.csv", "--gray"),
+    (["--axes"], "x.npy", "--axes"),
+    (["--size", "64x64"], "x.npy", "--size"),
+    (["--db-min", "-100"], "x.npy", "--db-min"),
+    (["--db-max", "-10"], "x.csv", "--db-max"),
+    (["--origin", "upper"], "x.npy", "--origin"),
+    (["--quantize", "floor"], "x.npy", "--quantize"),
+    (["--resize-filter", "lanczos"], "x.png", "--resize-filter"),
+    (["--resize-filter", "lanczos", "--size", "9x9"], "x.npy", "--size"),
+    (["--resize-on", "image"], "x.png", "--resize-on"),
+    (["--colormap", "magma", "--gray"], "x.png", "--colormap"),
+    (["--origin", "upper", "--axes"], "x.png", "--origin"),
+    (["--csv-layout", "long"], "x.npy", "--csv-layout"),
+    (["--n-mels", "64"], "x.npy", "--n-mels"),
+    (["--pad-mode", "reflect"], "x.npy", "--pad-mode"),
+    (["--keep-partial"], "x.npy", "--keep-partial"),
+    (["--top-db", "80", "--log", "ln"], "x.npy", "--top-db"),
+    (["--peaks", "3"], "x.npy", "--peaks"),
+    (["--a4", "442"], "x.npy", "--a4"),
+]
+
+
+@pytest.mark.parametrize(("extra", "out", "flag"), REFUSED, ids=[" ".join(r[0]) for r in REFUSED])
+def test_an_option_that_does_not_apply_is_refused(tmp_path, wav, capsys, extra, out, flag):
+    assert export([str(wav), "-o", str(tmp_path / out), "--fft", "256", *extra]) == 2
+    (line,) = lines_of(capsys.readouterr().err)
+    # the output table (export/applies.py) or the scale table (export/plan.py)
+    assert line.startswith(f"livespec: {flag} does not apply ")
+    assert "it needs " in line or "only to --scale" in line
+    assert not (tmp_path / out).exists()
+
+
+def test_every_rule_is_in_the_refusal_table():
+    tested = {flag for _, _, flag in REFUSED}
+    assert {r.flag for r in RULES} <= tested
+
+
+ACCEPTED = [
+    (["--colormap", "magma"], "x.png"),
+    (["--resize-filter", "lanczos", "--size", "32x16", "--resize-on", "image"], "x.png"),
+    (["--n-mels", "32", "--scale", "mel"], "x.npy"),
+    (["--pad-mode", "reflect", "--center"], "x.npy"),
+    (["--pad-mode", "constant", "--like", "librosa"], "x.npy"),
+    (["--csv-layout", "long"], "x.csv"),
+    (["--keep-partial", "--clip", "0.5"], "x.npy"),
+    (["--origin", "upper", "--quantize", "floor"], "x.png"),
+]
+
+
+@pytest.mark.parametrize(("extra", "out"), ACCEPTED, ids=[" ".join(r[0]) for r in ACCEPTED])
+def test_options_that_apply_are_accepted(tmp_path, wav, extra, out):
+    assert export([str(wav), "-o", str(tmp_path / out), "--fft", "256", *extra]) == 0
