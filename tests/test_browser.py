@@ -363,7 +363,9 @@ class _FakeOutput:
         self.fail = fail
         self.calls: list[tuple[str, object]] = []
 
-    def open_playback(self, path: str, device: object = None, audio: bool = True) -> Any:
+    def open_playback(
+        self, path: str, device: object = None, audio: bool = True, latency: object = 0.2
+    ) -> Any:
         self.calls.append((path, device))
         if self.fail:
             raise SourceError("no output device")

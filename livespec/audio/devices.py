@@ -13,8 +13,9 @@ from __future__ import annotations
 import json
 from dataclasses import asdict, dataclass
 from types import ModuleType
-from typing import Any
+from typing import Any, TypeVar
 
+from livespec.audio.stderr import quiet_native_stderr
 from livespec.errors import SourceError, printable
 
 _NO_PORTAUDIO = (
@@ -158,13 +159,21 @@ def format_devices(devices: list[DeviceInfo]) -> str:
     return "\n".join(lines)
 
 
-def devices_command(as_json: bool = False) -> str:
+def devices_command(as_json: bool = False, output: bool = False) -> str:
     """The output of ``livespec devices``: a table, or a JSON list of :class:`DeviceInfo`
-    (``[]`` when there is none).
+    (``[]`` when there is none); with ``output``, the output devices
+    (:class:`OutputDeviceInfo`) instead.
 
     Raises:
-        SourceError: no input device at all, for the table (exit status 2).
+        SourceError: no input (output) device at all, for the table (exit status 2).
     """
+    if output:
+        outs = list_output_devices()
+        if as_json:
+            return json.dumps([asdict(d) for d in outs], indent=2)
+        if not outs:
+            raise SourceError(_NO_OUTPUT)
+        return format_output_devices(outs)
     devices = list_input_devices()
     if as_json:
         return json.dumps([asdict(d) for d in devices], indent=2)
@@ -188,6 +197,14 @@ def resolve_device(spec: str | int | None) -> DeviceInfo:
     devices = list_input_devices()
     if not devices:
         raise SourceError(_NO_DEVICE)
+    return _pick(devices, spec, "input", "--device", _SEE_DEVICES)
+
+
+_D = TypeVar("_D", "DeviceInfo", "OutputDeviceInfo")
+
+
+def _pick(devices: list[_D], spec: str | int | None, kind: str, option: str, see: str) -> _D:
+    """The device of ``devices`` (not empty) that ``spec`` names; see :func:`resolve_device`."""
     if spec is None:
         return next((d for d in devices if d.is_default), devices[0])
     if isinstance(spec, str) and spec.strip().isdigit():
@@ -196,10 +213,10 @@ def resolve_device(spec: str | int | None) -> DeviceInfo:
         for d in devices:
             if d.index == spec:
                 return d
-        raise SourceError(f"no input device with index {spec} {_SEE_DEVICES}")
+        raise SourceError(f"no {kind} device with index {spec} {see}")
     text = str(spec).strip()
     if not text:
-        raise SourceError(f"empty device name {_SEE_DEVICES}")
+        raise SourceError(f"empty device name {see}")
     key = text.casefold()
     for candidates in (
         [d for d in devices if d.name.casefold() == key],
@@ -210,7 +227,113 @@ def resolve_device(spec: str | int | None) -> DeviceInfo:
         if candidates:
             listed = ", ".join(f"{d.index} '{d.name}'" for d in candidates)
             raise SourceError(
-                f"input device name '{text}' matches {len(candidates)} devices ({listed}): "
-                f"give its index with --device INDEX {_SEE_DEVICES}"
+                f"{kind} device name '{text}' matches {len(candidates)} devices ({listed}): "
+                f"give its index with {option} INDEX {see}"
             )
-    raise SourceError(f"unknown input device '{text}' {_SEE_DEVICES}")
+    raise SourceError(f"unknown {kind} device '{text}' {see}")
+
+
+# -- output devices (livespec play) ------------------------------------------------------------
+
+_NO_OUTPUT = "no output device found: PortAudio lists none (see `livespec devices --output`)"
+
+
+@dataclass(frozen=True)
+class OutputDeviceInfo:
+    """One PortAudio output device (fields as in :class:`DeviceInfo`)."""
+
+    index: int
+    name: str
+    hostapi: str
+    max_output_channels: int
+    default_samplerate: float
+    is_default: bool
+
+
+def list_output_devices() -> list[OutputDeviceInfo]:
+    """Every device with at least one output channel, in PortAudio's order (caller's thread)."""
+    sd = import_sounddevice()
+    devices, hostapis = _query(sd)
+    try:
+        default = sd.default.device[1]
+    except Exception:
+        default = -1
+    found = []
+    for i, d in enumerate(devices):
+        channels = int(d.get("max_output_channels", 0))
+        if channels < 1:
+            continue
+        index = int(d.get("index", i))
+        api = int(d.get("hostapi", -1))
+        found.append(
+            OutputDeviceInfo(
+                index=index,
+                name=str(d.get("name", f"device {index}")),
+                hostapi=str(hostapis[api]["name"]) if 0 <= api < len(hostapis) else "?",
+                max_output_channels=channels,
+                default_samplerate=float(d.get("default_samplerate", 0.0)),
+                is_default=isinstance(default, int) and index == default,
+            )
+        )
+    return found
+
+
+def resolve_output_device(spec: str | int | None) -> OutputDeviceInfo:
+    """The output device ``spec`` names, like :func:`resolve_device` (caller's thread).
+
+    Raises:
+        SourceError: no output device at all ("no output device ..."), an unknown or
+            ambiguous name, or an index that is not an output device.
+    """
+    devices = list_output_devices()
+    if not devices:
+        raise SourceError(_NO_OUTPUT)
+    return _pick(devices, spec, "output", "--output-device", "(see `livespec devices --output`)")
+
+
+def check_output_settings(info: OutputDeviceInfo, channels: int, samplerate: int) -> None:
+    """Ask PortAudio whether ``info`` plays ``channels`` float32 at ``samplerate`` Hz.
+
+    Raises:
+        SourceError: it does not, in one line (PortAudio's reason and what to do).
+    """
+    sd = import_sounddevice()
+    try:
+        with quiet_native_stderr():
+            sd.check_output_settings(
+                device=info.index, channels=channels, dtype="float32", samplerate=samplerate
+            )
+    except Exception as exc:  # PortAudioError or ValueError
+        raise SourceError(
+            f"output device '{printable(info.name)}' cannot play {channels} channel(s) at "
+            f"{samplerate} Hz ({portaudio_reason(exc)}): convert the file to a rate the "
+            "device plays, or choose another --output-device"
+        ) from None
+
+
+def format_output_devices(devices: list[OutputDeviceInfo]) -> str:
+    """A readable table of output ``devices`` (``livespec devices --output``)."""
+    if not devices:
+        return _NO_OUTPUT
+    rows = [("", "index", "name", "host API", "channels", "default rate")]
+    for d in devices:
+        rows.append(
+            (
+                ">" if d.is_default else "",
+                str(d.index),
+                printable(d.name),
+                printable(d.hostapi),
+                str(d.max_output_channels),
+                f"{_rate_text(d.default_samplerate)} Hz",
+            )
+        )
+    widths = [max(len(r[c]) for r in rows) for c in range(len(rows[0]))]
+    lines = [
+        "  ".join(
+            r[c].rjust(widths[c]) if c in (1, 4, 5) else r[c].ljust(widths[c])
+            for c in range(len(r))
+        ).rstrip()
+        for r in rows
+    ]
+    lines.append("> = default output device; choose one with --output-device INDEX or NAME")
+    return "\n".join(lines)

@@ -25,7 +25,7 @@ import numpy as np
 import numpy.typing as npt
 
 from livespec.audio.stderr import quiet_native_stderr
-from livespec.errors import EXIT_FAILURE, SourceError
+from livespec.errors import EXIT_FAILURE, SourceError, printable
 
 if TYPE_CHECKING:
     import soundfile
@@ -154,6 +154,22 @@ def open_audio_file(path: Path) -> soundfile.SoundFile:
         msg = str(exc).removeprefix("the file: ")
         raise AudioFileError(msg) from None
     return f
+
+
+def open_audio_path(path: str | Path) -> soundfile.SoundFile:
+    """:func:`open_audio_file`, with the path in the error's message."""
+    try:
+        return open_audio_file(Path(path))
+    except SourceError as exc:
+        raise SourceError(f"{printable(str(path))}: {exc}") from None
+
+
+def mix_channels(block: npt.NDArray[np.float32], channels: int) -> npt.NDArray[np.float32]:
+    """``block`` (frames x channels) on fewer ``channels``: the mean for 1, else the first."""
+    if channels == 1:
+        mixed: npt.NDArray[np.float32] = block.mean(axis=1, keepdims=True, dtype=np.float32)
+        return mixed
+    return block[:, :channels]
 
 
 def check_samples(block: npt.NDArray[np.float32], first: int, samplerate: float) -> None:

@@ -52,10 +52,14 @@ def resolve_config(ns: argparse.Namespace) -> Config:
 
 
 def cmd_devices(ns: argparse.Namespace) -> int:
-    """``livespec devices``: the input devices, default marked."""
+    """``livespec devices``: the input (``--output``: output) devices, default marked."""
     from livespec.audio.device import devices_command
 
-    print(devices_command(as_json=bool(getattr(ns, "json", False))))
+    print(
+        devices_command(
+            as_json=bool(getattr(ns, "json", False)), output=bool(getattr(ns, "output", False))
+        )
+    )
     return EXIT_OK
 
 

@@ -302,6 +302,9 @@ def _peaks_options(p: argparse.ArgumentParser) -> None:
 
 def _devices_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--json", action="store_true", help="one JSON array")
+    p.add_argument(
+        "--output", action="store_true", help="list output devices (for 'livespec play')"
+    )
 
 
 def _channel_option(p: argparse.ArgumentParser) -> None:

@@ -1,11 +1,13 @@
 """``livespec play FILE`` (and ``livespec FILE``): browse a recording in the terminal and
-hear it. The screen is :mod:`livespec.tui.browser` (imported when it runs); see docs/app.md.
+hear it. The screen is :mod:`livespec.tui.browser` (imported when it runs); ``--no-ui`` plays
+headless instead (:mod:`livespec.cli.play_headless`). See docs/app.md and docs/play.md.
 """
 
 from __future__ import annotations
 
 import argparse
 
+from livespec.cli.play_headless import add_headless_arguments, parse_latency, play_headless
 from livespec.config import Config
 
 
@@ -23,6 +25,7 @@ def add_play_arguments(p: argparse.ArgumentParser) -> None:
     g.add_argument(
         "--channel", metavar="N", help="show only channel N (1-based; default: the mono mix)"
     )
+    add_headless_arguments(g)
     a = p.add_argument_group("annotations (docs/app.md)")
     a.add_argument(
         "--overlay",
@@ -42,7 +45,11 @@ def add_play_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run_play(ns: argparse.Namespace, cfg: Config) -> int:
-    """``livespec play FILE``: the file browser (main thread). Returns the exit status."""
+    """``livespec play FILE``: the file browser, or with ``--no-ui`` headless playback (main
+    thread). Returns the exit status."""
+    if ns.no_ui:
+        return play_headless(ns)
+    ns.output_latency = parse_latency(ns.output_latency)
     from livespec.tui.browser import run_browser
 
     return int(run_browser(ns, cfg))

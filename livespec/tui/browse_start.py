@@ -42,7 +42,10 @@ def open_playback(ns: argparse.Namespace, info: FileInfo) -> tuple[Playback, str
     except ImportError:
         return silent, "silent", "No audio output in this build: browsing silently."
     try:
-        player: Playback = output.open_playback(str(info.path), device=device, audio=True)
+        latency = getattr(ns, "output_latency", 0.2)
+        player: Playback = output.open_playback(
+            str(info.path), device=device, audio=True, latency=latency
+        )
     except SourceError as exc:
         if device is not None:
             raise
