@@ -174,29 +174,42 @@ class BlockSource(Source):
         self._thread.start()
 
     def _run(self) -> None:
-        """Producer thread: block by block until the end, an error or stop()."""
-        assert self.ring is not None
-        ring = self.ring
-        t0 = time.monotonic()
+        """Producer thread: :meth:`produce` until the end, an error or stop()."""
         try:
-            while not self._stop.is_set():
-                if not self.realtime and self._oldest_needed is not None:
-                    while (
-                        ring.written + self.block_frames - self._oldest_needed() > ring.capacity
-                        and not self._stop.is_set()
-                    ):
-                        time.sleep(0.001)
-                if self.pump(self.block_frames) == 0:
-                    break
-                if self.realtime:
-                    due = t0 + self.frames_read / self.samplerate
-                    delay = due - time.monotonic()
-                    if delay > 0:
-                        self._stop.wait(delay)
+            self.produce()
         except BaseException as exc:  # reported to the consumer via .error, never lost
             self.error = exc
         finally:
             self._finished.set()
+
+    def produce(self, after_block: Callable[[], bool] | None = None) -> None:
+        """Write block after block into the ring (after :meth:`start` or :meth:`attach`)
+        until the end, :meth:`stop`, or ``after_block()`` returning True (called after
+        each block written, e.g. to analyse it). Paced at the sample rate when real
+        time, else throttled by the back-pressure. Runs on the producer thread, or on a
+        caller that analyses each block itself (``livespec peaks --realtime`` on a file
+        or a test signal: one thread woken per block). Exceptions propagate.
+        """
+        ring = self.ring
+        if ring is None:
+            raise RuntimeError("start() or attach() first")
+        t0 = time.monotonic()
+        while not self._stop.is_set():
+            if not self.realtime and self._oldest_needed is not None:
+                while (
+                    ring.written + self.block_frames - self._oldest_needed() > ring.capacity
+                    and not self._stop.is_set()
+                ):
+                    time.sleep(0.001)
+            if self.pump(self.block_frames) == 0:
+                break
+            if after_block is not None and after_block():
+                break
+            if self.realtime:
+                due = t0 + self.frames_read / self.samplerate
+                delay = due - time.monotonic()
+                if delay > 0:
+                    self._stop.wait(delay)
 
     def stop(self) -> None:
         """Stop and join the producer thread, then close. Idempotent."""
