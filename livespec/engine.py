@@ -70,6 +70,7 @@ class Frame:
 
 
 FrameCallback = Callable[[Frame], None]
+WAKE_MARGIN_S = 0.0015  # the worker wakes this long after the next write is expected
 # What the analysis of one frame hands to its delivery: spectrum, dB row, RMS and peak.
 _Analysed = tuple[npt.NDArray[np.complex128], npt.NDArray[np.float32], float, float]
 
@@ -227,18 +228,18 @@ class Engine:
         latency = time.monotonic() - avail if avail is not None else math.nan
         if self.keep_latencies and len(self.latencies) < 1_000_000:
             self.latencies.append(latency)
-        frame = Frame(
-            index=index,
-            start=start,
-            t=(start - self.framer.origin + n / 2) / float(self.source.samplerate),
-            db=db,
-            peaks=peaks,
-            rms_dbfs=_db(rms),
-            peak_dbfs=_db(peak),
-            overflows=self.source.overflows,
-            lost_frames=self.framer.lost,
-            latency=latency,
-            cqt=None if self.cqt is None else self._cqt_row(index, start + n),
+        frame = Frame(  # positional: a third cheaper than keywords, once per frame
+            index,
+            start,
+            (start - self.framer.origin + n / 2) / float(self.source.samplerate),
+            db,
+            peaks,
+            _db(rms),
+            _db(peak),
+            self.source.overflows,
+            self.framer.lost,
+            latency,
+            None if self.cqt is None else self._cqt_row(index, start + n),
         )
         self.on_frame(frame)
 
@@ -331,21 +332,32 @@ class Engine:
         return None if exc is None else analysis_stopped_text(exc)
 
     def _loop(self) -> None:
-        """Analyse, then sleep until the next block is due (polling; the audio
-        callback signals nothing, it only writes).
+        """The worker thread's loop (:meth:`run` until stopped)."""
+        self.run()
 
-        The wake-up time follows the observed interval between writes (PortAudio may
-        deliver blocks unevenly, e.g. every 25 ms for 21.3 ms blocks), so the worker
-        wakes about once per block instead of polling.
+    def run(self, after_pass: Callable[[], bool] | None = None) -> None:
+        """Analyse frames as the source writes them, on the calling thread, until
+        :meth:`stop`, the end of a finite source, or ``after_pass()`` returning True
+        (called after every pass, e.g. to watch the input). Exceptions propagate.
+
+        The worker thread runs this; ``livespec peaks`` runs it on its main thread, which
+        then prints frames where they are made (one thread woken per block, not two). The
+        engine polls: the audio callback signals nothing, it only writes. After each pass
+        it sleeps until just after the next write is expected, following the observed
+        interval between writes (PortAudio may deliver blocks unevenly, e.g. every 25 ms
+        for 21.3 ms blocks), so it wakes once per block instead of polling.
         """
         ring, source, framer = self.ring, self.source, self.framer
         block_s = source.block_frames / max(source.samplerate, 1)
         interval = block_s  # smoothed seconds between ring writes
         seen_written, seen_time = ring.written, ring.last_write_time
-        while not self._stop.is_set():
+        stopped = self._stop.is_set
+        while not stopped():
             self.process_available()
             if source.finished and framer.next_end > ring.written:
                 break  # a finite source ended and no complete frame is left
+            if after_pass is not None and after_pass():
+                break
             now = time.monotonic()
             last = ring.last_write_time
             if last != seen_time and ring.written > seen_written:
@@ -355,8 +367,10 @@ class Engine:
                     interval += 0.1 * (min(max(gap, 0.25 * block_s), 4 * block_s) - interval)
                 seen_written, seen_time = ring.written, last
             if source.realtime and last:
-                # Wake just after the next write is expected; poll gently if it is late.
-                due = last + interval + 0.0005 - now
+                # Wake just after the next write is expected (a producer's wake-up is late
+                # by a millisecond or so under load: waking before it costs a second
+                # wake-up); poll gently if it is later still.
+                due = last + interval + WAKE_MARGIN_S - now
                 wait = due if due > 0.002 else 0.004
                 wait = min(wait, 0.02)
             else:

@@ -314,11 +314,15 @@ class Pipeline:
         source = self.source
         return isinstance(source, BlockSource) and not source.realtime
 
-    def start(self) -> None:
-        """Start the source's producer and the engine's worker; arm the watchdog."""
+    def start(self, *, worker: bool = True) -> None:
+        """Start the source's producer and the engine's worker; arm the watchdog.
+
+        With ``worker=False`` the engine gets no thread: the caller runs it
+        (:meth:`Engine.run <livespec.engine.Engine.run>`) on its own thread.
+        """
         ring = self._ring if self._ring is not None else self.make_ring()
         self.source.start(ring)
-        if self.engine is not None:
+        if self.engine is not None and worker:
             self.engine.start()
         self.watchdog = Watchdog(self.source, self.engine)
 

@@ -84,3 +84,28 @@ def test_headless_peaks_runs_without_portaudio():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert out.returncode == 0, out.stderr
     assert out.stdout.count("\n") >= 10
+
+
+def test_fftw_analysis_loads_pyfftw_core_without_scipy_or_dask():
+    """Planning an FFTW analysis loads only pyFFTW's compiled core: ``import pyfftw`` would
+    pull in scipy and dask through ``pyfftw.interfaces`` (0.2-0.8 s of start-up). A later
+    ``import pyfftw`` by a user shares that core (one FFTW class, one wisdom)."""
+    code = (
+        "import sys\n"
+        "import numpy as np\n"
+        "from livespec.dsp.stft import Spectrum\n"
+        "s = Spectrum(256, 'hann', wisdom=False)\n"
+        "x = np.sin(np.arange(256.0) * 0.3).astype(np.float32)\n"
+        "X = s.compute(x).copy()\n"
+        "bad = sorted(m for m in sys.modules if m.split('.')[0] in ('scipy', 'dask'))\n"
+        "import pyfftw\n"
+        "same = pyfftw.FFTW is sys.modules['pyfftw.pyfftw'].FFTW\n"
+        "ref = np.fft.rfft(x * s.window.astype(np.float64))\n"
+        "print(s.backend_name, ','.join(bad) or '-', same, float(abs(X - ref).max()))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    backend, bad, same, err = out.stdout.split()
+    assert backend == "fftw"
+    assert bad == "-", f"planning imported: {bad}"
+    assert same == "True"
+    assert float(err) < 1e-5  # the float32 window of the reference, against float64

@@ -116,8 +116,11 @@ class BlockSource(Source):
     """A source that produces blocks on demand; the base of file, stdin and signal sources.
 
     Subclasses implement :meth:`_read_block`. With ``realtime=True`` the producer thread
-    writes one block per block period; otherwise it writes as fast as the back-pressure
-    function (the oldest frame a consumer still needs) allows, so nothing is lost.
+    writes one block per block period, but may run up to ``catch_up_frames`` ahead of that
+    clock to drain a backlog, and restarts the clock whenever the input has nothing
+    waiting (:meth:`_caught_up`: a live pipe); otherwise it writes as fast as the
+    back-pressure function (the oldest frame a consumer still needs) allows, so nothing
+    is lost.
     """
 
     def __init__(self, blocksize: int = 1024, realtime: bool = True) -> None:
@@ -129,6 +132,11 @@ class BlockSource(Source):
         self._thread: threading.Thread | None = None
         self._oldest_needed: Callable[[], int] | None = None
         self.frames_read = 0
+        # Real-time pacing: how far (frames) reading may run ahead of the sample clock to
+        # drain a backlog (a live pipe fed before we started); 0 for files and signals.
+        self.catch_up_frames = 0
+        self._clock: Callable[[], float] = time.monotonic  # replaceable in tests
+        self._wait: Callable[[float], object] = self._stop.wait
 
     def _alloc(self) -> None:
         self._buf = np.zeros((self.block_frames, self.channels), dtype=np.float32)
@@ -174,29 +182,51 @@ class BlockSource(Source):
         self._thread.start()
 
     def _run(self) -> None:
-        """Producer thread: block by block until the end, an error or stop()."""
-        assert self.ring is not None
-        ring = self.ring
-        t0 = time.monotonic()
+        """Producer thread: :meth:`produce` until the end, an error or stop()."""
         try:
-            while not self._stop.is_set():
-                if not self.realtime and self._oldest_needed is not None:
-                    while (
-                        ring.written + self.block_frames - self._oldest_needed() > ring.capacity
-                        and not self._stop.is_set()
-                    ):
-                        time.sleep(0.001)
-                if self.pump(self.block_frames) == 0:
-                    break
-                if self.realtime:
-                    due = t0 + self.frames_read / self.samplerate
-                    delay = due - time.monotonic()
-                    if delay > 0:
-                        self._stop.wait(delay)
+            self.produce()
         except BaseException as exc:  # reported to the consumer via .error, never lost
             self.error = exc
         finally:
             self._finished.set()
+
+    def produce(self, after_block: Callable[[], bool] | None = None) -> None:
+        """Write block after block into the ring (after :meth:`start` or :meth:`attach`)
+        until the end, :meth:`stop`, or ``after_block()`` returning True (called after
+        each block written, e.g. to analyse it). Paced at the sample rate when real
+        time, else throttled by the back-pressure. Runs on the producer thread, or on a
+        caller that analyses each block itself (``livespec peaks --realtime`` on a file
+        or a test signal: one thread woken per block). Exceptions propagate.
+        """
+        ring = self.ring
+        if ring is None:
+            raise RuntimeError("start() or attach() first")
+        clock = self._clock
+        t0 = clock()
+        while not self._stop.is_set():
+            if not self.realtime and self._oldest_needed is not None:
+                while (
+                    ring.written + self.block_frames - self._oldest_needed() > ring.capacity
+                    and not self._stop.is_set()
+                ):
+                    time.sleep(0.001)
+            if self.pump(self.block_frames) == 0:
+                break
+            if after_block is not None and after_block():
+                break
+            if self.realtime:
+                now = clock()
+                if self._caught_up():  # a live producer paces us: restart the clock here
+                    t0 = now - self.frames_read / self.samplerate
+                due = t0 + (self.frames_read - self.catch_up_frames) / self.samplerate
+                if due > now:
+                    self._wait(due - now)
+
+    def _caught_up(self) -> bool:
+        """True if the input holds less than a block waiting to be read (a live producer
+        then sets the pace, and a later backlog may be drained). Producer thread; False
+        where unknown, and for files and signals (always readable)."""
+        return False
 
     def stop(self) -> None:
         """Stop and join the producer thread, then close. Idempotent."""

@@ -177,9 +177,9 @@ def check_samples(block: npt.NDArray[np.float32], first: int, samplerate: float)
 
     ``first`` is the block's first frame in the stream, for the message.
     """
-    peak = float(np.max(np.abs(block))) if block.size else 0.0
-    if peak <= MAX_SAMPLE:
-        return
+    if not block.size or (block.max() <= MAX_SAMPLE and block.min() >= -MAX_SAMPLE):
+        return  # two reductions, no temporary (NaN fails both comparisons)
+    peak = float(np.max(np.abs(block)))
     bad = ~(np.abs(block) <= MAX_SAMPLE)
     frame = first + int(np.argmax(bad.any(axis=1) if bad.ndim == 2 else bad))
     what = "not a number" if math.isnan(peak) else "beyond +120 dBFS (or infinite)"

@@ -118,12 +118,19 @@ class Framer:
         counts as delivered.
         """
         ring = self.ring
+        n, hop, limit = self.n, self.hop, self.limit
         done = 0
-        while (stop is None or not stop()) and self.ready():
-            if self.skip_lost():
+        # ready() and skip_lost() inlined: this loop runs once per frame.
+        while stop is None or not stop():
+            start = self.origin + self.index * hop
+            end = start + n
+            if end > ring.written or (limit is not None and end > limit):
+                break
+            behind = start < ring.claimed - ring.capacity or self.max_backlog is not None
+            if behind and self.skip_lost():
                 continue
-            index, start = self.index, self.next_start
-            result = analyse(ring.window(start, self.n))
+            index = self.index
+            result = analyse(ring.window(start, n))
             if not ring.intact(start):  # overwritten while we worked: discard
                 self.index += 1
                 self.lost += 1

@@ -63,6 +63,32 @@ def sniff(head: bytes) -> str | None:
     return None
 
 
+def _bytes_waiting(fd: int) -> int | None:
+    """Bytes readable now from the pipe ``fd`` without waiting (FIONREAD), None if the
+    system cannot tell."""
+    try:
+        import fcntl
+        import termios
+
+        buf = bytearray(4)
+        fcntl.ioctl(fd, termios.FIONREAD, buf)
+    except (ImportError, OSError, AttributeError):
+        return None
+    return int.from_bytes(buf, sys.byteorder, signed=True)
+
+
+def _pipe_bytes(fd: int | None) -> int:
+    """The capacity of the pipe ``fd`` in bytes (Linux F_GETPIPE_SZ), else 64 KiB."""
+    if fd is not None:
+        try:
+            import fcntl
+
+            return int(fcntl.fcntl(fd, getattr(fcntl, "F_GETPIPE_SZ", 1032)))
+        except (ImportError, OSError):
+            pass
+    return 65536
+
+
 def _wait_readable(fd: int, stop: threading.Event) -> bool:
     """Wait until ``fd`` has data or EOF (True) or ``stop`` is set (False)."""
     while not stop.is_set():
@@ -246,6 +272,29 @@ class StdinSource(BlockSource):
             self._raw = bytearray(self.block_frames * self.channels * width)
             self.description = f"stdin ({self.fmt}, {self.channels} ch)"
         self._alloc()
+        # Paced in real time (the app), reading may run this far ahead of the sample clock
+        # to drain what piled up in the pipe(s) before the source started or during a
+        # stall: one second, or all that the pipes can hold if that is more.
+        pipes = 2 if self._relay is not None else 1
+        held = pipes * _pipe_bytes(self._fd) // (self.channels * self._sample_bytes())
+        self.catch_up_frames = max(self.samplerate, held + self.block_frames)
+
+    def _sample_bytes(self) -> int:
+        """Bytes per sample in the pipe (an estimate for containers: 2)."""
+        return PCM_FORMATS[self.fmt] if self._sf is None else 2
+
+    def _caught_up(self) -> bool:
+        """True if less than a block waits in the pipe (and in the relay's pipe)."""
+        if self._fd is None:
+            return False
+        waiting = _bytes_waiting(self._fd)
+        if self._relay is not None:
+            relayed = _bytes_waiting(self._relay.fd)
+            waiting = None if waiting is None or relayed is None else waiting + relayed
+        if waiting is None:
+            return False
+        waiting += len(self._pending)
+        return waiting < self.block_frames * self.channels * self._sample_bytes()
 
     def _read_head(self) -> bytes:
         """The stream's first bytes, as many as arrive within ``SNIFF_TIMEOUT_S``: a

@@ -11,12 +11,14 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import queue
 import sys
+import time
 from typing import TYPE_CHECKING, TextIO
 
 from livespec.config import Config
 from livespec.errors import EXIT_FAILURE, EXIT_OK, LivespecError, UsageError, printable
+
+POLL_S = 0.1  # seconds between looks at the input (lost, failed) in real time
 
 if TYPE_CHECKING:
     from livespec.engine import Frame
@@ -113,25 +115,26 @@ def run_peaks(ns: argparse.Namespace, cfg: Config) -> int:
 
 
 def _run_live(pipe: Pipeline, printer: Printer, duration: float | None) -> None:
-    """Real-time path: the source's producer and the engine's worker run; this (main)
-    thread prints frames and watches the input."""
-    from livespec.pipeline import AnalysisStopped
+    """Real-time path: the source's producer runs on its thread, the engine on this (main)
+    thread, which prints each frame where it is made and watches the input every
+    ``POLL_S``: one thread woken per block instead of an engine worker and a printer."""
+    from livespec.audio.base import BlockSource
+    from livespec.pipeline import AnalysisStopped, analysis_errors
 
-    frames: queue.SimpleQueue[Frame] = queue.SimpleQueue()
-    engine = pipe.make_engine(frames.put, first_frame_start=0)
-    source, ring, fft = pipe.source, pipe.ring, pipe.cfg.analysis.fft
-    limit = None if duration is None else round(duration * source.samplerate)
-    pipe.start()
-    while True:
-        try:
-            frame: Frame | None = frames.get(timeout=0.1)
-        except queue.Empty:
-            frame = None
-        if frame is not None:
-            if limit is not None and frame.start + fft > limit:
-                break
-            printer(frame)
-            continue
+    engine = pipe.make_engine(printer, first_frame_start=0)
+    framer, samplerate = engine.framer, pipe.source.samplerate
+    if duration is not None:
+        framer.limit = round(duration * samplerate)  # no frame ends past the duration
+    next_poll = 0.0
+
+    def after_pass() -> bool:
+        nonlocal next_poll
+        if framer.limit is not None and framer.next_end > framer.limit:
+            return True  # every frame within the duration is printed
+        now = time.monotonic()
+        if now < next_poll:
+            return False
+        next_poll = now + POLL_S
         for event in pipe.poll():
             if event.kind == "source failed" and event.error is not None:
                 raise event.error
@@ -140,7 +143,23 @@ def _run_live(pipe: Pipeline, printer: Printer, duration: float | None) -> None:
             if event.fatal:
                 raise LivespecError(event.message, EXIT_FAILURE)
             print(f"livespec: {printable(event.message)}", file=sys.stderr)
-        if source.finished and not engine.running:
-            break
-        if limit is not None and ring.written >= limit and not engine.running:
-            break
+        return False
+
+    source = pipe.source
+    with analysis_errors():
+        if isinstance(source, BlockSource):
+            # A file or test signal in real time: this thread also produces the blocks,
+            # analysing each one as it is written (like a plain numpy script would).
+            source.attach(pipe.ring)
+
+            def after_block() -> bool:
+                engine.process_available()
+                return after_pass()
+
+            source.produce(after_block)
+            engine.process_available()  # the frames the last block completed
+        else:
+            pipe.start(worker=False)
+            engine.run(after_pass)
+    if source.error is not None:
+        raise source.error

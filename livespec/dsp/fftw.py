@@ -1,9 +1,9 @@
 """Planned real FFTs: pyFFTW when importable, numpy.fft otherwise; FFTW wisdom on disk.
 
-pyFFTW is imported lazily, inside functions, so importing this module costs nothing. The
-import itself takes about 30 ms, but 0.4-0.8 s when scipy is installed: ``pyfftw.interfaces``
-then imports ``scipy.fft``, ``scipy.fftpack`` and ``scipy.special`` (livespec never imports
-scipy itself; it is a test-only dependency).
+pyFFTW is loaded lazily, inside functions, so importing this module costs nothing. Only its
+compiled core is loaded (about 5 ms, :func:`pyfftw_module`): ``import pyfftw`` would also
+import ``pyfftw.interfaces`` and through it scipy and dask when they are installed
+(0.2-0.8 s; livespec never imports scipy itself, it is a test-only dependency).
 
 Wisdom file format (``fftw-wisdom.bin``): the magic line ``b"livespec-fftw-wisdom 1\\n"``,
 then FFTW's three wisdom strings (double, single, long double precision), each preceded by
@@ -19,6 +19,8 @@ import/export, so do not build analyzers on two threads at once.
 from __future__ import annotations
 
 import contextlib
+import importlib.machinery
+import importlib.util
 import os
 import struct
 import sys
@@ -35,38 +37,60 @@ _MAGIC = b"livespec-fftw-wisdom 1\n"
 _MAX_WISDOM_BYTES = 16 * 1024 * 1024
 
 
-_HIDDEN_FROM_PYFFTW = ("dask",)
-
-
 def pyfftw_module() -> ModuleType | None:
-    """The pyfftw module (imported now if it was not yet), or None if it cannot be imported.
+    """pyFFTW's core (``FFTW``, ``empty_aligned``, wisdom functions), loaded now if it
+    was not yet, or None if it cannot be loaded. Any thread; the first call costs the load.
 
-    ``pyfftw.interfaces`` imports ``dask.array`` whenever Dask is installed (for its
-    ``dask_fft`` interface, which livespec does not use); Dask is hidden from that import,
-    unless it was imported already, so that it is loaded only by ``export --scheduler``
-    (``pyfftw.interfaces.dask_fft`` is then missing in this process).
-
-    Any thread; the first call costs the import (see the module docstring).
+    ``import pyfftw`` runs the package's ``__init__``, which imports ``pyfftw.interfaces``
+    and with it scipy and dask when they are installed (0.2-0.4 s). livespec needs only
+    the compiled core, ``pyfftw.pyfftw``, so that extension is loaded on its own (5 ms) and
+    registered under its usual name: a later ``import pyfftw`` by anyone reuses it (one
+    FFTW class, one wisdom). If that fails, the package is imported as usual.
     """
-    hidden = [] if "pyfftw" in sys.modules else _hide(_HIDDEN_FROM_PYFFTW)
+    global _CORE
+    if _CORE is not None:
+        return _CORE
+    core = sys.modules.get("pyfftw.pyfftw")
+    if core is None:
+        core = _load_core()
+    if core is None:
+        try:
+            import pyfftw
+        except (ImportError, OSError):
+            return None
+        core = pyfftw
+    _CORE = core
+    return core
+
+
+_CORE: ModuleType | None = None
+
+
+def _load_core() -> ModuleType | None:
+    """The compiled ``pyfftw.pyfftw`` extension, without running ``pyfftw/__init__.py``;
+    None if pyFFTW is not installed or the extension cannot be loaded that way."""
     try:
-        import pyfftw
-    except (ImportError, OSError):
+        spec = importlib.util.find_spec("pyfftw")
+        if spec is None or not spec.submodule_search_locations:
+            return None
+        for folder in spec.submodule_search_locations:
+            for suffix in importlib.machinery.EXTENSION_SUFFIXES:
+                path = os.path.join(folder, "pyfftw" + suffix)
+                if not os.path.isfile(path):
+                    continue
+                loader = importlib.machinery.ExtensionFileLoader("pyfftw.pyfftw", path)
+                core_spec = importlib.util.spec_from_file_location(
+                    "pyfftw.pyfftw", path, loader=loader
+                )
+                if core_spec is None:
+                    continue
+                module = importlib.util.module_from_spec(core_spec)
+                loader.exec_module(module)
+                sys.modules["pyfftw.pyfftw"] = module
+                return module
+    except (ImportError, OSError, ValueError):
         return None
-    finally:
-        for name in hidden:
-            if name in sys.modules and sys.modules[name] is None:
-                del sys.modules[name]
-    module: ModuleType = pyfftw
-    return module
-
-
-def _hide(names: tuple[str, ...]) -> list[str]:
-    """Make ``import NAME`` fail until the names are removed again (those not imported)."""
-    hidden = [n for n in names if n not in sys.modules]
-    for n in hidden:
-        sys.modules[n] = None  # type: ignore[assignment]
-    return hidden
+    return None
 
 
 _pyfftw = pyfftw_module  # the name livespec.export.dsp uses

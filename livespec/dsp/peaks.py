@@ -167,8 +167,9 @@ class PeakFinder:
         if self.max_peaks == 1:
             # The strongest bin in range is the answer if it is a local maximum.
             k = lo + int(np.argmax(db[lo : hi + 1]))
-            if db[k - 1] < db[k] >= db[k + 1]:
-                return [self._peak(X, db, k)]
+            a, b, c = db[k - 1 : k + 2].tolist()  # Python floats: cheaper than 3 scalars
+            if a < b >= c:
+                return [self._peak(X, db, k, (a, b, c))]
         seg = db[lo - 1 : hi + 2]
         mid = seg[1:-1]
         cand = np.flatnonzero((mid > seg[:-2]) & (mid >= seg[2:]))
@@ -199,8 +200,14 @@ class PeakFinder:
             peaks.sort(key=lambda p: -p.level_dbfs)
         return peaks
 
-    def _peak(self, X: NDArray[np.complex128], db: NDArray[np.float32], k0: int) -> Peak:
-        f, level = self.refine(X, db, k0)
+    def _peak(
+        self,
+        X: NDArray[np.complex128],
+        db: NDArray[np.float32],
+        k0: int,
+        abc: tuple[float, float, float] | None = None,
+    ) -> Peak:
+        f, level = self.refine(X, db, k0, abc)
         hz = f * self._hz_per_bin
         note, cents = note_name(hz, self.a4)
         return Peak(freq_hz=hz, level_dbfs=level, bin=f, note=note, cents=cents)
@@ -233,7 +240,7 @@ class PeakFinder:
         table = self._ratio_table
         if table is None or not self._ratio_margin <= k0 <= self._bins - 1 - self._ratio_margin:
             return None
-        lo, mid, hi = abs(complex(X[k0 - 1])), abs(complex(X[k0])), abs(complex(X[k0 + 1]))
+        lo, mid, hi = map(abs, X[k0 - 1 : k0 + 2].tolist())
         if hi >= lo:
             k, m0, m1 = k0, mid, hi
         else:
@@ -253,14 +260,19 @@ class PeakFinder:
     # -- refinement ------------------------------------------------------------------------
 
     def refine(
-        self, X: NDArray[np.complex128], db: NDArray[np.float32], k0: int
+        self,
+        X: NDArray[np.complex128],
+        db: NDArray[np.float32],
+        k0: int,
+        abc: tuple[float, float, float] | None = None,
     ) -> tuple[float, float]:
         """Refined (fractional bin of nfft, level dBFS) of the peak at bin ``k0``.
 
         Fits the window's transform to ``X`` (see the module docstring); falls back to the
-        log-parabolic estimate from ``db`` at the band edges or if the fit fails.
+        log-parabolic estimate from ``db`` at the band edges or if the fit fails. ``abc``:
+        ``db[k0 - 1 : k0 + 2]`` as floats, if the caller has them already.
         """
-        a, b, c = float(db[k0 - 1]), float(db[k0]), float(db[k0 + 1])
+        a, b, c = db[k0 - 1 : k0 + 2].tolist() if abc is None else abc
         den = a - 2.0 * b + c
         p = 0.5 * (a - c) / den if den < 0.0 else 0.0
         p = min(max(p, -0.5), 0.5)

@@ -23,6 +23,7 @@ MAX_N = 65536
 POWER_FLOOR = 1e-20  # -200 dBFS
 NEW_PLAN_SECONDS = 0.02  # planning longer than this measured a new plan
 _DB_PER_NEPER_POWER = np.float32(10.0 / np.log(10.0))  # 10*log10(p) = this * ln(p)
+_FLOOR32 = np.float32(POWER_FLOOR)
 
 
 class Spectrum:
@@ -175,9 +176,10 @@ class Spectrum:
         xv = self._Xv
         np.multiply(xv, xv, out=sq)  # power in float64, the logarithm in float32
         np.add(sq[:, 0], sq[:, 1], out=power)
-        np.multiply(power, self._scale, out=power)
-        np.maximum(power, POWER_FLOOR, out=power)
-        out[:] = power
+        # Scaled in float64 and rounded once to float32, then floored in float32: rounding
+        # is monotonic, so this equals flooring in float64 first, on half the bytes.
+        np.multiply(power, self._scale, out=out, casting="same_kind")
+        np.maximum(out, _FLOOR32, out=out)
         np.log(out, out=out)  # numpy's float32 log is SIMD; its log10 is ~4x slower
         np.multiply(out, _DB_PER_NEPER_POWER, out=out)
         return out

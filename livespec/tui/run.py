@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import argparse
 import sys
+from typing import TYPE_CHECKING
 
 from livespec.config import Config, check_record_dir
+from livespec.dsp.stft import MAX_N
 from livespec.engine import analysis_stopped_text
 from livespec.errors import EXIT_FAILURE, SourceError, printable
 from livespec.pipeline import Pipeline
-from livespec.tui.app import LivespecApp, make_app
-from livespec.tui.controllers.view import FFT_SIZES
 from livespec.tui.feed import AppFeed, FrameInbox
 from livespec.tui.options import AppOptions
 from livespec.tui.process import keys_from_tty, take_stdin_for_audio
+
+if TYPE_CHECKING:
+    from livespec.tui.app import LivespecApp
 
 
 def run_app(cfg: Config, ns: argparse.Namespace | None = None) -> int:
@@ -48,7 +51,7 @@ def run_app(cfg: Config, ns: argparse.Namespace | None = None) -> int:
                 keys_from_tty()
                 sys.stdin = sys.__stdin__
                 source.realtime = True  # pace a fast pipe (cat file |) at its sample rate
-            ring = pipe.make_ring(frame=FFT_SIZES[-1])  # the largest FFT a key can choose
+            ring = pipe.make_ring(frame=MAX_N)  # the largest FFT a key can choose
             inbox = FrameInbox()
             shown: list[LivespecApp] = []
 
@@ -57,10 +60,14 @@ def run_app(cfg: Config, ns: argparse.Namespace | None = None) -> int:
                     a.notify(analysis_stopped_text(exc), title="livespec", severity="error")
 
             engine = pipe.make_engine(inbox.push, on_error=on_error)
+            # Audio and analysis start first: the first frame's samples (n / fs, 85 ms at
+            # n = 4096) arrive while Textual, the largest import, loads (start-up).
+            pipe.start()
+            from livespec.tui.app import make_app
+
             feed = AppFeed(source, ring=ring, engine=engine, notice=notice)
             app = make_app(pipe.cfg, feed, inbox=inbox, options=options)
             shown.append(app)
-            pipe.start()
             if options.record:
                 # From launch: an existing file without --force ends here, before the screen.
                 app.recording.start(options.record, preroll_s=0.0, force=options.force)

@@ -1,0 +1,306 @@
+"""Benchmark: livespec beside its peers (a plain numpy script, cava, sox), as in issue #16.
+
+Every row runs livespec and its reference in the same run, interleaved, ``--repeat``
+times (3), and prints medians, their ratio, the load average before and after, and the
+target. Peers that are not installed are skipped and said so.
+
+Rows:
+
+* **peaks CPU**: ``livespec peaks --input tone:1000@-6 --realtime`` (48 kHz, n = 4096,
+  75 % overlap, stdout to /dev/null) against ``benchmarks/peers/numpy_peaks.py`` (a plain
+  numpy script doing the same job), % of one core from ``/proc/PID/stat`` over
+  ``--seconds`` after a 2 s warm-up;
+* **engine step**: ``benchmarks/bench_frame.py``: warm µs per frame of the whole engine
+  step against the FFTW execute alone;
+* **peaks start-up**: wall time of ``livespec peaks --input tone:1000 --duration 0.1``
+  against ``python -c 'import numpy'``, fresh processes, 10 of each, interleaved;
+* **app start-up**: launch to the first analysed frame on screen: ``livespec --input
+  tone:1000`` in a 120x40 tmux pane, polled until the readout shows the tone's peak
+  (``1000.0 Hz``), against cava (fifo input fed by sox) polled until its first bar;
+* **stdin latency**: ``benchmarks/bench_latency.py``: a tone's onset to its first frame,
+  the pipe fed from launch, against the same without a backlog (the device-like path);
+* **PNG** (``--png``): ``livespec export --png --size 2048x512`` of a 60 s file against
+  ``sox ... spectrogram -x 2048 -Y 512``, wall time.
+
+    python benchmarks/bench_peers.py [--repeat 3] [--seconds 10] [--png] [--json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+PY = sys.executable
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+ENV = {**os.environ, "PYTHONPATH": str(ROOT)}
+
+
+def cpu_seconds(pid: int) -> float:
+    """utime + stime of a process (all threads), seconds."""
+    with open(f"/proc/{pid}/stat", encoding="ascii") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / CLK_TCK
+
+
+def cpu_pct(cmd: list[str], seconds: float, warm: float = 2.0) -> float:
+    """% of one core a long-running command uses over ``seconds`` after ``warm``."""
+    p = subprocess.Popen(cmd, env=ENV, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        time.sleep(warm)
+        c0, t0 = cpu_seconds(p.pid), time.monotonic()
+        time.sleep(seconds)
+        c1, t1 = cpu_seconds(p.pid), time.monotonic()
+    finally:
+        p.terminate()
+        p.wait()
+    return 100.0 * (c1 - c0) / (t1 - t0)
+
+
+def wall(cmd: list[str]) -> float:
+    """Seconds a command takes, start to exit."""
+    t0 = time.perf_counter()
+    subprocess.run(cmd, env=ENV, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True)
+    return time.perf_counter() - t0
+
+
+def json_of(cmd: list[str]) -> dict[str, float]:
+    out = subprocess.run(cmd, env=ENV, capture_output=True, text=True, check=True)
+    parsed: dict[str, float] = json.loads(out.stdout.strip().splitlines()[-1])
+    return parsed
+
+
+def pane_until(
+    cmd: str, found: Any, timeout: float = 10.0, env: dict[str, str] | None = None
+) -> float:
+    """Seconds from starting ``cmd`` in a detached 120x40 tmux pane (private server) to
+    ``found(pane_text)`` being true; NaN on timeout."""
+    with tempfile.TemporaryDirectory() as tmp:
+        sock = os.path.join(tmp, "tmux")
+        extra: list[str] = []
+        for k, v in (env or {}).items():
+            extra += ["-e", f"{k}={v}"]
+        t0 = time.monotonic()
+        subprocess.run(
+            ["tmux", "-S", sock, "new-session", "-d", "-x", "120", "-y", "40", *extra, cmd],
+            check=True,
+        )
+        try:
+            while time.monotonic() - t0 < timeout:
+                text = subprocess.run(
+                    ["tmux", "-S", sock, "capture-pane", "-p"], capture_output=True, text=True
+                ).stdout
+                if found(text):
+                    return time.monotonic() - t0
+                time.sleep(0.005)
+            return float("nan")
+        finally:
+            subprocess.run(["tmux", "-S", sock, "kill-server"], capture_output=True)
+
+
+def app_startup() -> float:
+    cmd = f"{PY} -m livespec --input tone:1000"
+    env = {"PYTHONPATH": str(ROOT), "COLORTERM": "truecolor"}
+    return pane_until(cmd, lambda text: "1000.0 Hz" in text, env=env)
+
+
+def cava_startup(tmp: Path) -> float:
+    """cava reading a fifo that sox feeds with a 1 kHz tone; until its first bar."""
+    fifo = tmp / "cava.fifo"
+    if not fifo.exists():
+        os.mkfifo(fifo)
+    conf = tmp / "cava.conf"
+    conf.write_text(
+        f"[input]\nmethod = fifo\nsource = {fifo}\nsample_rate = 48000\n"
+        "[output]\nmethod = noncurses\n"
+    )
+    feed = subprocess.Popen(
+        [
+            "sh",
+            "-c",
+            f"exec sox -q -n -t raw -r 48000 -b 16 -e signed -c 2 - synth 30 sine 1000 > {fifo}",
+        ]
+    )
+    try:
+        bars = set("▁▂▃▄▅▆▇█")
+        return pane_until(f"cava -p {conf}", lambda text: any(c in bars for c in text))
+    finally:
+        feed.terminate()
+        feed.wait()
+
+
+def med(xs: list[float]) -> float:
+    good = [x for x in xs if x == x]
+    return statistics.median(good) if good else float("nan")
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--seconds", type=float, default=10.0, help="CPU measurement per run")
+    ap.add_argument("--png", action="store_true", help="also the PNG row (needs sox)")
+    ap.add_argument("--json", action="store_true")
+    args = ap.parse_args()
+    have = {tool: shutil.which(tool) is not None for tool in ("cava", "sox", "tmux")}
+    load0 = os.getloadavg()
+    runs: dict[str, list[float]] = {}
+
+    def add(key: str, value: float) -> None:
+        runs.setdefault(key, []).append(value)
+
+    peaks = [PY, "-m", "livespec", "peaks", "--input", "tone:1000@-6", "--realtime"]
+    script = [PY, str(ROOT / "benchmarks" / "peers" / "numpy_peaks.py")]
+    short = [PY, "-m", "livespec", "peaks", "--input", "tone:1000", "--duration", "0.1"]
+    numpy_import = [PY, "-c", "import numpy"]
+    with tempfile.TemporaryDirectory() as tmpdir:
+        tmp = Path(tmpdir)
+        wav = tmp / "tone60.wav"
+        if args.png and have["sox"]:
+            subprocess.run(
+                [
+                    "sox",
+                    "-q",
+                    "-n",
+                    "-r",
+                    "48000",
+                    "-b",
+                    "16",
+                    str(wav),
+                    "synth",
+                    "60",
+                    "sine",
+                    "300-8000",
+                    "gain",
+                    "-6",
+                ],
+                check=True,
+            )
+        wall(short)  # compile and cache the bytecode, plan FFTW wisdom once
+        for _ in range(args.repeat):
+            add("peaks_cpu_pct", cpu_pct(peaks, args.seconds))
+            add("numpy_script_cpu_pct", cpu_pct(script, args.seconds))
+            frame = json_of(
+                [PY, str(ROOT / "benchmarks" / "bench_frame.py"), "--json", "--repeat", "10"]
+            )
+            add("engine_step_us", frame["engine_step"])
+            add("fftw_execute_us", frame["fftw_execute"])
+            add("numpy_frame_us", frame["numpy_script"])
+            for _ in range(10 // args.repeat + 1):
+                add("peaks_short_ms", 1000 * wall(short))
+                add("import_numpy_ms", 1000 * wall(numpy_import))
+            if have["tmux"]:
+                add("app_first_frame_ms", 1000 * app_startup())
+                if have["cava"] and have["sox"]:
+                    add("cava_first_bar_ms", 1000 * cava_startup(tmp))
+            lat = json_of(
+                [PY, str(ROOT / "benchmarks" / "bench_latency.py"), "--json", "--repeat", "1"]
+            )
+            add("stdin_latency_ms", lat["fed_from_launch_ms"])
+            add("no_backlog_latency_ms", lat["no_backlog_ms"])
+            if args.png and have["sox"]:
+                out = tmp / "out.png"
+                add(
+                    "png_ms",
+                    1000
+                    * wall(
+                        [
+                            PY,
+                            "-m",
+                            "livespec",
+                            "export",
+                            str(wav),
+                            "--png",
+                            str(out),
+                            "--size",
+                            "2048x512",
+                            "--force",
+                        ]
+                    ),
+                )
+                add(
+                    "sox_png_ms",
+                    1000
+                    * wall(
+                        [
+                            "sox",
+                            str(wav),
+                            "-n",
+                            "spectrogram",
+                            "-x",
+                            "2048",
+                            "-Y",
+                            "512",
+                            "-o",
+                            str(tmp / "sox.png"),
+                        ]
+                    ),
+                )
+    load1 = os.getloadavg()
+    m = {k: med(v) for k, v in runs.items()}
+    rows = [
+        (
+            "peaks in real time, % of a core",
+            "peaks_cpu_pct",
+            "numpy_script_cpu_pct",
+            "numpy script",
+            "<= 1.2 % and below the script",
+        ),
+        (
+            "engine step, µs per warm frame",
+            "engine_step_us",
+            "fftw_execute_us",
+            "FFTW execute",
+            "<= 12 µs",
+        ),
+        (
+            "peaks of a 0.1 s tone, ms",
+            "peaks_short_ms",
+            "import_numpy_ms",
+            "python -c 'import numpy'",
+            "<= 200 ms",
+        ),
+        (
+            "app: launch to first analysed frame, ms",
+            "app_first_frame_ms",
+            "cava_first_bar_ms",
+            "cava to its first bar",
+            "<= 400 ms",
+        ),
+        (
+            "stdin fed from launch: onset to frame, ms",
+            "stdin_latency_ms",
+            "no_backlog_latency_ms",
+            "no backlog (device-like)",
+            "within 50 ms of it",
+        ),
+        ("PNG 60 s at 2048x512, ms", "png_ms", "sox_png_ms", "sox spectrogram", "(item 5)"),
+    ]
+    if args.json:
+        print(json.dumps({"load": [load0[0], load1[0]], "medians": m, "runs": runs}))
+        return 0
+    print(
+        f"repeats {args.repeat}; load average (1 min) {load0[0]:.2f} before, {load1[0]:.2f} after"
+    )
+    print(f"{'what':44s} {'livespec':>10s} {'peer':>10s} {'ratio':>7s}  peer / target")
+    for title, mine, theirs, peer, target in rows:
+        if mine not in m:
+            continue
+        a, b = m[mine], m.get(theirs, float("nan"))
+        ratio = a / b if b == b and b else float("nan")
+        print(f"{title:44s} {a:10.2f} {b:10.2f} {ratio:6.2f}x  {peer}; target {target}")
+    if not have["cava"]:
+        print("cava: not installed (apt-get install cava)")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
