@@ -80,6 +80,10 @@ class WaterfallView:
         self._rows: list[CellRow] | None = None
         self._shifted: int | None = None  # frames pushed in since :meth:`rows` (None: rebuild)
         self._builder = RowBuilder()
+        # Horizontal: the keys of the last build, and (epoch, columns the rows moved left
+        # since the epoch began), so a terminal can shift them (:meth:`tails`).
+        self._hkeys: npt.NDArray[np.uint16] | None = None
+        self._hscrolls = (0, 0)
         self.cursor_on = False
         self.cursor_age = 0  # time pixels back from the newest shown
         self.cursor_hz = 1000.0
@@ -300,25 +304,42 @@ class WaterfallView:
             self._rows, self._shifted = [], None
             return self._rows
         shifted, table, builder = self._shifted, self.table, self._builder
-        if (
-            shifted is not None
-            and 0 < shifted < self.width
-            and builder.can_scroll(self.height, self.width)
-        ):
-            lv = to_levels(self.db[:shifted], self.db_min, self.db_max)  # newest first
+        moved = shifted if shifted is not None and 0 < shifted < self.width else None
+        if moved is not None and builder.can_scroll(self.height, self.width):
+            lv = to_levels(self.db[:moved], self.db_min, self.db_max)  # newest first
             new = cell_keys(np.ascontiguousarray(lv[::-1, ::-1].T))  # (height, k), oldest first
             self._rows = builder.scrolled(table, new)
+            self._hkeys = builder.keys
         elif self.orientation == "vertical":
             keys = cell_keys(self.levels())
             self._rows = builder.vertical(table, keys, self.end, self.fpp, shifted is not None)
-        elif self.orientation != "horizontal" or table.depth != "truecolor":
-            builder.keys, self._shifted = None, None
-            self._rows = table.rows_from_keys(cell_keys(self.levels()))
-            return self._rows
+        elif table.depth != "truecolor":
+            builder.keys = None
+            self._hkeys = cell_keys(self.levels())
+            self._rows = table.rows_from_keys(self._hkeys)
         else:
             self._rows = builder.full(table, cell_keys(self.levels()))
+            self._hkeys = builder.keys
+        if self.orientation == "horizontal":
+            epoch, cols = self._hscrolls
+            self._hscrolls = (epoch + 1, 0) if moved is None else (epoch, cols + moved)
         self._shifted = 0
         return self._rows
+
+    @property
+    def hscrolls(self) -> tuple[int, int]:
+        """(epoch, columns the horizontal waterfall moved left since the epoch began): a
+        new epoch means the rows were rebuilt, not moved. Valid after :meth:`rows`."""
+        return self._hscrolls
+
+    def tails(self, columns: int) -> list[str] | None:
+        """The escape sequences of the last ``columns`` cells of every row of the
+        horizontal waterfall as last built by :meth:`rows` (each starting with its
+        colours and ending with a reset), or None if unknown (UI thread)."""
+        keys = self._hkeys
+        if self.orientation != "horizontal" or keys is None or not 0 < columns <= keys.shape[1]:
+            return None
+        return [ansi for _, ansi in self.table.rows_from_keys(keys[:, -columns:])]
 
     @property
     def scrolls(self) -> tuple[int, int]:
