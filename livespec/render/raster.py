@@ -154,6 +154,11 @@ class CellTable:
         # same background), [3 * 65536 + key] the background only
         self._ansi: list[str] = [" "] * (4 * 65536)
         self.canon: U8 | None = _canonical_levels(self.colors, depth)
+        # SGR parameters of each level as foreground and as background (what
+        # Strip.render_ansi gives for Style(color=c, bgcolor=d), in two halves)
+        cs = self._color_system
+        self._fg = [";".join(c.downgrade(cs).get_ansi_codes()) for c in self.colors]
+        self._bg = [";".join(c.downgrade(cs).get_ansi_codes(False)) for c in self.colors]
 
     def _make(self, key: int) -> None:
         top, bottom = key >> 8, key & 255
@@ -169,17 +174,16 @@ class CellTable:
         self._styles[key] = style
         # Every cell sets both colours and no attribute, so within a row no reset is
         # needed between cells: the row ends with one.
-        sgr = Strip.render_ansi(style, self._color_system)
         text = seg.text
-        self._ansi[key] = f"\x1b[{sgr}m{text}" if sgr else text
-        self._ansi[65536 + key] = text
+        ansi = self._ansi
+        ansi[65536 + key] = text
         if self.depth == "none":
-            self._ansi[2 * 65536 + key] = self._ansi[3 * 65536 + key] = text
+            ansi[key] = ansi[2 * 65536 + key] = ansi[3 * 65536 + key] = text
         else:
-            fg = Strip.render_ansi(Style(color=self.colors[top]), self._color_system)
-            bg = Strip.render_ansi(Style(bgcolor=self.colors[bottom]), self._color_system)
-            self._ansi[2 * 65536 + key] = f"\x1b[{fg}m{text}"
-            self._ansi[3 * 65536 + key] = f"\x1b[{bg}m{text}"
+            fg, bg = self._fg[top], self._bg[bottom]
+            ansi[key] = f"\x1b[{fg};{bg}m{text}"
+            ansi[2 * 65536 + key] = f"\x1b[{fg}m{text}"
+            ansi[3 * 65536 + key] = f"\x1b[{bg}m{text}"
         self._filled[key] = True
 
     def ensure(self, keys: npt.NDArray[np.uint16]) -> None:
