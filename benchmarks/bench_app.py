@@ -147,11 +147,14 @@ def run_app(size: str, args: argparse.Namespace, scale: str | None = None) -> di
             pid = int(pane_pid)
             time.sleep(WARMUP_S)
             pane = _tmux(sock, "display", "-p", "-t", "bench", "#{pane_width}x#{pane_height}")
+            server = int(_tmux(sock, "display", "-p", "#{pid}"))
+            s0 = cpu_seconds(server)
             c0, u0 = cpu_seconds(pid), cpu_seconds(pid, pid)
             b0, t0 = bytes_written(pid), time.monotonic()
             time.sleep(args.seconds)
             c1, u1 = cpu_seconds(pid), cpu_seconds(pid, pid)
             b1, t1 = bytes_written(pid), time.monotonic()
+            s1 = cpu_seconds(server)
             load = os.getloadavg()[0]
             _tmux(sock, "send-keys", "-t", "bench", "q")
             deadline = time.monotonic() + 15.0
@@ -172,6 +175,7 @@ def run_app(size: str, args: argparse.Namespace, scale: str | None = None) -> di
         "size": pane,
         "cpu_percent": round(100.0 * (c1 - c0) / wall, 1),
         "ui_thread_percent": round(100.0 * (u1 - u0) / wall, 1),
+        "tmux_cpu_percent": round(100.0 * (s1 - s0) / wall, 1),
         "updates_per_s": round(ts.size / wall, 1),
         "cpu_ms_per_update": round(1000.0 * (c1 - c0) / updates, 2),
         "gap_p50_ms": round(float(np.percentile(gaps, 50)), 1),
@@ -188,6 +192,7 @@ COLUMNS = [
     "size",
     "cpu_percent",
     "ui_thread_percent",
+    "tmux_cpu_percent",
     "updates_per_s",
     "cpu_ms_per_update",
     "gap_p50_ms",

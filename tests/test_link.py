@@ -45,10 +45,12 @@ def test_ssh_defaults_save_bandwidth() -> None:
     link = _link(SSH)
     assert (link.ssh, link.fps, link.depth, link.orientation) == (
         True,
-        15.0,
+        20.0,
         "256",
-        "vertical",
+        "horizontal",
     )
+    assert link.panel_fps == 10.0
+    assert _link(LOCAL).panel_fps is None
 
 
 def test_ssh_keeps_fewer_colours_and_explicit_choices() -> None:

@@ -19,7 +19,7 @@ from textual.geometry import Region
 from textual.strip import Strip
 from textual.widget import Widget
 
-from livespec.render.raster import AnsiStrip, CellTable
+from livespec.render.raster import AnsiStrip, CellTable, compact_ansi
 from livespec.render.view import WaterfallView
 from livespec.tui.widgets.plot import Plot
 
@@ -150,3 +150,44 @@ async def test_plot_rows_draw_what_textual_draws(depth: str, orientation: str) -
             assert list(a) == list(b)
             assert cells(a.render(console)) == cells(b.render(console))
         assert any(isinstance(row, AnsiStrip) for row in ours)
+
+
+@pytest.mark.parametrize(
+    ("depth", "system"), [("truecolor", "truecolor"), ("256", "256"), ("16", "standard")]
+)
+def test_compact_sequences_draw_what_textual_draws(depth: str, system: str) -> None:
+    """compact_ansi: the same cells as Textual's rendering in fewer bytes; colour numbers
+    that happen to be 39 or 49 (defaults as SGR codes) are kept inside 38;2 and 48;5."""
+    from rich.segment import Segment
+    from rich.style import Style
+
+    base = Style(color="default", bgcolor="default")
+    segs = [
+        Segment("██▉", base + Style(color="rgb(49,39,49)")),
+        Segment("   ", base),
+        Segment("│", base + Style(color="bright_white", bold=True)),
+        Segment("ab", Style(color="color(49)", bgcolor="color(39)")),
+        Segment("", base + Style(italic=True)),
+        Segment("  ", base),
+    ]
+    strip = Strip(segs, 11)
+    console = _console(depth)
+    ours = compact_ansi(segs, system)
+    assert cells(ours) == cells(_textual(strip, console))
+    assert len(ours) < len(_textual(strip, console))
+
+
+@pytest.mark.parametrize("depth", ["truecolor", "256"])
+def test_neighbours_sharing_a_colour_send_only_the_other(depth: str) -> None:
+    """A cell whose top (foreground) equals its left neighbour's sends only its
+    background, and the other way round; the row still draws what Textual draws."""
+    table = CellTable("viridis", depth)
+    top = np.array([[10, 10, 200, 200, 90]], np.uint8)
+    bottom = np.array([[20, 220, 220, 30, 30]], np.uint8)
+    (strip,) = table.strips(top, bottom)
+    console = _console("truecolor" if depth == "truecolor" else "256")
+    ansi = strip.render(console)
+    assert cells(ansi) == cells(_textual(strip, console))
+    sgrs = re.findall(r"\x1b\[([0-9;]*)m", ansi)[:-1]  # the last is the reset
+    kinds = [("38" in s, "48" in s) for s in sgrs]
+    assert kinds == [(True, True), (False, True), (True, False), (False, True), (True, False)]

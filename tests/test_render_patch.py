@@ -14,7 +14,7 @@ import pyte
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from livespec.render.patch import Piece, ScreenPatch, Scroll
+from livespec.render.patch import HScroll, Piece, ScreenPatch, Scroll
 
 W, H = 30, 14
 Y0 = 3  # the rectangle's first screen row
@@ -138,3 +138,72 @@ def test_forgotten_rows_are_rewritten_and_a_moved_rectangle_starts_afresh() -> N
     out = patch.update(0, Y0, W, rows)
     assert out.count("H") == 1 and f"\x1b[{Y0 + 3};1H" in out
     assert len(patch.update(0, Y0 + 1, W, rows)) > len(out) * (ROWS - 1)
+
+
+def _cells_ansi(colors: list[int]) -> str:
+    """Cells with a colour per seed (both colours set each cell), ending reset."""
+    return "".join(_cell((c % 256, c * 7 % 256, c * 13 % 256), "▀") for c in colors) + "\x1b[0m"
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.integers(1, MID - 1),  # columns the middle moved left this step
+            st.lists(st.integers(0, 5), min_size=ROWS, max_size=ROWS),  # side seeds
+            st.sets(st.integers(0, ROWS - 1), max_size=3),  # rows written whole instead
+            st.booleans(),  # Textual redrew row 5 in between
+        ),
+        min_size=1,
+        max_size=8,
+    )
+)
+def test_hscroll_shifts_the_middle_and_keeps_what_is_right_of_it(
+    steps: list[tuple[int, list[int], set[int], bool]],
+) -> None:
+    """The horizontal waterfall moves left: DCH at the piece's left edge and ICH at its
+    right edge shift it in the terminal, the new columns are written at the right end, and
+    the pieces right of it (and whatever stands right of the rectangle) stay as they were;
+    rows not in ``tails`` are diffed as usual. The screen equals a full redraw after each
+    step."""
+    width = W - 4  # the rectangle stops 4 cells short of the screen's edge
+    screen, stream = _terminal()
+    for y in range(Y0, Y0 + ROWS):
+        stream.feed(f"\x1b[{y + 1};{width + 1}H\x1b[32m@@@@\x1b[0m".encode())
+    right = width - LEFT - MID
+
+    def row(y: int, side: int, cols: list[int]) -> list[Piece]:
+        return [
+            (0, _piece(side, LEFT)),
+            (LEFT, _cells_ansi(cols)),
+            (LEFT + MID, _piece(side + 50, right)),
+        ]
+
+    def scratch(rows: list[list[Piece]]) -> list[list[tuple[str, str, str]]]:
+        s, st_ = _terminal()
+        for y in range(Y0, Y0 + ROWS):
+            st_.feed(f"\x1b[{y + 1};{width + 1}H\x1b[32m@@@@\x1b[0m".encode())
+        st_.feed(ScreenPatch().update(0, Y0, width, rows).encode())
+        return _cells(s)
+
+    patch = ScreenPatch()
+    cols = [[1000 * y + x for x in range(MID)] for y in range(ROWS)]
+    fresh = 10**6
+    sides = [0] * ROWS
+    stream.feed(patch.update(0, Y0, width, [row(y, 0, cols[y]) for y in range(ROWS)]).encode())
+    for k, new_sides, whole, redraw in steps:
+        for y in range(ROWS):
+            cols[y] = cols[y][k:] + list(range(fresh, fresh + k))
+            fresh += k
+        sides = new_sides
+        rows = [row(y, sides[y], cols[y]) for y in range(ROWS)]
+        if redraw:
+            stream.feed(ScreenPatch().update(0, Y0 + 5, width, [rows[5]]).encode())
+            patch.forget([5])
+        tails = {y: _cells_ansi(cols[y][-k:]) for y in range(ROWS) if y not in whole}
+        out = patch.update(0, Y0, width, rows, hscroll=HScroll(LEFT, MID, k, tails))
+        stream.feed(out.encode())
+        assert _cells(screen) == scratch(rows)
+        for y in tails:
+            if not (redraw and y == 5):
+                assert _cells_ansi(cols[y]) not in out  # never the whole middle

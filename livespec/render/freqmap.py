@@ -168,3 +168,38 @@ def freq_ticks(fmap: FreqMap, cells: float, min_gap: float) -> list[tuple[float,
     """Tick positions for an axis of ``cells`` cells over ``fmap`` (see
     :meth:`FreqMap.ticks`): (position in cells from the low-frequency end, Hz) pairs."""
     return fmap.ticks(cells, min_gap)
+
+
+def zoom_range(
+    fm: FreqMap, whole: FreqMap, factor: float, centre_hz: float | None
+) -> tuple[float, float]:
+    """The range (Hz) of ``fm`` zoomed by ``factor`` (>1 = in) around ``centre_hz`` (the
+    middle when None), kept inside what ``whole`` (the scale's full map) can show: shifted,
+    not cut, at the ends."""
+    centre = fm.pixels / 2 if centre_hz is None else fm.pos_of(centre_hz)
+    half = fm.pixels / (2 * factor)
+    return _window(fm, whole, centre - half, centre + half)
+
+
+def pan_range(fm: FreqMap, whole: FreqMap, fraction: float) -> tuple[float, float]:
+    """The range (Hz) of ``fm`` moved by ``fraction`` of the view (positive: up)."""
+    shift = fm.pixels * fraction
+    return _window(fm, whole, shift, fm.pixels + shift)
+
+
+def _window(fm: FreqMap, whole: FreqMap, p0: float, p1: float) -> tuple[float, float]:
+    """Frequencies of pixel positions ``p0``..``p1`` of ``fm``, shifted into ``whole``'s
+    [floor, Nyquist] and no narrower than four bins."""
+    floor, nyq = whole.lo, whole.hi
+    lo_lim, hi_lim = fm.pos_of(floor), fm.pos_of(nyq)
+    span = min(p1 - p0, hi_lim - lo_lim)
+    if p0 < lo_lim:
+        p0, p1 = lo_lim, lo_lim + span
+    if p1 > hi_lim:
+        p0, p1 = hi_lim - span, hi_lim
+    lo, hi = max(floor, fm.freq_at(p0)), min(nyq, fm.freq_at(p1))
+    min_span = max(4 * fm.bin_hz, 1.0)
+    if hi - lo < min_span:
+        mid = (lo + hi) / 2
+        lo, hi = max(floor, mid - min_span / 2), min(nyq, mid + min_span / 2)
+    return lo, hi

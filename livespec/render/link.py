@@ -5,11 +5,14 @@ many SSH links carry far less, and a terminal that cannot keep up lags further a
 behind the sound. Over SSH (``SSH_CONNECTION``, ``SSH_TTY`` or ``SSH_CLIENT`` set, or
 ``--ssh on``) the settings the user left on ``auto`` are chosen for bandwidth:
 
-* the **vertical** waterfall, which the terminal itself scrolls (a new text row costs one
-  row of cells instead of the whole picture, see :mod:`livespec.render.patch`);
+* the **horizontal** waterfall, as locally: the terminal shifts its rows itself (ICH/DCH,
+  see :mod:`livespec.render.patch`), so an update sends the new column and the pieces that
+  changed, not every cell (about 70 KB/s at 120x40; the vertical one, whose scroll also
+  moves the time labels and colour bar, about 100 KB/s);
 * **256 colours** at most (half the bytes of a truecolor cell, and neighbouring levels of
   one colour merge into runs);
-* **15 updates per second**.
+* **20 updates per second** for the waterfall, **10** for the spectrum panel (whose short
+  coloured runs are most of the bytes).
 
 Anything given explicitly (``--orientation``, ``--colors``, ``--fps``, or the config file)
 wins. Pure code, no Textual; called once on the UI thread at start-up.
@@ -24,7 +27,8 @@ from livespec.render.colormaps import resolve_depth
 
 SSH_ENV = ("SSH_CONNECTION", "SSH_TTY", "SSH_CLIENT")
 LOCAL_FPS = 30.0
-SSH_FPS = 15.0
+SSH_FPS = 20.0
+SSH_PANEL_FPS = 10.0  # the spectrum panel's redraws for new frames, over SSH
 SSH_MAX_DEPTH = "256"
 
 
@@ -41,6 +45,7 @@ class Link:
     fps: float  # screen updates per second at most
     depth: str  # truecolor, 256, 16 or none
     orientation: str  # horizontal or vertical
+    panel_fps: float | None = None  # spectrum panel redraws per second at most (None: every update)
 
 
 def choose_link(
@@ -58,7 +63,8 @@ def choose_link(
     if remote and colors == "auto" and depth == "truecolor":
         depth = SSH_MAX_DEPTH
     if orientation == "auto":
-        orientation = "vertical" if remote else "horizontal"
+        orientation = "horizontal"
     if fps is None:
         fps = SSH_FPS if remote else LOCAL_FPS
-    return Link(ssh=remote, fps=float(fps), depth=depth, orientation=orientation)
+    panel = SSH_PANEL_FPS if remote and fps > SSH_PANEL_FPS else None
+    return Link(ssh=remote, fps=float(fps), depth=depth, orientation=orientation, panel_fps=panel)

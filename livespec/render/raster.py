@@ -62,6 +62,63 @@ _SYSTEM_NAMES = {"truecolor": "truecolor", "256": "256", "16": "standard", "none
 CellRow = tuple[list[Segment], str]  # a row's segments and its escape sequences
 
 
+_SYSTEM_OF_NAME = {
+    "truecolor": ColorSystem.TRUECOLOR,
+    "256": ColorSystem.EIGHT_BIT,
+    "standard": ColorSystem.STANDARD,
+    "windows": ColorSystem.WINDOWS,
+}
+_DEFAULT_CODES = frozenset(("39", "49"))
+_sgr_cache: dict[tuple[Style | None, str], str] = {}
+
+
+def compact_ansi(segments: list[Segment], system: str) -> str:
+    """Escape sequences for ``segments`` in the colour system named ``system``, as few as
+    the terminal needs: one SGR where the style changes (starting from a reset, so no
+    attribute leaks; default colours left out), one reset at the end. Textual's own
+    rendering puts ``ESC[...m text ESC[0m`` around every segment, about twice the bytes
+    for the spectrum panel's short runs. Any thread."""
+    cs = _SYSTEM_OF_NAME[system]
+    out: list[str] = []
+    prev: str | None = None
+    cache = _sgr_cache
+    for text, style, _ in segments:
+        if not text:
+            continue
+        key = (style, system)
+        sgr = cache.get(key)
+        if sgr is None:
+            codes = Strip.render_ansi(style, cs).split(";") if style else []
+            sgr = ";".join(["0", *_without_defaults(codes)])
+            if len(cache) > 4096:
+                cache.clear()
+            cache[key] = sgr
+        if sgr != prev:
+            out.append(f"\x1b[{sgr}m")
+            prev = sgr
+        out.append(text)
+    out.append(RESET)
+    return "".join(out)
+
+
+def _without_defaults(codes: list[str]) -> list[str]:
+    """SGR parameters without the default colours (39, 49), which a reset already sets;
+    the numbers inside 38;5;N and 38;2;R;G;B (and 48;...) are kept whatever they are."""
+    out: list[str] = []
+    i = 0
+    while i < len(codes):
+        code = codes[i]
+        if code in ("38", "48") and i + 1 < len(codes):
+            n = 3 if codes[i + 1] == "5" else 5
+            out.extend(codes[i : i + n])
+            i += n
+            continue
+        if code and code not in _DEFAULT_CODES:
+            out.append(code)
+        i += 1
+    return out
+
+
 def join_rows(parts: list[Strip], system: str | None) -> Strip:
     """Strips side by side as one row; an :class:`AnsiStrip` rendering its parts' own
     (cached) sequences when ``system`` is given."""
@@ -92,9 +149,16 @@ class CellTable:
         self._segments: list[Segment] = [Segment(" ")] * 65536
         self._styles: list[Style | None] = [None] * 65536
         self._filled = np.zeros(65536, dtype=bool)
-        # escape sequences: [key] colours and character, [65536 + key] the character only
-        self._ansi: list[str] = [" "] * 131072
+        # escape sequences: [key] both colours and the character, [65536 + key] the
+        # character only, [2 * 65536 + key] the foreground only (the left neighbour has the
+        # same background), [3 * 65536 + key] the background only
+        self._ansi: list[str] = [" "] * (4 * 65536)
         self.canon: U8 | None = _canonical_levels(self.colors, depth)
+        # SGR parameters of each level as foreground and as background (what
+        # Strip.render_ansi gives for Style(color=c, bgcolor=d), in two halves)
+        cs = self._color_system
+        self._fg = [";".join(c.downgrade(cs).get_ansi_codes()) for c in self.colors]
+        self._bg = [";".join(c.downgrade(cs).get_ansi_codes(False)) for c in self.colors]
 
     def _make(self, key: int) -> None:
         top, bottom = key >> 8, key & 255
@@ -110,9 +174,16 @@ class CellTable:
         self._styles[key] = style
         # Every cell sets both colours and no attribute, so within a row no reset is
         # needed between cells: the row ends with one.
-        sgr = Strip.render_ansi(style, self._color_system)
-        self._ansi[key] = f"\x1b[{sgr}m{seg.text}" if sgr else seg.text
-        self._ansi[65536 + key] = seg.text
+        text = seg.text
+        ansi = self._ansi
+        ansi[65536 + key] = text
+        if self.depth == "none":
+            ansi[key] = ansi[2 * 65536 + key] = ansi[3 * 65536 + key] = text
+        else:
+            fg, bg = self._fg[top], self._bg[bottom]
+            ansi[key] = f"\x1b[{fg};{bg}m{text}"
+            ansi[2 * 65536 + key] = f"\x1b[{fg}m{text}"
+            ansi[3 * 65536 + key] = f"\x1b[{bg}m{text}"
         self._filled[key] = True
 
     def ensure(self, keys: npt.NDArray[np.uint16]) -> None:
@@ -190,20 +261,27 @@ class CellTable:
         """The escape sequence of every cell of (rows, width) ``keys``, row after row.
 
         A cell equal to its left neighbour (``left``: the keys left of column 0, or None
-        for the start of a row) needs only its character: runs share one colour sequence.
-        Every cell sets both colours and no attribute, so no reset is needed in between.
-        Call :meth:`ensure` (or :meth:`cells`) first.
+        for the start of a row) needs only its character, one that shares its background
+        or its foreground only the other colour: the sequences carry only what changes.
+        Every cell's colours are set by it or before it in the row and no attribute is
+        used, so no reset is needed in between. Call :meth:`ensure` (or :meth:`cells`)
+        first.
         """
-        flat = keys.ravel()
-        same = np.empty(keys.shape, dtype=bool)
-        np.equal(keys[:, 1:], keys[:, :-1], out=same[:, 1:])
+        rows, width = keys.shape
+        prev = np.empty((rows, width), dtype=np.uint16)
+        prev[:, 1:] = keys[:, :-1]
+        if left is not None:
+            prev[:, 0] = left
+        diff = keys ^ prev
+        # 0: both colours, 1: character only, 2: foreground only, 3: background only
+        variant = np.where(
+            diff == 0, 1, np.where(diff & 0xFF00 == 0, 3, np.where(diff & 0xFF == 0, 2, 0))
+        ).astype(np.int32)
         if left is None:
-            same[:, 0] = False
-        else:
-            np.equal(keys[:, 0], left, out=same[:, 0])
-        index = flat.astype(np.int32)
-        index[same.ravel()] += 65536
-        return list(map(self._ansi.__getitem__, index.tolist()))
+            variant[:, 0] = 0
+        index = keys.astype(np.int32)
+        index += variant << 16
+        return list(map(self._ansi.__getitem__, index.ravel().tolist()))
 
     def full_piece(self, key: int) -> str:
         """The escape sequence of one cell with its colours (start of a row)."""

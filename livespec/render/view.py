@@ -21,7 +21,7 @@ import numpy.typing as npt
 
 from livespec.config import DEFAULT_COLORMAP
 from livespec.dsp.cqt import CqtLayout
-from livespec.render.freqmap import FreqMap
+from livespec.render.freqmap import FreqMap, pan_range, zoom_range
 from livespec.render.history import History
 from livespec.render.raster import F32, AnsiStrip, CellRow, CellTable, cell_keys, to_levels
 from livespec.render.rows import RowBuilder
@@ -82,6 +82,10 @@ class WaterfallView:
         self._rows: list[CellRow] | None = None
         self._shifted: int | None = None  # frames pushed in since :meth:`rows` (None: rebuild)
         self._builder = RowBuilder()
+        # Horizontal: the keys of the last build, and (epoch, columns the rows moved left
+        # since the epoch began), so a terminal can shift them (:meth:`tails`).
+        self._hkeys: npt.NDArray[np.uint16] | None = None
+        self._hscrolls = (0, 0)
         self.cursor_on = False
         self.cursor_age = 0  # time pixels back from the newest shown
         self.cursor_hz = 1000.0
@@ -311,25 +315,42 @@ class WaterfallView:
             self._rows, self._shifted = [], None
             return self._rows
         shifted, table, builder = self._shifted, self.table, self._builder
-        if (
-            shifted is not None
-            and 0 < shifted < self.width
-            and builder.can_scroll(self.height, self.width)
-        ):
-            lv = to_levels(self.db[:shifted], self.db_min, self.db_max)  # newest first
+        moved = shifted if shifted is not None and 0 < shifted < self.width else None
+        if moved is not None and builder.can_scroll(self.height, self.width):
+            lv = to_levels(self.db[:moved], self.db_min, self.db_max)  # newest first
             new = cell_keys(np.ascontiguousarray(lv[::-1, ::-1].T))  # (height, k), oldest first
             self._rows = builder.scrolled(table, new)
+            self._hkeys = builder.keys
         elif self.orientation == "vertical":
             keys = cell_keys(self.levels())
             self._rows = builder.vertical(table, keys, self.end, self.fpp, shifted is not None)
-        elif self.orientation != "horizontal" or table.depth != "truecolor":
-            builder.keys, self._shifted = None, None
-            self._rows = table.rows_from_keys(cell_keys(self.levels()))
-            return self._rows
+        elif table.depth != "truecolor":
+            builder.keys = None
+            self._hkeys = cell_keys(self.levels())
+            self._rows = table.rows_from_keys(self._hkeys)
         else:
             self._rows = builder.full(table, cell_keys(self.levels()))
+            self._hkeys = builder.keys
+        if self.orientation == "horizontal":
+            epoch, cols = self._hscrolls
+            self._hscrolls = (epoch + 1, 0) if moved is None else (epoch, cols + moved)
         self._shifted = 0
         return self._rows
+
+    @property
+    def hscrolls(self) -> tuple[int, int]:
+        """(epoch, columns the horizontal waterfall moved left since the epoch began): a
+        new epoch means the rows were rebuilt, not moved. Valid after :meth:`rows`."""
+        return self._hscrolls
+
+    def tails(self, columns: int) -> list[str] | None:
+        """The escape sequences of the last ``columns`` cells of every row of the
+        horizontal waterfall as last built by :meth:`rows` (each starting with its
+        colours and ending with a reset), or None if unknown (UI thread)."""
+        keys = self._hkeys
+        if self.orientation != "horizontal" or keys is None or not 0 < columns <= keys.shape[1]:
+            return None
+        return [ansi for _, ansi in self.table.rows_from_keys(keys[:, -columns:])]
 
     @property
     def scrolls(self) -> tuple[int, int]:
@@ -417,34 +438,13 @@ class WaterfallView:
     # -- zoom --------------------------------------------------------------------------------
 
     def zoomed(self, factor: float, centre_hz: float | None = None) -> tuple[float, float]:
-        """The range after zooming by ``factor`` (>1 = in) around ``centre_hz``, kept inside
-        what the scale can show (shifted, not cut, at the ends)."""
-        fm = self.fmap
-        centre = fm.pixels / 2 if centre_hz is None else fm.pos_of(centre_hz)
-        half = fm.pixels / (2 * factor)
-        return self._window(centre - half, centre + half)
+        """The range after zooming by ``factor`` (>1 = in) around ``centre_hz``."""
+        return zoom_range(self.fmap, self._whole_map(), factor, centre_hz)
 
     def panned(self, fraction: float) -> tuple[float, float]:
         """The range after moving by ``fraction`` of the view (positive: up)."""
-        shift = self.fmap.pixels * fraction
-        return self._window(shift, self.fmap.pixels + shift)
+        return pan_range(self.fmap, self._whole_map(), fraction)
 
-    def _window(self, p0: float, p1: float) -> tuple[float, float]:
-        """Frequencies of pixel positions ``p0``..``p1`` of the current map, shifted into
-        [floor, Nyquist] and no narrower than four bins."""
-        fm = self.fmap
+    def _whole_map(self) -> FreqMap:
         nyq = self.samplerate / 2
-        whole = FreqMap(self.scale, 0.0, nyq, 1, self.samplerate, self.bins, self.cqt)
-        floor, nyq = whole.lo, whole.hi
-        lo_lim, hi_lim = fm.pos_of(floor), fm.pos_of(nyq)
-        span = min(p1 - p0, hi_lim - lo_lim)
-        if p0 < lo_lim:
-            p0, p1 = lo_lim, lo_lim + span
-        if p1 > hi_lim:
-            p0, p1 = hi_lim - span, hi_lim
-        lo, hi = max(floor, fm.freq_at(p0)), min(nyq, fm.freq_at(p1))
-        min_span = max(4 * fm.bin_hz, 1.0)
-        if hi - lo < min_span:
-            mid = (lo + hi) / 2
-            lo, hi = max(floor, mid - min_span / 2), min(nyq, mid + min_span / 2)
-        return lo, hi
+        return FreqMap(self.scale, 0.0, nyq, 1, self.samplerate, self.bins, self.cqt)

@@ -131,6 +131,8 @@ class LivespecApp(App[int]):
         )
         averager = SpectrumAverager()
         marks = MarkedSpectrumPanel(self.view, averager)
+        if self.link.panel_fps:
+            marks.min_interval = 1.0 / self.link.panel_fps
         plot = Plot(self.view, spectrum=d.spectrum, panel=marks, output=self.output, id="plot")
         self.widgets = AppWidgets(
             plot,

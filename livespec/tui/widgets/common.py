@@ -10,6 +10,8 @@ from rich.text import Text
 from textual.strip import Strip
 from textual.widget import Widget
 
+from livespec.render.raster import AnsiStrip, compact_ansi
+
 
 def place(width: int, items: Iterable[tuple[int, str, Style]], base: Style) -> Strip:
     """A row of ``width`` cells with each text at its x (clipped; later items that would
@@ -58,15 +60,24 @@ class Part:
         """Every row of the part (may return fewer than ``height`` rows)."""
         raise NotImplementedError
 
-    def lines(self, width: int, height: int, base: Style) -> list[Strip]:
-        """``height`` rows of ``width`` cells (cached)."""
-        key = (self.cache_key(), width, height, base)
+    def lines(self, width: int, height: int, base: Style, system: str | None = None) -> list[Strip]:
+        """``height`` rows of ``width`` cells (cached). With a colour ``system`` name the
+        rows carry compact escape sequences of their own (:func:`compact_ansi`), which
+        the plot writes to the terminal as they are."""
+        key = (self.cache_key(), width, height, base, system)
         if key != self._key:
             rows = self.render_all(width, height, base) if width > 0 and height > 0 else []
             rows = [r.crop_extend(0, width, base) for r in rows[:height]]
             rows += [Strip.blank(width, base)] * (max(height, 0) - len(rows))
+            if system is not None:
+                rows = [r if isinstance(r, AnsiStrip) else _compact(r, width, system) for r in rows]
             self._lines, self._key = rows, key
         return self._lines
+
+
+def _compact(strip: Strip, width: int, system: str) -> Strip:
+    segs = list(strip)
+    return AnsiStrip(segs, width, [compact_ansi(segs, system)], system)
 
 
 class CachedLines(Widget):

@@ -33,7 +33,7 @@ from textual.message import Message
 from textual.strip import Strip
 from textual.widget import Widget
 
-from livespec.render.patch import Piece, ScreenPatch, Scroll
+from livespec.render.patch import HScroll, Piece, ScreenPatch, Scroll
 from livespec.render.raster import join_rows
 from livespec.render.terminal import AnsiStrip, has_notifications, visible_widgets
 from livespec.render.view import WaterfallView
@@ -103,6 +103,9 @@ class Plot(Widget):
         self.direct = True  # write changed rows to the terminal without Textual's update
         self._patch = ScreenPatch()
         self._scrolls: tuple[int, int] | None = None  # view.scrolls the terminal shows
+        self._hscrolls: tuple[int, int] | None = None  # view.hscrolls the terminal shows
+        self._pure: set[int] = set()  # waterfall rows shown without cursor or marker
+        self.shift_columns = True  # let the terminal shift the horizontal waterfall (ICH/DCH)
 
     # -- geometry ----------------------------------------------------------------------
 
@@ -170,7 +173,7 @@ class Plot(Widget):
         output = self.output
         if output is None or not self._can_draw_direct():
             self._patch.forget()
-            self._scrolls = None
+            self._scrolls = self._hscrolls = None
             self.refresh()
             if output is not None:
                 output.textual_redraw()
@@ -184,6 +187,7 @@ class Plot(Widget):
             region.width,
             [_parts(row, console) for row in rows],
             self._scroll(region.x == 0 and region.width == self.screen.size.width),
+            self._hscroll(),
         )
         if text:
             output.write(text)
@@ -251,6 +255,40 @@ class Plot(Widget):
         last = first + self.view.height - 1
         return Scroll(first, last, lines) if 0 < lines < self.view.height else None
 
+    def _hscroll(self) -> HScroll | None:
+        """How far the horizontal waterfall's rows moved left since the terminal last
+        showed them, with the new cells at their right end (None: not known, or nothing
+        to shift). Rows with the cursor or marker now or before are written whole."""
+        view = self.view
+        horizontal = view.orientation == "horizontal"
+        now = view.hscrolls if horizontal else None
+        before, self._hscrolls = self._hscrolls, now
+        pure = self._pure
+        self._pure = set(range(view.height)) - self._overlay_rows() if horizontal else set()
+        if not self.shift_columns or now is None or before is None or now[0] != before[0]:
+            return None
+        columns = now[1] - before[1]
+        if not 0 < columns < view.width:
+            return None
+        tails = view.tails(columns)
+        if tails is None:
+            return None
+        keep = pure & self._pure
+        return HScroll(
+            AXIS_W, view.width, columns, {y: t for y, t in enumerate(tails) if y in keep}
+        )
+
+    def _overlay_rows(self) -> set[int]:
+        """Waterfall rows with the cursor or the marker drawn on them."""
+        view = self.view
+        rows: set[int] = set()
+        mark = view.marker_cell()
+        if mark is not None:
+            rows.add(mark[1])
+        if view.cursor_on:
+            rows.add(view.cursor_cell()[1])
+        return rows
+
     def _current_rows(self) -> list[Strip]:
         key = self._cache_key()
         if key != self._key:
@@ -303,31 +341,31 @@ class Plot(Widget):
             return []
         wf = self.waterfall.cell_rows(ww)
         wf += [([Segment(" " * ww, base)], None)] * (wh - len(wf))
-        bar = self.colorbar.lines(BAR_W, wh, base)
+        bar = self.colorbar.lines(BAR_W, wh, base, system)
         rows: list[Strip] = []
         unit = "note" if view.scale == "cqt" else "Hz"  # the frequency axis's labels
         if view.orientation == "horizontal":
-            axis = self.freq_axis.lines(AXIS_W, wh, base)
-            spec = self.spectrum.lines(SPEC_W, wh, base) if self.show_spectrum else None
+            axis = self.freq_axis.lines(AXIS_W, wh, base, system)
+            spec = self.spectrum.lines(SPEC_W, wh, base, system) if self.show_spectrum else None
             for y in range(wh):
                 right = [bar[y]] if spec is None else [spec[y], bar[y]]
                 rows.append(_with_cells([axis[y]], wf[y], ww, right, system))
-            time = self.time_axis.lines(ww, 1, base)[0]
+            time = self.time_axis.lines(ww, 1, base, system)[0]
             gap = Strip.blank(SPEC_W if self.show_spectrum else 0, base)
             rows.append(
                 _join([_text(unit.rjust(6), AXIS_W, base), time, gap, _text(" dBFS", BAR_W, base)])
             )
             return rows
         pad, pad_bar = Strip.blank(AXIS_W, base), Strip.blank(BAR_W, base)
-        axis = self.freq_axis.lines(ww, 2, base)
+        axis = self.freq_axis.lines(ww, 2, base, system)
         rows.append(_join([pad, axis[0], pad_bar]))
         rows.append(
             _join([_text(unit.rjust(7), AXIS_W, base), axis[1], _text(" dBFS", BAR_W, base)])
         )
         if self.show_spectrum:
-            for line in self.spectrum.lines(ww, SPEC_H, base):
+            for line in self.spectrum.lines(ww, SPEC_H, base, system):
                 rows.append(_join([pad, line, pad_bar]))
-        times = self.time_axis.lines(AXIS_W, wh, base)
+        times = self.time_axis.lines(AXIS_W, wh, base, system)
         for y in range(wh):
             rows.append(_with_cells([times[y]], wf[y], ww, [bar[y]], system))
         return rows

@@ -7,6 +7,7 @@ take the colour map's colour of their level. UI thread only.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Hashable
 
 import numpy as np
@@ -15,6 +16,7 @@ from rich.segment import Segment
 from rich.style import Style
 from textual.strip import Strip
 
+from livespec.render.raster import AnsiStrip, compact_ansi
 from livespec.render.view import NO_DATA_DB, WaterfallView
 from livespec.tui.widgets.common import Part
 
@@ -35,6 +37,11 @@ class SpectrumPanel(Part):
         # horizontal waterfall: most rows repeat from frame to frame, and a Strip that is
         # reused keeps its escape sequences.
         self._side_rows: dict[tuple[int, Style, int, int, int], Strip] = {}
+        # Seconds between redraws for new frames alone (0: every frame). Over SSH the
+        # panel's short coloured runs cost most of the bytes, so the app sets it there.
+        self.min_interval = 0.0
+        self._shown_key: tuple[object, ...] | None = None
+        self._shown_time = 0.0
 
     def _values(self, cells: int) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.float32]]:
         """Current and hold levels per cell, low frequency first."""
@@ -76,7 +83,20 @@ class SpectrumPanel(Part):
     def cache_key(self) -> Hashable:
         """The view's pixels and colour range."""
         v = self.view
-        return (v.version, v.db_min, v.db_max, id(v.table), v.orientation)
+        key = (v.version, v.db_min, v.db_max, id(v.table), v.orientation)
+        shown = self._shown_key
+        if key == shown:
+            return key
+        now = time.monotonic()
+        if (
+            self.min_interval > 0
+            and shown is not None
+            and key[1:] == shown[1:]
+            and now - self._shown_time < self.min_interval
+        ):
+            return shown  # only new frames, and too soon: keep the rows shown
+        self._shown_key, self._shown_time = key, now
+        return key
 
     def render_all(self, width: int, height: int, base: Style) -> list[Strip]:
         """All rows of the panel."""
@@ -95,7 +115,7 @@ class SpectrumPanel(Part):
         cache = self._side_rows
         if len(cache) > 4096:
             cache.clear()
-        out = []
+        out: list[Strip] = []
         n = len(eighths)
         for y in range(rows):
             i = rows - 1 - y
@@ -106,13 +126,15 @@ class SpectrumPanel(Part):
             strip = cache.get(key)
             if strip is None:
                 strip = cache[key] = self._side_row(
-                    width, base, eighths[i], styles[levels[i]], hx_all[i]
+                    width, base, eighths[i], styles[levels[i]], hx_all[i], self.view.table.system
                 )
             out.append(strip)
         return out
 
     @staticmethod
-    def _side_row(width: int, base: Style, eighths: int, style: Style, hx: int) -> Strip:
+    def _side_row(
+        width: int, base: Style, eighths: int, style: Style, hx: int, system: str
+    ) -> Strip:
         """One row of a bar growing to the right, with the hold mark at ``hx`` (-1: none)."""
         full, part = divmod(eighths, 8)
         bar = "█" * full + (H_EIGHTHS[part] if part and full < width else "")
@@ -123,7 +145,7 @@ class SpectrumPanel(Part):
             segs.append(Segment("│", base + HOLD))
             rest = width - hx - 1
         segs.append(Segment(" " * max(rest, 0), base))
-        return Strip(segs, width)
+        return AnsiStrip(segs, width, [compact_ansi(segs, system)], system)
 
     def _top(self, width: int, height: int, base: Style) -> list[Strip]:
         """Bars growing upwards, one column per pixel; neighbours of one style are one
@@ -136,7 +158,8 @@ class SpectrumPanel(Part):
         hold_row = np.where(hold > self.view.db_min, hold_row, -1)
         styles = self._styles(cur, base)
         hold_style = base + HOLD
-        out = []
+        system = self.view.table.system
+        out: list[Strip] = []
         for y in range(height):
             from_bottom = height - 1 - y
             fill = np.clip(eighths - from_bottom * 8, 0, 8).tolist()
@@ -158,5 +181,7 @@ class SpectrumPanel(Part):
                 run.append(ch)
             if run:
                 segs.append(Segment("".join(run), run_style))
-            out.append(Strip(segs, cols).extend_cell_length(width, base))
+            if cols < width:
+                segs.append(Segment(" " * (width - cols), base))
+            out.append(AnsiStrip(segs, width, [compact_ansi(segs, system)], system))
         return out
