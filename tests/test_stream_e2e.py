@@ -17,7 +17,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from test_app_e2e import Tmux, _assert_restored, _livespec
+from support.tmux import Tmux
+from support.tmux import livespec_command as _livespec
+from test_app_e2e import _assert_restored
 
 
 @pytest.fixture

@@ -127,7 +127,7 @@ def test_there_are_enough_cases() -> None:
 
 @pytest.fixture
 def tmux(tmp_path: Path):  # type: ignore[no-untyped-def]
-    from test_app_e2e import Tmux
+    from support.tmux import Tmux
 
     t = Tmux(tmp_path, "hostile")
     yield t
@@ -142,7 +142,8 @@ def test_terminal_title_is_not_set_by_a_stream(tmp_path: Path, tmux) -> None:  #
     """host, source, window and END reason all hold ESC ] 2 ; PWNED BEL: the app shows
     them escaped and the terminal's title stays."""
     from support.hostile_streams import end, good_stream, header
-    from test_app_e2e import _assert_restored, _livespec
+    from support.tmux import livespec_command as _livespec
+    from test_app_e2e import _assert_restored
 
     path = tmp_path / "title.lspc"
     info = {"host": PWNED, "source": PWNED, "input": PWNED}
@@ -160,7 +161,8 @@ def test_terminal_title_is_not_set_by_a_stream(tmp_path: Path, tmux) -> None:  #
 def test_damage_closes_the_app_with_one_line(name: str, tmp_path: Path, tmux) -> None:  # type: ignore[no-untyped-def]
     """Paced replay (frame times honoured): the damage ends the app, status 2, with the
     reader's line on the restored terminal, never END OF STREAM."""
-    from test_app_e2e import _assert_restored, _livespec
+    from support.tmux import livespec_command as _livespec
+    from test_app_e2e import _assert_restored
 
     path = _case(name).make(tmp_path)
     tmux.start(_livespec("view", str(path)), {}, (120, 30))
