@@ -86,6 +86,8 @@ CASES: dict[str, tuple[list[str], str, State, Any]] = {
         (True, True),
     ),
     "rms": ([], "e", lambda a: (a.overlays.rms, bool(_plot(a).waterfall.extra)), (True, True)),
+    "wave": ([], "v", lambda a: (a.overlays.wave, bool(_plot(a).waterfall.extra)), (True, True)),
+    "save_labels": (["left", "m"], "L", lambda a: len(a.markers.saved), 1),
     "save_screen": ([], "S", lambda a: _svgs(a), None),
 }
 

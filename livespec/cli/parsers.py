@@ -277,6 +277,12 @@ def _app_parser() -> _Parser:
         help="WAV sample format: PCM_16, PCM_24, PCM_32, FLOAT (PCM_24)",
     )
     rec.add_argument("--force", action="store_true", help="let --record replace OUT.wav")
+    rec.add_argument(
+        "--labels-out",
+        metavar="FILE.txt",
+        help="where the L key saves the markers as Audacity labels (default: a new "
+        "livespec-DATE-TIME.labels.txt in the recording folder; never replaces a file)",
+    )
 
     return app
 

@@ -33,6 +33,7 @@ from livespec.meter.live import SpectrumAverager
 from livespec.render.link import choose_link
 from livespec.render.stats import Stats
 from livespec.render.terminal import add_line_filter, set_color_depth
+from livespec.tui.controllers.labels import LiveMarkers
 from livespec.tui.controllers.measurement import MeasureController, MeasureWidgets
 from livespec.tui.controllers.overlays import LiveOverlays
 from livespec.tui.controllers.recording import RecordingController
@@ -157,7 +158,15 @@ class LivespecApp(App[int]):
             options=options,
         )
         viewing.on_analysis.append(self.recording.analysis_changed)
-        self.overlays = LiveOverlays(self.view, plot.waterfall, plot)
+        self.overlays = LiveOverlays(
+            self.view,
+            plot.waterfall,
+            plot,
+            ring=ring,
+            frame_len=lambda: viewing.analysis.fft,
+            channel=engine.channel if engine is not None else None,
+        )
+        self.markers = LiveMarkers(self, d.record_dir, options.labels_out)
         self._ticks = 0
 
     # -- layout ----------------------------------------------------------------------------
@@ -238,7 +247,7 @@ class LivespecApp(App[int]):
                 self.refresh_plot()
             frames = [f for f in frames if row(f).shape[0] == bins]
             view.push([row(f) for f in frames], [f.t for f in frames])
-            self.overlays.frames([f.rms_dbfs for f in frames])
+            self.overlays.frames(frames)
             self.stats.counters(frames[-1])
             if not view.paused:
                 self.stats.update(frames)
@@ -348,6 +357,10 @@ class LivespecApp(App[int]):
 
     def action_marker(self) -> None:
         self.viewing.set_marker()
+        self.markers.add_from(self.view)
+
+    def action_save_labels(self) -> None:
+        self.markers.save()
 
     def action_cursor_off(self) -> None:
         self.viewing.cursor_off()

@@ -61,6 +61,8 @@ _KEY_TABLE: tuple[tuple[str, str, str, str, str], ...] = (
     ("H", "harmonics", "", "Harmonic markers on the spectrum panel", "harmonics"),
     ("p", "overlay('peak')", "", "Peak track on the waterfall on/off", "peak_track"),
     ("e", "overlay('rms')", "", "RMS envelope on the waterfall on/off (colour bar's dB)", "rms"),
+    ("v", "overlay('wave')", "", "Waveform strip on the waterfall on/off", "wave"),
+    ("L", "save_labels", "", "Save the markers (m) as Audacity labels", "save_labels"),
     ("S", "save_screen", "", "Save the screen as SVG in the recording folder", "save_screen"),
     ("question_mark", "help", "Help", "Help: every key", "help"),
 )

@@ -1,10 +1,10 @@
 """The live app's settings that come only from its command line, not from the config file.
 
-``livespec`` takes ``--record``, ``--preroll``, ``--subtype`` and the measurement view's
-``--average``, ``--harmonics``, ``--band`` and ``--weighting``; they hold for one run, so
-they are not :class:`~livespec.config.Config` values (which the TOML file can set). The
-parser's namespace is read once, in :meth:`AppOptions.from_args`; everything else is given
-an :class:`AppOptions`.
+``livespec`` takes ``--record``, ``--preroll``, ``--subtype``, ``--labels-out`` and the
+measurement view's ``--average``, ``--harmonics``, ``--band`` and ``--weighting``; they hold
+for one run, so they are not :class:`~livespec.config.Config` values (which the TOML file
+can set). The parser's namespace is read once, in :meth:`AppOptions.from_args`; everything
+else is given an :class:`AppOptions`.
 """
 
 from __future__ import annotations
@@ -31,6 +31,7 @@ class AppOptions:
         harmonics: THD counts harmonics 2..N (None: the measurement's default).
         band: the measurements' band in Hz (None: the default).
         weighting: A, C or Z (None: the default, Z).
+        labels_out: where ``L`` saves the markers (None: the recording folder).
     """
 
     record: str | None = None
@@ -41,6 +42,7 @@ class AppOptions:
     harmonics: int | None = None
     band: tuple[float, float] | None = None
     weighting: str | None = None
+    labels_out: str | None = None
 
     @classmethod
     def from_args(cls, ns: argparse.Namespace) -> AppOptions:
@@ -54,4 +56,5 @@ class AppOptions:
             harmonics=ns.harmonics,
             band=ns.band,
             weighting=ns.weighting,
+            labels_out=getattr(ns, "labels_out", None),
         )

@@ -72,6 +72,7 @@ def make_rig(
     at the sender); ``live=True`` runs the screen tick (and the measurement worker) for
     real."""
     cfg = Config() if cfg is None else cfg
+    record_dir = display.pop("record_dir", _RECORDINGS.name)
     cfg = dataclasses.replace(
         cfg,
         # numpy's FFT is bit-for-bit repeatable; FFTW's measured plans may differ in the
@@ -80,7 +81,7 @@ def make_rig(
         display=dataclasses.replace(
             cfg.display,
             colors=colors,
-            record_dir=_RECORDINGS.name,
+            record_dir=record_dir,
             **display,
         ),
     )

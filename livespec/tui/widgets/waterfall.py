@@ -83,7 +83,7 @@ def _paint(
                 row.extend([s] if len(s.text) == 1 else (Segment(c, s.style) for c in s.text))
             row += [Segment(" ")] * (row_width - len(row))
             touched[y] = row
-        if keep_bg:
+        if keep_bg and not (seg.style is not None and seg.style.bgcolor is not None):
             old = row[x].style
             bg = None if old is None else old.bgcolor
             if bg is not None and seg.style is not None:
