@@ -14,6 +14,10 @@ the same clock around the call. Each screen gives two readings of the play posit
   time axis's ``┴`` ticks); the column covers ``[t, t + 48 ms)``, its centre is compared;
 * the readout's position text (``▶ m:ss.sss``).
 
+A screen read just as the window moves on can hold the readout's new window with the old
+time axis (Textual writes the two widgets one after the other): such a *torn* screen is
+not used, and at most 3 of them are allowed.
+
 Each is compared with the file position heard at that moment: the frame the capture
 received at the stamp's time. What this proves: what the terminal shows (the screen
 tmux holds, the app's tick at 20/s and Textual's writes included) agrees with the sound
@@ -44,6 +48,7 @@ PLAY_S = 9.0  # seconds of playing that are read (the window moves on once, at ~
 READ_EVERY_S = 0.1
 LIMIT_S = 0.100
 
+TORN = "torn"
 _POS = re.compile(r"[▶⏸] (\d+):(\d\d\.\d{3}) / ")
 _VIEW = re.compile(r"view (\d+):(\d\d\.\d{3})–(\d+):(\d\d\.\d{3})")
 
@@ -65,10 +70,11 @@ def scrambled_file(tmp_path: Path) -> Path:
     return path
 
 
-def read_screen(lines: list[str]) -> tuple[float, float, float, float, int] | None:
+def read_screen(lines: list[str]) -> tuple[float, float, float, float, int] | str | None:
     """(readout position s, playhead column's start s, column width s, view start s,
     time-axis ticks checked) of one captured screen; None when the playhead or a text is
-    not (fully) on it."""
+    not (fully) on it; :data:`TORN` when the time axis disagrees with the readout's window
+    (a screen read between the updates of the two, when the window moves on)."""
     text = "\n".join(lines)
     pos, view = _POS.search(text), _VIEW.search(text)
     if pos is None or view is None:
@@ -85,7 +91,8 @@ def read_screen(lines: list[str]) -> tuple[float, float, float, float, int] | No
     ticks = list(re.finditer(r"┴(\d+):(\d\d(?:\.\d+)?)", lines[axis]))
     for m in ticks:
         t = int(m[1]) * 60 + float(m[2])
-        assert m.start() - left == int(np.floor((t - t0) / dt + 1e-9)), (lines[axis], t0, dt)
+        if m.start() - left != int(np.floor((t - t0) / dt + 1e-9)):
+            return TORN  # the readout has the new window, the axis not yet (or the reverse)
     rows = [line[left:right] for line in lines[plot[0] : axis]]
     counts: dict[int, int] = {}
     for row in rows:
@@ -134,11 +141,14 @@ def _one_run(va: VirtualAudio, path: Path, tmp: Path, run: int) -> tuple[dict, s
         return {}, f"the sound jumped (underflow?): {jumps[:5]}"
     bar, ro, call = [], [], []
     dts, views = set(), set()
-    ticks = 0
+    ticks = torn = 0
     for before, after, lines in reads:
         got = read_screen(lines)
         j = round(((before + after) / 2 - t0) * RATE)
-        if got is None or not 0 <= j < len(frames) or frames[j] < 0:
+        if got == TORN:
+            torn += 1
+            continue
+        if not isinstance(got, tuple) or not 0 <= j < len(frames) or frames[j] < 0:
             continue
         heard = frames[j] / RATE
         shown, col, dt, view0, n_ticks = got
@@ -155,6 +165,7 @@ def _one_run(va: VirtualAudio, path: Path, tmp: Path, run: int) -> tuple[dict, s
         "dt": sorted(dts),
         "views": sorted(views),
         "ticks": ticks,
+        "torn": torn,
     }, None
 
 
@@ -176,14 +187,15 @@ def test_playhead_on_the_screen_is_within_100_ms_of_the_sound(
         f"\nplayhead column centre - sound over {len(bar)} screens: median "
         f"{np.median(bar) * 1000:+.1f} ms, max |.| {np.abs(bar).max() * 1000:.1f} ms "
         f"(column {figures['dt'][0] * 1000:.1f} ms; windows from {figures['views']} s; "
-        f"{figures['ticks']} axis ticks agreed); "
+        f"{figures['ticks']} axis ticks agreed, {figures['torn']} screens torn); "
         f"readout - sound: median {np.median(ro) * 1000:+.1f} ms, max |.| "
         f"{np.abs(ro).max() * 1000:.1f} ms; capture-pane calls median "
         f"{np.median(call) * 1000:.1f} ms, max {call.max() * 1000:.1f} ms; retries {found}"
     )
     assert len(bar) >= PLAY_S / READ_EVERY_S / 3  # most screens were read
     assert len(figures["views"]) >= 2  # the window moved on with the playhead
-    assert figures["ticks"] >= 3 * len(bar)  # the time axis agreed on every screen
+    assert figures["ticks"] >= 3 * len(bar)  # the time axis agreed on every screen used
+    assert figures["torn"] <= 3  # read between two updates: rare (the window moves once)
     assert figures["dt"] == [pytest.approx(5.0 / 105)]  # one zoom: 105 columns of 48 ms
     assert figures["dt"][0] < LIMIT_S  # a column is finer than the limit
     # the column's centre within 100 ms plus half a column (the column's own resolution)
