@@ -91,7 +91,8 @@ def read_screen(lines: list[str]) -> tuple[float, float, float, float, int] | st
     ticks = list(re.finditer(r"┴(\d+):(\d\d(?:\.\d+)?)", lines[axis]))
     for m in ticks:
         t = int(m[1]) * 60 + float(m[2])
-        if m.start() - left != int(np.floor((t - t0) / dt + 1e-9)):
+        # t0 is shown to the ms (±0.5 ms): a tick that close to a column edge may be in either
+        if m.start() - left not in {int(np.floor((t - t0 + e) / dt)) for e in (-5e-4, 5e-4)}:
             return TORN  # the readout has the new window, the axis not yet (or the reverse)
     rows = [line[left:right] for line in lines[plot[0] : axis]]
     counts: dict[int, int] = {}
@@ -185,10 +186,14 @@ def test_playhead_on_the_screen_is_within_100_ms_of_the_sound(
     call = np.array(figures["call"])
     print(
         f"\nplayhead column centre - sound over {len(bar)} screens: median "
-        f"{np.median(bar) * 1000:+.1f} ms, max |.| {np.abs(bar).max() * 1000:.1f} ms "
+        f"{np.median(bar) * 1000:+.1f} ms, 95th percentile |.| "
+        f"{np.percentile(np.abs(bar), 95) * 1000:.1f} ms, "
+        f"max |.| {np.abs(bar).max() * 1000:.1f} ms "
         f"(column {figures['dt'][0] * 1000:.1f} ms; windows from {figures['views']} s; "
         f"{figures['ticks']} axis ticks agreed, {figures['torn']} screens torn); "
-        f"readout - sound: median {np.median(ro) * 1000:+.1f} ms, max |.| "
+        f"readout - sound: median {np.median(ro) * 1000:+.1f} ms, 95th percentile |.| "
+        f"{np.percentile(np.abs(ro), 95) * 1000:.1f} ms, "
+        f"over 100 ms {int(np.sum(np.abs(ro) > LIMIT_S))}, max |.| "
         f"{np.abs(ro).max() * 1000:.1f} ms; capture-pane calls median "
         f"{np.median(call) * 1000:.1f} ms, max {call.max() * 1000:.1f} ms; retries {found}"
     )
@@ -196,7 +201,8 @@ def test_playhead_on_the_screen_is_within_100_ms_of_the_sound(
     assert len(figures["views"]) >= 2  # the window moved on with the playhead
     assert figures["ticks"] >= 3 * len(bar)  # the time axis agreed on every screen used
     assert figures["torn"] <= 3  # read between two updates: rare (the window moves once)
-    assert figures["dt"] == [pytest.approx(5.0 / 105)]  # one zoom: 105 columns of 48 ms
+    # + + : 5 s on 105 columns of 47.6 ms (the window's ends are shown to the ms)
+    assert all(d == pytest.approx(5.0 / 105, abs=2e-5) for d in figures["dt"]), figures["dt"]
     assert figures["dt"][0] < LIMIT_S  # a column is finer than the limit
     # the column's centre within 100 ms plus half a column (the column's own resolution)
     assert np.abs(bar).max() <= LIMIT_S + figures["dt"][0] / 2

@@ -43,8 +43,6 @@ from livespec.tui.widgets.plot import Plot
 from livespec.tui.widgets.readout import Readout
 from livespec.tui.widgets.status import StatusLine
 
-TICKS_PER_SECOND = 20
-
 
 @dataclass
 class BrowseOptions:
@@ -107,7 +105,14 @@ class BrowserApp(App[int]):
         self.axis = FileTimeAxis(self.view)
         self.plot.time_axis = self.axis
         self.browsing = BrowseController(
-            self, self.view, self.data, playback, self.axis, options.curves, options.labels_out
+            self,
+            self.view,
+            self.data,
+            playback,
+            self.axis,
+            options.curves,
+            options.labels_out,
+            ticks_per_second=self.link.fps,
         )
         self.plot.waterfall = BrowseWaterfall(self.view, self.browsing.paint)
         self.playback = playback
@@ -133,7 +138,9 @@ class BrowserApp(App[int]):
         if self.options.start:
             self.playback.seek(self.options.start)
         if self.live:
-            self.set_interval(1.0 / TICKS_PER_SECOND, self.tick, name="browse-tick")
+            # the live app's rate (30/s, 20 over SSH, --fps): at 20/s the screen was 43 ms
+            # behind the sound (median; 65 ms at most), at 30/s 34 ms (54 ms; docs/play.md)
+            self.set_interval(1.0 / self.link.fps, self.tick, name="browse-tick")
         if self.options.notice:
             self.notify(self.options.notice, timeout=8)
         self.tick()

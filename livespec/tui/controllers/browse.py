@@ -46,8 +46,8 @@ from livespec.render.overlay import (
 from livespec.tui.controllers.host import Host
 from livespec.tui.widgets.browse import LOOP, MARK, PLAYHEAD, FileTimeAxis, Paint
 
-DETAIL_DELAY_TICKS = 4  # a zoomed view waits this many ticks without change for its detail
-REDRAW_TICKS = 5  # while the overview grows, redraw with its new columns every 5 ticks
+DETAIL_DELAY_S = 0.2  # a zoomed view waits this long without change for its detail
+REDRAW_S = 0.25  # while the overview grows, redraw with its new columns this often
 
 
 class BrowseData:
@@ -190,6 +190,7 @@ class BrowseController:
         playback: the play position (silent or the sound card).
         axis: the time axis (shows the loop).
         curves: ``--overlay`` curves; labels_out: ``--labels-out`` (None: next to the file).
+        ticks_per_second: how often the app calls :meth:`tick`.
     """
 
     def __init__(
@@ -201,8 +202,11 @@ class BrowseController:
         axis: FileTimeAxis,
         curves: Sequence[Curve] = (),
         labels_out: str | None = None,
+        ticks_per_second: float = 20.0,
     ) -> None:
         self.host, self.view, self.data, self.playback = host, view, data, playback
+        self._redraw_ticks = max(1, round(REDRAW_S * ticks_per_second))
+        self._detail_ticks = max(1, round(DETAIL_DELAY_S * ticks_per_second))
         self.axis = axis
         self.curves = list(curves)
         self.labels_out = labels_out
@@ -231,9 +235,8 @@ class BrowseController:
         done = data.overview.done
         window = (v.t0, v.t0 + v.span, v.width)
         self._since_data += 1
-        if done != self._done and (
-            self._done <= 0 or done == data.overview.columns or self._since_data >= REDRAW_TICKS
-        ):
+        due = self._since_data >= self._redraw_ticks
+        if done != self._done and (self._done <= 0 or done == data.overview.columns or due):
             self._done, self._since_data = done, 0
             v.refresh_data()
         if window != self._window:
@@ -241,7 +244,7 @@ class BrowseController:
         else:
             self._still += 1
         if v.width > 0 and data.need_detail(*window):
-            if self._still == DETAIL_DELAY_TICKS:
+            if self._still == self._detail_ticks:
                 data.ask_detail(*window)
             if data.detail_ready(*window) and not getattr(self, "_detail_shown", False):
                 self._detail_shown = True
