@@ -139,3 +139,21 @@ async def test_waveform_strip_spans_the_tone_amplitude(orientation: str) -> None
         await pilot.press("v")
         await pilot.pause()
         assert plot.direct and not plot.waterfall.extra
+
+
+@sync
+async def test_waveform_strip_without_audio_uses_the_frames_peak() -> None:
+    """``livespec view`` has no ring: the strip shows ± each frame's peak (-6 dBFS: the
+    same middle three bands of five)."""
+    rig = make_rig(with_ring=False)
+    app = rig.app
+    async with app.run_test(size=(120, 40)) as pilot:
+        rig.feed(20)
+        await pilot.pause()
+        await pilot.press("v")
+        rig.feed(30)
+        await pilot.pause()
+        h = app.view.height
+        wave = [(x, y) for x, y, seg in app.query_one(Plot).waterfall.extra if seg.text == "┃"]
+        rows = {y - (h - WAVE_ROWS) for _, y in wave}
+        assert len(wave) >= 3 * 20 and rows == {1, 2, 3}
