@@ -36,6 +36,7 @@ F32 = NDArray[np.float32]
 Font = ImageFont.FreeTypeFont | ImageFont.ImageFont
 Ink = int | tuple[int, int, int]  # a grey level or an RGB colour
 MAX_PIXELS = 8_000_000  # an image larger than this needs --size or --clip
+PNG_COMPRESS = 1  # zlib level of a PNG (--png-compress): 1 is fast, 9 is small
 
 COLORMAP_NAMES = COLORMAPS
 
@@ -127,10 +128,8 @@ class TimeReducer:
     def add(self, rows: F32) -> None:
         """Append the next ``rows`` (f, rows) frames."""
         if self.row_group > 1:
-            if self._max:
-                rows = np.maximum.reduceat(rows, self._row_starts, axis=1)
-            else:
-                rows = np.add.reduceat(rows, self._row_starts, axis=1)
+            rows = _row_runs(rows, self.row_group, self._max)
+            if not self._max:
                 rows /= self._row_counts
         f = rows.shape[0]
         k0 = self._next
@@ -154,6 +153,27 @@ class TimeReducer:
             self._sum /= counts[:, None].astype(np.float32)
             self.group = 1  # result() is idempotent
         return self._sum
+
+
+def _row_runs(a: F32, g: int, peak: bool) -> F32:
+    """Sums (or maxima with ``peak``) of runs of ``g`` columns of ``a`` (f, rows), the last
+    run possibly shorter: a new (f, ceil(rows / g)) array. The maxima equal
+    ``np.maximum.reduceat`` over the runs, the sums ``np.add.reduceat``'s up to float32
+    rounding (exactly for runs of 2); about ten times faster, by strided whole-array
+    operations instead of one tiny reduction per run."""
+    f, n = a.shape
+    full = n // g
+    out = np.empty((f, -(-n // g)), dtype=np.float32)
+    op = np.maximum if peak else np.add
+    head = out[:, :full]
+    if full:
+        op(a[:, 0 : full * g : g], a[:, 1 : full * g : g], out=head)
+        for j in range(2, g):
+            op(head, a[:, j : full * g : g], out=head)
+    if full * g < n:  # the shorter last run
+        tail = a[:, full * g :]
+        out[:, full] = tail.max(axis=1) if peak else tail.sum(axis=1)
+    return out
 
 
 # -- rendering -----------------------------------------------------------------------------

@@ -29,7 +29,7 @@ from numpy.typing import NDArray
 from livespec.config import DEFAULT_COLORMAP
 from livespec.dsp.scales import FreqScale
 from livespec.export.convention import DEFAULT_CONVENTION, ImageConvention
-from livespec.export.image import Axes, LogRows, TimeReducer, figure, render
+from livespec.export.image import PNG_COMPRESS, Axes, LogRows, TimeReducer, figure, render
 from livespec.export.temps import create_temp
 
 F32 = NDArray[np.float32]
@@ -228,6 +228,7 @@ class ImageSpec:
         top_db: see db_min.
         unit: level unit for the colour bar ("dBFS" or "dB").
         convention: origin, resize filter, what is resized and the quantization.
+        compress: the PNG's zlib level, 0 (none, fastest) to 9 (smallest, slowest).
     """
 
     size: tuple[int, int] | None = None
@@ -240,6 +241,7 @@ class ImageSpec:
     top_db: float | None = None
     unit: str = "dBFS"
     convention: ImageConvention = DEFAULT_CONVENTION
+    compress: int = PNG_COMPRESS
 
 
 def levels_range(s: ImageSpec, post: Post, vmin: float, vmax: float) -> tuple[float, float]:
@@ -316,7 +318,7 @@ class PngSink:
             img = figure(img, ax, gray=s.gray, colormap=s.colormap)
         f, tmp = _temp_for(self.path)
         try:
-            img.save(f, format="PNG")
+            img.save(f, format="PNG", compress_level=s.compress)
             f.close()
             os.replace(tmp, self.path)
         except BaseException:

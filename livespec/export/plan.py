@@ -20,7 +20,7 @@ from livespec.dsp.scales import LOG_FLOOR_HZ
 from livespec.errors import UsageError
 from livespec.export.convention import convention_for
 from livespec.export.dsp import AMIN_POWER, DBFS_FLOOR, LIKE, Recipe
-from livespec.export.image import COLORMAP_NAMES, parse_size
+from livespec.export.image import COLORMAP_NAMES, PNG_COMPRESS, parse_size
 from livespec.export.io import ImageSpec
 from livespec.export.job import FORMATS, STDIN, ExportOptions, Job
 from livespec.export.naming import folder_outputs, output_kind
@@ -241,6 +241,11 @@ def build_options(ns: argparse.Namespace, cfg: Config) -> ExportOptions:
             size = parse_size(ns.size)
         except ValueError as exc:
             raise UsageError(f"--size {ns.size}: must be {exc}") from None
+    compress = getattr(ns, "png_compress", None)
+    if compress is None:
+        compress = PNG_COMPRESS
+    elif not 0 <= compress <= 9:
+        raise UsageError(f"--png-compress {compress}: must be 0 (fastest) to 9 (smallest)")
     colormap = (getattr(ns, "colormap", None) or cfg.display.colormap).lower()
     if colormap == "gray":
         colormap = "grey"
@@ -276,6 +281,7 @@ def build_options(ns: argparse.Namespace, cfg: Config) -> ExportOptions:
         top_db=recipe.top_db,
         unit=unit,
         convention=convention,
+        compress=compress,
     )
     clip = getattr(ns, "clip", None)
     if clip is not None and not 0 < clip < MAX_CLIP_S:
