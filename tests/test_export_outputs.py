@@ -168,7 +168,7 @@ def test_long_input_image_is_capped_by_max_pooling(tmp_path, capsys):
     sf.write(p, x.astype(np.float32), fs, subtype="FLOAT")
     base = [str(p), "--fft", "256", "--hop", "64"]
     assert export([*base, "-o", str(tmp_path / "long.npy")]) == 0
-    assert export([*base, "-o", str(tmp_path / "long.png"), "--gray"]) == 0
+    assert export([*base, "-o", str(tmp_path / "long.png"), "--gray", "--size", "native"]) == 0
     (line,) = lines_of(capsys.readouterr().err)
     frames = 1 + (n - 256) // 64
     g = -(-frames // MAX_WIDTH)

@@ -232,7 +232,8 @@ class Spectrogram:
     def save(self, path: str | os.PathLike[str], **image: Any) -> Path:
         """Write ``path`` (creating its folder) by its suffix: ``.npy`` (float32 (frames,
         rows), the export's bytes), ``.csv`` (the export's wide layout: ``time_s`` then one
-        column per frequency in Hz) or ``.png`` (:meth:`to_image` with ``image`` options)."""
+        column per frequency in Hz) or ``.png`` (:meth:`to_image` with ``image`` options:
+        one pixel per value without ``size``, as ``livespec export --size native``)."""
         from livespec.export.io import CsvSink, NpySink, Post
 
         p = Path(path)
@@ -243,7 +244,9 @@ class Spectrogram:
         try:
             p.parent.mkdir(parents=True, exist_ok=True)
             if fmt == ".png":
-                self.to_image(**image).save(p, format="PNG")
+                from livespec.export.image import PNG_COMPRESS  # the export's bytes
+
+                self.to_image(**image).save(p, format="PNG", compress_level=PNG_COMPRESS)
                 return p
             if image:
                 raise UsageError(f"{p}: image options apply to .png only")

@@ -162,7 +162,15 @@ def add_export_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
     i = parser.add_argument_group("export images")
-    _add(i, "--size", metavar="WxH", help="resample the image to W x H pixels, e.g. 512x512")
+    _add(
+        i,
+        "--size",
+        metavar="WxH",
+        help=(
+            "resample the image to W x H pixels, e.g. 512x512, or native: one pixel per "
+            "frame and frequency row (default 800 x up to 400; with --like: native)"
+        ),
+    )
     _add(
         i,
         "--png-compress",

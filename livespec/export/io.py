@@ -229,6 +229,8 @@ class ImageSpec:
         unit: level unit for the colour bar ("dBFS" or "dB").
         convention: origin, resize filter, what is resized and the quantization.
         compress: the PNG's zlib level, 0 (none, fastest) to 9 (smallest, slowest).
+        fit: with ``size`` None and no ``axes``, a PNG gets the default size
+            (:func:`livespec.export.writers.default_size`) instead of one pixel per value.
     """
 
     size: tuple[int, int] | None = None
@@ -242,6 +244,7 @@ class ImageSpec:
     unit: str = "dBFS"
     convention: ImageConvention = DEFAULT_CONVENTION
     compress: int = PNG_COMPRESS
+    fit: bool = False
 
 
 def levels_range(s: ImageSpec, post: Post, vmin: float, vmax: float) -> tuple[float, float]:

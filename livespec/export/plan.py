@@ -236,11 +236,12 @@ def build_options(ns: argparse.Namespace, cfg: Config) -> ExportOptions:
     """Validated :class:`ExportOptions` from the parsed arguments and the config."""
     recipe = build_recipe(ns, cfg)
     size = None
-    if getattr(ns, "size", None):
+    size_text = getattr(ns, "size", None)
+    if size_text and size_text.strip().lower() != "native":
         try:
-            size = parse_size(ns.size)
+            size = parse_size(size_text)
         except ValueError as exc:
-            raise UsageError(f"--size {ns.size}: must be {exc}") from None
+            raise UsageError(f"--size {ns.size}: must be {exc} (or native)") from None
     compress = getattr(ns, "png_compress", None)
     if compress is None:
         compress = PNG_COMPRESS
@@ -282,6 +283,9 @@ def build_options(ns: argparse.Namespace, cfg: Config) -> ExportOptions:
         unit=unit,
         convention=convention,
         compress=compress,
+        # No --size: a readable default (docs/export.md, "PNG"); --like keeps the notebook's
+        # one pixel per value, --axes its figure rules, --size native one pixel per value.
+        fit=not size_text and like is None and not getattr(ns, "axes", False),
     )
     clip = getattr(ns, "clip", None)
     if clip is not None and not 0 < clip < MAX_CLIP_S:
