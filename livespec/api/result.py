@@ -244,9 +244,12 @@ class Spectrogram:
         try:
             p.parent.mkdir(parents=True, exist_ok=True)
             if fmt == ".png":
-                from livespec.export.image import PNG_COMPRESS  # the export's bytes
+                from livespec.export.image import PNG_COMPRESS
+                from livespec.export.pngfile import write_png  # the export's bytes
 
-                self.to_image(**image).save(p, format="PNG", compress_level=PNG_COMPRESS)
+                pixels = np.asarray(self.to_image(**image))
+                with open(p, "wb") as f:
+                    write_png(f, pixels, None, PNG_COMPRESS)
                 return p
             if image:
                 raise UsageError(f"{p}: image options apply to .png only")

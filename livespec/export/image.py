@@ -146,6 +146,13 @@ class TimeReducer:
                 self._sum[at] += np.add.reduceat(rows, starts, axis=0)
         self._next = k0 + f
 
+    def take(self) -> F32:
+        """:meth:`result`, after which the reducer keeps no reference to it (the caller's
+        array is the only one, so dropping it frees the memory)."""
+        out = self.result()
+        self._sum = np.empty((0, self.rows), dtype=np.float32)
+        return out
+
     def result(self) -> F32:
         """The (cols, rows) float32 dB image, columns in time order (the internal array)."""
         if self.group > 1 and not self._max:
@@ -189,6 +196,80 @@ FILTERS = {
 }
 
 
+U8 = NDArray[np.uint8]
+CHUNK_VALUES = 1 << 20  # levels quantized per step of an image that is not resampled
+
+
+def _quantize(v: F32, lo: float, hi: float, quantize: str) -> U8:
+    """Clamped dB levels ``v`` -> 8-bit levels (``v`` is overwritten)."""
+    np.subtract(v, np.float32(lo), out=v)
+    if quantize in ("floor", "bins"):  # (x - min) / (max - min) * 255, then astype(np.uint8)
+        np.divide(v, np.float32(hi) - np.float32(lo), out=v)
+        np.multiply(v, np.float32(255.0 if quantize == "floor" else 256.0), out=v)
+        np.floor(v, out=v)
+    else:
+        np.multiply(v, np.float32(255.0 / (hi - lo)), out=v)
+        np.rint(v, out=v)
+    np.clip(v, 0, 255, out=v)
+    return v.astype(np.uint8)
+
+
+def plot_index(
+    box: list[F32],
+    lo: float,
+    hi: float,
+    size: tuple[int, int] | None,
+    convention: ImageConvention = DEFAULT_CONVENTION,
+) -> tuple[U8, bool]:
+    """The plot's 8-bit levels (height, width), row 0 at the top, from the (time, rows) dB
+    levels in ``box`` (popped, so that they are freed as soon as they are used up when the
+    caller keeps no other reference). Also True if the 8-bit image still has to be resized
+    to ``size`` (``resize_on == "image"``). An image that is not resampled on dB levels is
+    quantized a block of frames at a time: no float copy of it is ever made."""
+    c = convention
+    levels = box.pop()
+    t, r = levels.shape
+    resize = size is not None and (t, r) != size
+    if size is None or not resize or c.resize_on == "image":
+        idx = np.empty((r, t), dtype=np.uint8)
+        step = max(1, CHUNK_VALUES // max(1, r))
+        tmp = np.empty((min(step, t), r), dtype=np.float32)
+        for k0 in range(0, t, step):
+            v = tmp[: min(step, t - k0)]
+            np.clip(levels[k0 : k0 + step], lo, hi, out=v)
+            q = _quantize(v, lo, hi, c.quantize)
+            idx[:, k0 : k0 + v.shape[0]] = q.T[::-1] if c.origin == "lower" else q.T
+        return idx, resize
+    v = np.empty((r, t), dtype=np.float32)
+    np.clip(levels.T[::-1] if c.origin == "lower" else levels.T, lo, hi, out=v)
+    del levels
+    f = Image.fromarray(v, mode="F")
+    del v
+    f = f.resize(size, FILTERS[c.resize_filter])
+    small = np.array(f, dtype=np.float32)
+    del f
+    return _quantize(small, lo, hi, c.quantize), False
+
+
+def index_image(
+    idx: U8,
+    *,
+    gray: bool,
+    colormap: str,
+    size: tuple[int, int] | None = None,
+    resize_filter: str = "bilinear",
+) -> Image.Image:
+    """8-bit levels as a grey ("L") or coloured ("RGB", a table lookup) Pillow image,
+    resized to ``size`` with ``resize_filter`` when given."""
+    if gray:
+        img = Image.fromarray(idx, mode="L")
+    else:
+        img = Image.fromarray(colour_table(colormap)[idx], mode="RGB")
+    if size is not None:
+        img = img.resize(size, FILTERS[resize_filter])
+    return img
+
+
 def render(
     levels: F32,
     lo: float,
@@ -202,34 +283,14 @@ def render(
     """The plot image of ``levels`` (shape (time, rows), dB): time left to right, row 0 at
     the bottom (``convention.origin == "lower"``) or the top; clamped to ``[lo, hi]`` dB,
     resized to ``size`` (width, height) pixels as ``convention`` says."""
-    c = convention
-    v = np.empty((levels.shape[1], levels.shape[0]), dtype=np.float32)
-    np.clip(levels.T[::-1] if c.origin == "lower" else levels.T, lo, hi, out=v)
-    resample = FILTERS[c.resize_filter]
-    resize = size is not None and (v.shape[1], v.shape[0]) != size
-    if size is not None and resize and c.resize_on == "db":
-        f = Image.fromarray(v, mode="F").resize(size, resample)
-        v = np.array(f, dtype=np.float32)
-        del f
-    # In place: a full-resolution image is the largest thing an export holds in memory.
-    np.subtract(v, np.float32(lo), out=v)
-    if c.quantize in ("floor", "bins"):  # (x - min) / (max - min) * 255, then astype(np.uint8)
-        np.divide(v, np.float32(hi) - np.float32(lo), out=v)
-        np.multiply(v, np.float32(255.0 if c.quantize == "floor" else 256.0), out=v)
-        np.floor(v, out=v)
-    else:
-        np.multiply(v, np.float32(255.0 / (hi - lo)), out=v)
-        np.rint(v, out=v)
-    np.clip(v, 0, 255, out=v)
-    idx = v.astype(np.uint8)
-    del v
-    if gray:
-        img = Image.fromarray(idx, mode="L")
-    else:
-        img = Image.fromarray(colour_table(colormap)[idx], mode="RGB")
-    if size is not None and resize and c.resize_on == "image":
-        img = img.resize(size, resample)
-    return img
+    idx, resize_after = plot_index([levels], lo, hi, size, convention)
+    return index_image(
+        idx,
+        gray=gray,
+        colormap=colormap,
+        size=size if resize_after else None,
+        resize_filter=convention.resize_filter,
+    )
 
 
 @dataclass(frozen=True)
