@@ -93,7 +93,15 @@ def main() -> int:
     tmp = args.keep or Path(tempfile.mkdtemp(prefix="bench_png-"))
     tmp.mkdir(parents=True, exist_ok=True)
     folder, long = make_inputs(tmp)
-    frames = 1 + (600 * FS - 2048) // 1024
+    npy = tmp / "frames.npy"  # the frame count of --fft 2048 --hop 1024, from an NPY's header
+    subprocess.run(
+        [PY, "-m", "livespec", "export", str(long), "-o", str(npy), "--fft", "2048", "--hop",
+         "1024", "--force"],
+        env=ENV, check=True, capture_output=True,
+    )  # fmt: skip
+    import numpy as np
+
+    frames = int(np.load(npy, mmap_mode="r").shape[0])
     lv = [PY, "-m", "livespec", "export"]
     rows = {
         "folder": (

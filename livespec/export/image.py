@@ -121,8 +121,10 @@ class TimeReducer:
         self.rows = -(-rows // self.row_group)
         self._row_starts = np.arange(0, rows, self.row_group)
         self._row_counts = np.minimum(self.row_group, rows - self._row_starts).astype(np.float32)
-        fill = -np.inf if self._max else 0.0
-        self._sum = np.full((self.cols, self.rows), fill, dtype=np.float32)
+        if self._max:
+            self._sum = np.full((self.cols, self.rows), -np.inf, dtype=np.float32)
+        else:  # calloc'd: pages are mapped as they are written
+            self._sum = np.zeros((self.cols, self.rows), dtype=np.float32)
         self._next = 0
 
     def add(self, rows: F32) -> None:
