@@ -17,6 +17,7 @@ there). ``PYTHONDONTWRITEBYTECODE`` is dropped from the environment so that live
 from its byte-code cache, as an installed copy does.
 
     python benchmarks/bench_png.py [--repeat 3] [--only folder,2048,native] [--json]
+        [--keep DIR] [--baseline SRC]
 """
 
 from __future__ import annotations
@@ -39,15 +40,22 @@ ENV["PYTHONPATH"] = str(ROOT)
 FS = 48000
 
 
-def run(cmd: list[str] | str, cwd: Path | None = None) -> tuple[float, float]:
-    """(seconds, peak RSS in MB) of a command: ``wait4``'s ``ru_maxrss``, the largest of the
-    process and its waited-for descendants (a shell's sox processes, livespec's workers)."""
+def run(
+    cmd: list[str] | str, cwd: Path | None = None, env: dict[str, str] | None = None
+) -> tuple[float, float]:
+    """(seconds, peak RSS in MB) of a command. The RSS is ``/usr/bin/time``'s ``%M`` (the
+    largest of the process and its waited-for descendants: a shell's sox processes,
+    livespec's workers); ``wait4``'s own would count this Python's pages, copied by the
+    fork, for a small command."""
+    argv = ["sh", "-c", cmd] if isinstance(cmd, str) else cmd
+    rss_file = Path(tempfile.mktemp(prefix="bench_png-rss-"))
+    timer = ["/usr/bin/time", "-f", "%M", "-o", str(rss_file)]
+    have_time = Path("/usr/bin/time").exists()
     t0 = time.perf_counter()
     p = subprocess.Popen(
-        cmd,
-        env=ENV,
+        [*timer, *argv] if have_time else argv,
+        env=env or ENV,
         cwd=cwd,
-        shell=isinstance(cmd, str),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
@@ -56,6 +64,10 @@ def run(cmd: list[str] | str, cwd: Path | None = None) -> tuple[float, float]:
     p.returncode = os.waitstatus_to_exitcode(status)
     if p.returncode != 0:
         raise RuntimeError(f"{cmd} failed ({p.returncode})")
+    if have_time:
+        kb = float(rss_file.read_text().split()[-1])
+        rss_file.unlink()
+        return dt, kb / 1024.0
     return dt, ru.ru_maxrss / 1024.0
 
 
@@ -86,6 +98,12 @@ def main() -> int:
     ap.add_argument("--only", default="folder,2048,native")
     ap.add_argument("--keep", type=Path, help="make (or reuse) the inputs here")
     ap.add_argument("--json", action="store_true")
+    ap.add_argument(
+        "--baseline",
+        type=Path,
+        help="also run the livespec source tree at this path (e.g. `git archive` of an "
+        "earlier commit), interleaved, as the 'before' figures",
+    )
     args = ap.parse_args()
     if shutil.which("sox") is None:
         print("sox is not installed: nothing to compare with", file=sys.stderr)
@@ -141,15 +159,18 @@ def main() -> int:
     load0 = os.getloadavg()
     for name in args.only.split(","):
         mine, peer, ratio_target, mb_target = rows[name]
-        ts: dict[str, list[float]] = {"livespec": [], "sox": []}
-        mb: dict[str, float] = {"livespec": 0.0, "sox": 0.0}
+        who_all = ["livespec", "sox"] + (["baseline"] if args.baseline else [])
+        ts: dict[str, list[float]] = {w: [] for w in who_all}
+        mb: dict[str, float] = {w: 0.0 for w in who_all}
+        base_env = {**ENV, "PYTHONPATH": str(args.baseline)} if args.baseline else None
         for k in range(args.repeat):
-            for who, cmd in (("livespec", mine(k)), ("sox", peer(k))):
+            for who in who_all:
+                cmd = peer(k) if who == "sox" else mine(k)
                 for out in tmp.glob(f"[lsnt]{k}.png"):
                     out.unlink()
                 for d in (tmp / f"lv{k}", tmp / f"sx{k}"):
                     shutil.rmtree(d, ignore_errors=True)
-                dt, rss = run(cmd)
+                dt, rss = run(cmd, env=base_env if who == "baseline" else None)
                 ts[who].append(dt)
                 mb[who] = max(mb[who], rss)
         a, b = statistics.median(ts["livespec"]), statistics.median(ts["sox"])
@@ -162,6 +183,9 @@ def main() -> int:
             "ratio_target": ratio_target,
             "mb_target": mb_target,
         }
+        if args.baseline:
+            base = statistics.median(ts["baseline"])
+            results[name] |= {"baseline_s": base, "baseline_mb": mb["baseline"]}
     load1 = os.getloadavg()
     if args.json:
         print(json.dumps({"load": [load0[0], load1[0]], **results}))
@@ -179,6 +203,11 @@ def main() -> int:
             f"{r['ratio_target']:>6.1f}x {r['livespec_mb']:>6.0f} {r['sox_mb']:>7.0f}"
             f"  {'met' if ok else 'NOT met'}"
         )
+        if "baseline_s" in r:
+            print(
+                f"{'  before':<8} {r['baseline_s']:>9.2f}s {'':>8} "
+                f"{r['baseline_s'] / r['sox_s']:>6.2f} {'':>7} {r['baseline_mb']:>6.0f}"
+            )
     return 0
 
 
