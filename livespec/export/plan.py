@@ -243,9 +243,8 @@ def build_options(ns: argparse.Namespace, cfg: Config) -> ExportOptions:
         except ValueError as exc:
             raise UsageError(f"--size {ns.size}: must be {exc} (or native)") from None
     compress = getattr(ns, "png_compress", None)
-    if compress is None:
-        compress = PNG_COMPRESS
-    elif not 0 <= compress <= 9:
+    compress = PNG_COMPRESS if compress is None else compress
+    if not 0 <= compress <= 9:
         raise UsageError(f"--png-compress {compress}: must be 0 (fastest) to 9 (smallest)")
     colormap = (getattr(ns, "colormap", None) or cfg.display.colormap).lower()
     if colormap == "gray":
