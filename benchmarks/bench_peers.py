@@ -19,10 +19,15 @@ Rows:
   (``1000.0 Hz``), against cava (fifo input fed by sox) polled until its first bar;
 * **stdin latency**: ``benchmarks/bench_latency.py``: a tone's onset to its first frame,
   the pipe fed from launch, against the same without a backlog (the device-like path);
+* **terminal** (``--terminal``): the live app at 120x40 in truecolor at 30 updates/s
+  (``--input demo``) in a tmux pane, against cava (fifo input fed by sox noise, its
+  default 60 fps) in the same pane size: CPU of the program, CPU of the tmux server that
+  parses its output (what the user's terminal pays), and bytes written per second
+  (``wchar``), over ``--seconds`` after a 4 s warm-up;
 * **PNG** (``--png``): ``livespec export --png --size 2048x512`` of a 60 s file against
   ``sox ... spectrogram -x 2048 -Y 512``, wall time.
 
-    python benchmarks/bench_peers.py [--repeat 3] [--seconds 10] [--png] [--json]
+    python benchmarks/bench_peers.py [--repeat 3] [--seconds 10] [--terminal] [--png] [--json]
 """
 
 from __future__ import annotations
@@ -138,6 +143,66 @@ def cava_startup(tmp: Path) -> float:
         feed.wait()
 
 
+def wchar(pid: int) -> int:
+    """Bytes the process has passed to write() so far."""
+    with open(f"/proc/{pid}/io", encoding="ascii") as f:
+        for line in f:
+            if line.startswith("wchar:"):
+                return int(line.split()[1])
+    return 0
+
+
+def screen_load(cmd: str, seconds: float, env: dict[str, str]) -> tuple[float, float, float]:
+    """(program CPU %, tmux server CPU %, KB/s written) of ``cmd`` in a 120x40 tmux pane
+    (private server, no status line) over ``seconds`` after a 4 s warm-up."""
+    with tempfile.TemporaryDirectory() as tmp:
+        sock = os.path.join(tmp, "tmux")
+        conf = os.path.join(tmp, "tmux.conf")
+        Path(conf).write_text("set -g status off\n")
+        extra: list[str] = []
+        for k, v in env.items():
+            extra += ["-e", f"{k}={v}"]
+        base = ["tmux", "-S", sock, "-f", conf]
+        out = subprocess.run(
+            [*base, "new-session", "-d", "-x", "120", "-y", "40", *extra, "-P", "-F",
+             "#{pane_pid}", "exec " + cmd],
+            capture_output=True, text=True, check=True,
+        )  # fmt: skip
+        pid = int(out.stdout.strip())
+        try:
+            server = int(
+                subprocess.run(
+                    [*base, "display", "-p", "#{pid}"], capture_output=True, text=True
+                ).stdout.strip()
+            )
+            time.sleep(4.0)
+            c0, s0, b0, t0 = cpu_seconds(pid), cpu_seconds(server), wchar(pid), time.monotonic()
+            time.sleep(seconds)
+            c1, s1, b1, t1 = cpu_seconds(pid), cpu_seconds(server), wchar(pid), time.monotonic()
+        finally:
+            subprocess.run([*base, "kill-server"], capture_output=True)
+    dt = t1 - t0
+    return 100 * (c1 - c0) / dt, 100 * (s1 - s0) / dt, (b1 - b0) / dt / 1024
+
+
+def cava_screen(tmp: Path, seconds: float) -> tuple[float, float, float]:
+    """:func:`screen_load` of cava reading a fifo that sox feeds with noise."""
+    fifo = tmp / "cava-screen.fifo"
+    if not fifo.exists():
+        os.mkfifo(fifo)
+    conf = tmp / "cava-screen.conf"
+    conf.write_text(f"[input]\nmethod = fifo\nsource = {fifo}\nsample_rate = 48000\n")
+    feed = subprocess.Popen(
+        ["sh", "-c", f"exec sox -q -n -t raw -r 48000 -b 16 -e signed -c 2 - synth 60 "
+         f"pinknoise vol 0.3 > {fifo}"]
+    )  # fmt: skip
+    try:
+        return screen_load(f"cava -p {conf}", seconds, {"COLORTERM": "truecolor"})
+    finally:
+        feed.terminate()
+        feed.wait()
+
+
 def med(xs: list[float]) -> float:
     good = [x for x in xs if x == x]
     return statistics.median(good) if good else float("nan")
@@ -148,6 +213,9 @@ def main() -> int:
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--seconds", type=float, default=10.0, help="CPU measurement per run")
     ap.add_argument("--png", action="store_true", help="also the PNG row (needs sox)")
+    ap.add_argument(
+        "--terminal", action="store_true", help="also the app's screen against cava's (tmux)"
+    )
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args()
     have = {tool: shutil.which(tool) is not None for tool in ("cava", "sox", "tmux")}
@@ -201,6 +269,23 @@ def main() -> int:
                 add("app_first_frame_ms", 1000 * app_startup())
                 if have["cava"] and have["sox"]:
                     add("cava_first_bar_ms", 1000 * cava_startup(tmp))
+            if args.terminal and have["tmux"]:
+                app = f"{PY} -m livespec --input demo --fps 30 --colors truecolor"
+                env = {"PYTHONPATH": str(ROOT), "COLORTERM": "truecolor"}
+                cpu, tmux_cpu, kbs = screen_load(app, args.seconds, env)
+                add("app_cpu_pct", cpu)
+                add("app_tmux_cpu_pct", tmux_cpu)
+                add("app_kb_s", kbs)
+                add("app_user_pays_pct", cpu + tmux_cpu)
+                if have["cava"] and have["sox"]:
+                    cpu, tmux_cpu, kbs = cava_screen(tmp, args.seconds)
+                    if kbs == 0:  # it drew nothing: its fifo input did not reach it
+                        add("cava_no_screen", 1.0)
+                    else:
+                        add("cava_cpu_pct", cpu)
+                        add("cava_tmux_cpu_pct", tmux_cpu)
+                        add("cava_kb_s", kbs)
+                        add("cava_user_pays_pct", cpu + tmux_cpu)
             lat = json_of(
                 [PY, str(ROOT / "benchmarks" / "bench_latency.py"), "--json", "--repeat", "1"]
             )
@@ -282,6 +367,22 @@ def main() -> int:
             "no backlog (device-like)",
             "within 50 ms of it",
         ),
+        (
+            "app 120x40 30/s truecolor: KB/s to the terminal",
+            "app_kb_s",
+            "cava_kb_s",
+            "cava",
+            "<= 400",
+        ),
+        ("app: % of a core", "app_cpu_pct", "cava_cpu_pct", "cava", "<= 8 %"),
+        ("tmux parsing it: % of a core", "app_tmux_cpu_pct", "cava_tmux_cpu_pct", "cava", "<= 3 %"),
+        (
+            "app + tmux: what the user's machine pays, %",
+            "app_user_pays_pct",
+            "cava_user_pays_pct",
+            "cava",
+            "",
+        ),
         ("PNG 60 s at 2048x512, ms", "png_ms", "sox_png_ms", "sox spectrogram", "(item 5)"),
     ]
     if args.json:
@@ -299,6 +400,8 @@ def main() -> int:
         print(f"{title:44s} {a:10.2f} {b:10.2f} {ratio:6.2f}x  {peer}; target {target}")
     if not have["cava"]:
         print("cava: not installed (apt-get install cava)")
+    if "cava_no_screen" in m:
+        print("cava drew nothing from its fifo here (no bytes written): its screen row is left out")
     return 0
 
 

@@ -66,7 +66,8 @@ def test_spectrogram_equals_export_npy_byte_for_byte(tmp_path, argv, kw):
 
 def test_csv_and_png_equal_the_export(tmp_path):
     src, _ = write(tmp_path, signal(0.3))
-    assert export([str(src), "-o", str(tmp_path / "e.csv"), "--png", "--fft", "1024"]) == 0
+    argv = [str(src), "-o", str(tmp_path / "e.csv"), "--png", "--fft", "1024", "--size", "native"]
+    assert export(argv) == 0
     S = livespec.spectrogram(src, fft=1024)
     assert S.save(tmp_path / "a.csv").read_bytes() == (tmp_path / "e.csv").read_bytes()
     assert S.save(tmp_path / "a.png").read_bytes() == (tmp_path / "e.png").read_bytes()

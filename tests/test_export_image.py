@@ -44,7 +44,18 @@ def brightest_rows(img: Image.Image) -> np.ndarray:
 def test_full_resolution_geometry_orientation_and_level(tmp_path):
     src = tone_file(tmp_path, [bin_hz(40)])
     out = tmp_path / "x.png"
-    argv = [str(src), "-o", str(out), "--fft", str(N), "--hop", str(HOP), "--gray"]
+    argv = [
+        str(src),
+        "-o",
+        str(out),
+        "--fft",
+        str(N),
+        "--hop",
+        str(HOP),
+        "--gray",
+        "--size",
+        "native",
+    ]
     assert export([*argv, "--db-min", "-100", "--db-max", "0"]) == 0
     img = Image.open(out)
     frames = 1 + (FS - N) // HOP
@@ -58,7 +69,7 @@ def test_full_resolution_geometry_orientation_and_level(tmp_path):
 def test_colormap_pixels(tmp_path):
     src = tone_file(tmp_path, [bin_hz(40)])
     out = tmp_path / "x.png"
-    argv = [str(src), "-o", str(out), "--fft", str(N), "--hop", str(HOP)]
+    argv = [str(src), "-o", str(out), "--fft", str(N), "--hop", str(HOP), "--size", "native"]
     assert export([*argv, "--db-min", "-100", "--db-max", "0", "--colormap", "magma"]) == 0
     img = Image.open(out)
     assert img.mode == "RGB"
@@ -69,7 +80,8 @@ def test_colormap_pixels(tmp_path):
 def test_time_runs_left_to_right(tmp_path):
     src = tone_file(tmp_path, [bin_hz(100), bin_hz(20)], seconds=2.0)
     out = tmp_path / "x.png"
-    assert export([str(src), "-o", str(out), "--fft", str(N), "--hop", str(HOP), "--gray"]) == 0
+    argv = [str(src), "-o", str(out), "--fft", str(N), "--hop", str(HOP), "--gray"]
+    assert export([*argv, "--size", "native"]) == 0
     rows = brightest_rows(Image.open(out))
     w = rows.size
     assert np.all(rows[: w // 2 - 4] == BINS - 1 - 100)  # first half: the higher tone
@@ -125,7 +137,7 @@ def test_top_db_colour_range(tmp_path):
     src = tone_file(tmp_path, [bin_hz(40)])
     out = tmp_path / "x.png"
     argv = [str(src), "-o", str(out), "--fft", str(N), "--hop", str(HOP), "--gray"]
-    assert export([*argv, "--top-db", "50"]) == 0
+    assert export([*argv, "--top-db", "50", "--size", "native"]) == 0
     a = np.asarray(Image.open(out))
     assert a.max() == 255  # the loudest value is the top of the range
     assert a.min() == 0  # everything 50 dB below it or less is the bottom
@@ -158,7 +170,9 @@ def test_clip_names_count_and_content(tmp_path):
         expected = (BINS - 1 - k + 0.5) * 512 / BINS - 0.5
         rows = brightest_rows(img)[4:-4]  # clip edges see the neighbouring tone's onset
         assert np.all(np.abs(rows - expected) <= 1.0)
-    assert export([*argv, "--clip", "5", "--keep-partial", "--png", "--npy"]) == 0
+    assert (
+        export([*argv, "--clip", "5", "--keep-partial", "--png", "--npy", "--size", "native"]) == 0
+    )
     names = sorted(p.name for p in outdir.iterdir())
     assert names == [
         "birds_10.npy", "birds_10.png", "birds_15.npy", "birds_15.png", "birds_5.npy",
@@ -225,11 +239,11 @@ def test_axes_figure_contains_the_plot(tmp_path):
 def test_axes_figure_of_a_short_input_has_a_readable_plot(tmp_path):
     """Without --size, --axes stretches a short input's plot to 640 columns and cuts its
     many rows down to half the width; the tone stays on its row. A plain PNG (no --axes)
-    keeps one column per frame and one row per bin."""
+    with --size native keeps one column per frame and one row per bin."""
     src = tone_file(tmp_path, [6000.0], seconds=0.3)
     argv = [str(src), "--fft", str(N), "--hop", str(HOP)]
     plain, fig = tmp_path / "plain.png", tmp_path / "fig.png"
-    assert export([*argv, "-o", str(plain)]) == 0
+    assert export([*argv, "-o", str(plain), "--size", "native"]) == 0
     assert export([*argv, "-o", str(fig), "--axes"]) == 0
     frames = 1 + (int(0.3 * FS) - N) // HOP
     assert Image.open(plain).size == (frames, BINS)
@@ -252,3 +266,23 @@ def test_nice_ticks():
     assert nice_ticks(0, 24000, 6) == [0, 5000, 10000, 15000, 20000]
     assert nice_ticks(-120, 0, 6) == [-120, -100, -80, -60, -40, -20, 0]
     assert nice_ticks(0.01, 4.99, 5) == [1, 2, 3, 4]
+
+
+def test_default_size_is_800_wide_and_at_most_400_high(tmp_path, capsys):
+    """Without --size (nor --like, --axes) a PNG is 800 x min(rows, 400) pixels: the same
+    image as --size 800x400 (rows resampled, a short input stretched), the tone on its row."""
+    src = tone_file(tmp_path, [bin_hz(40)])
+    argv = [str(src), "--fft", str(N), "--hop", str(HOP), "--gray"]
+    default, sized = tmp_path / "d.png", tmp_path / "s.png"
+    assert export([*argv, "-o", str(default)]) == 0
+    assert export([*argv, "-o", str(sized), "--size", "800x400"]) == 0
+    img = Image.open(default)
+    assert img.size == (800, 400)
+    assert np.array_equal(np.asarray(img), np.asarray(Image.open(sized)))
+    expected = (BINS - 1 - 40 + 0.5) * 400 / BINS - 0.5  # bilinear: pixel centres scaled
+    assert np.all(np.abs(brightest_rows(img)[4:-4] - expected) <= 1.0)
+    # Fewer rows than 400 are kept: --fft 256 gives 129 rows.
+    small = tmp_path / "small.png"
+    assert export([str(src), "--fft", "256", "-o", str(small)]) == 0
+    assert Image.open(small).size == (800, 129)
+    assert "levels shown as" not in capsys.readouterr().err

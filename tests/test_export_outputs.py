@@ -168,7 +168,7 @@ def test_long_input_image_is_capped_by_max_pooling(tmp_path, capsys):
     sf.write(p, x.astype(np.float32), fs, subtype="FLOAT")
     base = [str(p), "--fft", "256", "--hop", "64"]
     assert export([*base, "-o", str(tmp_path / "long.npy")]) == 0
-    assert export([*base, "-o", str(tmp_path / "long.png"), "--gray"]) == 0
+    assert export([*base, "-o", str(tmp_path / "long.png"), "--gray", "--size", "native"]) == 0
     (line,) = lines_of(capsys.readouterr().err)
     frames = 1 + (n - 256) // 64
     g = -(-frames // MAX_WIDTH)
@@ -201,6 +201,7 @@ REFUSED = [
     (["--db-max", "-10"], "x.csv", "--db-max"),
     (["--origin", "upper"], "x.npy", "--origin"),
     (["--quantize", "floor"], "x.npy", "--quantize"),
+    (["--png-compress", "9"], "x.npy", "--png-compress"),
     (["--resize-filter", "lanczos"], "x.png", "--resize-filter"),
     (["--resize-filter", "lanczos", "--size", "9x9"], "x.npy", "--size"),
     (["--resize-on", "image"], "x.png", "--resize-on"),
@@ -246,3 +247,26 @@ ACCEPTED = [
 @pytest.mark.parametrize(("extra", "out"), ACCEPTED, ids=[" ".join(r[0]) for r in ACCEPTED])
 def test_options_that_apply_are_accepted(tmp_path, wav, extra, out):
     assert export([str(wav), "-o", str(tmp_path / out), "--fft", "256", *extra]) == 0
+
+
+def test_png_compress_changes_the_file_size_not_the_pixels(tmp_path, wav):
+    x = 0.01 * np.random.default_rng(3).standard_normal(FS)  # noise: compresses unevenly
+    p = tmp_path / "n.wav"
+    sf.write(p, x.astype(np.float32), FS, subtype="FLOAT")
+    sizes = {}
+    pixels = {}
+    for level in ("0", "1", "9"):
+        out = tmp_path / f"n{level}.png"
+        assert export([str(p), "-o", str(out), "--fft", "256", "--png-compress", level]) == 0
+        sizes[level] = out.stat().st_size
+        pixels[level] = np.asarray(Image.open(out))
+    assert np.array_equal(pixels["0"], pixels["1"]) and np.array_equal(pixels["0"], pixels["9"])
+    assert sizes["0"] > sizes["1"] > sizes["9"]
+    assert sizes["0"] > pixels["0"].size  # level 0 stores the bytes as they are
+
+
+def test_png_compress_out_of_range_is_a_usage_error(tmp_path, wav, capsys):
+    assert export([str(wav), "-o", str(tmp_path / "x.png"), "--png-compress", "10"]) == 2
+    assert lines_of(capsys.readouterr().err) == [
+        "livespec: --png-compress 10: must be 0 (fastest) to 9 (smallest)"
+    ]

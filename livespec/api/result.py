@@ -232,7 +232,8 @@ class Spectrogram:
     def save(self, path: str | os.PathLike[str], **image: Any) -> Path:
         """Write ``path`` (creating its folder) by its suffix: ``.npy`` (float32 (frames,
         rows), the export's bytes), ``.csv`` (the export's wide layout: ``time_s`` then one
-        column per frequency in Hz) or ``.png`` (:meth:`to_image` with ``image`` options)."""
+        column per frequency in Hz) or ``.png`` (:meth:`to_image` with ``image`` options:
+        one pixel per value without ``size``, as ``livespec export --size native``)."""
         from livespec.export.io import CsvSink, NpySink, Post
 
         p = Path(path)
@@ -243,7 +244,12 @@ class Spectrogram:
         try:
             p.parent.mkdir(parents=True, exist_ok=True)
             if fmt == ".png":
-                self.to_image(**image).save(p, format="PNG")
+                from livespec.export.image import PNG_COMPRESS
+                from livespec.export.pngfile import write_png  # the export's bytes
+
+                pixels = np.asarray(self.to_image(**image))
+                with open(p, "wb") as f:
+                    write_png(f, pixels, None, PNG_COMPRESS)
                 return p
             if image:
                 raise UsageError(f"{p}: image options apply to .png only")

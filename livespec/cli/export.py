@@ -162,7 +162,22 @@ def add_export_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
     i = parser.add_argument_group("export images")
-    _add(i, "--size", metavar="WxH", help="resample the image to W x H pixels, e.g. 512x512")
+    _add(
+        i,
+        "--size",
+        metavar="WxH",
+        help=(
+            "resample the image to W x H pixels, e.g. 512x512, or native: one pixel per "
+            "frame and frequency row (default 800 x up to 400; with --like: native)"
+        ),
+    )
+    _add(
+        i,
+        "--png-compress",
+        metavar="N",
+        type=int,
+        help="PNG zlib level, 0 (fastest) to 9 (smallest file) (1)",
+    )
     _add(i, "--gray", "--grey", action="store_true", help="8-bit greyscale image")
     _add(i, "--colormap", metavar="NAME", help=f"{', '.join(COLORMAP_NAMES)} ({DEFAULT_COLORMAP})")
     _add(i, "--axes", action="store_true", help="a report figure: title, axes and dB colour bar")

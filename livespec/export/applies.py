@@ -71,7 +71,12 @@ _DRAWN = "a .png, .svg or .html output"
 RULES: tuple[Rule, ...] = (
     *(
         Rule(flag, attr, _png, _IMAGE)
-        for flag, attr in (("--axes", "axes"), ("--origin", "origin"), ("--quantize", "quantize"))
+        for flag, attr in (
+            ("--axes", "axes"),
+            ("--origin", "origin"),
+            ("--quantize", "quantize"),
+            ("--png-compress", "png_compress"),
+        )
     ),
     *(
         Rule(flag, attr, _drawn, _DRAWN)

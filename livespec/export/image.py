@@ -1,6 +1,6 @@
-"""Spectrogram images for ``livespec export``: colour tables, log-spaced rows, time
-reduction, PNG rendering and the ``--axes`` figure (scales and ticks:
-:mod:`livespec.dsp.scales`).
+"""Spectrogram images for ``livespec export``: colour tables, 8-bit levels, rendering and
+the ``--axes`` figure (scales and ticks: :mod:`livespec.dsp.scales`; log-spaced rows and
+time reduction: :mod:`.reduce`; the PNG file: :mod:`.pngfile`).
 
 An image has time from left to right and low frequencies at the bottom (``origin="lower"``)
 or 0 Hz in the top row (``"upper"``). Levels (dB) are clamped to a range ``[lo, hi]``, mapped
@@ -25,17 +25,19 @@ from livespec.config import COLORMAPS, DEFAULT_COLORMAP
 from livespec.dsp.scales import (
     FreqScale,
     hz_label,
-    log_band_edges,
     nice_ticks,
     scale_ticks,
     time_label,
 )
 from livespec.export.convention import DEFAULT_CONVENTION, ImageConvention
+from livespec.export.reduce import LogRows as LogRows  # re-exported (they lived here)
+from livespec.export.reduce import TimeReducer as TimeReducer
 
 F32 = NDArray[np.float32]
 Font = ImageFont.FreeTypeFont | ImageFont.ImageFont
 Ink = int | tuple[int, int, int]  # a grey level or an RGB colour
 MAX_PIXELS = 8_000_000  # an image larger than this needs --size or --clip
+PNG_COMPRESS = 1  # zlib level of a PNG (--png-compress): 1 is fast, 9 is small
 
 COLORMAP_NAMES = COLORMAPS
 
@@ -48,112 +50,6 @@ def colour_table(name: str) -> NDArray[np.uint8]:
     from livespec.render.colormaps import rgb_table  # imports Rich: only when drawing
 
     return rgb_table(name)
-
-
-# -- log-spaced rows --------------------------------------------------------------------
-
-
-class LogRows:
-    """Maps rows of FFT bins to ``rows`` log-spaced image rows between ``f_lo`` and
-    ``f_hi`` Hz: a row that contains bin centres shows the loudest of them; a row narrower
-    than a bin interpolates (in dB) between its neighbours. Any thread, one at a time."""
-
-    def __init__(self, bin_hz: float, bins: int, f_lo: float, f_hi: float, rows: int) -> None:
-        self.scale = FreqScale("log", rows, f_lo, f_hi)
-        edges = log_band_edges(f_lo, f_hi, rows)
-        centres = np.sqrt(edges[:-1] * edges[1:])
-        pos = np.clip(centres / bin_hz, 0.0, bins - 1.0)
-        self._i0 = np.minimum(np.floor(pos).astype(np.intp), bins - 2)
-        self._w = (pos - self._i0).astype(np.float32)
-        first = np.ceil(edges / bin_hz - 1e-9).astype(np.intp)  # first bin at/after each edge
-        first = np.clip(first, 0, bins)
-        counts = first[1:] - first[:-1]
-        self._full = np.flatnonzero(counts > 0)
-        self._starts = first[:-1][self._full]
-        self._stop = int(first[1:][self._full][-1]) if self._full.size else 0
-        self.rows = rows
-
-    def __call__(self, levels: F32) -> F32:
-        """(f, bins) dB rows -> (f, rows) dB rows (a new array)."""
-        a = levels[:, self._i0]
-        b = levels[:, self._i0 + 1]
-        out: F32 = a + (b - a) * self._w
-        if self._full.size:
-            out[:, self._full] = np.maximum.reduceat(levels[:, : self._stop], self._starts, axis=1)
-        return out
-
-
-# -- time reduction ------------------------------------------------------------------------
-
-
-class TimeReducer:
-    """Collects image columns (one per frame) and averages runs of ``group`` frames (in dB)
-    so a long input needs memory in proportion to the image, not to its length. When the
-    target height is under a quarter of the rows, runs of ``row_group`` rows are averaged
-    too. Pillow then resamples the (at most about 2x) larger result to the target size.
-
-    With ``pool`` = (frames, rows) per pixel, runs are reduced by their maximum instead,
-    exactly that many per pixel (the width and height cap of an image without ``--size``).
-
-    Args:
-        frames: total frames that will be added.
-        rows: values per frame.
-        size: the (width, height) wanted in the end, or None to keep everything.
-        pool: max-pool runs of this many (frames, rows), or None.
-    """
-
-    def __init__(
-        self,
-        frames: int,
-        rows: int,
-        size: tuple[int, int] | None,
-        pool: tuple[int, int] | None = None,
-    ) -> None:
-        self.frames = frames
-        w, h = size if size is not None else (frames, rows)
-        self.group = 1 if frames <= 4 * w else frames // (2 * w)
-        self.row_group = 1 if rows <= 4 * h else rows // (2 * h)
-        self._max = pool is not None
-        if pool is not None:
-            self.group, self.row_group = pool
-        self.cols = -(-frames // self.group)
-        self.rows = -(-rows // self.row_group)
-        self._row_starts = np.arange(0, rows, self.row_group)
-        self._row_counts = np.minimum(self.row_group, rows - self._row_starts).astype(np.float32)
-        fill = -np.inf if self._max else 0.0
-        self._sum = np.full((self.cols, self.rows), fill, dtype=np.float32)
-        self._next = 0
-
-    def add(self, rows: F32) -> None:
-        """Append the next ``rows`` (f, rows) frames."""
-        if self.row_group > 1:
-            if self._max:
-                rows = np.maximum.reduceat(rows, self._row_starts, axis=1)
-            else:
-                rows = np.add.reduceat(rows, self._row_starts, axis=1)
-                rows /= self._row_counts
-        f = rows.shape[0]
-        k0 = self._next
-        if self.group == 1:
-            self._sum[k0 : k0 + f] = rows
-        else:
-            g = self.group
-            idx = np.arange(k0, k0 + f)
-            starts = np.flatnonzero((idx % g == 0) | (idx == k0))
-            at = idx[starts] // g
-            if self._max:
-                self._sum[at] = np.maximum(self._sum[at], np.maximum.reduceat(rows, starts, axis=0))
-            else:
-                self._sum[at] += np.add.reduceat(rows, starts, axis=0)
-        self._next = k0 + f
-
-    def result(self) -> F32:
-        """The (cols, rows) float32 dB image, columns in time order (the internal array)."""
-        if self.group > 1 and not self._max:
-            counts = np.minimum(self.group, self.frames - np.arange(self.cols) * self.group)
-            self._sum /= counts[:, None].astype(np.float32)
-            self.group = 1  # result() is idempotent
-        return self._sum
 
 
 # -- rendering -----------------------------------------------------------------------------
@@ -169,6 +65,80 @@ FILTERS = {
 }
 
 
+U8 = NDArray[np.uint8]
+CHUNK_VALUES = 1 << 20  # levels quantized per step of an image that is not resampled
+
+
+def _quantize(v: F32, lo: float, hi: float, quantize: str) -> U8:
+    """Clamped dB levels ``v`` -> 8-bit levels (``v`` is overwritten)."""
+    np.subtract(v, np.float32(lo), out=v)
+    if quantize in ("floor", "bins"):  # (x - min) / (max - min) * 255, then astype(np.uint8)
+        np.divide(v, np.float32(hi) - np.float32(lo), out=v)
+        np.multiply(v, np.float32(255.0 if quantize == "floor" else 256.0), out=v)
+        np.floor(v, out=v)
+    else:
+        np.multiply(v, np.float32(255.0 / (hi - lo)), out=v)
+        np.rint(v, out=v)
+    np.clip(v, 0, 255, out=v)
+    return v.astype(np.uint8)
+
+
+def plot_index(
+    box: list[F32],
+    lo: float,
+    hi: float,
+    size: tuple[int, int] | None,
+    convention: ImageConvention = DEFAULT_CONVENTION,
+) -> tuple[U8, bool]:
+    """The plot's 8-bit levels (height, width), row 0 at the top, from the (time, rows) dB
+    levels in ``box`` (popped, so that they are freed as soon as they are used up when the
+    caller keeps no other reference). Also True if the 8-bit image still has to be resized
+    to ``size`` (``resize_on == "image"``). An image that is not resampled on dB levels is
+    quantized a block of frames at a time: no float copy of it is ever made."""
+    c = convention
+    levels = box.pop()
+    t, r = levels.shape
+    resize = size is not None and (t, r) != size
+    if size is None or not resize or c.resize_on == "image":
+        idx = np.empty((r, t), dtype=np.uint8)
+        step = max(1, CHUNK_VALUES // max(1, r))
+        tmp = np.empty((min(step, t), r), dtype=np.float32)
+        for k0 in range(0, t, step):
+            v = tmp[: min(step, t - k0)]
+            np.clip(levels[k0 : k0 + step], lo, hi, out=v)
+            q = _quantize(v, lo, hi, c.quantize)
+            idx[:, k0 : k0 + v.shape[0]] = q.T[::-1] if c.origin == "lower" else q.T
+        return idx, resize
+    v = np.empty((r, t), dtype=np.float32)
+    np.clip(levels.T[::-1] if c.origin == "lower" else levels.T, lo, hi, out=v)
+    del levels
+    f = Image.fromarray(v, mode="F")
+    del v
+    f = f.resize(size, FILTERS[c.resize_filter])
+    small = np.array(f, dtype=np.float32)
+    del f
+    return _quantize(small, lo, hi, c.quantize), False
+
+
+def index_image(
+    idx: U8,
+    *,
+    gray: bool,
+    colormap: str,
+    size: tuple[int, int] | None = None,
+    resize_filter: str = "bilinear",
+) -> Image.Image:
+    """8-bit levels as a grey ("L") or coloured ("RGB", a table lookup) Pillow image,
+    resized to ``size`` with ``resize_filter`` when given."""
+    if gray:
+        img = Image.fromarray(idx, mode="L")
+    else:
+        img = Image.fromarray(colour_table(colormap)[idx], mode="RGB")
+    if size is not None:
+        img = img.resize(size, FILTERS[resize_filter])
+    return img
+
+
 def render(
     levels: F32,
     lo: float,
@@ -182,34 +152,14 @@ def render(
     """The plot image of ``levels`` (shape (time, rows), dB): time left to right, row 0 at
     the bottom (``convention.origin == "lower"``) or the top; clamped to ``[lo, hi]`` dB,
     resized to ``size`` (width, height) pixels as ``convention`` says."""
-    c = convention
-    v = np.empty((levels.shape[1], levels.shape[0]), dtype=np.float32)
-    np.clip(levels.T[::-1] if c.origin == "lower" else levels.T, lo, hi, out=v)
-    resample = FILTERS[c.resize_filter]
-    resize = size is not None and (v.shape[1], v.shape[0]) != size
-    if size is not None and resize and c.resize_on == "db":
-        f = Image.fromarray(v, mode="F").resize(size, resample)
-        v = np.array(f, dtype=np.float32)
-        del f
-    # In place: a full-resolution image is the largest thing an export holds in memory.
-    np.subtract(v, np.float32(lo), out=v)
-    if c.quantize in ("floor", "bins"):  # (x - min) / (max - min) * 255, then astype(np.uint8)
-        np.divide(v, np.float32(hi) - np.float32(lo), out=v)
-        np.multiply(v, np.float32(255.0 if c.quantize == "floor" else 256.0), out=v)
-        np.floor(v, out=v)
-    else:
-        np.multiply(v, np.float32(255.0 / (hi - lo)), out=v)
-        np.rint(v, out=v)
-    np.clip(v, 0, 255, out=v)
-    idx = v.astype(np.uint8)
-    del v
-    if gray:
-        img = Image.fromarray(idx, mode="L")
-    else:
-        img = Image.fromarray(colour_table(colormap)[idx], mode="RGB")
-    if size is not None and resize and c.resize_on == "image":
-        img = img.resize(size, resample)
-    return img
+    idx, resize_after = plot_index([levels], lo, hi, size, convention)
+    return index_image(
+        idx,
+        gray=gray,
+        colormap=colormap,
+        size=size if resize_after else None,
+        resize_filter=convention.resize_filter,
+    )
 
 
 @dataclass(frozen=True)

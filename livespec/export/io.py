@@ -29,7 +29,17 @@ from numpy.typing import NDArray
 from livespec.config import DEFAULT_COLORMAP
 from livespec.dsp.scales import FreqScale
 from livespec.export.convention import DEFAULT_CONVENTION, ImageConvention
-from livespec.export.image import Axes, LogRows, TimeReducer, figure, render
+from livespec.export.image import (
+    PNG_COMPRESS,
+    Axes,
+    LogRows,
+    TimeReducer,
+    colour_table,
+    figure,
+    index_image,
+    plot_index,
+)
+from livespec.export.pngfile import write_png
 from livespec.export.temps import create_temp
 
 F32 = NDArray[np.float32]
@@ -228,6 +238,9 @@ class ImageSpec:
         top_db: see db_min.
         unit: level unit for the colour bar ("dBFS" or "dB").
         convention: origin, resize filter, what is resized and the quantization.
+        compress: the PNG's zlib level, 0 (none, fastest) to 9 (smallest, slowest).
+        fit: with ``size`` None and no ``axes``, a PNG gets the default size
+            (:func:`livespec.export.writers.default_size`) instead of one pixel per value.
     """
 
     size: tuple[int, int] | None = None
@@ -240,6 +253,8 @@ class ImageSpec:
     top_db: float | None = None
     unit: str = "dBFS"
     convention: ImageConvention = DEFAULT_CONVENTION
+    compress: int = PNG_COMPRESS
+    fit: bool = False
 
 
 def levels_range(s: ImageSpec, post: Post, vmin: float, vmax: float) -> tuple[float, float]:
@@ -303,20 +318,34 @@ class PngSink:
         return levels_range(self.spec, post, vmin, vmax)
 
     def finish(self, post: Post, vmin: float, vmax: float) -> None:
-        """Render and save the PNG."""
-        levels = self._reducer.result()
+        """Render and save the PNG (:mod:`.pngfile`: coloured and deflated a block of rows
+        at a time; the levels are freed once quantized)."""
+        levels = self._reducer.take()
         post.apply(levels)
         lo, hi = self.levels_range(post, vmin, vmax)
         s = self.spec
-        img = render(
-            levels, lo, hi, size=s.size, gray=s.gray, colormap=s.colormap, convention=s.convention
-        )
-        if s.axes:
-            ax = Axes(self._t[0], self._t[1], self.freq, lo, hi, s.unit, self.title)
-            img = figure(img, ax, gray=s.gray, colormap=s.colormap)
+        box = [levels]
+        del levels
+        idx, resize_after = plot_index(box, lo, hi, s.size, s.convention)
+        pixels: NDArray[np.uint8] = idx
+        table = None if s.gray else colour_table(s.colormap)
+        if resize_after or s.axes:
+            img = index_image(
+                idx,
+                gray=s.gray,
+                colormap=s.colormap,
+                size=s.size if resize_after else None,
+                resize_filter=s.convention.resize_filter,
+            )
+            del idx
+            if s.axes:
+                ax = Axes(self._t[0], self._t[1], self.freq, lo, hi, s.unit, self.title)
+                img = figure(img, ax, gray=s.gray, colormap=s.colormap)
+            pixels, table = np.asarray(img), None
+            del img
         f, tmp = _temp_for(self.path)
         try:
-            img.save(f, format="PNG")
+            write_png(f, pixels, table, s.compress)
             f.close()
             os.replace(tmp, self.path)
         except BaseException:

@@ -20,7 +20,7 @@ from livespec.dsp.scales import LOG_FLOOR_HZ
 from livespec.errors import UsageError
 from livespec.export.convention import convention_for
 from livespec.export.dsp import AMIN_POWER, DBFS_FLOOR, LIKE, Recipe
-from livespec.export.image import COLORMAP_NAMES, parse_size
+from livespec.export.image import COLORMAP_NAMES, PNG_COMPRESS, parse_size
 from livespec.export.io import ImageSpec
 from livespec.export.job import FORMATS, STDIN, ExportOptions, Job
 from livespec.export.naming import folder_outputs, output_kind
@@ -236,11 +236,16 @@ def build_options(ns: argparse.Namespace, cfg: Config) -> ExportOptions:
     """Validated :class:`ExportOptions` from the parsed arguments and the config."""
     recipe = build_recipe(ns, cfg)
     size = None
-    if getattr(ns, "size", None):
+    size_text = getattr(ns, "size", None)
+    if size_text and size_text.strip().lower() != "native":
         try:
-            size = parse_size(ns.size)
+            size = parse_size(size_text)
         except ValueError as exc:
-            raise UsageError(f"--size {ns.size}: must be {exc}") from None
+            raise UsageError(f"--size {ns.size}: must be {exc} (or native)") from None
+    compress = getattr(ns, "png_compress", None)
+    compress = PNG_COMPRESS if compress is None else compress
+    if not 0 <= compress <= 9:
+        raise UsageError(f"--png-compress {compress}: must be 0 (fastest) to 9 (smallest)")
     colormap = (getattr(ns, "colormap", None) or cfg.display.colormap).lower()
     if colormap == "gray":
         colormap = "grey"
@@ -276,6 +281,10 @@ def build_options(ns: argparse.Namespace, cfg: Config) -> ExportOptions:
         top_db=recipe.top_db,
         unit=unit,
         convention=convention,
+        compress=compress,
+        # No --size: a readable default (docs/export.md, "PNG"); --like keeps the notebook's
+        # one pixel per value, --axes its figure rules, --size native one pixel per value.
+        fit=not size_text and like is None and not getattr(ns, "axes", False),
     )
     clip = getattr(ns, "clip", None)
     if clip is not None and not 0 < clip < MAX_CLIP_S:

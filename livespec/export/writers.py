@@ -31,6 +31,8 @@ AXES_MIN_WIDTH = 640  # a report figure's plot is at least this wide (pixels)
 AXES_MIN_HEIGHT = 320  # ... and, cut down from a tall row count, about half as high
 MAX_WIDTH = 4096  # an image without --size: frames max-pooled down to at most this width
 MAX_HEIGHT = 4096  # ... and rows to at most this height
+DEFAULT_WIDTH = 800  # a PNG without --size (nor --like, --axes): this wide (sox's width)
+DEFAULT_HEIGHT = 400  # ... and at most this high (fewer rows are kept as they are)
 
 
 @dataclass
@@ -104,6 +106,13 @@ def image_pool(frames: int, rows: int) -> tuple[int, int] | None:
     return -(-frames // MAX_WIDTH), -(-rows // MAX_HEIGHT)
 
 
+def default_size(rows: int) -> tuple[int, int]:
+    """The size of a PNG without ``--size`` (``ImageSpec.fit``) whose levels have ``rows``
+    frequency rows: ``DEFAULT_WIDTH`` columns whatever the length (as sox's 800), and the
+    rows, or ``DEFAULT_HEIGHT`` if there are more."""
+    return DEFAULT_WIDTH, min(rows, DEFAULT_HEIGHT)
+
+
 def png_writer(t: Target) -> Sink:
     """A PNG image (or an ``--axes`` figure)."""
     r = t.recipe
@@ -111,6 +120,8 @@ def png_writer(t: Target) -> Sink:
     spec = t.opts.image
     frames = t.frames
     rows_in = r.columns(fs)
+    if spec.fit and spec.size is None and not spec.axes:
+        spec = dataclasses.replace(spec, size=default_size(rows_in))
     pool = image_pool(frames, rows_in) if spec.size is None else None
     if pool is not None and spec.axes:
         capped = (-(-frames // pool[0]), -(-rows_in // pool[1]))
