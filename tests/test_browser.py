@@ -296,7 +296,10 @@ async def test_labels_out_and_screenshot_key(tones: Path, tmp_path: Path) -> Non
         await _ready(app, pilot)
         await pilot.press("m", "L", "S")
         await pilot.pause()
+        await pilot.press("L")  # a second save never replaces the first
+        await pilot.pause()
     assert read_labels(out)[0].start == 0.0
+    assert read_labels(tmp_path / "mine-1.txt") == read_labels(out)
     svgs = list(rec.glob("tones-*.svg"))
     assert len(svgs) == 1 and svgs[0].read_text().startswith("<svg")
 

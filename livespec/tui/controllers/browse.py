@@ -158,16 +158,15 @@ class BrowseData:
 
 
 def labels_path(audio: Path, given: str | None) -> Path:
-    """Where ``L`` saves: ``given`` (``--labels-out``), else ``NAME.labels.txt`` next to the
-    file, else ``NAME.labels-1.txt``, ``-2`` ... (an existing file is never replaced)."""
-    if given is not None:
-        return Path(given)
-    base = audio.with_suffix("")
-    path = Path(f"{base}.labels.txt")
-    k = 1
+    """Where ``L`` saves: ``given`` (``--labels-out``) or ``NAME.labels.txt`` next to the
+    file; if that exists, the same name with ``-1``, ``-2`` ... before its suffix (an
+    existing file is never replaced)."""
+    path = Path(given) if given is not None else Path(f"{audio.with_suffix('')}.labels.txt")
+    stem, suffix = path.with_suffix(""), path.suffix
+    k = 0
     while path.exists():
-        path = Path(f"{base}.labels-{k}.txt")
         k += 1
+        path = Path(f"{stem}-{k}{suffix}")
     return path
 
 
