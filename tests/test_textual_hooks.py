@@ -69,7 +69,7 @@ class _Tiny(App[int]):
 
 def test_app_private_attributes_exist_before_running() -> None:
     app = _Tiny()
-    for name in ("_filters", "_driver", "_running", "_closed", "_sync_available"):
+    for name in ("_filters", "_driver", "_running", "_closed", "_exit", "_sync_available"):
         assert hasattr(app, name), name
     for name in ("_bindings", "_keymap", "_notifications"):
         assert hasattr(app, name), name

@@ -188,9 +188,11 @@ def visible_widgets(screen: Screen[Any]) -> Mapping[Widget, tuple[Region, Region
 
 def terminal_writer(app: App[Any]) -> Write | None:
     """Textual's terminal writer (it queues text for its writer thread, in order with the
-    screen updates), or None when the app is not running on a terminal."""
+    screen updates), or None when the app is not running on a terminal or is exiting (after
+    ``exit()`` Textual leaves the alternate screen before it stops running; a direct write
+    then would draw on the user's shell)."""
     driver = app._driver
-    if driver is None or not app._running or app._closed:
+    if driver is None or not app._running or app._closed or app._exit:
         return None
     return driver.write
 
