@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from livespec.annotate import AnnotationError
+from livespec.annotate import AnnotationError, read_text
 
 MAX_CURVE_BYTES = 64 * 1024 * 1024
 UNITS = ("Hz", "dB")
@@ -93,18 +93,7 @@ def _is_number(field: str) -> bool:
 
 def read_curve(path: str | os.PathLike[str]) -> Curve:
     """Read an overlay CSV file (UTF-8); raises :class:`AnnotationError`."""
-    name = os.fspath(path)
-    try:
-        with open(name, "rb") as f:
-            data = f.read(MAX_CURVE_BYTES + 1)
-    except OSError as exc:
-        raise AnnotationError(name, None, exc.strerror or "cannot be read") from None
-    if len(data) > MAX_CURVE_BYTES:
-        raise AnnotationError(name, None, f"larger than {MAX_CURVE_BYTES >> 20} MiB")
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise AnnotationError(name, data[: exc.start].count(b"\n") + 1, "not UTF-8 text") from None
+    name, text = read_text(path, MAX_CURVE_BYTES)
     return parse_curve(text, name)
 
 

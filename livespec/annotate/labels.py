@@ -14,7 +14,7 @@ import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from livespec.annotate import AnnotationError
+from livespec.annotate import AnnotationError, read_text
 
 MAX_LABEL_BYTES = 16 * 1024 * 1024  # a label file larger than this is refused
 
@@ -77,19 +77,7 @@ def parse_labels(text: str, path: str = "<labels>") -> list[Label]:
 
 def read_labels(path: str | os.PathLike[str]) -> list[Label]:
     """Read an Audacity label file (UTF-8); raises :class:`AnnotationError`."""
-    name = os.fspath(path)
-    try:
-        with open(name, "rb") as f:
-            data = f.read(MAX_LABEL_BYTES + 1)
-    except OSError as exc:
-        raise AnnotationError(name, None, exc.strerror or "cannot be read") from None
-    if len(data) > MAX_LABEL_BYTES:
-        raise AnnotationError(name, None, f"larger than {MAX_LABEL_BYTES >> 20} MiB")
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = data[: exc.start].count(b"\n") + 1
-        raise AnnotationError(name, line, "not UTF-8 text") from None
+    name, text = read_text(path, MAX_LABEL_BYTES)
     return parse_labels(text, name)
 
 
