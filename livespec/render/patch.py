@@ -14,11 +14,28 @@ Pure string code, no Textual; called on the UI thread.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Hashable, Iterable, Sequence
+from dataclasses import dataclass, field
 
-Piece = tuple[int, str]  # (x in cells from the rectangle's left edge, escape sequences)
+
+@dataclass(frozen=True)
+class Lazy:
+    """Escape sequences made only when they must be written: a piece that the terminal
+    usually shifts into place (:class:`HScroll`) need not be built. Two with equal ``key``
+    have equal text; a Lazy never equals a string."""
+
+    key: Hashable
+    make: Callable[[], str] = field(compare=False)
+
+
+# (x in cells from the rectangle's left edge, escape sequences)
+Piece = tuple[int, str | Lazy]
 Row = Sequence[Piece]
+
+
+def _text(text: str | Lazy) -> str:
+    return text if isinstance(text, str) else text.make()
+
 
 RESET = "\x1b[0m"
 RESET_MARGINS = "\x1b[r"  # scroll region = the whole screen (moves the cursor home)
@@ -128,11 +145,11 @@ class ScreenPatch:
                 for (x, text), (_, otext) in zip(row, old, strict=True):
                     if text != otext and x != skip:
                         out.append(move_to(x0 + x, y0 + y))
-                        out.append(text)
+                        out.append(_text(text))
                 shown[y] = tuple(row)
                 continue
             out.append(move_to(x0 + (row[0][0] if row else 0), y0 + y))
-            out.extend(text for _, text in row)
+            out.extend(_text(text) for _, text in row)
             shown[y] = tuple(row)
         if not out:
             return ""

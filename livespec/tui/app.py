@@ -93,6 +93,7 @@ class LivespecApp(App[int]):
     CSS = """
     Screen { layout: vertical; }
     #main { height: 1fr; }
+    #plot-box { height: 1fr; }
     #too-small { display: none; width: 1fr; height: 1fr; content-align: center middle; }
     Screen.too-small #main { display: none; }
     Screen.too-small #too-small { display: block; }
@@ -177,7 +178,11 @@ class LivespecApp(App[int]):
         with Vertical(id="main"):
             yield w.readout
             yield w.measure
-            yield w.plot
+            # In a box of its own, the plot is not re-rendered by Textual when a widget
+            # above or below it changes (Textual renders every widget whose clip, the
+            # box it sits in, overlaps the change).
+            with Vertical(id="plot-box"):
+                yield w.plot
             yield w.meter
             yield w.status
         yield Static("", id="too-small")
