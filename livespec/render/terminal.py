@@ -24,13 +24,13 @@ from rich.console import Console
 from rich.segment import Segment
 from textual._ansi_sequences import SYNC_END, SYNC_START
 from textual._compositor import ChopsUpdate
+from textual.geometry import Region
 from textual.strip import Strip as Strip  # the one import of Strip for render/
 
 if TYPE_CHECKING:
     from textual.app import App
     from textual.binding import Binding
     from textual.filter import LineFilter
-    from textual.geometry import Region
     from textual.screen import Screen
     from textual.widget import Widget
 
@@ -181,6 +181,15 @@ def visible_widgets(screen: Screen[Any]) -> Mapping[Widget, tuple[Region, Region
         return screen._compositor.visible_widgets
     except AttributeError:
         return None
+
+
+def render_now(widget: Widget) -> list[Strip]:
+    """Every line of ``widget`` (padding, background and all) as Textual paints it now;
+    Textual's cache of its lines is renewed, so a later repaint by Textual shows the
+    same."""
+    widget._styles_cache.clear()
+    region = widget.region
+    return widget.render_lines(Region(0, 0, region.width, region.height))
 
 
 # -- the terminal writer --------------------------------------------------------------------

@@ -56,8 +56,7 @@ MIN_WIDTH, MIN_HEIGHT = 50, 16  # below this the app shows a plain message
 HOLD_DECAY_DB_S = 20.0  # spectrum peak hold falls this fast (dB per second of audio)
 
 
-# The small widgets above and below the plot take turns: when two of them change in one
-# screen update, Textual re-renders everything in the box around both, the plot included.
+# The small widgets take turns (each one's update is painted directly, or is a screen update)
 METER_EVERY = 2  # ticks between level-meter updates (15 per second at 30 fps), odd ticks
 READOUT_EVERY = 4  # ticks between readout updates (7.5 per second), ticks 0 mod 4
 REOPEN_EVERY = 30  # ticks between attempts to reopen a vanished device (1 s at 30 fps)
@@ -143,6 +142,8 @@ class LivespecApp(App[int]):
             StatusLine(id="status"),
             MeasurePanel(id="measure"),
         )
+        for small in (self.widgets.meter, self.widgets.readout, self.widgets.status):
+            small.painter = self.output.draw
         self.viewing = ViewController(self, cfg, self.view, self.stats, plot, engine, self.depth)
         parts = MeasureWidgets(plot, marks, self.widgets.measure, averager)
         self.measuring = MeasureController(
@@ -178,9 +179,8 @@ class LivespecApp(App[int]):
         with Vertical(id="main"):
             yield w.readout
             yield w.measure
-            # In a box of its own, the plot is not re-rendered by Textual when a widget
-            # above or below it changes (Textual renders every widget whose clip, the
-            # box it sits in, overlaps the change).
+            # in a box of its own, Textual does not re-render the plot for a change above
+            # or below it (it renders every widget whose box overlaps the change)
             with Vertical(id="plot-box"):
                 yield w.plot
             yield w.meter
@@ -234,7 +234,11 @@ class LivespecApp(App[int]):
         self.inbox.push(frame)
 
     def tick(self) -> None:
-        """Take the frames that arrived and redraw what changed (UI thread)."""
+        """Take the frames that arrived and redraw what changed, as one update (UI thread)."""
+        with self.output.batch():
+            self._tick()
+
+    def _tick(self) -> None:
         frames = self.inbox.drain()
         view = self.view
         if frames:
@@ -264,7 +268,7 @@ class LivespecApp(App[int]):
         self.overlays.update()
         w.plot.sync()
         if frames and self._ticks % METER_EVERY == 1:
-            w.meter.refresh()
+            w.meter.changed()
         self.measuring.tick(self._ticks, self.clock())
         if self._ticks % REOPEN_EVERY == 0:
             self.reopen_input()

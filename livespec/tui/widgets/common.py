@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Iterable
+from collections.abc import Callable, Hashable, Iterable
 
 from rich.segment import Segment
 from rich.style import Style
@@ -80,18 +80,30 @@ def _compact(strip: Strip, width: int, system: str) -> Strip:
     return AnsiStrip(segs, width, [compact_ansi(segs, system)], system)
 
 
+Painter = Callable[[Widget], bool]  # paints a widget without Textual; False if it cannot
+
+
+def show_change(widget: Widget, painter: Painter | None) -> None:
+    """``widget``'s picture changed: have ``painter`` paint it at once (the app's direct
+    output), else (no painter, or it cannot) ask Textual to refresh it (UI thread)."""
+    if painter is None or not painter(widget):
+        widget.refresh()
+
+
 class CachedLines(Widget):
     """A line-API widget that renders all its rows at once when its key changes.
 
     Subclasses give :meth:`cache_key` (cheap; everything the picture depends on) and
     :meth:`render_all`. The app calls :meth:`sync` every tick; it refreshes only when the
-    key changed. UI thread only.
+    key changed. ``painter`` (set by the app): paints a change without Textual. UI thread
+    only.
     """
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self._key: Hashable = None
         self._lines: list[Strip] = []
+        self.painter: Painter | None = None
 
     def cache_key(self) -> Hashable:
         """What the rows depend on (besides the size)."""
@@ -135,7 +147,7 @@ class TextLines(CachedLines):
         markup = text.markup
         if markup != self._markup:
             self.text, self._markup = text, markup
-            self.refresh()
+            show_change(self, self.painter)
 
     def cache_key(self) -> Hashable:
         """The text."""

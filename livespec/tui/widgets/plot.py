@@ -35,8 +35,9 @@ from textual.widget import Widget
 
 from livespec.render.patch import HScroll, Row, ScreenPatch, Scroll
 from livespec.render.raster import join_rows
-from livespec.render.terminal import AnsiStrip, has_notifications, visible_widgets
+from livespec.render.terminal import AnsiStrip
 from livespec.render.view import WaterfallView
+from livespec.tui.output import can_draw_direct
 from livespec.tui.widgets.axes import FreqAxis, TimeAxis
 from livespec.tui.widgets.colorbar import ColorBar
 from livespec.tui.widgets.plot_direct import parts, shifted_rows
@@ -226,27 +227,7 @@ class Plot(Widget):
         """True when the terminal shows this widget's rows as they are: a real terminal,
         the plot's screen on top, nothing over the plot, and rows with their own escape
         sequences (no filter, tint or opacity)."""
-        app = self.app
-        if not self.direct or app.is_headless:
-            return False
-        if self.screen is not app.screen or not self.region.area:
-            return False
-        if not self._fast_path_ok() or has_notifications(app):
-            return False
-        region = self.region
-        visible = visible_widgets(self.screen)
-        if visible is None:  # Textual's internals moved: be safe
-            return False
-        ancestors = self.ancestors_with_self
-        for widget, (other, clip) in visible.items():
-            if (
-                other.overlaps(region)
-                and clip.overlaps(region)
-                and widget is not self
-                and widget not in ancestors
-            ):
-                return False
-        return True
+        return self.direct and self._fast_path_ok() and can_draw_direct(self)
 
     def screen_written(self, spans: list[tuple[int, int, int]] | None) -> None:
         """Textual wrote to the terminal: ``spans`` (row, x1, x2) of the screen, or the
