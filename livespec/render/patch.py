@@ -127,11 +127,7 @@ class ScreenPatch:
         tails = hscroll.tails if hscroll is not None else {}
         for y, row in enumerate(rows):
             old = shown[y]
-            if (
-                old is not None
-                and len(old) == len(row)
-                and all(p[0] == o[0] for p, o in zip(row, old, strict=True))
-            ):
+            if old is not None and [p[0] for p in row] == [o[0] for o in old]:
                 skip = -1
                 tail = tails.get(y)
                 if tail is not None and hscroll is not None:

@@ -255,6 +255,18 @@ class CellTable:
             for i, segs in enumerate(seg_rows)
         ]
 
+    def texts(self, keys: npt.NDArray[np.uint16]) -> list[str]:
+        """The escape sequences of each row of (rows, width) ``keys`` as
+        :meth:`rows_from_keys` gives them, without the segments."""
+        rows, width = keys.shape
+        keys = np.ascontiguousarray(keys, dtype=np.uint16)
+        self.ensure(keys.ravel())
+        pieces = self.pieces(keys, None)
+        if width == 1:
+            return [p + RESET for p in pieces]
+        join = "".join
+        return [join(pieces[i * width : (i + 1) * width]) + RESET for i in range(rows)]
+
     def pieces(
         self, keys: npt.NDArray[np.uint16], left: npt.NDArray[np.uint16] | None
     ) -> list[str]:

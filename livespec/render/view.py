@@ -345,12 +345,12 @@ class WaterfallView:
         keys = self.keys_now()
         if keys is None or not 0 < columns <= keys.shape[1]:
             return None
-        return [ansi for _, ansi in self.table.rows_from_keys(keys[:, -columns:])]
+        return self.table.texts(keys[:, -columns:])
 
     def row_text(self, y: int) -> str:
         """Text row ``y`` of the horizontal waterfall now, as :meth:`rows` gives it."""
         keys = self.keys_now()
-        return "" if keys is None else self.table.rows_from_keys(keys[y : y + 1])[0][1]
+        return "" if keys is None else self.table.texts(keys[y : y + 1])[0]
 
     @property
     def scrolls(self) -> tuple[int, int]:

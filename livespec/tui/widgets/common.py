@@ -67,7 +67,10 @@ class Part:
         key = (self.cache_key(), width, height, base, system)
         if key != self._key:
             rows = self.render_all(width, height, base) if width > 0 and height > 0 else []
-            rows = [r.crop_extend(0, width, base) for r in rows[:height]]
+            rows = [  # crop_extend to the same width gives the row itself
+                r if r.cell_length == width else r.crop_extend(0, width, base)
+                for r in rows[:height]
+            ]
             rows += [Strip.blank(width, base)] * (max(height, 0) - len(rows))
             if system is not None:
                 rows = [r if isinstance(r, AnsiStrip) else _compact(r, width, system) for r in rows]

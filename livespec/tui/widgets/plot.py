@@ -40,7 +40,7 @@ from livespec.render.view import WaterfallView
 from livespec.tui.output import can_draw_direct
 from livespec.tui.widgets.axes import FreqAxis, TimeAxis
 from livespec.tui.widgets.colorbar import ColorBar
-from livespec.tui.widgets.plot_direct import parts, shifted_rows
+from livespec.tui.widgets.plot_direct import TextCache, parts, shifted_rows
 from livespec.tui.widgets.spectrum import SpectrumPanel
 from livespec.tui.widgets.waterfall import WaterfallPart
 
@@ -109,6 +109,7 @@ class Plot(Widget):
         self._hscrolls: tuple[int, int] | None = None  # view.hscrolls the terminal shows
         self._pure: set[int] = set()  # waterfall rows shown without cursor or marker
         self.shift_columns = True  # let the terminal shift the horizontal waterfall (ICH/DCH)
+        self._texts: TextCache = {}  # the side parts' escape sequences (direct drawing)
         self._time_key: Hashable = None
         self._time_strip = Strip.blank(0)
 
@@ -221,7 +222,8 @@ class Plot(Widget):
         if self.show_spectrum:
             right.insert(0, self.spectrum.lines(SPEC_W, wh, base, system))
         axis = self.freq_axis.lines(AXIS_W, wh, base, system)
-        return shifted_rows(view, console, axis, right, self._time_row(base, system))
+        bottom = self._time_row(base, system)
+        return shifted_rows(view, console, axis, right, bottom, self._texts)
 
     def _can_draw_direct(self) -> bool:
         """True when the terminal shows this widget's rows as they are: a real terminal,

@@ -12,6 +12,8 @@ from livespec.render.patch import Lazy, Piece, Row
 from livespec.render.terminal import AnsiStrip, Strip
 from livespec.render.view import WaterfallView
 
+TextCache = dict[int, tuple[list[Strip], list[str]]]  # id(list of Strips) -> (it, texts)
+
 
 def parts(row: Strip, console: Console) -> Row:
     """A row as pieces with their escape sequences (see :class:`ScreenPatch`)."""
@@ -26,25 +28,41 @@ def shifted_rows(
     left: list[Strip],
     right: list[list[Strip]],
     bottom: Strip,
+    cache: TextCache,
 ) -> list[Row]:
     """The rows of a horizontal plot, ``left[y]``, the waterfall's row ``y`` and each of
     ``right``'s ``[y]`` side by side, then ``bottom``, as :func:`parts` gives them for
     the built rows, except that each waterfall piece is a :class:`Lazy`: made only if the
     row has to be written whole; where the terminal shifts the row (``HScroll``) no row
-    is built. Every Strip must bring its own sequences for ``console``'s colour system."""
+    is built. Every Strip must bring its own sequences for ``console``'s colour system;
+    ``cache`` keeps the sequences of the lists of Strips that come back unchanged."""
     epoch, cols = view.hscrolls
     row_text = view.row_text
     x0 = left[0].cell_length if left else 0
-    x_right = x0 + view.width
+    columns: list[tuple[int, list[str]]] = []
+    x = x0 + view.width
+    for part in right:
+        columns.append((x, _texts(part, console, cache)))
+        x += part[0].cell_length if part else 0
+    left_texts = _texts(left, console, cache)
     rows: list[Row] = []
     for y in range(view.height):
-        row: list[Piece] = [(0, left[y].render(console))] if left else []
+        row: list[Piece] = [(0, left_texts[y])] if left else []
         row.append((x0, Lazy((epoch, cols, y), partial(row_text, y))))
-        x = x_right
-        for part in right:
-            strip = part[y]
-            row.append((x, strip.render(console)))
-            x += strip.cell_length
+        row.extend([(x, texts[y]) for x, texts in columns])
         rows.append(row)
     rows.append(parts(bottom, console))
     return rows
+
+
+def _texts(lines: list[Strip], console: Console, cache: TextCache) -> list[str]:
+    """Each Strip's escape sequences; kept while the same list comes back (a part's rows
+    are one list until they change)."""
+    hit = cache.get(id(lines))
+    if hit is not None and hit[0] is lines:
+        return hit[1]
+    texts = [strip.render(console) for strip in lines]
+    if len(cache) > 16:
+        cache.clear()
+    cache[id(lines)] = (lines, texts)
+    return texts
