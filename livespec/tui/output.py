@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 from textual.app import App
+from textual.geometry import Region
 from textual.widget import Widget
 
 from livespec.render.patch import RESET, move_to
@@ -32,6 +33,7 @@ from livespec.render.terminal import (
     wrap_writer,
 )
 
+Uncovered = dict[Widget, tuple[object, Region]]  # widget -> (visible widgets, its region)
 FRAME_LOG_ENV = "LIVESPEC_FRAME_LOG"  # file for the times of screen updates (benchmarks)
 
 
@@ -63,6 +65,7 @@ class TerminalOutput:
         self._rate_mark = (0.0, 0)
         self._last_rate: float | None = None
         self._held: list[str] | None = None  # writes kept for one batch (see batch())
+        self._uncovered: Uncovered = {}  # see can_draw_direct
 
     def write(self, text: str) -> None:
         """Hand escape sequences straight to Textual's terminal writer, as one synchronized
@@ -94,10 +97,14 @@ class TerminalOutput:
             if held:
                 self._write("".join(held))
 
+    def can_draw(self, widget: Widget) -> bool:
+        """:func:`can_draw_direct`, remembering what it found while the layout stands."""
+        return can_draw_direct(widget, self._uncovered)
+
     def draw(self, widget: Widget) -> bool:
         """Paint ``widget`` straight to the terminal, as Textual would, if nothing covers
         it (:func:`can_draw_direct`); False if not (then the caller refreshes it)."""
-        if not can_draw_direct(widget) or terminal_writer(self._app) is None:
+        if not self.can_draw(widget) or terminal_writer(self._app) is None:
             return False
         region, console = widget.region, self._app.console
         x, y = region.x, region.y
@@ -158,9 +165,13 @@ class TerminalOutput:
                 f.write("".join(f"{t:.6f} {d}\n" for t, d in self.frame_times))
 
 
-def can_draw_direct(widget: Widget) -> bool:
+def can_draw_direct(
+    widget: Widget, seen: dict[Widget, tuple[object, Region]] | None = None
+) -> bool:
     """True when ``widget`` may be painted without Textual: a real terminal, its screen on
-    top, no notification, and no other widget over it (UI thread)."""
+    top, no notification, and no other widget over it (UI thread). ``seen``: widget ->
+    (Textual's map of visible widgets, region) found uncovered, kept by the caller (the
+    map is a new object whenever the layout changes)."""
     app = widget.app
     region = widget.region
     if app.is_headless or widget.screen is not app.screen or not region.area:
@@ -170,6 +181,10 @@ def can_draw_direct(widget: Widget) -> bool:
     visible = visible_widgets(widget.screen)
     if visible is None:  # Textual's internals moved: be safe
         return False
+    if seen is not None:
+        hit = seen.get(widget)
+        if hit is not None and hit[0] is visible and hit[1] == region:
+            return True
     ancestors = widget.ancestors_with_self
     for other, (other_region, clip) in visible.items():
         if (
@@ -179,4 +194,6 @@ def can_draw_direct(widget: Widget) -> bool:
             and other not in ancestors
         ):
             return False
+    if seen is not None:
+        seen[widget] = (visible, region)
     return True

@@ -37,7 +37,6 @@ from livespec.render.patch import HScroll, Row, ScreenPatch, Scroll
 from livespec.render.raster import join_rows
 from livespec.render.terminal import AnsiStrip
 from livespec.render.view import WaterfallView
-from livespec.tui.output import can_draw_direct
 from livespec.tui.widgets.axes import FreqAxis, TimeAxis
 from livespec.tui.widgets.colorbar import ColorBar
 from livespec.tui.widgets.plot_direct import TextCache, parts, shifted_rows
@@ -59,6 +58,9 @@ class DirectOutput(Protocol):
 
     def textual_redraw(self) -> None:
         """Note that the plot asked Textual for a redraw instead (frame log)."""
+
+    def can_draw(self, widget: Widget) -> bool:
+        """True when nothing covers ``widget`` on the terminal (see :func:`can_draw_direct`)."""
 
 
 class Plot(Widget):
@@ -179,7 +181,7 @@ class Plot(Widget):
             return
         self._synced = key
         output = self.output
-        if output is None or not self._can_draw_direct():
+        if output is None or not self._can_draw_direct(output):
             self._patch.forget()
             self._scrolls = self._hscrolls = None
             self.refresh()
@@ -225,11 +227,11 @@ class Plot(Widget):
         bottom = self._time_row(base, system)
         return shifted_rows(view, console, axis, right, bottom, self._texts)
 
-    def _can_draw_direct(self) -> bool:
+    def _can_draw_direct(self, output: DirectOutput) -> bool:
         """True when the terminal shows this widget's rows as they are: a real terminal,
         the plot's screen on top, nothing over the plot, and rows with their own escape
         sequences (no filter, tint or opacity)."""
-        return self.direct and self._fast_path_ok() and can_draw_direct(self)
+        return self.direct and self._fast_path_ok() and output.can_draw(self)
 
     def screen_written(self, spans: list[tuple[int, int, int]] | None) -> None:
         """Textual wrote to the terminal: ``spans`` (row, x1, x2) of the screen, or the
