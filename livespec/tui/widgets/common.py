@@ -143,18 +143,18 @@ class TextLines(CachedLines):
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.text: Text = Text()
-        self._markup = ""
+        self._shown: Hashable = ("", (), "")
 
     def set_text(self, text: Text) -> None:
         """Show ``text`` (refreshes only if it changed)."""
-        markup = text.markup
-        if markup != self._markup:
-            self.text, self._markup = text, markup
+        key = (text.plain, tuple(text.spans), text.style)  # cheaper than its markup
+        if key != self._shown:
+            self.text, self._shown = text, key
             show_change(self, self.painter)
 
     def cache_key(self) -> Hashable:
         """The text."""
-        return self._markup
+        return self._shown
 
     def render_all(self, width: int, height: int, base: Style) -> list[Strip]:
         """The text, cropped to the widget."""
