@@ -15,17 +15,28 @@ Pure string code, no Textual; called on the UI thread.
 from __future__ import annotations
 
 from collections.abc import Callable, Hashable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from operator import itemgetter
 
 
-@dataclass(frozen=True)
 class Lazy:
     """Escape sequences made only when they must be written: a piece that the terminal
-    usually shifts into place (:class:`HScroll`) need not be built. Two with equal ``key``
-    have equal text; a Lazy never equals a string."""
+    usually shifts into place (:class:`HScroll`) need not be built. ``make(arg)`` makes
+    them; two with equal ``key`` have equal text; a Lazy never equals a string."""
 
-    key: Hashable
-    make: Callable[[], str] = field(compare=False)
+    __slots__ = ("arg", "key", "make")
+
+    def __init__(self, key: Hashable, make: Callable[[int], str], arg: int) -> None:
+        self.key, self.make, self.arg = key, make, arg
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Lazy) and self.key == other.key
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def text(self) -> str:
+        """The escape sequences."""
+        return self.make(self.arg)
 
 
 # (x in cells from the rectangle's left edge, escape sequences)
@@ -33,8 +44,11 @@ Piece = tuple[int, str | Lazy]
 Row = Sequence[Piece]
 
 
+_x = itemgetter(0)
+
+
 def _text(text: str | Lazy) -> str:
-    return text if isinstance(text, str) else text.make()
+    return text if isinstance(text, str) else text.text()
 
 
 RESET = "\x1b[0m"
@@ -127,7 +141,7 @@ class ScreenPatch:
         tails = hscroll.tails if hscroll is not None else {}
         for y, row in enumerate(rows):
             old = shown[y]
-            if old is not None and [p[0] for p in row] == [o[0] for o in old]:
+            if old is not None and list(map(_x, row)) == list(map(_x, old)):
                 skip = -1
                 tail = tails.get(y)
                 if tail is not None and hscroll is not None:

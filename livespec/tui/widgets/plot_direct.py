@@ -4,15 +4,14 @@ which the plot writes them to the terminal itself. UI thread.
 
 from __future__ import annotations
 
-from functools import partial
-
 from rich.console import Console
 
 from livespec.render.patch import Lazy, Piece, Row
 from livespec.render.terminal import AnsiStrip, Strip
 from livespec.render.view import WaterfallView
 
-TextCache = dict[int, tuple[list[Strip], list[str]]]  # id(list of Strips) -> (it, texts)
+# (id(list of Strips), x) -> (the list, its pieces)
+TextCache = dict[tuple[int, int], tuple[list[Strip], list[Piece]]]
 
 
 def parts(row: Strip, console: Console) -> Row:
@@ -39,30 +38,27 @@ def shifted_rows(
     epoch, cols = view.hscrolls
     row_text = view.row_text
     x0 = left[0].cell_length if left else 0
-    columns: list[tuple[int, list[str]]] = []
+    sides: list[list[Piece]] = [_pieces(left, 0, console, cache)] if left else []
     x = x0 + view.width
     for part in right:
-        columns.append((x, _texts(part, console, cache)))
+        sides.append(_pieces(part, x, console, cache))
         x += part[0].cell_length if part else 0
-    left_texts = _texts(left, console, cache)
-    rows: list[Row] = []
-    for y in range(view.height):
-        row: list[Piece] = [(0, left_texts[y])] if left else []
-        row.append((x0, Lazy((epoch, cols, y), partial(row_text, y))))
-        row.extend([(x, texts[y]) for x, texts in columns])
-        rows.append(row)
+    h = view.height
+    lazies: list[Piece] = [(x0, Lazy((epoch, cols, y), row_text, y)) for y in range(h)]
+    columns = [*sides[:1], lazies, *sides[1:]] if left else [lazies, *sides]
+    rows: list[Row] = list(zip(*columns, strict=True))
     rows.append(parts(bottom, console))
     return rows
 
 
-def _texts(lines: list[Strip], console: Console, cache: TextCache) -> list[str]:
-    """Each Strip's escape sequences; kept while the same list comes back (a part's rows
-    are one list until they change)."""
-    hit = cache.get(id(lines))
+def _pieces(lines: list[Strip], x: int, console: Console, cache: TextCache) -> list[Piece]:
+    """(``x``, escape sequences) of each Strip; kept while the same list comes back (a
+    part's rows are one list until they change)."""
+    hit = cache.get((id(lines), x))
     if hit is not None and hit[0] is lines:
         return hit[1]
-    texts = [strip.render(console) for strip in lines]
+    pieces: list[Piece] = [(x, strip.render(console)) for strip in lines]
     if len(cache) > 16:
         cache.clear()
-    cache[id(lines)] = (lines, texts)
-    return texts
+    cache[(id(lines), x)] = (lines, pieces)
+    return pieces
