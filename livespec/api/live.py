@@ -333,7 +333,7 @@ def record(
         )  # fmt: skip
         failure: LivespecError | None = None
         reason = "error"
-        removed = False
+        removed = ""
         try:
             rec.open()
             if isinstance(src, BlockSource) and not src.realtime:
@@ -361,6 +361,6 @@ def record(
         raise RecordingError(rec.error)
     if failure is not None:
         if removed:
-            raise SourceError(f"{failure}; nothing was recorded ('{rec.path}' removed)")
+            raise SourceError(f"{failure}; nothing was recorded ({removed})")
         raise SourceError(f"{failure}; '{rec.path}' is complete up to that point")
     return rec.path

@@ -285,8 +285,8 @@ def _report(rec: Recorder, status: _Status, failure: str | None, caught: list[st
         status.say(rec.error)
         return EXIT_FAILURE
     if failure is not None:
-        if remove_if_empty(rec):  # the source failed before its first frame
-            status.say(f"{failure}; nothing was recorded ('{rec.path}' removed)")
+        if note := remove_if_empty(rec):  # the source failed before its first frame
+            status.say(f"{failure}; nothing was recorded ({note})")
         else:
             status.say(f"{failure}; '{rec.path}' is complete up to that point")
         return EXIT_FAILURE

@@ -36,6 +36,7 @@ from livespec.recorder.parts import (
     DEFAULT_SPLIT_BYTES,
     WAV_MAX_BYTES,
     PartWriter,
+    discard,
     io_reason,
 )
 
@@ -188,7 +189,7 @@ class Recorder:
         except OSError as exc:
             self._closed = True
             self._done.set()
-            self._parts.close()
+            self._parts.abandon()
             raise RecordingError(
                 f"cannot write '{sidecar_path(self.path)}': {io_reason(exc, self.path.parent)}"
             ) from None
@@ -398,6 +399,11 @@ class Recorder:
         """The parts' files so far (the first is :attr:`path`)."""
         return self._parts.paths
 
+    @property
+    def replaced(self) -> list[tuple[Path, Path]]:
+        """With ``force``: the earlier recording's files, set aside until the first frame."""
+        return self._parts.replaced
+
     def _finish(self) -> None:
         """Close the file and write the final sidecar; runs once (writer thread, or the
         caller's thread without one)."""
@@ -423,6 +429,8 @@ class Recorder:
                         f"cannot write '{sidecar_path(self.path)}': "
                         f"{io_reason(exc, self.path.parent)}"
                     )
+            if self.frames_written > 0:
+                discard(self._parts.replaced)  # else remove_if_empty puts them back
         finally:
             self._done.set()
 
