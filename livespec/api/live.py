@@ -330,6 +330,7 @@ def record(
                 "analysis": dataclasses.asdict(cfg.analysis),
             },
             max_frames=round(seconds * fs), overflows=lambda: int(src.overflows),
+            drops=lambda: src.drops,
         )  # fmt: skip
         failure: LivespecError | None = None
         reason = "error"

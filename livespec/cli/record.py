@@ -219,6 +219,7 @@ def _record(ns: argparse.Namespace, pipe: Pipeline, out: Path) -> int:
         force=bool(ns.force),
         max_frames=None if ns.duration is None else round(ns.duration * fs),
         overflows=lambda: int(source.overflows),
+        drops=lambda: source.drops,
     )
     status = _Status(sys.stderr)
     stop = threading.Event()
@@ -281,6 +282,11 @@ def _report(rec: Recorder, status: _Status, failure: str | None, caught: list[st
         )
     if rec.overflows:
         status.say(f"warning: {rec.overflows} input overflow(s) during the recording")
+    if rec.drops.seconds:
+        status.say(
+            f"warning: the sound system dropped about {rec.drops.seconds:.1f} s of input "
+            f"without a flag, filled with silence (see {sidecar_path(rec.path)})"
+        )
     if rec.error is not None:
         status.say(rec.error)
         return EXIT_FAILURE
