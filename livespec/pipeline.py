@@ -154,14 +154,6 @@ class Event:
         return self.kind in _FATAL
 
 
-def dropped_text(seconds: float) -> str:
-    """The one line that reports input the sound system dropped without a flag."""
-    return (
-        f"input dropped: the sound system discarded about {seconds:.1f} s of audio "
-        "(livespec was stalled longer than its buffer); counted as an overflow"
-    )
-
-
 class Watchdog:
     """Watches a started source (and engine) for the caller's poll loop; one thread.
 
@@ -208,7 +200,7 @@ class Watchdog:
             events.append(Event("input resumed", "input resumed"))
         drop = source.check_drops()
         if drop is not None:
-            events.append(Event("input dropped", dropped_text(drop.seconds)))
+            events.append(Event("input dropped", drop.text))
         return events
 
 

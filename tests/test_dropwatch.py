@@ -26,6 +26,7 @@ class Sim:
     """What one simulated run delivered and what the watch reported."""
 
     drops: list[tuple[float, Drop]] = field(default_factory=list)  # (time found, drop)
+    holds: list[int] = field(default_factory=list)  # DropWatch.hold() after each update
     lost: int = 0  # frames the server dropped
     lost_at: int = -1  # ring index where the first dropped frame would have been
     resumed_at: float = 0.0
@@ -79,6 +80,9 @@ def simulate(
             drop = watch.update(written, last_write)
             if drop is not None:
                 sim.drops.append((t, drop))
+            hold = watch.hold()
+            if hold is not None:
+                sim.holds.append(hold)
     return sim
 
 
@@ -97,6 +101,9 @@ def test_a_stall_longer_than_the_servers_buffer_is_reported_once_with_its_size()
     assert drop.after <= sim.lost_at <= drop.before + 2 * BLOCK
     assert abs(drop.before - sim.lost_at) < 0.25 * FS
     assert drop.after <= round(20.0 * FS)
+    # while the loss was suspected, a recording was held back before the loss
+    assert sim.holds and max(sim.holds) <= sim.lost_at + 2 * BLOCK
+    assert sim.holds[-1] == drop.before  # (and let go once it was reported)
 
 
 def test_a_stall_the_server_buffers_loses_nothing_and_reports_nothing() -> None:

@@ -12,6 +12,7 @@ import subprocess
 import sys
 import threading
 import time
+import types
 import warnings
 import wave
 from pathlib import Path
@@ -371,23 +372,26 @@ def test_recorder_imports_no_tui() -> None:
 def test_input_the_sound_system_dropped_becomes_listed_silence(tmp_path: Path) -> None:
     """A loss found by the device source's clock check (here a hand-made Drop) is filled
     with silence of its estimated length where the fresh audio began (``Drop.before``) if
-    the writer has not passed it, else where the writer is; both are listed."""
+    the writer has not passed it (it holds back while a loss is suspected), else where the
+    writer is; both are listed."""
     ring = RingBuffer(10 * FS, 1)
-    drops: list[Drop] = []
+    source = types.SimpleNamespace(drops=[], drop_hold=None)
     before_start = Drop(1.0, FS, 0, FS, 1e9)  # found before the recording: ignored
-    drops.append(before_start)
-    rec = Recorder(
-        ring, FS, 1, tmp_path / "d.wav", subtype="FLOAT", drops=lambda: drops, poll_s=0.01
-    )
+    source.drops.append(before_start)
+    rec = Recorder(ring, FS, 1, tmp_path / "d.wav", subtype="FLOAT", drops=source)
     x = ramp(0, 8 * FS)
     ring.write(x[:FS])
     rec.open()  # the file starts at ring frame FS
-    # 1) the writer has not reached the loss: the silence goes exactly at `before`
+    # 1) a loss is suspected: the writer holds back where the fresh audio begins; once
+    # the loss is final, its silence goes exactly there (``before``)
     ring.write(x[FS : 3 * FS])
-    drops.append(Drop(0.5, 3 * FS, FS + 100, 2 * FS, 1_700_000_000.0))
-    assert rec.drain() > 0
+    source.drop_hold = 2 * FS
+    assert rec.drain() == FS
+    source.drops.append(Drop(0.5, 3 * FS, FS + 100, 2 * FS, 1_700_000_000.0))
+    source.drop_hold = None
+    assert rec.drain() == FS // 2 + FS
     # 2) the writer is past the loss's position: the silence goes where it is
-    drops.append(Drop(0.25, 3 * FS, 2 * FS + 7, 2 * FS + 9, 1_700_000_001.5))
+    source.drops.append(Drop(0.25, 3 * FS, 2 * FS + 7, 2 * FS + 9, 1_700_000_001.5))
     ring.write(x[3 * FS : 4 * FS])
     rec.stop()
     y, _ = sf.read(str(tmp_path / "d.wav"), dtype="float32", always_2d=True)

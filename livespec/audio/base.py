@@ -99,6 +99,13 @@ class Source(ABC):
         (the watchdog's poll, the app's tick), never the producer's."""
         return None
 
+    @property
+    def drop_hold(self) -> int | None:
+        """While :meth:`check_drops` suspects a loss that is not yet final: the ring index
+        where the audio after it begins (a recording holds back there, so the loss's
+        silence goes in the right place); None otherwise. Any thread."""
+        return None
+
     def seconds_since_input(self) -> float:
         """Seconds since the producer last wrote (since start if it never wrote)."""
         ring = self.ring

@@ -281,6 +281,12 @@ class DeviceSource(Source):
         self._counted += 1
         return gap_s
 
+    @property
+    def drop_hold(self) -> int | None:
+        """See :attr:`Source.drop_hold <livespec.audio.base.Source.drop_hold>`."""
+        watch = self._watch
+        return None if watch is None or not self.stream_active else watch.hold()
+
     def check_drops(self) -> Drop | None:
         """Look for input the sound server dropped without an overflow flag (the process
         stalled longer than its buffer); the new loss, once its backlog has drained, or

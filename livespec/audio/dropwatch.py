@@ -34,6 +34,7 @@ THRESHOLD_S = 0.25  # smallest loss reported (above the delivery jitter: ~40 ms 
 DRIFT_PPM = 1000.0  # the baseline follows a clock that runs slow by up to this much
 SETTLE_S = 1.0  # a rise is final once it has not fallen by SETTLE_TOL_S for this long
 SETTLE_TOL_S = 0.05
+HOLD_MAX_S = 5.0  # a recording holds back for a suspected loss at most this long
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +56,14 @@ class Drop:
     after: int
     before: int
     detected_at: float
+
+    @property
+    def text(self) -> str:
+        """The one line that reports it (without a ``livespec:`` prefix)."""
+        return (
+            f"input dropped: the sound system discarded about {self.seconds:.1f} s of "
+            "audio (livespec was stalled longer than its buffer); counted as an overflow"
+        )
 
 
 class DropWatch:
@@ -92,13 +101,26 @@ class DropWatch:
         self.reset()
 
     def reset(self) -> None:
-        """Forget the baseline (a new stream; the next write starts a new one). Any thread."""
+        """Forget the baseline (a new stream; the next write starts a new one). Caller's
+        thread."""
         self._base: float | None = None  # the offset of an intact timeline, s
         self._base_at = 0.0  # monotonic time the baseline was last moved
         self._good = 0  # ring index of the last update without a rise
         self._cand: float | None = None  # smallest offset since a rise began
         self._cand_at = 0.0  # monotonic time it last fell by SETTLE_TOL_S
         self._first = 0.0  # monotonic time of the first update that saw the rise
+        self._hold: int | None = None  # while a rise is pending: the fresh audio's start
+        self._seen = 0.0  # monotonic time of the last update
+
+    def hold(self) -> int | None:
+        """While a rise is seen but not yet final (for at most :data:`HOLD_MAX_S`, and
+        updated within the last 2 s): the ring index where the fresh audio after it
+        begins, which a recording may write up to before the loss's silence goes in;
+        else None. Any thread."""
+        hold, now = self._hold, self._clock()
+        if hold is None or now - self._seen > 2.0 or now - self._first > HOLD_MAX_S:
+            return None
+        return hold
 
     def update(self, written: int, last_write: float) -> Drop | None:
         """Take the ring's counters (``ring.written``, ``ring.last_write_time``) and
@@ -110,6 +132,7 @@ class DropWatch:
     def _update(self, written: int, last_write: float, now: float) -> Drop | None:
         if written <= 0 or not last_write:
             return None
+        self._seen = now
         offset = last_write - written / self.fs
         if self._base is None:
             self._base, self._base_at, self._good = offset, now, written
@@ -120,17 +143,22 @@ class DropWatch:
         rise = offset - base
         if rise <= self.threshold_s:
             self._base, self._base_at, self._good, self._cand = base, now, written, None
+            self._hold = None
             return None
+        if self._cand is None:
+            self._first = now
+        # The audio delivered since the rise was first seen is fresh: the loss is before
+        # it (never moved back: a recording may have written up to it).
+        fresh = written - round((now - self._first) * self.fs)
+        before = max(self._good, fresh, self._hold or 0)
+        self._hold = before
         if self._cand is None or offset < self._cand - SETTLE_TOL_S:
-            if self._cand is None:
-                self._first = now
             self._cand, self._cand_at = offset, now
             return None
         self._cand = min(self._cand, offset)
         if now - self._cand_at < self.settle_s:
             return None
-        seconds = self._cand - self._base
-        before = max(self._good, written - round((now - self._first) * self.fs))
-        drop = Drop(seconds, written, self._good, before, self._wall())
+        drop = Drop(self._cand - self._base, written, self._good, before, self._wall())
         self._base, self._base_at, self._good, self._cand = self._cand, now, written, None
+        self._hold = None
         return drop

@@ -219,7 +219,7 @@ def _record(ns: argparse.Namespace, pipe: Pipeline, out: Path) -> int:
         force=bool(ns.force),
         max_frames=None if ns.duration is None else round(ns.duration * fs),
         overflows=lambda: int(source.overflows),
-        drops=lambda: source.drops,
+        drops=source,
     )
     status = _Status(sys.stderr)
     stop = threading.Event()

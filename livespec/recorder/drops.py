@@ -5,9 +5,10 @@ The device source finds such a loss (:meth:`DeviceSource.check_drops
 drained; its position is known only within the stall: after ``Drop.after`` and, within
 the delivery latency, at ``Drop.before`` (PulseAudio keeps the oldest audio of a stalled
 client and drops the newest, so the loss sits where the fresh audio after the stall
-begins). The writer inserts digital silence of the estimated length there, or where it is
-if it has already written past that point (it follows the ring within ~0.1 s, so usually
-about a second after it), so the file's timeline after the loss is true to the clock;
+begins). The writer inserts digital silence of the estimated length there (it holds back
+while a loss is suspected, ``drop_hold``), or where it is if it had already written past
+that point (when the loss was suspected later than that), so the file's timeline after
+the loss is true to the clock;
 the sidecar lists where the silence went, the window the loss lies in and when it was
 found. The audio between the true position and the silence (at most the window) is off
 by the loss's length, as it would be without the silence.
@@ -17,8 +18,8 @@ Writer thread (the status is read from any thread).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Protocol
 
 from livespec.recorder.sidecar import utc_iso
 
@@ -28,18 +29,31 @@ if TYPE_CHECKING:
 CAUSE = "dropped by the audio system"
 
 
+class Losses(Protocol):
+    """What the writer reads of the source (a :class:`~livespec.audio.base.Source`)."""
+
+    @property
+    def drops(self) -> Sequence[Drop]:
+        """The losses found so far, oldest first (appended by the watchdog's thread)."""
+
+    @property
+    def drop_hold(self) -> int | None:
+        """While a loss is suspected but not yet final: the ring index of the fresh
+        audio's start (the loss is before it), else None."""
+
+
 class DropLog:
     """The unflagged losses of one recording and the silence that stands for them.
 
     Args:
-        drops: returns the source's list of losses so far (``source.drops``), or None.
+        drops: the source (its ``drops`` and ``drop_hold``), or None.
         samplerate: Hz.
         gap_list: the recording's ``gap_list``, where each loss gets an entry.
     """
 
     def __init__(
         self,
-        drops: Callable[[], Sequence[Drop]] | None,
+        drops: Losses | None,
         samplerate: int,
         gap_list: list[dict[str, object]],
     ) -> None:
@@ -53,21 +67,25 @@ class DropLog:
 
     def open(self) -> None:
         """Ignore the losses before the recording (caller's thread, at the start)."""
-        self._seen = len(self._drops()) if self._drops is not None else 0
+        self._seen = len(self._drops.drops) if self._drops is not None else 0
 
     def _poll(self) -> None:
-        drops = self._drops() if self._drops is not None else ()
+        drops = self._drops.drops if self._drops is not None else ()
         while self._seen < len(drops):
             self._pending.append(drops[self._seen])
             self._seen += 1
 
-    def limit(self, position: int, end: int) -> int:
+    def limit(self, position: int, end: int, stopping: bool) -> int:
         """The ring index up to which the writer may write before the next silence is
-        due (``end`` if none is pending); ``position`` is the writer's."""
+        due, or before a suspected loss (``end`` if neither); ``position`` is the
+        writer's. Holding back for a suspected loss (a second or two, while a backlog
+        drains; never once ``stopping``) lets its silence go where the fresh audio
+        began."""
         self._poll()
         if self._pending and self._pending[0].before > position:
             return min(end, self._pending[0].before)
-        return end
+        hold = self._drops.drop_hold if self._drops is not None and not stopping else None
+        return end if hold is None else min(end, max(hold, position))
 
     def due(self, position: int, file_frame: int, start_index: int) -> int:
         """The frames of silence to write now for the next loss (0: none is due), whose

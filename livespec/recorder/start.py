@@ -58,7 +58,7 @@ def start_recording(
         sidecar_info=source_info(source, analysis),
         force=force,
         overflows=lambda: int(source.overflows),
-        drops=lambda: source.drops,
+        drops=source,
     )
     rec.start()
     return rec

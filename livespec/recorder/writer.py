@@ -24,15 +24,14 @@ import contextlib
 import math
 import threading
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 import numpy as np
 import numpy.typing as npt
 
-from livespec.audio.dropwatch import Drop
 from livespec.audio.ringbuffer import RingBuffer
-from livespec.recorder.drops import DropLog
+from livespec.recorder.drops import DropLog, Losses
 from livespec.recorder.parts import (
     DEFAULT_SPLIT_BYTES,
     WAV_MAX_BYTES,
@@ -70,8 +69,9 @@ class Recorder:
         max_frames: stop by itself after this many frames past the start moment (the
             pre-roll comes on top); None: until :meth:`stop`.
         overflows: returns the source's input-overflow count (for the sidecar and status).
-        drops: returns the source's unflagged losses (``source.drops``): each becomes
-            silence and a ``gap_list`` entry (:mod:`.drops`).
+        drops: the source, for the losses it found that the sound system did not flag
+            (``drops``, ``drop_hold``): each becomes silence and a ``gap_list`` entry
+            (:mod:`.drops`).
         poll_s: seconds the thread sleeps when it has caught up.
         chunk_frames: frames per write (default 0.1 s).
         fsync_s: seconds between ``fsync`` calls (0 = never; protects against power loss).
@@ -93,7 +93,7 @@ class Recorder:
         *,
         max_frames: int | None = None,
         overflows: Callable[[], int] | None = None,
-        drops: Callable[[], Sequence[Drop]] | None = None,
+        drops: Losses | None = None,
         poll_s: float = 0.05,
         chunk_frames: int | None = None,
         fsync_s: float = 2.0,
@@ -321,7 +321,7 @@ class Recorder:
             except Exception as exc:
                 self._failed(exc)
                 return 0
-        end = self.drops.limit(reader.position, self._target())
+        end = self.drops.limit(reader.position, self._target(), self._stop.is_set())
         if reader.position >= end:
             if self._at_max():
                 self.ended_by = self.ended_by or "duration"

@@ -263,6 +263,9 @@ class LivespecApp(App[int]):
         self.measuring.tick(self._ticks, self.clock())
         if self._ticks % REOPEN_EVERY == 0:
             self.reopen_input()
+            drop = getattr(self.source, "check_drops", lambda: None)()  # once per loss
+            if drop is not None:
+                self.notify(printable(drop.text), severity="warning", timeout=10)
 
     def reopen_input(self) -> None:
         """If the device's stream died (unplugged, sound server restarted), try to reopen
