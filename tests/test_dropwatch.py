@@ -12,10 +12,14 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass, field
+from typing import Any, cast
 
+import numpy as np
 import pytest
 
+from livespec.audio.device import DeviceSource
 from livespec.audio.dropwatch import Drop, DropWatch
+from livespec.audio.ringbuffer import RingBuffer
 
 FS = 48000
 BLOCK = 1024
@@ -142,3 +146,48 @@ def test_two_stalls_are_two_reports_each_measured_from_the_new_baseline() -> Non
     assert first + second == pytest.approx(sim.lost / FS, abs=0.1)
     assert first == pytest.approx(6.0, abs=0.1)
     assert second == pytest.approx(3.0, abs=0.1)
+
+
+class _Stream:
+    """What DeviceSource reads of a running PortAudio stream."""
+
+    active = True
+    latency = 0.04
+
+
+def test_the_device_source_counts_a_loss_as_an_overflow_and_lists_it() -> None:
+    """DeviceSource.check_drops on a fake stream: written frames and write times set by
+    hand (the callback's ring.write stamps time.monotonic(), replaced here)."""
+    src = DeviceSource(samplerate=FS)
+    src.samplerate, src.channels = FS, 1
+    ring = RingBuffer(FS, 1)
+    now = [100.0]
+    src.ring, src._stream = ring, cast(Any, _Stream())
+    src._watch = DropWatch(FS, clock=lambda: now[0], wall=lambda: 5.0)
+    block = np.zeros((BLOCK, 1), np.float32)
+    found = []
+
+    def run(seconds: float) -> None:
+        end = now[0] + seconds
+        while now[0] < end:
+            now[0] += BLOCK / FS
+            ring.write(block)
+            ring.last_write_time = now[0]
+            if (drop := src.check_drops()) is not None:
+                found.append(drop)
+
+    run(5.0)
+    src.flags += 1  # the callback saw an overflow flag
+    assert src.overflows == 1 and src.audio_dropped_s == 0.0 and found == []
+    now[0] += 3.0  # the server dropped 3 s: no backlog, the writes just go on later
+    run(5.0)
+    assert len(found) == 1 and src.drops == found
+    assert found[0].seconds == pytest.approx(3.0, abs=BLOCK / FS)
+    assert found[0].detected_at == 5.0
+    assert src.audio_dropped_s == found[0].seconds
+    assert src.overflows == 2  # the flag and the loss
+    assert src.drop_hold is None  # final: a recording need not hold back
+    src._stream = None  # stopped: nothing more is checked
+    now[0] += 3.0
+    run(2.0)
+    assert len(found) == 1
