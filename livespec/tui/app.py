@@ -263,9 +263,7 @@ class LivespecApp(App[int]):
         self.measuring.tick(self._ticks, self.clock())
         if self._ticks % REOPEN_EVERY == 0:
             self.reopen_input()
-            drop = getattr(self.source, "check_drops", lambda: None)()  # once per loss
-            if drop is not None:
-                self.notify(printable(drop.text), severity="warning", timeout=10)
+            self.report_dropped()
 
     def reopen_input(self) -> None:
         """If the device's stream died (unplugged, sound server restarted), try to reopen
@@ -286,6 +284,12 @@ class LivespecApp(App[int]):
         )
         self.refresh(repaint=True, layout=True)
         self.refresh_plot()
+
+    def report_dropped(self) -> None:
+        """Say once per loss the sound system did not flag (the source's clock check)."""
+        drop = getattr(self.source, "check_drops", lambda: None)()
+        if drop is not None:
+            self.notify(printable(drop.text), severity="warning", timeout=10)
 
     def update_texts(self, force: bool = True) -> None:
         """Readout and axis marker (at most every READOUT_EVERY ticks unless forced),
