@@ -177,7 +177,8 @@ def test_the_device_source_counts_a_loss_as_an_overflow_and_lists_it() -> None:
                 found.append(drop)
 
     run(5.0)
-    src.flags += 1  # the callback saw an overflow flag
+    src.flags += 1  # the callback saw an overflow flag (a short one: nothing to measure)
+    run(1.0)
     assert src.overflows == 1 and src.audio_dropped_s == 0.0 and found == []
     now[0] += 3.0  # the server dropped 3 s: no backlog, the writes just go on later
     run(5.0)
@@ -187,7 +188,15 @@ def test_the_device_source_counts_a_loss_as_an_overflow_and_lists_it() -> None:
     assert src.audio_dropped_s == found[0].seconds
     assert src.overflows == 2  # the flag and the loss
     assert src.drop_hold is None  # final: a recording need not hold back
+    # a loss PortAudio flagged too (an ALSA driver's overrun): its size, not a 2nd count
+    now[0] += 2.0
+    src.flags += 1
+    run(5.0)
+    assert len(found) == 2 and found[1].flagged and not found[0].flagged
+    assert found[1].seconds == pytest.approx(2.0, abs=BLOCK / FS)
+    assert src.overflows == 3 and src.audio_dropped_s == found[0].seconds + found[1].seconds
+    assert found[1].text == "input dropped: an input overflow lost about 2.0 s of audio"
     src._stream = None  # stopped: nothing more is checked
     now[0] += 3.0
     run(2.0)
-    assert len(found) == 1
+    assert len(found) == 2

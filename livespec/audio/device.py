@@ -12,6 +12,7 @@ not flag (a stall longer than PulseAudio's buffer) are found outside the callbac
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Callable
 from contextlib import suppress
@@ -106,6 +107,7 @@ class DeviceSource(Source):
     finite = False
     flags = 0  # input-overflow flags (PortAudio's thread writes it)
     _counted = 0  # overflows counted by other threads (reopen, check_drops)
+    _flags_seen = 0  # flags when check_drops last saw an intact timeline
 
     @property
     def overflows(self) -> int:
@@ -290,7 +292,9 @@ class DeviceSource(Source):
     def check_drops(self) -> Drop | None:
         """Look for input the sound server dropped without an overflow flag (the process
         stalled longer than its buffer); the new loss, once its backlog has drained, or
-        None. A loss counts as one overflow and is appended to :attr:`drops`.
+        None. A loss counts as one overflow (unless PortAudio flagged one meanwhile: a
+        sound card's driver does, and the loss's size is news) and is appended to
+        :attr:`drops`.
 
         Caller's thread (the watchdog's poll, the app's tick), never PortAudio's: it reads
         the ring's counters (see :class:`~livespec.audio.dropwatch.DropWatch`).
@@ -304,10 +308,17 @@ class DeviceSource(Source):
             if ring.written == written:
                 break
         drop = watch.update(written, last)
-        if drop is not None:
-            self.drops.append(drop)
-            self.audio_dropped_s += drop.seconds
+        if drop is None:
+            if watch.hold() is None:
+                self._flags_seen = self.flags
+            return None
+        if self.flags != self._flags_seen:  # PortAudio flagged it too: counted already
+            drop = dataclasses.replace(drop, flagged=True)
+        else:
             self._counted += 1
+        self._flags_seen = self.flags
+        self.drops.append(drop)
+        self.audio_dropped_s += drop.seconds
         return drop
 
     @property

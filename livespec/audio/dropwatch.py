@@ -49,6 +49,8 @@ class Drop:
             ended are after it); PulseAudio drops the newest audio when a stalled
             client's buffer is full, so the loss is at ``before``.
         detected_at: ``time.time()`` when it was found (epoch seconds).
+        flagged: PortAudio also set an input-overflow flag meanwhile (an ALSA driver
+            does after an overrun; PulseAudio does not), so the overflow was counted.
     """
 
     seconds: float
@@ -56,10 +58,13 @@ class Drop:
     after: int
     before: int
     detected_at: float
+    flagged: bool = False
 
     @property
     def text(self) -> str:
         """The one line that reports it (without a ``livespec:`` prefix)."""
+        if self.flagged:
+            return f"input dropped: an input overflow lost about {self.seconds:.1f} s of audio"
         return (
             f"input dropped: the sound system discarded about {self.seconds:.1f} s of "
             "audio (livespec was stalled longer than its buffer); counted as an overflow"
