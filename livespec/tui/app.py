@@ -166,7 +166,9 @@ class LivespecApp(App[int]):
             frame_len=lambda: viewing.analysis.fft,
             channel=engine.channel if engine is not None else None,
         )
-        self.markers = LiveMarkers(self, d.record_dir, options.labels_out)
+        self.markers = LiveMarkers(
+            self, d.record_dir, options.labels_out, recording=self.recording.span
+        )
         self._ticks = 0
 
     # -- layout ----------------------------------------------------------------------------
