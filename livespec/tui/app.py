@@ -289,8 +289,7 @@ class LivespecApp(App[int]):
 
     def report_dropped(self) -> None:
         """Say once per loss the sound system did not flag (the source's clock check)."""
-        drop = getattr(self.source, "check_drops", lambda: None)()
-        if drop is not None:
+        if (drop := getattr(self.source, "check_drops", lambda: None)()) is not None:
             self.notify(printable(drop.text), severity="warning", timeout=10)
 
     def update_texts(self, force: bool = True) -> None:
