@@ -40,7 +40,7 @@ def test_listen_to_a_tone_peaks_at_1000_hz_and_stops_on_break():
     for f in got:
         assert f.peaks[0].freq_hz == pytest.approx(1000.0, abs=0.1)
         assert f.db.shape == stream.freqs.shape
-    assert stream.overflows == 0 and stream.dropped == 0
+    assert stream.overflows == 0 and stream.dropped == 0 and stream.audio_dropped_s == 0.0
     assert _livespec_threads() == []
     assert list(stream) == []  # closed: iterating again ends at once
 
