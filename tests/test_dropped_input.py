@@ -119,7 +119,7 @@ def test_a_stall_longer_than_the_servers_buffer_is_reported_measured_and_filled(
     assert side["overflows"] == 1
     assert side["audio_dropped_s"] == pytest.approx(truth_s, abs=0.5)
     assert entry["seconds"] == side["audio_dropped_s"]
-    assert entry["frames"] == round(entry["seconds"] * FS)
+    assert abs(entry["frames"] - entry["seconds"] * FS) <= FS / 1000  # (seconds: 3 decimals)
     # the silence went about where the audio went missing (measured: within 0.1 s), in
     # the window the sidecar gives (within the delivery latency)
     assert abs(filled[0].pos - where) < 0.5 * FS, (filled, drops)
