@@ -284,8 +284,8 @@ def _report(rec: Recorder, status: _Status, failure: str | None, caught: list[st
         status.say(f"warning: {rec.overflows} input overflow(s) during the recording")
     if rec.drops.seconds:
         status.say(
-            f"warning: the sound system dropped about {rec.drops.seconds:.1f} s of input "
-            f"without a flag, filled with silence (see {sidecar_path(rec.path)})"
+            f"warning: about {rec.drops.seconds:.1f} s of input the sound system dropped "
+            f"were filled with silence (see {sidecar_path(rec.path)})"
         )
     if rec.error is not None:
         status.say(rec.error)
