@@ -28,6 +28,9 @@ Rows:
   ``sox ... spectrogram -x 2048 -Y 512``, wall time.
 
     python benchmarks/bench_peers.py [--repeat 3] [--seconds 10] [--terminal] [--png] [--json]
+        [--only peaks,engine,startup,app,stdin,terminal,png]
+
+``--only`` runs the named rows alone (``terminal`` and ``png`` then need no flag of their own).
 """
 
 from __future__ import annotations
@@ -203,6 +206,9 @@ def cava_screen(tmp: Path, seconds: float) -> tuple[float, float, float]:
         feed.wait()
 
 
+ROWS = ("peaks", "engine", "startup", "app", "stdin", "terminal", "png")
+
+
 def med(xs: list[float]) -> float:
     good = [x for x in xs if x == x]
     return statistics.median(good) if good else float("nan")
@@ -217,7 +223,19 @@ def main() -> int:
         "--terminal", action="store_true", help="also the app's screen against cava's (tmux)"
     )
     ap.add_argument("--json", action="store_true")
+    ap.add_argument(
+        "--only",
+        default="",
+        help=f"comma-separated rows to run alone: {','.join(ROWS)} (default: all but "
+        "terminal and png unless their flags are given)",
+    )
     args = ap.parse_args()
+    only = {name.strip() for name in args.only.split(",") if name.strip()}
+    if only - set(ROWS):
+        ap.error(f"--only: unknown row(s) {', '.join(sorted(only - set(ROWS)))}")
+    wanted = only or {r for r in ROWS if r not in ("terminal", "png")}
+    if not only:
+        wanted |= {r for r, on in (("terminal", args.terminal), ("png", args.png)) if on}
     have = {tool: shutil.which(tool) is not None for tool in ("cava", "sox", "tmux")}
     load0 = os.getloadavg()
     runs: dict[str, list[float]] = {}
@@ -232,7 +250,7 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmpdir:
         tmp = Path(tmpdir)
         wav = tmp / "tone60.wav"
-        if args.png and have["sox"]:
+        if "png" in wanted and have["sox"]:
             subprocess.run(
                 [
                     "sox",
@@ -254,22 +272,24 @@ def main() -> int:
             )
         wall(short)  # compile and cache the bytecode, plan FFTW wisdom once
         for _ in range(args.repeat):
-            add("peaks_cpu_pct", cpu_pct(peaks, args.seconds))
-            add("numpy_script_cpu_pct", cpu_pct(script, args.seconds))
-            frame = json_of(
-                [PY, str(ROOT / "benchmarks" / "bench_frame.py"), "--json", "--repeat", "10"]
-            )
-            add("engine_step_us", frame["engine_step"])
-            add("fftw_execute_us", frame["fftw_execute"])
-            add("numpy_frame_us", frame["numpy_script"])
-            for _ in range(10 // args.repeat + 1):
+            if "peaks" in wanted:
+                add("peaks_cpu_pct", cpu_pct(peaks, args.seconds))
+                add("numpy_script_cpu_pct", cpu_pct(script, args.seconds))
+            if "engine" in wanted:
+                frame = json_of(
+                    [PY, str(ROOT / "benchmarks" / "bench_frame.py"), "--json", "--repeat", "10"]
+                )
+                add("engine_step_us", frame["engine_step"])
+                add("fftw_execute_us", frame["fftw_execute"])
+                add("numpy_frame_us", frame["numpy_script"])
+            for _ in range(10 // args.repeat + 1 if "startup" in wanted else 0):
                 add("peaks_short_ms", 1000 * wall(short))
                 add("import_numpy_ms", 1000 * wall(numpy_import))
-            if have["tmux"]:
+            if "app" in wanted and have["tmux"]:
                 add("app_first_frame_ms", 1000 * app_startup())
                 if have["cava"] and have["sox"]:
                     add("cava_first_bar_ms", 1000 * cava_startup(tmp))
-            if args.terminal and have["tmux"]:
+            if "terminal" in wanted and have["tmux"]:
                 app = f"{PY} -m livespec --input demo --fps 30 --colors truecolor"
                 env = {"PYTHONPATH": str(ROOT), "COLORTERM": "truecolor"}
                 cpu, tmux_cpu, kbs = screen_load(app, args.seconds, env)
@@ -286,12 +306,13 @@ def main() -> int:
                         add("cava_tmux_cpu_pct", tmux_cpu)
                         add("cava_kb_s", kbs)
                         add("cava_user_pays_pct", cpu + tmux_cpu)
-            lat = json_of(
-                [PY, str(ROOT / "benchmarks" / "bench_latency.py"), "--json", "--repeat", "1"]
-            )
-            add("stdin_latency_ms", lat["fed_from_launch_ms"])
-            add("no_backlog_latency_ms", lat["no_backlog_ms"])
-            if args.png and have["sox"]:
+            if "stdin" in wanted:
+                lat = json_of(
+                    [PY, str(ROOT / "benchmarks" / "bench_latency.py"), "--json", "--repeat", "1"]
+                )
+                add("stdin_latency_ms", lat["fed_from_launch_ms"])
+                add("no_backlog_latency_ms", lat["no_backlog_ms"])
+            if "png" in wanted and have["sox"]:
                 out = tmp / "out.png"
                 add(
                     "png_ms",

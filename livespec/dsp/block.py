@@ -1,0 +1,239 @@
+"""Runs of overlapping frames analysed together: window, FFT, dBFS rows and levels.
+
+The engine's per-frame work is many small numpy calls; when several frames are waiting in
+the ring (a block of audio arrived, or the worker woke after a few hops) each step runs
+once over all of them: one strided view of the ring's samples, one window multiply into
+the FFT's input rows, one FFT call per row, one pass per dB step over every row.
+
+Every frame's results are those of :class:`~livespec.dsp.stft.Spectrum` on that frame
+alone, to the bit: the same element-wise operations in the same order (a run of one frame
+is the single-frame path), each row transformed by a plan FFTW makes for the single frame's
+problem (same length, strides and alignment, so the same algorithm), and the levels reduced
+per frame over chunks whose boundaries do not depend on the run (``tests/test_block.py``
+compares runs of every length with frames analysed one at a time).
+
+All methods run on the engine's worker thread.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.lib.stride_tricks import as_strided
+from numpy.typing import NDArray
+
+from livespec.dsp.fftw import pyfftw_module
+from livespec.dsp.stft import Spectrum
+
+MAX_BLOCK_SAMPLES = 1 << 18  # at most this many FFT input samples per run (2 MB)
+_ALIGN_BYTES = 64  # every FFT row starts as aligned as the single frame's buffer
+_MIN_CHUNK = 64  # level chunks shorter than this: reduce whole frames instead
+# The ufuncs of the hot path, called with a positional ``out`` (a keyword costs more).
+_multiply, _add, _maximum, _log, _log10 = np.multiply, np.add, np.maximum, np.log, np.log10
+_sum, _max = np.add.reduce, np.maximum.reduce
+_DB_PER_NEPER_POWER = np.float32(10.0 / np.log(10.0))
+_FLOOR32 = np.float32(1e-20)  # stft.POWER_FLOOR
+
+
+def max_run(nfft: int, limit: int = 16) -> int:
+    """Frames per run for transforms of ``nfft`` points: up to ``limit``, fewer for long
+    transforms (the run's FFT buffers stay within :data:`MAX_BLOCK_SAMPLES`)."""
+    return max(1, min(int(limit), MAX_BLOCK_SAMPLES // max(int(nfft), 1)))
+
+
+def _padded(count: int, itemsize: int) -> int:
+    """``count`` rounded up so that ``count * itemsize`` is a multiple of the alignment."""
+    step = _ALIGN_BYTES // math.gcd(_ALIGN_BYTES, itemsize)
+    return -(-count // step) * step
+
+
+@dataclass(frozen=True, slots=True)
+class Run:
+    """The analysis of ``k`` consecutive frames (row ``j`` is frame ``j`` of the run).
+
+    Attributes:
+        X: complex spectra, (k, bins) complex128; a view of internal buffers, valid until
+            the next :meth:`SpectrumBlock.compute`.
+        db: dBFS rows, (k, bins) float32; a new array (each frame may keep its row).
+        rms_dbfs: RMS level of each frame's analysed signal (dBFS, floor -200).
+        peak_dbfs: largest absolute sample of each frame's analysed signal (dBFS, floor
+            -200).
+    """
+
+    X: NDArray[np.complex128]
+    db: NDArray[np.float32]
+    rms_dbfs: list[float]
+    peak_dbfs: list[float]
+
+
+class SpectrumBlock:
+    """Analyses up to ``max_frames`` frames, ``hop`` samples apart, with one ``spectrum``'s
+    settings (window, FFT length, calibration); one thread only (the engine's worker).
+
+    Args:
+        spectrum: the single-frame analyzer whose results each row reproduces.
+        hop: samples between frame starts (>= 1).
+        max_frames: the longest run :meth:`compute` accepts (>= 1).
+    """
+
+    def __init__(self, spectrum: Spectrum, hop: int, max_frames: int) -> None:
+        if hop < 1 or max_frames < 1:
+            raise ValueError(f"need hop >= 1 and max_frames >= 1, got {hop}, {max_frames}")
+        self.spectrum = spectrum
+        self.hop = int(hop)
+        self.max_frames = b = int(max_frames)
+        n, nfft, bins = spectrum.n, spectrum.nfft, spectrum.bins
+        self._n, self._nfft, self._bins = n, nfft, bins
+        pyfftw = pyfftw_module() if spectrum.backend_name == "fftw" else None
+        in_row, out_row = _padded(nfft, 8), _padded(bins, 16)
+        if pyfftw is not None:
+            self._in: NDArray[np.float64] = pyfftw.empty_aligned((b, in_row), dtype="float64")
+            self._out: NDArray[np.complex128] = pyfftw.empty_aligned(
+                (b, out_row), dtype="complex128"
+            )
+            # One plan per row for the single frame's problem: FFTW finds it in its wisdom
+            # (the Spectrum planned it), so each row is transformed exactly as alone.
+            self._plans = [
+                pyfftw.FFTW(
+                    self._in[j, :nfft],
+                    self._out[j, :bins],
+                    direction="FFTW_FORWARD",
+                    flags=("FFTW_MEASURE",),
+                    threads=1,
+                ).execute
+                for j in range(b)
+            ]
+        else:
+            self._in = np.zeros((b, in_row), dtype=np.float64)
+            self._out = np.zeros((b, out_row), dtype=np.complex128)
+            self._plans = []
+        self._in.fill(0.0)  # columns n..nfft stay zero (the zero padding)
+        self._out.fill(0.0)
+        self._frames_in = self._in[:, :n]
+        self._X = self._out[:, :bins]
+        self._Xv = self._out.view(np.float64).reshape(b, out_row, 2)[:, :bins]
+        self._sq = np.empty((b, bins, 2), dtype=np.float64)
+        self._power = np.empty((b, bins), dtype=np.float64)
+        self._floor = np.full((b, bins), _FLOOR32, dtype=np.float32)  # faster than a scalar
+        self._scale = spectrum._scale
+        self._w64 = spectrum._w64
+        self._mix_window = spectrum._w64.copy()
+        self._mix_channels = 1
+        # The run's analysed signal (float64) and its squares, and every frame of it as a
+        # row of a strided view (made once: as_strided costs microseconds a call).
+        span = (b - 1) * self.hop + n
+        self._x = np.empty(span, dtype=np.float64)
+        self._x2 = np.empty(span, dtype=np.float64)
+        self._frames_x = _rows(self._x, b, n, self.hop)
+        # Levels are reduced over chunks of g samples (g divides n and hop, so every frame
+        # is whole chunks, cut at the same places in any run), or over whole frames.
+        g = math.gcd(n, self.hop)
+        self._chunk = g = g if g >= _MIN_CHUNK else n
+        self._lv = np.empty((2, b), dtype=np.float64)  # each frame's mean and top square
+        self._gain_n = np.array([[1.0 / n], [1.0]])  # their scale: gain**2 / n, gain**2
+        if g == n:
+            self._frames_x2 = _rows(self._x2, b, n, self.hop)
+        else:
+            m = span // g
+            self._chunks = self._x2.reshape(m, g)  # span is m whole chunks
+            self._csum, self._cmax = np.empty(m), np.empty(m)
+            step, per = self.hop // g, n // g
+            self._frame_sums = _rows(self._csum, b, per, step)
+            self._frame_maxs = _rows(self._cmax, b, per, step)
+
+    def frames_in(self, samples: int) -> int:
+        """How many frames a run of ``samples`` samples holds."""
+        return (samples - self._n) // self.hop + 1
+
+    def compute(self, span: NDArray[np.float32], channel: int | None = None) -> Run:
+        """Analyse the ``k`` frames of ``span`` (samples x channels, float32, any strides,
+        e.g. a ring view; ``(k - 1) * hop + n`` samples, k <= max_frames); mixes all
+        channels (their mean) if ``channel`` is None. Engine thread.
+
+        Raises:
+            ValueError: a span that is not whole frames, too long, or a channel out of range.
+        """
+        n, hop = self._n, self.hop
+        length = int(span.shape[0])
+        k = self.frames_in(length)
+        if not 1 <= k <= self.max_frames or (k - 1) * hop + n != length:
+            raise ValueError(
+                f"a run of {length} samples is not 1..{self.max_frames} frames of {n} every {hop}"
+            )
+        x = self._x[:length]
+        window, gain = self._w64, 1.0
+        channels = 1 if span.ndim == 1 else int(span.shape[1])
+        if channel is not None and not 0 <= channel < channels:
+            raise ValueError(f"channel {channel} out of range for {channels} channels")
+        if span.ndim == 1:
+            np.copyto(x, span)
+        elif channel is not None or channels == 1:
+            np.copyto(x, span[:, channel or 0])
+        else:  # the mean of the channels: their sum here, 1/channels in the window
+            _add(span[:, 0], span[:, 1], x)
+            for c in range(2, channels):
+                _add(x, span[:, c], x)
+            if channels != self._mix_channels:
+                _multiply(self._w64, 1.0 / channels, self._mix_window)
+                self._mix_channels = channels
+            window, gain = self._mix_window, 1.0 / channels
+        _multiply(self._frames_x[:k], window, self._frames_in[:k])
+        if self._plans:
+            for execute in self._plans[:k]:
+                execute()
+        else:
+            np.fft.rfft(self._in[:k, : self._nfft], axis=1, out=self._X[:k])
+        rms, peak = self._levels(length, k, gain)
+        return Run(self._X[:k], self._db(k), rms, peak)
+
+    def _db(self, k: int) -> NDArray[np.float32]:
+        """The dBFS rows of the last transform: :meth:`Spectrum.db`'s steps on every row."""
+        sq, power, xv = self._sq[:k], self._power[:k], self._Xv[:k]
+        out = np.empty((k, self._bins), dtype=np.float32)
+        _multiply(xv, xv, sq)
+        _add(sq[:, :, 0], sq[:, :, 1], power)
+        _multiply(power, self._scale, power)  # then rounded once to float32
+        np.copyto(out, power, casting="same_kind")
+        _maximum(out, self._floor[:k], out=out)
+        _log(out, out)
+        _multiply(out, _DB_PER_NEPER_POWER, out)
+        return out
+
+    def _levels(self, length: int, k: int, gain: float) -> tuple[list[float], list[float]]:
+        """RMS and peak level (dBFS, floor -200) of each frame of the run's signal (its
+        first ``length`` samples) times ``gain``.
+
+        The peak is taken from the squares: ``sqrt(RN(x*x)) == abs(x)`` in binary floating
+        point, so ``max(x*x)`` is exactly the largest square (here even ``x*x`` is exact:
+        x holds float32 samples or their sum).
+        """
+        n, g = self._n, self._chunk
+        x, x2 = self._x[:length], self._x2[:length]
+        _multiply(x, x, x2)
+        lv = self._lv[:, :k]  # mean square, largest square
+        mean_sq, top_sq = lv
+        if g == n:  # reduce each frame whole
+            _sum(self._frames_x2[:k], 1, None, mean_sq)
+            _max(self._frames_x2[:k], 1, None, top_sq)
+        else:  # reduce chunks of g, then each frame's n // g chunks
+            m = length // g
+            x2c = self._chunks[:m]
+            _sum(x2c, 1, None, self._csum[:m])
+            _max(x2c, 1, None, self._cmax[:m])
+            _sum(self._frame_sums[:k], 1, None, mean_sq)
+            _max(self._frame_maxs[:k], 1, None, top_sq)
+        self._gain_n[0, 0], self._gain_n[1, 0] = gain * gain / n, gain * gain
+        _multiply(lv, self._gain_n, lv)
+        # 10*log10(power), -200 below 1e-20 (the level 1e-10, the power floor's).
+        _maximum(lv, 1e-20, out=lv)
+        _log10(lv, lv)
+        _multiply(lv, 10.0, lv)
+        rms_db, peak_db = lv.tolist()
+        return rms_db, peak_db
+
+
+def _rows(a: NDArray[np.float64], rows: int, n: int, step: int) -> NDArray[np.float64]:
+    """Rows ``a[j*step : j*step + n]`` for j < rows, as one read-only strided view."""
+    return as_strided(a, (rows, n), (step * a.strides[0], a.strides[0]), writeable=False)
