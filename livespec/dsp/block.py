@@ -215,15 +215,15 @@ class SpectrumBlock:
         lv = self._lv[:, :k]  # mean square, largest square
         mean_sq, top_sq = lv
         if g == n:  # reduce each frame whole
-            _sum(self._frames_x2[:k], 1, None, mean_sq)
-            _max(self._frames_x2[:k], 1, None, top_sq)
+            _sum(self._frames_x2[:k], 1, None, out=mean_sq)
+            _max(self._frames_x2[:k], 1, None, out=top_sq)
         else:  # reduce chunks of g, then each frame's n // g chunks
             m = length // g
             x2c = self._chunks[:m]
-            _sum(x2c, 1, None, self._csum[:m])
-            _max(x2c, 1, None, self._cmax[:m])
-            _sum(self._frame_sums[:k], 1, None, mean_sq)
-            _max(self._frame_maxs[:k], 1, None, top_sq)
+            _sum(x2c, 1, None, out=self._csum[:m])
+            _max(x2c, 1, None, out=self._cmax[:m])
+            _sum(self._frame_sums[:k], 1, None, out=mean_sq)
+            _max(self._frame_maxs[:k], 1, None, out=top_sq)
         self._gain_n[0, 0], self._gain_n[1, 0] = gain * gain / n, gain * gain
         _multiply(lv, self._gain_n, lv)
         # 10*log10(power), -200 below 1e-20 (the level 1e-10, the power floor's).
