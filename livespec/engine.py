@@ -226,7 +226,7 @@ class Engine:
     def _analyse(self, view: Samples) -> _Analysed:
         """Spectra, levels and peaks of the run of frames in ``view`` (aliases the ring)."""
         run = self.block.compute(view, self.channel)
-        return run, find_run(self.peak_finder, run.X, run.db)
+        return run, find_run(self.peak_finder, run.X, run.db, self.block.x_gain)
 
     def _deliver(self, index: int, start: int, analysed: _Analysed, j: int) -> None:
         """Timing and the :class:`Frame` of an intact frame (row ``j`` of its run), handed
@@ -332,7 +332,7 @@ class Engine:
         """The worker thread's loop (:meth:`run` until stopped)."""
         self.run()
 
-    def run(self, after_pass: Callable[[], bool] | None = None) -> None:
+    def run(self, after_pass: Callable[[], bool] | None = None, period: float = 0.0) -> None:
         """Analyse frames as the source writes them, on the calling thread, until
         :meth:`stop`, the end of a finite source, or ``after_pass()`` returning True
         (called after every pass, e.g. to watch the input). Exceptions propagate.
@@ -342,7 +342,10 @@ class Engine:
         engine polls: the audio callback signals nothing, it only writes. After each pass
         it sleeps until just after the next write is expected, following the observed
         interval between writes (PortAudio may deliver blocks unevenly, e.g. every 25 ms
-        for 21.3 ms blocks), so it wakes once per block instead of polling.
+        for 21.3 ms blocks), so it wakes once per block instead of polling; with a
+        ``period`` (seconds), at most once per period, analysing the frames that came
+        meanwhile as one run (``livespec peaks``: fewer wake-ups, whose cold caches cost
+        more than the frames' analysis; the app keeps 0 for its latency).
         """
         ring, source, framer = self.ring, self.source, self.framer
         block_s = source.block_frames / max(source.samplerate, 1)
@@ -350,6 +353,7 @@ class Engine:
         seen_written, seen_time = ring.written, ring.last_write_time
         stopped = self._stop.is_set
         while not stopped():
+            woke = time.monotonic()
             self.process_available()
             if source.finished and framer.next_end > ring.written:
                 break  # a finite source ended and no complete frame is left
@@ -372,6 +376,8 @@ class Engine:
                 wait = min(wait, 0.02)
             else:
                 wait = 0.002
+            if period > 0.0:
+                wait = max(wait, woke + period - now)
             time.sleep(wait)  # cheaper than Event.wait; stop() is seen within 20 ms
 
 

@@ -18,7 +18,7 @@ All methods run on the engine's worker thread.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
@@ -31,7 +31,7 @@ MAX_BLOCK_SAMPLES = 1 << 18  # at most this many FFT input samples per run (2 MB
 _ALIGN_BYTES = 64  # every FFT row starts as aligned as the single frame's buffer
 _MIN_CHUNK = 64  # level chunks shorter than this: reduce whole frames instead
 # The ufuncs of the hot path, called with a positional ``out`` (a keyword costs more).
-_multiply, _add, _maximum, _log, _log10 = np.multiply, np.add, np.maximum, np.log, np.log10
+_multiply, _add, _maximum, _log = np.multiply, np.add, np.maximum, np.log
 _sum, _max = np.add.reduce, np.maximum.reduce
 _DB_PER_NEPER_POWER = np.float32(10.0 / np.log(10.0))
 _FLOOR32 = np.float32(1e-20)  # stft.POWER_FLOOR
@@ -49,13 +49,13 @@ def _padded(count: int, itemsize: int) -> int:
     return -(-count // step) * step
 
 
-@dataclass(frozen=True, slots=True)
-class Run:
+class Run(NamedTuple):
     """The analysis of ``k`` consecutive frames (row ``j`` is frame ``j`` of the run).
 
     Attributes:
-        X: complex spectra, (k, bins) complex128; a view of internal buffers, valid until
-            the next :meth:`SpectrumBlock.compute`.
+        X: complex spectra, (k, bins) complex128, each the frame's spectrum times
+            :attr:`SpectrumBlock.x_gain`; a view of internal buffers, valid until the next
+            :meth:`SpectrumBlock.compute`.
         db: dBFS rows, (k, bins) float32; a new array (each frame may keep its row).
         rms_dbfs: RMS level of each frame's analysed signal (dBFS, floor -200).
         peak_dbfs: largest absolute sample of each frame's analysed signal (dBFS, floor
@@ -115,11 +115,14 @@ class SpectrumBlock:
         self._X = self._out[:, :bins]
         self._Xv = self._out.view(np.float64).reshape(b, out_row, 2)[:, :bins]
         self._sq = np.empty((b, bins, 2), dtype=np.float64)
-        self._power = np.empty((b, bins), dtype=np.float64)
         self._floor = np.full((b, bins), _FLOOR32, dtype=np.float32)  # faster than a scalar
-        self._scale = spectrum._scale
-        self._w64 = spectrum._w64
-        self._mix_window = spectrum._w64.copy()
+        # The window carries the calibration: X is the single frame's spectrum times
+        # x_gain = 2 / sum(window), so |X|**2 is the power 4 |X|**2 / S1**2 of every bin
+        # but DC and (even nfft) Nyquist, which take a quarter of it (exact in binary).
+        self.x_gain = 2.0 / float(np.sum(spectrum._w64))
+        self._window = spectrum._w64 * self.x_gain
+        self._mix_window = self._window.copy()
+        self._edges = slice(0, bins, bins - 1) if nfft % 2 == 0 and bins > 1 else slice(0, 1)
         self._mix_channels = 1
         # The run's analysed signal (float64) and its squares, and every frame of it as a
         # row of a strided view (made once: as_strided costs microseconds a call).
@@ -127,21 +130,22 @@ class SpectrumBlock:
         self._x = np.empty(span, dtype=np.float64)
         self._x2 = np.empty(span, dtype=np.float64)
         self._frames_x = _rows(self._x, b, n, self.hop)
-        # Levels are reduced over chunks of g samples (g divides n and hop, so every frame
-        # is whole chunks, cut at the same places in any run), or over whole frames.
+        # Levels: sums and maxima of the squares over chunks of g samples (g divides n
+        # and hop, so every frame is whole chunks, cut at the same places in any run), or
+        # over whole frames; each frame then combines its n // g chunks in Python.
         g = math.gcd(n, self.hop)
-        self._chunk = g = g if g >= _MIN_CHUNK else n
-        self._lv = np.empty((2, b), dtype=np.float64)  # each frame's mean and top square
-        self._gain_n = np.array([[1.0 / n], [1.0]])  # their scale: gain**2 / n, gain**2
-        if g == n:
-            self._frames_x2 = _rows(self._x2, b, n, self.hop)
-        else:
+        if g < _MIN_CHUNK:
+            g = n
+        self._per = n // g  # chunks per frame
+        self._step = self.hop // g if g < n else 1  # chunks between frame starts
+        if g < n:
             m = span // g
-            self._chunks = self._x2.reshape(m, g)  # span is m whole chunks
-            self._csum, self._cmax = np.empty(m), np.empty(m)
-            step, per = self.hop // g, n // g
-            self._frame_sums = _rows(self._csum, b, per, step)
-            self._frame_maxs = _rows(self._cmax, b, per, step)
+            self._chunks = self._x2.reshape(m, g)  # the span is m whole chunks
+        else:
+            m = b
+            self._chunks = _rows(self._x2, b, n, self.hop)
+        self._chunk = g
+        self._csum, self._cmax = np.empty(m), np.empty(m)
 
     def frames_in(self, samples: int) -> int:
         """How many frames a run of ``samples`` samples holds."""
@@ -163,7 +167,7 @@ class SpectrumBlock:
                 f"a run of {length} samples is not 1..{self.max_frames} frames of {n} every {hop}"
             )
         x = self._x[:length]
-        window, gain = self._w64, 1.0
+        window, gain = self._window, 1.0
         channels = 1 if span.ndim == 1 else int(span.shape[1])
         if channel is not None and not 0 <= channel < channels:
             raise ValueError(f"channel {channel} out of range for {channels} channels")
@@ -176,7 +180,7 @@ class SpectrumBlock:
             for c in range(2, channels):
                 _add(x, span[:, c], x)
             if channels != self._mix_channels:
-                _multiply(self._w64, 1.0 / channels, self._mix_window)
+                _multiply(self._window, 1.0 / channels, self._mix_window)
                 self._mix_channels = channels
             window, gain = self._mix_window, 1.0 / channels
         _multiply(self._frames_x[:k], window, self._frames_in[:k])
@@ -189,13 +193,15 @@ class SpectrumBlock:
         return Run(self._X[:k], self._db(k), rms, peak)
 
     def _db(self, k: int) -> NDArray[np.float32]:
-        """The dBFS rows of the last transform: :meth:`Spectrum.db`'s steps on every row."""
-        sq, power, xv = self._sq[:k], self._power[:k], self._Xv[:k]
+        """The dBFS rows of the last transform (:meth:`Spectrum.db`'s formula; the scale
+        came with the window): power in float64, rounded once to float32, floored, and
+        its logarithm in float32 (numpy's float32 log is SIMD)."""
+        sq, xv = self._sq[:k], self._Xv[:k]
         out = np.empty((k, self._bins), dtype=np.float32)
         _multiply(xv, xv, sq)
-        _add(sq[:, :, 0], sq[:, :, 1], power)
-        _multiply(power, self._scale, power)  # then rounded once to float32
-        np.copyto(out, power, casting="same_kind")
+        _add(sq[:, :, 0], sq[:, :, 1], out)
+        edges = out[:, self._edges]
+        _multiply(edges, 0.25, edges)
         _maximum(out, self._floor[:k], out=out)
         _log(out, out)
         _multiply(out, _DB_PER_NEPER_POWER, out)
@@ -209,29 +215,27 @@ class SpectrumBlock:
         point, so ``max(x*x)`` is exactly the largest square (here even ``x*x`` is exact:
         x holds float32 samples or their sum).
         """
-        n, g = self._n, self._chunk
-        x, x2 = self._x[:length], self._x2[:length]
-        _multiply(x, x, x2)
-        lv = self._lv[:, :k]  # mean square, largest square
-        mean_sq, top_sq = lv
-        if g == n:  # reduce each frame whole
-            _sum(self._frames_x2[:k], 1, None, out=mean_sq)
-            _max(self._frames_x2[:k], 1, None, out=top_sq)
-        else:  # reduce chunks of g, then each frame's n // g chunks
-            m = length // g
-            x2c = self._chunks[:m]
-            _sum(x2c, 1, None, out=self._csum[:m])
-            _max(x2c, 1, None, out=self._cmax[:m])
-            _sum(self._frame_sums[:k], 1, None, out=mean_sq)
-            _max(self._frame_maxs[:k], 1, None, out=top_sq)
-        self._gain_n[0, 0], self._gain_n[1, 0] = gain * gain / n, gain * gain
-        _multiply(lv, self._gain_n, lv)
-        # 10*log10(power), -200 below 1e-20 (the level 1e-10, the power floor's).
-        _maximum(lv, 1e-20, out=lv)
-        _log10(lv, lv)
-        _multiply(lv, 10.0, lv)
-        rms_db, peak_db = lv.tolist()
-        return rms_db, peak_db
+        x2 = self._x2[:length]
+        _multiply(self._x[:length], self._x[:length], x2)
+        m = (k - 1) * self._step + self._per
+        chunks = self._chunks[:m]
+        _sum(chunks, 1, None, out=self._csum[:m])
+        _max(chunks, 1, None, out=self._cmax[:m])
+        sums, tops = self._csum[:m].tolist(), self._cmax[:m].tolist()
+        mean_scale, top_scale = gain * gain / self._n, gain * gain
+        log10 = math.log10
+        rms: list[float] = []
+        peak: list[float] = []
+        per, step = self._per, self._step
+        for first in range(0, k * step, step):
+            total = sums[first]
+            for i in range(first + 1, first + per):
+                total += sums[i]
+            top = max(tops[first : first + per])
+            # 10*log10(power), -200 below 1e-20 (the level 1e-10, the power floor's).
+            rms.append(10.0 * log10(max(total * mean_scale, 1e-20)))
+            peak.append(10.0 * log10(max(top * top_scale, 1e-20)))
+        return rms, peak
 
 
 def _rows(a: NDArray[np.float64], rows: int, n: int, step: int) -> NDArray[np.float64]:

@@ -43,20 +43,27 @@ def make_peak(freq_hz: float, level_dbfs: float, bin: float, note: str, cents: f
 
 
 def find_run(
-    finder: PeakFinder, X: NDArray[np.complex128], db: NDArray[np.float32]
+    finder: PeakFinder, X: NDArray[np.complex128], db: NDArray[np.float32], gain: float = 1.0
 ) -> list[tuple[Peak, ...]]:
-    """The peaks of every row of a run (``X`` and ``db``: frames x bins), strongest first,
-    as ``finder.find`` finds them in each row alone. Engine thread."""
+    """The peaks of every row of a run (``X`` and ``db``: frames x bins; ``X`` is the
+    spectrum times ``gain``), strongest first, as ``finder.find`` finds them in each row
+    alone. Engine thread."""
     k = int(db.shape[0])
     lo, hi = finder._kmin, finder._kmax
     if finder.max_peaks != 1 or hi < lo:
-        return [tuple(finder.find(X[j], db[j])) for j in range(k)]
-    best = np.argmax(db[:, lo : hi + 1], axis=1)
-    best += lo
-    rows = np.arange(k)[:, None]
-    cols = best[:, None] + _AROUND
-    around = db[rows, cols].tolist()
-    spectra = X[rows, cols].tolist()
+        return [tuple(finder.find(X[j] / gain, db[j])) for j in range(k)]
+    if k == 1:  # slices are cheaper than a gather for one frame
+        best = [lo + int(np.argmax(db[0, lo : hi + 1]))]
+        around = [db[0, best[0] - 1 : best[0] + 2].tolist()]
+        spectra = [X[0, best[0] - 1 : best[0] + 2].tolist()]
+    else:
+        tops = np.argmax(db[:, lo : hi + 1], axis=1)
+        tops += lo
+        rows = np.arange(k)[:, None]
+        cols = tops[:, None] + _AROUND
+        around = db[rows, cols].tolist()
+        spectra = X[rows, cols].tolist()
+        best = tops.tolist()
     table = finder._ratio_table
     if table is None:
         ratios: list[float] = []
@@ -71,10 +78,10 @@ def find_run(
     log, log2, log10, isfinite = math.log, math.log2, math.log10, math.isfinite
     names = _NAMES
     out: list[tuple[Peak, ...]] = []
-    for j, k0 in enumerate(best.tolist()):
+    for j, k0 in enumerate(best):
         a, b, c = around[j]
         if not a < b >= c:  # the strongest bin in range is no local maximum
-            out.append(tuple(finder.find(X[j], db[j])))
+            out.append(tuple(finder.find(X[j] / gain, db[j])))
             continue
         near = spectra[j]
         # PeakFinder._ratio_estimate, and refine's test of its result, inline.
@@ -93,9 +100,10 @@ def find_run(
                     f = kk + (deltas[i - 1] + t * (deltas[i] - deltas[i - 1]))
                     mag = levels[i - 1] + t * (levels[i] - levels[i - 1])
         if not abs(f - k0) <= 1.0:  # not settled here (NaN included): the full refinement
-            out.append((finder._peak(X[j], db[j], k0, (a, b, c), near),))
+            unscaled = [v / gain for v in near]
+            out.append((finder._peak(X[j] / gain, db[j], k0, (a, b, c), unscaled),))
             continue
-        level = 20.0 * log10(2.0 * m0 / mag)
+        level = 20.0 * log10(2.0 * (m0 / gain) / mag)
         hz = f * hz_per_bin
         if hz > 0.0 and isfinite(hz) and a4 > 0.0:  # note_name, with its names tabulated
             midi = 69.0 + 12.0 * log2(hz / a4)
