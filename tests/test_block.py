@@ -249,7 +249,8 @@ def test_a_paced_signal_writes_a_few_blocks_per_wake_up():
 
     src = SignalSource("tone:1000", FS, blocksize=1024, realtime=True, max_seconds=0.5)
     src.open()
-    src.attach(RingBuffer(FS, 1))
+    ring = RingBuffer(FS, 1)
+    src.attach(ring)
     now = [0.0]
     waits: list[tuple[int, float]] = []
 
@@ -261,14 +262,19 @@ def test_a_paced_signal_writes_a_few_blocks_per_wake_up():
     src._clock = lambda: now[0]
     src._wait = wait
     seen: list[int] = []
-    src.produce(lambda: seen.append(src.frames_read) is not None and False, blocks_per_wake=4)
+
+    def analyse() -> bool:
+        seen.append(src.frames_read)
+        return False
+
+    src.produce(analyse, blocks_per_wake=4)
     total = round(0.5 * FS)
     assert src.frames_read == total
     assert seen == [4096, 8192, 12288, 16384, 20480, total]  # 23 blocks and a part
     assert [w[0] for w in waits] == seen
     assert [w[1] for w in waits] == pytest.approx(np.diff([0, *seen]) / FS)
     np.testing.assert_allclose(
-        src.ring.window(0, total)[:, 0],  # the same samples as one block at a time
+        ring.window(0, total)[:, 0],  # the same samples as one block at a time
         10 ** (-6 / 20) * np.sin(2 * np.pi * 1000 * np.arange(total) / FS),
         atol=1e-6,
     )
