@@ -103,7 +103,8 @@ def run_peaks(ns: argparse.Namespace, cfg: Config) -> int:
     with Pipeline(cfg, realtime=realtime, max_seconds=ns.duration) as pipe:
         if pipe.synchronous:
             engine = pipe.make_engine(printer, first_frame_start=0)
-            pipe.pump(engine.process_available, engine.framer.room)
+            run = (engine.block.max_frames - 1) * engine.hop  # a full run after the first
+            pipe.pump(engine.process_available, engine.framer.room, run)
         else:
             _run_live(pipe, printer, ns.duration)
     sys.stdout.flush()

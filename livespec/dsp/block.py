@@ -145,7 +145,7 @@ class SpectrumBlock:
             m = b
             self._chunks = _rows(self._x2, b, n, self.hop)
         self._chunk = g
-        self._csum, self._cmax = np.empty(m), np.empty(m)
+        self._cstat = np.empty((2, m))  # each chunk's sum and largest square
 
     def frames_in(self, samples: int) -> int:
         """How many frames a run of ``samples`` samples holds."""
@@ -219,9 +219,10 @@ class SpectrumBlock:
         _multiply(self._x[:length], self._x[:length], x2)
         m = (k - 1) * self._step + self._per
         chunks = self._chunks[:m]
-        _sum(chunks, 1, None, out=self._csum[:m])
-        _max(chunks, 1, None, out=self._cmax[:m])
-        sums, tops = self._csum[:m].tolist(), self._cmax[:m].tolist()
+        stat = self._cstat[:, :m]
+        _sum(chunks, 1, None, out=stat[0])
+        _max(chunks, 1, None, out=stat[1])
+        sums, tops = stat.tolist()
         mean_scale, top_scale = gain * gain / self._n, gain * gain
         log10 = math.log10
         rms: list[float] = []
