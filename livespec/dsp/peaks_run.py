@@ -53,11 +53,13 @@ def find_run(
     if finder.max_peaks != 1 or hi < lo:
         return [tuple(finder.find(X[j] / gain, db[j])) for j in range(k)]
     if k == 1:  # slices are cheaper than a gather for one frame
-        best = [lo + int(np.argmax(db[0, lo : hi + 1]))]
-        around = [db[0, best[0] - 1 : best[0] + 2].tolist()]
-        spectra = [X[0, best[0] - 1 : best[0] + 2].tolist()]
+        row = db[0]
+        top = lo + int(row[lo : hi + 1].argmax())  # the method: np.argmax adds a wrapper
+        best = [top]
+        around = [row[top - 1 : top + 2].tolist()]
+        spectra = [X[0, top - 1 : top + 2].tolist()]
     else:
-        tops = np.argmax(db[:, lo : hi + 1], axis=1)
+        tops = db[:, lo : hi + 1].argmax(axis=1)
         tops += lo
         rows = np.arange(k)[:, None]
         cols = tops[:, None] + _AROUND
