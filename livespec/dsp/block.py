@@ -2,15 +2,17 @@
 
 The engine's per-frame work is many small numpy calls; when several frames are waiting in
 the ring (a block of audio arrived, or the worker woke after a few hops) each step runs
-once over all of them: one strided view of the ring's samples, one window multiply into
-the FFT's input rows, one FFT call per row, one pass per dB step over every row.
+once over all of them: one copy of the run's signal, one window multiply into the FFT's
+input rows, one FFT call per row, one pass per dB step over every row, levels from chunk
+sums.
 
-Every frame's results are those of :class:`~livespec.dsp.stft.Spectrum` on that frame
-alone, to the bit: the same element-wise operations in the same order (a run of one frame
-is the single-frame path), each row transformed by a plan FFTW makes for the single frame's
-problem (same length, strides and alignment, so the same algorithm), and the levels reduced
-per frame over chunks whose boundaries do not depend on the run (``tests/test_block.py``
-compares runs of every length with frames analysed one at a time).
+Every frame's results do not depend on the run it was in, to the bit: the same
+element-wise operations in the same order (a run of one frame is the same code), each row
+transformed by a plan FFTW makes for the single frame's problem (same length, strides and
+alignment, so the same algorithm), the levels combined per frame from chunks whose
+boundaries do not depend on the run. Against :class:`~livespec.dsp.stft.Spectrum` the dB
+rows differ by at most one float32 rounding of the power: the window carries the
+calibration (``x_gain``), which saves a pass (``tests/test_block.py`` checks both).
 
 All methods run on the engine's worker thread.
 """
