@@ -278,3 +278,46 @@ def test_a_paced_signal_writes_a_few_blocks_per_wake_up():
         10 ** (-6 / 20) * np.sin(2 * np.pi * 1000 * np.arange(total) / FS),
         atol=1e-6,
     )
+
+
+def test_a_period_makes_the_worker_wake_at_most_once_per_period(monkeypatch):
+    """Engine.run(period=...) (``livespec peaks`` in real time): one pass per period, the
+    frames that came meanwhile analysed as one run; without it, one pass per block."""
+    import livespec.engine as engine_module
+
+    x = signal(FS // 2, 1)
+    now = [100.0]
+    monkeypatch.setattr(engine_module.time, "monotonic", lambda: now[0])  # a fake clock
+
+    def runs_of(period: float) -> list[int]:
+        now[0] = 100.0
+        ring = RingBuffer(FS, 1)
+        source = Still(1)
+        source.realtime = True
+        fed = [0]
+
+        def sleep(seconds: float) -> None:  # a producer writes 1024 frames every 21.3 ms
+            now[0] += seconds
+            while fed[0] + 1024 <= min(round((now[0] - 100.0) * FS), len(x)):
+                ring.write(x[fed[0] : fed[0] + 1024])
+                fed[0] += 1024
+
+        monkeypatch.setattr(engine_module.time, "sleep", sleep)
+        sleep(0.0)
+        engine = Engine(source, ring, AnalysisConfig(fft=4096, overlap=0.75), lambda f: None)
+        analyse, runs = engine._analyse, []
+
+        def counted(view):
+            runs.append((view.shape[0] - 4096) // 1024 + 1)
+            return analyse(view)
+
+        engine._analyse = counted  # type: ignore[method-assign]
+        engine.run(lambda: fed[0] + 1024 > len(x), period=period)
+        return runs
+
+    per_block = runs_of(0.0)
+    paced = runs_of(0.08)
+    assert set(per_block) == {1}  # woken for every block: runs of one frame
+    assert sum(paced) >= sum(per_block) - 4  # the same frames (but the last few)...
+    assert len(paced) <= sum(paced) // 3 + 1  # ...in runs of 3-4 (80 ms of 21.3 ms hops)
+    assert max(paced) <= 4
