@@ -283,11 +283,11 @@ def test_a_paced_signal_writes_a_few_blocks_per_wake_up():
 def test_a_period_makes_the_worker_wake_at_most_once_per_period(monkeypatch):
     """Engine.run(period=...) (``livespec peaks`` in real time): one pass per period, the
     frames that came meanwhile analysed as one run; without it, one pass per block."""
-    import livespec.engine as engine_module
+    import time
 
     x = signal(FS // 2, 1)
     now = [100.0]
-    monkeypatch.setattr(engine_module.time, "monotonic", lambda: now[0])  # a fake clock
+    monkeypatch.setattr(time, "monotonic", lambda: now[0])  # a fake clock
 
     def runs_of(period: float) -> list[int]:
         now[0] = 100.0
@@ -302,7 +302,7 @@ def test_a_period_makes_the_worker_wake_at_most_once_per_period(monkeypatch):
                 ring.write(x[fed[0] : fed[0] + 1024])
                 fed[0] += 1024
 
-        monkeypatch.setattr(engine_module.time, "sleep", sleep)
+        monkeypatch.setattr(time, "sleep", sleep)
         sleep(0.0)
         engine = Engine(source, ring, AnalysisConfig(fft=4096, overlap=0.75), lambda f: None)
         analyse, runs = engine._analyse, []
