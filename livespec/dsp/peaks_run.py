@@ -1,7 +1,9 @@
 """The peaks of a run of frames (the engine's batched analysis).
 
-:func:`find_run` gives, for every row of a run, exactly the peaks :meth:`PeakFinder.find
-<livespec.dsp.peaks.PeakFinder.find>` gives for that row alone. With one peak a frame (the
+:func:`find_run` gives, for every row of a run, the peaks :meth:`PeakFinder.find
+<livespec.dsp.peaks.PeakFinder.find>` gives for that row alone (the same arithmetic; the
+engine's spectra carry the window's calibration gain, divided out again, which moves the
+last bits: within 1e-6 Hz and dB, ``tests/test_block.py``). With one peak a frame (the
 default) the strongest bins of the whole run and their neighbours are looked up in one
 numpy call each, and the window's two-bin ratio estimate (``PeakFinder.refine``'s fast
 path) and the note name run in one plain Python loop with the same arithmetic (numpy
