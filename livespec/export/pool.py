@@ -10,6 +10,7 @@ Main thread.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import os
 import sys
 import types
@@ -46,8 +47,10 @@ class ProcessPoolBackend:
     def run(self, jobs: Sequence[Job], opts: ExportOptions) -> Iterator[JobResult]:
         """Results as they complete (caller's thread)."""
         if self.workers <= 1 or len(jobs) <= 1:
+            # One job at a time here: a long input may use two threads (.segment).
+            one = dataclasses.replace(opts, threads=min(2, self.workers))
             for job in jobs:
-                yield run_job(job, opts)
+                yield run_job(job, one)
             return
         yield from _run_pool(jobs, opts, min(self.workers, len(jobs)))
 
