@@ -72,6 +72,7 @@ class PowerMeans:
         s = np.ones(bins) if scale is None else np.asarray(scale, dtype=np.float64)
         self._scale = s
         self._thr: F64 = floor / s  # max(p, floor / s) * s == max(s * p, floor)
+        self._thr_max = float(self._thr.max())
         self._floor = floor
         starts = np.arange(0, bins, rg)
         self._starts = starts
@@ -103,7 +104,8 @@ class PowerMeans:
         Runs end at each group boundary and after ``tmax`` frames."""
         f = p.shape[0]
         g = self.group
-        np.maximum(p, self._thr, out=p)
+        if np.less(p, self._thr_max).any():  # rare (digital silence): one pass otherwise
+            np.maximum(p, self._thr, out=p)
         if g <= self.tmax and k0 % g == 0 and f % g == 0:  # whole groups: strided products
             a = p.reshape(f // g, g, p.shape[1])
             prod = a[:, 0].copy() if g > 1 else a[:, 0]
