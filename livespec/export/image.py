@@ -111,11 +111,11 @@ def plot_index(
             idx[:, k0 : k0 + v.shape[0]] = q.T[::-1] if c.origin == "lower" else q.T
         return idx, resize
     v = np.empty((r, t), dtype=np.float32)
+    flip = c.origin == "lower"
     for k0 in range(0, t, TRANSPOSE_BLOCK):  # by blocks of columns: 2.5x faster than whole
         k1 = k0 + TRANSPOSE_BLOCK
-        block = levels[k0:k1].T
-        np.clip(block[::-1] if c.origin == "lower" else block, lo, hi, out=v[:, k0:k1])
-    del levels
+        np.clip(levels[k0:k1].T[::-1] if flip else levels[k0:k1].T, lo, hi, out=v[:, k0:k1])
+    del levels  # (no view of it is left: this frees it)
     f = Image.fromarray(v, mode="F")
     del v
     f = f.resize(size, FILTERS[c.resize_filter])
