@@ -113,7 +113,7 @@ def test_extremes_are_those_of_the_levels():
     levels = np.empty((an.batch, an.cols), dtype=np.float32)
     an.process(frames, levels)
     red = TimeReducer(1000, r.bins, (50, 100))
-    means = dbmean.PowerMeans(red, power_scale(r, FS), r.floor, an.log)
+    means = dbmean.PowerMeans(red, power_scale(r, FS), r.floor, an.log, an.batch)
     lo, hi = means.extremes(an.power(frames, scaled=False).copy())
     assert (lo, hi) == (float(levels.min()), float(levels.max()))
     assert lo == pytest.approx(-200.0)
@@ -123,7 +123,7 @@ def test_a_product_that_overflows_is_redone_value_by_value():
     bins, frames = 9, 12
     red = TimeReducer(frames, bins, (1, 2))  # 6 frames and 2 bins per value
     assert (red.group, red.row_group) == (6, 2)
-    means = dbmean.PowerMeans(red, None, 1e-20, lambda v: None)
+    means = dbmean.PowerMeans(red, None, 1e-20, lambda v: None, frames)
     rng = np.random.default_rng(5)
     p = 10.0 ** rng.uniform(25, 35, (frames, bins))  # 12 factors of about 1e30: overflows
     means.add(p.copy(), 0)

@@ -59,11 +59,18 @@ class PowerMeans:
             or None.
         floor: power floor before the logarithm (after scaling).
         log: the analyzer's per-value logarithm (float32 powers -> dB, in place), for
-            :meth:`extremes` and for a product that overflows.
+            :meth:`extremes`.
+        batch: the most frames :meth:`add` is given at once (its buffers' size: nothing is
+            allocated per call but a few small index arrays).
     """
 
     def __init__(
-        self, reducer: TimeReducer, scale: F64 | None, floor: float, log: Callable[[F32], None]
+        self,
+        reducer: TimeReducer,
+        scale: F64 | None,
+        floor: float,
+        log: Callable[[F32], None],
+        batch: int,
     ) -> None:
         bins = reducer.rows_in
         self.reducer = reducer
@@ -85,6 +92,9 @@ class PowerMeans:
         edges = np.flatnonzero(np.diff(s) != 0) + 1
         bounds = [0, *edges.tolist(), bins]
         self._same = [(a, b, float(s[a])) for a, b in itertools.pairwise(bounds)]
+        self._prod = np.empty((batch, bins), dtype=np.float64)
+        self._rows = np.empty((batch, starts.shape[0]), dtype=np.float64)
+        self._tmp = np.empty_like(self._rows)
 
     def extremes(self, p: F64) -> tuple[float, float]:
         """(min, max) of the dB levels of powers ``p`` (f, bins), unscaled: exactly those
@@ -107,34 +117,45 @@ class PowerMeans:
         if np.less(p, self._thr_max).any():  # rare (digital silence): one pass otherwise
             np.maximum(p, self._thr, out=p)
         if g <= self.tmax and k0 % g == 0 and f % g == 0:  # whole groups: strided products
-            a = p.reshape(f // g, g, p.shape[1])
-            prod = a[:, 0].copy() if g > 1 else a[:, 0]
-            with np.errstate(over="ignore"):
-                for j in range(1, g):
-                    np.multiply(prod, a[:, j], out=prod)
-            lengths = np.full(f // g, g, dtype=np.float64)
-            cols = np.arange(k0 // g, k0 // g + f // g)
+            runs = f // g
+            a = p.reshape(runs, g, p.shape[1])
+            prod = a[:, 0]
+            if g > 1:
+                prod = self._prod[:runs]
+                with np.errstate(over="ignore"):
+                    np.multiply(a[:, 0], a[:, 1], out=prod)
+                    for j in range(2, g):
+                        np.multiply(prod, a[:, j], out=prod)
+            lengths = np.full(runs, g, dtype=np.float64)
+            cols = np.arange(k0 // g, k0 // g + runs)
         else:
             idx = np.arange(k0, k0 + f)
             starts = np.flatnonzero(((idx % g) % self.tmax == 0) | (idx == k0))
+            runs = starts.shape[0]
+            prod = self._prod[:runs]
             with np.errstate(over="ignore"):
-                prod = np.multiply.reduceat(p, starts, axis=0)
+                np.multiply.reduceat(p, starts, axis=0, out=prod)
             lengths = np.diff(np.append(starts, f)).astype(np.float64)
             cols = idx[starts] // g
-        with np.errstate(over="ignore"):
-            rows = _row_products(prod, self.row_group)
+        rows = self._rows[:runs] if self.row_group > 1 else prod
+        if self.row_group > 1:
+            with np.errstate(over="ignore"):
+                _row_products(prod, self.row_group, rows)
         np.log(rows, out=rows)
-        if not np.isfinite(rows).all():  # a product overflowed: one logarithm per value
-            rows = self._sum_logs(p, cols, lengths)
-        rows += lengths[:, None] * self._lns_row
+        if not math.isfinite(float(rows.sum())):  # a product overflowed: a log per value
+            rows = self._sum_logs(p, lengths)
+        if lengths[0] == lengths[-1] and (runs < 3 or (lengths == lengths[0]).all()):
+            rows += lengths[0] * self._lns_row
+        else:
+            rows += np.multiply.outer(lengths, self._lns_row, out=self._tmp[:runs])
         rows *= self._per_row
         first = int(cols[0])
-        if cols.shape[0] > 1 and (cols[1:] == cols[:-1]).any():  # runs of one column
+        if runs > 1 and (cols[1:] == cols[:-1]).any():  # runs of one column
             at = np.flatnonzero(np.r_[True, cols[1:] != cols[:-1]])
             rows = np.add.reduceat(rows, at, axis=0)
         self.reducer.add_sums(first, rows)
 
-    def _sum_logs(self, p: F64, cols: NDArray[np.intp], lengths: F64) -> F64:
+    def _sum_logs(self, p: F64, lengths: F64) -> F64:
         """Sums of ln(p) per run and row, one logarithm per value (the overflow case)."""
         logs = np.log(p)
         ends = np.cumsum(lengths).astype(np.intp)
@@ -143,19 +164,15 @@ class PowerMeans:
         return np.add.reduceat(per_run, self._starts, axis=1)
 
 
-def _row_products(a: F64, g: int) -> F64:
-    """Products of runs of ``g`` columns of ``a`` (n, bins), the last possibly shorter: a
-    new array (or ``a`` itself when ``g`` is 1)."""
-    if g == 1:
-        return a
-    n, bins = a.shape
+def _row_products(a: F64, g: int, out: F64) -> None:
+    """Products of runs of ``g`` columns of ``a`` (n, bins), the last possibly shorter,
+    into ``out`` (n, ceil(bins / g))."""
+    bins = a.shape[1]
     full = bins // g
-    out = np.empty((n, -(-bins // g)), dtype=np.float64)
     head = out[:, :full]
     if full:
         np.multiply(a[:, 0 : full * g : g], a[:, 1 : full * g : g], out=head)
         for j in range(2, g):
             np.multiply(head, a[:, j : full * g : g], out=head)
     if full * g < bins:
-        out[:, full] = np.prod(a[:, full * g :], axis=1)
-    return out
+        np.prod(a[:, full * g :], axis=1, out=out[:, full])

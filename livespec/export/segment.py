@@ -143,8 +143,9 @@ def _run_part(
     k = part.k0
     means = None
     if from_powers:
-        means = PowerMeans(sink.reducer, scale, an.recipe.floor, an.log)
-    out: F32 = np.empty((an.batch, an.cols), dtype=np.float32)
+        means = PowerMeans(sink.reducer, scale, an.recipe.floor, an.log, an.batch)
+    else:
+        out: F32 = np.empty((an.batch, an.cols), dtype=np.float32)
     wide = np.float64 if from_powers else np.float32
     for view in frame_views(part.reader.read, part.nsamples, an, wide):
         if stop.is_set():
