@@ -134,14 +134,16 @@ def test_a_product_that_overflows_is_redone_value_by_value():
 
 
 @pytest.mark.parametrize(
-    "extra",
+    ("extra", "splits"),
     [
-        ["--size", "256x512"],  # from powers
-        ["--size", "256x300", "--scale", "log"],  # from levels (log-spaced rows)
-        ["--fft", "2048", "--hop", "1024", "--size", "1380x1025"],  # one pixel per value
+        (["--size", "256x512"], True),  # from powers
+        (["--size", "256x300", "--scale", "log"], True),  # from levels (log-spaced rows)
+        (["--size", "300x100", "--scale", "mel"], True),  # from levels (mel bands)
+        # One pixel per value: every level is held already, no second analyzer.
+        (["--fft", "2048", "--hop", "1024", "--size", "1405x1025"], False),
     ],
 )
-def test_two_threads_give_the_same_image_bit_for_bit(tmp_path, monkeypatch, extra):
+def test_two_threads_give_the_same_image_bit_for_bit(tmp_path, monkeypatch, extra, splits):
     src = noisy_chirp(tmp_path, 30.0)
     images = {}
     real = PngSink.finish
@@ -169,7 +171,7 @@ def test_two_threads_give_the_same_image_bit_for_bit(tmp_path, monkeypatch, extr
         parts.clear()
         res = run_job(job, opts)
         assert res.status == "done", res.message
-        assert bool(parts and parts[0]) == (threads == 2)
+        assert bool(parts and parts[0]) == (threads == 2 and splits)
         images[threads] = (levels["sum"], pixels(out))
     np.testing.assert_array_equal(images[1][0], images[2][0])
     np.testing.assert_array_equal(images[1][1], images[2][1])

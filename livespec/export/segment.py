@@ -6,10 +6,11 @@ analyse_segment`). A segment whose only output is a PNG is analysed differently:
 * when its pixels are means of several FFT bins' levels (a ``--size`` smaller than the
   levels, linear rows, livespec's dBFS levels), from powers, one logarithm per run of
   values (:mod:`.dbmean`), in batches of whole groups of frames;
-* a long input from a file is analysed in two parts at once, each on its own thread with
-  its own file handle and analyzer (numpy, FFTW and libsndfile let go of the GIL), adding
-  to disjoint columns of the one image. The split is at a multiple of the batch and of
-  the frames per column, so the image is the same as from one thread, bit for bit.
+* a long input from a file, shown smaller than its levels, is analysed in two parts at
+  once, each on its own thread with its own file handle and analyzer (numpy, FFTW and
+  libsndfile let go of the GIL), adding to disjoint columns of the one image. The split
+  is at a multiple of the batch and of the frames per column, so the image is the same
+  as from one thread, bit for bit.
 
 The per-frame extremes of the levels are computed only if the output needs them
 (``--db-ref max``, ``--top-db``, a colour range from the data). Caller's thread, plus the
@@ -86,7 +87,10 @@ def analyse_png(
     first = analyzers(batch if means else None, 0)
     frames = r.frames(nsamples)
     step = math.lcm(first.batch, red.group)
-    s = split_at(frames, step) if reopen is not None and not r.center else None
+    # An image of one pixel per value holds every level already: a second analyzer's
+    # buffers would take it past its memory budget for little gain.
+    whole = red.group == 1 and red.row_group == 1
+    s = split_at(frames, step) if reopen is not None and not r.center and not whole else None
     if s is None or reopen is None:
         parts = [_Part(reader, nsamples, 0, first)]
         closers: list[Callable[[], None]] = []
