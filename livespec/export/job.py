@@ -26,8 +26,8 @@ from livespec.errors import LivespecError
 from livespec.export.columns import for_rate
 from livespec.export.dsp import F32, BatchAnalyzer, Recipe
 from livespec.export.frames import SampleReader, ShortRead, analyse_segment
-from livespec.export.html import PageSpec
 from livespec.export.io import ImageSpec, PngSink, Post, Sink
+from livespec.export.pagespec import PageSpec
 from livespec.export.segment import Analyzers, analyse_png
 from livespec.export.writers import BYTES_PER_VALUE, WRITERS, Target
 
