@@ -7,6 +7,7 @@ libsndfile's own float samples."""
 from __future__ import annotations
 
 import math
+import os
 from pathlib import Path
 
 import numpy as np
@@ -207,3 +208,15 @@ def test_pcm16_read_as_integers_equals_libsndfiles_floats(tmp_path, fmt, channel
     if want is None:  # the mean of the channels, as livespec computes it in float32
         want = (ref[:, 0] + ref[:, 1] + ref[:, 2]) * np.float32(1 / 3)
     np.testing.assert_array_equal(got[:70001], want)
+
+
+@pytest.mark.parametrize(("load", "threads"), [(0.0, 2), (1.4, 2), (1.6, 1), (7.0, 1)])
+def test_one_job_gets_a_second_thread_only_on_an_idle_cpu(monkeypatch, load, threads):
+    from livespec.export import pool
+
+    monkeypatch.setattr(pool, "default_workers", lambda: 2)
+    monkeypatch.setattr(os, "getloadavg", lambda: (load, load, load))
+    got: list[int] = []
+    monkeypatch.setattr(pool, "run_job", lambda job, opts: got.append(opts.threads))
+    list(pool.ProcessPoolBackend(2).run([Job(Path("x.wav"), (), "x")], ExportOptions(Recipe())))
+    assert got == [threads]
