@@ -24,6 +24,7 @@ from collections.abc import Callable
 import numpy as np
 import numpy.typing as npt
 
+from livespec.audio.dropwatch import Drop
 from livespec.audio.files import DamagedInput, check_samples
 from livespec.audio.ringbuffer import RingBuffer
 
@@ -39,7 +40,10 @@ class Source(ABC):
         finite: True if the source ends by itself (end of file, duration, EOF on stdin).
         block_frames: frames per producer block (the callback's block size), for the
             watchdog and latency estimates.
-        overflows: input overflow flags counted by the producer (lost input blocks).
+        overflows: input overflow flags counted by the producer (lost input blocks), and
+            losses the sound system did not flag but :meth:`check_drops` found.
+        drops: those unflagged losses (:class:`~livespec.audio.dropwatch.Drop`), oldest
+            first; ``audio_dropped_s`` is their total length in seconds.
         error: an exception that stopped the producer thread, if any.
     """
 
@@ -53,6 +57,8 @@ class Source(ABC):
     def __init__(self) -> None:
         self.ring: RingBuffer | None = None
         self.overflows = 0
+        self.drops: list[Drop] = []
+        self.audio_dropped_s = 0.0
         self.error: BaseException | None = None
         self._finished = threading.Event()
         self.started_at = 0.0  # time.monotonic() when start() was called
@@ -85,6 +91,20 @@ class Source(ABC):
     def latency_seconds(self) -> float:
         """The input latency in use, seconds (0.0 where there is none to speak of)."""
         return 0.0
+
+    def check_drops(self) -> Drop | None:
+        """Look for input the sound system dropped without an overflow flag; the new
+        loss if one was found now (also appended to :attr:`drops`), else None. Only a
+        sound card can lose input that way: the default finds nothing. Caller's thread
+        (the watchdog's poll, the app's tick), never the producer's."""
+        return None
+
+    @property
+    def drop_hold(self) -> int | None:
+        """While :meth:`check_drops` suspects a loss that is not yet final: the ring index
+        where the audio after it begins (a recording holds back there, so the loss's
+        silence goes in the right place); None otherwise. Any thread."""
+        return None
 
     def seconds_since_input(self) -> float:
         """Seconds since the producer last wrote (since start if it never wrote)."""
@@ -190,19 +210,23 @@ class BlockSource(Source):
         finally:
             self._finished.set()
 
-    def produce(self, after_block: Callable[[], bool] | None = None) -> None:
+    def produce(
+        self, after_block: Callable[[], bool] | None = None, blocks_per_wake: int = 1
+    ) -> None:
         """Write block after block into the ring (after :meth:`start` or :meth:`attach`)
         until the end, :meth:`stop`, or ``after_block()`` returning True (called after
-        each block written, e.g. to analyse it). Paced at the sample rate when real
-        time, else throttled by the back-pressure. Runs on the producer thread, or on a
-        caller that analyses each block itself (``livespec peaks --realtime`` on a file
-        or a test signal: one thread woken per block). Exceptions propagate.
+        each ``blocks_per_wake`` blocks written, e.g. to analyse them). Paced at the
+        sample rate when real time (``blocks_per_wake`` blocks at a time, then a sleep),
+        else throttled by the back-pressure. Runs on the producer thread, or on a caller
+        that analyses the blocks itself (``livespec peaks --realtime`` on a file or a test
+        signal: one thread woken every few blocks). Exceptions propagate.
         """
         ring = self.ring
         if ring is None:
             raise RuntimeError("start() or attach() first")
         clock = self._clock
         t0 = clock()
+        group, written = max(1, int(blocks_per_wake)), 0
         while not self._stop.is_set():
             if not self.realtime and self._oldest_needed is not None:
                 while (
@@ -212,6 +236,9 @@ class BlockSource(Source):
                     time.sleep(0.001)
             if self.pump(self.block_frames) == 0:
                 break
+            written += 1
+            if written % group:
+                continue  # the next block of this wake-up, at once
             if after_block is not None and after_block():
                 break
             if self.realtime:

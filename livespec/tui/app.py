@@ -92,7 +92,6 @@ class LivespecApp(App[int]):
     CSS = """
     Screen { layout: vertical; }
     #main { height: 1fr; }
-    #plot-box { height: 1fr; }
     #too-small { display: none; width: 1fr; height: 1fr; content-align: center middle; }
     Screen.too-small #main { display: none; }
     Screen.too-small #too-small { display: block; }
@@ -137,13 +136,11 @@ class LivespecApp(App[int]):
         plot = Plot(self.view, spectrum=d.spectrum, panel=marks, output=self.output, id="plot")
         self.widgets = AppWidgets(
             plot,
-            LevelMeter(self.stats, id="meter"),
-            Readout(id="readout"),
-            StatusLine(id="status"),
+            LevelMeter(self.stats, id="meter", painter=self.output.draw),
+            Readout(id="readout", painter=self.output.draw),
+            StatusLine(id="status", painter=self.output.draw),
             MeasurePanel(id="measure"),
         )
-        for small in (self.widgets.meter, self.widgets.readout, self.widgets.status):
-            small.painter = self.output.draw
         self.viewing = ViewController(self, cfg, self.view, self.stats, plot, engine, self.depth)
         parts = MeasureWidgets(plot, marks, self.widgets.measure, averager)
         self.measuring = MeasureController(
@@ -168,7 +165,9 @@ class LivespecApp(App[int]):
             frame_len=lambda: viewing.analysis.fft,
             channel=engine.channel if engine is not None else None,
         )
-        self.markers = LiveMarkers(self, d.record_dir, options.labels_out)
+        self.markers = LiveMarkers(
+            self, d.record_dir, options.labels_out, recording=self.recording.span
+        )
         self._ticks = 0
 
     # -- layout ----------------------------------------------------------------------------
@@ -179,8 +178,7 @@ class LivespecApp(App[int]):
         with Vertical(id="main"):
             yield w.readout
             yield w.measure
-            # in a box of its own, Textual does not re-render the plot for a change above
-            # or below it (it renders every widget whose box overlaps the change)
+            # a box of its own: Textual re-renders each widget whose box overlaps a change
             with Vertical(id="plot-box"):
                 yield w.plot
             yield w.meter
@@ -193,7 +191,7 @@ class LivespecApp(App[int]):
         self.output.watch_updates(self.widgets.plot.screen_written)
         self._check_size(self.size.width, self.size.height)
         if self.live:
-            self.set_interval(1.0 / self.link.fps, self.tick, name="screen-tick")
+            self.set_interval(1.0 / self.link.fps, self.output.batched(self.tick), name="tick")
             self.output.count_bytes()
             self.set_timer(1.5, freeze_gc)
         if self.notice:
@@ -234,11 +232,7 @@ class LivespecApp(App[int]):
         self.inbox.push(frame)
 
     def tick(self) -> None:
-        """Take the frames that arrived and redraw what changed, as one update (UI thread)."""
-        with self.output.batch():
-            self._tick()
-
-    def _tick(self) -> None:
+        """Take the frames that arrived and redraw what changed (UI thread)."""
         frames = self.inbox.drain()
         view = self.view
         if frames:
@@ -272,6 +266,7 @@ class LivespecApp(App[int]):
         self.measuring.tick(self._ticks, self.clock())
         if self._ticks % REOPEN_EVERY == 0:
             self.reopen_input()
+            self.report_dropped()
 
     def reopen_input(self) -> None:
         """If the device's stream died (unplugged, sound server restarted), try to reopen
@@ -292,6 +287,11 @@ class LivespecApp(App[int]):
         )
         self.refresh(repaint=True, layout=True)
         self.refresh_plot()
+
+    def report_dropped(self) -> None:
+        """Say once per loss the sound system did not flag (the source's clock check)."""
+        if (drop := getattr(self.source, "check_drops", lambda: None)()) is not None:
+            self.notify(printable(drop.text), severity="warning", timeout=10)
 
     def update_texts(self, force: bool = True) -> None:
         """Readout and axis marker (at most every READOUT_EVERY ticks unless forced),

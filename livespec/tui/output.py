@@ -97,6 +97,15 @@ class TerminalOutput:
             if held:
                 self._write("".join(held))
 
+    def batched(self, fn: Callable[[], None]) -> Callable[[], None]:
+        """``fn`` with its writes handed over as one update (:meth:`batch`)."""
+
+        def run() -> None:
+            with self.batch():
+                fn()
+
+        return run
+
     def can_draw(self, widget: Widget) -> bool:
         """:func:`can_draw_direct`, remembering what it found while the layout stands."""
         return can_draw_direct(widget, self._uncovered)

@@ -102,11 +102,11 @@ class CachedLines(Widget):
     only.
     """
 
-    def __init__(self, *, id: str | None = None) -> None:
+    def __init__(self, *, id: str | None = None, painter: Painter | None = None) -> None:
         super().__init__(id=id)
         self._key: Hashable = None
         self._lines: list[Strip] = []
-        self.painter: Painter | None = None
+        self.painter = painter
 
     def cache_key(self) -> Hashable:
         """What the rows depend on (besides the size)."""
@@ -140,8 +140,8 @@ class TextLines(CachedLines):
     """Lines of Rich text drawn with the line API: changing the text repaints only this
     widget (a ``Static.update`` would ask for a new layout of the whole screen)."""
 
-    def __init__(self, *, id: str | None = None) -> None:
-        super().__init__(id=id)
+    def __init__(self, *, id: str | None = None, painter: Painter | None = None) -> None:
+        super().__init__(id=id, painter=painter)
         self.text: Text = Text()
         self._shown: Hashable = ("", (), "")
 

@@ -48,10 +48,12 @@ class LevelMeter(Widget):
     LevelMeter { height: 1; width: 1fr; }
     """
 
-    def __init__(self, stats: Stats, *, id: str | None = None) -> None:
+    def __init__(
+        self, stats: Stats, *, id: str | None = None, painter: Painter | None = None
+    ) -> None:
         super().__init__(id=id)
         self.stats = stats
-        self.painter: Painter | None = None  # paints a change without Textual (the app's)
+        self.painter = painter  # paints a change without Textual (the app's output)
         self._shown: Hashable = None
 
     def _key(self) -> Hashable:
