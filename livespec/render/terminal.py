@@ -2,8 +2,9 @@
 
 livespec draws faster than Textual's public API allows in a few spots: rows that bring their
 own escape sequences (:class:`AnsiStrip`, which fills a Strip's private slots), plot rows
-written straight to the terminal between Textual's own updates (the driver, the
-synchronized-output sequences, the compositor's visible widgets), the colour depth the
+and small widgets written straight to the terminal between Textual's own updates (the
+driver, the synchronized-output sequences, the compositor's visible widgets, a widget's
+cache of rendered lines), the colour depth the
 user chose (the console's colour system) and the screen updates Textual writes (its
 ``_display`` hook). Each touch is a small function here; ``tests/test_textual_hooks.py``
 checks that every private name still exists in the installed Textual, and pyproject.toml
