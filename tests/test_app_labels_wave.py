@@ -29,6 +29,7 @@ def _frame_centre(index: int, hop: int, fft: int) -> float:
 async def test_markers_saved_as_labels_at_their_times_round_trip(tmp_path: Path) -> None:
     rig = make_rig(record_dir=str(tmp_path))
     app = rig.app
+    app.markers.clock = lambda: 1_800_000_000.0  # both L presses in one second of the clock
     a = app.viewing.analysis
     async with app.run_test(size=(120, 40)) as pilot:
         rig.feed(300)
