@@ -16,7 +16,12 @@ Rows:
   against ``python -c 'import numpy'``, fresh processes, 10 of each, interleaved;
 * **app start-up**: launch to the first analysed frame on screen: ``livespec --input
   tone:1000`` in a 120x40 tmux pane, polled until the readout shows the tone's peak
-  (``1000.0 Hz``), against cava (fifo input fed by sox) polled until its first bar;
+  (``1000.0 Hz``), and plain ``livespec`` (the demo signal when there is no microphone)
+  until the readout shows a peak, against cava (fifo input fed by sox) polled until its
+  first bar. The tmux server and an idle pane are up before the clock starts; the clock
+  runs from ``respawn-pane`` (what pressing Enter in a shell is) to the first poll that
+  sees the text; polls go through one control-mode client every 2 ms (no process per
+  poll). Bytecode caches are used, as an installed package has them (see ``PYCACHE``);
 * **stdin latency**: ``benchmarks/bench_latency.py``: a tone's onset to its first frame,
   the pipe fed from launch, against the same without a backlog (the device-like path);
 * **terminal** (``--terminal``): the live app at 120x40 in truecolor at 30 updates/s
@@ -28,6 +33,7 @@ Rows:
   ``sox ... spectrogram -x 2048 -Y 512``, wall time.
 
     python benchmarks/bench_peers.py [--repeat 3] [--seconds 10] [--terminal] [--png] [--json]
+    python benchmarks/bench_peers.py --only startup --repeat 5 --before ../main-before
 """
 
 from __future__ import annotations
@@ -35,6 +41,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import shutil
 import statistics
 import subprocess
@@ -47,7 +54,18 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 PY = sys.executable
 CLK_TCK = os.sysconf("SC_CLK_TCK")
-ENV = {**os.environ, "PYTHONPATH": str(ROOT)}
+# Bytecode caches as an installed package has them (pip compiles at install time): the
+# session's PYTHONDONTWRITEBYTECODE would make every run compile livespec's ~70 modules
+# from source (70 ms), so the caches go to a private folder, written by the warm-up runs.
+PYCACHE = tempfile.mkdtemp(prefix="livespec-bench-pyc-")
+
+
+def tree_env(root: Path) -> dict[str, str]:
+    """What a run of the livespec at ``root`` gets on top of ``os.environ``."""
+    return {"PYTHONPATH": str(root), "PYTHONPYCACHEPREFIX": PYCACHE}
+
+
+ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"} | tree_env(ROOT)
 
 
 def cpu_seconds(pid: int) -> float:
@@ -71,10 +89,12 @@ def cpu_pct(cmd: list[str], seconds: float, warm: float = 2.0) -> float:
     return 100.0 * (c1 - c0) / (t1 - t0)
 
 
-def wall(cmd: list[str]) -> float:
+def wall(cmd: list[str], env: dict[str, str] | None = None) -> float:
     """Seconds a command takes, start to exit."""
     t0 = time.perf_counter()
-    subprocess.run(cmd, env=ENV, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True)
+    subprocess.run(
+        cmd, env=ENV | (env or {}), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True
+    )
     return time.perf_counter() - t0
 
 
@@ -84,38 +104,97 @@ def json_of(cmd: list[str]) -> dict[str, float]:
     return parsed
 
 
-def pane_until(
-    cmd: str, found: Any, timeout: float = 10.0, env: dict[str, str] | None = None
-) -> float:
-    """Seconds from starting ``cmd`` in a detached 120x40 tmux pane (private server) to
-    ``found(pane_text)`` being true; NaN on timeout."""
-    with tempfile.TemporaryDirectory() as tmp:
-        sock = os.path.join(tmp, "tmux")
+class Pane:
+    """A private tmux server with one 120x40 pane (no status line) and a control-mode
+    client that reads the pane's text: each poll is one request on a pipe, not a new
+    tmux process (a fork per poll would take the CPU the program under test needs)."""
+
+    def __init__(self, tmp: str, env: dict[str, str] | None = None) -> None:
+        self.sock = os.path.join(tmp, "tmux")
+        conf = os.path.join(tmp, "tmux.conf")
+        Path(conf).write_text("set -g status off\n")
+        self.base = ["tmux", "-S", self.sock, "-f", conf]
         extra: list[str] = []
         for k, v in (env or {}).items():
             extra += ["-e", f"{k}={v}"]
-        t0 = time.monotonic()
+        # An idle pane first: the server's start is not part of the program's.
         subprocess.run(
-            ["tmux", "-S", sock, "new-session", "-d", "-x", "120", "-y", "40", *extra, cmd],
+            [*self.base, "new-session", "-d", "-s", "b", "-x", "120", "-y", "40", *extra, "cat"],
             check=True,
+            env=ENV,  # the server's environment is every pane's
         )
+        self.ctl = subprocess.Popen(
+            [*self.base, "-C", "attach", "-f", "no-output", "-t", "b"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            bufsize=0,
+        )
+        self.buf = b""
+
+    def command(self, text: str) -> str:
+        """Run one tmux command through the control client; its output."""
+        assert self.ctl.stdin is not None and self.ctl.stdout is not None
+        self.ctl.stdin.write(text.encode() + b"\n")
+        lines: list[bytes] = []
+        inside = False
+        while True:
+            while b"\n" not in self.buf:
+                chunk = os.read(self.ctl.stdout.fileno(), 65536)
+                if not chunk:
+                    raise RuntimeError("tmux control client ended")
+                self.buf += chunk
+            line, self.buf = self.buf.split(b"\n", 1)
+            if line.startswith(b"%begin"):
+                inside, lines = True, []
+            elif line.startswith((b"%end", b"%error")) and inside:
+                return b"\n".join(lines).decode("utf-8", "replace")
+            elif inside:
+                lines.append(line)
+
+    def close(self) -> None:
+        if self.ctl.stdin is not None:
+            self.ctl.stdin.close()
+        subprocess.run([*self.base, "kill-server"], capture_output=True)
+        self.ctl.wait()
+
+
+def pane_until(
+    cmd: str,
+    found: Any,
+    timeout: float = 10.0,
+    env: dict[str, str] | None = None,
+    poll: float = 0.002,
+) -> float:
+    """Seconds from starting ``cmd`` in a 120x40 tmux pane (private server, started
+    beforehand with an idle pane, as a user's terminal is) to ``found(pane_text)`` being
+    true; the text is read every ``poll`` seconds plus the read's own time (about 0.5 ms),
+    so the figure is late by at most that. NaN on timeout."""
+    assert "'" not in cmd
+    with tempfile.TemporaryDirectory() as tmp:
+        pane = Pane(tmp, env)
         try:
+            pane.command("capture-pane -p -t b")  # the client is up and answering
+            t0 = time.monotonic()
+            pane.command(f"respawn-pane -k -t b 'exec {cmd}'")
             while time.monotonic() - t0 < timeout:
-                text = subprocess.run(
-                    ["tmux", "-S", sock, "capture-pane", "-p"], capture_output=True, text=True
-                ).stdout
-                if found(text):
+                if found(pane.command("capture-pane -p -t b")):
                     return time.monotonic() - t0
-                time.sleep(0.005)
+                time.sleep(poll)
             return float("nan")
         finally:
-            subprocess.run(["tmux", "-S", sock, "kill-server"], capture_output=True)
+            pane.close()
 
 
-def app_startup() -> float:
-    cmd = f"{PY} -m livespec --input tone:1000"
-    env = {"PYTHONPATH": str(ROOT), "COLORTERM": "truecolor"}
-    return pane_until(cmd, lambda text: "1000.0 Hz" in text, env=env)
+def app_startup(root: Path = ROOT, args: str = "--input tone:1000") -> float:
+    """Launch to the first analysed frame on screen: the readout shows the tone's peak
+    (``1000.0 Hz``), or with ``args=""`` (plain ``livespec``: the demo when there is no
+    microphone) any peak frequency."""
+    cmd = f"{PY} -m livespec {args}".strip()
+    env = {**tree_env(root), "COLORTERM": "truecolor"}
+    if args:
+        return pane_until(cmd, lambda text: "1000.0 Hz" in text, env=env)
+    peak = re.compile(r"Peak +[0-9.]+ Hz")
+    return pane_until(cmd, lambda text: peak.search(text) is not None, env=env)
 
 
 def cava_startup(tmp: Path) -> float:
@@ -216,8 +295,19 @@ def main() -> int:
     ap.add_argument(
         "--terminal", action="store_true", help="also the app's screen against cava's (tmux)"
     )
+    ap.add_argument(
+        "--only", choices=["startup"], help="only the start-up rows (peaks of 0.1 s, the app)"
+    )
+    ap.add_argument(
+        "--before",
+        type=Path,
+        metavar="TREE",
+        help="also run the start-up rows with the livespec checkout at TREE, interleaved",
+    )
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args()
+    full = args.only is None
+    trees = [("", ROOT)] + ([("before_", args.before.resolve())] if args.before else [])
     have = {tool: shutil.which(tool) is not None for tool in ("cava", "sox", "tmux")}
     load0 = os.getloadavg()
     runs: dict[str, list[float]] = {}
@@ -252,23 +342,33 @@ def main() -> int:
                 ],
                 check=True,
             )
-        wall(short)  # compile and cache the bytecode, plan FFTW wisdom once
+        for _, root in trees:  # write the bytecode caches, plan FFTW wisdom once
+            wall(short, tree_env(root))
+            if have["tmux"]:
+                app_startup(root)
+                app_startup(root, "")
         for _ in range(args.repeat):
-            add("peaks_cpu_pct", cpu_pct(peaks, args.seconds))
-            add("numpy_script_cpu_pct", cpu_pct(script, args.seconds))
-            frame = json_of(
-                [PY, str(ROOT / "benchmarks" / "bench_frame.py"), "--json", "--repeat", "10"]
-            )
-            add("engine_step_us", frame["engine_step"])
-            add("fftw_execute_us", frame["fftw_execute"])
-            add("numpy_frame_us", frame["numpy_script"])
+            if full:
+                add("peaks_cpu_pct", cpu_pct(peaks, args.seconds))
+                add("numpy_script_cpu_pct", cpu_pct(script, args.seconds))
+                frame = json_of(
+                    [PY, str(ROOT / "benchmarks" / "bench_frame.py"), "--json", "--repeat", "10"]
+                )
+                add("engine_step_us", frame["engine_step"])
+                add("fftw_execute_us", frame["fftw_execute"])
+                add("numpy_frame_us", frame["numpy_script"])
             for _ in range(10 // args.repeat + 1):
-                add("peaks_short_ms", 1000 * wall(short))
+                for prefix, root in trees:
+                    add(prefix + "peaks_short_ms", 1000 * wall(short, tree_env(root)))
                 add("import_numpy_ms", 1000 * wall(numpy_import))
             if have["tmux"]:
-                add("app_first_frame_ms", 1000 * app_startup())
+                for prefix, root in trees:
+                    add(prefix + "app_first_frame_ms", 1000 * app_startup(root))
+                    add(prefix + "app_demo_first_frame_ms", 1000 * app_startup(root, ""))
                 if have["cava"] and have["sox"]:
                     add("cava_first_bar_ms", 1000 * cava_startup(tmp))
+            if not full:
+                continue
             if args.terminal and have["tmux"]:
                 app = f"{PY} -m livespec --input demo --fps 30 --colors truecolor"
                 env = {"PYTHONPATH": str(ROOT), "COLORTERM": "truecolor"}
@@ -361,6 +461,13 @@ def main() -> int:
             "<= 400 ms",
         ),
         (
+            "plain livespec (demo without a mic) to its first frame, ms",
+            "app_demo_first_frame_ms",
+            "cava_first_bar_ms",
+            "cava to its first bar",
+            "<= 400 ms",
+        ),
+        (
             "stdin fed from launch: onset to frame, ms",
             "stdin_latency_ms",
             "no_backlog_latency_ms",
@@ -398,6 +505,10 @@ def main() -> int:
         a, b = m[mine], m.get(theirs, float("nan"))
         ratio = a / b if b == b and b else float("nan")
         print(f"{title:44s} {a:10.2f} {b:10.2f} {ratio:6.2f}x  {peer}; target {target}")
+        if "before_" + mine in m:
+            a = m["before_" + mine]
+            ratio = a / b if b == b and b else float("nan")
+            print(f"{'  before: ' + str(args.before):44s} {a:10.2f} {b:10.2f} {ratio:6.2f}x")
     if not have["cava"]:
         print("cava: not installed (apt-get install cava)")
     if "cava_no_screen" in m:
