@@ -19,9 +19,10 @@ Rows:
   (``1000.0 Hz``), and plain ``livespec`` (the demo signal when there is no microphone)
   until the readout shows a peak, against cava (fifo input fed by sox) polled until its
   first bar. The tmux server and an idle pane are up before the clock starts; the clock
-  runs from ``respawn-pane`` (what pressing Enter in a shell is) to the first poll that
-  sees the text; polls go through one control-mode client every 2 ms (no process per
-  poll). Bytecode caches are used, as an installed package has them (see ``PYCACHE``);
+  runs from ``respawn-pane`` (what pressing Enter in a shell is) to the first look at the
+  pane that finds the text; a control-mode client looks each time the program has written
+  to the pane (no process per look, no busy polling: :class:`Pane`). Bytecode caches are
+  used, as an installed package has them (see ``PYCACHE``);
 * **stdin latency**: ``benchmarks/bench_latency.py``: a tone's onset to its first frame,
   the pipe fed from launch, against the same without a backlog (the device-like path);
 * **terminal** (``--terminal``): the live app at 120x40 in truecolor at 30 updates/s
@@ -42,6 +43,7 @@ import argparse
 import json
 import os
 import re
+import select
 import shutil
 import statistics
 import subprocess
@@ -106,8 +108,10 @@ def json_of(cmd: list[str]) -> dict[str, float]:
 
 class Pane:
     """A private tmux server with one 120x40 pane (no status line) and a control-mode
-    client that reads the pane's text: each poll is one request on a pipe, not a new
-    tmux process (a fork per poll would take the CPU the program under test needs)."""
+    client. The client is told of every write to the pane (``%output``) and reads the
+    pane's text on request, through one pipe: no tmux process per look, and no look while
+    the program writes nothing (a poll loop would take the CPU the program under test
+    needs on a loaded 2-core machine)."""
 
     def __init__(self, tmp: str, env: dict[str, str] | None = None) -> None:
         self.sock = os.path.join(tmp, "tmux")
@@ -124,26 +128,45 @@ class Pane:
             env=ENV,  # the server's environment is every pane's
         )
         self.ctl = subprocess.Popen(
-            [*self.base, "-C", "attach", "-f", "no-output", "-t", "b"],
+            [*self.base, "-C", "attach", "-t", "b"],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             bufsize=0,
         )
         self.buf = b""
+        self.written = False  # the pane was written to since the last look
+
+    def _line(self, timeout: float | None) -> bytes | None:
+        """The client's next line; None if none came within ``timeout`` seconds."""
+        assert self.ctl.stdout is not None
+        fd = self.ctl.stdout.fileno()
+        while b"\n" not in self.buf:
+            if timeout is not None and not select.select([fd], [], [], timeout)[0]:
+                return None
+            chunk = os.read(fd, 1 << 16)
+            if not chunk:
+                raise RuntimeError("tmux control client ended")
+            self.buf += chunk
+        line, self.buf = self.buf.split(b"\n", 1)
+        if line.startswith(b"%output"):
+            self.written = True
+        return line
+
+    def wait_output(self, timeout: float) -> None:
+        """Until the pane is written to or ``timeout`` seconds pass."""
+        end = time.monotonic() + timeout
+        while not self.written and (left := end - time.monotonic()) > 0:
+            self._line(left)
 
     def command(self, text: str) -> str:
         """Run one tmux command through the control client; its output."""
-        assert self.ctl.stdin is not None and self.ctl.stdout is not None
+        assert self.ctl.stdin is not None
         self.ctl.stdin.write(text.encode() + b"\n")
         lines: list[bytes] = []
         inside = False
         while True:
-            while b"\n" not in self.buf:
-                chunk = os.read(self.ctl.stdout.fileno(), 65536)
-                if not chunk:
-                    raise RuntimeError("tmux control client ended")
-                self.buf += chunk
-            line, self.buf = self.buf.split(b"\n", 1)
+            line = self._line(None)
+            assert line is not None
             if line.startswith(b"%begin"):
                 inside, lines = True, []
             elif line.startswith((b"%end", b"%error")) and inside:
@@ -163,12 +186,11 @@ def pane_until(
     found: Any,
     timeout: float = 10.0,
     env: dict[str, str] | None = None,
-    poll: float = 0.002,
 ) -> float:
     """Seconds from starting ``cmd`` in a 120x40 tmux pane (private server, started
     beforehand with an idle pane, as a user's terminal is) to ``found(pane_text)`` being
-    true; the text is read every ``poll`` seconds plus the read's own time (about 0.5 ms),
-    so the figure is late by at most that. NaN on timeout."""
+    true. The pane's text is read each time the program has written to it (and every
+    50 ms regardless), about 1 ms after the write. NaN on timeout."""
     assert "'" not in cmd
     with tempfile.TemporaryDirectory() as tmp:
         pane = Pane(tmp, env)
@@ -177,9 +199,10 @@ def pane_until(
             t0 = time.monotonic()
             pane.command(f"respawn-pane -k -t b 'exec {cmd}'")
             while time.monotonic() - t0 < timeout:
+                pane.wait_output(0.05)
+                pane.written = False
                 if found(pane.command("capture-pane -p -t b")):
                     return time.monotonic() - t0
-                time.sleep(poll)
             return float("nan")
         finally:
             pane.close()
