@@ -167,7 +167,9 @@ class Pane:
         while True:
             line = self._line(None)
             assert line is not None
-            if line.startswith(b"%begin"):
+            # %begin TIME NUMBER FLAGS: flags 1 marks the reply to this client's command
+            # (the attach's own block, flags 0, comes first and is not a reply)
+            if line.startswith(b"%begin") and line.endswith(b" 1"):
                 inside, lines = True, []
             elif line.startswith((b"%end", b"%error")) and inside:
                 return b"\n".join(lines).decode("utf-8", "replace")
