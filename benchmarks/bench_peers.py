@@ -60,6 +60,10 @@ CLK_TCK = os.sysconf("SC_CLK_TCK")
 # session's PYTHONDONTWRITEBYTECODE would make every run compile livespec's ~70 modules
 # from source (70 ms), so the caches go to a private folder, written by the warm-up runs.
 PYCACHE = tempfile.mkdtemp(prefix="livespec-bench-pyc-")
+# Every program runs in an empty folder: ``python -m livespec`` puts its working folder
+# first on sys.path, so started from a checkout it would run that checkout, whatever
+# PYTHONPATH says (``--before`` would measure this tree twice).
+CWD = tempfile.mkdtemp(prefix="livespec-bench-cwd-")
 
 
 def tree_env(root: Path) -> dict[str, str]:
@@ -79,7 +83,9 @@ def cpu_seconds(pid: int) -> float:
 
 def cpu_pct(cmd: list[str], seconds: float, warm: float = 2.0) -> float:
     """% of one core a long-running command uses over ``seconds`` after ``warm``."""
-    p = subprocess.Popen(cmd, env=ENV, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    p = subprocess.Popen(
+        cmd, env=ENV, cwd=CWD, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
     try:
         time.sleep(warm)
         c0, t0 = cpu_seconds(p.pid), time.monotonic()
@@ -95,13 +101,18 @@ def wall(cmd: list[str], env: dict[str, str] | None = None) -> float:
     """Seconds a command takes, start to exit."""
     t0 = time.perf_counter()
     subprocess.run(
-        cmd, env=ENV | (env or {}), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True
+        cmd,
+        env=ENV | (env or {}),
+        cwd=CWD,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        check=True,
     )
     return time.perf_counter() - t0
 
 
 def json_of(cmd: list[str]) -> dict[str, float]:
-    out = subprocess.run(cmd, env=ENV, capture_output=True, text=True, check=True)
+    out = subprocess.run(cmd, env=ENV, cwd=CWD, capture_output=True, text=True, check=True)
     parsed: dict[str, float] = json.loads(out.stdout.strip().splitlines()[-1])
     return parsed
 
@@ -123,7 +134,21 @@ class Pane:
             extra += ["-e", f"{k}={v}"]
         # An idle pane first: the server's start is not part of the program's.
         subprocess.run(
-            [*self.base, "new-session", "-d", "-s", "b", "-x", "120", "-y", "40", *extra, "cat"],
+            [
+                *self.base,
+                "new-session",
+                "-d",
+                "-s",
+                "b",
+                "-c",
+                CWD,
+                "-x",
+                "120",
+                "-y",
+                "40",
+                *extra,
+                "cat",
+            ],
             check=True,
             env=ENV,  # the server's environment is every pane's
         )
@@ -276,7 +301,7 @@ def screen_load(cmd: str, seconds: float, env: dict[str, str]) -> tuple[float, f
             extra += ["-e", f"{k}={v}"]
         base = ["tmux", "-S", sock, "-f", conf]
         out = subprocess.run(
-            [*base, "new-session", "-d", "-x", "120", "-y", "40", *extra, "-P", "-F",
+            [*base, "new-session", "-d", "-c", CWD, "-x", "120", "-y", "40", *extra, "-P", "-F",
              "#{pane_pid}", "exec " + cmd],
             capture_output=True, text=True, check=True,
         )  # fmt: skip
