@@ -17,8 +17,9 @@ Every discontinuity in livespec's file is then one of:
 - **device**: also in the reference, at the same counter value: the virtual device's own
   (its feeder underran, PulseAudio played silence); not livespec's;
 - **counted**: a gap in the sidecar's ``gap_list`` at that frame, of that length (lost and
-  filled with silence), or a drop while the sidecar counts input overflows (one per
-  overflow; PortAudio does not say where);
+  filled with silence, or silence inserted for audio the sound system dropped without a
+  flag, which has a ``cause``), or a drop while the sidecar counts input overflows (one
+  per overflow; PortAudio does not say where);
 - **silent**: neither. livespec lost or altered audio without saying so.
 
 Prints the figures and each discontinuity; exits 1 if any is silent, 2 if the run failed.
@@ -119,6 +120,9 @@ def judge(
         elif e.kind == "filled" and listed:
             gap_list.remove(listed[0])
             verdicts.append((e, "counted (sidecar gap)"))
+        elif e.kind == "inserted" and listed and listed[0].get("cause"):
+            gap_list.remove(listed[0])
+            verdicts.append((e, f"counted (silence for audio {listed[0]['cause']})"))
         elif e.jump > 0 and overflows > 0:
             overflows -= 1
             verdicts.append((e, "counted (an input overflow)"))

@@ -120,7 +120,12 @@ def analysis_errors() -> Iterator[None]:
 
 
 EventKind = Literal[
-    "input lost", "input resumed", "stream stopped", "source failed", "analysis stopped"
+    "input lost",
+    "input resumed",
+    "input dropped",
+    "stream stopped",
+    "source failed",
+    "analysis stopped",
 ]
 _FATAL = ("stream stopped", "source failed", "analysis stopped")
 
@@ -130,8 +135,10 @@ class Event:
     """What the watchdog saw; ``message`` is one line without the ``livespec:`` prefix.
 
     Attributes:
-        kind: ``input lost`` / ``input resumed`` (reported once per change), ``stream
-            stopped`` (PortAudio ended the stream), ``source failed`` (the producer died:
+        kind: ``input lost`` / ``input resumed`` (reported once per change), ``input
+            dropped`` (the sound system dropped input without an overflow flag: once per
+            loss, see :meth:`Source.check_drops <livespec.audio.base.Source.check_drops>`),
+            ``stream stopped`` (PortAudio ended the stream), ``source failed`` (the producer died:
             ``error``), ``analysis stopped`` (the engine died: ``error``).
         message: e.g. ``input lost: no audio from device 'pulse' for 0.6 s``.
         error: the exception behind ``source failed`` / ``analysis stopped``.
@@ -161,7 +168,9 @@ class Watchdog:
 
     def poll(self) -> list[Event]:
         """The events since the last poll: fatal ones first, then a change of the input's
-        state (lost / resumed). Caller's thread (the main thread)."""
+        state (lost / resumed), then a loss the sound system did not flag (found by
+        :meth:`Source.check_drops <livespec.audio.base.Source.check_drops>`, here).
+        Caller's thread (the main thread)."""
         from livespec.engine import analysis_stopped_text
 
         source, events = self.source, []
@@ -189,6 +198,9 @@ class Watchdog:
         elif self.lost:
             self.lost = False
             events.append(Event("input resumed", "input resumed"))
+        drop = source.check_drops()
+        if drop is not None:
+            events.append(Event("input dropped", drop.text))
         return events
 
 

@@ -40,7 +40,7 @@ def test_listen_to_a_tone_peaks_at_1000_hz_and_stops_on_break():
     for f in got:
         assert f.peaks[0].freq_hz == pytest.approx(1000.0, abs=0.1)
         assert f.db.shape == stream.freqs.shape
-    assert stream.overflows == 0 and stream.dropped == 0
+    assert stream.overflows == 0 and stream.dropped == 0 and stream.audio_dropped_s == 0.0
     assert _livespec_threads() == []
     assert list(stream) == []  # closed: iterating again ends at once
 
@@ -158,6 +158,25 @@ def test_record_never_touches_an_existing_file_when_the_source_fails(tmp_path):
     with pytest.raises(livespec.SourceError, match="no such file"):  # force, no source
         livespec.record(out, 1, source=str(tmp_path / "missing.wav"), force=True)
     assert {p.name: p.read_bytes() for p in tmp_path.iterdir() if p.name != "bad.wav"} == before
+    # force, and a source that opens but fails before its first frame: the old take is
+    # set aside while the new one starts, and put back byte for byte when nothing came
+    with pytest.raises(livespec.SourceError, match=r"nothing was recorded \('.*' left as it was"):
+        livespec.record(out, 1, source=str(tmp_path / "bad.wav"), force=True)
+    assert {p.name: p.read_bytes() for p in tmp_path.iterdir() if p.name != "bad.wav"} == before
+
+
+def test_forced_record_replaces_every_file_of_the_old_take(tmp_path):
+    """force=True: the new take replaces the WAV, its sidecar and the old take's numbered
+    parts (which would otherwise read as parts of the new one); nothing hidden is left."""
+    out = tmp_path / "take.wav"
+    livespec.record(out, 0.25, source="tone:997")
+    (tmp_path / "take-002.wav").write_bytes(b"an old part")
+    livespec.record(out, 0.5, source="tone:440", force=True)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["take.wav", "take.wav.json"]
+    assert sf.info(str(out)).frames == 24000
+    y, fs = sf.read(str(out))
+    spectrum = np.abs(np.fft.rfft(y * np.hanning(y.size)))
+    assert abs(np.argmax(spectrum) * fs / y.size - 440) < 2
 
 
 def test_record_from_an_unknown_device_leaves_no_file(virtual_audio: VirtualAudio, tmp_path):

@@ -530,3 +530,27 @@ async def test_peak_track_and_rms_cells_are_where_the_tone_is() -> None:
         assert not _plot(app).direct  # Textual draws the plot while an overlay is on
         await pilot.press("p", "e")
         assert _plot(app).direct and not _plot(app).waterfall.extra
+
+
+@sync
+async def test_input_the_sound_system_dropped_is_said_once_from_the_tick(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from livespec.audio.dropwatch import Drop
+
+    rig = make_rig()
+    app = rig.app
+    said: list[str] = []
+    async with app.run_test(size=(120, 40)):
+        monkeypatch.setattr(app, "notify", lambda msg, **kw: said.append(str(msg)))
+        app.report_dropped()  # a test signal: nothing is ever dropped
+        found = [Drop(5.94, 100, 10, 50, 0.0)]
+        monkeypatch.setattr(
+            rig.source, "check_drops", lambda: found.pop() if found else None, raising=False
+        )
+        app.report_dropped()
+        app.report_dropped()
+    assert said == [
+        "input dropped: the sound system discarded about 5.9 s of audio (livespec was "
+        "stalled longer than its buffer); counted as an overflow"
+    ]

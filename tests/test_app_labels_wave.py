@@ -157,3 +157,48 @@ async def test_waveform_strip_without_audio_uses_the_frames_peak() -> None:
         wave = [(x, y) for x, y, seg in app.query_one(Plot).waterfall.extra if seg.text == "┃"]
         rows = {y - (h - WAVE_ROWS) for _, y in wave}
         assert len(wave) >= 3 * 20 and rows == {1, 2, 3}
+
+
+@sync
+async def test_with_a_recording_the_labels_count_from_its_first_frame(tmp_path: Path) -> None:
+    """After ``r``, ``L`` writes the markers inside the newest recording in seconds from
+    the recording's first frame, beside the WAV as TAKE.labels.txt, so the track lines up
+    with the audio in Audacity; a marker set before the recording is left out."""
+    rig = make_rig(record_dir=str(tmp_path), options=AppOptions(preroll_s=0.5))
+    app = rig.app
+    a = app.viewing.analysis
+    async with app.run_test(size=(120, 40)) as pilot:
+        rig.feed(200)  # 4.3 s of audio
+        await pilot.pause()
+        await pilot.press(*["left"] * 60, "m")  # 1.3 s back: before the pre-roll
+        await pilot.pause()
+        assert app.view.marker is not None
+        await pilot.press("escape", "r")
+        rec = app.recording.recorder
+        assert rec is not None
+        rig.feed(60)
+        await pilot.pause()
+        want = []
+        for steps in (5, 30):  # after the start, and inside the 0.5 s pre-roll
+            await pilot.press(*["left"] * steps, "m")
+            await pilot.pause()
+            assert app.view.marker is not None
+            index, hz = app.view.marker
+            want.append((_frame_centre(index, a.hop_samples, a.fft), hz))
+            await pilot.press("escape")
+        await pilot.press("r")  # stop; the labels still belong to this take
+        rec.stop()
+        await pilot.pause()
+        await pilot.press("L")
+        await pilot.pause()
+    wav = rec.paths[0]
+    out = wav.with_suffix(".labels.txt")
+    assert app.markers.saved == [out]
+    t0 = rec.start_index / FS
+    assert 0 < t0 < want[1][0] < want[0][0]  # both markers are inside the take
+    labels = read_labels(out)
+    want.sort()
+    assert [lab.start for lab in labels] == [round(t - t0, 6) for t, _ in want]
+    assert [lab.text for lab in labels] == [
+        f"m{i} {hz:.1f} Hz" for i, (_, hz) in enumerate(want, 1)
+    ]

@@ -189,6 +189,31 @@ def test_long_input_image_is_capped_by_max_pooling(tmp_path, capsys):
     assert img[:, col].max() >= want[:, col].max() - 1 and img[:, col].mean() > img.mean() + 20
 
 
+def test_long_input_svg_is_capped_as_the_png_not_refused(tmp_path, capsys):
+    """An SVG of an input too long for one pixel per frame (above 8 megapixels) gets a
+    plot capped within MAX_WIDTH, with a note, as the PNG does; it used to be refused."""
+    import base64
+    import io
+    import re
+
+    fs = 8000
+    frames = 16_100  # x 513 rows: 8.3 megapixels at full resolution
+    n = 64 * (frames - 1) + 1024
+    x = 0.01 * np.random.default_rng(3).standard_normal(n)
+    p = tmp_path / "long.wav"
+    sf.write(p, x.astype(np.float32), fs, subtype="FLOAT")
+    out = tmp_path / "long.svg"
+    assert export([str(p), "--fft", "1024", "--hop", "64", "-o", str(out)]) == 0
+    (line,) = lines_of(capsys.readouterr().err)
+    g = -(-frames // MAX_WIDTH)
+    w = -(-frames // g)
+    assert line.startswith(f"livespec: long.wav: {frames}x513 levels shown as a {w}x")
+    m = re.search(r'<image [^>]*width="(\d+)" height="(\d+)"[^>]*base64,([^"]+)"', out.read_text())
+    assert m is not None and int(m[1]) == w <= MAX_WIDTH
+    img = Image.open(io.BytesIO(base64.b64decode(m[3])))
+    assert img.size == (int(m[1]), int(m[2]))
+
+
 # -- options that do not apply -----------------------------------------------------------------
 
 REFUSED = [

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from livespec.audio.base import Source
+from livespec.audio.dropwatch import Drop
 from livespec.audio.ringbuffer import RingBuffer
 from livespec.config import Config
 from livespec.errors import SourceError
@@ -157,3 +158,22 @@ def test_the_watchdog_follows_the_input_latency_in_use() -> None:
     assert not src.input_lost()
     src.started_at = time.monotonic() - 4.5
     assert src.input_lost()
+
+
+def test_the_watchdog_reports_input_the_sound_system_dropped_once_not_fatal():
+    source = SilentSource()
+    source.start(RingBuffer(1000, 1))
+    ring = source.ring
+    assert ring is not None
+    ring.write(ring.window(0, 10).copy())
+    drop = Drop(5.94, 100, 10, 50, 0.0)
+    found: list[Drop] = [drop]
+    source.check_drops = lambda: found.pop() if found else None  # type: ignore[method-assign]
+    dog = Watchdog(source)
+    events = dog.poll()
+    assert [(e.kind, e.fatal) for e in events] == [("input dropped", False)]
+    assert events[0].message == (
+        "input dropped: the sound system discarded about 5.9 s of audio (livespec was "
+        "stalled longer than its buffer); counted as an overflow"
+    )
+    assert dog.poll() == []

@@ -12,6 +12,7 @@ import subprocess
 import sys
 import threading
 import time
+import types
 import warnings
 import wave
 from pathlib import Path
@@ -22,6 +23,7 @@ import pytest
 import scipy.io.wavfile
 import soundfile as sf
 
+from livespec.audio.dropwatch import Drop
 from livespec.audio.ringbuffer import RingBuffer
 from livespec.audio.sources import SignalSource
 from livespec.config import AnalysisConfig
@@ -365,3 +367,67 @@ def test_recorder_imports_no_tui() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == ""
+
+
+def test_input_the_sound_system_dropped_becomes_listed_silence(tmp_path: Path) -> None:
+    """A loss found by the device source's clock check (here a hand-made Drop) is filled
+    with silence of its estimated length where the fresh audio began (``Drop.before``) if
+    the writer has not passed it (it holds back while a loss is suspected), else where the
+    writer is; both are listed."""
+    ring = RingBuffer(10 * FS, 1)
+    source = types.SimpleNamespace(drops=[], drop_hold=None)
+    before_start = Drop(1.0, FS, 0, FS, 1e9)  # found before the recording: ignored
+    source.drops.append(before_start)
+    rec = Recorder(ring, FS, 1, tmp_path / "d.wav", subtype="FLOAT", drops=source)
+    x = ramp(0, 8 * FS)
+    ring.write(x[:FS])
+    rec.open()  # the file starts at ring frame FS
+    # 1) a loss is suspected: the writer holds back where the fresh audio begins; once
+    # the loss is final, its silence goes exactly there (``before``)
+    ring.write(x[FS : 3 * FS])
+    source.drop_hold = 2 * FS
+    assert rec.drain() == FS
+    source.drops.append(Drop(0.5, 3 * FS, FS + 100, 2 * FS, 1_700_000_000.0))
+    source.drop_hold = None
+    assert rec.drain() == FS // 2 + FS
+    # 2) the writer is past the loss's position: the silence goes where it is
+    source.drops.append(Drop(0.25, 3 * FS, 2 * FS + 7, 2 * FS + 9, 1_700_000_001.5))
+    ring.write(x[3 * FS : 4 * FS])
+    rec.stop()
+    y, _ = sf.read(str(tmp_path / "d.wav"), dtype="float32", always_2d=True)
+    half, quarter = FS // 2, FS // 4
+    expected = np.concatenate(
+        [
+            x[FS : 2 * FS],
+            np.zeros((half, 1), np.float32),
+            x[2 * FS : 3 * FS],
+            np.zeros((quarter, 1), np.float32),
+            x[3 * FS : 4 * FS],
+        ]
+    )
+    np.testing.assert_array_equal(y, expected)
+    side = json.loads(sidecar_path(tmp_path / "d.wav").read_text())
+    assert side["gaps"] == 0 and side["lost_frames"] == 0  # the writer lost nothing
+    assert side["audio_dropped_s"] == 0.75
+    assert side["frames"] == 3 * FS + half + quarter
+    assert side["gap_list"] == [
+        {
+            "at_s": 1.0,
+            "at_frame": FS,
+            "frames": half,
+            "cause": "dropped by the audio system",
+            "seconds": 0.5,
+            "detected_utc": "2023-11-14T22:13:20.000Z",
+            "window_s": [round(100 / FS, 3), 1.0],
+        },
+        {
+            "at_s": 2.5,
+            "at_frame": 2 * FS + half,
+            "frames": quarter,
+            "cause": "dropped by the audio system",
+            "seconds": 0.25,
+            "detected_utc": "2023-11-14T22:13:21.500Z",
+            "window_s": [1.5, 1.5],  # ring frame 2 FS + 7: 1 s into the file + 0.5 s
+        },
+    ]
+    assert "dropped 0.8 s" in rec.status_text()

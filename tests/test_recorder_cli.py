@@ -584,3 +584,12 @@ def test_a_source_that_fails_before_its_first_frame_leaves_no_file(tmp_path: Pat
     err = done.stderr.decode()
     assert "not a number" in err and "nothing was recorded" in err and "Traceback" not in err
     assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.wav"]
+    # --force over an earlier take: the source fails before its first frame, so the old
+    # take is put back byte for byte and the message says so
+    done = record(str(out), "-i", "tone:440", "--duration", "0.2")
+    assert done.returncode == 0, done.stderr
+    before = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
+    done = record("-i", str(bad), str(out), "--force")
+    assert done.returncode == 1
+    assert one_line(done.stderr).endswith(f"nothing was recorded ('{out}' left as it was)")
+    assert {p.name: p.read_bytes() for p in tmp_path.iterdir()} == before

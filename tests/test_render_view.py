@@ -44,6 +44,17 @@ def test_history_respects_the_byte_budget() -> None:
     assert h.capacity * 32769 * 2 <= max(1 << 20, 512 * 32769 * 2)
 
 
+def test_history_of_a_huge_zero_padded_fft_stays_within_the_hard_cap() -> None:
+    """fft 65536 x zero-pad 16: 524,289 bins a row; the screenful floor (512 rows, 537 MB)
+    yields to the hard cap, and the rows really are allocated within it."""
+    from livespec.render.history import HARD_MAX_BYTES
+
+    bins = 65536 * 16 // 2 + 1
+    h = History(bins, 48000 / 16384, seconds=300.0)
+    assert h.capacity == HARD_MAX_BYTES // (2 * bins) == 255  # rows of 1 MB
+    assert h._rows.nbytes <= HARD_MAX_BYTES
+
+
 def test_horizontal_newest_column_is_at_the_right_and_low_frequencies_at_the_bottom() -> None:
     v = _view()
     v.push(_rows(3), [0.0, 0.1, 0.2])

@@ -133,6 +133,14 @@ class LiveStream:
         return int(src.overflows) if src is not None else self._overflows
 
     @property
+    def audio_dropped_s(self) -> float:
+        """Seconds of input the sound system dropped without an overflow flag (the
+        process stalled longer than its buffer), estimated; each loss is also one of
+        :attr:`overflows`. Checked while you iterate."""
+        src = self._pipe._source
+        return float(src.audio_dropped_s) if src is not None else 0.0
+
+    @property
     def lost_frames(self) -> int:
         """Frames the engine skipped because it fell behind, so far."""
         engine = self._pipe.engine
@@ -330,10 +338,11 @@ def record(
                 "analysis": dataclasses.asdict(cfg.analysis),
             },
             max_frames=round(seconds * fs), overflows=lambda: int(src.overflows),
+            drops=src,
         )  # fmt: skip
         failure: LivespecError | None = None
         reason = "error"
-        removed = False
+        removed = ""
         try:
             rec.open()
             if isinstance(src, BlockSource) and not src.realtime:
@@ -361,6 +370,6 @@ def record(
         raise RecordingError(rec.error)
     if failure is not None:
         if removed:
-            raise SourceError(f"{failure}; nothing was recorded ('{rec.path}' removed)")
+            raise SourceError(f"{failure}; nothing was recorded ({removed})")
         raise SourceError(f"{failure}; '{rec.path}' is complete up to that point")
     return rec.path

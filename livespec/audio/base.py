@@ -24,6 +24,7 @@ from collections.abc import Callable
 import numpy as np
 import numpy.typing as npt
 
+from livespec.audio.dropwatch import Drop
 from livespec.audio.files import DamagedInput, check_samples
 from livespec.audio.ringbuffer import RingBuffer
 
@@ -39,7 +40,10 @@ class Source(ABC):
         finite: True if the source ends by itself (end of file, duration, EOF on stdin).
         block_frames: frames per producer block (the callback's block size), for the
             watchdog and latency estimates.
-        overflows: input overflow flags counted by the producer (lost input blocks).
+        overflows: input overflow flags counted by the producer (lost input blocks), and
+            losses the sound system did not flag but :meth:`check_drops` found.
+        drops: those unflagged losses (:class:`~livespec.audio.dropwatch.Drop`), oldest
+            first; ``audio_dropped_s`` is their total length in seconds.
         error: an exception that stopped the producer thread, if any.
     """
 
@@ -53,6 +57,8 @@ class Source(ABC):
     def __init__(self) -> None:
         self.ring: RingBuffer | None = None
         self.overflows = 0
+        self.drops: list[Drop] = []
+        self.audio_dropped_s = 0.0
         self.error: BaseException | None = None
         self._finished = threading.Event()
         self.started_at = 0.0  # time.monotonic() when start() was called
@@ -85,6 +91,20 @@ class Source(ABC):
     def latency_seconds(self) -> float:
         """The input latency in use, seconds (0.0 where there is none to speak of)."""
         return 0.0
+
+    def check_drops(self) -> Drop | None:
+        """Look for input the sound system dropped without an overflow flag; the new
+        loss if one was found now (also appended to :attr:`drops`), else None. Only a
+        sound card can lose input that way: the default finds nothing. Caller's thread
+        (the watchdog's poll, the app's tick), never the producer's."""
+        return None
+
+    @property
+    def drop_hold(self) -> int | None:
+        """While :meth:`check_drops` suspects a loss that is not yet final: the ring index
+        where the audio after it begins (a recording holds back there, so the loss's
+        silence goes in the right place); None otherwise. Any thread."""
+        return None
 
     def seconds_since_input(self) -> float:
         """Seconds since the producer last wrote (since start if it never wrote)."""

@@ -5,11 +5,14 @@ stdin, test signals, the DSP) works on a machine without ``libportaudio2``. List
 devices and resolving ``--device`` is :mod:`livespec.audio.devices`.
 
 The audio callback runs on PortAudio's thread and only copies the block into the ring and
-counts overflow flags (see :meth:`DeviceSource._callback`).
+counts overflow flags (see :meth:`DeviceSource._callback`). Losses the sound system does
+not flag (a stall longer than PulseAudio's buffer) are found outside the callback, by
+:meth:`DeviceSource.check_drops` (:mod:`livespec.audio.dropwatch`).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Callable
 from contextlib import suppress
@@ -28,6 +31,7 @@ from livespec.audio.devices import (
 
 # devices_command is re-exported for livespec.cli, which imports it from here.
 from livespec.audio.devices import devices_command as devices_command
+from livespec.audio.dropwatch import THRESHOLD_S, Drop, DropWatch
 from livespec.audio.ringbuffer import RingBuffer
 from livespec.audio.stderr import quiet_native_stderr
 from livespec.errors import EXIT_FAILURE, SourceError, UsageError
@@ -62,6 +66,14 @@ class _CallbackFlags(Protocol):
         """True if input data was discarded before this block."""
 
 
+def _latency(stream: _InputStream) -> float:
+    """``stream.latency`` in seconds, 0.0 if PortAudio cannot say."""
+    try:
+        return float(stream.latency)
+    except Exception:
+        return 0.0
+
+
 def _not_started(block: npt.NDArray[np.float32]) -> None:
     """Stands in for ``ring.write`` until :meth:`DeviceSource.start` binds it."""
     raise RuntimeError("DeviceSource not started")
@@ -85,11 +97,26 @@ class DeviceSource(Source):
 
     Attributes:
         info: the resolved device, after :meth:`open`.
-        overflows: input-overflow flags PortAudio reported (each is lost input).
+        overflows: input-overflow flags PortAudio reported (:attr:`flags`), plus one per
+            reopened stream (:meth:`reopen`) and per loss :meth:`check_drops` found
+            (each is lost input).
+        flags: the input-overflow flags alone (written by the callback only).
     """
 
     realtime = True
     finite = False
+    flags = 0  # input-overflow flags (PortAudio's thread writes it)
+    _counted = 0  # overflows counted by other threads (reopen, check_drops)
+    _flags_seen = 0  # flags when check_drops last saw an intact timeline
+
+    @property
+    def overflows(self) -> int:
+        """Input overflows: PortAudio's flags, reopened streams, unflagged losses."""
+        return self.flags + self._counted
+
+    @overflows.setter
+    def overflows(self, value: int) -> None:
+        self._counted = int(value) - self.flags
 
     def __init__(
         self,
@@ -122,6 +149,7 @@ class DeviceSource(Source):
         self._stopping = False
         self._write: Callable[[npt.NDArray[np.float32]], None] = _not_started  # ring.write,
         self._abort: type[BaseException] = RuntimeError  # sd.CallbackAbort, both from start()
+        self._watch: DropWatch | None = None  # made by start(), for check_drops()
 
     # -- caller's thread -----------------------------------------------------------------
 
@@ -201,6 +229,10 @@ class DeviceSource(Source):
             ) from None
         self._stream = stream
         self.started_at = time.monotonic()
+        # A new stream, a new timeline: a burst of up to the latency is normal.
+        block_s = self.block_frames / self.samplerate
+        jitter = 2.0 * (_latency(stream) + block_s)
+        self._watch = DropWatch(self.samplerate, threshold_s=max(THRESHOLD_S, jitter))
         try:
             stream.start()
         except Exception as exc:
@@ -248,8 +280,46 @@ class DeviceSource(Source):
         except SourceError:
             self._finished.set()  # still gone; the watchdog keeps saying so
             return None
-        self.overflows += 1
+        self._counted += 1
         return gap_s
+
+    @property
+    def drop_hold(self) -> int | None:
+        """See :attr:`Source.drop_hold <livespec.audio.base.Source.drop_hold>`."""
+        watch = self._watch
+        return None if watch is None or not self.stream_active else watch.hold()
+
+    def check_drops(self) -> Drop | None:
+        """Look for input the sound server dropped without an overflow flag (the process
+        stalled longer than its buffer); the new loss, once its backlog has drained, or
+        None. A loss counts as one overflow (unless PortAudio flagged one meanwhile: a
+        sound card's driver does, and the loss's size is news) and is appended to
+        :attr:`drops`.
+
+        Caller's thread (the watchdog's poll, the app's tick), never PortAudio's: it reads
+        the ring's counters (see :class:`~livespec.audio.dropwatch.DropWatch`).
+        """
+        watch, ring = self._watch, self.ring
+        if watch is None or ring is None or not self.stream_active:
+            return None
+        while True:  # the count and the time of the same write (the callback may write)
+            written = ring.written
+            last = ring.last_write_time
+            if ring.written == written:
+                break
+        drop = watch.update(written, last)
+        if drop is None:
+            if watch.hold() is None:
+                self._flags_seen = self.flags
+            return None
+        if self.flags != self._flags_seen:  # PortAudio flagged it too: counted already
+            drop = dataclasses.replace(drop, flagged=True)
+        else:
+            self._counted += 1
+        self._flags_seen = self.flags
+        self.drops.append(drop)
+        self.audio_dropped_s += drop.seconds
+        return drop
 
     @property
     def stream_active(self) -> bool:
@@ -267,12 +337,7 @@ class DeviceSource(Source):
     def latency_seconds(self) -> float:
         """The input latency PortAudio reports for the open stream, in seconds (0.0 if none)."""
         stream = self._stream
-        if stream is None:
-            return 0.0
-        try:
-            return float(stream.latency)
-        except Exception:
-            return 0.0
+        return 0.0 if stream is None else _latency(stream)
 
     def input_lost(self, timeout: float | None = None) -> bool:
         """Watchdog: True if nothing arrived for ``timeout`` s, or if PortAudio ended the
@@ -298,7 +363,7 @@ class DeviceSource(Source):
         try:
             self._write(indata)
             if status and status.input_overflow:
-                self.overflows += 1
+                self.flags += 1
         except Exception as exc:  # never reached in normal operation
             self.error = exc
             raise self._abort from None  # stop the stream without a cffi traceback

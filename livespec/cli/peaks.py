@@ -105,10 +105,12 @@ def run_peaks(ns: argparse.Namespace, cfg: Config) -> int:
             _run_live(pipe, printer, ns.duration)
     sys.stdout.flush()
     last = printer.last
+    dropped = pipe.source.audio_dropped_s
     if last is not None and (last.overflows or last.lost_frames):
         print(
-            f"livespec: {last.overflows} input overflow(s), {last.lost_frames} frame(s) "
-            "skipped by the analysis",
+            f"livespec: {last.overflows} input overflow(s)"
+            + (f" ({dropped:.1f} s dropped by the sound system)" if dropped else "")
+            + f", {last.lost_frames} frame(s) skipped by the analysis",
             file=sys.stderr,
         )
     return EXIT_OK

@@ -219,6 +219,7 @@ def _record(ns: argparse.Namespace, pipe: Pipeline, out: Path) -> int:
         force=bool(ns.force),
         max_frames=None if ns.duration is None else round(ns.duration * fs),
         overflows=lambda: int(source.overflows),
+        drops=source,
     )
     status = _Status(sys.stderr)
     stop = threading.Event()
@@ -281,12 +282,17 @@ def _report(rec: Recorder, status: _Status, failure: str | None, caught: list[st
         )
     if rec.overflows:
         status.say(f"warning: {rec.overflows} input overflow(s) during the recording")
+    if rec.drops.seconds:
+        status.say(
+            f"warning: about {rec.drops.seconds:.1f} s of input the sound system dropped "
+            f"were filled with silence (see {sidecar_path(rec.path)})"
+        )
     if rec.error is not None:
         status.say(rec.error)
         return EXIT_FAILURE
     if failure is not None:
-        if remove_if_empty(rec):  # the source failed before its first frame
-            status.say(f"{failure}; nothing was recorded ('{rec.path}' removed)")
+        if note := remove_if_empty(rec):  # the source failed before its first frame
+            status.say(f"{failure}; nothing was recorded ({note})")
         else:
             status.say(f"{failure}; '{rec.path}' is complete up to that point")
         return EXIT_FAILURE

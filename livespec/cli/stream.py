@@ -273,7 +273,7 @@ def run_stream(ns: argparse.Namespace, cfg: Config) -> int:
                     analysis=pipe.cfg.analysis,
                     force=bool(ns.force),
                 )
-            last_status: dict[str, int | str | None] = {}
+            last_status: dict[str, int | float | str | None] = {}
             next_status = 0.0
             while not stop.wait(0.05):
                 if writer.failed:
@@ -286,6 +286,7 @@ def run_stream(ns: argparse.Namespace, cfg: Config) -> int:
                     break
                 status = {
                     "overflows": int(source.overflows),
+                    "audio_dropped_s": round(source.audio_dropped_s, 3),
                     "lost_frames": int(engine.lost_frames),
                     "dropped": box.dropped,
                     "input_lost": pipe.input_lost,

@@ -173,7 +173,20 @@ def svg_writer(t: Target) -> Sink:
     from livespec.export.pages import svg_sink
 
     r = t.recipe
-    spec = figure_spec(dataclasses.replace(t.opts.image, axes=True), t.frames, r.columns(t.fs))
+    rows = r.columns(t.fs)
+    spec = dataclasses.replace(t.opts.image, axes=True)
+    pool = image_pool(t.frames, rows) if spec.size is None else None
+    if pool is None:
+        spec = figure_spec(spec, t.frames, rows)
+    else:  # a long input: its plot capped as the PNG's (MAX_WIDTH x MAX_HEIGHT)
+        capped = (-(-t.frames // pool[0]), -(-rows // pool[1]))
+        spec = figure_spec(spec, *capped)
+        spec = spec if spec.size is not None else dataclasses.replace(spec, size=capped)
+        assert spec.size is not None
+        t.notes.append(
+            f"{t.name}: {t.frames}x{rows} levels shown as a {spec.size[0]}x{spec.size[1]} "
+            "plot; --size WxH or --clip S for another shape"
+        )
     return svg_sink(t.path, t.frames, t.fs, t.opts, spec, t.name, t.offset, t.length_s, t.clipped)
 
 

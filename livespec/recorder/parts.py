@@ -66,14 +66,55 @@ def check_target(path: Path, force: bool) -> None:
         raise RecordingError(f"cannot record to '{path}': it is a folder")
     if force:
         return
-    taken = [p for p in (path, sidecar_path(path)) if p.exists()]
-    pattern = re.compile(re.escape(path.stem) + r"-\d{3}" + re.escape(path.suffix) + "$")
-    with contextlib.suppress(OSError):
-        taken += sorted(folder / n for n in os.listdir(folder) if pattern.match(n))
+    taken = taken_paths(path)
     if taken:
         raise RecordingError(
             f"'{taken[0]}' already exists: not overwriting it (use --force to replace it)"
         )
+
+
+def taken_paths(path: Path) -> list[Path]:
+    """The files a recording to ``path`` would replace: the WAV, its sidecar and any
+    numbered part ``OUT-NNN.wav`` of an earlier recording."""
+    taken = [p for p in (path, sidecar_path(path)) if p.exists()]
+    pattern = re.compile(re.escape(path.stem) + r"-\d{3}" + re.escape(path.suffix) + "$")
+    with contextlib.suppress(OSError):
+        taken += sorted(path.parent / n for n in os.listdir(path.parent) if pattern.match(n))
+    return taken
+
+
+def set_aside(path: Path) -> list[tuple[Path, Path]]:
+    """Before a forced recording to ``path``: rename the files it replaces (see
+    :func:`taken_paths`) to hidden ``.NAME.replaced`` files in the same folder, so that a
+    recording that fails before its first frame can put them back (:func:`put_back`) and
+    one that succeeds deletes them (:func:`discard`). Returns (original, hidden) pairs.
+    Caller's thread."""
+    moved: list[tuple[Path, Path]] = []
+    try:
+        for p in taken_paths(path):
+            hidden = p.with_name(f".{p.name}.replaced")
+            os.replace(p, hidden)
+            moved.append((p, hidden))
+    except OSError as exc:
+        put_back(moved)
+        raise RecordingError(f"cannot replace '{path}': {io_reason(exc, path.parent)}") from None
+    return moved
+
+
+def put_back(moved: list[tuple[Path, Path]]) -> None:
+    """Restore the files :func:`set_aside` moved (over whatever now has their names)."""
+    for original, hidden in moved:
+        with contextlib.suppress(OSError):
+            os.replace(hidden, original)
+    moved.clear()
+
+
+def discard(moved: list[tuple[Path, Path]]) -> None:
+    """Delete the files :func:`set_aside` moved: the new recording has replaced them."""
+    for _, hidden in moved:
+        with contextlib.suppress(OSError):
+            hidden.unlink()
+    moved.clear()
 
 
 def io_reason(exc: BaseException, folder: Path) -> str:
@@ -228,6 +269,7 @@ class PartWriter:
         self.header_bytes = 0
         self.file: SoundWriter | None = None
         self.fd = -1
+        self.replaced: list[tuple[Path, Path]] = []  # with force: see set_aside
 
     @property
     def is_open(self) -> bool:
@@ -237,15 +279,21 @@ class PartWriter:
     def open(self, part: int) -> None:
         """Create part ``part`` (1-based) with :func:`create_part` and make it current."""
         path = part_path(self.path, part)
-        f, fd, header = create_part(
-            path,
-            self.samplerate,
-            self.channels,
-            self.subtype,
-            split_bytes=self.split_bytes,
-            frame_bytes=self.frame_bytes,
-            force=self.force,
-        )
+        if part == 1 and self.force:
+            self.replaced = set_aside(self.path)
+        try:
+            f, fd, header = create_part(
+                path,
+                self.samplerate,
+                self.channels,
+                self.subtype,
+                split_bytes=self.split_bytes,
+                frame_bytes=self.frame_bytes,
+                force=self.force,
+            )
+        except BaseException:
+            put_back(self.replaced)
+            raise
         self.file, self.fd = f, fd
         self.paths.append(path)
         self.header_bytes = header
@@ -282,6 +330,15 @@ class PartWriter:
             return False
         os.fsync(self.fd)
         return True
+
+    def abandon(self) -> None:
+        """Close and delete the parts of a recording that failed before its first frame,
+        and put back the files a forced recording set aside."""
+        self.close()
+        for p in self.paths:
+            with contextlib.suppress(OSError):
+                p.unlink()
+        put_back(self.replaced)
 
     def close(self) -> None:
         """Flush, close and release the current part (the header is already right)."""

@@ -1,7 +1,8 @@
 """What a recording says about itself: the sidecar ``OUT.wav.json`` and the status line.
 
 The sidecar lists the parts, the format, the start time (UTC), the duration, the frames,
-the pre-roll, overflows and gaps (lost frames filled with silence), how the recording
+the pre-roll, overflows and gaps (lost frames filled with silence; input the sound system
+dropped without a flag, estimated and filled with silence: :mod:`.drops`), how the recording
 ended, and the source and analysis settings. It is replaced atomically, or rewritten in
 place over reserved space when the disk is full, so that the final one always fits.
 
@@ -13,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import datetime as dt
+import json
 import os
 import sys
 from pathlib import Path
@@ -59,6 +61,7 @@ def sidecar_content(rec: Recorder, complete: bool) -> dict[str, object]:
         "gaps": rec.gaps,
         "lost_frames": rec.lost_frames,
         "gap_list": list(rec.gap_list),
+        "audio_dropped_s": round(rec.drops.seconds, 3),
         "complete": complete,
         "ended_by": rec.ended_by or None,
         "error": rec.error,
@@ -95,10 +98,19 @@ def status_line(rec: Recorder) -> str:
     state = "REC" if not rec.finished else "saved"
     level = f"{rec.level_dbfs:6.1f} dBFS" if rec.level_dbfs > -120 else "  -inf dBFS"
     parts = [f"{state} {clock}", level, f"overflows {rec.overflows}"]
+    if rec.drops.seconds:
+        parts.append(f"dropped {rec.drops.seconds:.1f} s")
     if rec.lost_frames:
         parts.append(f"lost {rec.lost_frames / rec.samplerate:.3f} s in {rec.gaps} gap(s)")
     parts += [f"{rec.file_size / 1e6:.1f} MB", name]
     return "  ".join(parts)
+
+
+def save_sidecar(rec: Recorder, complete: bool) -> None:
+    """Write ``rec``'s sidecar ``OUT.wav.json`` (see :func:`write_sidecar`)."""
+    write_sidecar(
+        sidecar_path(rec.path), json.dumps(sidecar_content(rec, complete), indent=2) + "\n"
+    )
 
 
 def write_sidecar(path: Path, text: str) -> None:

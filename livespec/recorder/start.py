@@ -9,7 +9,7 @@ import contextlib
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from livespec.recorder.parts import DEFAULT_SPLIT_BYTES, default_recording_path
+from livespec.recorder.parts import DEFAULT_SPLIT_BYTES, default_recording_path, put_back
 from livespec.recorder.sidecar import source_info
 from livespec.recorder.writer import Recorder, sidecar_path
 
@@ -58,19 +58,25 @@ def start_recording(
         sidecar_info=source_info(source, analysis),
         force=force,
         overflows=lambda: int(source.overflows),
+        drops=source,
     )
     rec.start()
     return rec
 
 
-def remove_if_empty(rec: Recorder) -> bool:
+def remove_if_empty(rec: Recorder) -> str:
     """Remove the files of a stopped recording that never received a frame (its source
     failed at the start): the WAV part(s) and the sidecar it created, nothing it did not
-    create (a file that existed is refused by :meth:`Recorder.open` before any is made).
-    Returns True if they were removed. Caller's thread."""
+    create; the files a forced recording set aside are put back (a file that existed is
+    otherwise refused by :meth:`Recorder.open` before any is made). Returns what happened
+    to the file for the user's message (``'OUT.wav' removed``, or ``'OUT.wav' left as it
+    was`` where a forced recording's old take was put back), or "" if nothing was removed.
+    Caller's thread."""
     if rec.frames_written != 0 or not rec.paths:
-        return False
+        return ""
     for p in [*rec.paths, sidecar_path(rec.path)]:
         with contextlib.suppress(OSError):
             p.unlink()
-    return True
+    restored = any(original == rec.path for original, _ in rec.replaced)
+    put_back(rec.replaced)
+    return f"'{rec.path}' left as it was" if restored else f"'{rec.path}' removed"

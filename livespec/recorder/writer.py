@@ -21,7 +21,6 @@ line); errors while recording stop the recording and are kept in :attr:`Recorder
 from __future__ import annotations
 
 import contextlib
-import json
 import math
 import threading
 import time
@@ -32,10 +31,12 @@ import numpy as np
 import numpy.typing as npt
 
 from livespec.audio.ringbuffer import RingBuffer
+from livespec.recorder.drops import DropLog, Losses
 from livespec.recorder.parts import (
     DEFAULT_SPLIT_BYTES,
     WAV_MAX_BYTES,
     PartWriter,
+    discard,
     io_reason,
 )
 
@@ -43,11 +44,7 @@ from livespec.recorder.parts import (
 # TUI's recording controller) import from here; their homes are .parts, .sidecar, .start.
 from livespec.recorder.parts import RecordingError as RecordingError
 from livespec.recorder.parts import check_target as check_target
-from livespec.recorder.sidecar import (
-    sidecar_content,
-    status_line,
-    write_sidecar,
-)
+from livespec.recorder.sidecar import save_sidecar, sidecar_content, status_line
 from livespec.recorder.sidecar import sidecar_path as sidecar_path
 
 SUBTYPES: dict[str, int] = {"PCM_16": 2, "PCM_24": 3, "PCM_32": 4, "FLOAT": 4}  # bytes/sample
@@ -72,6 +69,9 @@ class Recorder:
         max_frames: stop by itself after this many frames past the start moment (the
             pre-roll comes on top); None: until :meth:`stop`.
         overflows: returns the source's input-overflow count (for the sidecar and status).
+        drops: the source, for the losses it found that the sound system did not flag
+            (``drops``, ``drop_hold``): each becomes silence and a ``gap_list`` entry
+            (:mod:`.drops`).
         poll_s: seconds the thread sleeps when it has caught up.
         chunk_frames: frames per write (default 0.1 s).
         fsync_s: seconds between ``fsync`` calls (0 = never; protects against power loss).
@@ -93,6 +93,7 @@ class Recorder:
         *,
         max_frames: int | None = None,
         overflows: Callable[[], int] | None = None,
+        drops: Losses | None = None,
         poll_s: float = 0.05,
         chunk_frames: int | None = None,
         fsync_s: float = 2.0,
@@ -118,6 +119,8 @@ class Recorder:
         self.force = force
         self.max_frames = max_frames
         self._overflows = overflows
+        self.gap_list: list[dict[str, object]] = []
+        self.drops = DropLog(drops, self.samplerate, self.gap_list)
         self.poll_s = poll_s
         self.fsync_s = fsync_s
         self._before_write = before_write
@@ -150,7 +153,6 @@ class Recorder:
         self.frames_written = 0  # frames in the file(s), silence included
         self.gaps = 0
         self.lost_frames = 0
-        self.gap_list: list[dict[str, float | int]] = []
         self.level_dbfs = -math.inf  # peak of the last chunk written
         self.overflows_at_start = 0
         self.ended_by = ""
@@ -181,14 +183,15 @@ class Recorder:
         self.start_time = time.time() - self.preroll_s
         if self._overflows is not None:
             self.overflows_at_start = self._overflows()
+        self.drops.open()
         self._parts.open(1)
         self._opened = True
         try:
-            self._write_sidecar(complete=False)
+            save_sidecar(self, complete=False)
         except OSError as exc:
             self._closed = True
             self._done.set()
-            self._parts.close()
+            self._parts.abandon()
             raise RecordingError(
                 f"cannot write '{sidecar_path(self.path)}': {io_reason(exc, self.path.parent)}"
             ) from None
@@ -311,8 +314,14 @@ class Recorder:
         it advanced, 0 when caught up or finished. Writer thread (or :meth:`drain`)."""
         if self._done.is_set() or self.error is not None:
             return 0
-        end = self._target()
         reader = self._reader
+        if fill := self.drops.due(reader.position, self.frames_written, self.start_index):
+            try:  # input the sound system dropped (:mod:`.drops`)
+                return self._silence(fill)
+            except Exception as exc:
+                self._failed(exc)
+                return 0
+        end = self.drops.limit(reader.position, self._target(), self._stop.is_set())
         if reader.position >= end:
             if self._at_max():
                 self.ended_by = self.ended_by or "duration"
@@ -351,10 +360,13 @@ class Recorder:
                     "frames": lost,
                 }
             )
-        while lost > 0:
-            k = min(lost, len(self._zeros))
-            self._write(self._zeros[:k])
-            lost -= k
+        self._silence(lost)
+
+    def _silence(self, n: int) -> int:
+        """Write ``n`` frames of digital silence; return ``n``."""
+        for k in range(0, n, len(self._zeros)):
+            self._write(self._zeros[: min(n - k, len(self._zeros))])
+        return n
 
     def _write(self, block: npt.NDArray[np.float32]) -> None:
         """Append ``block`` to the file, starting the next part where the current is full."""
@@ -363,7 +375,7 @@ class Recorder:
             k = self._parts.room(len(block))
             if len(self.paths) != parts:  # a new part: list it at once (kill -9 safe)
                 with contextlib.suppress(OSError):
-                    self._write_sidecar(complete=False)
+                    save_sidecar(self, complete=False)
             if self._before_write is not None:
                 self._before_write(k)
             self._parts.write(block[:k])
@@ -377,7 +389,7 @@ class Recorder:
         if now >= self._next_sidecar:  # keep the sidecar near the truth in case of a crash
             self._next_sidecar = now + 10.0
             with contextlib.suppress(OSError):
-                self._write_sidecar(complete=False)
+                save_sidecar(self, complete=False)
 
     def _failed(self, exc: BaseException) -> None:
         """A write failed: keep one line naming the file and the cause, then finish."""
@@ -398,6 +410,11 @@ class Recorder:
         """The parts' files so far (the first is :attr:`path`)."""
         return self._parts.paths
 
+    @property
+    def replaced(self) -> list[tuple[Path, Path]]:
+        """With ``force``: the earlier recording's files, set aside until the first frame."""
+        return self._parts.replaced
+
     def _finish(self) -> None:
         """Close the file and write the final sidecar; runs once (writer thread, or the
         caller's thread without one)."""
@@ -416,22 +433,18 @@ class Recorder:
                         )
             self.ended_by = self.ended_by or "stop"
             try:
-                self._write_sidecar(complete=True)
+                save_sidecar(self, complete=True)
             except OSError as exc:
                 if self.error is None:
                     self.error = (
                         f"cannot write '{sidecar_path(self.path)}': "
                         f"{io_reason(exc, self.path.parent)}"
                     )
+            if self.frames_written > 0:
+                discard(self._parts.replaced)  # else remove_if_empty puts them back
         finally:
             self._done.set()
 
     def sidecar(self, complete: bool) -> dict[str, object]:
         """The sidecar's content now (any thread)."""
         return sidecar_content(self, complete)
-
-    def _write_sidecar(self, complete: bool) -> None:
-        """Write ``OUT.wav.json``: atomically by rename, or in place over the reserved
-        space when the disk is full."""
-        text = json.dumps(self.sidecar(complete), indent=2) + "\n"
-        write_sidecar(sidecar_path(self.path), text)

@@ -2,7 +2,8 @@
 
 Rows are stored as float16 (about 0.06 dB resolution near -100 dBFS, plenty for a picture
 and a cursor readout), so five minutes of the default analysis (2049 bins at 46.9 frames/s)
-take 58 MB; the ring never grows past ``max_bytes``. Used on the UI thread only.
+take 58 MB; the ring never grows past ``max_bytes`` (or, to keep a screenful, past
+``HARD_MAX_BYTES``). Used on the UI thread only.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import numpy as np
 import numpy.typing as npt
 
 DEFAULT_MAX_BYTES = 64 * 1024 * 1024
+HARD_MAX_BYTES = 256 * 1024 * 1024  # not even ``min_frames`` rows may take more
 
 
 class History:
@@ -21,7 +23,9 @@ class History:
         frames_per_second: analysis frames per second (samplerate / hop).
         seconds: history wanted, in seconds.
         max_bytes: upper bound on the row storage.
-        min_frames: keep at least this many rows whatever the budget says.
+        min_frames: keep at least this many rows whatever ``max_bytes`` says, as long as
+            they fit in ``HARD_MAX_BYTES`` (a zero-padded FFT of 2^20 has 524,289 bins:
+            512 rows of it would take 537 MB).
     """
 
     def __init__(
@@ -35,7 +39,8 @@ class History:
         want = int(np.ceil(max(seconds, 0.0) * max(frames_per_second, 1e-3)))
         budget = max_bytes // max(2 * bins, 1)
         self.bins = int(bins)
-        self.capacity = max(min(want, budget), min_frames, 1)
+        floor = min(min_frames, HARD_MAX_BYTES // max(2 * bins, 1))
+        self.capacity = max(min(want, budget), floor, 1)
         self._rows = np.empty((self.capacity, self.bins), dtype=np.float16)
         self._t = np.zeros(self.capacity, dtype=np.float64)
         self.count = 0  # rows ever appended; the next row's absolute index

@@ -166,7 +166,9 @@ class LivespecApp(App[int]):
             frame_len=lambda: viewing.analysis.fft,
             channel=engine.channel if engine is not None else None,
         )
-        self.markers = LiveMarkers(self, d.record_dir, options.labels_out)
+        self.markers = LiveMarkers(
+            self, d.record_dir, options.labels_out, recording=self.recording.span
+        )
         self._ticks = 0
 
     # -- layout ----------------------------------------------------------------------------
@@ -263,6 +265,7 @@ class LivespecApp(App[int]):
         self.measuring.tick(self._ticks, self.clock())
         if self._ticks % REOPEN_EVERY == 0:
             self.reopen_input()
+            self.report_dropped()
 
     def reopen_input(self) -> None:
         """If the device's stream died (unplugged, sound server restarted), try to reopen
@@ -283,6 +286,11 @@ class LivespecApp(App[int]):
         )
         self.refresh(repaint=True, layout=True)
         self.refresh_plot()
+
+    def report_dropped(self) -> None:
+        """Say once per loss the sound system did not flag (the source's clock check)."""
+        if (drop := getattr(self.source, "check_drops", lambda: None)()) is not None:
+            self.notify(printable(drop.text), severity="warning", timeout=10)
 
     def update_texts(self, force: bool = True) -> None:
         """Readout and axis marker (at most every READOUT_EVERY ticks unless forced),

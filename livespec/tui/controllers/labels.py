@@ -3,10 +3,14 @@
 The live view shows one second marker (``m``, :meth:`WaterfallView.set_marker`); every
 marker set during the run is also kept here, as (seconds since the stream's start, Hz):
 the frame's centre time the engine gave it (:attr:`livespec.engine.Frame.t`). ``L`` writes
-them all, in time order, as point labels ``m1 1000.0 Hz`` into a new file: the
-recording folder (``--record-dir``, else :func:`livespec.config.default_record_dir`) under
-``livespec-YYYYmmdd-HHMMSS.labels.txt``, or ``--labels-out FILE``; an existing file is
-never replaced (``NAME-1``, ``NAME-2`` ... instead). A notice names the file. UI thread.
+them, in time order, as point labels ``m1 1000.0 Hz`` into a new file. Without a
+recording: all of them, in seconds since the stream's start, in the recording folder
+(``--record-dir``, else :func:`livespec.config.default_record_dir`) under
+``livespec-YYYYmmdd-HHMMSS.labels.txt``. Once the run has a recording (``r``, running or
+done): the markers inside the newest one, in seconds since its first frame (so the track
+lines up with the WAV in Audacity), beside it as ``TAKE.labels.txt``. ``--labels-out
+FILE`` names the file in both cases; an existing file is never replaced (``NAME-1``,
+``NAME-2`` ... instead). A notice names the file. UI thread.
 """
 
 from __future__ import annotations
@@ -65,6 +69,8 @@ class LiveMarkers:
         record_dir: the recording folder (None: the default one).
         labels_out: ``--labels-out`` (None: a new name in the recording folder).
         clock: wall-clock seconds, for the default file name.
+        recording: the newest recording's (WAV, start s, end s) in stream seconds, or
+            None (:meth:`RecordingController.span`).
     """
 
     def __init__(
@@ -73,8 +79,10 @@ class LiveMarkers:
         record_dir: str | None,
         labels_out: str | None = None,
         clock: Callable[[], float] = time.time,
+        recording: Callable[[], tuple[Path, float, float] | None] = lambda: None,
     ) -> None:
         self.host = host
+        self.recording = recording
         self.folder = Path(record_dir) if record_dir else default_record_dir()
         self.labels_out = labels_out
         self.clock = clock
@@ -100,11 +108,24 @@ class LiveMarkers:
         if not self.markers:
             self.host.notify("No markers yet: m sets one at the cursor", timeout=3)
             return None
-        path = new_labels_path(self.folder, self.labels_out, self.clock())
+        markers, given, since = self.markers, self.labels_out, "since the start"
+        span = self.recording()
+        if span is not None:  # relative to the newest recording, beside it
+            wav, t0, t1 = span
+            markers = [(t - t0, hz) for t, hz in self.markers if t0 <= t <= t1]
+            given = given or str(wav.with_suffix(".labels.txt"))
+            since = f"from the start of {printable(wav.name)}"
+            left = len(self.markers) - len(markers)
+            if left:
+                since += f"; {left} outside it left out"
+            if not markers:
+                self.host.notify(f"No markers inside {printable(wav.name)}", timeout=4)
+                return None
+        path = new_labels_path(self.folder, given, self.clock())
         try:
-            if self.labels_out is None:
+            if given is None:
                 self.folder.mkdir(parents=True, exist_ok=True)
-            write_labels(path, live_labels(self.markers))
+            write_labels(path, live_labels(markers))
         except (OSError, AnnotationError) as exc:
             msg = str(exc) if isinstance(exc, AnnotationError) else (exc.strerror or str(exc))
             self.host.notify(
@@ -116,7 +137,7 @@ class LiveMarkers:
             return None
         self.saved.append(path)
         self.host.notify(
-            f"{len(self.markers)} marker(s) saved as Audacity labels (s since the start): "
+            f"{len(markers)} marker(s) saved as Audacity labels (s {since}): "
             f"{printable(str(path))}",
             title="Labels",
             timeout=6,

@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from livespec.audio.ringbuffer import RingBuffer
@@ -58,6 +59,7 @@ class RecordingController:
         self.folder, self.analysis = folder, analysis
         self.preroll_s, self.subtype = options.preroll_s, options.subtype
         self.recorder: Recorder | None = None
+        self.last: Recorder | None = None  # the newest recording of this run, even finished
         self._note = ""
         self._note_until = 0.0
 
@@ -95,6 +97,17 @@ class RecordingController:
             analysis=self.analysis(),
             force=force,
         )
+        self.last = self.recorder
+
+    def span(self) -> tuple[Path, float, float] | None:
+        """The newest recording of this run (running or finished): its WAV, and its first
+        frame and its end in seconds since the stream's start (the time base of
+        :attr:`livespec.engine.Frame.t`); None before the first recording. UI thread."""
+        rec = self.last
+        if rec is None or rec.samplerate <= 0:
+            return None
+        fs = float(rec.samplerate)
+        return rec.path, rec.start_index / fs, (rec.start_index + rec.frames_written) / fs
 
     def analysis_changed(self, analysis: AnalysisConfig) -> None:
         """Note new analysis settings in the running recording's sidecar, with the
