@@ -211,10 +211,13 @@ class Pane:
                 lines.append(line)
 
     def close(self) -> None:
-        if self.ctl.stdin is not None:
-            self.ctl.stdin.close()
-        subprocess.run([*self.base, "kill-server"], capture_output=True)
+        # The client may be blocked writing %output nobody reads: end it, then the server.
+        self.ctl.kill()
         self.ctl.wait()
+        for pipe in (self.ctl.stdin, self.ctl.stdout):
+            if pipe is not None:
+                pipe.close()
+        subprocess.run([*self.base, "kill-server"], capture_output=True, timeout=10)
 
 
 def pane_until(
