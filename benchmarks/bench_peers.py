@@ -47,6 +47,7 @@ Rows:
 from __future__ import annotations
 
 import argparse
+import atexit
 import json
 import os
 import re
@@ -72,6 +73,8 @@ PYCACHE = tempfile.mkdtemp(prefix="livespec-bench-pyc-")
 # first on sys.path, so started from a checkout it would run that checkout, whatever
 # PYTHONPATH says (``--before`` would measure this tree twice).
 CWD = tempfile.mkdtemp(prefix="livespec-bench-cwd-")
+atexit.register(shutil.rmtree, PYCACHE, ignore_errors=True)
+atexit.register(shutil.rmtree, CWD, ignore_errors=True)
 
 
 def tree_env(root: Path) -> dict[str, str]:
