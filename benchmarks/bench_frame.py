@@ -7,11 +7,14 @@ Three figures, in µs of CPU time per frame (``time.process_time``), medians ove
 * **engine step**: ``Engine.process_available`` over a ring that already holds
   ``--seconds`` of a tone in noise, every frame analysed and handed to a no-op consumer
   (read the ring view, window, FFT, dBFS row, levels, peak search and refinement, the
-  ``Frame``): what the engine's worker pays per frame when its caches are warm;
+  ``Frame``): what the engine's worker pays per frame when its caches are warm (frames
+  analysed in runs of up to 16, the engine's default; ``--batch 1`` measures one frame at
+  a time, what a worker woken for every frame pays, and adds the row **engine, one frame
+  at a time**);
 * **numpy script**: what a plain numpy script does for the same frame (window, ``rfft``,
   ``abs``, ``log10``, ``argmax``), a reference for "no faster than numpy".
 
-    python benchmarks/bench_frame.py [--fft 4096] [--repeat 30] [--json]
+    python benchmarks/bench_frame.py [--fft 4096] [--repeat 30] [--batch N] [--json]
 
 Run it with ``PYTHONPATH`` pointing at two trees to compare before and after.
 """
@@ -32,6 +35,9 @@ def main() -> int:
     ap.add_argument("--overlap", type=float, default=0.75)
     ap.add_argument("--seconds", type=float, default=4.0, help="audio in the ring per pass")
     ap.add_argument("--repeat", type=int, default=30)
+    ap.add_argument(
+        "--batch", type=int, default=0, help="also the engine with runs of at most N frames"
+    )
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args()
 
@@ -58,15 +64,22 @@ def main() -> int:
         nonlocal delivered
         delivered += 1
 
-    engine = Engine(source, ring, AnalysisConfig(fft=n, overlap=args.overlap), consume, None, 0)
+    cfg = AnalysisConfig(fft=n, overlap=args.overlap)
+    engine = Engine(source, ring, cfg, consume, None, 0)
     hop = engine.hop
+    engines = {"engine_step": engine}
+    if args.batch:
+        try:
+            engines["engine_batch"] = Engine(source, ring, cfg, consume, None, 0, batch=args.batch)
+        except TypeError:  # an engine from before runs existed: one frame at a time
+            engines["engine_batch"] = Engine(source, ring, cfg, consume, None, 0)
     frames = (total - n) // hop + 1
 
     fft = RealFFT(n)
     fft.input[:] = rng.standard_normal(n)
     window = np.hanning(n + 1)[:-1]
 
-    def engine_pass() -> float:
+    def engine_pass(engine: Engine) -> float:
         engine.framer.reset(n, hop, 0)
         c0 = time.process_time()
         done = engine.process_available()
@@ -90,12 +103,16 @@ def main() -> int:
             int(np.argmax(db))
         return (time.process_time() - c0) / frames * 1e6
 
-    for fn in (engine_pass, fftw_pass, numpy_pass):  # warm up
-        fn()
-    runs: dict[str, list[float]] = {"fftw_execute": [], "engine_step": [], "numpy_script": []}
+    for e in engines.values():  # warm up
+        engine_pass(e)
+    fftw_pass()
+    numpy_pass()
+    runs: dict[str, list[float]] = {"fftw_execute": [], "numpy_script": []}
+    runs.update({name: [] for name in engines})
     for _ in range(args.repeat):
         runs["fftw_execute"].append(fftw_pass())
-        runs["engine_step"].append(engine_pass())
+        for name, e in engines.items():
+            runs[name].append(engine_pass(e))
         runs["numpy_script"].append(numpy_pass())
     med = {k: statistics.median(v) for k, v in runs.items()}
     if args.json:

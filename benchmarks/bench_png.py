@@ -170,7 +170,10 @@ def main() -> int:
                     out.unlink()
                 for d in (tmp / f"lv{k}", tmp / f"sx{k}"):
                     shutil.rmtree(d, ignore_errors=True)
-                dt, rss = run(cmd, env=base_env if who == "baseline" else None)
+                # In the inputs' folder: from a checkout, ``python -m`` would import the
+                # checkout's livespec (sys.path[0] is the working directory) whatever
+                # PYTHONPATH says, and the baseline would be this tree again.
+                dt, rss = run(cmd, cwd=tmp, env=base_env if who == "baseline" else None)
                 ts[who].append(dt)
                 mb[who] = max(mb[who], rss)
         a, b = statistics.median(ts["livespec"]), statistics.median(ts["sox"])

@@ -338,10 +338,12 @@ class Pipeline:
             self.engine.start()
         self.watchdog = Watchdog(self.source, self.engine)
 
-    def pump(self, analyse: Callable[[], object], room: Callable[[], int]) -> None:
+    def pump(self, analyse: Callable[[], object], room: Callable[[], int], frames: int = 0) -> None:
         """Run a synchronous source to its end on the caller's thread: write at most
         ``room()`` frames (what the ring holds without overwriting the next frame), then
-        ``analyse()`` them. An exception of the analysis ends in :class:`AnalysisStopped`.
+        ``analyse()`` them; blocks are written until ``frames`` frames (at least one
+        block) or the room are used before each analysis (the engine analyses what it
+        finds as runs). An exception of the analysis ends in :class:`AnalysisStopped`.
 
         Raises:
             LivespecError: the source failed.
@@ -352,7 +354,14 @@ class Pipeline:
         assert isinstance(source, BlockSource)
         source.attach(self.ring)
         with analysis_errors():
-            while source.pump(min(source.block_frames, room())):
+            while True:
+                wrote = source.pump(min(source.block_frames, room()))
+                more = wrote
+                while more and wrote < frames and room() > 1:
+                    more = source.pump(min(source.block_frames, frames - wrote, room()))
+                    wrote += more
+                if not wrote:
+                    break
                 analyse()
             analyse()
         if source.error is not None:

@@ -167,9 +167,9 @@ def test_peaks_reports_a_failing_consumer_in_one_line(monkeypatch, capsys):
 
 
 def test_peaks_in_real_time_reports_an_engine_thread_error(monkeypatch, capsys):
-    from livespec.dsp.peaks import PeakFinder
+    from livespec.dsp.block import SpectrumBlock
 
-    monkeypatch.setattr(PeakFinder, "find", boom)  # runs on the engine's worker thread
+    monkeypatch.setattr(SpectrumBlock, "compute", boom)  # runs on the engine's worker thread
     status = main(["peaks", "--input", "tone:1000", "--duration", "2", "--realtime"])
     captured = capsys.readouterr()
     assert status == 1 and captured.out == ""

@@ -14,7 +14,7 @@ import pyte
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from livespec.render.patch import HScroll, Piece, ScreenPatch, Scroll
+from livespec.render.patch import HScroll, Lazy, Piece, ScreenPatch, Scroll
 
 W, H = 30, 14
 Y0 = 3  # the rectangle's first screen row
@@ -207,3 +207,28 @@ def test_hscroll_shifts_the_middle_and_keeps_what_is_right_of_it(
         for y in tails:
             if not (redraw and y == 5):
                 assert _cells_ansi(cols[y]) not in out  # never the whole middle
+
+
+def test_lazy_pieces_are_made_only_when_written() -> None:
+    """A Lazy piece is made when its row is written whole (unknown to the patch, or its key
+    changed), not when the terminal shifts the row (HScroll) nor when its key is the one
+    shown; it is never compared equal to a string."""
+    made: list[int] = []
+
+    def make(y: int) -> str:
+        made.append(y)
+        return f"row{y}"
+
+    def rows(key: int) -> list[list[Piece]]:
+        return [[(0, "ab"), (2, Lazy(key, make, y))] for y in range(3)]
+
+    patch = ScreenPatch()
+    first = patch.update(0, 0, 10, rows(1))
+    assert made == [0, 1, 2] and all(f"row{y}" in first for y in range(3))
+    made.clear()
+    assert patch.update(0, 0, 10, rows(1)) == ""  # the same keys: nothing to write
+    shifted = patch.update(0, 0, 10, rows(2), hscroll=HScroll(2, 4, 1, {0: "T", 1: "T", 2: "T"}))
+    assert made == [] and shifted.count("T") == 3  # shifted rows need no row
+    partly = patch.update(0, 0, 10, rows(3), hscroll=HScroll(2, 4, 1, {1: "T"}))
+    assert made == [0, 2] and "row0" in partly and "row2" in partly and "row1" not in partly
+    assert Lazy(1, make, 0) != "row0" and Lazy(1, make, 0) == Lazy(1, make, 5)

@@ -135,3 +135,15 @@ def test_time_and_db_ticks() -> None:
     assert all(s >= 1.05 for _, s in back)
     rows = db_ticks(-120.0, 0.0, 30)
     assert rows[0] == (29, -120.0) and rows[-1] == (0, 0.0)
+
+
+@pytest.mark.parametrize("depth", ["truecolor", "256", "16", "none"])
+@pytest.mark.parametrize("width", [1, 2, 5])
+def test_texts_are_the_rows_escape_sequences(depth: str, width: int) -> None:
+    """CellTable.texts (escape sequences only, made without the segments) gives each
+    row's sequences exactly as rows_from_keys does, on a table that made them first."""
+    keys = np.random.default_rng(width).integers(0, 65536, size=(9, width)).astype(np.uint16)
+    fresh = CellTable("magma", depth)
+    texts = fresh.texts(keys)
+    assert texts == [ansi for _, ansi in CellTable("magma", depth).rows_from_keys(keys)]
+    assert [ansi for _, ansi in fresh.rows_from_keys(keys)] == texts  # segments made later

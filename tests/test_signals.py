@@ -76,6 +76,37 @@ def test_demo_is_lively():
     assert len(tops) >= 4
 
 
+def test_demo_is_its_formula():
+    """The demo's harmonics (a sine recurrence) and fades (computed where they are not 1)
+    against the formula written out, sine by sine."""
+    fs, start, n = 48000.0, 12345, 48000
+    t = np.arange(start, start + n) / fs
+    note = np.floor(t / 0.4).astype(int) % len(signals.Demo.MELODY)
+    f, tn = np.asarray(signals.Demo.MELODY)[note], np.mod(t, 0.4)
+    ramp = np.minimum(np.minimum(tn / 0.010, (0.4 - tn) / 0.030), 1.0)
+    env = np.exp(-tn * 5.0) * 0.5 * np.sin(0.5 * np.pi * ramp) ** 2
+    harmonics = zip((1, 2, 3, 4, 5), (1.0, 0.35, 0.18, 0.08, 0.04), strict=True)
+    want = sum(g * np.sin(2 * np.pi * h * f * tn) * env for h, g in harmonics)
+    want += 0.02 * np.sin(2 * np.pi * (3000.0 * t - (1000.0 / np.pi) * np.cos(np.pi * t)))
+    ts = np.mod(t, 8.0)
+    k = math.log(12000.0 / 200.0) / 8.0
+    fade = np.sin(0.5 * np.pi * np.minimum(np.minimum(ts, 8.0 - ts) / 0.005, 1.0)) ** 2
+    want += 10 ** (-30 / 20) * fade * np.sin(2 * np.pi * 200.0 * (np.exp(k * ts) - 1.0) / k)
+    want += signals.Noise("pink", -62.0).render(start, n, fs)
+    np.testing.assert_allclose(signals.Demo().render(start, n, fs), want, rtol=0, atol=1e-12)
+
+
+def test_signals_rendered_ahead_equal_block_by_block():
+    """In real time a test signal is rendered several blocks at a time; the samples are
+    those of one block at a time, up to the last, partial block."""
+    spec = "demo+tone:997@-20"
+    ahead = collect(SignalSource(spec, 48000, 2, blocksize=1000, max_seconds=0.7), 0.7)
+    one = SignalSource(spec, 48000, 2, blocksize=1000, realtime=False, max_seconds=0.7)
+    by_block = collect(one, 0.7)
+    assert ahead.shape == by_block.shape == (33600, 2)
+    np.testing.assert_allclose(ahead, by_block, rtol=0, atol=1e-7)
+
+
 def test_file_source_reads_all_frames_and_channels(tmp_path):
     rate = 44100
     t = np.arange(rate) / rate

@@ -93,6 +93,11 @@ async def test_app_hooks_work_on_a_running_app() -> None:
         assert "q" in terminal.bound_keys(app) and "p" not in terminal.bound_keys(app)
         visible = terminal.visible_widgets(app.screen)
         assert visible is not None and app.query_one("#x") in visible
+        x = app.query_one("#x")
+        assert hasattr(x, "_styles_cache") and hasattr(x._styles_cache, "clear")
+        lines = terminal.render_now(x)  # the widget's lines as Textual paints them
+        assert len(lines) == x.region.height and lines[0].text.startswith("x")
+        assert lines[0].cell_length == x.region.width
         app.notify("hello")
         await pilot.pause()
         assert terminal.has_notifications(app)

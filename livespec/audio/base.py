@@ -210,19 +210,23 @@ class BlockSource(Source):
         finally:
             self._finished.set()
 
-    def produce(self, after_block: Callable[[], bool] | None = None) -> None:
+    def produce(
+        self, after_block: Callable[[], bool] | None = None, blocks_per_wake: int = 1
+    ) -> None:
         """Write block after block into the ring (after :meth:`start` or :meth:`attach`)
         until the end, :meth:`stop`, or ``after_block()`` returning True (called after
-        each block written, e.g. to analyse it). Paced at the sample rate when real
-        time, else throttled by the back-pressure. Runs on the producer thread, or on a
-        caller that analyses each block itself (``livespec peaks --realtime`` on a file
-        or a test signal: one thread woken per block). Exceptions propagate.
+        each ``blocks_per_wake`` blocks written, e.g. to analyse them). Paced at the
+        sample rate when real time (``blocks_per_wake`` blocks at a time, then a sleep),
+        else throttled by the back-pressure. Runs on the producer thread, or on a caller
+        that analyses the blocks itself (``livespec peaks --realtime`` on a file or a test
+        signal: one thread woken every few blocks). Exceptions propagate.
         """
         ring = self.ring
         if ring is None:
             raise RuntimeError("start() or attach() first")
         clock = self._clock
         t0 = clock()
+        group, written = max(1, int(blocks_per_wake)), 0
         while not self._stop.is_set():
             if not self.realtime and self._oldest_needed is not None:
                 while (
@@ -232,6 +236,9 @@ class BlockSource(Source):
                     time.sleep(0.001)
             if self.pump(self.block_frames) == 0:
                 break
+            written += 1
+            if written % group:
+                continue  # the next block of this wake-up, at once
             if after_block is not None and after_block():
                 break
             if self.realtime:

@@ -7,6 +7,10 @@ overwrote while it was being analysed (the ring's seqlock check, ``RingBuffer.in
 discarded and counted in ``lost`` too. Nothing is ever delivered torn, and every frame
 number is either delivered or counted as lost.
 
+:meth:`Framer.process_blocks` does the same for runs of consecutive frames: the analysis
+gets one view of the ring that holds up to ``max_frames`` frames, so it can work on all of
+them with one numpy call per step; each frame is still checked, delivered or counted alone.
+
 Used by the analysis engine (:mod:`livespec.engine`), the app's measurement worker
 (:mod:`livespec.meter.live`) and ``livespec measure`` (:mod:`livespec.cli.measure`).
 """
@@ -139,4 +143,50 @@ class Framer:
             self.delivered += 1
             done += 1
             deliver(index, start, result)
+        return done
+
+    def process_blocks(
+        self,
+        analyse: Callable[[Samples], T],
+        deliver: Callable[[int, int, T, int], None],
+        max_frames: int,
+        stop: Callable[[], bool] | None = None,
+    ) -> int:
+        """:meth:`process` for runs of up to ``max_frames`` consecutive frames at a time.
+
+        ``analyse(view)`` gets the ring's samples ``[s, s + (k - 1)*hop + n)`` of ``k``
+        complete frames starting at ``s`` (k = ``(len(view) - n) // hop + 1``); afterwards
+        each frame is checked as in :meth:`process`: the first frames of the run that the
+        producer overwrote meanwhile are counted as lost, the others are delivered in order
+        with ``deliver(index, start, result, j)``, ``j`` the frame's row in the run.
+        ``stop()`` is asked before each run and before each delivery (frames of a run left
+        undelivered are analysed again next time). Calling thread; exceptions as in
+        :meth:`process`. With ``max_frames`` 1 the frames are exactly :meth:`process`'s.
+        """
+        ring = self.ring
+        n, hop, limit = self.n, self.hop, self.limit
+        most = max(1, int(max_frames))
+        done = 0
+        while stop is None or not stop():
+            start = self.origin + self.index * hop
+            avail = ring.written if limit is None else min(ring.written, limit)
+            if start + n > avail:
+                break
+            behind = start < ring.claimed - ring.capacity or self.max_backlog is not None
+            if behind and self.skip_lost():
+                continue
+            k = min(most, (avail - start - n) // hop + 1)
+            index = self.index
+            result = analyse(ring.window(start, (k - 1) * hop + n))
+            oldest = ring.claimed - ring.capacity  # the frames starting before it are torn
+            torn = 0 if start >= oldest else min(k, -(-(oldest - start) // hop))
+            self.index += torn
+            self.lost += torn
+            for j in range(torn, k):
+                if j > torn and stop is not None and stop():
+                    return done
+                self.index += 1
+                self.delivered += 1
+                done += 1
+                deliver(index + j, start + j * hop, result, j)
         return done

@@ -37,6 +37,14 @@ def _db_to_amp(db: float) -> float:
     return float(10.0 ** (db / 20.0))
 
 
+def _fade(x: F64, ramp: F64) -> None:
+    """``x *= sin(pi/2 * ramp)**2`` in place, computed only where ``ramp`` < 1 (the rest
+    is multiplied by exactly 1)."""
+    fading = np.flatnonzero(ramp < 1.0)
+    if fading.size:
+        x[fading] *= np.sin(0.5 * np.pi * ramp[fading]) ** 2
+
+
 class Part:
     """One additive component; ``render`` returns float64 samples for ``[start, start+n)``."""
 
@@ -83,7 +91,10 @@ class Chirp(Part):
             phase = 2 * np.pi * f0 * (np.exp(k * t) - 1.0) / k
         # 5 ms fades at each restart, so the jump back to f0 does not click.
         ramp = np.minimum(np.minimum(t, self.period - t) / CHIRP_FADE_S, 1.0)
-        return _db_to_amp(self.dbfs) * np.sin(0.5 * np.pi * ramp) ** 2 * np.sin(phase)
+        out = np.sin(phase)
+        out *= _db_to_amp(self.dbfs)
+        _fade(out, ramp)
+        return out
 
 
 @dataclass
@@ -144,10 +155,18 @@ class Demo(Part):
         # A plucked envelope with a 10 ms attack and a 30 ms release, so that notes start and
         # end without a click (each note's phase starts afresh).
         ramp = np.minimum(np.minimum(tn / 0.010, (self.NOTE_S - tn) / 0.030), 1.0)
-        env = np.exp(-tn * 5.0) * 0.5 * np.sin(0.5 * np.pi * ramp) ** 2
-        out = np.zeros(n)
-        for h, g in ((1, 1.0), (2, 0.35), (3, 0.18), (4, 0.08), (5, 0.04)):
-            out += g * np.sin(2 * np.pi * h * f * tn) * env
+        env = np.exp(-tn * 5.0) * 0.5
+        _fade(env, ramp)
+        # The harmonics sin(h x), h = 1..5, by the recurrence sin((h+1)x) = 2 cos(x)
+        # sin(hx) - sin((h-1)x): two sines' cost instead of five (the app's demo input).
+        x = 2 * np.pi * f * tn
+        two_cos = 2.0 * np.cos(x)
+        lower, s = np.zeros(n), np.sin(x)
+        out = s.copy()
+        for g in (0.35, 0.18, 0.08, 0.04):
+            lower, s = s, two_cos * s - lower
+            out += g * s
+        out *= env
         # A pad near 3 kHz whose pitch wobbles by +-1 kHz every 2 s (FM).
         out += 0.02 * np.sin(2 * np.pi * (3000.0 * t - (1000.0 / np.pi) * np.cos(np.pi * t)))
         out += self._sweep.render(start, n, fs)

@@ -98,6 +98,9 @@ class FileSource(BlockSource):
             self._sf = None
 
 
+RENDER_AHEAD = 8192  # frames of a test signal rendered at once in real time
+
+
 class SignalSource(BlockSource):
     """A built-in test signal (see :mod:`livespec.audio.signals`).
 
@@ -126,12 +129,17 @@ class SignalSource(BlockSource):
         self.max_seconds = max_seconds
         self.finite = max_seconds is not None
         self._mono: npt.NDArray[np.float32] = np.zeros(0, dtype=np.float32)
+        self._mono_start = 0  # frame index of _mono[0]
+        self._mono_len = 0  # frames rendered in _mono
 
     def open(self) -> None:
         """Nothing to open; allocate the block buffers."""
         self.description = f"test signal '{self.spec}'"
         self._alloc()
-        self._mono = np.zeros(self.block_frames, dtype=np.float32)
+        # In real time the signal is rendered RENDER_AHEAD frames at a time: a block's
+        # numpy calls on a cold cache cost more than their arithmetic (the app's demo).
+        ahead = max(RENDER_AHEAD, self.block_frames) if self.realtime else self.block_frames
+        self._mono = np.zeros(ahead, dtype=np.float32)
 
     def _read_block(self, out: npt.NDArray[np.float32]) -> int:
         n = int(out.shape[0])
@@ -139,8 +147,15 @@ class SignalSource(BlockSource):
             n = min(n, round(self.max_seconds * self.samplerate) - self.frames_read)
             if n <= 0:
                 return 0
-        signals.render(self.parts, self.frames_read, n, self.samplerate, self._mono)
-        out[:n] = self._mono[:n, None]
+        start, mono = self.frames_read, self._mono
+        offset = start - self._mono_start
+        if not 0 <= offset <= self._mono_len - n:
+            size = mono.shape[0]
+            if self.max_seconds is not None:
+                size = max(n, min(size, round(self.max_seconds * self.samplerate) - start))
+            signals.render(self.parts, start, size, self.samplerate, mono)
+            self._mono_start, self._mono_len, offset = start, size, 0
+        out[:n] = mono[offset : offset + n, None]
         return n
 
 

@@ -70,7 +70,13 @@ def add_export_arguments(parser: argparse.ArgumentParser) -> None:
     _add(g, "--keep-partial", action="store_true", help="keep a last clip shorter than S")
     _add(g, "--csv-layout", choices=("wide", "long"), help="CSV layout (wide)")
     _add(g, "--force", action="store_true", help="overwrite outputs that exist (default: skip)")
-    _add(g, "--jobs", metavar="N", type=int, help="worker processes for many files (all CPUs)")
+    _add(
+        g,
+        "--jobs",
+        metavar="N",
+        type=int,
+        help="worker processes for many files (all CPUs); one input: up to 2 threads",
+    )
     _add(
         g,
         "--scheduler",

@@ -19,6 +19,9 @@ from livespec.config import Config
 from livespec.errors import EXIT_FAILURE, EXIT_OK, LivespecError, UsageError, printable
 
 POLL_S = 0.1  # seconds between looks at the input (lost, failed) in real time
+# In real time, analyse and print what arrived every this many seconds, not every block:
+# each wake-up starts with cold caches, which cost more than a frame's analysis.
+WAKE_S = 0.08
 
 if TYPE_CHECKING:
     from livespec.engine import Frame
@@ -100,7 +103,8 @@ def run_peaks(ns: argparse.Namespace, cfg: Config) -> int:
     with Pipeline(cfg, realtime=realtime, max_seconds=ns.duration) as pipe:
         if pipe.synchronous:
             engine = pipe.make_engine(printer, first_frame_start=0)
-            pipe.pump(engine.process_available, engine.framer.room)
+            run = (engine.block.max_frames - 1) * engine.hop  # a full run after the first
+            pipe.pump(engine.process_available, engine.framer.room, run)
         else:
             _run_live(pipe, printer, ns.duration)
     sys.stdout.flush()
@@ -119,7 +123,8 @@ def run_peaks(ns: argparse.Namespace, cfg: Config) -> int:
 def _run_live(pipe: Pipeline, printer: Printer, duration: float | None) -> None:
     """Real-time path: the source's producer runs on its thread, the engine on this (main)
     thread, which prints each frame where it is made and watches the input every
-    ``POLL_S``: one thread woken per block instead of an engine worker and a printer."""
+    ``POLL_S``: one thread woken every ``WAKE_S`` (the frames that came meanwhile analysed
+    as one run) instead of an engine worker and a printer woken per block."""
     from livespec.audio.base import BlockSource
     from livespec.pipeline import AnalysisStopped, analysis_errors
 
@@ -158,10 +163,11 @@ def _run_live(pipe: Pipeline, printer: Printer, duration: float | None) -> None:
                 engine.process_available()
                 return after_pass()
 
-            source.produce(after_block)
+            per_wake = max(1, round(WAKE_S * samplerate / source.block_frames))
+            source.produce(after_block, blocks_per_wake=per_wake)
             engine.process_available()  # the frames the last block completed
         else:
             pipe.start(worker=False)
-            engine.run(after_pass)
+            engine.run(after_pass, period=WAKE_S)
     if source.error is not None:
         raise source.error

@@ -206,8 +206,9 @@ class PeakFinder:
         db: NDArray[np.float32],
         k0: int,
         abc: tuple[float, float, float] | None = None,
+        near: list[complex] | None = None,
     ) -> Peak:
-        f, level = self.refine(X, db, k0, abc)
+        f, level = self.refine(X, db, k0, abc, near)
         hz = f * self._hz_per_bin
         note, cents = note_name(hz, self.a4)
         return Peak(freq_hz=hz, level_dbfs=level, bin=f, note=note, cents=cents)
@@ -235,12 +236,15 @@ class PeakFinder:
         self._ratio_margin = _RATIO_MARGIN_BINS * self._zp
         return ratio.tolist(), delta.tolist(), mag0.tolist()
 
-    def _ratio_estimate(self, X: NDArray[np.complex128], k0: int) -> tuple[float, float] | None:
-        """(fractional bin, dBFS) from the magnitudes of the two bins around the peak."""
+    def _ratio_estimate(
+        self, X: NDArray[np.complex128], k0: int, near: list[complex] | None = None
+    ) -> tuple[float, float] | None:
+        """(fractional bin, dBFS) from the magnitudes of the two bins around the peak
+        (``near``: ``X[k0 - 1 : k0 + 2]`` as a list, if the caller has it)."""
         table = self._ratio_table
         if table is None or not self._ratio_margin <= k0 <= self._bins - 1 - self._ratio_margin:
             return None
-        lo, mid, hi = map(abs, X[k0 - 1 : k0 + 2].tolist())
+        lo, mid, hi = map(abs, X[k0 - 1 : k0 + 2].tolist() if near is None else near)
         if hi >= lo:
             k, m0, m1 = k0, mid, hi
         else:
@@ -265,19 +269,21 @@ class PeakFinder:
         db: NDArray[np.float32],
         k0: int,
         abc: tuple[float, float, float] | None = None,
+        near: list[complex] | None = None,
     ) -> tuple[float, float]:
         """Refined (fractional bin of nfft, level dBFS) of the peak at bin ``k0``.
 
         Fits the window's transform to ``X`` (see the module docstring); falls back to the
         log-parabolic estimate from ``db`` at the band edges or if the fit fails. ``abc``:
-        ``db[k0 - 1 : k0 + 2]`` as floats, if the caller has them already.
+        ``db[k0 - 1 : k0 + 2]`` as floats and ``near``: ``X[k0 - 1 : k0 + 2]`` as a list,
+        if the caller has them already.
         """
         a, b, c = db[k0 - 1 : k0 + 2].tolist() if abc is None else abc
         den = a - 2.0 * b + c
         p = 0.5 * (a - c) / den if den < 0.0 else 0.0
         p = min(max(p, -0.5), 0.5)
         f_lp, level_lp = k0 + p, b - 0.25 * (a - c) * p
-        fast = self._ratio_estimate(X, k0)
+        fast = self._ratio_estimate(X, k0, near)
         if fast is not None and abs(fast[0] - k0) <= 1.0:
             return fast
         half = self._half

@@ -12,9 +12,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from livespec.errors import UsageError
-from livespec.export.html import PageSpec
 from livespec.export.job import ExportOptions, Job
 from livespec.export.media import AUDIO_MODES
+from livespec.export.pagespec import PageSpec
 
 
 @dataclass(frozen=True)

@@ -272,6 +272,7 @@ class BatchAnalyzer:
         backend: "auto" (pyFFTW if importable), "fftw" or "numpy".
         threads: FFTW threads.
         wisdom: load and save FFTW wisdom (livespec.dsp.fftw).
+        batch: frames per FFT execution (default :func:`batch_size`).
     """
 
     def __init__(
@@ -282,12 +283,13 @@ class BatchAnalyzer:
         backend: str = "auto",
         threads: int = 1,
         wisdom: bool = True,
+        batch: int | None = None,
     ) -> None:
         from livespec.dsp import fftw as fftw_mod
 
         self.recipe = recipe
         self.samplerate = float(samplerate)
-        self.batch = batch_size(recipe.nfft)
+        self.batch = batch_size(recipe.nfft) if batch is None else max(1, int(batch))
         b, n, nfft, bins = self.batch, recipe.n, recipe.nfft, recipe.bins
         if backend not in ("auto", "fftw", "numpy"):
             raise ValueError(f"unknown FFT backend {backend!r}")
@@ -363,11 +365,13 @@ class BatchAnalyzer:
         self._out[...] = np.fft.rfft(self._in, axis=-1)
         return self._out
 
-    def power(self, frames: F32) -> F64:
+    def power(self, frames: F32, scaled: bool = True) -> F64:
         """Power of ``frames`` (shape (f, n), f <= batch) per bin (or mel band), scaled as
-        the recipe's level says but before the logarithm: a float64 view (f, cols) valid
-        until the next call. Taking the maximum of powers and then the logarithm gives the
-        same levels as :meth:`process` for fewer logarithms."""
+        the recipe's level says (``scaled=False``: ``|X|**2`` of a linear recipe, without
+        the per-bin factor :func:`power_scale`) but before the logarithm: a float64 view
+        (f, cols) valid until the next call (the caller may overwrite it). Taking the
+        maximum of powers and then the logarithm gives the same levels as :meth:`process`
+        for fewer logarithms."""
         f = frames.shape[0]
         fin = self._frames_in[:f]
         detrend = self.recipe.detrend
@@ -393,7 +397,7 @@ class BatchAnalyzer:
         np.multiply(xv, xv, out=sq)
         pw = self._pw[:f]
         np.add(sq[:, :, 0], sq[:, :, 1], out=pw)
-        if self._scale is not None:
+        if self._scale is not None and scaled:
             np.multiply(pw, self._scale, out=pw)
         if self._fb is not None:
             mel = self._mel[:f]
@@ -406,13 +410,13 @@ class BatchAnalyzer:
         in dB (float32). Window, FFT and power in float64; the logarithm in float32."""
         if self._single is not None:  # scipy's single-precision arithmetic
             self._single.power(frames, out)
-            self._log(out)
+            self.log(out)
             return
         pw = self.power(frames)
         np.copyto(out, pw, casting="same_kind")
-        self._log(out)
+        self.log(out)
 
-    def _log(self, out: F32) -> None:
+    def log(self, out: F32) -> None:
         """Power -> levels in place: dB, or ln(power + floor)."""
         if self.recipe.log_base == "ln":
             np.add(out, self._floor, out=out)

@@ -8,16 +8,23 @@ Caller's thread; memory is a few batches of samples, whatever the length of the 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from typing import Any
 
 import numpy as np
+from numpy.typing import NDArray
 
 from livespec.audio.files import check_samples
 from livespec.export.dsp import F32, BatchAnalyzer
 
+Floats = NDArray[np.float32] | NDArray[np.float64]
+PCM16_SCALE = np.float32(1.0 / 32768.0)  # libsndfile's int16 -> float (exact in float32)
+
 
 class SampleReader:
     """Reads mono float32 samples from an open ``soundfile.SoundFile``: one channel, or the
-    mean of all channels. Caller's thread; reuses its buffers."""
+    mean of all channels. 16-bit PCM is read as int16 and scaled here (libsndfile's own
+    conversion gives the same values at about four times the cost; such samples need no
+    range check). Caller's thread; reuses its buffers."""
 
     def __init__(self, sf: object, channel: int | None, block: int = 65536) -> None:
         self._sf = sf
@@ -25,23 +32,55 @@ class SampleReader:
         self.channel = channel
         self._block = block
         self._buf = np.empty((block, self.channels), dtype=np.float32)
+        self._pcm16: NDArray[np.int16] | None = None
+        if getattr(sf, "subtype", None) == "PCM_16":
+            self._pcm16 = np.empty((block, self.channels), dtype=np.int16)
         self._inv = np.float32(1.0 / self.channels)
+        self._wide: F32 | None = None
         self._fs = float(getattr(sf, "samplerate", 1) or 1)
         self.read_total = 0
 
-    def read(self, out: F32) -> int:
-        """Fill ``out`` (1-D float32) as far as the file allows; return the samples read."""
+    def read(self, out: Floats) -> int:
+        """Fill ``out`` (1-D float32, or float64: the same values) as far as the file
+        allows; return the samples read."""
         got = 0
         want = out.shape[0]
+        direct = self._pcm16 is not None and (self.channels == 1 or self.channel is not None)
+        if out.dtype != np.float32 and not direct:  # the float32 values, then widened
+            if self._wide is None:
+                self._wide = np.empty(self._block, dtype=np.float32)
+            while got < want:
+                k = min(self._block, want - got)
+                m = self.read(self._wide[:k])
+                out[got : got + m] = self._wide[:m]
+                got += m
+                if m < k:
+                    break
+            return got
         read = self._sf.read  # type: ignore[attr-defined]
         while got < want:
             k = min(self._block, want - got)
-            data: F32 = read(k, dtype="float32", always_2d=True, out=self._buf[:k])
-            m = data.shape[0]
-            if m == 0:
-                break
-            check_samples(data, self.read_total + got, self._fs)
-            dst = out[got : got + m]
+            dst = out[got : got + k]
+            if self._pcm16 is not None:
+                ints = read(k, dtype="int16", always_2d=True, out=self._pcm16[:k])
+                m = ints.shape[0]
+                if m == 0:
+                    break
+                if self.channels == 1 or self.channel is not None:
+                    np.multiply(ints[:, self.channel or 0], PCM16_SCALE, out=dst[:m])
+                    got += m
+                    if m < k:
+                        break
+                    continue
+                data: F32 = self._buf[:m]
+                np.multiply(ints, PCM16_SCALE, out=data)
+            else:
+                data = read(k, dtype="float32", always_2d=True, out=self._buf[:k])
+                m = data.shape[0]
+                if m == 0:
+                    break
+                check_samples(data, self.read_total + got, self._fs)
+            dst = dst[:m]
             if self.channel is not None:
                 np.copyto(dst, data[:, self.channel])
             elif self.channels == 1:
@@ -110,11 +149,16 @@ def iter_segment(
 
 
 def frame_views(
-    read: Callable[[F32], int], nsamples: int, analyzer: BatchAnalyzer
+    read: Callable[[Any], int],
+    nsamples: int,
+    analyzer: BatchAnalyzer,
+    dtype: type[np.floating[Any]] = np.float32,
 ) -> Iterator[F32]:
     """The framing of :func:`iter_segment`: yields each batch of frames, a read-only
     (f, n) view of the samples valid until the next step (``analyzer`` gives the recipe
-    and the batch size). Caller's thread."""
+    and the batch size). With ``dtype`` float64 the frames hold the same values in float64
+    (``read`` must fill such an array), which the window multiplies without a conversion
+    per use of a sample. Caller's thread."""
     r = analyzer.recipe
     n, hop, pad, b = r.n, r.hop, r.pad, analyzer.batch
     total = r.frames(nsamples)
@@ -123,7 +167,8 @@ def frame_views(
     reflect = r.center and r.pad_mode == "reflect"
     keep = pad + 1 if reflect else 0  # samples kept for the right-hand reflection
     cap = b * hop + n + 2 * pad + 2
-    buf = np.empty(cap, dtype=np.float32)
+    buf = np.empty(cap, dtype=dtype)
+    size = buf.itemsize
     fill = 0
     pos = 0
     remaining = nsamples
@@ -169,7 +214,7 @@ def frame_views(
         f = 0 if avail < n else min(b, (avail - n) // hop + 1, total - produced)
         if f > 0:
             view = np.lib.stride_tricks.as_strided(
-                buf[pos:], shape=(f, n), strides=(hop * 4, 4), writeable=False
+                buf[pos:], shape=(f, n), strides=(hop * size, size), writeable=False
             )
             yield view
             produced += f

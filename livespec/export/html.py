@@ -36,6 +36,7 @@ from livespec.export import figure
 from livespec.export.image import LogRows, TimeReducer, colour_table, render
 from livespec.export.io import ImageSpec, Post, levels_range
 from livespec.export.media import AudioRef
+from livespec.export.pagespec import PageSpec as PageSpec  # re-exported (it lived here)
 from livespec.export.temps import create_temp
 
 F32 = NDArray[np.float32]
@@ -43,16 +44,6 @@ MAX_LEVELS = 1 << 20  # values of the hover data (1 MiB, 1.4 MB as base64)
 MAX_DATA_ROWS = 4096  # more frequency rows are max-pooled in groups
 STEP_DB = 0.5  # the hover data's quantisation step; 255 steps below the maximum
 IMAGE_MAX_W = 3600  # image columns (zooming in shows up to this much detail)
-
-
-@dataclass(frozen=True)
-class PageSpec:
-    """What goes on a page besides the spectrogram: ``audio`` ("embed", "link", "none"),
-    overlay ``curves`` and ``labels`` (read before the export starts)."""
-
-    audio: str = "embed"
-    curves: tuple[Curve, ...] = field(default=())
-    labels: tuple[Label, ...] = field(default=())
 
 
 class LevelPool:

@@ -309,9 +309,23 @@ class PngSink:
         self._t = (t_left, t_right)
         self.title = title
 
-    def write(self, rows: F32) -> None:
-        """Add columns (one per frame)."""
-        self._reducer.add(self._map(rows) if self._map is not None else rows)
+    def write(self, rows: F32, at: int | None = None) -> None:
+        """Add columns (one per frame): the next ones, or those of frames ``at..`` (the
+        parts of a split analysis, :mod:`.segment`)."""
+        self._reducer.add(self._map(rows) if self._map is not None else rows, at)
+
+    @property
+    def reducer(self) -> TimeReducer:
+        """The columns being collected."""
+        return self._reducer
+
+    @property
+    def averages_bins(self) -> bool:
+        """True if the image's pixels are means of runs of FFT bins' levels (no
+        log-spaced rows, no max-pooling) over more than one value each: what
+        :mod:`.dbmean` computes from powers."""
+        red = self._reducer
+        return self._map is None and not red.pooled and red.group * red.row_group > 1
 
     def levels_range(self, post: Post, vmin: float, vmax: float) -> tuple[float, float]:
         """The colour range (lo, hi) in dB for this output."""

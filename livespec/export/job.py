@@ -8,10 +8,12 @@ leaves a partial output behind.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import os
 import sys
 import tempfile
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -24,8 +26,9 @@ from livespec.errors import LivespecError
 from livespec.export.columns import for_rate
 from livespec.export.dsp import F32, BatchAnalyzer, Recipe
 from livespec.export.frames import SampleReader, ShortRead, analyse_segment
-from livespec.export.html import PageSpec
-from livespec.export.io import ImageSpec, Post, Sink
+from livespec.export.io import ImageSpec, PngSink, Post, Sink
+from livespec.export.pagespec import PageSpec
+from livespec.export.segment import Analyzers, analyse_png
 from livespec.export.writers import BYTES_PER_VALUE, WRITERS, Target
 
 if TYPE_CHECKING:
@@ -52,7 +55,9 @@ class ExportOptions:
             values scaled to +-1.
         page: what an HTML page or SVG figure shows besides the spectrogram.
         backend: FFT backend ("auto", "fftw", "numpy").
-        threads: FFTW threads per process.
+        threads: threads for one input: a long input is analysed in that many parts at
+            once (up to 2; :mod:`.segment`), each with a one-thread FFT. The process pool
+            sets it when it runs a single job in this process.
     """
 
     recipe: Recipe
@@ -138,15 +143,25 @@ def segments(nsamples: int, samplerate: int, opts: ExportOptions) -> list[Segmen
     return out
 
 
-_ANALYZERS: OrderedDict[tuple[Recipe, float, str, int], BatchAnalyzer] = OrderedDict()
+_Key = tuple[Recipe, float, str, int, int | None, int]
+_ANALYZERS: OrderedDict[_Key, BatchAnalyzer] = OrderedDict()
 
 
-def analyzer_for(recipe: Recipe, samplerate: float, backend: str, threads: int) -> BatchAnalyzer:
-    """A planned analyzer, reused across the files a process exports (4 kept)."""
-    key = (recipe, float(samplerate), backend, threads)
+def analyzer_for(
+    recipe: Recipe,
+    samplerate: float,
+    backend: str,
+    threads: int,
+    batch: int | None = None,
+    part: int = 0,
+) -> BatchAnalyzer:
+    """A planned analyzer (``threads`` FFTW threads, ``batch`` frames per FFT or the
+    default), reused across the files a process exports (4 kept); each ``part`` of a
+    split analysis has its own."""
+    key = (recipe, float(samplerate), backend, threads, batch, part)
     a = _ANALYZERS.get(key)
     if a is None:
-        a = BatchAnalyzer(recipe, samplerate, backend=backend, threads=threads)
+        a = BatchAnalyzer(recipe, samplerate, backend=backend, threads=threads, batch=batch)
         _ANALYZERS[key] = a
         while len(_ANALYZERS) > 4:
             _ANALYZERS.popitem(last=False)
@@ -252,19 +267,33 @@ def _run(job: Job, opts: ExportOptions) -> JobResult:
         while plans and not plans[-1][1]:  # nothing to do after the last clip with work
             plans.pop()
         reader = SampleReader(f, r.channel)
-        analyzer: BatchAnalyzer | None = None
         scratch = np.empty(0, dtype=np.float32)
         notes: list[str] = []
         name = "stdin" if path == STDIN else path.name
+
+        def analyzers(batch: int | None = None, part: int = 0) -> BatchAnalyzer:
+            return analyzer_for(r, fs, opts.backend, 1, batch, part)
+
         for seg, todo in plans:  # consecutive segments, read in order
             if not todo:
                 scratch = _skip(reader, seg.length, scratch)
                 continue
-            if analyzer is None:
-                analyzer = analyzer_for(r, fs, opts.backend, opts.threads)
-            written += _export_segment(reader, seg, fs, todo, analyzer, opts, name, notes, path)
+            written += _export_segment(reader, seg, fs, todo, analyzers, opts, name, notes, path)
     status = "done" if written else "skipped"
     return JobResult(job.label, status, "", written, existing, tuple(notes))
+
+
+def _reopen(path: Path, channel: int | None, start: int) -> tuple[SampleReader, Callable[[], None]]:
+    """A second reader of ``path`` from sample ``start`` (a part of a split analysis)."""
+    f = open_audio_file(path)
+    try:
+        f.seek(start)
+    except BaseException:
+        f.close()
+        raise
+    reader = SampleReader(f, channel)
+    reader.read_total = start
+    return reader, f.close
 
 
 def _skip(reader: SampleReader, count: int, scratch: F32) -> F32:
@@ -284,7 +313,7 @@ def _export_segment(
     seg: Segment,
     fs: int,
     todo: list[tuple[str, Path]],
-    analyzer: BatchAnalyzer,
+    analyzers: Analyzers,
     opts: ExportOptions,
     name: str,
     notes: list[str],
@@ -292,7 +321,7 @@ def _export_segment(
 ) -> int:
     r = opts.recipe
     frames = r.frames(seg.length)
-    cols = analyzer.cols
+    cols = r.columns(fs)
     check_room(todo, frames, cols)
     offset = seg.start / fs
     sinks: list[Sink] = []
@@ -314,9 +343,18 @@ def _export_segment(
             for s in sinks:
                 s.write(rows)
 
-        got = analyse_segment(reader.read, seg.length, analyzer, emit)
-        if got != frames:  # pragma: no cover - analyse_segment guarantees it
-            raise JobError(f"internal error: {got} frames, expected {frames}")
+        png = sinks[0] if len(sinks) == 1 and isinstance(sinks[0], PngSink) else None
+        if png is not None:  # from powers and/or on two threads (.segment)
+            split = opts.threads > 1 and opts.clip is None and source != STDIN
+            reopen = functools.partial(_reopen, source, r.channel) if split else None
+            spec = png.spec
+            need = r.ref_max or r.top_db is not None or None in (spec.db_min, spec.db_max)
+            lo, hi = analyse_png(reader, seg.length, analyzers, png, r, fs, need, reopen)
+            stats[:] = lo, hi
+        else:
+            got = analyse_segment(reader.read, seg.length, analyzers(None, 0), emit)
+            if got != frames:  # pragma: no cover - analyse_segment guarantees it
+                raise JobError(f"internal error: {got} frames, expected {frames}")
         vmin, vmax = float(stats[0]), float(stats[1])
         shift = -vmax if r.ref_max else 0.0
         clamp = None if r.top_db is None else vmax + shift - r.top_db

@@ -24,7 +24,7 @@ from numpy.typing import NDArray
 U8 = NDArray[np.uint8]
 BLOCK_BYTES = 1 << 20  # pixel bytes filtered and deflated per step
 SIGNATURE = b"\x89PNG\r\n\x1a\n"
-PARALLEL_BYTES = 16 << 20  # an image of at least this many pixel bytes is deflated by 2 threads
+PARALLEL_BYTES = 2 << 20  # an image of at least this many pixel bytes is deflated by 2 threads
 
 
 def _chunk(f: BinaryIO, kind: bytes, data: bytes) -> None:

@@ -10,6 +10,8 @@ Main thread.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
+import math
 import os
 import sys
 import types
@@ -17,7 +19,7 @@ from collections.abc import Iterator, Sequence
 from types import TracebackType
 from typing import TYPE_CHECKING
 
-from livespec.export.job import ExportOptions, Job, JobResult, run_job
+from livespec.export.job import ExportOptions, Job, JobResult, default_workers, run_job
 from livespec.export.worker import run_in_worker, worker_init
 
 if TYPE_CHECKING:
@@ -46,10 +48,25 @@ class ProcessPoolBackend:
     def run(self, jobs: Sequence[Job], opts: ExportOptions) -> Iterator[JobResult]:
         """Results as they complete (caller's thread)."""
         if self.workers <= 1 or len(jobs) <= 1:
+            # One job at a time here: a long input may use two threads (.segment).
+            one = dataclasses.replace(opts, threads=min(2, self.workers, idle_cpus()))
             for job in jobs:
-                yield run_job(job, opts)
+                yield run_job(job, one)
             return
         yield from _run_pool(jobs, opts, min(self.workers, len(jobs)))
+
+
+def idle_cpus() -> int:
+    """Threads worth running for one job: 1, plus one for each of this process's CPUs
+    that the 1-minute load average leaves at least half idle (2 CPUs: 2 below a load of
+    1.5). A second analysis thread on a busy machine gains nothing and loses time waiting
+    for the GIL whenever the other thread is preempted holding it."""
+    try:
+        load = os.getloadavg()[0]
+    except (AttributeError, OSError):
+        return default_workers()
+    cpus = default_workers()
+    return max(1, min(cpus, 1 + math.floor(cpus - load + 0.5)))
 
 
 def _pool_context() -> BaseContext:

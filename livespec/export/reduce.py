@@ -75,12 +75,14 @@ class TimeReducer:
         pool: tuple[int, int] | None = None,
     ) -> None:
         self.frames = frames
+        self.rows_in = rows
         w, h = size if size is not None else (frames, rows)
         self.group = 1 if frames <= 4 * w else frames // (2 * w)
         self.row_group = 1 if rows <= 4 * h else rows // (2 * h)
         self._max = pool is not None
         if pool is not None:
             self.group, self.row_group = pool
+        self.pooled = pool is not None
         self.cols = -(-frames // self.group)
         self.rows = -(-rows // self.row_group)
         self._row_starts = np.arange(0, rows, self.row_group)
@@ -91,26 +93,37 @@ class TimeReducer:
             self._sum = np.zeros((self.cols, self.rows), dtype=np.float32)
         self._next = 0
 
-    def add(self, rows: F32) -> None:
-        """Append the next ``rows`` (f, rows) frames."""
+    def add(self, rows: F32, at: int | None = None) -> None:
+        """Append the next ``rows`` (f, rows) frames, or put them at frame ``at``: the
+        parts of an analysis split between threads each add their own frames, starting at
+        a multiple of ``group`` (so they touch disjoint columns)."""
         if self.row_group > 1:
             rows = _row_runs(rows, self.row_group, self._max)
             if not self._max:
                 rows /= self._row_counts
         f = rows.shape[0]
-        k0 = self._next
+        k0 = self._next if at is None else at
         if self.group == 1:
             self._sum[k0 : k0 + f] = rows
         else:
             g = self.group
             idx = np.arange(k0, k0 + f)
             starts = np.flatnonzero((idx % g == 0) | (idx == k0))
-            at = idx[starts] // g
+            cols = idx[starts] // g
             if self._max:
-                self._sum[at] = np.maximum(self._sum[at], np.maximum.reduceat(rows, starts, axis=0))
+                self._sum[cols] = np.maximum(
+                    self._sum[cols], np.maximum.reduceat(rows, starts, axis=0)
+                )
             else:
-                self._sum[at] += np.add.reduceat(rows, starts, axis=0)
+                self._sum[cols] += np.add.reduceat(rows, starts, axis=0)
         self._next = k0 + f
+
+    def add_sums(self, c0: int, sums: NDArray[np.float64]) -> None:
+        """Add ``sums`` (n, rows): for each of columns ``c0..c0+n``, the sum over some
+        of its frames of their row-averaged levels (what :meth:`add` accumulates;
+        :mod:`.dbmean` computes it from powers)."""
+        view = self._sum[c0 : c0 + sums.shape[0]]
+        np.add(view, sums, out=view, casting="same_kind")
 
     def take(self) -> F32:
         """:meth:`result`, after which the reducer keeps no reference to it (the caller's

@@ -14,11 +14,42 @@ Pure string code, no Textual; called on the UI thread.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass
+from operator import itemgetter
 
-Piece = tuple[int, str]  # (x in cells from the rectangle's left edge, escape sequences)
+
+class Lazy:
+    """Escape sequences made only when they must be written: a piece that the terminal
+    usually shifts into place (:class:`HScroll`) need not be built. ``make(arg)`` makes
+    them; two with equal ``key`` have equal text; a Lazy never equals a string."""
+
+    __slots__ = ("arg", "key", "make")
+
+    def __init__(self, key: Hashable, make: Callable[[int], str], arg: int) -> None:
+        self.key, self.make, self.arg = key, make, arg
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Lazy) and self.key == other.key
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def text(self) -> str:
+        """The escape sequences."""
+        return self.make(self.arg)
+
+
+# (x in cells from the rectangle's left edge, escape sequences)
+Piece = tuple[int, str | Lazy]
 Row = Sequence[Piece]
+
+
+_x = itemgetter(0)
+
+
+def _text(text: str | Lazy) -> str:
+    return text if isinstance(text, str) else text.text()
+
 
 RESET = "\x1b[0m"
 RESET_MARGINS = "\x1b[r"  # scroll region = the whole screen (moves the cursor home)
@@ -110,11 +141,7 @@ class ScreenPatch:
         tails = hscroll.tails if hscroll is not None else {}
         for y, row in enumerate(rows):
             old = shown[y]
-            if (
-                old is not None
-                and len(old) == len(row)
-                and all(p[0] == o[0] for p, o in zip(row, old, strict=True))
-            ):
+            if old is not None and list(map(_x, row)) == list(map(_x, old)):
                 skip = -1
                 tail = tails.get(y)
                 if tail is not None and hscroll is not None:
@@ -128,11 +155,11 @@ class ScreenPatch:
                 for (x, text), (_, otext) in zip(row, old, strict=True):
                     if text != otext and x != skip:
                         out.append(move_to(x0 + x, y0 + y))
-                        out.append(text)
+                        out.append(_text(text))
                 shown[y] = tuple(row)
                 continue
             out.append(move_to(x0 + (row[0][0] if row else 0), y0 + y))
-            out.extend(text for _, text in row)
+            out.extend(_text(text) for _, text in row)
             shown[y] = tuple(row)
         if not out:
             return ""

@@ -149,6 +149,7 @@ class CellTable:
         self._segments: list[Segment] = [Segment(" ")] * 65536
         self._styles: list[Style | None] = [None] * 65536
         self._filled = np.zeros(65536, dtype=bool)
+        self._ansi_filled = np.zeros(65536, dtype=bool)  # escape sequences made (below)
         # escape sequences: [key] both colours and the character, [65536 + key] the
         # character only, [2 * 65536 + key] the foreground only (the left neighbour has the
         # same background), [3 * 65536 + key] the background only
@@ -163,35 +164,48 @@ class CellTable:
     def _make(self, key: int) -> None:
         top, bottom = key >> 8, key & 255
         if self.depth == "none":
-            level = max(top, bottom)
-            ch = SHADES[min(level * len(SHADES) // 256, len(SHADES) - 1)]
             style = Style()
-            seg = Segment(ch, style)
+            seg = Segment(self._char(key), style)
         else:
             style = Style(color=self.colors[top], bgcolor=self.colors[bottom])
             seg = Segment(UPPER_HALF, style)
         self._segments[key] = seg
         self._styles[key] = style
+        if not self._ansi_filled[key]:
+            self._make_ansi(key)
+        self._filled[key] = True
+
+    def _char(self, key: int) -> str:
+        if self.depth != "none":
+            return UPPER_HALF
+        level = max(key >> 8, key & 255)
+        return SHADES[min(level * len(SHADES) // 256, len(SHADES) - 1)]
+
+    def _make_ansi(self, key: int) -> None:
+        """The escape sequences of ``key`` (without its segment, which takes longer)."""
         # Every cell sets both colours and no attribute, so within a row no reset is
         # needed between cells: the row ends with one.
-        text = seg.text
+        text = self._char(key)
         ansi = self._ansi
         ansi[65536 + key] = text
         if self.depth == "none":
             ansi[key] = ansi[2 * 65536 + key] = ansi[3 * 65536 + key] = text
         else:
-            fg, bg = self._fg[top], self._bg[bottom]
+            fg, bg = self._fg[key >> 8], self._bg[key & 255]
             ansi[key] = f"\x1b[{fg};{bg}m{text}"
             ansi[2 * 65536 + key] = f"\x1b[{fg}m{text}"
             ansi[3 * 65536 + key] = f"\x1b[{bg}m{text}"
-        self._filled[key] = True
+        self._ansi_filled[key] = True
 
-    def ensure(self, keys: npt.NDArray[np.uint16]) -> None:
-        """Make the segments of all ``keys`` that are still missing."""
-        missing = keys[~self._filled[keys]]
+    def ensure(self, keys: npt.NDArray[np.uint16], segments: bool = True) -> None:
+        """Make what is still missing of all ``keys``: segments and escape sequences, or
+        (``segments=False``) the escape sequences only."""
+        filled = self._filled if segments else self._ansi_filled
+        missing = keys[~filled[keys]]
         if missing.size:
+            make = self._make if segments else self._make_ansi
             for k in set(missing.tolist()):
-                self._make(k)
+                make(k)
 
     def segment(self, key: int) -> Segment:
         """The one-cell segment for ``key`` (made if needed)."""
@@ -255,6 +269,19 @@ class CellTable:
             for i, segs in enumerate(seg_rows)
         ]
 
+    def texts(self, keys: npt.NDArray[np.uint16]) -> list[str]:
+        """The escape sequences of each row of (rows, width) ``keys`` as
+        :meth:`rows_from_keys` gives them, without the segments."""
+        rows, width = keys.shape
+        keys = np.ascontiguousarray(keys, dtype=np.uint16)
+        self.ensure(keys.ravel(), segments=False)
+        ansi = self._ansi
+        if width == 1:  # the newest column of a waterfall that moved by one
+            return [ansi[k] + RESET for k in keys.ravel().tolist()]
+        pieces = self.pieces(keys, None)
+        join = "".join
+        return [join(pieces[i * width : (i + 1) * width]) + RESET for i in range(rows)]
+
     def pieces(
         self, keys: npt.NDArray[np.uint16], left: npt.NDArray[np.uint16] | None
     ) -> list[str]:
@@ -285,8 +312,8 @@ class CellTable:
 
     def full_piece(self, key: int) -> str:
         """The escape sequence of one cell with its colours (start of a row)."""
-        if not self._filled[key]:
-            self._make(key)
+        if not self._ansi_filled[key]:
+            self._make_ansi(key)
         return self._ansi[key]
 
     def cells(self, keys: npt.NDArray[np.uint16]) -> list[Segment]:

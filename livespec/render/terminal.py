@@ -2,8 +2,9 @@
 
 livespec draws faster than Textual's public API allows in a few spots: rows that bring their
 own escape sequences (:class:`AnsiStrip`, which fills a Strip's private slots), plot rows
-written straight to the terminal between Textual's own updates (the driver, the
-synchronized-output sequences, the compositor's visible widgets), the colour depth the
+and small widgets written straight to the terminal between Textual's own updates (the
+driver, the synchronized-output sequences, the compositor's visible widgets, a widget's
+cache of rendered lines), the colour depth the
 user chose (the console's colour system) and the screen updates Textual writes (its
 ``_display`` hook). Each touch is a small function here; ``tests/test_textual_hooks.py``
 checks that every private name still exists in the installed Textual, and pyproject.toml
@@ -24,13 +25,13 @@ from rich.console import Console
 from rich.segment import Segment
 from textual._ansi_sequences import SYNC_END, SYNC_START
 from textual._compositor import ChopsUpdate
+from textual.geometry import Region
 from textual.strip import Strip as Strip  # the one import of Strip for render/
 
 if TYPE_CHECKING:
     from textual.app import App
     from textual.binding import Binding
     from textual.filter import LineFilter
-    from textual.geometry import Region
     from textual.screen import Screen
     from textual.widget import Widget
 
@@ -181,6 +182,15 @@ def visible_widgets(screen: Screen[Any]) -> Mapping[Widget, tuple[Region, Region
         return screen._compositor.visible_widgets
     except AttributeError:
         return None
+
+
+def render_now(widget: Widget) -> list[Strip]:
+    """Every line of ``widget`` (padding, background and all) as Textual paints it now;
+    Textual's cache of its lines is renewed, so a later repaint by Textual shows the
+    same."""
+    widget._styles_cache.clear()
+    region = widget.region
+    return widget.render_lines(Region(0, 0, region.width, region.height))
 
 
 # -- the terminal writer --------------------------------------------------------------------

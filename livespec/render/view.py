@@ -24,7 +24,7 @@ from livespec.dsp.cqt import CqtLayout
 from livespec.render.freqmap import FreqMap, pan_range, zoom_range
 from livespec.render.history import History
 from livespec.render.raster import F32, AnsiStrip, CellRow, CellTable, cell_keys, to_levels
-from livespec.render.rows import RowBuilder
+from livespec.render.rows import HKeys, RowBuilder, new_keys
 from livespec.render.terminal import Strip
 
 NO_DATA_DB = -400.0  # below any colour floor
@@ -82,10 +82,7 @@ class WaterfallView:
         self._rows: list[CellRow] | None = None
         self._shifted: int | None = None  # frames pushed in since :meth:`rows` (None: rebuild)
         self._builder = RowBuilder()
-        # Horizontal: the keys of the last build, and (epoch, columns the rows moved left
-        # since the epoch began), so a terminal can shift them (:meth:`tails`).
-        self._hkeys: npt.NDArray[np.uint16] | None = None
-        self._hscrolls = (0, 0)
+        self._hkeys = HKeys()  # horizontal: the keys now, so a terminal can shift rows
         self.cursor_on = False
         self.cursor_age = 0  # time pixels back from the newest shown
         self.cursor_hz = 1000.0
@@ -203,6 +200,7 @@ class WaterfallView:
         """The pixels changed; ``shifted``: only by that many new frames pushed in."""
         self._strips = None
         self._rows = None
+        self._hkeys.dirty(shifted)
         if shifted is None or self._shifted is None:
             self._shifted = None
         else:
@@ -315,42 +313,44 @@ class WaterfallView:
             self._rows, self._shifted = [], None
             return self._rows
         shifted, table, builder = self._shifted, self.table, self._builder
-        moved = shifted if shifted is not None and 0 < shifted < self.width else None
-        if moved is not None and builder.can_scroll(self.height, self.width):
-            lv = to_levels(self.db[:moved], self.db_min, self.db_max)  # newest first
-            new = cell_keys(np.ascontiguousarray(lv[::-1, ::-1].T))  # (height, k), oldest first
-            self._rows = builder.scrolled(table, new)
-            self._hkeys = builder.keys
-        elif self.orientation == "vertical":
+        keys = self.keys_now()
+        if keys is None:
             keys = cell_keys(self.levels())
             self._rows = builder.vertical(table, keys, self.end, self.fpp, shifted is not None)
-        elif table.depth != "truecolor":
-            builder.keys = None
-            self._hkeys = cell_keys(self.levels())
-            self._rows = table.rows_from_keys(self._hkeys)
         else:
-            self._rows = builder.full(table, cell_keys(self.levels()))
-            self._hkeys = builder.keys
-        if self.orientation == "horizontal":
-            epoch, cols = self._hscrolls
-            self._hscrolls = (epoch + 1, 0) if moved is None else (epoch, cols + moved)
+            self._rows = builder.horizontal(table, keys, self._hkeys.hscrolls)
         self._shifted = 0
         return self._rows
 
+    def keys_now(self) -> npt.NDArray[np.uint16] | None:
+        """The horizontal waterfall's (height, width) cell keys now, brought up to date
+        from the new columns alone where it only moved (None: vertical, or no size)."""
+        if self.orientation != "horizontal" or self.width <= 0 or self.height <= 0:
+            return None
+        return self._hkeys.update(
+            (self.height, self.width),
+            lambda k: new_keys(self.db[:k], self.db_min, self.db_max, self.table.canon),
+            lambda: cell_keys(self.levels()),
+        )
+
     @property
     def hscrolls(self) -> tuple[int, int]:
-        """(epoch, columns the horizontal waterfall moved left since the epoch began): a
-        new epoch means the rows were rebuilt, not moved. Valid after :meth:`rows`."""
-        return self._hscrolls
+        """(epoch, columns the horizontal waterfall moved left since): :attr:`HKeys.hscrolls`."""
+        self.keys_now()
+        return self._hkeys.hscrolls
 
     def tails(self, columns: int) -> list[str] | None:
-        """The escape sequences of the last ``columns`` cells of every row of the
-        horizontal waterfall as last built by :meth:`rows` (each starting with its
-        colours and ending with a reset), or None if unknown (UI thread)."""
-        keys = self._hkeys
-        if self.orientation != "horizontal" or keys is None or not 0 < columns <= keys.shape[1]:
+        """The escape sequences of the last ``columns`` cells of every row of the horizontal
+        waterfall now (from their colours, ending with a reset); None if unknown."""
+        keys = self.keys_now()
+        if keys is None or not 0 < columns <= keys.shape[1]:
             return None
-        return [ansi for _, ansi in self.table.rows_from_keys(keys[:, -columns:])]
+        return self.table.texts(keys[:, -columns:])
+
+    def row_text(self, y: int) -> str:
+        """Text row ``y`` of the horizontal waterfall now, as :meth:`rows` gives it."""
+        keys = self.keys_now()
+        return "" if keys is None else self.table.texts(keys[y : y + 1])[0]
 
     @property
     def scrolls(self) -> tuple[int, int]:

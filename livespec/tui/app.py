@@ -56,8 +56,7 @@ MIN_WIDTH, MIN_HEIGHT = 50, 16  # below this the app shows a plain message
 HOLD_DECAY_DB_S = 20.0  # spectrum peak hold falls this fast (dB per second of audio)
 
 
-# The small widgets above and below the plot take turns: when two of them change in one
-# screen update, Textual re-renders everything in the box around both, the plot included.
+# The small widgets take turns (each one's update is painted directly, or is a screen update)
 METER_EVERY = 2  # ticks between level-meter updates (15 per second at 30 fps), odd ticks
 READOUT_EVERY = 4  # ticks between readout updates (7.5 per second), ticks 0 mod 4
 REOPEN_EVERY = 30  # ticks between attempts to reopen a vanished device (1 s at 30 fps)
@@ -137,9 +136,9 @@ class LivespecApp(App[int]):
         plot = Plot(self.view, spectrum=d.spectrum, panel=marks, output=self.output, id="plot")
         self.widgets = AppWidgets(
             plot,
-            LevelMeter(self.stats, id="meter"),
-            Readout(id="readout"),
-            StatusLine(id="status"),
+            LevelMeter(self.stats, id="meter", painter=self.output.draw),
+            Readout(id="readout", painter=self.output.draw),
+            StatusLine(id="status", painter=self.output.draw),
             MeasurePanel(id="measure"),
         )
         self.viewing = ViewController(self, cfg, self.view, self.stats, plot, engine, self.depth)
@@ -179,7 +178,9 @@ class LivespecApp(App[int]):
         with Vertical(id="main"):
             yield w.readout
             yield w.measure
-            yield w.plot
+            # a box of its own: Textual re-renders each widget whose box overlaps a change
+            with Vertical(id="plot-box"):
+                yield w.plot
             yield w.meter
             yield w.status
         yield Static("", id="too-small")
@@ -190,7 +191,7 @@ class LivespecApp(App[int]):
         self.output.watch_updates(self.widgets.plot.screen_written)
         self._check_size(self.size.width, self.size.height)
         if self.live:
-            self.set_interval(1.0 / self.link.fps, self.tick, name="screen-tick")
+            self.set_interval(1.0 / self.link.fps, self.output.batched(self.tick), name="tick")
             self.output.count_bytes()
             self.set_timer(1.5, freeze_gc)
         if self.notice:
@@ -261,7 +262,7 @@ class LivespecApp(App[int]):
         self.overlays.update()
         w.plot.sync()
         if frames and self._ticks % METER_EVERY == 1:
-            w.meter.refresh()
+            w.meter.changed()
         self.measuring.tick(self._ticks, self.clock())
         if self._ticks % REOPEN_EVERY == 0:
             self.reopen_input()

@@ -1,8 +1,11 @@
 """What the app writes to the terminal besides Textual's own updates (UI thread).
 
 The plot writes its changed rows itself (:meth:`TerminalOutput.write`, as one synchronized
-update where the terminal supports it); over SSH the bytes handed to the terminal are counted
-for the status line's output rate; with ``LIVESPEC_FRAME_LOG`` set, the time of every
+update where the terminal supports it), and the small widgets that change while the app
+runs (level meter, readout, status line) are painted straight to the terminal
+(:meth:`TerminalOutput.draw`), since for a screen update of its own Textual re-renders
+every widget beside the one that changed; over SSH the bytes handed to the terminal are
+counted for the status line's output rate; with ``LIVESPEC_FRAME_LOG`` set, the time of every
 screen update that redraws the plot is noted for ``benchmarks/bench_app.py``. Textual's
 private names are reached through :mod:`livespec.render.terminal` only.
 """
@@ -10,19 +13,27 @@ private names are reached through :mod:`livespec.render.terminal` only.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 from textual.app import App
+from textual.geometry import Region
+from textual.widget import Widget
 
+from livespec.render.patch import RESET, move_to
 from livespec.render.terminal import (
     Spans,
     Write,
+    has_notifications,
     hook_display,
+    render_now,
     synchronized,
     terminal_writer,
+    visible_widgets,
     wrap_writer,
 )
 
+Uncovered = dict[Widget, tuple[object, Region]]  # widget -> (visible widgets, its region)
 FRAME_LOG_ENV = "LIVESPEC_FRAME_LOG"  # file for the times of screen updates (benchmarks)
 
 
@@ -53,16 +64,67 @@ class TerminalOutput:
         self.bytes_out = 0  # bytes written to the terminal (counted over SSH only)
         self._rate_mark = (0.0, 0)
         self._last_rate: float | None = None
+        self._held: list[str] | None = None  # writes kept for one batch (see batch())
+        self._uncovered: Uncovered = {}  # see can_draw_direct
 
     def write(self, text: str) -> None:
         """Hand escape sequences straight to Textual's terminal writer, as one synchronized
         update when the terminal supports it (used by :meth:`Plot.sync`)."""
-        write = terminal_writer(self._app)
-        if write is None:
-            return
-        write(synchronized(self._app, text))
+        self._write(text)
         if self.frame_log:
             self.frame_times.append((time.monotonic(), 1))
+
+    def _write(self, text: str) -> None:
+        if self._held is not None:
+            self._held.append(text)
+            return
+        write = terminal_writer(self._app)
+        if write is not None:
+            write(synchronized(self._app, text))
+
+    @contextmanager
+    def batch(self) -> Iterator[None]:
+        """Hand every write made inside to the terminal writer at the end, as one
+        synchronized update (one wake-up of Textual's writer thread per tick)."""
+        if self._held is not None:
+            yield
+            return
+        self._held = []
+        try:
+            yield
+        finally:
+            held, self._held = self._held, None
+            if held:
+                self._write("".join(held))
+
+    def batched(self, fn: Callable[[], None]) -> Callable[[], None]:
+        """``fn`` with its writes handed over as one update (:meth:`batch`)."""
+
+        def run() -> None:
+            with self.batch():
+                fn()
+
+        return run
+
+    def can_draw(self, widget: Widget) -> bool:
+        """:func:`can_draw_direct`, remembering what it found while the layout stands."""
+        return can_draw_direct(widget, self._uncovered)
+
+    def draw(self, widget: Widget) -> bool:
+        """Paint ``widget`` straight to the terminal, as Textual would, if nothing covers
+        it (:func:`can_draw_direct`); False if not (then the caller refreshes it)."""
+        if not self.can_draw(widget) or terminal_writer(self._app) is None:
+            return False
+        region, console = widget.region, self._app.console
+        x, y = region.x, region.y
+        text = "".join(
+            [
+                move_to(x, y + i) + strip.render(console)
+                for i, strip in enumerate(render_now(widget))
+            ]
+        )
+        self._write(RESET + text + RESET)
+        return True
 
     def textual_redraw(self) -> None:
         """The plot asked Textual for a redraw (the next screen update is logged)."""
@@ -110,3 +172,37 @@ class TerminalOutput:
         if self.frame_log:
             with open(self.frame_log, "w", encoding="utf-8") as f:
                 f.write("".join(f"{t:.6f} {d}\n" for t, d in self.frame_times))
+
+
+def can_draw_direct(
+    widget: Widget, seen: dict[Widget, tuple[object, Region]] | None = None
+) -> bool:
+    """True when ``widget`` may be painted without Textual: a real terminal, its screen on
+    top, no notification, and no other widget over it (UI thread). ``seen``: widget ->
+    (Textual's map of visible widgets, region) found uncovered, kept by the caller (the
+    map is a new object whenever the layout changes)."""
+    app = widget.app
+    region = widget.region
+    if app.is_headless or widget.screen is not app.screen or not region.area:
+        return False
+    if has_notifications(app):
+        return False
+    visible = visible_widgets(widget.screen)
+    if visible is None:  # Textual's internals moved: be safe
+        return False
+    if seen is not None:
+        hit = seen.get(widget)
+        if hit is not None and hit[0] is visible and hit[1] == region:
+            return True
+    ancestors = widget.ancestors_with_self
+    for other, (other_region, clip) in visible.items():
+        if (
+            other_region.overlaps(region)
+            and clip.overlaps(region)
+            and other is not widget
+            and other not in ancestors
+        ):
+            return False
+    if seen is not None:
+        seen[widget] = (visible, region)
+    return True

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Iterable
+from collections.abc import Callable, Hashable, Iterable
 
 from rich.segment import Segment
 from rich.style import Style
@@ -67,7 +67,10 @@ class Part:
         key = (self.cache_key(), width, height, base, system)
         if key != self._key:
             rows = self.render_all(width, height, base) if width > 0 and height > 0 else []
-            rows = [r.crop_extend(0, width, base) for r in rows[:height]]
+            rows = [  # crop_extend to the same width gives the row itself
+                r if r.cell_length == width else r.crop_extend(0, width, base)
+                for r in rows[:height]
+            ]
             rows += [Strip.blank(width, base)] * (max(height, 0) - len(rows))
             if system is not None:
                 rows = [r if isinstance(r, AnsiStrip) else _compact(r, width, system) for r in rows]
@@ -80,18 +83,30 @@ def _compact(strip: Strip, width: int, system: str) -> Strip:
     return AnsiStrip(segs, width, [compact_ansi(segs, system)], system)
 
 
+Painter = Callable[[Widget], bool]  # paints a widget without Textual; False if it cannot
+
+
+def show_change(widget: Widget, painter: Painter | None) -> None:
+    """``widget``'s picture changed: have ``painter`` paint it at once (the app's direct
+    output), else (no painter, or it cannot) ask Textual to refresh it (UI thread)."""
+    if painter is None or not painter(widget):
+        widget.refresh()
+
+
 class CachedLines(Widget):
     """A line-API widget that renders all its rows at once when its key changes.
 
     Subclasses give :meth:`cache_key` (cheap; everything the picture depends on) and
     :meth:`render_all`. The app calls :meth:`sync` every tick; it refreshes only when the
-    key changed. UI thread only.
+    key changed. ``painter`` (set by the app): paints a change without Textual. UI thread
+    only.
     """
 
-    def __init__(self, *, id: str | None = None) -> None:
+    def __init__(self, *, id: str | None = None, painter: Painter | None = None) -> None:
         super().__init__(id=id)
         self._key: Hashable = None
         self._lines: list[Strip] = []
+        self.painter = painter
 
     def cache_key(self) -> Hashable:
         """What the rows depend on (besides the size)."""
@@ -125,21 +140,21 @@ class TextLines(CachedLines):
     """Lines of Rich text drawn with the line API: changing the text repaints only this
     widget (a ``Static.update`` would ask for a new layout of the whole screen)."""
 
-    def __init__(self, *, id: str | None = None) -> None:
-        super().__init__(id=id)
+    def __init__(self, *, id: str | None = None, painter: Painter | None = None) -> None:
+        super().__init__(id=id, painter=painter)
         self.text: Text = Text()
-        self._markup = ""
+        self._shown: Hashable = ("", (), "")
 
     def set_text(self, text: Text) -> None:
         """Show ``text`` (refreshes only if it changed)."""
-        markup = text.markup
-        if markup != self._markup:
-            self.text, self._markup = text, markup
-            self.refresh()
+        key = (text.plain, tuple(text.spans), text.style)  # cheaper than its markup
+        if key != self._shown:
+            self.text, self._shown = text, key
+            show_change(self, self.painter)
 
     def cache_key(self) -> Hashable:
         """The text."""
-        return self._markup
+        return self._shown
 
     def render_all(self, width: int, height: int, base: Style) -> list[Strip]:
         """The text, cropped to the widget."""

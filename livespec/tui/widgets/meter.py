@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Hashable
 
 from rich.segment import Segment
 from rich.style import Style
@@ -10,6 +11,7 @@ from textual.strip import Strip
 from textual.widget import Widget
 
 from livespec.render.stats import Stats
+from livespec.tui.widgets.common import Painter, show_change
 
 METER_FLOOR_DB = -60.0
 GREEN, YELLOW, RED = Style(color="green"), Style(color="yellow"), Style(color="red")
@@ -17,9 +19,14 @@ CLIP = Style(color="bright_white", bgcolor="red", bold=True)
 EMPTY = Style(dim=True)
 
 
-def _bar(level: float, width: int, base: Style) -> list[Segment]:
+def _cells(level: float, width: int) -> int:
+    """Cells of a bar ``width`` cells long lit at ``level`` dBFS."""
     frac = 0.0 if not math.isfinite(level) else (level - METER_FLOOR_DB) / -METER_FLOOR_DB
-    n = max(0, min(width, round(frac * width)))
+    return max(0, min(width, round(frac * width)))
+
+
+def _bar(level: float, width: int, base: Style) -> list[Segment]:
+    n = _cells(level, width)
     yellow_at, red_at = round(width * 0.7), round(width * 0.9)  # -18 and -6 dBFS
     segs = []
     for lo, hi, st in ((0, yellow_at, GREEN), (yellow_at, red_at, YELLOW), (red_at, width, RED)):
@@ -41,9 +48,26 @@ class LevelMeter(Widget):
     LevelMeter { height: 1; width: 1fr; }
     """
 
-    def __init__(self, stats: Stats, *, id: str | None = None) -> None:
+    def __init__(
+        self, stats: Stats, *, id: str | None = None, painter: Painter | None = None
+    ) -> None:
         super().__init__(id=id)
         self.stats = stats
+        self.painter = painter  # paints a change without Textual (the app's output)
+        self._shown: Hashable = None
+
+    def _key(self) -> Hashable:
+        s, width = self.stats, self.size.width
+        bar_w = max(4, (width - 40) // 2)
+        rms, peak = s.rms_dbfs, s.peak_dbfs
+        return (width, _db(rms), _db(peak), _cells(rms, bar_w), _cells(peak, bar_w), s.clipping)
+
+    def changed(self) -> None:
+        """The levels may have changed: show them if what is drawn changed (UI thread)."""
+        key = self._key()
+        if key != self._shown:
+            self._shown = key
+            show_change(self, self.painter)
 
     def render_line(self, y: int) -> Strip:
         """The meter row (UI thread)."""

@@ -33,12 +33,13 @@ from textual.message import Message
 from textual.strip import Strip
 from textual.widget import Widget
 
-from livespec.render.patch import HScroll, Piece, ScreenPatch, Scroll
+from livespec.render.patch import HScroll, Row, ScreenPatch, Scroll
 from livespec.render.raster import join_rows
-from livespec.render.terminal import AnsiStrip, has_notifications, visible_widgets
+from livespec.render.terminal import AnsiStrip
 from livespec.render.view import WaterfallView
 from livespec.tui.widgets.axes import FreqAxis, TimeAxis
 from livespec.tui.widgets.colorbar import ColorBar
+from livespec.tui.widgets.plot_direct import TextCache, parts, shifted_rows
 from livespec.tui.widgets.spectrum import SpectrumPanel
 from livespec.tui.widgets.waterfall import WaterfallPart
 
@@ -57,6 +58,9 @@ class DirectOutput(Protocol):
 
     def textual_redraw(self) -> None:
         """Note that the plot asked Textual for a redraw instead (frame log)."""
+
+    def can_draw(self, widget: Widget) -> bool:
+        """True when nothing covers ``widget`` on the terminal (see :func:`can_draw_direct`)."""
 
 
 class Plot(Widget):
@@ -98,14 +102,18 @@ class Plot(Widget):
         self.colorbar = ColorBar(view)
         self.spectrum = SpectrumPanel(view) if panel is None else panel
         self.waterfall = WaterfallPart(view)
-        self._key: Hashable = None
+        self._key: Hashable = None  # what _rows show
         self._rows: list[Strip] = []
+        self._synced: Hashable = None  # what the last sync() showed or asked Textual for
         self.direct = True  # write changed rows to the terminal without Textual's update
         self._patch = ScreenPatch()
         self._scrolls: tuple[int, int] | None = None  # view.scrolls the terminal shows
         self._hscrolls: tuple[int, int] | None = None  # view.hscrolls the terminal shows
         self._pure: set[int] = set()  # waterfall rows shown without cursor or marker
         self.shift_columns = True  # let the terminal shift the horizontal waterfall (ICH/DCH)
+        self._texts: TextCache = {}  # the side parts' escape sequences (direct drawing)
+        self._time_key: Hashable = None
+        self._time_strip = Strip.blank(0)
 
     # -- geometry ----------------------------------------------------------------------
 
@@ -168,55 +176,62 @@ class Plot(Widget):
         """Redraw if anything drawn changed (called by the app every tick): the rows that
         changed go straight to the terminal when :meth:`_can_draw_direct`, else Textual
         refreshes the widget."""
-        if self._cache_key() == self._key:
+        key = self._cache_key()
+        if key == self._synced:
             return
+        self._synced = key
         output = self.output
-        if output is None or not self._can_draw_direct():
+        if output is None or not self._can_draw_direct(output):
             self._patch.forget()
             self._scrolls = self._hscrolls = None
             self.refresh()
             if output is not None:
                 output.textual_redraw()
             return
-        rows = self._current_rows()
         region = self.region
         console = self.app.console
+        rows = self._shifted_rows(console)
+        if rows is None:
+            rows = [parts(row, console) for row in self._current_rows()]
         text = self._patch.update(
             region.x,
             region.y,
             region.width,
-            [_parts(row, console) for row in rows],
+            rows,
             self._scroll(region.x == 0 and region.width == self.screen.size.width),
             self._hscroll(),
         )
         if text:
             output.write(text)
 
-    def _can_draw_direct(self) -> bool:
+    def _shifted_rows(self, console: Console) -> list[Row] | None:
+        """:func:`shifted_rows` (horizontal, without cursor, marker or overlays; None
+        otherwise: the rows are built)."""
+        view = self.view
+        system = view.table.system
+        if (
+            view.orientation != "horizontal"
+            or view.width <= 0
+            or view.height <= 0
+            or view.cursor_on
+            or view.marker_cell() is not None
+            or self.waterfall.extra
+            or console.color_system != system
+        ):
+            return None
+        base, wh = self.rich_style, view.height
+        right = [self.colorbar.lines(BAR_W, wh, base, system)]
+        if self.show_spectrum:
+            right.insert(0, self.spectrum.lines(SPEC_W, wh, base, system))
+        axis = self.freq_axis.lines(AXIS_W, wh, base, system)
+        bottom = self._time_row(base, system)
+        return shifted_rows(view, console, axis, right, bottom, self._texts)
+
+    def _can_draw_direct(self, output: DirectOutput) -> bool:
         """True when the terminal shows this widget's rows as they are: a real terminal,
         the plot's screen on top, nothing over the plot, and rows with their own escape
         sequences (no filter, tint or opacity)."""
-        app = self.app
-        if not self.direct or app.is_headless:
-            return False
-        if self.screen is not app.screen or not self.region.area:
-            return False
-        if not self._fast_path_ok() or has_notifications(app):
-            return False
-        region = self.region
-        visible = visible_widgets(self.screen)
-        if visible is None:  # Textual's internals moved: be safe
-            return False
-        ancestors = self.ancestors_with_self
-        for widget, (other, clip) in visible.items():
-            if (
-                other.overlaps(region)
-                and clip.overlaps(region)
-                and widget is not self
-                and widget not in ancestors
-            ):
-                return False
-        return True
+        return self.direct and self._fast_path_ok() and output.can_draw(self)
 
     def screen_written(self, spans: list[tuple[int, int, int]] | None) -> None:
         """Textual wrote to the terminal: ``spans`` (row, x1, x2) of the screen, or the
@@ -329,6 +344,17 @@ class Plot(Widget):
             out = [strip.crop(x1, x2) for strip in out]
         return out
 
+    def _time_row(self, base: Style, system: str | None) -> Strip:
+        """The horizontal plot's bottom row: the unit, the time scale and dBFS."""
+        time = self.time_axis.lines(self.view.width, 1, base, system)[0]
+        unit = "note" if self.view.scale == "cqt" else "Hz"
+        key = (time, self.show_spectrum, unit, base, system)
+        if key != self._time_key:
+            gap = Strip.blank(SPEC_W if self.show_spectrum else 0, base)
+            parts = [_text(unit.rjust(6), AXIS_W, base), time, gap, _text(" dBFS", BAR_W, base)]
+            self._time_key, self._time_strip = key, join_rows(parts, system)
+        return self._time_strip
+
     def _render_rows(self, width: int, height: int, base: Style) -> list[Strip]:
         view = self.view
         system = None if view.table.depth == "none" else view.table.system
@@ -350,11 +376,7 @@ class Plot(Widget):
             for y in range(wh):
                 right = [bar[y]] if spec is None else [spec[y], bar[y]]
                 rows.append(_with_cells([axis[y]], wf[y], ww, right, system))
-            time = self.time_axis.lines(ww, 1, base, system)[0]
-            gap = Strip.blank(SPEC_W if self.show_spectrum else 0, base)
-            rows.append(
-                _join([_text(unit.rjust(6), AXIS_W, base), time, gap, _text(" dBFS", BAR_W, base)])
-            )
+            rows.append(self._time_row(base, system))
             return rows
         pad, pad_bar = Strip.blank(AXIS_W, base), Strip.blank(BAR_W, base)
         axis = self.freq_axis.lines(ww, 2, base, system)
@@ -395,13 +417,6 @@ def _with_cells(
         return Strip(out, total)
     middle: str | Strip = Strip(segs, width) if ansi is None else ansi
     return AnsiStrip(out, total, [*left, middle, *right], system)
-
-
-def _parts(row: Strip, console: Console) -> list[Piece]:
-    """A row as pieces with their escape sequences (see :class:`ScreenPatch`)."""
-    if isinstance(row, AnsiStrip):
-        return row.parts(console)
-    return [(0, row.render(console))]
 
 
 def _text(text: str, width: int, base: Style) -> Strip:

@@ -1,0 +1,246 @@
+"""Runs of overlapping frames analysed together: window, FFT, dBFS rows and levels.
+
+The engine's per-frame work is many small numpy calls; when several frames are waiting in
+the ring (a block of audio arrived, or the worker woke after a few hops) each step runs
+once over all of them: one copy of the run's signal, one window multiply into the FFT's
+input rows, one FFT call per row, one pass per dB step over every row, levels from chunk
+sums.
+
+Every frame's results do not depend on the run it was in, to the bit: the same
+element-wise operations in the same order (a run of one frame is the same code), each row
+transformed by a plan FFTW makes for the single frame's problem (same length, strides and
+alignment, so the same algorithm), the levels combined per frame from chunks whose
+boundaries do not depend on the run. Against :class:`~livespec.dsp.stft.Spectrum` the dB
+rows differ by at most one float32 rounding of the power: the window carries the
+calibration (``x_gain``), which saves a pass (``tests/test_block.py`` checks both).
+
+All methods run on the engine's worker thread.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import NamedTuple
+
+import numpy as np
+from numpy.lib.stride_tricks import as_strided
+from numpy.typing import NDArray
+
+from livespec.dsp.fftw import pyfftw_module
+from livespec.dsp.stft import Spectrum
+
+MAX_BLOCK_SAMPLES = 1 << 18  # at most this many FFT input samples per run (2 MB)
+_ALIGN_BYTES = 64  # every FFT row starts as aligned as the single frame's buffer
+_MIN_CHUNK = 64  # level chunks shorter than this: reduce whole frames instead
+# The ufuncs of the hot path, called with a positional ``out`` (a keyword costs more).
+_multiply, _add, _maximum, _log = np.multiply, np.add, np.maximum, np.log
+_sum, _max = np.add.reduce, np.maximum.reduce
+_DB_PER_NEPER_POWER = np.float32(10.0 / np.log(10.0))
+_FLOOR32 = np.float32(1e-20)  # stft.POWER_FLOOR
+
+
+def max_run(nfft: int, limit: int = 16) -> int:
+    """Frames per run for transforms of ``nfft`` points: up to ``limit``, fewer for long
+    transforms (the run's FFT buffers stay within :data:`MAX_BLOCK_SAMPLES`)."""
+    return max(1, min(int(limit), MAX_BLOCK_SAMPLES // max(int(nfft), 1)))
+
+
+def _padded(count: int, itemsize: int) -> int:
+    """``count`` rounded up so that ``count * itemsize`` is a multiple of the alignment."""
+    step = _ALIGN_BYTES // math.gcd(_ALIGN_BYTES, itemsize)
+    return -(-count // step) * step
+
+
+class Run(NamedTuple):
+    """The analysis of ``k`` consecutive frames (row ``j`` is frame ``j`` of the run).
+
+    Attributes:
+        X: complex spectra, (k, bins) complex128, each the frame's spectrum times
+            :attr:`SpectrumBlock.x_gain`; a view of internal buffers, valid until the next
+            :meth:`SpectrumBlock.compute`.
+        db: dBFS rows, (k, bins) float32; a new array (each frame may keep its row).
+        rms_dbfs: RMS level of each frame's analysed signal (dBFS, floor -200).
+        peak_dbfs: largest absolute sample of each frame's analysed signal (dBFS, floor
+            -200).
+    """
+
+    X: NDArray[np.complex128]
+    db: NDArray[np.float32]
+    rms_dbfs: list[float]
+    peak_dbfs: list[float]
+
+
+class SpectrumBlock:
+    """Analyses up to ``max_frames`` frames, ``hop`` samples apart, with one ``spectrum``'s
+    settings (window, FFT length, calibration); one thread only (the engine's worker).
+
+    Args:
+        spectrum: the single-frame analyzer whose results each row reproduces.
+        hop: samples between frame starts (>= 1).
+        max_frames: the longest run :meth:`compute` accepts (>= 1).
+    """
+
+    def __init__(self, spectrum: Spectrum, hop: int, max_frames: int) -> None:
+        if hop < 1 or max_frames < 1:
+            raise ValueError(f"need hop >= 1 and max_frames >= 1, got {hop}, {max_frames}")
+        self.spectrum = spectrum
+        self.hop = int(hop)
+        self.max_frames = b = int(max_frames)
+        n, nfft, bins = spectrum.n, spectrum.nfft, spectrum.bins
+        self._n, self._nfft, self._bins = n, nfft, bins
+        pyfftw = pyfftw_module() if spectrum.backend_name == "fftw" else None
+        in_row, out_row = _padded(nfft, 8), _padded(bins, 16)
+        if pyfftw is not None:
+            self._in: NDArray[np.float64] = pyfftw.empty_aligned((b, in_row), dtype="float64")
+            self._out: NDArray[np.complex128] = pyfftw.empty_aligned(
+                (b, out_row), dtype="complex128"
+            )
+            # One plan per row for the single frame's problem: FFTW finds it in its wisdom
+            # (the Spectrum planned it), so each row is transformed exactly as alone.
+            self._plans = [
+                pyfftw.FFTW(
+                    self._in[j, :nfft],
+                    self._out[j, :bins],
+                    direction="FFTW_FORWARD",
+                    flags=("FFTW_MEASURE",),
+                    threads=1,
+                ).execute
+                for j in range(b)
+            ]
+        else:
+            self._in = np.zeros((b, in_row), dtype=np.float64)
+            self._out = np.zeros((b, out_row), dtype=np.complex128)
+            self._plans = []
+        self._in.fill(0.0)  # columns n..nfft stay zero (the zero padding)
+        self._out.fill(0.0)
+        self._frames_in = self._in[:, :n]
+        self._X = self._out[:, :bins]
+        self._Xv = self._out.view(np.float64).reshape(b, out_row, 2)[:, :bins]
+        self._sq = np.empty((b, bins, 2), dtype=np.float64)
+        self._floor = np.full((b, bins), _FLOOR32, dtype=np.float32)  # faster than a scalar
+        # The window carries the calibration: X is the single frame's spectrum times
+        # x_gain = 2 / sum(window), so |X|**2 is the power 4 |X|**2 / S1**2 of every bin
+        # but DC and (even nfft) Nyquist, which take a quarter of it (exact in binary).
+        self.x_gain = 2.0 / float(np.sum(spectrum._w64))
+        self._window = spectrum._w64 * self.x_gain
+        self._mix_window = self._window.copy()
+        self._edges = slice(0, bins, bins - 1) if nfft % 2 == 0 and bins > 1 else slice(0, 1)
+        self._mix_channels = 1
+        # The run's analysed signal (float64) and its squares, and every frame of it as a
+        # row of a strided view (made once: as_strided costs microseconds a call).
+        span = (b - 1) * self.hop + n
+        self._x = np.empty(span, dtype=np.float64)
+        self._x2 = np.empty(span, dtype=np.float64)
+        self._frames_x = _rows(self._x, b, n, self.hop)
+        # Levels: sums and maxima of the squares over chunks of g samples (g divides n
+        # and hop, so every frame is whole chunks, cut at the same places in any run), or
+        # over whole frames; each frame then combines its n // g chunks in Python.
+        g = math.gcd(n, self.hop)
+        if g < _MIN_CHUNK:
+            g = n
+        self._per = n // g  # chunks per frame
+        self._step = self.hop // g if g < n else 1  # chunks between frame starts
+        if g < n:
+            m = span // g
+            self._chunks = self._x2.reshape(m, g)  # the span is m whole chunks
+        else:
+            m = b
+            self._chunks = _rows(self._x2, b, n, self.hop)
+        self._chunk = g
+        self._cstat = np.empty((2, m))  # each chunk's sum and largest square
+
+    def frames_in(self, samples: int) -> int:
+        """How many frames a run of ``samples`` samples holds."""
+        return (samples - self._n) // self.hop + 1
+
+    def compute(self, span: NDArray[np.float32], channel: int | None = None) -> Run:
+        """Analyse the ``k`` frames of ``span`` (samples x channels, float32, any strides,
+        e.g. a ring view; ``(k - 1) * hop + n`` samples, k <= max_frames); mixes all
+        channels (their mean) if ``channel`` is None. Engine thread.
+
+        Raises:
+            ValueError: a span that is not whole frames, too long, or a channel out of range.
+        """
+        n, hop = self._n, self.hop
+        length = int(span.shape[0])
+        k = self.frames_in(length)
+        if not 1 <= k <= self.max_frames or (k - 1) * hop + n != length:
+            raise ValueError(
+                f"a run of {length} samples is not 1..{self.max_frames} frames of {n} every {hop}"
+            )
+        x = self._x[:length]
+        window, gain = self._window, 1.0
+        channels = 1 if span.ndim == 1 else int(span.shape[1])
+        if channel is not None and not 0 <= channel < channels:
+            raise ValueError(f"channel {channel} out of range for {channels} channels")
+        if span.ndim == 1:
+            np.copyto(x, span)
+        elif channel is not None or channels == 1:
+            np.copyto(x, span[:, channel or 0])
+        else:  # the mean of the channels: their sum here, 1/channels in the window
+            _add(span[:, 0], span[:, 1], x)
+            for c in range(2, channels):
+                _add(x, span[:, c], x)
+            if channels != self._mix_channels:
+                _multiply(self._window, 1.0 / channels, self._mix_window)
+                self._mix_channels = channels
+            window, gain = self._mix_window, 1.0 / channels
+        _multiply(self._frames_x[:k], window, self._frames_in[:k])
+        if self._plans:
+            for execute in self._plans[:k]:
+                execute()
+        else:
+            np.fft.rfft(self._in[:k, : self._nfft], axis=1, out=self._X[:k])
+        rms, peak = self._levels(length, k, gain)
+        return Run(self._X[:k], self._db(k), rms, peak)
+
+    def _db(self, k: int) -> NDArray[np.float32]:
+        """The dBFS rows of the last transform (:meth:`Spectrum.db`'s formula; the scale
+        came with the window): power in float64, rounded once to float32, floored, and
+        its logarithm in float32 (numpy's float32 log is SIMD)."""
+        sq, xv = self._sq[:k], self._Xv[:k]
+        out = np.empty((k, self._bins), dtype=np.float32)
+        _multiply(xv, xv, sq)
+        _add(sq[:, :, 0], sq[:, :, 1], out)
+        edges = out[:, self._edges]
+        _multiply(edges, 0.25, edges)
+        _maximum(out, self._floor[:k], out=out)
+        _log(out, out)
+        _multiply(out, _DB_PER_NEPER_POWER, out)
+        return out
+
+    def _levels(self, length: int, k: int, gain: float) -> tuple[list[float], list[float]]:
+        """RMS and peak level (dBFS, floor -200) of each frame of the run's signal (its
+        first ``length`` samples) times ``gain``.
+
+        The peak is taken from the squares: ``sqrt(RN(x*x)) == abs(x)`` in binary floating
+        point, so ``max(x*x)`` is exactly the largest square (here even ``x*x`` is exact:
+        x holds float32 samples or their sum).
+        """
+        x2 = self._x2[:length]
+        _multiply(self._x[:length], self._x[:length], x2)
+        m = (k - 1) * self._step + self._per
+        chunks = self._chunks[:m]
+        stat = self._cstat[:, :m]
+        _sum(chunks, 1, None, out=stat[0])
+        _max(chunks, 1, None, out=stat[1])
+        sums, tops = stat.tolist()
+        mean_scale, top_scale = gain * gain / self._n, gain * gain
+        log10 = math.log10
+        rms: list[float] = []
+        peak: list[float] = []
+        per, step = self._per, self._step
+        for first in range(0, k * step, step):
+            total = sums[first]
+            for i in range(first + 1, first + per):
+                total += sums[i]
+            top = max(tops[first : first + per])
+            # 10*log10(power), -200 below 1e-20 (the level 1e-10, the power floor's).
+            rms.append(10.0 * log10(max(total * mean_scale, 1e-20)))
+            peak.append(10.0 * log10(max(top * top_scale, 1e-20)))
+        return rms, peak
+
+
+def _rows(a: NDArray[np.float64], rows: int, n: int, step: int) -> NDArray[np.float64]:
+    """Rows ``a[j*step : j*step + n]`` for j < rows, as one read-only strided view."""
+    return as_strided(a, (rows, n), (step * a.strides[0], a.strides[0]), writeable=False)
