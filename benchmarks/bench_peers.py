@@ -16,11 +16,18 @@ Rows:
   against ``python -c 'import numpy'``, fresh processes, 10 of each, interleaved;
 * **app start-up**: launch to the first analysed frame on screen: ``livespec --input
   tone:1000`` in a 120x40 tmux pane, polled until the readout shows the tone's peak
-  (``1000.0 Hz``); and the same on a live device beside cava: both read the project's
+  (``1000.0 Hz``), plain ``livespec`` (the demo signal when there is no microphone) until
+  the readout shows a peak, with the CPU time the app had used by then; and the same on a
+  live device beside cava: both read the project's
   virtual input device (tests/support/virtual_audio.py, a private PulseAudio server
   looping a 1 kHz tone over pink noise; livespec through PortAudio's ``pulse`` device,
   cava through libpulse), livespec until its readout shows ``1000.0 Hz``, cava until its
-  first bar above the empty baseline;
+  first bar above the empty baseline. The tmux server and an idle pane are up before the
+  clock starts; the clock runs from ``respawn-pane`` (what pressing Enter in a shell is)
+  to the first look at the pane that finds the text; a control-mode client looks each time
+  the program has written to the pane (no process per look, no busy polling:
+  :class:`Pane`). Bytecode caches are used, as an installed package has them (see
+  ``PYCACHE``), and every program runs in an empty folder (``CWD``);
 * **stdin latency**: ``benchmarks/bench_latency.py``: a tone's onset to its first frame,
   the pipe fed from launch, against the same without a backlog (the device-like path);
 * **terminal** (``--terminal``): the live app at 120x40 in truecolor at 30 updates/s
@@ -34,13 +41,17 @@ Rows:
 
     python benchmarks/bench_peers.py [--repeat 3] [--seconds 10] [--terminal] [--png]
         [--only peaks,engine,short,startup,latency,terminal,png] [--json]
+    python benchmarks/bench_peers.py --only short,startup --repeat 15 --before ../before
 """
 
 from __future__ import annotations
 
 import argparse
+import atexit
 import json
 import os
+import re
+import select
 import shlex
 import shutil
 import statistics
@@ -54,7 +65,24 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 PY = sys.executable
 CLK_TCK = os.sysconf("SC_CLK_TCK")
-ENV = {**os.environ, "PYTHONPATH": str(ROOT)}
+# Bytecode caches as an installed package has them (pip compiles at install time): the
+# session's PYTHONDONTWRITEBYTECODE would make every run compile livespec's ~70 modules
+# from source (70 ms), so the caches go to a private folder, written by the warm-up runs.
+PYCACHE = tempfile.mkdtemp(prefix="livespec-bench-pyc-")
+# Every program runs in an empty folder: ``python -m livespec`` puts its working folder
+# first on sys.path, so started from a checkout it would run that checkout, whatever
+# PYTHONPATH says (``--before`` would measure this tree twice).
+CWD = tempfile.mkdtemp(prefix="livespec-bench-cwd-")
+atexit.register(shutil.rmtree, PYCACHE, ignore_errors=True)
+atexit.register(shutil.rmtree, CWD, ignore_errors=True)
+
+
+def tree_env(root: Path) -> dict[str, str]:
+    """What a run of the livespec at ``root`` gets on top of ``os.environ``."""
+    return {"PYTHONPATH": str(root), "PYTHONPYCACHEPREFIX": PYCACHE}
+
+
+ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"} | tree_env(ROOT)
 VIRTUAL_AUDIO = ROOT / "tests" / "support" / "virtual_audio.py"
 
 
@@ -67,7 +95,9 @@ def cpu_seconds(pid: int) -> float:
 
 def cpu_pct(cmd: list[str], seconds: float, warm: float = 2.0) -> float:
     """% of one core a long-running command uses over ``seconds`` after ``warm``."""
-    p = subprocess.Popen(cmd, env=ENV, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    p = subprocess.Popen(
+        cmd, env=ENV, cwd=CWD, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
     try:
         time.sleep(warm)
         c0, t0 = cpu_seconds(p.pid), time.monotonic()
@@ -79,51 +109,165 @@ def cpu_pct(cmd: list[str], seconds: float, warm: float = 2.0) -> float:
     return 100.0 * (c1 - c0) / (t1 - t0)
 
 
-def wall(cmd: list[str]) -> float:
+def wall(cmd: list[str], env: dict[str, str] | None = None) -> float:
     """Seconds a command takes, start to exit."""
     t0 = time.perf_counter()
-    subprocess.run(cmd, env=ENV, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True)
+    subprocess.run(
+        cmd,
+        env=ENV | (env or {}),
+        cwd=CWD,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        check=True,
+    )
     return time.perf_counter() - t0
 
 
 def json_of(cmd: list[str]) -> dict[str, float]:
-    out = subprocess.run(cmd, env=ENV, capture_output=True, text=True, check=True)
+    out = subprocess.run(cmd, env=ENV, cwd=CWD, capture_output=True, text=True, check=True)
     parsed: dict[str, float] = json.loads(out.stdout.strip().splitlines()[-1])
     return parsed
 
 
-def pane_until(
-    cmd: str, found: Any, timeout: float = 10.0, env: dict[str, str] | None = None
-) -> float:
-    """Seconds from starting ``cmd`` in a detached 120x40 tmux pane (private server) to
-    ``found(pane_text)`` being true; NaN on timeout."""
-    with tempfile.TemporaryDirectory() as tmp:
-        sock = os.path.join(tmp, "tmux")
+class Pane:
+    """A private tmux server with one 120x40 pane (no status line) and a control-mode
+    client. The client is told of every write to the pane (``%output``) and reads the
+    pane's text on request, through one pipe: no tmux process per look, and no look while
+    the program writes nothing (a poll loop would take the CPU the program under test
+    needs on a loaded 2-core machine)."""
+
+    def __init__(self, tmp: str, env: dict[str, str] | None = None) -> None:
+        self.sock = os.path.join(tmp, "tmux")
+        conf = os.path.join(tmp, "tmux.conf")
+        Path(conf).write_text("set -g status off\n")
+        self.base = ["tmux", "-S", self.sock, "-f", conf]
         extra: list[str] = []
         for k, v in (env or {}).items():
             extra += ["-e", f"{k}={v}"]
-        t0 = time.monotonic()
+        # An idle pane first: the server's start is not part of the program's.
         subprocess.run(
-            ["tmux", "-S", sock, "new-session", "-d", "-x", "120", "-y", "40", *extra, cmd],
+            [
+                *self.base,
+                "new-session",
+                "-d",
+                "-s",
+                "b",
+                "-c",
+                CWD,
+                "-x",
+                "120",
+                "-y",
+                "40",
+                *extra,
+                "cat",
+            ],
             check=True,
+            env=ENV,  # the server's environment is every pane's
         )
+        self.ctl = subprocess.Popen(
+            [*self.base, "-C", "attach", "-t", "b"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            bufsize=0,
+        )
+        self.buf = b""
+        self.written = False  # the pane was written to since the last look
+
+    def _line(self, timeout: float | None) -> bytes | None:
+        """The client's next line; None if none came within ``timeout`` seconds."""
+        assert self.ctl.stdout is not None
+        fd = self.ctl.stdout.fileno()
+        while b"\n" not in self.buf:
+            if timeout is not None and not select.select([fd], [], [], timeout)[0]:
+                return None
+            chunk = os.read(fd, 1 << 16)
+            if not chunk:
+                raise RuntimeError("tmux control client ended")
+            self.buf += chunk
+        line, self.buf = self.buf.split(b"\n", 1)
+        if line.startswith(b"%output"):
+            self.written = True
+        return line
+
+    def wait_output(self, timeout: float) -> None:
+        """Until the pane is written to or ``timeout`` seconds pass."""
+        end = time.monotonic() + timeout
+        while not self.written and (left := end - time.monotonic()) > 0:
+            self._line(left)
+
+    def command(self, text: str) -> str:
+        """Run one tmux command through the control client; its output."""
+        assert self.ctl.stdin is not None
+        self.ctl.stdin.write(text.encode() + b"\n")
+        lines: list[bytes] = []
+        inside = False
+        while True:
+            line = self._line(None)
+            assert line is not None
+            # %begin TIME NUMBER FLAGS: flags 1 marks the reply to this client's command
+            # (the attach's own block, flags 0, comes first and is not a reply)
+            if line.startswith(b"%begin") and line.endswith(b" 1"):
+                inside, lines = True, []
+            elif line.startswith((b"%end", b"%error")) and inside:
+                return b"\n".join(lines).decode("utf-8", "replace")
+            elif inside:
+                lines.append(line)
+
+    def close(self) -> None:
+        # The client may be blocked writing %output nobody reads: end it, then the server.
+        self.ctl.kill()
+        self.ctl.wait()
+        for pipe in (self.ctl.stdin, self.ctl.stdout):
+            if pipe is not None:
+                pipe.close()
+        subprocess.run([*self.base, "kill-server"], capture_output=True, timeout=10)
+
+
+def pane_until(
+    cmd: str,
+    found: Any,
+    timeout: float = 10.0,
+    env: dict[str, str] | None = None,
+    cpu: list[float] | None = None,
+) -> float:
+    """Seconds from starting ``cmd`` in a 120x40 tmux pane (private server, started
+    beforehand with an idle pane, as a user's terminal is) to ``found(pane_text)`` being
+    true. The pane's text is read each time the program has written to it (and every
+    50 ms regardless), about 1 ms after the write. NaN on timeout. ``cpu``: gets the CPU
+    seconds the program had used by then (all its threads; less sensitive to the load)."""
+    assert "'" not in cmd
+    with tempfile.TemporaryDirectory() as tmp:
+        pane = Pane(tmp, env)
         try:
+            pane.command("capture-pane -p -t b")  # the client is up and answering
+            t0 = time.monotonic()
+            pane.command(f"respawn-pane -k -t b 'exec {cmd}'")
+            pid = int(pane.command("display -p -t b '#{pane_pid}'").strip())
             while time.monotonic() - t0 < timeout:
-                text = subprocess.run(
-                    ["tmux", "-S", sock, "capture-pane", "-p"], capture_output=True, text=True
-                ).stdout
-                if found(text):
-                    return time.monotonic() - t0
-                time.sleep(0.005)
+                pane.wait_output(0.05)
+                pane.written = False
+                if found(pane.command("capture-pane -p -t b")):
+                    seconds = time.monotonic() - t0
+                    if cpu is not None:
+                        cpu.append(cpu_seconds(pid))
+                    return seconds
             return float("nan")
         finally:
-            subprocess.run(["tmux", "-S", sock, "kill-server"], capture_output=True)
+            pane.close()
 
 
-def app_startup() -> float:
-    cmd = f"{PY} -m livespec --input tone:1000"
-    env = {"PYTHONPATH": str(ROOT), "COLORTERM": "truecolor"}
-    return pane_until(cmd, lambda text: "1000.0 Hz" in text, env=env)
+def app_startup(
+    root: Path = ROOT, args: str = "--input tone:1000", cpu: list[float] | None = None
+) -> float:
+    """Launch to the first analysed frame on screen: the readout shows the tone's peak
+    (``1000.0 Hz``), or with ``args=""`` (plain ``livespec``: the demo when there is no
+    microphone) any peak frequency. ``cpu``: as :func:`pane_until`'s."""
+    cmd = f"{PY} -m livespec {args}".strip()
+    env = {**tree_env(root), "COLORTERM": "truecolor"}
+    if args:
+        return pane_until(cmd, lambda text: "1000.0 Hz" in text, env=env, cpu=cpu)
+    peak = re.compile(r"Peak +[0-9.]+ Hz")
+    return pane_until(cmd, lambda text: peak.search(text) is not None, env=env, cpu=cpu)
 
 
 def virtual_device_start(tmp: Path) -> dict[str, str] | None:
@@ -187,7 +331,7 @@ def cava_startup(tmp: Path, device_env: dict[str, str]) -> float:
 def device_startup(device_env: dict[str, str]) -> float:
     """livespec on the virtual device (PortAudio), launch to the tone's peak readout."""
     cmd = f"{PY} -m livespec --device pulse"
-    env = {"PYTHONPATH": str(ROOT), "COLORTERM": "truecolor", **device_env}
+    env = {**tree_env(ROOT), "COLORTERM": "truecolor", **device_env}
     return pane_until(cmd, lambda text: "1000.0 Hz" in text, env=env)
 
 
@@ -212,7 +356,7 @@ def screen_load(cmd: str, seconds: float, env: dict[str, str]) -> tuple[float, f
             extra += ["-e", f"{k}={v}"]
         base = ["tmux", "-S", sock, "-f", conf]
         out = subprocess.run(
-            [*base, "new-session", "-d", "-x", "120", "-y", "40", *extra, "-P", "-F",
+            [*base, "new-session", "-d", "-c", CWD, "-x", "120", "-y", "40", *extra, "-P", "-F",
              "#{pane_pid}", "exec " + cmd],
             capture_output=True, text=True, check=True,
         )  # fmt: skip
@@ -262,9 +406,16 @@ def main() -> int:
         help="comma-separated rows to run: peaks, engine, short, startup, latency, "
         "terminal, png (default: all that the other flags allow)",
     )
+    ap.add_argument(
+        "--before",
+        type=Path,
+        metavar="TREE",
+        help="also run the short and start-up rows with the livespec checkout at TREE, interleaved",
+    )
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args()
     only = {w.strip() for w in args.only.split(",") if w.strip()}
+    trees = [("", ROOT)] + ([("before_", args.before.resolve())] if args.before else [])
 
     def want(*names: str) -> bool:
         """Whether any of these rows runs (``--terminal``/``--png`` still gate theirs)."""
@@ -296,17 +447,24 @@ def main() -> int:
             add("numpy_frame_us", frame["numpy_script"])
         if want("short"):
             for _ in range(10 // args.repeat + 1):
-                add("peaks_short_ms", 1000 * wall(short))
+                for prefix, root in trees:
+                    add(prefix + "peaks_short_ms", 1000 * wall(short, tree_env(root)))
                 add("import_numpy_ms", 1000 * wall(numpy_import))
         if have["tmux"] and want("startup"):
-            add("app_first_frame_ms", 1000 * app_startup())
+            for prefix, root in trees:
+                used: list[float] = []
+                add(prefix + "app_first_frame_ms", 1000 * app_startup(root, cpu=used))
+                add(prefix + "app_demo_first_frame_ms", 1000 * app_startup(root, "", used))
+                if len(used) == 2:
+                    add(prefix + "app_first_frame_cpu_ms", 1000 * used[0])
+                    add(prefix + "app_demo_first_frame_cpu_ms", 1000 * used[1])
             if device_env is not None:
                 add("app_device_first_frame_ms", 1000 * device_startup(device_env))
                 if have["cava"]:
                     add("cava_first_bar_ms", 1000 * cava_startup(tmp, device_env))
         if args.terminal and have["tmux"] and want("terminal"):
             app = f"{PY} -m livespec --input demo --fps 30 --colors truecolor"
-            env = {"PYTHONPATH": str(ROOT), "COLORTERM": "truecolor"}
+            env = {**tree_env(ROOT), "COLORTERM": "truecolor"}
             cpu, tmux_cpu, kbs = screen_load(app, args.seconds, env)
             add("app_cpu_pct", cpu)
             add("app_tmux_cpu_pct", tmux_cpu)
@@ -371,7 +529,11 @@ def main() -> int:
                 ],
                 check=True,
             )
-        wall(short)  # compile and cache the bytecode, plan FFTW wisdom once
+        for _, root in trees:  # write the bytecode caches, plan FFTW wisdom once
+            wall(short, tree_env(root))
+            if have["tmux"] and want("startup"):
+                app_startup(root)
+                app_startup(root, "")
         device_env = None
         if have["tmux"] and want("startup", "terminal", "device"):
             device_env = virtual_device_start(tmp)
@@ -412,6 +574,15 @@ def main() -> int:
             "cava (device) to its first bar",
             "<= 400 ms",
         ),
+        (
+            "plain livespec (demo without a mic) to its first frame, ms",
+            "app_demo_first_frame_ms",
+            "cava_first_bar_ms",
+            "cava (device) to its first bar",
+            "<= 400 ms",
+        ),
+        ("  CPU used by then (all threads), ms", "app_first_frame_cpu_ms", "", "", ""),
+        ("  the same, plain livespec, ms", "app_demo_first_frame_cpu_ms", "", "", ""),
         (
             "app on the device: launch to first frame, ms",
             "app_device_first_frame_ms",
@@ -464,7 +635,15 @@ def main() -> int:
             continue
         a, b = m[mine], m.get(theirs, float("nan"))
         ratio = a / b if b == b and b else float("nan")
-        print(f"{title:44s} {a:10.2f} {b:10.2f} {ratio:6.2f}x  {peer}; target {target}")
+        if not theirs:
+            print(f"{title:44s} {a:10.2f}")
+        else:
+            print(f"{title:44s} {a:10.2f} {b:10.2f} {ratio:6.2f}x  {peer}; target {target}")
+        if "before_" + mine in m:
+            a = m["before_" + mine]
+            ratio = a / b if b == b and b else float("nan")
+            before = f"{'  before: ' + str(args.before):44s} {a:10.2f}"
+            print(before + (f" {b:10.2f} {ratio:6.2f}x" if theirs else ""))
     if not have["cava"]:
         print("cava: not installed (apt-get install cava)")
     if have["tmux"] and not any(k.startswith("app_device") for k in m) and want("startup"):

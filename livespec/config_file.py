@@ -26,11 +26,6 @@ from typing import Any
 
 from livespec.errors import UsageError
 
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib
-
 MAX_CONFIG_BYTES = 1 << 20  # 1 MiB: a config file is a few hundred bytes
 MAX_CONFIG_DEPTH = 32  # arrays / inline tables inside each other
 MAX_SHOWN = 60  # characters of a value or key quoted in an error message
@@ -130,6 +125,11 @@ def read_toml(path: Path, explicit: bool = False) -> dict[str, Any] | None:
             f"{path}: not UTF-8 text (byte 0x{raw[exc.start]:02x} at offset {exc.start})"
         ) from None
     too_deep = f"{path}: tables or arrays nested more than {MAX_CONFIG_DEPTH} levels deep"
+    # Imported here: most runs have no config file (2 ms of start-up with datetime).
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover
+        import tomli as tomllib
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:

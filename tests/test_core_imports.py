@@ -109,3 +109,70 @@ def test_fftw_analysis_loads_pyfftw_core_without_scipy_or_dask():
     assert bad == "-", f"planning imported: {bad}"
     assert same == "True"
     assert float(err) < 1e-5  # the float32 window of the reference, against float64
+
+
+# What start-up must not load: Textual and the other screens' libraries for ``peaks``; for
+# the app, the libraries and modules of the other screens and commands (file browser,
+# export, API, recorder, stream) until a key asks for them.
+HEAVY = ("textual", "rich", "scipy", "PIL", "soundfile", "sounddevice", "dask", "numba")
+NOT_AT_APP_START = (
+    "scipy",
+    "PIL",
+    "soundfile",
+    "sounddevice",
+    "dask",
+    "numba",
+    "pyfftw.interfaces",
+    "pyfftw.builders",
+    "livespec.export",
+    "livespec.api",
+    "livespec.recorder",
+    "livespec.stream",
+    "livespec.tui.browser",
+    "livespec.tui.viewer",
+    "livespec.tui.controllers.browse",
+)
+
+
+def _loaded(code: str) -> list[str]:
+    """The modules a snippet left in sys.modules (it prints their names last, one line)."""
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    return out.stdout.strip().splitlines()[-1].split(",")
+
+
+def test_peaks_of_a_test_signal_loads_no_ui_and_no_heavy_library():
+    """``livespec peaks --input tone:1000 --duration 0.1`` (start-up budget 200 ms): numpy
+    and pyFFTW's core only."""
+    code = (
+        "import sys\n"
+        "from livespec.cli import main\n"
+        "rc = main(['peaks', '--input', 'tone:1000', '--duration', '0.1'])\n"
+        f"print(rc, *sorted(m for m in sys.modules if m.split('.')[0] in {HEAVY!r}), sep=',')\n"
+    )
+    loaded = _loaded(code)
+    assert loaded[0] == "0"
+    assert loaded[1:] == [], f"peaks loaded {loaded[1:]}"
+
+
+def test_the_app_start_up_loads_only_what_the_first_frame_needs():
+    """Everything ``livespec --input tone:1000`` imports before its first frame (the CLI,
+    the pipeline with a test signal, the app) leaves the other screens' code unloaded."""
+    code = (
+        "import sys\n"
+        "from livespec.cli import build_parser, resolve_config\n"
+        "from livespec.pipeline import Pipeline\n"
+        "from livespec.tui.run import preload_app\n"
+        "preload_app().join()\n"
+        "cfg = resolve_config(build_parser().parse_args(['--input', 'tone:1000']))\n"
+        "with Pipeline(cfg, realtime=True) as pipe:\n"
+        "    pipe.make_ring(frame=65536)\n"
+        "    pipe.make_engine(lambda f: None)\n"
+        "    pipe.start()\n"
+        "bad = sorted(m for m in sys.modules if m.startswith("
+        f"{NOT_AT_APP_START!r}))\n"
+        "print('textual.app' in sys.modules, *bad, sep=',')\n"
+    )
+    loaded = _loaded(code)
+    assert loaded[0] == "True"  # the preload did import the app
+    assert loaded[1:] == [], f"the app's start-up loaded {loaded[1:]}"

@@ -106,6 +106,13 @@ class Noise(Part):
     seed: int = 1234
 
     def __post_init__(self) -> None:
+        self._table: F64 | None = None  # made by the first render (the producer's thread)
+
+    def table(self) -> F64:
+        """The repeating noise table (2**18 samples), made on first use: 30 ms that the
+        app's start-up need not wait for on its main thread."""
+        if self._table is not None:
+            return self._table
         size = 1 << 18
         rng = np.random.default_rng(self.seed)
         white = rng.standard_normal(size)
@@ -119,11 +126,12 @@ class Noise(Part):
         white -= white.mean()
         white *= _db_to_amp(self.dbfs) / float(np.sqrt(np.mean(white**2)))
         self._table = white
+        return white
 
     def render(self, start: int, n: int, fs: float) -> F64:
-        size = self._table.size
-        idx = np.arange(start, start + n) % size
-        return self._table[idx]
+        table = self.table()
+        idx = np.arange(start, start + n) % table.size
+        return table[idx]
 
 
 class Demo(Part):

@@ -11,6 +11,7 @@ Exit statuses are listed in docs/cli.md.
 from __future__ import annotations
 
 import argparse
+import gc
 import importlib
 import os
 import sys
@@ -124,15 +125,22 @@ def cmd_app(ns: argparse.Namespace) -> int:
         return cmd_devices(argparse.Namespace(json=False))
     if not (_is_terminal(sys.stdout) and _is_terminal(sys.stderr)):
         raise UsageError(NO_TERMINAL)
+    # Start-up makes some 300,000 objects (numpy, Textual) that all live on: the cyclic
+    # GC would walk them a dozen times before the first frame is on the screen (40 ms).
+    # It is off until the app's first 1.5 s are over (``freeze_gc``) or the app ends.
+    gc.disable()
     try:
-        from livespec.tui.run import run_app
-    except ImportError as exc:  # a broken install (Textual or Rich missing)
-        raise LivespecError(
-            f"cannot start the live app ({exc}); headless commands such as "
-            "'livespec peaks' still work",
-            EXIT_FAILURE,
-        ) from None
-    return int(run_app(resolve_config(ns), ns))
+        try:
+            from livespec.tui.run import run_app
+        except ImportError as exc:  # a broken install (Textual or Rich missing)
+            raise LivespecError(
+                f"cannot start the live app ({exc}); headless commands such as "
+                "'livespec peaks' still work",
+                EXIT_FAILURE,
+            ) from None
+        return int(run_app(resolve_config(ns), ns))
+    finally:
+        gc.enable()
 
 
 # The one registry of subcommands: name ("" = the app) -> handler(namespace) -> exit status.
@@ -158,6 +166,17 @@ def _is_file_argument(arg: str) -> bool:
     return os.path.exists(arg) or "." in arg or os.sep in arg
 
 
+def one_blas_thread() -> None:
+    """Ask numpy's OpenBLAS for one thread, unless the user chose (before numpy loads).
+
+    OpenBLAS starts a thread per core when numpy is imported, and they spin for some 50 ms
+    of CPU on the other core just when start-up needs it (the engine's and the import's
+    threads, the terminal). Only the export multiplies matrices big enough to gain from
+    them (the mel filter bank); the live paths do vector products.
+    """
+    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run livespec; returns the exit status (see docs/cli.md)."""
     args = list(sys.argv[1:] if argv is None else argv)
@@ -166,6 +185,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = args[1:]
     elif args and _is_file_argument(args[0]):
         sub = "play"  # livespec FILE [options]
+    if sub != "export":
+        one_blas_thread()
     try:
         parser = build_parser(sub)
         ns = parser.parse_args(args)

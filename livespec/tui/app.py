@@ -233,7 +233,7 @@ class LivespecApp(App[int]):
 
     def tick(self) -> None:
         """Take the frames that arrived and redraw what changed (UI thread)."""
-        frames = self.inbox.drain()
+        frames, no_peak_yet = self.inbox.drain(), not self.stats.peaks
         view = self.view
         if frames:
             cqt = self.viewing.cqt_layout
@@ -258,7 +258,7 @@ class LivespecApp(App[int]):
         self.stats.tick(self.clock())
         self._ticks += 1
         w = self.widgets
-        self.update_texts(force=False)  # first: it may move the axis's peak marker
+        self.update_texts(force=no_peak_yet and bool(self.stats.peaks))  # first: axis marker
         self.overlays.update()
         w.plot.sync()
         if frames and self._ticks % METER_EVERY == 1:

@@ -16,8 +16,9 @@ GC_FULL_EVERY = 1000  # middle-generation collections between full ones (default
 
 
 def freeze_gc() -> None:
-    """After start-up, move every object into the GC's permanent generation and collect the
-    oldest generation less often (UI thread)."""
+    """After start-up, move every object into the GC's permanent generation, collect the
+    oldest generation less often and turn the collector on if start-up turned it off
+    (UI thread)."""
     gc.collect()
     gc.freeze()
     # Objects made after start-up that live on (colour-table cells, history) land in
@@ -25,6 +26,7 @@ def freeze_gc() -> None:
     # them every few seconds; young garbage is still collected as before.
     gen0, gen1, _ = gc.get_threshold()
     gc.set_threshold(gen0, gen1, GC_FULL_EVERY)
+    gc.enable()  # ``livespec`` starts with it off (livespec.cli.cmd_app)
 
 
 def take_stdin_for_audio() -> io.TextIOWrapper:

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
+import importlib
 import sys
+import threading
 from typing import TYPE_CHECKING
 
 from livespec.config import Config, check_record_dir
@@ -19,6 +22,24 @@ if TYPE_CHECKING:
     from livespec.tui.app import LivespecApp
 
 
+def preload_app() -> threading.Thread:
+    """Import the app (Textual, the widgets) on a thread and return it (main thread).
+
+    Meanwhile the main thread opens the input and plans the FFT, which wait in C with the
+    GIL released (PortAudio's device probe, FFTW's planner), so part of the largest import
+    runs beside them. The main thread's own ``import`` of the app waits for this one (the
+    import lock); an error is left for that import to raise.
+    """
+
+    def load() -> None:
+        with contextlib.suppress(Exception):  # the main thread's import raises it again
+            importlib.import_module("livespec.tui.app")
+
+    thread = threading.Thread(target=load, name="livespec-preload")
+    thread.start()
+    return thread
+
+
 def run_app(cfg: Config, ns: argparse.Namespace | None = None) -> int:
     """``livespec``: open the source, run the engine and the app until the user quits.
 
@@ -28,6 +49,7 @@ def run_app(cfg: Config, ns: argparse.Namespace | None = None) -> int:
     as an error notification, and the same line is printed after the app ends (exit
     status 1). Main thread. Returns the exit status (0 after ``q``).
     """
+    preload_app()  # joined by the import below (or at exit, on an early error)
     stdin_pcm = cfg.source.input == "-"
     pcm_stdin = None
     if stdin_pcm:

@@ -1,0 +1,74 @@
+"""The app's start-up: the garbage collector is off while it starts and on again after;
+the first peak is read out as soon as it is there."""
+
+from __future__ import annotations
+
+import gc
+import re
+import subprocess
+import sys
+
+import pytest
+from support.app import make_rig, sync
+
+import livespec.cli as cli
+import livespec.tui.run as tui_run
+from livespec.errors import SourceError
+from livespec.tui.app import READOUT_EVERY
+from livespec.tui.widgets.common import TextLines
+
+
+def test_freeze_gc_turns_the_collector_back_on():
+    """``freeze_gc`` (1.5 s after the app is up) turns on the collector that ``livespec``
+    turned off at launch, and makes full collections rarer."""
+    code = (
+        "import gc\n"
+        "from livespec.tui.process import GC_FULL_EVERY, freeze_gc\n"
+        "gc.disable()\n"
+        "freeze_gc()\n"
+        "print(gc.isenabled(), gc.get_threshold()[2] == GC_FULL_EVERY, gc.get_freeze_count() > 0)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["True", "True", "True"]
+
+
+def test_the_collector_is_on_again_when_the_app_fails_to_start(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """An error before the app is up (here: the source) leaves the collector on."""
+    seen: list[bool] = []
+
+    def failing_run_app(*args: object) -> int:
+        seen.append(gc.isenabled())
+        raise SourceError("no such input")
+
+    monkeypatch.setenv("OPENBLAS_NUM_THREADS", "1")  # main() sets it if unset
+    monkeypatch.setattr(cli, "_is_terminal", lambda stream: True)
+    monkeypatch.setattr(tui_run, "run_app", failing_run_app)
+    assert gc.isenabled()
+    try:
+        status = cli.main(["--input", "tone:1000"])
+        after = gc.isenabled()
+    finally:
+        gc.enable()  # whatever happened, not off for the rest of the test session
+    assert status == SourceError("x").exit_code
+    assert seen == [False]  # off while the app started
+    assert after
+    assert "no such input" in capsys.readouterr().err
+
+
+@sync
+async def test_the_first_peak_is_read_out_on_the_tick_that_brings_it() -> None:
+    """Frames that arrive after the app is up (a device's first 4096 samples come 85 ms
+    after it opens) show their peak on the tick that brings them, not on the next readout
+    tick (up to 133 ms later)."""
+    rig = make_rig()
+    app = rig.app
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        readout = app.query_one("#readout", TextLines)
+        assert "Hz" not in readout.text.plain.splitlines()[0]  # mounted without a frame
+        rig.feed(10)  # audio for a few frames, then one tick
+        assert app._ticks % READOUT_EVERY != 0  # not a readout tick
+        await pilot.pause()
+        assert re.search(r"Peak +1000\.0 Hz", readout.text.plain)
