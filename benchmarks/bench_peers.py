@@ -344,9 +344,39 @@ def wchar(pid: int) -> int:
     return 0
 
 
-def screen_load(cmd: str, seconds: float, env: dict[str, str]) -> tuple[float, float, float]:
+def thread_cpu(pid: int) -> dict[int, float]:
+    """CPU seconds of each thread of ``pid``."""
+    out: dict[int, float] = {}
+    for tid in os.listdir(f"/proc/{pid}/task"):
+        try:
+            with open(f"/proc/{pid}/task/{tid}/stat", encoding="ascii") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        out[int(tid)] = (int(fields[11]) + int(fields[12])) / CLK_TCK
+    return out
+
+
+def thread_names(pid: int) -> dict[int, str]:
+    """Thread id -> Python thread name, from ``py-spy dump`` (empty without py-spy)."""
+    spy = shutil.which("py-spy") or str(Path(PY).parent / "py-spy")
+    if not os.path.exists(spy):
+        return {}
+    out = subprocess.run([spy, "dump", "--pid", str(pid)], capture_output=True, text=True)
+    names: dict[int, str] = {}
+    for line in out.stdout.splitlines():
+        if line.startswith("Thread ") and '"' in line:
+            names[int(line.split()[1], 0)] = line.split('"')[1]
+    return names
+
+
+def screen_load(
+    cmd: str, seconds: float, env: dict[str, str], threads: dict[str, float] | None = None
+) -> tuple[float, float, float]:
     """(program CPU %, tmux server CPU %, KB/s written) of ``cmd`` in a 120x40 tmux pane
-    (private server, no status line) over ``seconds`` after a 4 s warm-up."""
+    (private server, no status line, an empty working folder) over ``seconds`` after a 4 s
+    warm-up. ``threads``, if given, receives each thread's CPU % as ``"thread NAME"`` (the
+    main thread is ``MainThread (UI)``; the others named by ``py-spy`` when installed)."""
     with tempfile.TemporaryDirectory() as tmp:
         sock = os.path.join(tmp, "tmux")
         conf = os.path.join(tmp, "tmux.conf")
@@ -368,12 +398,20 @@ def screen_load(cmd: str, seconds: float, env: dict[str, str]) -> tuple[float, f
                 ).stdout.strip()
             )
             time.sleep(4.0)
+            names = thread_names(pid) if threads is not None else {}
+            h0 = thread_cpu(pid) if threads is not None else {}
             c0, s0, b0, t0 = cpu_seconds(pid), cpu_seconds(server), wchar(pid), time.monotonic()
             time.sleep(seconds)
+            h1 = thread_cpu(pid) if threads is not None else {}
             c1, s1, b1, t1 = cpu_seconds(pid), cpu_seconds(server), wchar(pid), time.monotonic()
         finally:
             subprocess.run([*base, "kill-server"], capture_output=True)
     dt = t1 - t0
+    for tid, cpu in h1.items():
+        assert threads is not None
+        name = "MainThread (UI)" if tid == pid else names.get(tid, f"thread {tid - pid:+d}")
+        key = f"thread {name}"
+        threads[key] = threads.get(key, 0.0) + 100 * (cpu - h0.get(tid, cpu)) / dt
     return 100 * (c1 - c0) / dt, 100 * (s1 - s0) / dt, (b1 - b0) / dt / 1024
 
 
