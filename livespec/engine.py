@@ -30,6 +30,7 @@ import numpy as np
 import numpy.typing as npt
 
 from livespec.audio.base import Source
+from livespec.audio.cadence import TickGrid
 from livespec.audio.framer import Framer
 from livespec.audio.ringbuffer import RingBuffer, Samples
 from livespec.config import AnalysisConfig
@@ -136,6 +137,10 @@ class Engine:
         self._pending_cqt: tuple[CqtLayout | None] | None = None
         self.cqt: LiveCqt | None = None
         self.error: BaseException | None = None
+        # The worker's wake-ups (see run): a consumer's tick to wake just before, and a
+        # source the worker writes itself (BlockSource.write_due: when the next block is due).
+        self.ticks: TickGrid | None = None
+        self.feed: Callable[[float], float] | None = None
         self._configure(config)  # checks the FFT against the ring first
         self.framer = Framer(ring, config.fft, config.hop_samples, first_frame_start)
 
@@ -177,6 +182,13 @@ class Engine:
                 max_fft=self.ring.capacity,
             )
         )
+
+    def follow_ticks(self, period: float) -> TickGrid:
+        """Wake the worker once per ``period`` s, just before the consumer's tick, whose
+        times the consumer reports to the returned grid (:meth:`TickGrid.tick`): the app
+        takes frames only on its tick. Any thread."""
+        self.ticks = TickGrid(period)
+        return self.ticks
 
     def set_cqt(self, layout: CqtLayout | None) -> None:
         """Also compute a constant-Q row per frame (:attr:`Frame.cqt`) for ``layout``, or
@@ -345,7 +357,10 @@ class Engine:
         for 21.3 ms blocks), so it wakes once per block instead of polling; with a
         ``period`` (seconds), at most once per period, analysing the frames that came
         meanwhile as one run (``livespec peaks``: fewer wake-ups, whose cold caches cost
-        more than the frames' analysis; the app keeps 0 for its latency).
+        more than the frames' analysis). The app's engine instead follows its screen tick
+        (:meth:`follow_ticks`, once the first tick is reported): it wakes just before
+        each one. With a :attr:`feed` (a test signal this thread writes itself), the pass
+        begins with writing what is due, and without ticks it wakes when the next block is.
         """
         ring, source, framer = self.ring, self.source, self.framer
         block_s = source.block_frames / max(source.samplerate, 1)
@@ -354,6 +369,8 @@ class Engine:
         stopped = self._stop.is_set
         while not stopped():
             woke = time.monotonic()
+            feed, ticks = self.feed, self.ticks
+            next_write = feed(woke) if feed is not None else 0.0
             self.process_available()
             if source.finished and framer.next_end > ring.written:
                 break  # a finite source ended and no complete frame is left
@@ -376,9 +393,14 @@ class Engine:
                 wait = min(wait, 0.02)
             else:
                 wait = 0.002
+            if feed is not None:  # the next block this thread writes
+                wait = min(next_write - now, 0.02)
+            tick = ticks.next_wake(now) if ticks is not None else None
+            if tick is not None:
+                wait = tick - now
             if period > 0.0:
                 wait = max(wait, woke + period - now)
-            time.sleep(wait)  # cheaper than Event.wait; stop() is seen within 20 ms
+            time.sleep(max(wait, 0.0))  # cheaper than Event.wait; stop() is seen within 20 ms
 
 
 def _make_frame(

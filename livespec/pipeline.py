@@ -181,7 +181,9 @@ class Watchdog:
             events.append(
                 Event("analysis stopped", analysis_stopped_text(engine.error), engine.error)
             )
-        if source.input_lost():
+        # An engine that wrote the input itself and died: its silence is no input lost.
+        writer_died = engine is not None and engine.feed is not None and engine.error is not None
+        if source.input_lost() and not writer_died:
             if not self.lost:
                 self.lost = True
                 events.append(
@@ -333,9 +335,19 @@ class Pipeline:
         (:meth:`Engine.run <livespec.engine.Engine.run>`) on its own thread.
         """
         ring = self._ring if self._ring is not None else self.make_ring()
-        self.source.start(ring)
-        if self.engine is not None and worker:
-            self.engine.start()
+        source, engine = self.source, self.engine
+        if engine is not None and worker and source.synthetic and source.realtime:
+            # A test signal in real time: the engine's worker writes it (the same ring,
+            # the same pacing), one thread woken instead of two.
+            from livespec.audio.sources import BlockSource
+
+            assert isinstance(source, BlockSource)
+            source.attach(ring)
+            engine.feed = source.write_due
+        else:
+            source.start(ring)
+        if engine is not None and worker:
+            engine.start()
         self.watchdog = Watchdog(self.source, self.engine)
 
     def pump(self, analyse: Callable[[], object], room: Callable[[], int], frames: int = 0) -> None:

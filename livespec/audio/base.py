@@ -16,6 +16,7 @@ full speed.
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 from abc import ABC, abstractmethod
@@ -45,6 +46,8 @@ class Source(ABC):
         drops: those unflagged losses (:class:`~livespec.audio.dropwatch.Drop`), oldest
             first; ``audio_dropped_s`` is their total length in seconds.
         error: an exception that stopped the producer thread, if any.
+        synthetic: a test signal, rendered on demand: in real time its consumer may write
+            it into the ring itself (:meth:`BlockSource.write_due`) instead of a thread.
     """
 
     samplerate: int = 0
@@ -53,6 +56,7 @@ class Source(ABC):
     realtime: bool = True
     finite: bool = False
     block_frames: int = 1024
+    synthetic: bool = False  # rendered on demand: see BlockSource.write_due
 
     def __init__(self) -> None:
         self.ring: RingBuffer | None = None
@@ -157,6 +161,7 @@ class BlockSource(Source):
         self.catch_up_frames = 0
         self._clock: Callable[[], float] = time.monotonic  # replaceable in tests
         self._wait: Callable[[float], object] = self._stop.wait
+        self._due_t0: float | None = None  # write_due's sample clock: time of frame 0
 
     def _alloc(self) -> None:
         self._buf = np.zeros((self.block_frames, self.channels), dtype=np.float32)
@@ -248,6 +253,25 @@ class BlockSource(Source):
                 due = t0 + (self.frames_read - self.catch_up_frames) / self.samplerate
                 if due > now:
                     self._wait(due - now)
+
+    def write_due(self, now: float) -> float:
+        """Write every block that is due by ``now`` (monotonic seconds) on the sample clock
+        started by the first call, at least one then, as :meth:`produce` would have by
+        then; return when the next block is due (``math.inf`` at the end or after
+        :meth:`stop`). For a real-time source that a consumer produces itself, after
+        :meth:`attach`: the live app's engine writes a test signal into the ring on its
+        own wake-ups, one thread woken instead of two (the consumer's thread)."""
+        if self._stop.is_set() or self.finished:
+            return math.inf
+        if self._due_t0 is None:  # produce()'s clock: frames_read's frames are ahead
+            self._due_t0 = now
+            if self.pump(self.block_frames) == 0:
+                return math.inf
+        t0, fs = self._due_t0, self.samplerate
+        while (due := t0 + (self.frames_read - self.catch_up_frames) / fs) <= now:
+            if self.pump(self.block_frames) == 0:
+                return math.inf
+        return due
 
     def _caught_up(self) -> bool:
         """True if the input holds less than a block waiting to be read (a live producer

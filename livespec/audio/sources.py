@@ -102,7 +102,8 @@ RENDER_AHEAD = 8192  # frames of a test signal rendered at once in real time
 
 
 class SignalSource(BlockSource):
-    """A built-in test signal (see :mod:`livespec.audio.signals`).
+    """A built-in test signal (see :mod:`livespec.audio.signals`); in real time under an
+    engine's worker, written by that worker (:meth:`BlockSource.write_due`, the pipeline).
 
     Args:
         spec: e.g. ``"tone:1000@-6"`` or ``"demo"``.
@@ -122,6 +123,7 @@ class SignalSource(BlockSource):
         max_seconds: float | None = None,
     ) -> None:
         super().__init__(blocksize, realtime)
+        self.synthetic = True
         self.spec = spec
         self.parts = signals.parse_signal(spec)
         self.samplerate = int(samplerate)

@@ -192,6 +192,7 @@ class LivespecApp(App[int]):
         self._check_size(self.size.width, self.size.height)
         if self.live:
             self.set_interval(1.0 / self.link.fps, self.output.batched(self.tick), name="tick")
+            self.inbox.follow(self.engine, 1.0 / self.link.fps)
             self.output.count_bytes()
             self.set_timer(1.5, freeze_gc)
         if self.notice:
@@ -442,8 +443,7 @@ def make_app(
     clock: Callable[[], float] = time.monotonic,
     keymap: dict[str, str] | None = None,
 ) -> LivespecApp:
-    """Build the app (the arguments are :class:`LivespecApp`'s; ``keymap``: binding id ->
-    keys, to remap keys)."""
+    """Build the app (:class:`LivespecApp`'s arguments; ``keymap``: binding id -> keys)."""
     app = LivespecApp(cfg, feed, inbox=inbox, options=options, live=live, clock=clock)
     if keymap:
         app.set_keymap(keymap)

@@ -12,10 +12,12 @@ as its ``on_frame``, then both to :func:`~livespec.tui.app.make_app`.
 from __future__ import annotations
 
 import collections
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
+from livespec.audio.cadence import TickGrid
 from livespec.audio.ringbuffer import RingBuffer
 from livespec.engine import Engine, Frame
 
@@ -79,6 +81,7 @@ class FrameInbox:
     def __init__(self, maxlen: int = INBOX_FRAMES) -> None:
         self._frames: collections.deque[Frame] = collections.deque(maxlen=maxlen)
         self._taps: tuple[FrameTap, ...] = ()
+        self._ticks: TickGrid | None = None
 
     def add_tap(self, tap: FrameTap) -> None:
         """Also hand every frame to ``tap`` on the producer's thread (keep it short). Before
@@ -91,8 +94,17 @@ class FrameInbox:
             tap(frame)
         self._frames.append(frame)
 
+    def follow(self, engine: Engine | None, period: float) -> None:
+        """Have ``engine``'s worker wake just before each :meth:`drain` (the tick, every
+        ``period`` s), not per audio block: frames wait for the tick anyway (UI thread)."""
+        if engine is not None:
+            self._ticks = engine.follow_ticks(period)
+
     def drain(self) -> list[Frame]:
-        """Every frame that arrived since the last call, oldest first (UI thread)."""
+        """Every frame that arrived since the last call, oldest first (UI thread: the
+        tick, whose time the engine's worker follows when :meth:`follow` was called)."""
+        if self._ticks is not None:
+            self._ticks.tick(time.monotonic())
         frames: list[Frame] = []
         pop = self._frames.popleft
         while self._frames:
