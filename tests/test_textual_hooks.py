@@ -16,15 +16,19 @@ import pytest
 from rich.color import ColorSystem
 from rich.console import Console
 from rich.segment import Segment
+from rich.style import Style
 from support.app import sync
 from textual.app import App, ComposeResult
 from textual.binding import Binding
+from textual.containers import Vertical
 from textual.driver import Driver
 from textual.screen import Screen
 from textual.strip import Strip
+from textual.widget import Widget
 from textual.widgets import Static
 
 from livespec.render import terminal
+from livespec.tui.widgets.common import StyledWidget
 
 
 def test_private_modules_and_names_exist() -> None:
@@ -111,3 +115,44 @@ def test_the_adapter_imports_what_it_names(name: str) -> None:
     assert getattr(terminal, name) == getattr(
         importlib.import_module("textual._ansi_sequences"), name
     )
+
+
+class _Styled(App[int]):
+    def compose(self) -> ComposeResult:
+        with Vertical(id="box"):
+            yield StyledWidget(id="w")
+
+
+@sync
+async def test_a_kept_rich_style_follows_every_change_of_the_styles_it_depends_on() -> None:
+    """``styles_key`` (Textual's private count of style changes) changes whenever an
+    ancestor's or the widget's own style does, so the style the widgets keep is always the
+    one Textual computes afresh."""
+    app = _Styled()
+    async with app.run_test(size=(40, 10)) as pilot:
+        w = app.query_one("#w", StyledWidget)
+        box = app.query_one("#box")
+
+        def fresh() -> Style:
+            return Widget.rich_style.fget(w)  # type: ignore[attr-defined,no-any-return]
+
+        assert w.rich_style == fresh()
+        key = terminal.styles_key(w)
+        assert terminal.styles_key(w) == key  # nothing changed
+        changes = [
+            lambda: setattr(app.screen.styles, "background", "green"),
+            lambda: setattr(box.styles, "background", "red"),
+            lambda: setattr(w.styles, "color", "blue"),
+            lambda: setattr(box.styles, "text_style", "bold"),
+            lambda: setattr(w.styles, "background", "rgba(0,0,255,0.5)"),
+        ]
+        for change in changes:
+            before = w.rich_style
+            change()
+            await pilot.pause()
+            assert terminal.styles_key(w) != key
+            key = terminal.styles_key(w)
+            assert w.rich_style == fresh() != before
+        app.theme = "textual-light" if app.theme != "textual-light" else "nord"
+        await pilot.pause()
+        assert w.rich_style == fresh()

@@ -184,6 +184,13 @@ def visible_widgets(screen: Screen[Any]) -> Mapping[Widget, tuple[Region, Region
         return None
 
 
+def styles_key(widget: Widget) -> tuple[tuple[object, int], ...]:
+    """A key that changes whenever ``widget.rich_style`` may: the widget and its ancestors
+    (what the style is computed from), each with its styles' count of changes (Textual
+    counts every rule set, cleared or merged, a theme's too)."""
+    return tuple([(node, node.styles._cache_key) for node in widget.ancestors_with_self])
+
+
 def render_now(widget: Widget) -> list[Strip]:
     """Every line of ``widget`` (padding, background and all) as Textual paints it now;
     Textual's cache of its lines is renewed, so a later repaint by Textual shows the

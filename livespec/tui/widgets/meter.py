@@ -8,10 +8,9 @@ from collections.abc import Hashable
 from rich.segment import Segment
 from rich.style import Style
 from textual.strip import Strip
-from textual.widget import Widget
 
 from livespec.render.stats import Stats
-from livespec.tui.widgets.common import Painter, show_change
+from livespec.tui.widgets.common import Painter, StyledWidget, show_change
 
 METER_FLOOR_DB = -60.0
 GREEN, YELLOW, RED = Style(color="green"), Style(color="yellow"), Style(color="red")
@@ -41,7 +40,7 @@ def _db(v: float) -> str:
     return "  -inf" if not math.isfinite(v) or v < -199 else f"{v:6.1f}"
 
 
-class LevelMeter(Widget):
+class LevelMeter(StyledWidget):
     """One row: ``RMS ■■■··· -12.3  Peak ■■■■·· -6.0 dBFS  CLIP``. UI thread only."""
 
     DEFAULT_CSS = """

@@ -39,6 +39,7 @@ from livespec.render.terminal import AnsiStrip
 from livespec.render.view import WaterfallView
 from livespec.tui.widgets.axes import FreqAxis, TimeAxis
 from livespec.tui.widgets.colorbar import ColorBar
+from livespec.tui.widgets.common import StyledWidget
 from livespec.tui.widgets.plot_direct import TextCache, parts, shifted_rows
 from livespec.tui.widgets.spectrum import SpectrumPanel
 from livespec.tui.widgets.waterfall import WaterfallPart
@@ -63,7 +64,7 @@ class DirectOutput(Protocol):
         """True when nothing covers ``widget`` on the terminal (see :func:`can_draw_direct`)."""
 
 
-class Plot(Widget):
+class Plot(StyledWidget):
     """Everything drawn from the :class:`WaterfallView`.
 
     Args:
