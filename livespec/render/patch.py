@@ -138,29 +138,36 @@ class ScreenPatch:
             out.append(RESET_MARGINS)
             shown[first + n : last + 1] = shown[first : last + 1 - n]
             shown[first : first + n] = [None] * n
-        tails = hscroll.tails if hscroll is not None else {}
+        tails: dict[int, str] = {}
+        hx, dch, ich = -1, "", ""
+        if hscroll is not None:  # what follows each shifted row's cursor row: see HScroll
+            n, tails, hx = hscroll.columns, hscroll.tails, hscroll.x
+            left = x0 + hscroll.x + 1  # 1-based column
+            dch = f";{left}H" + (f"\x1b[{n}P" if n > 1 else "\x1b[P")
+            ich = f";{left + hscroll.width - n}H" + (f"\x1b[{n}@" if n > 1 else "\x1b[@")
+        append = out.append
         for y, row in enumerate(rows):
-            old = shown[y]
-            if old is not None and list(map(_x, row)) == list(map(_x, old)):
-                skip = -1
+            old, shown[y] = shown[y], tuple(row)
+            if old is not None and len(old) == len(row):
                 tail = tails.get(y)
-                if tail is not None and hscroll is not None:
-                    skip = hscroll.x
-                    n, left = hscroll.columns, x0 + hscroll.x
-                    out.append(move_to(left, y0 + y))
-                    out.append(f"\x1b[{n}P" if n > 1 else "\x1b[P")
-                    out.append(move_to(left + hscroll.width - n, y0 + y))
-                    out.append(f"\x1b[{n}@" if n > 1 else "\x1b[@")
-                    out.append(tail)
-                for (x, text), (_, otext) in zip(row, old, strict=True):
-                    if text != otext and x != skip:
-                        out.append(move_to(x0 + x, y0 + y))
-                        out.append(_text(text))
-                shown[y] = tuple(row)
-                continue
-            out.append(move_to(x0 + (row[0][0] if row else 0), y0 + y))
+                skip = hx if tail is not None else -1
+                changed: list[Piece] = []
+                for piece, (ox, otext) in zip(row, old, strict=True):
+                    x, text = piece
+                    if x != ox:
+                        break
+                    if x != skip and text is not otext and text != otext:
+                        changed.append(piece)
+                else:  # the same pieces: write those that changed
+                    if tail is not None:
+                        append(f"\x1b[{y0 + y + 1}{dch}\x1b[{y0 + y + 1}{ich}")
+                        append(tail)
+                    for x, text in changed:
+                        append(move_to(x0 + x, y0 + y))
+                        append(_text(text))
+                    continue
+            append(move_to(x0 + (row[0][0] if row else 0), y0 + y))
             out.extend(_text(text) for _, text in row)
-            shown[y] = tuple(row)
         if not out:
             return ""
         return RESET + "".join(out) + RESET
