@@ -15,7 +15,12 @@ Two cases, interleaved, ``--repeat`` times each, medians:
 * **no backlog**: the source starts as soon as the first bytes arrive (as with a sound
   card, or a pipe started after the screen is up): the reference.
 
-    python benchmarks/bench_latency.py [--startup 0.5] [--repeat 3] [--json]
+With ``--ticks``, two more cases without backlog measure to the app's next screen tick (a
+thread ticking 30 times a second; the frame is on screen at the first tick after it came):
+the engine woken per block, and woken just before each tick (``Engine.follow_ticks``, what
+the app does): the second must not be later than the first.
+
+    python benchmarks/bench_latency.py [--startup 0.5] [--repeat 3] [--ticks] [--json]
 """
 
 from __future__ import annotations
@@ -33,8 +38,17 @@ FS = 48000
 PERIOD = 480  # frames per write (10 ms), like arecord's period
 
 
-def one_run(startup_s: float, onset_s: float, timeout_s: float = 10.0) -> float:
-    """Seconds from the onset's write into the pipe to the first frame showing the tone."""
+def one_run(
+    startup_s: float,
+    onset_s: float,
+    timeout_s: float = 10.0,
+    tick: float = 0.0,
+    follow: bool = False,
+) -> float:
+    """Seconds from the onset's write into the pipe to the first frame showing the tone;
+    with a ``tick`` (s), to the first tick after that frame came (the app's screen tick,
+    a thread here), the engine woken per block or (``follow``) just before each tick as
+    in the app (``Engine.follow_ticks``)."""
     from livespec.audio.ringbuffer import RingBuffer
     from livespec.audio.stdin import StdinSource
     from livespec.config import AnalysisConfig
@@ -63,6 +77,7 @@ def one_run(startup_s: float, onset_s: float, timeout_s: float = 10.0) -> float:
                 time.sleep(delay)
 
     seen: list[float] = []
+    shown: list[float] = []
 
     def on_frame(frame: Frame) -> None:
         if seen or not frame.peaks:
@@ -81,11 +96,24 @@ def one_run(startup_s: float, onset_s: float, timeout_s: float = 10.0) -> float:
         src.realtime = True  # as livespec/tui/run.py does for --input -
         ring = RingBuffer(FS * 10, 1)
         engine = Engine(src, ring, AnalysisConfig(fft=4096, overlap=0.75), on_frame)
+        grid = engine.follow_ticks(tick) if follow else None
         src.start(ring)
         engine.start()
         deadline = time.monotonic() + onset_s + timeout_s
-        while not seen and time.monotonic() < deadline:
-            time.sleep(0.01)
+        t0, k = time.monotonic(), 0
+        while not shown and time.monotonic() < deadline:
+            if not tick:
+                time.sleep(0.01)
+                if seen:
+                    shown.append(seen[0])
+                continue
+            k += 1
+            time.sleep(max(0.0, t0 + k * tick - time.monotonic()))
+            now = time.monotonic()  # a tick: what came is shown now
+            if grid is not None:
+                grid.tick(now)
+            if seen:
+                shown.append(now)
     finally:
         stop.set()
         if engine is not None:
@@ -93,9 +121,9 @@ def one_run(startup_s: float, onset_s: float, timeout_s: float = 10.0) -> float:
         src.stop()
         feed.join(timeout=5)
         os.close(w)
-    if not seen or not onset_written:
+    if not shown or not onset_written:
         return float("nan")
-    return seen[0] - onset_written[0]
+    return shown[0] - onset_written[0]
 
 
 def main() -> int:
@@ -103,12 +131,23 @@ def main() -> int:
     ap.add_argument("--startup", type=float, default=0.5, help="seconds the pipe fills first")
     ap.add_argument("--onset", type=float, default=1.5, help="tone onset, s into the stream")
     ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument(
+        "--ticks",
+        action="store_true",
+        help="also the onset to the app's next screen tick (30/s), with the engine woken "
+        "per block and just before each tick (as in the app)",
+    )
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args()
     runs: dict[str, list[float]] = {"fed_from_launch_ms": [], "no_backlog_ms": []}
+    if args.ticks:
+        runs |= {"to_tick_per_block_ms": [], "to_tick_following_ms": []}
     for _ in range(args.repeat):
         runs["fed_from_launch_ms"].append(1000 * one_run(args.startup, args.onset))
         runs["no_backlog_ms"].append(1000 * one_run(0.0, args.onset))
+        if args.ticks:
+            for key, follow in (("to_tick_per_block_ms", False), ("to_tick_following_ms", True)):
+                runs[key].append(1000 * one_run(0.0, args.onset, tick=1 / 30, follow=follow))
     med = {k: statistics.median(v) for k, v in runs.items()}
     med["difference_ms"] = med["fed_from_launch_ms"] - med["no_backlog_ms"]
     if args.json:
