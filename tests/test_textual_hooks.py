@@ -126,14 +126,15 @@ class _Styled(App[int]):
 @sync
 async def test_a_kept_rich_style_follows_every_change_of_the_styles_it_depends_on() -> None:
     """``styles_key`` (Textual's private count of style changes) changes whenever an
-    ancestor's or the widget's own style does, so the style the widgets keep is always the
-    one Textual computes afresh."""
+    ancestor's or the widget's own style does, so the style and background colours the
+    widgets keep are always those Textual computes afresh."""
     app = _Styled()
     async with app.run_test(size=(40, 10)) as pilot:
         w = app.query_one("#w", StyledWidget)
         box = app.query_one("#box")
 
         def fresh() -> Style:
+            assert Widget.background_colors.fget(w) == w.background_colors  # type: ignore[attr-defined]
             return Widget.rich_style.fget(w)  # type: ignore[attr-defined,no-any-return]
 
         assert w.rich_style == fresh()
@@ -148,11 +149,14 @@ async def test_a_kept_rich_style_follows_every_change_of_the_styles_it_depends_o
         ]
         for change in changes:
             before = w.rich_style
+            colors = w.background_colors
             change()
             await pilot.pause()
             assert terminal.styles_key(w) != key
             key = terminal.styles_key(w)
             assert w.rich_style == fresh() != before
+            if changes.index(change) in (0, 1, 4):  # the backgrounds
+                assert w.background_colors != colors
         app.theme = "textual-light" if app.theme != "textual-light" else "nord"
         await pilot.pause()
         assert w.rich_style == fresh()

@@ -7,6 +7,7 @@ from collections.abc import Callable, Hashable, Iterable
 from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
+from textual.color import Color
 from textual.strip import Strip
 from textual.widget import Widget
 
@@ -95,14 +96,17 @@ def show_change(widget: Widget, painter: Painter | None) -> None:
 
 
 class StyledWidget(Widget):
-    """A widget whose :attr:`rich_style` is kept until a style it depends on changes.
+    """A widget whose :attr:`rich_style` and :attr:`background_colors` are kept until a
+    style they depend on changes.
 
-    Textual computes it afresh on each use from every ancestor's styles (about 0.1 ms);
-    the app's widgets use it on every tick and every direct paint. UI thread only.
+    Textual computes them afresh on each use from every ancestor's styles (about 0.1 ms);
+    the app's widgets use them on every tick and every direct paint. UI thread only.
     """
 
     _style_key: Hashable = None
     _style: Style = Style()
+    _colors_key: Hashable = None
+    _colors: tuple[Color, Color] = (Color(0, 0, 0, 0), Color(0, 0, 0, 0))
 
     @property
     def rich_style(self) -> Style:
@@ -111,6 +115,15 @@ class StyledWidget(Widget):
         if key != self._style_key:
             self._style, self._style_key = super().rich_style, key
         return self._style
+
+    @property
+    def background_colors(self) -> tuple[Color, Color]:
+        """Textual's ``background_colors``, recomputed only when :func:`styles_key`
+        changed."""
+        key = styles_key(self)
+        if key != self._colors_key:
+            self._colors, self._colors_key = super().background_colors, key
+        return self._colors
 
 
 class CachedLines(StyledWidget):
