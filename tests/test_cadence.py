@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from livespec.audio.cadence import TickGrid
+from livespec.audio.cadence import WINDOW, TickGrid
 from livespec.audio.ringbuffer import RingBuffer
 from livespec.audio.sources import SignalSource
 from livespec.config import Config
@@ -85,11 +85,16 @@ def test_the_tick_grid_wakes_lead_seconds_before_the_next_tick():
     assert grid.next_wake(10.001) == pytest.approx(10.096)
     assert grid.next_wake(10.0965) == pytest.approx(10.196)
     assert grid.next_wake(12.345) == pytest.approx(12.396)
-    # A late tick moves the grid a little (5 % of the lateness), an early one at once.
-    grid.tick(10.1010)
-    assert grid.next_wake(10.102) == pytest.approx(10.196 + 0.05 * 0.001)
-    grid.tick(10.1990)
-    assert grid.next_wake(10.2) == pytest.approx(10.295)
+    # Late ticks move the grid by the least lateness of each WINDOW ticks; an early one
+    # moves it at once.
+    for k in range(1, WINDOW):
+        grid.tick(10.0 + k * 0.1 + (0.003 if k % 2 else 0.001))
+        assert grid.next_wake(10.0 + k * 0.1 + 0.01) == pytest.approx(10.096 + k * 0.1)
+    grid.tick(10.0 + WINDOW * 0.1 + 0.002)
+    t = 10.0 + WINDOW * 0.1
+    assert grid.next_wake(t + 0.01) == pytest.approx(t + 0.096 + 0.001)
+    grid.tick(t + 0.0995)
+    assert grid.next_wake(t + 0.1) == pytest.approx(t + 0.1955)
     with pytest.raises(ValueError):
         TickGrid(0.0)
 

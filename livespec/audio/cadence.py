@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 
 TICK_LEAD_S = 0.004  # the worker wakes this long before the consumer's tick
-CREEP = 0.05  # how fast the grid follows ticks that come later than it (per tick)
+WINDOW = 30  # ticks: the grid follows later ticks by the least lateness over so many
 
 
 class TickGrid:
@@ -19,9 +19,11 @@ class TickGrid:
     timers keep), learnt from the times the consumer reports with :meth:`tick`.
 
     A tick is never early against its timer's grid, often late by a fraction of a
-    millisecond, sometimes by more (a busy UI thread): the grid's phase follows an earlier
-    tick at once and a later one slowly. Written by the consumer's thread (:meth:`tick`: one
-    float stored), read by the worker's (:meth:`next_wake`).
+    millisecond, sometimes by several (a busy UI thread): the grid's phase follows a tick
+    earlier than it at once, and later ones only by the least lateness of each
+    ``WINDOW`` ticks (ticks late for a while must not move the worker's wake-up after
+    the timer's). Written by the consumer's thread (:meth:`tick`: one float stored), read
+    by the worker's (:meth:`next_wake`).
     """
 
     def __init__(self, period: float, lead: float = TICK_LEAD_S) -> None:
@@ -32,6 +34,8 @@ class TickGrid:
         self._last = 0.0  # the consumer's latest tick (monotonic s; 0: none yet)
         self._seen = 0.0
         self._phase: float | None = None  # a time on the grid (worker's thread)
+        self._least = math.inf  # the least lateness of this window's ticks (s)
+        self._count = 0  # ticks in this window
 
     def tick(self, t: float) -> None:
         """The consumer ticked at ``t`` (monotonic seconds; the consumer's thread)."""
@@ -48,7 +52,13 @@ class TickGrid:
             else:
                 grid = phase + round((t - phase) / self.period) * self.period
                 late = t - grid
-                self._phase = grid + (late if late < 0.0 else CREEP * late)
+                if late < 0.0:  # the grid is earlier than thought
+                    self._phase, self._least, self._count = t, math.inf, 0
+                else:
+                    self._least = min(self._least, late)
+                    self._count += 1
+                    if self._count >= WINDOW:
+                        self._phase, self._least, self._count = grid + self._least, math.inf, 0
         return self._phase
 
     def next_wake(self, now: float) -> float | None:
