@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from livespec.audio.cadence import WINDOW, TickGrid
+from livespec.audio.cadence import STEP_S, WINDOW, TickGrid
 from livespec.audio.ringbuffer import RingBuffer
 from livespec.audio.sources import SignalSource
 from livespec.config import Config
@@ -85,14 +85,19 @@ def test_the_tick_grid_wakes_lead_seconds_before_the_next_tick():
     assert grid.next_wake(10.001) == pytest.approx(10.096)
     assert grid.next_wake(10.0965) == pytest.approx(10.196)
     assert grid.next_wake(12.345) == pytest.approx(12.396)
-    # Late ticks move the grid by the least lateness of each WINDOW ticks; an early one
-    # moves it at once.
+    # Late ticks move the grid by the least lateness of each WINDOW ticks (at most
+    # STEP_S); an early one moves it at once.
     for k in range(1, WINDOW):
-        grid.tick(10.0 + k * 0.1 + (0.003 if k % 2 else 0.001))
+        grid.tick(10.0 + k * 0.1 + (0.003 if k % 2 else 0.0003))
         assert grid.next_wake(10.0 + k * 0.1 + 0.01) == pytest.approx(10.096 + k * 0.1)
     grid.tick(10.0 + WINDOW * 0.1 + 0.002)
-    t = 10.0 + WINDOW * 0.1
-    assert grid.next_wake(t + 0.01) == pytest.approx(t + 0.096 + 0.001)
+    t = 10.0 + WINDOW * 0.1 + 0.0003
+    assert grid.next_wake(t + 0.01) == pytest.approx(t + 0.096)
+    for k in range(1, WINDOW + 1):  # all late by 20 ms: at most STEP_S later per window
+        grid.tick(t + k * 0.1 + 0.021)
+        grid.next_wake(t + k * 0.1 + 0.025)  # the worker sees each tick (once a pass)
+    t += WINDOW * 0.1
+    assert grid.next_wake(t + 0.03) == pytest.approx(t + 0.096 + STEP_S)
     grid.tick(t + 0.0995)
     assert grid.next_wake(t + 0.1) == pytest.approx(t + 0.1955)
     with pytest.raises(ValueError):

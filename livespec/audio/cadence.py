@@ -12,6 +12,7 @@ import math
 
 TICK_LEAD_S = 0.004  # the worker wakes this long before the consumer's tick
 WINDOW = 30  # ticks: the grid follows later ticks by the least lateness over so many
+STEP_S = 0.0005  # and by at most this much per window
 
 
 class TickGrid:
@@ -21,9 +22,10 @@ class TickGrid:
     A tick is never early against its timer's grid, often late by a fraction of a
     millisecond, sometimes by several (a busy UI thread): the grid's phase follows a tick
     earlier than it at once, and later ones only by the least lateness of each
-    ``WINDOW`` ticks (ticks late for a while must not move the worker's wake-up after
-    the timer's). Written by the consumer's thread (:meth:`tick`: one float stored), read
-    by the worker's (:meth:`next_wake`).
+    ``WINDOW`` ticks, at most ``STEP_S`` at a time (a timer's grid does not move later;
+    ticks late for a while must not move the worker's wake-up past the timer's). Written
+    by the consumer's thread (:meth:`tick`: one float stored), read by the worker's
+    (:meth:`next_wake`, which sees the latest tick).
     """
 
     def __init__(self, period: float, lead: float = TICK_LEAD_S) -> None:
@@ -58,7 +60,8 @@ class TickGrid:
                     self._least = min(self._least, late)
                     self._count += 1
                     if self._count >= WINDOW:
-                        self._phase, self._least, self._count = grid + self._least, math.inf, 0
+                        self._phase = grid + min(self._least, STEP_S)
+                        self._least, self._count = math.inf, 0
         return self._phase
 
     def next_wake(self, now: float) -> float | None:
