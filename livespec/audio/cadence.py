@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 
-TICK_LEAD_S = 0.004  # the worker wakes this long before the consumer's tick
+TICK_LEAD_S = 0.008  # the worker wakes this long before the tick (> the GIL switch interval, 5 ms)
 WINDOW = 30  # ticks: the grid follows later ticks by the least lateness over so many
 STEP_S = 0.0005  # and by at most this much per window
 
