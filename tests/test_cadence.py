@@ -18,6 +18,7 @@ from livespec.audio.ringbuffer import RingBuffer
 from livespec.audio.sources import SignalSource
 from livespec.config import Config
 from livespec.pipeline import Pipeline
+from livespec.tui.feed import FrameInbox
 
 FS, BLOCK = 48000, 1024
 
@@ -141,3 +142,27 @@ def test_a_real_time_test_signal_is_written_by_the_engine_which_follows_the_tick
     assert engine.lost_frames == 0 and written >= FS * 0.7
     assert [f.index for f in frames] == list(range(len(frames)))
     assert len(frames) >= (written - 4096 * 2) // 1024
+
+
+def test_the_inbox_reports_only_the_timers_ticks_to_the_engine():
+    """The app's timer callback, wrapped by ``FrameInbox.follow``, reports its time to the
+    engine's grid; a drain at another time (a key's extra tick) does not."""
+    pipe = Pipeline(cfg_with("tone:1000"), realtime=True)
+    with pipe:
+        engine = pipe.make_engine(lambda frame: None)
+        inbox = FrameInbox()
+        calls: list[float] = []
+        timed = inbox.follow(engine, 0.05, lambda: calls.append(time.monotonic()))
+        grid = engine.ticks
+        assert grid is not None and grid.period == 0.05 and grid.phase() is None
+        inbox.drain()
+        assert grid.phase() is None
+        before = time.monotonic()
+        timed()
+        phase = grid.phase()
+        assert calls and phase is not None and before <= phase <= calls[0]
+
+    def tick() -> None:
+        pass
+
+    assert FrameInbox().follow(None, 0.05, tick) is tick  # no engine (the stream viewer)

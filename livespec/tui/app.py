@@ -131,8 +131,7 @@ class LivespecApp(App[int]):
         )
         averager = SpectrumAverager()
         marks = MarkedSpectrumPanel(self.view, averager)
-        if self.link.panel_fps:
-            marks.min_interval = 1.0 / self.link.panel_fps
+        marks.min_interval = 1.0 / self.link.panel_fps if self.link.panel_fps else 0.0
         plot = Plot(self.view, spectrum=d.spectrum, panel=marks, output=self.output, id="plot")
         self.widgets = AppWidgets(
             plot,
@@ -191,8 +190,9 @@ class LivespecApp(App[int]):
         self.output.watch_updates(self.widgets.plot.screen_written)
         self._check_size(self.size.width, self.size.height)
         if self.live:
-            self.set_interval(1.0 / self.link.fps, self.output.batched(self.tick), name="tick")
-            self.inbox.follow(self.engine, 1.0 / self.link.fps)
+            period = 1.0 / self.link.fps
+            tick = self.inbox.follow(self.engine, period, self.output.batched(self.tick))
+            self.set_interval(period, tick, name="tick")
             self.output.count_bytes()
             self.set_timer(1.5, freeze_gc)
         if self.notice:

@@ -17,7 +17,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
-from livespec.audio.cadence import TickGrid
 from livespec.audio.ringbuffer import RingBuffer
 from livespec.engine import Engine, Frame
 
@@ -81,7 +80,6 @@ class FrameInbox:
     def __init__(self, maxlen: int = INBOX_FRAMES) -> None:
         self._frames: collections.deque[Frame] = collections.deque(maxlen=maxlen)
         self._taps: tuple[FrameTap, ...] = ()
-        self._ticks: TickGrid | None = None
 
     def add_tap(self, tap: FrameTap) -> None:
         """Also hand every frame to ``tap`` on the producer's thread (keep it short). Before
@@ -94,17 +92,25 @@ class FrameInbox:
             tap(frame)
         self._frames.append(frame)
 
-    def follow(self, engine: Engine | None, period: float) -> None:
-        """Have ``engine``'s worker wake just before each :meth:`drain` (the tick, every
-        ``period`` s), not per audio block: frames wait for the tick anyway (UI thread)."""
-        if engine is not None:
-            self._ticks = engine.follow_ticks(period)
+    def follow(
+        self, engine: Engine | None, period: float, tick: Callable[[], None]
+    ) -> Callable[[], None]:
+        """``tick`` (the screen tick's timer callback, every ``period`` s), telling
+        ``engine``'s worker when it runs: the worker wakes just before each one, not per
+        audio block, since frames wait for the tick anyway. Only the timer's ticks are
+        reported, not the extra ones a key asks for (UI thread)."""
+        if engine is None:
+            return tick
+        grid = engine.follow_ticks(period)
+
+        def timed() -> None:
+            grid.tick(time.monotonic())
+            tick()
+
+        return timed
 
     def drain(self) -> list[Frame]:
-        """Every frame that arrived since the last call, oldest first (UI thread: the
-        tick, whose time the engine's worker follows when :meth:`follow` was called)."""
-        if self._ticks is not None:
-            self._ticks.tick(time.monotonic())
+        """Every frame that arrived since the last call, oldest first (UI thread)."""
         frames: list[Frame] = []
         pop = self._frames.popleft
         while self._frames:
