@@ -99,9 +99,6 @@ class FileSource(BlockSource):
 
 
 RENDER_AHEAD = 8192  # frames of a test signal rendered at once in real time
-# Frames an endless test signal writes at once when it starts in real time (the default
-# FFT's first frame, 85 ms at 48 kHz), then paced, that far ahead of its sample clock.
-PREROLL_FRAMES = 4096
 
 
 class SignalSource(BlockSource):
@@ -136,14 +133,9 @@ class SignalSource(BlockSource):
         self._mono_len = 0  # frames rendered in _mono
 
     def open(self) -> None:
-        """Nothing to open; allocate the block buffers. An endless signal in real time
-        pre-rolls :data:`PREROLL_FRAMES`: it has no moment it really starts, so its first
-        frame need not wait for the sample clock (the app's start-up). A signal with a
-        duration, files, stdin and the sound card keep real time."""
+        """Nothing to open; allocate the block buffers."""
         self.description = f"test signal '{self.spec}'"
         self._alloc()
-        if self.realtime and self.max_seconds is None:
-            self.catch_up_frames = PREROLL_FRAMES
         # In real time the signal is rendered RENDER_AHEAD frames at a time: a block's
         # numpy calls on a cold cache cost more than their arithmetic (the app's demo).
         ahead = max(RENDER_AHEAD, self.block_frames) if self.realtime else self.block_frames
