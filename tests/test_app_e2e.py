@@ -79,8 +79,8 @@ def test_device_tone_shows_1000_hz_and_q_exits(virtual_audio, tmux: Tmux) -> Non
 
 @pytest.mark.virtual_audio
 def test_plain_livespec_opens_the_default_input_device(virtual_audio, tmux: Tmux) -> None:
-    """No --device: the start-up probe (a child process asking PortAudio) finds the
-    virtual device, and the app opens the default input, not the demo."""
+    """No --device: PortAudio finds the virtual device (the default input), and the app
+    opens it, not the demo."""
     tmux.start(_livespec(), virtual_audio.env, (120, 40))
     tmux.wait_for(r"Peak +1000\.0 Hz")
     screen = tmux.wait_for(r"device '.*' \(ALSA")  # the status line

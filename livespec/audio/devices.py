@@ -21,7 +21,7 @@ _NO_PORTAUDIO = (
     "PortAudio library not found: install it (sudo apt-get install libportaudio2), "
     "or use --input demo / --input FILE"
 )
-NO_DEVICE = "no audio input device found: see `livespec devices`, or try `livespec --input demo`"
+_NO_DEVICE = "no audio input device found: see `livespec devices`, or try `livespec --input demo`"
 _SEE_DEVICES = "(see `livespec devices`)"
 _NONE_LISTED = (
     "no audio input device found: PortAudio lists none (no sound card, or no access to "
@@ -133,7 +133,7 @@ def _rate_text(rate: float) -> str:
 def format_devices(devices: list[DeviceInfo]) -> str:
     """A readable table of ``devices``; the default input device is marked with ``>``."""
     if not devices:
-        return NO_DEVICE
+        return _NO_DEVICE
     rows = [("", "index", "name", "host API", "channels", "default rate")]
     for d in devices:
         rows.append(
@@ -197,7 +197,7 @@ def resolve_device(spec: str | int | None) -> DeviceInfo:
     """
     devices = list_input_devices()
     if not devices:
-        raise SourceError(NO_DEVICE)
+        raise SourceError(_NO_DEVICE)
     return _pick(devices, spec, "input", "--device", _SEE_DEVICES)
 
 

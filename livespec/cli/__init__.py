@@ -129,15 +129,7 @@ def cmd_app(ns: argparse.Namespace) -> int:
     # GC would walk them a dozen times before the first frame is on the screen (40 ms).
     # It is off until the app's first 1.5 s are over (``freeze_gc``) or the app ends.
     gc.disable()
-    probe = None
     try:
-        cfg = resolve_config(ns)
-        if cfg.source.input is None and cfg.source.device is None:
-            # The default input device or the demo: PortAudio is asked in a child process
-            # from now on, beside the imports (start-up; livespec.audio.probe).
-            from livespec.audio.probe import start_probe
-
-            probe = start_probe()
         try:
             from livespec.tui.run import run_app
         except ImportError as exc:  # a broken install (Textual or Rich missing)
@@ -146,10 +138,8 @@ def cmd_app(ns: argparse.Namespace) -> int:
                 "'livespec peaks' still work",
                 EXIT_FAILURE,
             ) from None
-        return int(run_app(cfg, ns, probe))
+        return int(run_app(resolve_config(ns), ns))
     finally:
-        if probe is not None:
-            probe.close()
         gc.enable()
 
 

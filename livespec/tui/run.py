@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import dataclasses
 import importlib
 import sys
 import threading
 from typing import TYPE_CHECKING
 
-from livespec.audio.devices import NO_DEVICE
 from livespec.audio.sources import SignalSource
 from livespec.config import Config, check_record_dir
 from livespec.dsp.stft import MAX_N
@@ -26,7 +24,6 @@ from livespec.tui.process import keys_from_tty, take_stdin_for_audio
 PREROLL_FRAMES = 4096
 
 if TYPE_CHECKING:
-    from livespec.audio.probe import InputProbe
     from livespec.tui.app import LivespecApp
 
 
@@ -48,17 +45,14 @@ def preload_app() -> threading.Thread:
     return thread
 
 
-def run_app(
-    cfg: Config, ns: argparse.Namespace | None = None, probe: InputProbe | None = None
-) -> int:
+def run_app(cfg: Config, ns: argparse.Namespace | None = None) -> int:
     """``livespec``: open the source, run the engine and the app until the user quits.
 
     Everything started here is stopped on every exit path (:class:`Pipeline`). Without an
     input device (and without --input or --device) the app shows the demo signal and says
-    why; ``probe`` (started at launch) may already know that PortAudio lists none. If
-    the engine dies, the app shows ``analysis stopped: ...`` on its status line and as an
-    error notification, and the same line is printed after the app ends (exit status 1).
-    Main thread. Returns the exit status (0 after ``q``).
+    why. If the engine dies, the app shows ``analysis stopped: ...`` on its status line and
+    as an error notification, and the same line is printed after the app ends (exit
+    status 1). Main thread. Returns the exit status (0 after ``q``).
     """
     preload_app()  # joined by the import below (or at exit, on an early error)
     stdin_pcm = cfg.source.input == "-"
@@ -74,16 +68,11 @@ def run_app(
     if cfg.display.record_dir is not None:
         check_record_dir(cfg.display.record_dir)
     app: LivespecApp | None = None
-    fallback = None
-    if probe is not None and probe.found_none():  # as the pipeline's fallback would
-        fallback = SourceError(NO_DEVICE)
-        cfg = dataclasses.replace(cfg, source=dataclasses.replace(cfg.source, input="demo"))
     with Pipeline(cfg, realtime=True, demo_fallback=True) as pipe:
         source = pipe.source
         notice = None
-        fallback = fallback or pipe.fallback
-        if fallback is not None:
-            notice = f"{fallback}. Showing the built-in demo signal instead."
+        if pipe.fallback is not None:
+            notice = f"{pipe.fallback}. Showing the built-in demo signal instead."
         try:
             if stdin_pcm:
                 keys_from_tty()
