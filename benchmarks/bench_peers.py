@@ -86,16 +86,11 @@ ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"} | 
 VIRTUAL_AUDIO = ROOT / "tests" / "support" / "virtual_audio.py"
 
 
-def cpu_seconds(pid: int, children: bool = False) -> float:
-    """utime + stime of a process (all threads), seconds; with ``children``, plus those of
-    its children that ended and were waited for (cutime + cstime: livespec's start-up
-    probe)."""
+def cpu_seconds(pid: int) -> float:
+    """utime + stime of a process (all threads), seconds."""
     with open(f"/proc/{pid}/stat", encoding="ascii") as f:
         fields = f.read().rsplit(")", 1)[1].split()
-    ticks = int(fields[11]) + int(fields[12])
-    if children:
-        ticks += int(fields[13]) + int(fields[14])
-    return ticks / CLK_TCK
+    return (int(fields[11]) + int(fields[12])) / CLK_TCK
 
 
 def cpu_pct(cmd: list[str], seconds: float, warm: float = 2.0) -> float:
@@ -239,8 +234,7 @@ def pane_until(
     beforehand with an idle pane, as a user's terminal is) to ``found(pane_text)`` being
     true. The pane's text is read each time the program has written to it (and every
     50 ms regardless), about 1 ms after the write. NaN on timeout. ``cpu``: gets the CPU
-    seconds the program had used by then (all its threads and its ended children, such
-    as livespec's device probe; less sensitive to the load)."""
+    seconds the program had used by then (all its threads; less sensitive to the load)."""
     assert "'" not in cmd
     with tempfile.TemporaryDirectory() as tmp:
         pane = Pane(tmp, env)
@@ -255,7 +249,7 @@ def pane_until(
                 if found(pane.command("capture-pane -p -t b")):
                     seconds = time.monotonic() - t0
                     if cpu is not None:
-                        cpu.append(cpu_seconds(pid, children=True))
+                        cpu.append(cpu_seconds(pid))
                     return seconds
             return float("nan")
         finally:
@@ -625,7 +619,7 @@ def main() -> int:
             "cava (device) to its first bar",
             "<= 400 ms",
         ),
-        ("  CPU used by then (all threads, children), ms", "app_first_frame_cpu_ms", "", "", ""),
+        ("  CPU used by then (all threads), ms", "app_first_frame_cpu_ms", "", "", ""),
         ("  the same, plain livespec, ms", "app_demo_first_frame_cpu_ms", "", "", ""),
         (
             "app on the device: launch to first frame, ms",
