@@ -321,3 +321,28 @@ def test_a_period_makes_the_worker_wake_at_most_once_per_period(monkeypatch):
     assert sum(paced) >= sum(per_block) - 4  # the same frames (but the last few)...
     assert len(paced) <= sum(paced) // 3 + 1  # ...in runs of 3-4 (80 ms of 21.3 ms hops)
     assert max(paced) <= 4
+
+
+def test_frames_and_peaks_are_the_frozen_dataclasses():
+    """The engine builds frames and peaks through twin classes (plain slot stores) and
+    hands out true Frame and Peak instances: frozen, equal to ones built the usual way."""
+    import dataclasses
+
+    from livespec.dsp.peaks import Peak
+
+    frames = analyse(AnalysisConfig(fft=1024, hop=256), signal(FS // 4, 1), None, batch=16)
+    frame = frames[3]
+    peak = frame.peaks[0]
+    assert type(frame) is Frame and type(peak) is Peak
+    fields = {name: getattr(frame, name) for name in Frame.__dataclass_fields__}
+    again = Frame(**fields)
+    assert dataclasses.astuple(dataclasses.replace(again, db=None)) == dataclasses.astuple(
+        dataclasses.replace(frame, db=None)
+    )
+    assert again.db is frame.db
+    assert peak == Peak(peak.freq_hz, peak.level_dbfs, peak.bin, peak.note, peak.cents)
+    assert hash(peak) == hash(Peak(peak.freq_hz, peak.level_dbfs, peak.bin, peak.note, peak.cents))
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        frame.t = 0.0  # type: ignore[misc]
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        peak.freq_hz = 0.0  # type: ignore[misc]
