@@ -32,6 +32,8 @@ from livespec.dsp.stft import Spectrum
 MAX_BLOCK_SAMPLES = 1 << 18  # at most this many FFT input samples per run (2 MB)
 _ALIGN_BYTES = 64  # every FFT row starts as aligned as the single frame's buffer
 _MIN_CHUNK = 64  # level chunks shorter than this: reduce whole frames instead
+_MIN_VECTOR_RUN = 6  # frames from which a run adds its level chunks in numpy...
+_MAX_VECTOR_CHUNKS = 8  # ...if a frame has at most this many
 # The ufuncs of the hot path, called with a positional ``out`` (a keyword costs more).
 _multiply, _add, _maximum, _log = np.multiply, np.add, np.maximum, np.log
 _sum, _max = np.add.reduce, np.maximum.reduce
@@ -148,6 +150,7 @@ class SpectrumBlock:
             self._chunks = _rows(self._x2, b, n, self.hop)
         self._chunk = g
         self._cstat = np.empty((2, m))  # each chunk's sum and largest square
+        self._fstat = np.empty((2, b))  # each frame's
 
     def frames_in(self, samples: int) -> int:
         """How many frames a run of ``samples`` samples holds."""
@@ -215,29 +218,45 @@ class SpectrumBlock:
 
         The peak is taken from the squares: ``sqrt(RN(x*x)) == abs(x)`` in binary floating
         point, so ``max(x*x)`` is exactly the largest square (here even ``x*x`` is exact:
-        x holds float32 samples or their sum).
+        x holds float32 samples or their sum). Each frame adds its chunks' sums in order,
+        one numpy call per chunk of a frame for the whole run (a long run) or in Python (a
+        short one, where the calls cost more): the same additions either way.
         """
         x2 = self._x2[:length]
         _multiply(self._x[:length], self._x[:length], x2)
-        m = (k - 1) * self._step + self._per
+        per, step = self._per, self._step
+        m = (k - 1) * step + per
         chunks = self._chunks[:m]
         stat = self._cstat[:, :m]
-        _sum(chunks, 1, None, out=stat[0])
-        _max(chunks, 1, None, out=stat[1])
-        sums, tops = stat.tolist()
+        sums, tops = stat
+        _sum(chunks, 1, None, out=sums)
+        _max(chunks, 1, None, out=tops)
+        if per == 1:
+            total, top = stat.tolist()  # a chunk is a frame
+        elif k >= _MIN_VECTOR_RUN and per <= _MAX_VECTOR_CHUNKS:
+            end = (k - 1) * step + 1
+            frames = self._fstat[:, :k]
+            ftotal, ftop = frames
+            _add(sums[0:end:step], sums[1 : end + 1 : step], ftotal)
+            _maximum(tops[0:end:step], tops[1 : end + 1 : step], out=ftop)
+            for i in range(2, per):
+                _add(ftotal, sums[i : end + i : step], ftotal)
+                _maximum(ftop, tops[i : end + i : step], out=ftop)
+            total, top = frames.tolist()
+        else:
+            sums_, tops_ = stat.tolist()
+            total, top = [], []
+            for first in range(0, k * step, step):
+                t = sums_[first]
+                for i in range(first + 1, first + per):
+                    t += sums_[i]
+                total.append(t)
+                top.append(max(tops_[first : first + per]))
+        # 10*log10(power), -200 below 1e-20 (the level 1e-10, the power floor's).
         mean_scale, top_scale = gain * gain / self._n, gain * gain
         log10 = math.log10
-        rms: list[float] = []
-        peak: list[float] = []
-        per, step = self._per, self._step
-        for first in range(0, k * step, step):
-            total = sums[first]
-            for i in range(first + 1, first + per):
-                total += sums[i]
-            top = max(tops[first : first + per])
-            # 10*log10(power), -200 below 1e-20 (the level 1e-10, the power floor's).
-            rms.append(10.0 * log10(max(total * mean_scale, 1e-20)))
-            peak.append(10.0 * log10(max(top * top_scale, 1e-20)))
+        rms = [10.0 * log10(max(t * mean_scale, 1e-20)) for t in total]
+        peak = [10.0 * log10(max(t * top_scale, 1e-20)) for t in top]
         return rms, peak
 
 

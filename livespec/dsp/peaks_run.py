@@ -96,47 +96,46 @@ def find_run(
         margin = finder._ratio_margin
         top = finder._bins - 1 - margin
     last = len(ratios)
-    hz_per_bin, a4 = finder._hz_per_bin, finder.a4
-    log, log2, log10, isfinite = math.log, math.log2, math.log10, math.isfinite
+    hz_per_bin, a4 = finder._hz_per_bin, finder.a4  # a4 > 0 (PeakFinder checks)
+    log, log2, log10 = math.log, math.log2, math.log10
     names = _NAMES
     out: list[tuple[Peak, ...]] = []
-    for j, k0 in enumerate(best):
-        a, b, c = around[j]
+    for j, (k0, (a, b, c), (x_lo, x_mid, x_hi)) in enumerate(
+        zip(best, around, spectra, strict=True)
+    ):
         if not a < b >= c:  # the strongest bin in range is no local maximum
             out.append(tuple(finder.find(X[j] / gain, db[j])))
             continue
-        near = spectra[j]
         # PeakFinder._ratio_estimate, and refine's test of its result, inline.
         f = math.nan
         if margin <= k0 <= top:
-            m_lo, m_mid, m_hi = abs(near[0]), abs(near[1]), abs(near[2])
+            m_lo, m_hi = abs(x_lo), abs(x_hi)
             if m_hi >= m_lo:
-                kk, m0, m1 = k0, m_mid, m_hi
+                kk, m0, m1 = k0, abs(x_mid), m_hi
             else:
-                kk, m0, m1 = k0 - 1, m_lo, m_mid
+                kk, m0, m1 = k0 - 1, m_lo, abs(x_mid)
             if m0 > 0.0 and m1 > 0.0:
                 r = log(m1 / m0)
                 i = bisect_right(ratios, r)
                 if 0 < i < last:
-                    t = (r - ratios[i - 1]) / (ratios[i] - ratios[i - 1])
-                    f = kk + (deltas[i - 1] + t * (deltas[i] - deltas[i - 1]))
-                    mag = levels[i - 1] + t * (levels[i] - levels[i - 1])
+                    r0, d0, g0 = ratios[i - 1], deltas[i - 1], levels[i - 1]
+                    t = (r - r0) / (ratios[i] - r0)
+                    f = kk + (d0 + t * (deltas[i] - d0))
+                    mag = g0 + t * (levels[i] - g0)
         if not abs(f - k0) <= 1.0:  # not settled here (NaN included): the full refinement
-            unscaled = [v / gain for v in near]
+            unscaled = [x_lo / gain, x_mid / gain, x_hi / gain]
             out.append((finder._peak(X[j] / gain, db[j], k0, (a, b, c), unscaled),))
             continue
         level = 20.0 * log10(2.0 * (m0 / gain) / mag)
+        # note_name, with its names tabulated: hz > 0 and finite, f being within a bin
+        # of k0 >= margin > 0.
         hz = f * hz_per_bin
-        if hz > 0.0 and isfinite(hz) and a4 > 0.0:  # note_name, with its names tabulated
-            midi = 69.0 + 12.0 * log2(hz / a4)
-            nearest = round(midi)
-            cents = 100.0 * (midi - nearest)
-            if _MIDI_LOW <= nearest < _MIDI_HIGH:
-                note = names[nearest - _MIDI_LOW]
-            else:
-                note, cents = note_name(hz, a4)
+        midi = 69.0 + 12.0 * log2(hz / a4)
+        nearest = round(midi)
+        if _MIDI_LOW <= nearest < _MIDI_HIGH:
+            note, cents = names[nearest - _MIDI_LOW], 100.0 * (midi - nearest)
         else:
-            note, cents = "", 0.0
+            note, cents = note_name(hz, a4)
         peak = _PeakSlots(hz, level, f, note, cents)  # make_peak, inline
         peak.__class__ = Peak  # type: ignore[assignment]
         out.append((peak,))  # type: ignore[arg-type]
