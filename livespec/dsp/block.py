@@ -20,6 +20,7 @@ All methods run on the engine's worker thread.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import NamedTuple
 
 import numpy as np
@@ -34,6 +35,8 @@ _ALIGN_BYTES = 64  # every FFT row starts as aligned as the single frame's buffe
 _MIN_CHUNK = 64  # level chunks shorter than this: reduce whole frames instead
 _MIN_VECTOR_RUN = 6  # frames from which a run adds its level chunks in numpy...
 _MAX_VECTOR_CHUNKS = 8  # ...if a frame has at most this many
+_MAX_ITEM_EDGES = 4  # runs up to this long quarter their edge bins item by item
+_QUARTER = np.float32(0.25)
 # The ufuncs of the hot path, called with a positional ``out`` (a keyword costs more).
 _multiply, _add, _maximum, _log = np.multiply, np.add, np.maximum, np.log
 _sum, _max = np.add.reduce, np.maximum.reduce
@@ -70,6 +73,30 @@ class Run(NamedTuple):
     db: NDArray[np.float32]
     rms_dbfs: list[float]
     peak_dbfs: list[float]
+
+
+class _Views(NamedTuple):
+    """Views of :class:`SpectrumBlock`'s buffers for a run of k frames of L samples."""
+
+    x: NDArray[np.float64]  # (L,) the run's signal
+    x2: NDArray[np.float64]  # (L,) its squares
+    frames_x: NDArray[np.float64]  # (k, n) its frames
+    frames_in: NDArray[np.float64]  # (k, n) the FFT input rows' samples
+    plans: list[Callable[[], None]]  # the rows' FFTs
+    fft_in: NDArray[np.float64]  # (k, nfft) the FFT input rows
+    X: NDArray[np.complex128]  # (k, bins) the spectra
+    xv: NDArray[np.float64]  # (k, bins, 2) as (re, im) pairs
+    sq: NDArray[np.float64]  # (k, bins, 2) their squares
+    sq_re: NDArray[np.float64]  # (k, bins)
+    sq_im: NDArray[np.float64]  # (k, bins)
+    floor: NDArray[np.float32]  # (k, bins) the power floor
+    chunks: NDArray[np.float64]  # (m, g) the squares' level chunks
+    stat: NDArray[np.float64]  # (2, m) each chunk's sum and largest square
+    sums: NDArray[np.float64]  # (m,)
+    tops: NDArray[np.float64]  # (m,)
+    frame_stat: NDArray[np.float64]  # (2, k) each frame's
+    chunk_sums: list[NDArray[np.float64]]  # [i]: (k,) the i-th chunk's sum of each frame
+    chunk_tops: list[NDArray[np.float64]]
 
 
 class SpectrumBlock:
@@ -127,6 +154,7 @@ class SpectrumBlock:
         self._window = spectrum._w64 * self.x_gain
         self._mix_window = self._window.copy()
         self._edges = slice(0, bins, bins - 1) if nfft % 2 == 0 and bins > 1 else slice(0, 1)
+        self._edge_bins = (0, bins - 1) if nfft % 2 == 0 and bins > 1 else (0,)
         self._mix_channels = 1
         # The run's analysed signal (float64) and its squares, and every frame of it as a
         # row of a strided view (made once: as_strided costs microseconds a call).
@@ -136,7 +164,7 @@ class SpectrumBlock:
         self._frames_x = _rows(self._x, b, n, self.hop)
         # Levels: sums and maxima of the squares over chunks of g samples (g divides n
         # and hop, so every frame is whole chunks, cut at the same places in any run), or
-        # over whole frames; each frame then combines its n // g chunks in Python.
+        # over whole frames; each frame then adds up its n // g chunks.
         g = math.gcd(n, self.hop)
         if g < _MIN_CHUNK:
             g = n
@@ -151,6 +179,41 @@ class SpectrumBlock:
         self._chunk = g
         self._cstat = np.empty((2, m))  # each chunk's sum and largest square
         self._fstat = np.empty((2, b))  # each frame's
+        # The views a run of k frames works on, made on its first use (a view costs a
+        # few tenths of a microsecond, about 20 of them a run: much of a short run).
+        self._views: list[_Views | None] = [None] * (b + 1)
+
+    def _make_views(self, k: int) -> _Views:
+        """The buffers' views for a run of ``k`` frames (see ``__init__``)."""
+        length = (k - 1) * self.hop + self._n
+        per, step = self._per, self._step
+        m = (k - 1) * step + per
+        sq = self._sq[:k]
+        sums, tops = self._cstat[:, :m]
+        end = (k - 1) * step + 1
+        views = _Views(
+            x=self._x[:length],
+            x2=self._x2[:length],
+            frames_x=self._frames_x[:k],
+            frames_in=self._frames_in[:k],
+            plans=self._plans[:k],
+            fft_in=self._in[:k, : self._nfft],
+            X=self._X[:k],
+            xv=self._Xv[:k],
+            sq=sq,
+            sq_re=sq[:, :, 0],
+            sq_im=sq[:, :, 1],
+            floor=self._floor[:k],
+            chunks=self._chunks[:m],
+            stat=self._cstat[:, :m],
+            sums=sums,
+            tops=tops,
+            frame_stat=self._fstat[:, :k],
+            chunk_sums=[sums[i : end + i : step] for i in range(per)],
+            chunk_tops=[tops[i : end + i : step] for i in range(per)],
+        )
+        self._views[k] = views
+        return views
 
     def frames_in(self, samples: int) -> int:
         """How many frames a run of ``samples`` samples holds."""
@@ -171,7 +234,8 @@ class SpectrumBlock:
             raise ValueError(
                 f"a run of {length} samples is not 1..{self.max_frames} frames of {n} every {hop}"
             )
-        x = self._x[:length]
+        v = self._views[k] or self._make_views(k)
+        x = v.x
         window, gain = self._window, 1.0
         channels = 1 if span.ndim == 1 else int(span.shape[1])
         if channel is not None and not 0 <= channel < channels:
@@ -188,33 +252,37 @@ class SpectrumBlock:
                 _multiply(self._window, 1.0 / channels, self._mix_window)
                 self._mix_channels = channels
             window, gain = self._mix_window, 1.0 / channels
-        _multiply(self._frames_x[:k], window, self._frames_in[:k])
+        _multiply(v.frames_x, window, v.frames_in)
         if self._plans:
-            for execute in self._plans[:k]:
+            for execute in v.plans:
                 execute()
         else:
-            np.fft.rfft(self._in[:k, : self._nfft], axis=1, out=self._X[:k])
-        rms, peak = self._levels(length, k, gain)
-        return Run(self._X[:k], self._db(k), rms, peak)
+            np.fft.rfft(v.fft_in, axis=1, out=v.X)
+        rms, peak = self._levels(v, k, gain)
+        return Run(v.X, self._db(v, k), rms, peak)
 
-    def _db(self, k: int) -> NDArray[np.float32]:
+    def _db(self, v: _Views, k: int) -> NDArray[np.float32]:
         """The dBFS rows of the last transform (:meth:`Spectrum.db`'s formula; the scale
         came with the window): power in float64, rounded once to float32, floored, and
         its logarithm in float32 (numpy's float32 log is SIMD)."""
-        sq, xv = self._sq[:k], self._Xv[:k]
         out = np.empty((k, self._bins), dtype=np.float32)
-        _multiply(xv, xv, sq)
-        _add(sq[:, :, 0], sq[:, :, 1], out)
-        edges = out[:, self._edges]
-        _multiply(edges, 0.25, edges)
-        _maximum(out, self._floor[:k], out=out)
+        _multiply(v.xv, v.xv, v.sq)
+        _add(v.sq_re, v.sq_im, out)
+        if k <= _MAX_ITEM_EDGES:  # a strided view's call costs more than a few items
+            for row in out:
+                for i in self._edge_bins:
+                    row[i] *= _QUARTER
+        else:
+            edges = out[:, self._edges]
+            _multiply(edges, _QUARTER, edges)
+        _maximum(out, v.floor, out=out)
         _log(out, out)
         _multiply(out, _DB_PER_NEPER_POWER, out)
         return out
 
-    def _levels(self, length: int, k: int, gain: float) -> tuple[list[float], list[float]]:
-        """RMS and peak level (dBFS, floor -200) of each frame of the run's signal (its
-        first ``length`` samples) times ``gain``.
+    def _levels(self, v: _Views, k: int, gain: float) -> tuple[list[float], list[float]]:
+        """RMS and peak level (dBFS, floor -200) of each frame of the run's signal (the
+        views ``v``) times ``gain``.
 
         The peak is taken from the squares: ``sqrt(RN(x*x)) == abs(x)`` in binary floating
         point, so ``max(x*x)`` is exactly the largest square (here even ``x*x`` is exact:
@@ -222,29 +290,25 @@ class SpectrumBlock:
         one numpy call per chunk of a frame for the whole run (a long run) or in Python (a
         short one, where the calls cost more): the same additions either way.
         """
-        x2 = self._x2[:length]
-        _multiply(self._x[:length], self._x[:length], x2)
+        x, x2 = v.x, v.x2
+        _multiply(x, x, x2)
         per, step = self._per, self._step
-        m = (k - 1) * step + per
-        chunks = self._chunks[:m]
-        stat = self._cstat[:, :m]
-        sums, tops = stat
-        _sum(chunks, 1, None, out=sums)
-        _max(chunks, 1, None, out=tops)
+        sums, tops = v.sums, v.tops
+        _sum(v.chunks, 1, None, out=sums)
+        _max(v.chunks, 1, None, out=tops)
         if per == 1:
-            total, top = stat.tolist()  # a chunk is a frame
+            total, top = v.stat.tolist()  # a chunk is a frame
         elif k >= _MIN_VECTOR_RUN and per <= _MAX_VECTOR_CHUNKS:
-            end = (k - 1) * step + 1
-            frames = self._fstat[:, :k]
-            ftotal, ftop = frames
-            _add(sums[0:end:step], sums[1 : end + 1 : step], ftotal)
-            _maximum(tops[0:end:step], tops[1 : end + 1 : step], out=ftop)
+            ftotal, ftop = frames = v.frame_stat
+            csums, ctops = v.chunk_sums, v.chunk_tops
+            _add(csums[0], csums[1], ftotal)
+            _maximum(ctops[0], ctops[1], out=ftop)
             for i in range(2, per):
-                _add(ftotal, sums[i : end + i : step], ftotal)
-                _maximum(ftop, tops[i : end + i : step], out=ftop)
+                _add(ftotal, csums[i], ftotal)
+                _maximum(ftop, ctops[i], out=ftop)
             total, top = frames.tolist()
         else:
-            sums_, tops_ = stat.tolist()
+            sums_, tops_ = v.stat.tolist()
             total, top = [], []
             for first in range(0, k * step, step):
                 t = sums_[first]
