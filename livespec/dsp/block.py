@@ -80,11 +80,11 @@ class _Views(NamedTuple):
 
     x: NDArray[np.float64]  # (L,) the run's signal
     x2: NDArray[np.float64]  # (L,) its squares
-    frames_x: NDArray[np.float64]  # (k, n) its frames
+    frames_x: NDArray[np.float64]  # (k, n) its frames (k = 1: (n,), as all (k, ...) here)
     frames_in: NDArray[np.float64]  # (k, n) the FFT input rows' samples
     plans: list[Callable[[], None]]  # the rows' FFTs
     fft_in: NDArray[np.float64]  # (k, nfft) the FFT input rows
-    X: NDArray[np.complex128]  # (k, bins) the spectra
+    X: NDArray[np.complex128]  # (k, bins) the spectra (also for k = 1)
     xv: NDArray[np.float64]  # (k, bins, 2) as (re, im) pairs
     sq: NDArray[np.float64]  # (k, bins, 2) their squares
     sq_re: NDArray[np.float64]  # (k, bins)
@@ -188,22 +188,24 @@ class SpectrumBlock:
         length = (k - 1) * self.hop + self._n
         per, step = self._per, self._step
         m = (k - 1) * step + per
-        sq = self._sq[:k]
+        # One frame: the row itself, one dimension less (numpy's calls cost less).
+        row = 0 if k == 1 else slice(0, k)
+        sq = self._sq[row]
         sums, tops = self._cstat[:, :m]
         end = (k - 1) * step + 1
         views = _Views(
             x=self._x[:length],
             x2=self._x2[:length],
-            frames_x=self._frames_x[:k],
-            frames_in=self._frames_in[:k],
+            frames_x=self._x[:length] if k == 1 else self._frames_x[:k],
+            frames_in=self._frames_in[row],
             plans=self._plans[:k],
             fft_in=self._in[:k, : self._nfft],
             X=self._X[:k],
-            xv=self._Xv[:k],
+            xv=self._Xv[row],
             sq=sq,
-            sq_re=sq[:, :, 0],
-            sq_im=sq[:, :, 1],
-            floor=self._floor[:k],
+            sq_re=sq[..., 0],
+            sq_im=sq[..., 1],
+            floor=self._floor[row],
             chunks=self._chunks[:m],
             stat=self._cstat[:, :m],
             sums=sums,
@@ -266,18 +268,19 @@ class SpectrumBlock:
         came with the window): power in float64, rounded once to float32, floored, and
         its logarithm in float32 (numpy's float32 log is SIMD)."""
         out = np.empty((k, self._bins), dtype=np.float32)
+        db = out[0] if k == 1 else out  # as the views (see _make_views)
         _multiply(v.xv, v.xv, v.sq)
-        _add(v.sq_re, v.sq_im, out)
+        _add(v.sq_re, v.sq_im, db)
         if k <= _MAX_ITEM_EDGES:  # a strided view's call costs more than a few items
-            for row in out:
+            for row in (db,) if k == 1 else out:
                 for i in self._edge_bins:
                     row[i] *= _QUARTER
         else:
             edges = out[:, self._edges]
             _multiply(edges, _QUARTER, edges)
-        _maximum(out, v.floor, out=out)
-        _log(out, out)
-        _multiply(out, _DB_PER_NEPER_POWER, out)
+        _maximum(db, v.floor, out=db)
+        _log(db, db)
+        _multiply(db, _DB_PER_NEPER_POWER, db)
         return out
 
     def _levels(self, v: _Views, k: int, gain: float) -> tuple[list[float], list[float]]:
@@ -296,7 +299,13 @@ class SpectrumBlock:
         sums, tops = v.sums, v.tops
         _sum(v.chunks, 1, None, out=sums)
         _max(v.chunks, 1, None, out=tops)
-        if per == 1:
+        if k == 1:  # one frame: its chunks are all there are
+            sums_, tops_ = v.stat.tolist()
+            t = sums_[0]
+            for value in sums_[1:]:
+                t += value
+            total, top = [t], [max(tops_)]
+        elif per == 1:
             total, top = v.stat.tolist()  # a chunk is a frame
         elif k >= _MIN_VECTOR_RUN and per <= _MAX_VECTOR_CHUNKS:
             ftotal, ftop = frames = v.frame_stat
@@ -317,10 +326,10 @@ class SpectrumBlock:
                 total.append(t)
                 top.append(max(tops_[first : first + per]))
         # 10*log10(power), -200 below 1e-20 (the level 1e-10, the power floor's).
-        mean_scale, top_scale = gain * gain / self._n, gain * gain
-        log10 = math.log10
+        g2 = gain * gain
+        mean_scale, log10 = g2 / self._n, math.log10
         rms = [10.0 * log10(max(t * mean_scale, 1e-20)) for t in total]
-        peak = [10.0 * log10(max(t * top_scale, 1e-20)) for t in top]
+        peak = [10.0 * log10(max(t * g2, 1e-20)) for t in top]
         return rms, peak
 
 
