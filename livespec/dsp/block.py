@@ -34,7 +34,8 @@ MAX_BLOCK_SAMPLES = 1 << 18  # at most this many FFT input samples per run (2 MB
 _ALIGN_BYTES = 64  # every FFT row starts as aligned as the single frame's buffer
 _MIN_CHUNK = 64  # level chunks shorter than this: reduce whole frames instead
 _MIN_VECTOR_RUN = 6  # frames from which a run adds its level chunks in numpy...
-_MAX_VECTOR_CHUNKS = 8  # ...if a frame has at most this many
+_MAX_VECTOR_CHUNKS = 7  # ...if a frame has at most this many (numpy's pairwise sum adds
+# up to 7 values in order, from 8 on in 8 partial sums)
 _MAX_ITEM_EDGES = 4  # runs up to this long quarter their edge bins item by item
 _QUARTER = np.float32(0.25)
 # The ufuncs of the hot path, called with a positional ``out`` (a keyword costs more).
@@ -95,8 +96,8 @@ class _Views(NamedTuple):
     sums: NDArray[np.float64]  # (m,)
     tops: NDArray[np.float64]  # (m,)
     frame_stat: NDArray[np.float64]  # (2, k) each frame's
-    chunk_sums: list[NDArray[np.float64]]  # [i]: (k,) the i-th chunk's sum of each frame
-    chunk_tops: list[NDArray[np.float64]]
+    frame_sums: NDArray[np.float64]  # (k, per) each frame's chunks' sums (of ``sums``)
+    frame_tops: NDArray[np.float64]  # (k, per) and largest squares (of ``tops``)
 
 
 class SpectrumBlock:
@@ -192,7 +193,6 @@ class SpectrumBlock:
         row = 0 if k == 1 else slice(0, k)
         sq = self._sq[row]
         sums, tops = self._cstat[:, :m]
-        end = (k - 1) * step + 1
         views = _Views(
             x=self._x[:length],
             x2=self._x2[:length],
@@ -211,8 +211,8 @@ class SpectrumBlock:
             sums=sums,
             tops=tops,
             frame_stat=self._fstat[:, :k],
-            chunk_sums=[sums[i : end + i : step] for i in range(per)],
-            chunk_tops=[tops[i : end + i : step] for i in range(per)],
+            frame_sums=as_strided(sums, (k, per), (step * 8, 8), writeable=False),
+            frame_tops=as_strided(tops, (k, per), (step * 8, 8), writeable=False),
         )
         self._views[k] = views
         return views
@@ -308,13 +308,11 @@ class SpectrumBlock:
         elif per == 1:
             total, top = v.stat.tolist()  # a chunk is a frame
         elif k >= _MIN_VECTOR_RUN and per <= _MAX_VECTOR_CHUNKS:
+            # One reduction over each frame's chunks: numpy adds fewer than 8 values in
+            # order, as the loop below does.
             ftotal, ftop = frames = v.frame_stat
-            csums, ctops = v.chunk_sums, v.chunk_tops
-            _add(csums[0], csums[1], ftotal)
-            _maximum(ctops[0], ctops[1], out=ftop)
-            for i in range(2, per):
-                _add(ftotal, csums[i], ftotal)
-                _maximum(ftop, ctops[i], out=ftop)
+            _sum(v.frame_sums, 1, None, out=ftotal)
+            _max(v.frame_tops, 1, None, out=ftop)
             total, top = frames.tolist()
         else:
             sums_, tops_ = v.stat.tolist()
