@@ -33,7 +33,7 @@ from livespec.dsp.stft import Spectrum
 MAX_BLOCK_SAMPLES = 1 << 18  # at most this many FFT input samples per run (2 MB)
 _ALIGN_BYTES = 64  # every FFT row starts as aligned as the single frame's buffer
 _MIN_CHUNK = 64  # level chunks shorter than this: reduce whole frames instead
-_MIN_VECTOR_RUN = 6  # frames from which a run adds its level chunks in numpy...
+_MIN_VECTOR_RUN = 6  # frames from which a run sums its level chunks in numpy...
 _MAX_VECTOR_CHUNKS = 7  # ...if a frame has at most this many (numpy's pairwise sum adds
 # up to 7 values in order, from 8 on in 8 partial sums)
 _MAX_ITEM_EDGES = 4  # runs up to this long quarter their edge bins item by item
@@ -211,8 +211,8 @@ class SpectrumBlock:
             sums=sums,
             tops=tops,
             frame_stat=self._fstat[:, :k],
-            frame_sums=as_strided(sums, (k, per), (step * 8, 8), writeable=False),
-            frame_tops=as_strided(tops, (k, per), (step * 8, 8), writeable=False),
+            frame_sums=_rows(sums, k, per, step),
+            frame_tops=_rows(tops, k, per, step),
         )
         self._views[k] = views
         return views
@@ -289,9 +289,9 @@ class SpectrumBlock:
 
         The peak is taken from the squares: ``sqrt(RN(x*x)) == abs(x)`` in binary floating
         point, so ``max(x*x)`` is exactly the largest square (here even ``x*x`` is exact:
-        x holds float32 samples or their sum). Each frame adds its chunks' sums in order,
-        one numpy call per chunk of a frame for the whole run (a long run) or in Python (a
-        short one, where the calls cost more): the same additions either way.
+        x holds float32 samples or their sum). Each frame adds its chunks' sums in order:
+        in one numpy reduction over the run's frames (a long run) or in Python (a short
+        one, where numpy's calls cost more), the same additions either way.
         """
         x, x2 = v.x, v.x2
         _multiply(x, x, x2)
