@@ -231,7 +231,7 @@ class SpectrumBlock:
         """
         n, hop = self._n, self.hop
         length = int(span.shape[0])
-        k = self.frames_in(length)
+        k = (length - n) // hop + 1  # self.frames_in(length)
         if not 1 <= k <= self.max_frames or (k - 1) * hop + n != length:
             raise ValueError(
                 f"a run of {length} samples is not 1..{self.max_frames} frames of {n} every {hop}"
@@ -298,14 +298,14 @@ class SpectrumBlock:
         per, step = self._per, self._step
         sums, tops = v.sums, v.tops
         _sum(v.chunks, 1, None, out=sums)
-        _max(v.chunks, 1, None, out=tops)
-        if k == 1:  # one frame: its chunks are all there are
-            sums_, tops_ = v.stat.tolist()
+        if k == 1:  # one frame: its chunks are all there are (the largest: of them all)
+            sums_ = sums.tolist()
             t = sums_[0]
             for value in sums_[1:]:
                 t += value
-            total, top = [t], [max(tops_)]
-        elif per == 1:
+            return self._dbfs([t], [float(_max(x2))], gain)
+        _max(v.chunks, 1, None, out=tops)
+        if per == 1:
             total, top = v.stat.tolist()  # a chunk is a frame
         elif k >= _MIN_VECTOR_RUN and per <= _MAX_VECTOR_CHUNKS:
             # One reduction over each frame's chunks: numpy adds fewer than 8 values in
@@ -323,7 +323,13 @@ class SpectrumBlock:
                     t += sums_[i]
                 total.append(t)
                 top.append(max(tops_[first : first + per]))
-        # 10*log10(power), -200 below 1e-20 (the level 1e-10, the power floor's).
+        return self._dbfs(total, top, gain)
+
+    def _dbfs(
+        self, total: list[float], top: list[float], gain: float
+    ) -> tuple[list[float], list[float]]:
+        """RMS and peak levels (dBFS) of frames from their sums of squares and largest
+        squares: 10*log10(power), -200 below 1e-20 (the level 1e-10, the power floor's)."""
         g2 = gain * gain
         mean_scale, log10 = g2 / self._n, math.log10
         rms = [10.0 * log10(max(t * mean_scale, 1e-20)) for t in total]
