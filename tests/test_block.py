@@ -359,3 +359,30 @@ def test_levels_are_the_same_to_the_bit_in_every_run(fft, hop):
         assert [(f.rms_dbfs, f.peak_dbfs) for f in runs] == [
             (f.rms_dbfs, f.peak_dbfs) for f in alone
         ]
+
+
+@pytest.mark.parametrize("dc_frames", [2, 12])
+def test_rows_whose_strongest_bin_lies_outside_the_search_range(dc_frames):
+    """A DC offset stronger than every tone puts a row's largest bin below the peak
+    search's range: those rows' peaks are still the range's, as the single-frame finder's
+    (a few rows of a run fixed one by one, many with one search over the run)."""
+    cfg = AnalysisConfig(fft=1024, hop=256)
+    x = signal(FS // 4, 1)
+    x[2048 : 2048 + 256 * dc_frames] += 0.9  # a DC step over a few frames, or most of a run
+    frames = analyse(cfg, x, None, batch=16)
+    alone = analyse(cfg, x, None, batch=1)
+    spectrum = Spectrum(cfg.fft)
+    finder = PeakFinder(spectrum, FS)
+    outside = 0
+    for f, g in zip(frames, alone, strict=True):
+        X = spectrum.compute(x[f.start : f.start + cfg.fft]).copy()
+        db = spectrum.db()
+        outside += int(np.argmax(db)) < finder._kmin
+        ref = finder.find(X, db)
+        assert [(p.freq_hz, p.level_dbfs, p.note) for p in f.peaks] == [
+            (p.freq_hz, p.level_dbfs, p.note) for p in g.peaks
+        ]
+        assert len(f.peaks) == len(ref)  # one, or none in the silence at the end
+        for p, q in zip(f.peaks, ref, strict=True):
+            assert abs(p.freq_hz - q.freq_hz) <= 1e-6
+    assert outside >= dc_frames  # the case happened

@@ -79,8 +79,13 @@ def find_run(
         # (argmax takes the first of equal values: the same bin either way).
         tops = db.argmax(axis=1)
         best = tops.tolist()
-        for j, t in enumerate(best):
-            if not lo <= t <= hi:
+        outside = [j for j, t in enumerate(best) if not lo <= t <= hi]
+        if len(outside) * 4 > k:  # e.g. a DC offset above everything: the range at once
+            tops = db[:, lo : hi + 1].argmax(axis=1)
+            tops += lo
+            best = tops.tolist()
+        else:
+            for j in outside:
                 best[j] = tops[j] = lo + int(db[j, lo : hi + 1].argmax())
         rows = _ROWS[:k] if k <= len(_ROWS) else np.arange(k)[:, None]
         cols = tops[:, None] + _AROUND
