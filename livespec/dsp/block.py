@@ -7,7 +7,8 @@ input rows, one FFT call per row, one pass per dB step over every row, levels fr
 sums.
 
 Every frame's results do not depend on the run it was in, to the bit: the same
-element-wise operations in the same order (a run of one frame is the same code), each row
+element-wise operations in the same order (a short run only makes them through cheaper
+calls: a lone frame's one-dimensional views, its level chunks added in Python), each row
 transformed by a plan FFTW makes for the single frame's problem (same length, strides and
 alignment, so the same algorithm), the levels combined per frame from chunks whose
 boundaries do not depend on the run. Against :class:`~livespec.dsp.stft.Spectrum` the dB
