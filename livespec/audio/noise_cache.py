@@ -3,10 +3,12 @@
 A noise table (:class:`~livespec.audio.signals.Noise`: 2**18 samples from numpy's
 ``default_rng``, pink-shaped with an FFT) takes about 30 ms of CPU to make, 10 of them
 importing ``numpy.random``, and plain ``livespec`` makes one (the demo's) while Textual
-loads, both holding the GIL (start-up). Saved once as ``<user cache dir>/noise-*.npy``
-(2 MiB, beside FFTW's wisdom), it is read in about 1 ms. The file's name holds everything
-the samples depend on (colour, level, seed, size, numpy's version); a file that cannot be
-read, or holds anything but that many finite float64 samples, is ignored and made again.
+loads, both holding the GIL (start-up). The shaped noise before its level is applied is
+saved once as ``<user cache dir>/noise-*.npy`` (2 MiB, beside FFTW's wisdom: one file per
+colour) and read in about 1 ms; the level is applied after, as when it is made, so the
+samples are the same. The file's name holds everything they depend on (colour, seed,
+size, numpy's version); a file that cannot be read, or holds anything but that many
+finite float64 samples, is ignored and made again.
 Any thread; a failure to read or write is never an error.
 """
 
@@ -22,11 +24,11 @@ import numpy.typing as npt
 F64 = npt.NDArray[np.float64]
 
 
-def table_path(color: str, dbfs: float, seed: int, size: int) -> Path:
+def table_path(color: str, seed: int, size: int) -> Path:
     """Where the table of these parameters is kept (honours ``XDG_CACHE_HOME``)."""
     import platformdirs
 
-    name = f"noise-{color}-{dbfs:g}dBFS-seed{seed}-{size}-numpy{np.__version__}.npy"
+    name = f"noise-{color}-seed{seed}-{size}-numpy{np.__version__}.npy"
     return Path(platformdirs.user_cache_dir("livespec")) / name
 
 
