@@ -171,8 +171,10 @@ def one_blas_thread() -> None:
 
     OpenBLAS starts a thread per core when numpy is imported, and they spin for some 50 ms
     of CPU on the other core just when start-up needs it (the engine's and the import's
-    threads, the terminal). Only the export multiplies matrices big enough to gain from
-    them (the mel filter bank); the live paths do vector products.
+    threads, the terminal). The live paths do vector products. The export's matrix
+    products (the mel filter bank, log bands) lose by BLAS's threads too: it analyses on
+    two threads or processes of its own, and a 10-minute mel PNG took 1.4-8 s with them
+    against 0.9 s without (docs/performance.md).
     """
     os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
@@ -185,8 +187,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = args[1:]
     elif args and _is_file_argument(args[0]):
         sub = "play"  # livespec FILE [options]
-    if sub != "export":
-        one_blas_thread()
+    one_blas_thread()
     try:
         parser = build_parser(sub)
         ns = parser.parse_args(args)
