@@ -210,6 +210,33 @@ def test_pcm16_read_as_integers_equals_libsndfiles_floats(tmp_path, fmt, channel
     np.testing.assert_array_equal(got[:70001], want)
 
 
+@pytest.mark.parametrize("channel", [None, 1])
+def test_pcm16_read_ahead_gives_the_samples_in_order_across_refills(tmp_path, monkeypatch, channel):
+    from livespec.export import frames
+
+    monkeypatch.setattr(frames, "AHEAD_BYTES", 2 * 2 * 1000)  # 1000 stereo frames a refill
+    rng = np.random.default_rng(3)
+    x = rng.uniform(-1, 1, (10_007, 2))
+    p = tmp_path / "a.wav"
+    sf.write(p, x, FS, subtype="PCM_16")
+    ref = sf.read(p, dtype="float32", always_2d=True)[0]
+    want = ref[:, channel] if channel is not None else (ref[:, 0] + ref[:, 1]) * np.float32(0.5)
+    with sf.SoundFile(p) as f:
+        reader = SampleReader(f, channel, block=700)
+        assert reader._pcm16 is not None and len(reader._pcm16) == 1000
+        parts, sizes = [], [1, 999, 1500, 333, 2500, 5000]
+        for k in sizes:  # calls that end inside, at and across the buffer's refills
+            wide = np.empty(k, dtype=np.float64)  # the direct path fills float64 too
+            out = wide if channel is not None else np.empty(k, dtype=np.float32)
+            got = reader.read(out)
+            parts.append(out[:got])
+            if got < k:
+                break
+        assert reader.read(np.empty(10, dtype=np.float32)) == 0  # at the end: nothing
+        assert reader.read_total == 10_007
+    np.testing.assert_array_equal(np.concatenate(parts), want)
+
+
 @pytest.mark.parametrize(("load", "threads"), [(0.0, 2), (1.4, 2), (1.6, 1), (7.0, 1)])
 def test_one_job_gets_a_second_thread_only_on_an_idle_cpu(monkeypatch, load, threads):
     from livespec.export import pool
