@@ -16,10 +16,11 @@ Pure code (Pillow and numpy); any thread.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 from numpy.typing import NDArray
-from PIL import Image, ImageDraw, ImageFont
+from PIL import Image
 
 from livespec.config import COLORMAPS, DEFAULT_COLORMAP
 from livespec.dsp.scales import (
@@ -33,8 +34,12 @@ from livespec.export.convention import DEFAULT_CONVENTION, ImageConvention
 from livespec.export.reduce import LogRows as LogRows  # re-exported (they lived here)
 from livespec.export.reduce import TimeReducer as TimeReducer
 
+if TYPE_CHECKING:  # ImageDraw and ImageFont are imported by the --axes figure only
+    from PIL import ImageFont
+
+    Font = ImageFont.FreeTypeFont | ImageFont.ImageFont
+
 F32 = NDArray[np.float32]
-Font = ImageFont.FreeTypeFont | ImageFont.ImageFont
 Ink = int | tuple[int, int, int]  # a grey level or an RGB colour
 MAX_PIXELS = 8_000_000  # an image larger than this needs --size or --clip
 PNG_COMPRESS = 1  # zlib level of a PNG (--png-compress): 1 is fast, 9 is small
@@ -188,6 +193,8 @@ class Axes:
 
 
 def _font(size: int) -> Font:
+    from PIL import ImageFont
+
     try:
         return ImageFont.load_default(size=size)
     except (TypeError, OSError):  # old Pillow or no FreeType
@@ -244,6 +251,8 @@ def figure(plot: Image.Image, axes: Axes, *, gray: bool, colormap: str) -> Image
     right = bar_gap + bar_w + tick + 3 + db_w + 8
     fig = Image.new(mode, (left + w + right, top + h + bottom), bg)
     fig.paste(plot, (left, top))
+    from PIL import ImageDraw
+
     d = ImageDraw.Draw(fig)
     d.rectangle((left - 1, top - 1, left + w, top + h), outline=fg)
     d.text((left, 6), axes.title, fill=fg, font=font)
@@ -293,6 +302,8 @@ def _vertical_text(
 ) -> None:
     tw, th = _text_size(font, text)
     tmp = Image.new(fig.mode, (tw + 2, th + 4), bg)
+    from PIL import ImageDraw
+
     ImageDraw.Draw(tmp).text((1, 0), text, fill=fg, font=font)
     rot = tmp.rotate(90, expand=True)
     x, y = at

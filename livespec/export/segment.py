@@ -41,10 +41,10 @@ Reopen = Callable[[int], tuple[SampleReader, Callable[[], None]]]
 
 @dataclass
 class _Part:
-    reader: SampleReader
+    reader: SampleReader | None  # None until its thread opens it
     nsamples: int
     k0: int  # its first frame in the segment
-    analyzer: BatchAnalyzer
+    analyzer: BatchAnalyzer | None  # None until its thread plans it
     lo: float = math.inf
     hi: float = -math.inf
     error: BaseException | None = None
@@ -95,17 +95,22 @@ def analyse_png(
         parts = [_Part(reader, nsamples, 0, first)]
         closers: list[Callable[[], None]] = []
     else:
-        second, close = reopen(s * r.hop)
-        closers = [close]
+        closers = []
         parts = [
             _Part(reader, (s - 1) * r.hop + r.n, 0, first),
-            _Part(second, nsamples - s * r.hop, s, analyzers(first.batch if means else None, 1)),
+            _Part(None, nsamples - s * r.hop, s, None),
         ]
     scale = power_scale(r, fs) if means else None
     stop = threading.Event()
 
     def work(part: _Part) -> None:
         try:
+            if part.analyzer is None and reopen is not None:
+                # The second part opens and plans on its own thread (pyFFTW's planner
+                # holds a lock of its own), while the first one is already analysing.
+                part.reader, close = reopen(part.k0 * r.hop)
+                closers.append(close)
+                part.analyzer = analyzers(first.batch if means else None, 1)
             _run_part(part, sink, means, scale, need_extremes, stop)
         except BaseException as exc:  # re-raised by the caller's thread
             part.error = exc
@@ -143,7 +148,8 @@ def _run_part(
 ) -> None:
     """One part's frames into ``sink``, from powers (with their per-bin ``scale``) or
     from levels."""
-    an = part.analyzer
+    an, reader = part.analyzer, part.reader
+    assert an is not None and reader is not None
     k = part.k0
     means = None
     if from_powers:
@@ -151,7 +157,7 @@ def _run_part(
     else:
         out: F32 = np.empty((an.batch, an.cols), dtype=np.float32)
     wide = np.float64 if from_powers else np.float32
-    for view in frame_views(part.reader.read, part.nsamples, an, wide):
+    for view in frame_views(reader.read, part.nsamples, an, wide):
         if stop.is_set():
             return
         f = view.shape[0]
