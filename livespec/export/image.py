@@ -15,6 +15,9 @@ Pure code (Pillow and numpy); any thread.
 
 from __future__ import annotations
 
+import functools
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -73,6 +76,7 @@ FILTERS = {
 U8 = NDArray[np.uint8]
 CHUNK_VALUES = 1 << 20  # levels quantized per step of an image that is not resampled
 TRANSPOSE_BLOCK = 64  # frames transposed per step (cache-sized) of an image resampled on dB
+PARALLEL_VALUES = 1 << 21  # levels from which an image is transposed by two threads
 
 
 def _quantize(v: F32, lo: float, hi: float, quantize: str) -> U8:
@@ -116,17 +120,53 @@ def plot_index(
             idx[:, k0 : k0 + v.shape[0]] = q.T[::-1] if c.origin == "lower" else q.T
         return idx, resize
     v = np.empty((r, t), dtype=np.float32)
-    flip = c.origin == "lower"
-    for k0 in range(0, t, TRANSPOSE_BLOCK):  # by blocks of columns: 2.5x faster than whole
-        k1 = k0 + TRANSPOSE_BLOCK
-        np.clip(levels[k0:k1].T[::-1] if flip else levels[k0:k1].T, lo, hi, out=v[:, k0:k1])
-    del levels  # (no view of it is left: this frees it)
+    transpose = functools.partial(_clip_transposed, levels, v, lo, hi, c.origin == "lower")
+    # A large image is transposed by two threads, each half of the columns (numpy lets
+    # go of the GIL): 19 MB of levels for a 10-minute 2048x512 image, 17 ms in one thread.
+    half = t // 2 // TRANSPOSE_BLOCK * TRANSPOSE_BLOCK
+    if t * r >= PARALLEL_VALUES and half > 0:
+        _on_two_threads(transpose, (0, half), (half, t))
+    else:
+        transpose(0, t)
+    del levels, transpose  # (no view of the levels is left: this frees them)
     f = Image.fromarray(v, mode="F")
     del v
     f = f.resize(size, FILTERS[c.resize_filter])
     small = np.array(f, dtype=np.float32)
     del f
     return _quantize(small, lo, hi, c.quantize), False
+
+
+def _clip_transposed(levels: F32, v: F32, lo: float, hi: float, flip: bool, a: int, b: int) -> None:
+    """Columns ``a:b`` of ``v`` (rows, time) = frames ``a:b`` of ``levels`` (time, rows)
+    clamped to ``[lo, hi]``, rows reversed with ``flip``; by blocks of frames (2.5x faster
+    than the whole at once)."""
+    for k0 in range(a, b, TRANSPOSE_BLOCK):
+        k1 = min(b, k0 + TRANSPOSE_BLOCK)
+        src = levels[k0:k1].T
+        np.clip(src[::-1] if flip else src, lo, hi, out=v[:, k0:k1])
+
+
+def _on_two_threads(
+    fn: Callable[[int, int], None], here: tuple[int, int], there: tuple[int, int]
+) -> None:
+    """``fn(*here)`` on this thread while a helper thread runs ``fn(*there)``."""
+    errors: list[BaseException] = []
+
+    def helper() -> None:
+        try:
+            fn(*there)
+        except BaseException as exc:  # re-raised by the caller's thread
+            errors.append(exc)
+
+    thread = threading.Thread(target=helper, name="export-transpose")
+    thread.start()
+    try:
+        fn(*here)
+    finally:
+        thread.join()
+    if errors:
+        raise errors[0]
 
 
 def index_image(
