@@ -120,6 +120,9 @@ class ShortRead(Exception):
         self.expected = expected
         self.got = got
 
+    def __reduce__(self) -> tuple[type[ShortRead], tuple[int, int]]:
+        return (ShortRead, (self.expected, self.got))  # pickled by a forked part
+
 
 def analyse_segment(
     read: Callable[[F32], int],

@@ -7,18 +7,22 @@ analyse_segment`). A segment whose only output is a PNG is analysed differently:
   levels, linear rows, livespec's dBFS levels), from powers, one logarithm per run of
   values (:mod:`.dbmean`), in batches of whole groups of frames;
 * a long input from a file, shown smaller than its levels, is analysed in two parts at
-  once, each on its own thread with its own file handle and analyzer (numpy, FFTW and
-  libsndfile let go of the GIL), adding to disjoint columns of the one image. The split
-  is at a multiple of the batch and of the frames per column, so the image is the same
-  as from one thread, bit for bit.
+  once, each with its own file handle and analyzer, adding to disjoint columns of the one
+  image: the second part in a forked child process (:mod:`.forked`; Linux, while this
+  process has no other Python thread), whose columns reach the image through shared
+  memory, else on a helper thread (numpy, FFTW and libsndfile let go of the GIL, but the
+  two threads hand it to each other at every numpy call). The split is at a multiple of
+  the batch and of the frames per column, so the image is the same as from one thread,
+  bit for bit.
 
 The per-frame extremes of the levels are computed only if the output needs them
 (``--db-ref max``, ``--top-db``, a colour range from the data). Caller's thread, plus the
-helper thread it joins.
+helper thread or child process it waits for.
 """
 
 from __future__ import annotations
 
+import functools
 import math
 import threading
 from collections.abc import Callable
@@ -28,10 +32,13 @@ import numpy as np
 
 from livespec.export.dbmean import PowerMeans, run_batch
 from livespec.export.dsp import F32, F64, BatchAnalyzer, Recipe, batch_size, power_scale
+from livespec.export.forked import Child as Child  # (tests replace it)
+from livespec.export.forked import can_fork
 from livespec.export.frames import SampleReader, ShortRead, frame_views
 from livespec.export.io import PngSink
 
 MIN_SPLIT_FRAMES = 1024  # fewer frames than this are analysed on one thread
+SPLIT_BY_FORK = True  # the second part in a forked child where it can (.forked)
 
 # (batch or None for the default, part index) -> an analyzer of the segment's recipe
 Analyzers = Callable[[int | None, int], BatchAnalyzer]
@@ -116,8 +123,12 @@ def analyse_png(
             part.error = exc
 
     helper = None
+    child: Child[tuple[float, float]] | None = None
     try:
-        if len(parts) > 1:
+        if len(parts) > 1 and SPLIT_BY_FORK and can_fork():
+            sink.reducer.share()  # the child adds its columns to this process's image
+            child = Child(functools.partial(_in_child, work, parts[1]))
+        elif len(parts) > 1:
             helper = threading.Thread(target=work, args=(parts[1],), name="export-part")
             helper.daemon = True
             helper.start()
@@ -125,8 +136,15 @@ def analyse_png(
     finally:
         if parts[0].error is not None:
             stop.set()
+            if child is not None:
+                child.kill()
         if helper is not None:
             helper.join()
+        if child is not None and parts[0].error is None:
+            try:
+                parts[1].lo, parts[1].hi = child.result()
+            except BaseException as exc:  # raised below, after the first part's
+                parts[1].error = exc
         for close in closers:
             close()
     for part in parts:
@@ -136,6 +154,14 @@ def analyse_png(
         if part.error is not None:
             raise part.error
     return min(p.lo for p in parts), max(p.hi for p in parts)
+
+
+def _in_child(work: Callable[[_Part], None], part: _Part) -> tuple[float, float]:
+    """The second part in a forked child (:mod:`.forked`): its extremes, or its error."""
+    work(part)
+    if part.error is not None:
+        raise part.error
+    return part.lo, part.hi
 
 
 def _run_part(
