@@ -317,11 +317,16 @@ def test_pcm16_read_ahead_gives_the_samples_in_order_across_refills(tmp_path, mo
     np.testing.assert_array_equal(np.concatenate(parts), want)
 
 
-@pytest.mark.parametrize(("load", "threads"), [(0.0, 2), (1.4, 2), (1.6, 1), (7.0, 1)])
-def test_one_job_gets_a_second_thread_only_on_an_idle_cpu(monkeypatch, load, threads):
+@pytest.mark.parametrize(
+    ("load", "fork", "threads"),
+    [(0.0, False, 2), (1.4, False, 2), (1.6, False, 1), (7.0, False, 1), (7.0, True, 2)],
+)
+def test_one_job_gets_a_second_thread_only_on_an_idle_cpu(monkeypatch, load, fork, threads):
+    """... or a second process whatever the load (no GIL between the two)."""
     from livespec.export import pool
 
     monkeypatch.setattr(pool, "default_workers", lambda: 2)
+    monkeypatch.setattr(pool, "parts_fork", lambda: fork)
     monkeypatch.setattr(os, "getloadavg", lambda: (load, load, load))
     got: list[int] = []
     monkeypatch.setattr(pool, "run_job", lambda job, opts: got.append(opts.threads))

@@ -57,6 +57,12 @@ class _Part:
     error: BaseException | None = None
 
 
+def parts_fork() -> bool:
+    """True if the second part of a split analysis would run in a forked process (Linux,
+    no other Python thread now): then it is worth running whatever the load average."""
+    return SPLIT_BY_FORK and can_fork()
+
+
 def means_apply(r: Recipe, sink: PngSink) -> bool:
     """True if the PNG's pixels can be computed from powers (:mod:`.dbmean`)."""
     plain = r.kind == "linear" and r.level == "dbfs" and r.log_base == "db"
@@ -125,7 +131,7 @@ def analyse_png(
     helper = None
     child: Child[tuple[float, float]] | None = None
     try:
-        if len(parts) > 1 and SPLIT_BY_FORK and can_fork():
+        if len(parts) > 1 and parts_fork():
             sink.reducer.share()  # the child adds its columns to this process's image
             child = Child(functools.partial(_in_child, work, parts[1]))
         elif len(parts) > 1:
