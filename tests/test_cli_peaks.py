@@ -68,12 +68,34 @@ def test_note_names_and_text_output(tmp_path, run_livespec):
     rows = peaks_json(run_livespec, "--input", "tone:440@-6", "--duration", "0.3")
     assert {r["note"] for r in rows} == {"A4"}
     assert all(abs(r["cents"]) < 0.5 for r in rows)
+    assert {r["dropped_s"] for r in rows} == {0.0}  # nothing was dropped
     rows = peaks_json(run_livespec, "--input", "tone:440@-6", "--duration", "0.3", "--a4", "432")
     assert all(r["note"] == "A4" and 30 < r["cents"] < 33 for r in rows)  # 1200*log2(440/432)
     text = run_livespec("peaks", "--input", "tone:1000", "--duration", "0.2")
     assert text.returncode == 0
     first = text.stdout.splitlines()[0]
     assert "Hz" in first and "dBFS" in first and "overflows 0" in first
+
+
+def test_json_lines_carry_the_seconds_the_sound_system_dropped():
+    """Each --json line says how much input the sound system has dropped so far (the
+    source's running total, read when the line is written)."""
+    import io
+
+    from livespec.cli.peaks import Printer
+    from livespec.engine import Frame
+
+    dropped = [0.0]
+    out = io.StringIO()
+    printer = Printer(out, True, None, lambda: dropped[0])
+    row = np.zeros(3, dtype=np.float32)
+    for i, loss in enumerate((0.0, 5.8864)):
+        dropped[0] = loss
+        frame = Frame(i, i * 1024, i * 0.02, row, (), -20.0, -17.0, i, 0, math.nan, None)
+        printer(frame)
+    lines = [json.loads(line) for line in out.getvalue().splitlines()]
+    assert [r["dropped_s"] for r in lines] == [0.0, 5.886]
+    assert [r["overflows"] for r in lines] == [0, 1]
 
 
 def test_several_peaks_and_interval(run_livespec):

@@ -24,14 +24,17 @@ POLL_S = 0.1  # seconds between looks at the input (lost, failed) in real time
 WAKE_S = 0.08
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from livespec.engine import Frame
     from livespec.pipeline import Pipeline
 
 JsonValue = str | int | float | None | list[dict[str, str | float]]
 
 
-def frame_record(frame: Frame) -> dict[str, JsonValue]:
-    """The JSON object of one frame (``--json``)."""
+def frame_record(frame: Frame, dropped_s: float = 0.0) -> dict[str, JsonValue]:
+    """The JSON object of one frame (``--json``); ``dropped_s``: seconds of input the sound
+    system has dropped without a flag so far (:attr:`BlockSource.audio_dropped_s`)."""
     peaks = frame.peaks
     top = peaks[0] if peaks else None
     rec: dict[str, JsonValue] = {
@@ -42,6 +45,7 @@ def frame_record(frame: Frame) -> dict[str, JsonValue]:
         "cents": round(top.cents, 2) if top else None,
         "overflows": frame.overflows,
         "lost_frames": frame.lost_frames,
+        "dropped_s": round(dropped_s, 3),
     }
     if len(peaks) > 1:
         rec["peaks"] = [
@@ -73,8 +77,15 @@ class Printer:
     """Writes frames as lines, honouring ``--interval`` (the thread that delivers frames:
     the main thread)."""
 
-    def __init__(self, out: TextIO, as_json: bool, interval: float | None) -> None:
+    def __init__(
+        self,
+        out: TextIO,
+        as_json: bool,
+        interval: float | None,
+        dropped: Callable[[], float] = lambda: 0.0,
+    ) -> None:
         self.out, self.as_json, self.interval = out, as_json, interval
+        self.dropped = dropped  # seconds the sound system dropped so far (any thread)
         self.next_t = 0.0
         self.last: Frame | None = None
 
@@ -84,7 +95,10 @@ class Printer:
             if frame.t < self.next_t:
                 return
             self.next_t = (math.floor(frame.t / self.interval) + 1) * self.interval
-        line = json.dumps(frame_record(frame)) if self.as_json else frame_text(frame)
+        if self.as_json:
+            line = json.dumps(frame_record(frame, self.dropped()))
+        else:
+            line = frame_text(frame)
         self.out.write(line + "\n")
         if self.interval or self.out.isatty():
             self.out.flush()
@@ -99,8 +113,9 @@ def run_peaks(ns: argparse.Namespace, cfg: Config) -> int:
     if ns.interval is not None and not ns.interval > 0:
         raise UsageError(f"--interval {ns.interval:g}: must be positive")
     realtime = runs_in_realtime(cfg, ns.duration, forced=bool(ns.realtime))
-    printer = Printer(sys.stdout, bool(ns.json), ns.interval)
     with Pipeline(cfg, realtime=realtime, max_seconds=ns.duration) as pipe:
+        source = pipe.source
+        printer = Printer(sys.stdout, bool(ns.json), ns.interval, lambda: source.audio_dropped_s)
         if pipe.synchronous:
             engine = pipe.make_engine(printer, first_frame_start=0)
             run = (engine.block.max_frames - 1) * engine.hop  # a full run after the first
