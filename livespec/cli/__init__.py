@@ -199,7 +199,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         ns = parser.parse_args(args)
         code = COMMANDS[sub](ns)
         if argv is None and sub == "export":
-            gc.freeze()  # see below
+            gc.freeze()  # nothing left for the last collection (docstring)
         return code
     except LivespecError as exc:
         _die(str(exc))
