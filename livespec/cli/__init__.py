@@ -185,7 +185,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     An export run as the process's own command line (``argv`` None) ends with
     ``gc.freeze()``: the interpreter's last collection then walks none of the imports'
     objects, and the process exits about 20 ms sooner (30 ms after the work, 11 with it;
-    docs/performance.md). A caller that passes ``argv`` keeps its collector as it was.
+    docs/performance.md), and may fork itself to analyse a long input's second half
+    (:data:`livespec.export.segment.SPLIT_BY_FORK`). A caller that passes ``argv`` keeps
+    its collector as it was and is never forked.
     """
     args = list(sys.argv[1:] if argv is None else argv)
     sub = args[0] if args and args[0] and args[0] in COMMANDS else ""
@@ -197,6 +199,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         parser = build_parser(sub)
         ns = parser.parse_args(args)
+        if argv is None and sub == "export":
+            from livespec.export import segment
+
+            segment.SPLIT_BY_FORK = True  # this process is ours to fork (segment.py)
         code = COMMANDS[sub](ns)
         if argv is None and sub == "export":
             gc.freeze()  # nothing left for the last collection (docstring)

@@ -38,7 +38,10 @@ from livespec.export.frames import SampleReader, ShortRead, frame_views
 from livespec.export.io import PngSink
 
 MIN_SPLIT_FRAMES = 1024  # fewer frames than this are analysed on one thread
-SPLIT_BY_FORK = True  # the second part in a forked child where it can (.forked)
+# The second part in a forked child where it can (.forked): only when ``livespec export``
+# is the process's own command line (the CLI sets it); a library caller's process (a
+# notebook, an ML pipeline with its own native threads and handles) is never forked.
+SPLIT_BY_FORK = False
 
 # (batch or None for the default, part index) -> an analyzer of the segment's recipe
 Analyzers = Callable[[int | None, int], BatchAnalyzer]
