@@ -14,17 +14,33 @@ Three figures, in µs of CPU time per frame (``time.process_time``), medians ove
 * **numpy script**: what a plain numpy script does for the same frame (window, ``rfft``,
   ``abs``, ``log10``, ``argmax``), a reference for "no faster than numpy".
 
-    python benchmarks/bench_frame.py [--fft 4096] [--repeat 30] [--batch N] [--json]
+``--steps`` adds where an engine step's time goes: each step of the analysis timed alone
+in a loop over one run of 16 frames (µs per frame, medians), and the delivery (the
+``Frame`` and the framer's loop) as a whole pass with the analysis's result reused.
 
-Run it with ``PYTHONPATH`` pointing at two trees to compare before and after.
+``--before TREE`` measures a second tree too (a checkout of the code before a change):
+``--rounds`` rounds, each running this script once for each tree (in turn, the order
+alternating) with ``PYTHONPATH`` at that tree; it prints the medians over the rounds, the
+median of the per-round differences, and the load average before and after.
+
+    python benchmarks/bench_frame.py [--fft 4096] [--repeat 30] [--batch N] [--steps]
+        [--json] [--before TREE [--rounds 9]]
+
+Run it with ``PYTHONPATH`` pointing at the tree to measure (or use ``--before``).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
+import subprocess
+import sys
 import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -38,8 +54,13 @@ def main() -> int:
     ap.add_argument(
         "--batch", type=int, default=0, help="also the engine with runs of at most N frames"
     )
+    ap.add_argument("--steps", action="store_true", help="also where an engine step goes")
     ap.add_argument("--json", action="store_true")
+    ap.add_argument("--before", type=Path, help="also this tree, round by round")
+    ap.add_argument("--rounds", type=int, default=9, help="rounds with --before")
     args = ap.parse_args()
+    if args.before is not None:
+        return compare(args)
 
     from livespec.audio.ringbuffer import RingBuffer
     from livespec.audio.sources import make_source
@@ -115,6 +136,8 @@ def main() -> int:
             runs[name].append(engine_pass(e))
         runs["numpy_script"].append(numpy_pass())
     med = {k: statistics.median(v) for k, v in runs.items()}
+    if args.steps:
+        med.update(steps(engine, ring, args.repeat, engine_pass))
     if args.json:
         print(json.dumps({k: round(v, 2) for k, v in med.items()}))
         return 0
@@ -122,6 +145,94 @@ def main() -> int:
     for k, v in med.items():
         print(f"{k:14s} {v:8.2f} µs")
     print(f"engine / FFTW execute: {med['engine_step'] / med['fftw_execute']:.2f}x")
+    return 0
+
+
+def steps(
+    engine: Any, ring: Any, repeat: int, engine_pass: Callable[[Any], float]
+) -> dict[str, float]:
+    """µs per frame of each step of the analysis of one run of 16 frames (timed alone, in a
+    loop: warm), and of the delivery (a pass whose analysis is one result reused). Reaches
+    into the engine's internals: for this tree's code only."""
+    from livespec.dsp.peaks_run import find_run
+
+    e = engine
+    block, n, hop = e.block, e.config.fft, e.hop
+    k = block.max_frames
+    span = ring.window(0, (k - 1) * hop + n)
+    v = block._views[k] or block._make_views(k)
+    run = block.compute(span, None)
+    column = span[:, 0]
+
+    def fft() -> None:
+        for execute in v.plans:
+            execute()
+
+    parts: dict[str, Callable[[], object]] = {
+        "step_copy": lambda: np.copyto(v.x, column),
+        "step_window": lambda: np.multiply(v.frames_x, block._window, v.frames_in),
+        "step_fft": fft,
+        "step_db": lambda: block._db(v, k),
+        "step_levels": lambda: block._levels(v, k, 1.0),
+        "step_peaks": lambda: find_run(e.peak_finder, run.X, run.db, block.x_gain),
+        "step_compute": lambda: block.compute(span, None),
+        "step_analyse": lambda: e._analyse(span),
+    }
+    out: dict[str, float] = {}
+    loops = 200
+    for name, call in parts.items():
+        call()
+        times = []
+        for _ in range(max(5, repeat // 3)):
+            c0 = time.process_time()
+            for _ in range(loops):
+                call()
+            times.append((time.process_time() - c0) / loops / k * 1e6)
+        out[name] = statistics.median(times)
+    analysed = e._analyse(span)
+    e._analyse = lambda view: analysed  # the delivery alone: the analysis reused
+    try:
+        out["step_deliver"] = statistics.median(engine_pass(e) for _ in range(repeat))
+    finally:
+        del e._analyse
+    return out
+
+
+def compare(args: argparse.Namespace) -> int:
+    """Run this script for the tree on ``PYTHONPATH`` (or this file's) and for
+    ``--before``, round by round, and print both."""
+    here = Path(os.environ.get("PYTHONPATH", "").split(os.pathsep)[0] or Path(__file__).parents[1])
+    trees = {"before": args.before.resolve(), "after": here.resolve()}
+    argv = [sys.executable, str(Path(__file__).resolve()), "--json", "--repeat", str(args.repeat)]
+    argv += ["--fft", str(args.fft), "--overlap", str(args.overlap)]
+    argv += ["--seconds", str(args.seconds)] + (["--batch", str(args.batch)] if args.batch else [])
+    results: dict[str, list[dict[str, float]]] = {name: [] for name in trees}
+    load0 = os.getloadavg()[0]
+    for r in range(args.rounds):
+        order = list(trees) if r % 2 == 0 else list(reversed(trees))
+        for name in order:
+            env = {**os.environ, "PYTHONPATH": str(trees[name])}
+            out = subprocess.run(argv, env=env, capture_output=True, text=True, check=True)
+            results[name].append(json.loads(out.stdout.strip().splitlines()[-1]))
+    load1 = os.getloadavg()[0]
+    rows = {}
+    for key in results["after"][0]:
+        b = [r[key] for r in results["before"] if key in r]
+        a = [r[key] for r in results["after"]]
+        diff = [y - x for x, y in zip(b, a, strict=False)]
+        rows[key] = {
+            "before": statistics.median(b) if b else float("nan"),
+            "after": statistics.median(a),
+            "diff": statistics.median(diff) if diff else float("nan"),
+        }
+    if args.json:
+        print(json.dumps({"rows": rows, "load": [load0, load1]}))
+        return 0
+    print(f"before: {trees['before']}  after: {trees['after']}  rounds {args.rounds}")
+    print(f"{'(CPU µs per frame)':18s} {'before':>8s} {'after':>8s} {'median diff':>12s}")
+    for key, row in rows.items():
+        print(f"{key:18s} {row['before']:8.2f} {row['after']:8.2f} {row['diff']:+12.2f}")
+    print(f"load average (1 min) {load0:.2f} before, {load1:.2f} after")
     return 0
 
 

@@ -85,6 +85,7 @@ COLORS_CHOICES = ("auto", "truecolor", "256", "16", "none")
 ORIENTATION_CHOICES = ("horizontal", "vertical")  # time scrolls left / time flows down
 SSH_CHOICES = ("auto", "on", "off")
 SCALE_CHOICES = ("linear", "log", "mel", "cqt")
+WEIGHTING_CHOICES = ("A", "C", "Z")  # --weighting: IEC 61672 A, C, or Z (none)
 
 
 @dataclass(frozen=True)

@@ -34,7 +34,7 @@ from livespec.audio.cadence import TickGrid
 from livespec.audio.framer import Framer
 from livespec.audio.ringbuffer import RingBuffer, Samples
 from livespec.config import AnalysisConfig
-from livespec.dsp.block import Run, SpectrumBlock, max_run
+from livespec.dsp.block import SpectrumBlock, max_run
 from livespec.dsp.cqt import CqtLayout
 from livespec.dsp.cqt_live import LiveCqt
 from livespec.dsp.peaks import Peak, PeakFinder
@@ -76,14 +76,50 @@ class Frame:
 
 
 FrameCallback = Callable[[Frame], None]
-# Frame's slots set through their own setters: the frozen dataclass's __init__ goes through
-# object.__setattr__ for each field, twice the cost, once per frame (see _make_frame).
-_FRAME_SETTERS = tuple(Frame.__dict__[name].__set__ for name in Frame.__dataclass_fields__)
+
+
+class _FrameSlots:
+    """A :class:`Frame` under construction: the same slots, not frozen, so its
+    ``__init__`` sets them with plain stores; the engine then makes it a ``Frame`` by
+    assigning ``__class__`` (allowed between classes of the same slots). A frozen
+    dataclass's ``__init__`` sets each field through ``object.__setattr__``: this builds
+    the same immutable frame in half the time, once per frame. Engine thread."""
+
+    __slots__ = Frame.__slots__
+
+    def __init__(
+        self,
+        index: int,
+        start: int,
+        t: float,
+        db: npt.NDArray[np.float32],
+        peaks: tuple[Peak, ...],
+        rms_dbfs: float,
+        peak_dbfs: float,
+        overflows: int,
+        lost_frames: int,
+        latency: float,
+        cqt: npt.NDArray[np.float32] | None,
+    ) -> None:
+        self.index = index
+        self.start = start
+        self.t = t
+        self.db = db
+        self.peaks = peaks
+        self.rms_dbfs = rms_dbfs
+        self.peak_dbfs = peak_dbfs
+        self.overflows = overflows
+        self.lost_frames = lost_frames
+        self.latency = latency
+        self.cqt = cqt
+
+
+assert _FrameSlots.__slots__ == tuple(Frame.__dataclass_fields__)  # the same fields, in order
 WAKE_MARGIN_S = 0.0015  # the worker wakes this long after the next write is expected
 MAX_RUN = 16  # frames analysed together at most (fewer for long FFTs: dsp.block.max_run)
-# What the analysis of a run of frames hands to their delivery: the run's spectra, dB rows
-# and levels, and each frame's peaks.
-_Analysed = tuple[Run, list[tuple[Peak, ...]]]
+# What the analysis of a run of frames hands to their delivery: each frame's dB row, peaks,
+# RMS and peak level.
+_Analysed = tuple[list[npt.NDArray[np.float32]], list[tuple[Peak, ...]], list[float], list[float]]
 
 
 def analysis_stopped_text(exc: BaseException) -> str:
@@ -151,6 +187,9 @@ class Engine:
             raise ValueError(f"fft {config.fft} exceeds the ring's {self.ring.capacity} frames")
         self.config = config
         self.hop = config.hop_samples  # samples between frame starts
+        # A frame's last sample (from its first) and centre, and the rate, for _deliver.
+        self._last, self._half = config.fft - 1, config.fft / 2
+        self._fs = float(self.source.samplerate)
         self.spectrum = Spectrum(
             config.fft,
             config.window,
@@ -236,33 +275,40 @@ class Engine:
         )
 
     def _analyse(self, view: Samples) -> _Analysed:
-        """Spectra, levels and peaks of the run of frames in ``view`` (aliases the ring)."""
+        """Spectra, levels and peaks of the run of frames in ``view`` (aliases the ring):
+        each frame's dB row (a view of the run's new array), peaks and levels."""
         run = self.block.compute(view, self.channel)
-        return run, find_run(self.peak_finder, run.X, run.db, self.block.x_gain)
+        peaks = find_run(self.peak_finder, run.X, run.db, self.block.x_gain)
+        return list(run.db), peaks, run.rms_dbfs, run.peak_dbfs
 
     def _deliver(self, index: int, start: int, analysed: _Analysed, j: int) -> None:
         """Timing and the :class:`Frame` of an intact frame (row ``j`` of its run), handed
         to ``on_frame``."""
-        run, peaks = analysed
-        n = self.config.fft
-        avail = self.ring.time_of(start + n - 1) if self.source.realtime else None
-        latency = time.monotonic() - avail if avail is not None else math.nan
+        rows, peaks, rms, tops = analysed
+        source = self.source
+        if source.realtime:
+            avail = self.ring.time_of(start + self._last)
+            latency = time.monotonic() - avail if avail is not None else math.nan
+        else:
+            latency = math.nan
         if self.keep_latencies and len(self.latencies) < 1_000_000:
             self.latencies.append(latency)
-        frame = _make_frame(
+        framer = self.framer
+        frame = _FrameSlots(
             index,
             start,
-            (start - self.framer.origin + n / 2) / float(self.source.samplerate),
-            run.db[j],
+            (start - framer.origin + self._half) / self._fs,
+            rows[j],
             peaks[j],
-            run.rms_dbfs[j],
-            run.peak_dbfs[j],
-            self.source.overflows,
-            self.framer.lost,
+            rms[j],
+            tops[j],
+            source.overflows,
+            framer.lost,
             latency,
-            None if self.cqt is None else self._cqt_row(index, start + n),
+            None if self.cqt is None else self._cqt_row(index, start + self._last + 1),
         )
-        self.on_frame(frame)
+        frame.__class__ = Frame  # type: ignore[assignment]  # see _FrameSlots
+        self.on_frame(frame)  # type: ignore[arg-type]
 
     def _cqt_row(self, index: int, end: int) -> npt.NDArray[np.float32] | None:
         """The CQT row of the frame ending at ring index ``end`` (engine thread)."""
@@ -400,34 +446,4 @@ class Engine:
                 wait = tick - now
             if period > 0.0:
                 wait = max(wait, woke + period - now)
-            time.sleep(max(wait, 0.0))  # cheaper than Event.wait; stop() is seen within 20 ms
-
-
-def _make_frame(
-    index: int,
-    start: int,
-    t: float,
-    db: npt.NDArray[np.float32],
-    peaks: tuple[Peak, ...],
-    rms_dbfs: float,
-    peak_dbfs: float,
-    overflows: int,
-    lost_frames: int,
-    latency: float,
-    cqt: npt.NDArray[np.float32] | None,
-) -> Frame:
-    """``Frame(...)`` (the same immutable frame) in half the time: engine thread."""
-    frame: Frame = object.__new__(Frame)
-    s0, s1, s2, s3, s4, s5, s6, s7, s8, s9, s10 = _FRAME_SETTERS
-    s0(frame, index)
-    s1(frame, start)
-    s2(frame, t)
-    s3(frame, db)
-    s4(frame, peaks)
-    s5(frame, rms_dbfs)
-    s6(frame, peak_dbfs)
-    s7(frame, overflows)
-    s8(frame, lost_frames)
-    s9(frame, latency)
-    s10(frame, cqt)
-    return frame
+            time.sleep(max(wait, 0.0))  # cheaper than Event.wait; stop() is seen in a period

@@ -77,6 +77,18 @@ def test_device_tone_shows_1000_hz_and_q_exits(virtual_audio, tmux: Tmux) -> Non
     _assert_restored(tmux)
 
 
+@pytest.mark.virtual_audio
+def test_plain_livespec_opens_the_default_input_device(virtual_audio, tmux: Tmux) -> None:
+    """No --device: PortAudio finds the virtual device (the default input), and the app
+    opens it, not the demo."""
+    tmux.start(_livespec(), virtual_audio.env, (120, 40))
+    tmux.wait_for(r"Peak +1000\.0 Hz")
+    screen = tmux.wait_for(r"device '.*' \(ALSA")  # the status line
+    assert "No audio input" not in screen and "demo" not in screen
+    tmux.keys("q")
+    assert tmux.wait_exit() == 0
+
+
 def _tone_file(path: Path, seconds: float = 30.0, freq: float = 1000.0) -> None:
     fs = 48000
     n = int(seconds * fs)

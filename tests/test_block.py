@@ -321,3 +321,68 @@ def test_a_period_makes_the_worker_wake_at_most_once_per_period(monkeypatch):
     assert sum(paced) >= sum(per_block) - 4  # the same frames (but the last few)...
     assert len(paced) <= sum(paced) // 3 + 1  # ...in runs of 3-4 (80 ms of 21.3 ms hops)
     assert max(paced) <= 4
+
+
+def test_frames_and_peaks_are_the_frozen_dataclasses():
+    """The engine builds frames and peaks through twin classes (plain slot stores) and
+    hands out true Frame and Peak instances: frozen, equal to ones built the usual way."""
+    import dataclasses
+
+    from livespec.dsp.peaks import Peak
+
+    frames = analyse(AnalysisConfig(fft=1024, hop=256), signal(FS // 4, 1), None, batch=16)
+    frame = frames[3]
+    peak = frame.peaks[0]
+    assert type(frame) is Frame and type(peak) is Peak
+    fields = {name: getattr(frame, name) for name in Frame.__dataclass_fields__}
+    again = Frame(**fields)
+    for name, value in fields.items():
+        assert getattr(again, name) is value
+    assert again.peaks == frame.peaks and dataclasses.fields(again) == dataclasses.fields(frame)
+    assert peak == Peak(peak.freq_hz, peak.level_dbfs, peak.bin, peak.note, peak.cents)
+    assert hash(peak) == hash(Peak(peak.freq_hz, peak.level_dbfs, peak.bin, peak.note, peak.cents))
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        frame.t = 0.0  # type: ignore[misc]
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        peak.freq_hz = 0.0  # type: ignore[misc]
+
+
+@pytest.mark.parametrize(("fft", "hop"), [(2048, 1024), (1024, 256), (448, 64), (2048, 256)])
+def test_levels_are_the_same_to_the_bit_in_every_run(fft, hop):
+    """A long run adds each frame's level chunks in numpy (2-7 chunks a frame), a short
+    one in Python (and 8 chunks, the last case, always): the same sums, to the bit."""
+    x = signal(FS // 2, 2)
+    cfg = AnalysisConfig(fft=fft, hop=hop)
+    alone = analyse(cfg, x, None, batch=1)
+    for batch in (7, 16):
+        runs = analyse(cfg, x, None, batch)
+        assert [(f.rms_dbfs, f.peak_dbfs) for f in runs] == [
+            (f.rms_dbfs, f.peak_dbfs) for f in alone
+        ]
+
+
+@pytest.mark.parametrize("dc_frames", [2, 12])
+def test_rows_whose_strongest_bin_lies_outside_the_search_range(dc_frames):
+    """A DC offset stronger than every tone puts a row's largest bin below the peak
+    search's range: those rows' peaks are still the range's, as the single-frame finder's
+    (a few rows of a run fixed one by one, many with one search over the run)."""
+    cfg = AnalysisConfig(fft=1024, hop=256)
+    x = signal(FS // 4, 1)
+    x[2048 : 2048 + 256 * dc_frames] += 0.9  # a DC step over a few frames, or most of a run
+    frames = analyse(cfg, x, None, batch=16)
+    alone = analyse(cfg, x, None, batch=1)
+    spectrum = Spectrum(cfg.fft)
+    finder = PeakFinder(spectrum, FS)
+    outside = 0
+    for f, g in zip(frames, alone, strict=True):
+        X = spectrum.compute(x[f.start : f.start + cfg.fft]).copy()
+        db = spectrum.db()
+        outside += int(np.argmax(db)) < finder._kmin
+        ref = finder.find(X, db)
+        assert [(p.freq_hz, p.level_dbfs, p.note) for p in f.peaks] == [
+            (p.freq_hz, p.level_dbfs, p.note) for p in g.peaks
+        ]
+        assert len(f.peaks) == len(ref)  # one, or none in the silence at the end
+        for p, q in zip(f.peaks, ref, strict=True):
+            assert abs(p.freq_hz - q.freq_hz) <= 1e-6
+    assert outside >= dc_frames  # the case happened

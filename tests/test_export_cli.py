@@ -287,3 +287,21 @@ def test_a_fifo_with_no_writer_is_named_a_fifo_not_an_empty_file(tmp_path: Path)
     assert lines_of(done.stderr) == [
         f"livespec: {fifo}: is a FIFO (named pipe), not a file; pipe it in with --input - instead"
     ]
+
+
+def test_export_as_the_command_line_freezes_the_collector_and_a_caller_keeps_it(
+    tmp_path, monkeypatch
+):
+    import gc
+
+    from livespec.cli import main
+
+    sf.write(tmp_path / "a.wav", tone(), FS)
+    frozen: list[int] = []
+    monkeypatch.setattr(gc, "freeze", lambda: frozen.append(1))
+    args = ["export", str(tmp_path / "a.wav"), "-o", str(tmp_path / "a.png")]
+    assert main(args) == 0  # called with arguments: the caller's collector is left alone
+    assert frozen == []
+    monkeypatch.setattr(sys, "argv", ["livespec", *args, "--force"])
+    assert main() == 0  # the process's own command line: nothing left to walk at exit
+    assert frozen == [1]

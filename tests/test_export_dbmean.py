@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 import os
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -144,18 +145,28 @@ def test_a_product_that_overflows_is_redone_value_by_value():
         (["--fft", "2048", "--hop", "1024", "--size", "1405x1025"], False),
     ],
 )
-def test_two_threads_give_the_same_image_bit_for_bit(tmp_path, monkeypatch, extra, splits):
+@pytest.mark.parametrize("fork", [True, False])  # the second part in a child process, a thread
+def test_two_threads_give_the_same_image_bit_for_bit(tmp_path, monkeypatch, extra, splits, fork):
     src = noisy_chirp(tmp_path, 30.0)
     images = {}
     real = PngSink.finish
     real_split = segment.split_at
     parts: list[int | None] = []
+    children: list[int] = []
+    real_child = segment.Child
 
     def split(frames: int, step: int) -> int | None:
         parts.append(real_split(frames, step))
         return parts[-1]
 
+    def child(fn):
+        children.append(1)
+        return real_child(fn)
+
     monkeypatch.setattr(segment, "split_at", split)
+    monkeypatch.setattr(segment, "SPLIT_BY_FORK", fork)
+    monkeypatch.setattr(segment, "Child", child)
+    monkeypatch.setattr(segment, "can_fork", lambda: True)  # pytest may run other threads
     for threads in (1, 2):
         out = tmp_path / f"t{threads}.png"
         job = Job(src, (("png", out),), src.name)
@@ -174,8 +185,77 @@ def test_two_threads_give_the_same_image_bit_for_bit(tmp_path, monkeypatch, extr
         assert res.status == "done", res.message
         assert bool(parts and parts[0]) == (threads == 2 and splits)
         images[threads] = (levels["sum"], pixels(out))
+    assert len(children) == (1 if fork and splits else 0)
     np.testing.assert_array_equal(images[1][0], images[2][0])
     np.testing.assert_array_equal(images[1][1], images[2][1])
+
+
+@pytest.mark.parametrize("fork", [True, False])
+def test_a_short_read_in_the_second_part_names_the_samples_read(tmp_path, monkeypatch, fork):
+    from livespec.export import job as job_mod
+
+    src = noisy_chirp(tmp_path, 30.0)
+    real = job_mod._reopen
+    starts: list[int] = []
+
+    def reopen(path, channel, start):  # the second part's reader ends 1000 samples in
+        reader, close = real(path, channel, start)
+        starts.append(start)
+        left = [1000]
+
+        def read(out):
+            k = reader.read(out[: left[0]])
+            left[0] -= k
+            return k
+
+        return SimpleNamespace(read=read), close
+
+    monkeypatch.setattr(job_mod, "_reopen", reopen)
+    monkeypatch.setattr(segment, "SPLIT_BY_FORK", fork)
+    monkeypatch.setattr(segment, "can_fork", lambda: True)
+    out = tmp_path / "t.png"
+    ns = build_parser("export").parse_args([str(src), "-o", str(out), "--size", "256x512"])
+    opts = ExportOptions(**{**build_options(ns, Config()).__dict__, "threads": 2})
+    res = run_job(Job(src, (("png", out),), src.name), opts)
+    assert res.status == "failed"
+    if not fork:  # (a child's calls are not seen here)
+        assert len(starts) == 1
+    start = (starts[0] if starts else 0) if not fork else None
+    got = int(res.message.rsplit(" ", 1)[1])
+    assert res.message.startswith(f"truncated: expected {30 * FS} samples, read ")
+    assert got % 1024 == 1000 and got > 10 * FS  # the second part's start + 1000
+    if start is not None:
+        assert got == start + 1000
+    assert not out.exists()
+
+
+def test_a_forked_childs_result_error_and_death_reach_the_parent():
+    from livespec.export.forked import Child, ChildFailed
+
+    assert Child(lambda: (1.5, -2.0)).result() == (1.5, -2.0)
+    with pytest.raises(ValueError, match="bad value"):  # picklable: raised as itself
+        Child(lambda: int("bad value")).result()
+
+    class Odd(Exception):
+        def __init__(self, a: int, b: int) -> None:
+            super().__init__(f"{a}/{b}")
+
+    def odd() -> None:
+        raise Odd(1, 2)
+
+    with pytest.raises(ChildFailed, match="Odd: 1/2"):  # not picklable: its name and text
+        Child(odd).result()
+
+    def dies() -> None:
+        os._exit(3)
+
+    with pytest.raises(ChildFailed, match=r"without a result \(status 3\)"):
+        Child(dies).result()
+    slow = Child(lambda: __import__("time").sleep(30))
+    pid = slow._pid
+    slow.kill()  # ended and reaped at once: the process is gone
+    with pytest.raises(ProcessLookupError):
+        os.kill(pid, 0)
 
 
 def test_second_part_reader_starts_at_its_sample(tmp_path):
@@ -210,11 +290,43 @@ def test_pcm16_read_as_integers_equals_libsndfiles_floats(tmp_path, fmt, channel
     np.testing.assert_array_equal(got[:70001], want)
 
 
-@pytest.mark.parametrize(("load", "threads"), [(0.0, 2), (1.4, 2), (1.6, 1), (7.0, 1)])
-def test_one_job_gets_a_second_thread_only_on_an_idle_cpu(monkeypatch, load, threads):
+@pytest.mark.parametrize("channel", [None, 1])
+def test_pcm16_read_ahead_gives_the_samples_in_order_across_refills(tmp_path, monkeypatch, channel):
+    from livespec.export import frames
+
+    monkeypatch.setattr(frames, "AHEAD_BYTES", 2 * 2 * 1000)  # 1000 stereo frames a refill
+    rng = np.random.default_rng(3)
+    x = rng.uniform(-1, 1, (10_007, 2))
+    p = tmp_path / "a.wav"
+    sf.write(p, x, FS, subtype="PCM_16")
+    ref = sf.read(p, dtype="float32", always_2d=True)[0]
+    want = ref[:, channel] if channel is not None else (ref[:, 0] + ref[:, 1]) * np.float32(0.5)
+    with sf.SoundFile(p) as f:
+        reader = SampleReader(f, channel, block=700)
+        assert reader._pcm16 is not None and len(reader._pcm16) == 1000
+        parts, sizes = [], [1, 999, 1500, 333, 2500, 5000]
+        for k in sizes:  # calls that end inside, at and across the buffer's refills
+            wide = np.empty(k, dtype=np.float64)  # the direct path fills float64 too
+            out = wide if channel is not None else np.empty(k, dtype=np.float32)
+            got = reader.read(out)
+            parts.append(out[:got])
+            if got < k:
+                break
+        assert reader.read(np.empty(10, dtype=np.float32)) == 0  # at the end: nothing
+        assert reader.read_total == 10_007
+    np.testing.assert_array_equal(np.concatenate(parts), want)
+
+
+@pytest.mark.parametrize(
+    ("load", "fork", "threads"),
+    [(0.0, False, 2), (1.4, False, 2), (1.6, False, 1), (7.0, False, 1), (7.0, True, 2)],
+)
+def test_one_job_gets_a_second_thread_only_on_an_idle_cpu(monkeypatch, load, fork, threads):
+    """... or a second process whatever the load (no GIL between the two)."""
     from livespec.export import pool
 
     monkeypatch.setattr(pool, "default_workers", lambda: 2)
+    monkeypatch.setattr(pool, "parts_fork", lambda: fork)
     monkeypatch.setattr(os, "getloadavg", lambda: (load, load, load))
     got: list[int] = []
     monkeypatch.setattr(pool, "run_job", lambda job, opts: got.append(opts.threads))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import math
 from pathlib import Path
 
@@ -286,3 +287,34 @@ def test_default_size_is_800_wide_and_at_most_400_high(tmp_path, capsys):
     assert export([str(src), "--fft", "256", "-o", str(small)]) == 0
     assert Image.open(small).size == (800, 129)
     assert "levels shown as" not in capsys.readouterr().err
+
+
+def test_levels_transposed_by_two_threads_give_the_same_image(monkeypatch):
+    import pytest
+
+    from livespec.export import image
+    from livespec.export.convention import DEFAULT_CONVENTION, ImageConvention
+
+    rng = np.random.default_rng(4)
+    levels = rng.uniform(-140.0, 10.0, (1000, 301)).astype(np.float32)  # (time, rows)
+    for origin in ("lower", "upper"):
+        conv = ImageConvention(**{**DEFAULT_CONVENTION.__dict__, "origin": origin})
+        got = {}
+        for limit in (1, 1 << 40):  # two threads, one
+            monkeypatch.setattr(image, "PARALLEL_VALUES", limit)
+            got[limit] = image.plot_index([levels.copy()], -120.0, 0.0, (250, 100), conv)
+        assert got[1][1] is False and got[1][0].shape == (100, 250)
+        np.testing.assert_array_equal(got[1][0], got[1 << 40][0])
+        # and the transposition itself: clamped levels, rows reversed for "lower"
+        v = np.empty((301, 1000), dtype=np.float32)
+        part = functools.partial(image._clip_transposed, levels, v, -120.0, 0.0, origin == "lower")
+        image._on_two_threads(part, (0, 448), (448, 1000))
+        want = np.clip(levels.T, -120.0, 0.0)
+        np.testing.assert_array_equal(v, want[::-1] if origin == "lower" else want)
+
+    def fails_there(a: int, b: int) -> None:
+        if a:
+            raise ZeroDivisionError
+
+    with pytest.raises(ZeroDivisionError):  # an error on the helper thread reaches the caller
+        image._on_two_threads(fails_there, (0, 1), (1, 2))

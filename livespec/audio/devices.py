@@ -10,7 +10,6 @@ Caller's thread.
 
 from __future__ import annotations
 
-import json
 from dataclasses import asdict, dataclass
 from types import ModuleType
 from typing import Any, TypeVar
@@ -167,6 +166,8 @@ def devices_command(as_json: bool = False, output: bool = False) -> str:
     Raises:
         SourceError: no input (output) device at all, for the table (exit status 2).
     """
+    import json  # here: the app's start-up imports this module, and no JSON
+
     if output:
         outs = list_output_devices()
         if as_json:

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
+from livespec.audio import noise_cache
 from livespec.errors import UsageError
 
 DEFAULT_TONE_DBFS = -6.0
@@ -110,20 +111,26 @@ class Noise(Part):
 
     def table(self) -> F64:
         """The repeating noise table (2**18 samples), made on first use: 30 ms that the
-        app's start-up need not wait for on its main thread."""
+        app's start-up need not wait for on its main thread. The shaped noise before its
+        level is kept in the user's cache folder, from where it loads in 2 ms
+        (:mod:`livespec.audio.noise_cache`)."""
         if self._table is not None:
             return self._table
         size = 1 << 18
-        rng = np.random.default_rng(self.seed)
-        white = rng.standard_normal(size)
-        if self.color == "pink":  # shape the spectrum by 1/sqrt(f) (-3 dB per octave)
-            spec = np.fft.rfft(white)
-            f = np.arange(spec.size, dtype=np.float64)
-            f[0] = 1.0
-            spec /= np.sqrt(f)
-            spec[0] = 0.0
-            white = np.fft.irfft(spec, size)
-        white -= white.mean()
+        path = noise_cache.table_path(self.color, self.seed, size)
+        white = noise_cache.load(path, size)
+        if white is None:
+            rng = np.random.default_rng(self.seed)
+            white = rng.standard_normal(size)
+            if self.color == "pink":  # shape the spectrum by 1/sqrt(f) (-3 dB per octave)
+                spec = np.fft.rfft(white)
+                f = np.arange(spec.size, dtype=np.float64)
+                f[0] = 1.0
+                spec /= np.sqrt(f)
+                spec[0] = 0.0
+                white = np.fft.irfft(spec, size)
+            white -= white.mean()
+            noise_cache.save(path, white)
         white *= _db_to_amp(self.dbfs) / float(np.sqrt(np.mean(white**2)))
         self._table = white
         return white

@@ -171,26 +171,42 @@ def one_blas_thread() -> None:
 
     OpenBLAS starts a thread per core when numpy is imported, and they spin for some 50 ms
     of CPU on the other core just when start-up needs it (the engine's and the import's
-    threads, the terminal). Only the export multiplies matrices big enough to gain from
-    them (the mel filter bank); the live paths do vector products.
+    threads, the terminal). The live paths do vector products. The export's matrix
+    products (the mel filter bank, log bands) lose by BLAS's threads too: it analyses on
+    two threads or processes of its own, and a 10-minute mel PNG took 1.4-8 s with them
+    against 0.9 s without (docs/performance.md).
     """
     os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run livespec; returns the exit status (see docs/cli.md)."""
+    """Run livespec; returns the exit status (see docs/cli.md).
+
+    An export run as the process's own command line (``argv`` None) ends with
+    ``gc.freeze()``: the interpreter's last collection then walks none of the imports'
+    objects, and the process exits about 20 ms sooner (30 ms after the work, 11 with it;
+    docs/performance.md), and may fork itself to analyse a long input's second half
+    (:data:`livespec.export.segment.SPLIT_BY_FORK`). A caller that passes ``argv`` keeps
+    its collector as it was and is never forked.
+    """
     args = list(sys.argv[1:] if argv is None else argv)
     sub = args[0] if args and args[0] and args[0] in COMMANDS else ""
     if sub:
         args = args[1:]
     elif args and _is_file_argument(args[0]):
         sub = "play"  # livespec FILE [options]
-    if sub != "export":
-        one_blas_thread()
+    one_blas_thread()
     try:
         parser = build_parser(sub)
         ns = parser.parse_args(args)
-        return COMMANDS[sub](ns)
+        if argv is None and sub == "export":
+            from livespec.export import segment
+
+            segment.SPLIT_BY_FORK = True  # this process is ours to fork (segment.py)
+        code = COMMANDS[sub](ns)
+        if argv is None and sub == "export":
+            gc.freeze()  # nothing left for the last collection (docstring)
+        return code
     except LivespecError as exc:
         _die(str(exc))
         return exc.exit_code

@@ -22,7 +22,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TextIO
 
-from livespec.config import Config
+from livespec.config import WEIGHTING_CHOICES, Config
 from livespec.errors import EXIT_FAILURE, EXIT_OK, LivespecError, UsageError, printable
 
 if TYPE_CHECKING:
@@ -35,7 +35,6 @@ if TYPE_CHECKING:
     from livespec.dsp.measure import Measurement, Measurer
     from livespec.pipeline import Pipeline
 
-WEIGHTING_CHOICES = ("A", "C", "Z")
 HARMONICS_MIN, HARMONICS_MAX = 2, 100  # THD counts harmonics 2..N, N in this range
 
 

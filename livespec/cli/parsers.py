@@ -15,7 +15,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
 from livespec import __version__
-from livespec.config import COLORMAPS, DEFAULT_COLORMAP, MAX_PREROLL_S, preroll_seconds
+from livespec.config import (
+    COLORMAPS,
+    DEFAULT_COLORMAP,
+    MAX_PREROLL_S,
+    WEIGHTING_CHOICES,
+    preroll_seconds,
+)
 from livespec.errors import UsageError
 
 if TYPE_CHECKING:
@@ -197,8 +203,6 @@ def _app_harmonics(text: str) -> int:
 
 
 def _add_measure_view_options(p: argparse.ArgumentParser) -> None:
-    from livespec.cli.measure import WEIGHTING_CHOICES
-
     g = p.add_argument_group("measurement view (M, A and H keys; see docs/measure.md)")
     g.add_argument(
         "--harmonics", metavar="N", type=_app_harmonics, help="THD counts harmonics 2..N (10)"
@@ -213,7 +217,7 @@ def _add_measure_view_options(p: argparse.ArgumentParser) -> None:
         "--weighting",
         metavar="W",
         type=str.upper,
-        choices=WEIGHTING_CHOICES,
+        choices=WEIGHTING_CHOICES,  # from config: the app's parser imports no cli.measure
         help="weighting of harmonics and noise: A, C (IEC 61672) or Z (none) (Z)",
     )
     g.add_argument(

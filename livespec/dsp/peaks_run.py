@@ -23,25 +23,38 @@ from numpy.typing import NDArray
 from livespec.dsp.peaks import NOTE_NAMES, Peak, PeakFinder, note_name
 
 _AROUND = np.arange(-1, 2)  # a bin and its two neighbours
+_ROWS = np.arange(64)[:, None]  # row numbers of a run, for its gathers
 _MIDI_LOW, _MIDI_HIGH = -60, 200  # note names tabulated for MIDI numbers in this range
 _NAMES = [f"{NOTE_NAMES[m % 12]}{m // 12 - 1}" for m in range(_MIDI_LOW, _MIDI_HIGH)]
-_new = object.__new__
-# The slots' own setters: a frozen dataclass's __init__ sets each field through
-# object.__setattr__, twice the cost (the peak stays as immutable as ever).
-_set_hz, _set_level, _set_bin, _set_note, _set_cents = (
-    Peak.__dict__[name].__set__ for name in ("freq_hz", "level_dbfs", "bin", "note", "cents")
-)
+
+
+class _PeakSlots:
+    """A :class:`Peak` under construction: the same slots, not frozen, made a ``Peak`` by
+    assigning ``__class__`` (see :func:`make_peak`)."""
+
+    __slots__ = Peak.__slots__
+
+    def __init__(
+        self, freq_hz: float, level_dbfs: float, bin: float, note: str, cents: float
+    ) -> None:
+        self.freq_hz = freq_hz
+        self.level_dbfs = level_dbfs
+        self.bin = bin
+        self.note = note
+        self.cents = cents
+
+
+assert _PeakSlots.__slots__ == tuple(Peak.__dataclass_fields__)  # the same fields, in order
 
 
 def make_peak(freq_hz: float, level_dbfs: float, bin: float, note: str, cents: float) -> Peak:
-    """``Peak(freq_hz, level_dbfs, bin, note, cents)``, built in half the time."""
-    peak: Peak = _new(Peak)
-    _set_hz(peak, freq_hz)
-    _set_level(peak, level_dbfs)
-    _set_bin(peak, bin)
-    _set_note(peak, note)
-    _set_cents(peak, cents)
-    return peak
+    """``Peak(freq_hz, level_dbfs, bin, note, cents)`` in half the time: a frozen
+    dataclass's ``__init__`` sets each field through ``object.__setattr__``; this sets the
+    slots of a twin class with plain stores and makes it a ``Peak`` (the same immutable
+    peak). Any thread."""
+    peak = _PeakSlots(freq_hz, level_dbfs, bin, note, cents)
+    peak.__class__ = Peak  # type: ignore[assignment]
+    return peak  # type: ignore[return-value]
 
 
 def find_run(
@@ -61,13 +74,23 @@ def find_run(
         around = [row[top - 1 : top + 2].tolist()]
         spectra = [X[0, top - 1 : top + 2].tolist()]
     else:
-        tops = db[:, lo : hi + 1].argmax(axis=1)
-        tops += lo
-        rows = np.arange(k)[:, None]
+        # The strongest bin of each whole row (contiguous rows: twice as fast as the
+        # range's strided view), then of the range in the rows where it lies outside it
+        # (argmax takes the first of equal values: the same bin either way).
+        tops = db.argmax(axis=1)
+        best = tops.tolist()
+        outside = [j for j, t in enumerate(best) if not lo <= t <= hi]
+        if len(outside) * 4 > k:  # e.g. a DC offset above everything: the range at once
+            tops = db[:, lo : hi + 1].argmax(axis=1)
+            tops += lo
+            best = tops.tolist()
+        else:
+            for j in outside:
+                best[j] = tops[j] = lo + int(db[j, lo : hi + 1].argmax())
+        rows = _ROWS[:k] if k <= len(_ROWS) else np.arange(k)[:, None]
         cols = tops[:, None] + _AROUND
         around = db[rows, cols].tolist()
         spectra = X[rows, cols].tolist()
-        best = tops.tolist()
     table = finder._ratio_table
     if table is None:
         ratios: list[float] = []
@@ -78,46 +101,47 @@ def find_run(
         margin = finder._ratio_margin
         top = finder._bins - 1 - margin
     last = len(ratios)
-    hz_per_bin, a4 = finder._hz_per_bin, finder.a4
-    log, log2, log10, isfinite = math.log, math.log2, math.log10, math.isfinite
+    hz_per_bin, a4 = finder._hz_per_bin, finder.a4  # a4 > 0 (PeakFinder checks)
+    log, log2, log10 = math.log, math.log2, math.log10
     names = _NAMES
     out: list[tuple[Peak, ...]] = []
-    for j, k0 in enumerate(best):
-        a, b, c = around[j]
+    for j, (k0, (a, b, c), (x_lo, x_mid, x_hi)) in enumerate(
+        zip(best, around, spectra, strict=True)
+    ):
         if not a < b >= c:  # the strongest bin in range is no local maximum
             out.append(tuple(finder.find(X[j] / gain, db[j])))
             continue
-        near = spectra[j]
         # PeakFinder._ratio_estimate, and refine's test of its result, inline.
         f = math.nan
         if margin <= k0 <= top:
-            m_lo, m_mid, m_hi = abs(near[0]), abs(near[1]), abs(near[2])
+            m_lo, m_hi = abs(x_lo), abs(x_hi)
             if m_hi >= m_lo:
-                kk, m0, m1 = k0, m_mid, m_hi
+                kk, m0, m1 = k0, abs(x_mid), m_hi
             else:
-                kk, m0, m1 = k0 - 1, m_lo, m_mid
+                kk, m0, m1 = k0 - 1, m_lo, abs(x_mid)
             if m0 > 0.0 and m1 > 0.0:
                 r = log(m1 / m0)
                 i = bisect_right(ratios, r)
                 if 0 < i < last:
-                    t = (r - ratios[i - 1]) / (ratios[i] - ratios[i - 1])
-                    f = kk + (deltas[i - 1] + t * (deltas[i] - deltas[i - 1]))
-                    mag = levels[i - 1] + t * (levels[i] - levels[i - 1])
+                    r0, d0, g0 = ratios[i - 1], deltas[i - 1], levels[i - 1]
+                    t = (r - r0) / (ratios[i] - r0)
+                    f = kk + (d0 + t * (deltas[i] - d0))
+                    mag = g0 + t * (levels[i] - g0)
         if not abs(f - k0) <= 1.0:  # not settled here (NaN included): the full refinement
-            unscaled = [v / gain for v in near]
+            unscaled = [x_lo / gain, x_mid / gain, x_hi / gain]
             out.append((finder._peak(X[j] / gain, db[j], k0, (a, b, c), unscaled),))
             continue
         level = 20.0 * log10(2.0 * (m0 / gain) / mag)
+        # note_name, with its names tabulated: hz > 0 and finite, f being within a bin
+        # of k0 >= margin > 0.
         hz = f * hz_per_bin
-        if hz > 0.0 and isfinite(hz) and a4 > 0.0:  # note_name, with its names tabulated
-            midi = 69.0 + 12.0 * log2(hz / a4)
-            nearest = round(midi)
-            cents = 100.0 * (midi - nearest)
-            if _MIDI_LOW <= nearest < _MIDI_HIGH:
-                note = names[nearest - _MIDI_LOW]
-            else:
-                note, cents = note_name(hz, a4)
+        midi = 69.0 + 12.0 * log2(hz / a4)
+        nearest = round(midi)
+        if _MIDI_LOW <= nearest < _MIDI_HIGH:
+            note, cents = names[nearest - _MIDI_LOW], 100.0 * (midi - nearest)
         else:
-            note, cents = "", 0.0
-        out.append((make_peak(hz, level, f, note, cents),))
+            note, cents = note_name(hz, a4)
+        peak = _PeakSlots(hz, level, f, note, cents)  # make_peak, inline
+        peak.__class__ = Peak  # type: ignore[assignment]
+        out.append((peak,))  # type: ignore[arg-type]
     return out

@@ -10,11 +10,16 @@ from __future__ import annotations
 import argparse
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from livespec.errors import UsageError
 from livespec.export.job import ExportOptions, Job
 from livespec.export.media import AUDIO_MODES
 from livespec.export.pagespec import PageSpec
+
+if TYPE_CHECKING:
+    from livespec.annotate.curves import Curve
+    from livespec.annotate.labels import Label
 
 
 @dataclass(frozen=True)
@@ -152,9 +157,6 @@ def build_page(ns: argparse.Namespace, jobs: list[Job]) -> PageSpec:
     to .html pages, overlays and labels also to .svg figures, and to one input) and read.
     Raises UsageError, or :class:`~livespec.annotate.AnnotationError` naming the file and
     line (both exit status 2)."""
-    from livespec.annotate.curves import read_curve
-    from livespec.annotate.labels import read_labels
-
     audio = getattr(ns, "audio", None)
     overlays = list(getattr(ns, "overlay", None) or [])
     labels = getattr(ns, "labels", None)
@@ -170,6 +172,14 @@ def build_page(ns: argparse.Namespace, jobs: list[Job]) -> PageSpec:
             raise UsageError(f"{what} applies to .html and .svg outputs: give -o FILE.html")
         if len(jobs) != 1:
             raise UsageError(f"{what} belongs to one recording: give one input file")
-    curves = tuple(read_curve(p) for p in overlays)
-    marks = tuple(read_labels(labels)) if labels is not None else ()
+    curves: tuple[Curve, ...] = ()
+    marks: tuple[Label, ...] = ()
+    if overlays:  # (the readers are imported only when asked for: 3 ms of start-up)
+        from livespec.annotate.curves import read_curve
+
+        curves = tuple(read_curve(p) for p in overlays)
+    if labels is not None:
+        from livespec.annotate.labels import read_labels
+
+        marks = tuple(read_labels(labels))
     return PageSpec(audio=audio or "embed", curves=curves, labels=marks)

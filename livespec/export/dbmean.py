@@ -85,6 +85,7 @@ class PowerMeans:
         self._starts = starts
         counts = np.minimum(rg, bins - starts)
         self._lns_row: F64 = np.add.reduceat(np.log(s), starts)  # sum of ln(s) per row
+        self._lns_group: F64 = float(reducer.group) * self._lns_row  # ... of a whole group
         self._per_row: F64 = DB_PER_NEPER / counts.astype(np.float64)
         self.tmax = max(1, max_factors(floor) // rg)  # frames per product
         self._log = log
@@ -114,29 +115,19 @@ class PowerMeans:
         Runs end at each group boundary and after ``tmax`` frames."""
         f = p.shape[0]
         g = self.group
-        if np.less(p, self._thr_max).any():  # rare (digital silence): one pass otherwise
+        if p.min() < self._thr_max:  # rare (digital silence): one pass otherwise
             np.maximum(p, self._thr, out=p)
-        if g <= self.tmax and k0 % g == 0 and f % g == 0:  # whole groups: strided products
-            runs = f // g
-            a = p.reshape(runs, g, p.shape[1])
-            prod = a[:, 0]
-            if g > 1:
-                prod = self._prod[:runs]
-                with np.errstate(over="ignore"):
-                    np.multiply(a[:, 0], a[:, 1], out=prod)
-                    for j in range(2, g):
-                        np.multiply(prod, a[:, j], out=prod)
-            lengths = np.full(runs, g, dtype=np.float64)
-            cols = np.arange(k0 // g, k0 // g + runs)
-        else:
-            idx = np.arange(k0, k0 + f)
-            starts = np.flatnonzero(((idx % g) % self.tmax == 0) | (idx == k0))
-            runs = starts.shape[0]
-            prod = self._prod[:runs]
-            with np.errstate(over="ignore"):
-                np.multiply.reduceat(p, starts, axis=0, out=prod)
-            lengths = np.diff(np.append(starts, f)).astype(np.float64)
-            cols = idx[starts] // g
+        if g <= self.tmax and k0 % g == 0 and f % g == 0:  # whole groups: one run a column
+            self._whole_groups(p, k0 // g, f // g)
+            return
+        idx = np.arange(k0, k0 + f)
+        starts = np.flatnonzero(((idx % g) % self.tmax == 0) | (idx == k0))
+        runs = starts.shape[0]
+        prod = self._prod[:runs]
+        with np.errstate(over="ignore"):
+            np.multiply.reduceat(p, starts, axis=0, out=prod)
+        lengths = np.diff(np.append(starts, f)).astype(np.float64)
+        cols = idx[starts] // g
         rows = self._rows[:runs] if self.row_group > 1 else prod
         if self.row_group > 1:
             with np.errstate(over="ignore"):
@@ -154,6 +145,28 @@ class PowerMeans:
             at = np.flatnonzero(np.r_[True, cols[1:] != cols[:-1]])
             rows = np.add.reduceat(rows, at, axis=0)
         self.reducer.add_sums(first, rows)
+
+    def _whole_groups(self, p: F64, c0: int, runs: int) -> None:
+        """:meth:`add` of ``runs`` whole groups from column ``c0``: the same arithmetic in
+        the same order, with fewer numpy calls (each one a hand-over of the GIL when two
+        parts run at once)."""
+        g = self.group
+        a = p.reshape(runs, g, p.shape[1])
+        prod = a[:, 0]
+        rows = prod
+        with np.errstate(over="ignore"):
+            if g > 1:
+                prod = rows = self._prod[:runs]
+                np.multiply.reduce(a, axis=1, out=prod)  # ((a0 * a1) * a2) ... as a loop
+            if self.row_group > 1:
+                rows = self._rows[:runs]
+                _row_products(prod, self.row_group, rows)
+        np.log(rows, out=rows)
+        if not math.isfinite(float(rows.sum())):  # a product overflowed: a log per value
+            rows = self._sum_logs(p, np.full(runs, g, dtype=np.float64))
+        rows += self._lns_group
+        rows *= self._per_row
+        self.reducer.add_sums(c0, rows)
 
     def _sum_logs(self, p: F64, lengths: F64) -> F64:
         """Sums of ln(p) per run and row, one logarithm per value (the overflow case)."""
@@ -174,5 +187,7 @@ def _row_products(a: F64, g: int, out: F64) -> None:
         np.multiply(a[:, 0 : full * g : g], a[:, 1 : full * g : g], out=head)
         for j in range(2, g):
             np.multiply(head, a[:, j : full * g : g], out=head)
-    if full * g < bins:
+    if full * g == bins - 1:  # one value left (the Nyquist bin of an even FFT)
+        np.copyto(out[:, full], a[:, full * g])
+    elif full * g < bins:
         np.prod(a[:, full * g :], axis=1, out=out[:, full])

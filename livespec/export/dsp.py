@@ -335,7 +335,9 @@ class BatchAnalyzer:
             self.window = self.window.astype(np.float32).astype(np.float64)
         self._wgain: F64 = self.window * float(recipe.gain)
         self._scale = power_scale(recipe, samplerate)
-        self._sq = np.empty((b, bins, 2), dtype=np.float64)
+        # |X|**2 is squared in place (the spectra are not needed after it): no buffer of
+        # squares, 1 MB less to stream through the cache per batch of 32 frames.
+        self._xv: F64 = self._out.view(np.float64).reshape(b, bins, 2)
         self._pw = np.empty((b, bins), dtype=np.float64)
         self._fb: F64 | None = None
         self.cols = recipe.columns(samplerate)
@@ -392,11 +394,10 @@ class BatchAnalyzer:
             pc: F64 = c.real * c.real + c.imag * c.imag
             pc *= 4.0
             return pc
-        xv = self._out[:f].view(np.float64).reshape(f, self.recipe.bins, 2)
-        sq = self._sq[:f]
-        np.multiply(xv, xv, out=sq)
+        xv = self._xv[:f]
+        np.multiply(xv, xv, out=xv)
         pw = self._pw[:f]
-        np.add(sq[:, :, 0], sq[:, :, 1], out=pw)
+        np.add(xv[:, :, 0], xv[:, :, 1], out=pw)
         if self._scale is not None and scaled:
             np.multiply(pw, self._scale, out=pw)
         if self._fb is not None:

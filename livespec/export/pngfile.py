@@ -27,6 +27,15 @@ SIGNATURE = b"\x89PNG\r\n\x1a\n"
 PARALLEL_BYTES = 2 << 20  # an image of at least this many pixel bytes is deflated by 2 threads
 
 
+def strategy(level: int) -> int:
+    """zlib's strategy for ``level``: at 1 (the default), matches of runs only
+    (``Z_RLE``). On the "Up"-filtered rows of a 10-minute 2048x512 spectrogram it
+    deflates in 0.65 of the time of level 1's LZ77 (28 against 43 ms) to a smaller file
+    (0.99 against 1.07 MB); a 5-second chirp's 800x400 image is 15% larger (119 against
+    104 KB). Other levels use zlib's default matching."""
+    return zlib.Z_RLE if level == 1 else zlib.Z_DEFAULT_STRATEGY
+
+
 def _chunk(f: BinaryIO, kind: bytes, data: bytes) -> None:
     f.write(struct.pack(">I", len(data)))
     f.write(kind)
@@ -59,7 +68,8 @@ class _Part:
     def run(self, last: bool, emit: Callable[[bytes], None] | None = None) -> None:
         pixels, table, r0, r1, level = self.args
         try:
-            z = zlib.compressobj(level, zlib.DEFLATED, -15)  # raw: the header is shared
+            # raw deflate (the header is shared); level 1 looks for runs only (Z_RLE)
+            z = zlib.compressobj(level, zlib.DEFLATED, -15, 8, strategy(level))
             put = emit if emit is not None else self.out.append
             for raw in _filtered(pixels, table, r0, r1):
                 self.adler = zlib.adler32(raw, self.adler)

@@ -20,6 +20,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING
 
 from livespec.export.job import ExportOptions, Job, JobResult, default_workers, run_job
+from livespec.export.segment import parts_fork
 from livespec.export.worker import run_in_worker, worker_init
 
 if TYPE_CHECKING:
@@ -48,8 +49,11 @@ class ProcessPoolBackend:
     def run(self, jobs: Sequence[Job], opts: ExportOptions) -> Iterator[JobResult]:
         """Results as they complete (caller's thread)."""
         if self.workers <= 1 or len(jobs) <= 1:
-            # One job at a time here: a long input may use two threads (.segment).
-            one = dataclasses.replace(opts, threads=min(2, self.workers, idle_cpus()))
+            # One job at a time here: a long input may be analysed in two parts
+            # (.segment), the second in a forked process whatever the load (the two wait
+            # on no GIL), or on a thread only when a CPU is idle.
+            second = default_workers() if parts_fork() else idle_cpus()
+            one = dataclasses.replace(opts, threads=min(2, self.workers, second))
             for job in jobs:
                 yield run_job(job, one)
             return
@@ -60,7 +64,8 @@ def idle_cpus() -> int:
     """Threads worth running for one job: 1, plus one for each of this process's CPUs
     that the 1-minute load average leaves at least half idle (2 CPUs: 2 below a load of
     1.5). A second analysis thread on a busy machine gains nothing and loses time waiting
-    for the GIL whenever the other thread is preempted holding it."""
+    for the GIL whenever the other thread is preempted holding it (a forked second part
+    does not: :func:`~livespec.export.segment.parts_fork`)."""
     try:
         load = os.getloadavg()[0]
     except (AttributeError, OSError):

@@ -93,6 +93,19 @@ class TimeReducer:
             self._sum = np.zeros((self.cols, self.rows), dtype=np.float32)
         self._next = 0
 
+    def share(self) -> None:
+        """Keep the sums in memory shared with processes forked after this call (an
+        anonymous shared map, :mod:`.forked`): a child's :meth:`add` then reaches this
+        process. Call before any process adds to it; the pages are mapped as written."""
+        import mmap
+
+        shape = self._sum.shape
+        buf = mmap.mmap(-1, max(1, self._sum.nbytes))  # MAP_SHARED, zero-filled
+        shared = np.frombuffer(buf, dtype=np.float32, count=self._sum.size).reshape(shape)
+        if self._max or self._next:
+            np.copyto(shared, self._sum)
+        self._sum = shared
+
     def add(self, rows: F32, at: int | None = None) -> None:
         """Append the next ``rows`` (f, rows) frames, or put them at frame ``at``: the
         parts of an analysis split between threads each add their own frames, starting at

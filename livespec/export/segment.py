@@ -7,18 +7,22 @@ analyse_segment`). A segment whose only output is a PNG is analysed differently:
   levels, linear rows, livespec's dBFS levels), from powers, one logarithm per run of
   values (:mod:`.dbmean`), in batches of whole groups of frames;
 * a long input from a file, shown smaller than its levels, is analysed in two parts at
-  once, each on its own thread with its own file handle and analyzer (numpy, FFTW and
-  libsndfile let go of the GIL), adding to disjoint columns of the one image. The split
-  is at a multiple of the batch and of the frames per column, so the image is the same
-  as from one thread, bit for bit.
+  once, each with its own file handle and analyzer, adding to disjoint columns of the one
+  image: the second part in a forked child process (:mod:`.forked`; Linux, while this
+  process has no other Python thread), whose columns reach the image through shared
+  memory, else on a helper thread (numpy, FFTW and libsndfile let go of the GIL, but the
+  two threads hand it to each other at every numpy call). The split is at a multiple of
+  the batch and of the frames per column, so the image is the same as from one thread,
+  bit for bit.
 
 The per-frame extremes of the levels are computed only if the output needs them
 (``--db-ref max``, ``--top-db``, a colour range from the data). Caller's thread, plus the
-helper thread it joins.
+helper thread or child process it waits for.
 """
 
 from __future__ import annotations
 
+import functools
 import math
 import threading
 from collections.abc import Callable
@@ -28,10 +32,16 @@ import numpy as np
 
 from livespec.export.dbmean import PowerMeans, run_batch
 from livespec.export.dsp import F32, F64, BatchAnalyzer, Recipe, batch_size, power_scale
+from livespec.export.forked import Child as Child  # (tests replace it)
+from livespec.export.forked import can_fork
 from livespec.export.frames import SampleReader, ShortRead, frame_views
 from livespec.export.io import PngSink
 
 MIN_SPLIT_FRAMES = 1024  # fewer frames than this are analysed on one thread
+# The second part in a forked child where it can (.forked): only when ``livespec export``
+# is the process's own command line (the CLI sets it); a library caller's process (a
+# notebook, an ML pipeline with its own native threads and handles) is never forked.
+SPLIT_BY_FORK = False
 
 # (batch or None for the default, part index) -> an analyzer of the segment's recipe
 Analyzers = Callable[[int | None, int], BatchAnalyzer]
@@ -41,13 +51,19 @@ Reopen = Callable[[int], tuple[SampleReader, Callable[[], None]]]
 
 @dataclass
 class _Part:
-    reader: SampleReader
+    reader: SampleReader | None  # None until its thread opens it
     nsamples: int
     k0: int  # its first frame in the segment
-    analyzer: BatchAnalyzer
+    analyzer: BatchAnalyzer | None  # None until its thread plans it
     lo: float = math.inf
     hi: float = -math.inf
     error: BaseException | None = None
+
+
+def parts_fork() -> bool:
+    """True if the second part of a split analysis would run in a forked process (Linux,
+    no other Python thread now): then it is worth running whatever the load average."""
+    return SPLIT_BY_FORK and can_fork()
 
 
 def means_apply(r: Recipe, sink: PngSink) -> bool:
@@ -95,24 +111,33 @@ def analyse_png(
         parts = [_Part(reader, nsamples, 0, first)]
         closers: list[Callable[[], None]] = []
     else:
-        second, close = reopen(s * r.hop)
-        closers = [close]
+        closers = []
         parts = [
             _Part(reader, (s - 1) * r.hop + r.n, 0, first),
-            _Part(second, nsamples - s * r.hop, s, analyzers(first.batch if means else None, 1)),
+            _Part(None, nsamples - s * r.hop, s, None),
         ]
     scale = power_scale(r, fs) if means else None
     stop = threading.Event()
 
     def work(part: _Part) -> None:
         try:
+            if part.analyzer is None and reopen is not None:
+                # The second part opens and plans on its own thread (pyFFTW's planner
+                # holds a lock of its own), while the first one is already analysing.
+                part.reader, close = reopen(part.k0 * r.hop)
+                closers.append(close)
+                part.analyzer = analyzers(first.batch if means else None, 1)
             _run_part(part, sink, means, scale, need_extremes, stop)
         except BaseException as exc:  # re-raised by the caller's thread
             part.error = exc
 
     helper = None
+    child: Child[tuple[float, float]] | None = None
     try:
-        if len(parts) > 1:
+        if len(parts) > 1 and parts_fork():
+            sink.reducer.share()  # the child adds its columns to this process's image
+            child = Child(functools.partial(_in_child, work, parts[1]))
+        elif len(parts) > 1:
             helper = threading.Thread(target=work, args=(parts[1],), name="export-part")
             helper.daemon = True
             helper.start()
@@ -120,8 +145,15 @@ def analyse_png(
     finally:
         if parts[0].error is not None:
             stop.set()
+            if child is not None:
+                child.kill()
         if helper is not None:
             helper.join()
+        if child is not None and parts[0].error is None:
+            try:
+                parts[1].lo, parts[1].hi = child.result()
+            except BaseException as exc:  # raised below, after the first part's
+                parts[1].error = exc
         for close in closers:
             close()
     for part in parts:
@@ -131,6 +163,14 @@ def analyse_png(
         if part.error is not None:
             raise part.error
     return min(p.lo for p in parts), max(p.hi for p in parts)
+
+
+def _in_child(work: Callable[[_Part], None], part: _Part) -> tuple[float, float]:
+    """The second part in a forked child (:mod:`.forked`): its extremes, or its error."""
+    work(part)
+    if part.error is not None:
+        raise part.error
+    return part.lo, part.hi
 
 
 def _run_part(
@@ -143,7 +183,8 @@ def _run_part(
 ) -> None:
     """One part's frames into ``sink``, from powers (with their per-bin ``scale``) or
     from levels."""
-    an = part.analyzer
+    an, reader = part.analyzer, part.reader
+    assert an is not None and reader is not None
     k = part.k0
     means = None
     if from_powers:
@@ -151,7 +192,7 @@ def _run_part(
     else:
         out: F32 = np.empty((an.batch, an.cols), dtype=np.float32)
     wide = np.float64 if from_powers else np.float32
-    for view in frame_views(part.reader.read, part.nsamples, an, wide):
+    for view in frame_views(reader.read, part.nsamples, an, wide):
         if stop.is_set():
             return
         f = view.shape[0]

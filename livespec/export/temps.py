@@ -24,7 +24,6 @@ import contextvars
 import io
 import os
 import re
-import secrets
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -52,7 +51,7 @@ def temp_name(path: Path, suffix: str = ".part") -> Path:
     if suffix not in TEMP_SUFFIXES:
         raise ValueError(f"temporary suffix {suffix!r}")
     pid = _OWNER.get(None) or os.getpid()
-    return path.with_name(f".{path.name}.livespec-{pid}-{secrets.token_hex(4)}{suffix}")
+    return path.with_name(f".{path.name}.livespec-{pid}-{os.urandom(4).hex()}{suffix}")
 
 
 def create_temp(path: Path, suffix: str = ".part") -> tuple[io.BufferedRandom, Path]:

@@ -195,8 +195,8 @@ class LivespecApp(App[int]):
             self.set_interval(period, tick, name="tick")
             self.output.count_bytes()
             self.set_timer(1.5, freeze_gc)
-        if self.notice:
-            self.notify(self.notice, title="No audio input", timeout=10)
+        if self.notice:  # after the first paint, which waits for no toast (start-up)
+            self.call_after_refresh(self.notify, self.notice, title="No audio input", timeout=10)
         self.tick()
         self.update_texts()
 

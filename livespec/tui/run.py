@@ -9,6 +9,7 @@ import sys
 import threading
 from typing import TYPE_CHECKING
 
+from livespec.audio.sources import SignalSource
 from livespec.config import Config, check_record_dir
 from livespec.dsp.stft import MAX_N
 from livespec.engine import analysis_stopped_text
@@ -17,6 +18,10 @@ from livespec.pipeline import Pipeline
 from livespec.tui.feed import AppFeed, FrameInbox
 from livespec.tui.options import AppOptions
 from livespec.tui.process import keys_from_tty, take_stdin_for_audio
+
+# Frames an endless test signal writes at once when the app starts (the default FFT's
+# first frame, 85 ms at 48 kHz); files, stdin and the sound card keep real time.
+PREROLL_FRAMES = 4096
 
 if TYPE_CHECKING:
     from livespec.tui.app import LivespecApp
@@ -73,6 +78,10 @@ def run_app(cfg: Config, ns: argparse.Namespace | None = None) -> int:
                 keys_from_tty()
                 sys.stdin = sys.__stdin__
                 source.realtime = True  # pace a fast pipe (cat file |) at its sample rate
+            if isinstance(source, SignalSource) and source.realtime and not source.finite:
+                # A test signal has no moment it really starts: its first frame's samples
+                # now, not 85 ms from now (start-up); then paced, that far ahead.
+                source.catch_up_frames = PREROLL_FRAMES
             ring = pipe.make_ring(frame=MAX_N)  # the largest FFT a key can choose
             inbox = FrameInbox()
             shown: list[LivespecApp] = []
