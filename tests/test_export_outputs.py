@@ -155,6 +155,27 @@ def test_stdin_needs_an_output_file_and_a_container(tmp_path):
     assert "stdin: no WAV, FLAC or OGG header" in line
 
 
+@pytest.mark.parametrize(
+    ("data", "cause"),
+    [
+        (b"\x00\x01" * 5000, "no WAV, FLAC or OGG header; export - reads WAV, FLAC, OGG or AIFF"),
+        (b"fLaC" + bytes(range(256)) * 8, "cannot decode: "),
+    ],
+    ids=["no-header", "flac-garbage"],
+)
+def test_a_bad_stream_on_stdin_is_named_once(tmp_path: Path, data: bytes, cause: str) -> None:
+    """The line names stdin once: ``livespec: stdin: CAUSE``, not ``stdin: stdin:``."""
+    done = subprocess.run(
+        [*EXPORT, "-", "-o", str(tmp_path / "x.npy")],
+        input=data, capture_output=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert done.returncode == 1
+    (line,) = lines_of(done.stderr.decode())
+    assert line.startswith(f"livespec: stdin: {cause}"), line
+    assert line.count("stdin") == 1, line
+    assert not (tmp_path / "x.npy").exists()
+
+
 # -- a long input without --size -------------------------------------------------------------
 
 

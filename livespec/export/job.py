@@ -208,7 +208,7 @@ def _open_stdin() -> soundfile.SoundFile:
     if kind not in ("WAV", "FLAC", "OGG", "AIFF"):
         spool.close()
         what = "an MP3 stream" if kind == "MP3" else "no WAV, FLAC or OGG header"
-        raise JobError(f"stdin: {what}; export - reads WAV, FLAC, OGG or AIFF streams")
+        raise JobError(f"{what}; export - reads WAV, FLAC, OGG or AIFF streams")
     spool.write(head)
     while chunk := src.read(1 << 20):
         spool.write(chunk)
@@ -217,7 +217,7 @@ def _open_stdin() -> soundfile.SoundFile:
         return sf.SoundFile(spool)
     except RuntimeError as exc:
         spool.close()
-        raise JobError(f"cannot decode stdin: {sf_reason(exc)}") from None
+        raise JobError(f"cannot decode: {sf_reason(exc)}") from None
 
 
 def _run(job: Job, opts: ExportOptions) -> JobResult:
