@@ -305,3 +305,22 @@ def test_export_as_the_command_line_freezes_the_collector_and_a_caller_keeps_it(
     monkeypatch.setattr(sys, "argv", ["livespec", *args, "--force"])
     assert main() == 0  # the process's own command line: nothing left to walk at exit
     assert frozen == [1]
+
+
+def test_export_help_describes_the_options_as_export_reads_them(tmp_path, capsys) -> None:
+    """``export --help`` neither offers --peaks and --a4 (refused: they belong to ``livespec
+    peaks``) nor calls --fmin/--fmax a peak search range (they bound the log, mel and cqt
+    rows); the options are still refused in one line when given."""
+    from livespec.cli.parsers import build_parser
+
+    text = build_parser("export").format_help()
+    assert "--peaks" not in text and "--a4" not in text
+    assert "peak frequency" not in text
+    assert "lowest frequency of the --scale log, mel or cqt rows" in " ".join(text.split())
+    assert "HTML or SVG" in " ".join(text.split())
+    sf.write(tmp_path / "a.wav", tone(), FS)
+    for option in (["--peaks", "2"], ["--a4", "432"]):
+        assert export([str(tmp_path / "a.wav"), "-o", str(tmp_path / "a.npy"), *option]) == 2
+        (line,) = lines_of(capsys.readouterr().err)
+        assert line.startswith(f"livespec: {option[0]} does not apply here"), line
+    assert not (tmp_path / "a.npy").exists()
