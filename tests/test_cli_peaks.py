@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import math
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -195,6 +197,39 @@ def test_corrupt_and_empty_files(tmp_path, run_livespec):
         assert done.returncode == 2
         assert len(done.stderr.strip().splitlines()) == 1
         assert name in done.stderr
+
+
+@pytest.mark.parametrize(
+    ("source", "stdin"),
+    [("file", False), ("stdin", True), ("signal", False)],
+    ids=["file", "stdin", "signal-duration"],
+)
+def test_an_input_shorter_than_one_frame_is_one_line_and_status_2(tmp_path, source, stdin):
+    """100 samples (or --duration 0.01 s) give no frame at --fft 4096: not an empty success
+    but one line, status 2, as `livespec measure` says of its frame; a smaller --fft reads
+    the same input."""
+    path = tone_file(tmp_path / "short.wav", 1000.0, -6.0, seconds=100 / FS, subtype="PCM_16")
+    if source == "signal":
+        args = ["--input", "tone:1000", "--duration", "0.01"]
+    else:
+        args = ["--input", "-" if stdin else str(path)]
+    data = path.read_bytes() if stdin else b""
+
+    def peaks(*more: str) -> subprocess.CompletedProcess[bytes]:
+        cmd = [sys.executable, "-m", "livespec", "peaks", *args, "--json", *more]
+        return subprocess.run(cmd, input=data, capture_output=True, timeout=60, check=False)
+
+    done = peaks()
+    assert done.returncode == 2, done.stderr
+    assert done.stdout == b""
+    assert done.stderr.decode().splitlines() == [
+        "livespec: the input is shorter than one analysis frame (4096 samples, 0.0853 s); "
+        "give a smaller --fft"
+    ]
+    done = peaks("--fft", "64", "--hop", "16")
+    assert done.returncode == 0, done.stderr
+    samples = 480 if source == "signal" else 100
+    assert len(done.stdout.splitlines()) == 1 + (samples - 64) // 16
 
 
 def test_bad_config_file_names_file_key_and_range(tmp_path, run_livespec):
