@@ -115,6 +115,31 @@ def test_skipped_outputs_are_counted_and_the_status_is_0(tmp_path, capsys):
     ]
 
 
+@pytest.mark.parametrize("force", [[], ["--force"]], ids=["", "force"])
+def test_an_output_file_that_is_a_folder_fails_the_input(tmp_path, capsys, force):
+    """``--npy d.npy`` where d.npy is a folder was counted as an existing output (skipped,
+    status 0: nothing written, success reported); now the input fails in one line, with or
+    without --force, and the folder is left as it was. A folder of inputs carries on."""
+    sf.write(tmp_path / "a.wav", tone(), FS)
+    sf.write(tmp_path / "b.wav", tone(), FS)
+    (tmp_path / "d.npy").mkdir()
+    (tmp_path / "d.npy" / "keep.txt").write_text("mine")
+    assert export([str(tmp_path / "a.wav"), "--npy", str(tmp_path / "d.npy"), *force]) == 1
+    assert lines_of(capsys.readouterr().err) == [
+        f"livespec: {tmp_path / 'a.wav'}: the output {tmp_path / 'd.npy'} is a folder, not a file"
+    ]
+    assert [p.name for p in (tmp_path / "d.npy").iterdir()] == ["keep.txt"]
+    out = tmp_path / "out"
+    (out / "a.png").mkdir(parents=True)
+    argv = [str(tmp_path / "a.wav"), str(tmp_path / "b.wav"), "-o", str(out), "--jobs", "1"]
+    assert export([*argv, *force]) == 1
+    assert lines_of(capsys.readouterr().err) == [
+        f"livespec: {tmp_path / 'a.wav'}: the output {out / 'a.png'} is a folder, not a file",
+        "livespec: export: 2 input(s): 1 written, 1 failed",
+    ]
+    assert (out / "b.png").is_file() and not any((out / "a.png").iterdir())
+
+
 # -- stdin ---------------------------------------------------------------------------------
 
 

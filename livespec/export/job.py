@@ -261,6 +261,9 @@ def _run(job: Job, opts: ExportOptions) -> JobResult:
             paths = [
                 (fmt, p if seg.end_s is None else clip_path(p, seg.end_s)) for fmt, p in job.outputs
             ]
+            for _, p in paths:  # neither skipped as existing nor replaced (--force)
+                if p.is_dir():
+                    raise JobError(f"the output {p} is a folder, not a file")
             todo = [(fmt, p) for fmt, p in paths if opts.force or not p.exists()]
             existing += len(paths) - len(todo)
             plans.append((seg, todo))

@@ -66,7 +66,11 @@ def _stop_signals() -> Iterator[None]:
 
 
 def _all_exist(job: Job, opts: ExportOptions) -> bool:
-    return opts.clip is None and not opts.force and all(p.exists() for _, p in job.outputs)
+    return (
+        opts.clip is None
+        and not opts.force
+        and all(p.exists() and not p.is_dir() for _, p in job.outputs)
+    )
 
 
 def run_jobs(
