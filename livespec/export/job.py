@@ -194,9 +194,10 @@ def run_job(job: Job, opts: ExportOptions) -> JobResult:
         return JobResult(job.label, "failed", f"internal error: {type(exc).__name__}: {msg}")
 
 
-def _open_stdin() -> soundfile.SoundFile:
+def _open_stdin() -> tuple[soundfile.SoundFile, Path]:
     """stdin (a WAV, FLAC or OGG stream) spooled to an anonymous temporary file, opened
-    with libsndfile: the number of frames must be known before the outputs are started."""
+    with libsndfile: the number of frames must be known before the outputs are started;
+    and a path that opens the spool afresh while it is open (an HTML page's audio)."""
     import soundfile as sf
 
     from livespec.audio.stdin import sniff
@@ -214,7 +215,7 @@ def _open_stdin() -> soundfile.SoundFile:
         spool.write(chunk)
     spool.seek(0)
     try:
-        return sf.SoundFile(spool)
+        return sf.SoundFile(spool), Path(f"/dev/fd/{spool.fileno()}")
     except RuntimeError as exc:
         spool.close()
         raise JobError(f"cannot decode: {sf_reason(exc)}") from None
@@ -223,7 +224,7 @@ def _open_stdin() -> soundfile.SoundFile:
 def _run(job: Job, opts: ExportOptions) -> JobResult:
     path = job.input
     try:
-        f = _open_stdin() if path == STDIN else open_audio_file(path)
+        f, audio = _open_stdin() if path == STDIN else (open_audio_file(path), path)
     except AudioFileError as exc:
         raise JobError(f"cannot open: {exc}" if exc.library else str(exc)) from None
     with f:
@@ -281,7 +282,7 @@ def _run(job: Job, opts: ExportOptions) -> JobResult:
             if not todo:
                 scratch = _skip(reader, seg.length, scratch)
                 continue
-            written += _export_segment(reader, seg, fs, todo, analyzers, opts, name, notes, path)
+            written += _export_segment(reader, seg, fs, todo, analyzers, opts, name, notes, audio)
     status = "done" if written else "skipped"
     return JobResult(job.label, status, "", written, existing, tuple(notes))
 

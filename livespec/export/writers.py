@@ -165,7 +165,7 @@ def html_writer(t: Target) -> Sink:
     from livespec.export.pages import html_sink
 
     start, length = round(t.offset * t.fs), round(t.length_s * t.fs)
-    return html_sink(t.path, t.frames, t.fs, t.opts, t.source, start, length, t.clipped)
+    return html_sink(t.path, t.frames, t.fs, t.opts, t.source, start, length, t.clipped, t.name)
 
 
 def svg_writer(t: Target) -> Sink:
