@@ -242,7 +242,10 @@ def _run(job: Job, opts: ExportOptions) -> JobResult:
                 raise JobError(
                     f"--raw-int: the samples are {f.subtype}, not 16, 24 or 32-bit integers"
                 )
-            r = dataclasses.replace(r, gain=gain)
+            # scipy computes int16 input in single precision (complex64) but int32 (24- and
+            # 32-bit files) in double: np.result_type(int32, complex64) is complex128.
+            precision = r.precision if gain == RAW_INT_GAIN["PCM_16"] else "double"
+            r = dataclasses.replace(r, gain=gain, precision=precision)
         opts = dataclasses.replace(opts, recipe=r)
         channels = int(f.channels)
         if r.channel is not None and r.channel >= channels:
