@@ -5,6 +5,7 @@ and every option that does not apply to the outputs is refused with one line."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -178,6 +179,28 @@ def test_stdin_needs_an_output_file_and_a_container(tmp_path):
     assert done.returncode == 1
     (line,) = lines_of(done.stderr.decode())
     assert "stdin: no WAV, FLAC or OGG header" in line
+
+
+def test_stdin_at_a_terminal_is_refused_instead_of_waiting(tmp_path):
+    """``export -`` with nothing piped in waited silently for the terminal (until Ctrl-D);
+    like ``peaks --input -`` it now says how to pipe audio in, status 2."""
+    import pty
+
+    leader, follower = pty.openpty()
+    try:
+        done = subprocess.run(
+            [*EXPORT, "-", "-o", str(tmp_path / "x.npy")],
+            stdin=follower, capture_output=True, timeout=60, check=False,
+        )  # fmt: skip
+    finally:
+        os.close(follower)
+        os.close(leader)
+    assert done.returncode == 2
+    assert lines_of(done.stderr.decode()) == [
+        "livespec: export - reads a WAV, FLAC, OGG or AIFF stream from stdin: pipe one in, "
+        "e.g. sox in.mp3 -t flac - | livespec export - -o in.npy"
+    ]
+    assert not (tmp_path / "x.npy").exists()
 
 
 @pytest.mark.parametrize(
