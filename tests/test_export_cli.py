@@ -276,7 +276,9 @@ def test_parser_module_is_light_and_its_constants_match():
 
 
 def test_a_fifo_with_no_writer_is_named_a_fifo_not_an_empty_file(tmp_path: Path) -> None:
-    """Issue #12: a FIFO was reported as "empty file" (and could block the export)."""
+    """Issue #12: a FIFO was reported as "empty file" (and could block the export). The
+    hint names export's own way to read stdin (`export -`; it said only `--input -`, an
+    option export does not have)."""
     fifo = tmp_path / "pipe.wav"
     os.mkfifo(fifo)
     done = subprocess.run(
@@ -285,7 +287,8 @@ def test_a_fifo_with_no_writer_is_named_a_fifo_not_an_empty_file(tmp_path: Path)
     )  # fmt: skip
     assert done.returncode == 1, done.stderr
     assert lines_of(done.stderr) == [
-        f"livespec: {fifo}: is a FIFO (named pipe), not a file; pipe it in with --input - instead"
+        f"livespec: {fifo}: is a FIFO (named pipe), not a file; pipe it in on stdin instead "
+        "(--input -; export -)"
     ]
 
 

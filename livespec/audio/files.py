@@ -100,7 +100,10 @@ def _kind(mode: int) -> str | None:
     if stat.S_ISDIR(mode):
         return "is a folder"
     if stat.S_ISFIFO(mode):
-        return "is a FIFO (named pipe), not a file; pipe it in with --input - instead"
+        # (`livespec export` has no --input: its stdin is `export -`)
+        return (
+            "is a FIFO (named pipe), not a file; pipe it in on stdin instead (--input -; export -)"
+        )
     if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
         return "is a device, not a file"
     if stat.S_ISSOCK(mode):
