@@ -141,6 +141,25 @@ def test_an_output_file_that_is_a_folder_fails_the_input(tmp_path, capsys, force
     assert (out / "b.png").is_file() and not any((out / "a.png").iterdir())
 
 
+def test_an_output_folder_that_is_a_file_is_named_in_the_line(tmp_path, capsys):
+    """``-o notes.txt/x.npy`` (a file where a folder must be made) said "File exists
+    (notes.txt)" or "Not a directory (notes.txt/sub)"; now the line names the file."""
+    sf.write(tmp_path / "a.wav", tone(), FS)
+    (tmp_path / "notes.txt").write_text("mine")
+    for out, why in [
+        ("notes.txt/x.npy", "cannot make the folder {d}/notes.txt: a file has that name"),
+        (
+            "notes.txt/sub/x.png",
+            "cannot make the folder {d}/notes.txt/sub: {d}/notes.txt is a file",
+        ),
+    ]:
+        assert export([str(tmp_path / "a.wav"), "-o", str(tmp_path / out)]) == 1
+        assert lines_of(capsys.readouterr().err) == [
+            f"livespec: {tmp_path / 'a.wav'}: " + why.format(d=tmp_path)
+        ]
+    assert (tmp_path / "notes.txt").read_text() == "mine"
+
+
 # -- stdin ---------------------------------------------------------------------------------
 
 

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import errno
 import io
 import os
 import re
@@ -54,9 +55,23 @@ def temp_name(path: Path, suffix: str = ".part") -> Path:
     return path.with_name(f".{path.name}.livespec-{pid}-{os.urandom(4).hex()}{suffix}")
 
 
+def make_folder(folder: Path) -> None:
+    """``folder`` and its parents, created if missing. Raises NotADirectoryError naming
+    the file in the way when the name (or a parent's) is a file (mkdir's "File exists")."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except (FileExistsError, NotADirectoryError):
+        taken = next((p for p in (folder, *folder.parents) if p.exists()), folder)
+        if taken.is_dir():
+            raise
+        what = "a file has that name" if taken == folder else f"{taken} is a file"
+        msg = f"cannot make the folder {folder}: {what}"
+        raise NotADirectoryError(errno.ENOTDIR, msg) from None
+
+
 def create_temp(path: Path, suffix: str = ".part") -> tuple[io.BufferedRandom, Path]:
     """A new hidden file next to ``path`` (permissions as for any new file: 0666 & ~umask)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    make_folder(path.parent)
     flags = os.O_RDWR | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
     for _ in range(100):
         tmp = temp_name(path, suffix)
