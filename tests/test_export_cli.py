@@ -371,3 +371,16 @@ def test_an_mp3_is_exported_as_its_whole_decoded_signal(tmp_path):
             f.seek(start)
             block = f.read(4096, dtype="float32")
             np.testing.assert_allclose(block, decoded[start : start + 4096], atol=1e-6)
+
+
+def test_a_dwvw_aiff_is_exported_as_the_same_16_bit_wav(tmp_path, capsys):
+    """libsndfile cannot seek in a DWVW-coded AIFF, and soundfile seeks after every read:
+    the export failed with "cannot decode: Internal psf_fseek() failed (corrupt or
+    truncated?)". DWVW is lossless: the levels equal those of the same 16-bit samples."""
+    x = tone(3.0)
+    sf.write(tmp_path / "a.aiff", x, FS, format="AIFF", subtype="DWVW_16")
+    sf.write(tmp_path / "b.wav", x, FS, subtype="PCM_16")
+    for name in ("a.aiff", "b.wav"):
+        assert export([str(tmp_path / name), "--npy", str(tmp_path / f"{name}.npy")]) == 0
+    assert capsys.readouterr().err == ""
+    np.testing.assert_array_equal(np.load(tmp_path / "a.aiff.npy"), np.load(tmp_path / "b.wav.npy"))

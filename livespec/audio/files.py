@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import numpy.typing as npt
 
-from livespec.audio.mpeg import MPEG_FORMATS, open_mpeg
+from livespec.audio.mpeg import needs_forward_reads, open_mpeg
 from livespec.audio.stderr import quiet_native_stderr
 from livespec.errors import EXIT_FAILURE, SourceError, printable
 
@@ -144,7 +144,7 @@ def open_audio_file(path: Path) -> soundfile.SoundFile:
     try:
         with quiet_native_stderr():  # libmpg123 and libFLAC complain on fd 2
             f = sf.SoundFile(str(path))
-            if f.format in MPEG_FORMATS:  # read without libsndfile's MPEG seek
+            if needs_forward_reads(f):  # read without libsndfile's (MPEG, DWVW) seek
                 f.close()
                 f = open_mpeg(path)
     except Exception as exc:  # libsndfile's errors vary

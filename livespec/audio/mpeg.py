@@ -1,13 +1,14 @@
-"""MP3 (and other MPEG audio) files, read without libsndfile's MPEG seek.
+"""MP3 (and other MPEG audio) files, and DWVW-coded AIFF, read without libsndfile's seek.
 
 libsndfile 1.2's MPEG seek is not sample-exact: after ``sf_seek`` the decoder returns
 another part of the file, or silence. ``soundfile.SoundFile.read`` seeks after every read
 (back to the position the read reached), so an MP3 read in blocks of 1024 frames came back
 as silence after its fifth block, and in blocks of 65536 with a wrong stretch after each
 (measured with soundfile 0.14 and libsndfile 1.2.2; a whole-file ``soundfile.read`` is
-right). :func:`open_mpeg` returns a ``SoundFile`` that reads forward without that seek and
-seeks by decoding: forward from where it is, or from the start (libsndfile's seek to 0 is
-exact) for a position behind it. Caller's thread.
+right). In a DWVW-coded AIFF, libsndfile cannot seek at all ("Internal psf_fseek()
+failed"): soundfile's first read failed. :func:`open_mpeg` returns a ``SoundFile`` that
+reads forward without that seek and seeks by decoding: forward from where it is, or from
+the start (libsndfile's seek to 0 is exact) for a position behind it. Caller's thread.
 """
 
 from __future__ import annotations
@@ -21,11 +22,19 @@ if TYPE_CHECKING:
     import soundfile
 
 MPEG_FORMATS = frozenset({"MP3", "MPEG"})  # soundfile's format names for MPEG audio
+
+
+def needs_forward_reads(f: soundfile.SoundFile) -> bool:
+    """Is ``f`` a file that must be read with :func:`open_mpeg`?"""
+    return f.format in MPEG_FORMATS or str(f.subtype).startswith("DWVW")
+
+
 _SKIP_FRAMES = 65536  # frames decoded and dropped per read while seeking
 
 
 def open_mpeg(path: Path) -> soundfile.SoundFile:
-    """``path`` (an MPEG audio file) as a ``SoundFile`` whose reads and seeks are exact."""
+    """``path`` (an MPEG audio file, or DWVW) as a ``SoundFile`` whose reads and seeks are
+    exact."""
     import soundfile as sf
 
     class MpegFile(sf.SoundFile):  # type: ignore[misc]  # soundfile is untyped
