@@ -59,6 +59,22 @@ def test_unknown_or_unsupported_extension_is_refused_never_a_folder(
     assert not out.exists()
 
 
+def test_dash_as_the_output_is_refused_not_a_folder_named_dash(tmp_path, wav, capsys, monkeypatch):
+    """``-o -`` (stdout, as in many tools) made a folder named "-" and wrote into it; export
+    writes files only: a usage error, nothing written. A folder that is named "-" already
+    is still a folder (``-o NAME`` of an existing folder)."""
+    monkeypatch.chdir(tmp_path)
+    assert export([str(wav), "-o", "-"]) == 2
+    assert lines_of(capsys.readouterr().err) == [
+        "livespec: -o -: export writes files, not stdout; -o FILE (.png, .npy, .csv, .html, "
+        ".svg) or FOLDER/"
+    ]
+    assert not (tmp_path / "-").exists()
+    (tmp_path / "-").mkdir()
+    assert export([str(wav), "-o", "-"]) == 0
+    assert (tmp_path / "-" / "a.png").is_file()
+
+
 def test_folders_are_named_without_extension_or_with_a_slash(tmp_path, wav):
     assert export([str(wav), "-o", str(tmp_path / "plain")]) == 0
     assert (tmp_path / "plain" / "a.png").is_file()
