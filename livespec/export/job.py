@@ -29,7 +29,7 @@ from livespec.export.frames import SampleReader, ShortRead, analyse_segment
 from livespec.export.io import ImageSpec, PngSink, Post, Sink
 from livespec.export.pagespec import PageSpec
 from livespec.export.segment import Analyzers, analyse_png
-from livespec.export.writers import BYTES_PER_VALUE, WRITERS, Target
+from livespec.export.writers import BYTES_PER_VALUE, CSV_LONG_BYTES_PER_VALUE, WRITERS, Target
 
 if TYPE_CHECKING:
     import soundfile
@@ -329,7 +329,7 @@ def _export_segment(
     r = opts.recipe
     frames = r.frames(seg.length)
     cols = r.columns(fs)
-    check_room(todo, frames, cols)
+    check_room(todo, frames, cols, opts.csv_layout)
     offset = seg.start / fs
     sinks: list[Sink] = []
     stats = np.array([np.inf, -np.inf])
@@ -388,13 +388,17 @@ def _free_bytes(folder: Path) -> int | None:
     return None
 
 
-def check_room(todo: list[tuple[str, Path]], frames: int, cols: int) -> None:
+def check_room(
+    todo: list[tuple[str, Path]], frames: int, cols: int, csv_layout: str = "wide"
+) -> None:
     """Refuse (:class:`JobError`) outputs that cannot fit in their folder's free space:
     the size of an NPY (and about that of a CSV) is known before any work starts, and a
     mistaken ``--hop 1 --fft 65536`` asks for gigabytes."""
     need: dict[Path, int] = {}
     for fmt, p in todo:
         per_value = BYTES_PER_VALUE.get(fmt, 0)
+        if fmt == "csv" and csv_layout == "long":  # a line per value: time, Hz and level
+            per_value = CSV_LONG_BYTES_PER_VALUE
         need[p.parent] = need.get(p.parent, 0) + frames * cols * per_value
     for folder, size in need.items():
         free = _free_bytes(folder)

@@ -204,3 +204,4 @@ PLANNED: dict[str, str] = {}
 
 # Bytes per value of a format's file (for the free-space check before any work), if known.
 BYTES_PER_VALUE: dict[str, int] = {"npy": 4, "csv": 16}  # CSV: the spill's 4 and the text
+CSV_LONG_BYTES_PER_VALUE = 34  # --csv-layout long: the spill's 4 and a line of about 29
