@@ -29,7 +29,9 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 TEMP_SUFFIXES = (".part", ".spill")
-_TEMP = re.compile(r"^\..+\.livespec-(?P<pid>[1-9][0-9]{0,9})-[0-9a-f]{8}\.(?:part|spill)$")
+_TEMP = re.compile(
+    r"^\.(?P<name>.+)\.livespec-(?P<pid>[1-9][0-9]{0,9})-[0-9a-f]{8}\.(?:part|spill)$"
+)
 
 
 _OWNER: contextvars.ContextVar[int | None] = contextvars.ContextVar("livespec_temp_owner")
@@ -81,6 +83,16 @@ def create_temp(path: Path, suffix: str = ".part") -> tuple[io.BufferedRandom, P
             continue
         return os.fdopen(fd, "w+b"), tmp
     raise FileExistsError(f"cannot create a temporary file next to {path}")
+
+
+def output_of(path: str) -> str:
+    """The output a temporary file (:func:`temp_name`) stands for, for messages (a user
+    never asked for ``.x.npy.livespec-PID-XXXXXXXX.part``); any other path as it is."""
+    folder, _, name = path.rpartition(os.sep)
+    m = _TEMP.match(name)
+    if m is None:
+        return path
+    return f"{folder}{os.sep}{m.group('name')}" if folder else m.group("name")
 
 
 def owner(name: str) -> int | None:

@@ -88,3 +88,24 @@ def test_a_long_layout_csv_that_cannot_fit_is_refused_before_any_work(tiny_disk:
     assert list(tiny_disk.iterdir()) == []
     check(run(args), 0)  # the wide layout fits
     assert [p.name for p in tiny_disk.iterdir()] == ["x.csv"]
+
+
+def test_an_output_that_cannot_be_written_is_named_not_its_temporary_file(
+    tmp_path: Path,
+) -> None:
+    """On a read-only file system the line named the hidden temporary file the export
+    tried to create (``Read-only file system (out/.x.npy.livespec-PID-XXXXXXXX.part)``),
+    a name the user never gave; it names the output."""
+    import subprocess
+
+    src = good_input(tmp_path)
+    ro = tmp_path / "ro"
+    ro.mkdir()
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64m,ro", "tmpfs", str(ro)], check=True)
+    try:
+        for name in ("x.npy", "x.png", "x.csv", "x.html", "x.svg"):
+            result = run(["export", str(src), "-o", str(ro / name)])
+            check(result, 1)
+            assert result.stderr == f"livespec: {src}: Read-only file system ({ro / name})\n"
+    finally:
+        subprocess.run(["umount", str(ro)], check=True)
