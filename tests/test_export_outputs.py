@@ -176,6 +176,19 @@ def test_an_output_folder_that_is_a_file_is_named_in_the_line(tmp_path, capsys):
     assert (tmp_path / "notes.txt").read_text() == "mine"
 
 
+def test_a_long_but_valid_name_is_exported(tmp_path, capsys):
+    """A 240-character input name gives 244-character outputs (Linux allows 255 bytes), but
+    their temporary files (``.NAME.livespec-PID-XXXXXXXX.part``, 30 bytes more) did not
+    fit: "File name too long". The temporary name is cut short instead."""
+    name = "a" * 120 + "é" * 60  # 240 bytes in UTF-8: the cut falls between characters
+    src = tmp_path / f"{name}.wav"
+    sf.write(src, tone(), FS)
+    out = tmp_path / "out"
+    assert export([str(src), "-o", str(out), "--png", "--npy", "--csv"]) == 0, capsys.readouterr()
+    assert sorted(p.name for p in out.iterdir()) == [f"{name}.{x}" for x in ("csv", "npy", "png")]
+    assert np.load(out / f"{name}.npy").shape == (1 + (FS - 4096) // 1024, 2049)
+
+
 # -- stdin ---------------------------------------------------------------------------------
 
 

@@ -29,6 +29,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 TEMP_SUFFIXES = (".part", ".spill")
+NAME_MAX = 255  # bytes in a file name (Linux, macOS)
 _TEMP = re.compile(
     r"^\.(?P<name>.+)\.livespec-(?P<pid>[1-9][0-9]{0,9})-[0-9a-f]{8}\.(?:part|spill)$"
 )
@@ -50,11 +51,15 @@ def owned_by(pid: int) -> Iterator[None]:
 
 def temp_name(path: Path, suffix: str = ".part") -> Path:
     """A new name for a temporary file next to ``path``, owned by this process (or by the
-    pid of an enclosing :func:`owned_by`)."""
+    pid of an enclosing :func:`owned_by`). ``path``'s name is cut short (at a character)
+    where the whole would pass NAME_MAX (255 bytes): a long output name stays writable."""
     if suffix not in TEMP_SUFFIXES:
         raise ValueError(f"temporary suffix {suffix!r}")
     pid = _OWNER.get(None) or os.getpid()
-    return path.with_name(f".{path.name}.livespec-{pid}-{os.urandom(4).hex()}{suffix}")
+    tail = f".livespec-{pid}-{os.urandom(4).hex()}{suffix}"
+    room = NAME_MAX - 1 - len(tail.encode())
+    name = os.fsencode(path.name)[:room].decode("utf-8", "ignore") or "x"
+    return path.with_name(f".{name}{tail}")
 
 
 def make_folder(folder: Path) -> None:
