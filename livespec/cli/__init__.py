@@ -214,15 +214,25 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_INTERRUPTED
     except BrokenPipeError:
         # The reader went away (e.g. '| head'): stop quietly, as other tools do.
-        try:
-            devnull = os.open(os.devnull, os.O_WRONLY)
-            os.dup2(devnull, sys.stdout.fileno())
-        except OSError:
-            pass
+        _stdout_to_devnull()
         return EXIT_OK
+    except OSError as exc:  # not a command's own: e.g. stdout on a full disk (> /dev/full)
+        _stdout_to_devnull()  # (the interpreter's last flush would fail again)
+        where = f" ({exc.filename})" if exc.filename else ""
+        _die(f"I/O error: {exc.strerror or exc}{where}")
+        return EXIT_FAILURE
     except MemoryError:
         _die("out of memory (try a smaller --fft or --ring-seconds)")
         return EXIT_FAILURE
+
+
+def _stdout_to_devnull() -> None:
+    """Point fd 1 at /dev/null: nothing more can be written, and nothing more fails."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
 
 
 def _die(message: str) -> None:
