@@ -384,3 +384,26 @@ def test_a_dwvw_aiff_is_exported_as_the_same_16_bit_wav(tmp_path, capsys):
         assert export([str(tmp_path / name), "--npy", str(tmp_path / f"{name}.npy")]) == 0
     assert capsys.readouterr().err == ""
     np.testing.assert_array_equal(np.load(tmp_path / "a.aiff.npy"), np.load(tmp_path / "b.wav.npy"))
+
+
+@pytest.mark.parametrize("closed", [2, 1], ids=["stderr", "stdout"])
+def test_a_closed_standard_fd_does_not_fail_the_work(tmp_path, closed):
+    """Started with fd 2 (``2>&-``) or fd 1 closed, Python has no sys.stderr (stdout):
+    export failed a good file ("internal error: AttributeError: 'NoneType' object has no
+    attribute 'flush'"), peaks printed nothing and ended with status 1, measure a
+    traceback. /dev/null now stands in for the closed fd."""
+    src = tmp_path / "a.wav"
+    sf.write(src, tone(), FS)
+    commands = [
+        ([*EXPORT, str(src), "-o", str(tmp_path / "a.npy")], 0),
+        ([sys.executable, "-m", "livespec", "peaks", "--input", str(src)], 1 + (FS - 4096) // 1024),
+        ([sys.executable, "-m", "livespec", "measure", "--input", str(src), "--fft", "8192"], 2),
+    ]
+    for cmd, lines in commands:
+        done = subprocess.run(
+            cmd, stdout=subprocess.PIPE, text=True, timeout=60, check=False,
+            preexec_fn=lambda: os.close(closed),  # (in the child, before exec)
+        )  # fmt: skip
+        assert done.returncode == 0, cmd
+        assert len(done.stdout.splitlines()) == (lines if closed == 2 else 0), cmd
+    assert np.load(tmp_path / "a.npy").shape == (1 + (FS - 4096) // 1024, 2049)
