@@ -229,6 +229,32 @@ def test_stdin_needs_an_output_file_and_a_container(tmp_path):
     assert "stdin: no WAV, FLAC or OGG header" in line
 
 
+@pytest.mark.parametrize(
+    ("offset", "fmt", "value", "why"),
+    [
+        (24, "<I", 1_000_000_000, "the header says 1000000000 Hz; livespec reads 1..768000 Hz"),
+        (22, "<H", 300, "the header says 300 channels; livespec reads 1..64"),
+    ],
+    ids=["rate-1e9", "channels-300"],
+)
+def test_a_stream_header_is_held_to_the_file_limits(tmp_path, wav, offset, fmt, value, why):
+    """docs/cli.md: a file's or stream's declared rate and channels are limited (1..768000
+    Hz, 1..64). A file was checked, stdin for export not: a 1e9 Hz stream was exported,
+    a 300-channel one reported as "too short"."""
+    import struct
+
+    data = bytearray(wav.read_bytes())
+    struct.pack_into(fmt, data, offset, value)
+    done = subprocess.run(
+        [*EXPORT, "-", "-o", str(tmp_path / "x.npy")],
+        input=bytes(data), capture_output=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert done.returncode == 1
+    (line,) = lines_of(done.stderr.decode())
+    assert line.startswith(f"livespec: stdin: {why}"), line
+    assert not (tmp_path / "x.npy").exists()
+
+
 def test_stdin_at_a_terminal_is_refused_instead_of_waiting(tmp_path):
     """``export -`` with nothing piped in waited silently for the terminal (until Ctrl-D);
     like ``peaks --input -`` it now says how to pipe audio in, status 2."""

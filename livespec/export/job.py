@@ -20,9 +20,9 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from livespec.audio.files import AudioFileError, open_audio_file, sf_reason
+from livespec.audio.files import AudioFileError, check_header, open_audio_file, sf_reason
 from livespec.audio.stderr import quiet_native_stderr
-from livespec.errors import LivespecError
+from livespec.errors import LivespecError, SourceError
 from livespec.export.columns import for_rate
 from livespec.export.dsp import F32, BatchAnalyzer, Recipe
 from livespec.export.frames import SampleReader, ShortRead, analyse_segment
@@ -217,10 +217,16 @@ def _open_stdin() -> tuple[soundfile.SoundFile, Path]:
         spool.write(chunk)
     spool.seek(0)
     try:
-        return sf.SoundFile(spool), Path(f"/dev/fd/{spool.fileno()}")
+        f = sf.SoundFile(spool)
     except RuntimeError as exc:
         spool.close()
         raise JobError(f"cannot decode: {sf_reason(exc)}") from None
+    try:  # the limits a file's header is held to (docs/cli.md), before any allocation
+        check_header("the stream", int(f.samplerate), int(f.channels))
+    except SourceError as exc:
+        f.close()
+        raise JobError(str(exc).removeprefix("the stream: ")) from None
+    return f, Path(f"/dev/fd/{spool.fileno()}")
 
 
 def _run(job: Job, opts: ExportOptions) -> JobResult:
