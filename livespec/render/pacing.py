@@ -31,7 +31,7 @@ from collections import deque
 
 QUERY = "\x1b[6n"  # DSR 6: the terminal answers ESC [ row ; col R
 WINDOW_BYTES = 24_000  # hold once this much was written after an unanswered query
-PROBE_EVERY_S = 0.25  # at most one query this often while the terminal keeps up
+PROBE_EVERY_S = 0.5  # at most one query this often while the terminal keeps up
 REPROBE_S = 3.0  # ask again when no reply came for this long (a lost reply)
 MAX_OUTSTANDING = 4
 KEEPALIVE_S = 10.0  # while held, one update still goes out this often

@@ -76,18 +76,26 @@ class TerminalOutput:
         if self.frame_log:
             self.frame_times.append((time.monotonic(), 1))
 
-    def _write(self, text: str) -> None:
+    def _write(self, text: str, query: bool = False) -> None:
         if self._held is not None:
             self._held.append(text)
             return
         write = terminal_writer(self._app)
-        if write is not None:
+        if write is None:
+            return
+        if not query:
             write(synchronized(self._app, text))
+            return
+        # The pacing's question follows the update in the same write (one wake-up of the
+        # writer thread); the mark is every byte written up to it.
+        write((synchronized(self._app, text) if text else "") + QUERY)
+        self.pacer.sent(self.clock(), self.bytes_out)
 
     @contextmanager
     def batch(self) -> Iterator[None]:
         """Hand every write made inside to the terminal writer at the end, as one
-        synchronized update (one wake-up of Textual's writer thread per tick)."""
+        synchronized update (one wake-up of Textual's writer thread per tick), followed by
+        the pacing's question to the terminal when one is due."""
         if self._held is not None:
             yield
             return
@@ -96,8 +104,9 @@ class TerminalOutput:
             yield
         finally:
             held, self._held = self._held, None
-            if held:
-                self._write("".join(held))
+            query = not self._app.is_headless and self.pacer.probe_due(self.clock())
+            if held or query:
+                self._write("".join(held), query)
 
     def batched(self, fn: Callable[[], None]) -> Callable[[], None]:
         """``fn`` with its writes handed over as one update (:meth:`batch`)."""
@@ -105,7 +114,6 @@ class TerminalOutput:
         def run() -> None:
             with self.batch():
                 fn()
-            self.probe()
 
         return run
 
@@ -113,17 +121,6 @@ class TerminalOutput:
         """True while the terminal has not yet shown the updates written a round trip ago
         (:mod:`livespec.render.pacing`): the caller skips this update's drawing."""
         return self.pacer.hold(self.clock(), self.bytes_out)
-
-    def probe(self) -> None:
-        """Ask the terminal for a reply after the update just written, when one is due;
-        the app hands the reply to :meth:`link_reply`."""
-        now = self.clock()
-        if self._app.is_headless or not self.pacer.probe_due(now):
-            return
-        write = terminal_writer(self._app)
-        if write is not None:
-            self.pacer.sent(now, self.bytes_out)
-            write(QUERY)
 
     def link_reply(self) -> None:
         """The terminal answered a query (its cursor position report)."""
