@@ -212,6 +212,11 @@ def test_an_existing_file_is_left_untouched_without_force(tmp_path: Path) -> Non
     ("args", "message"),
     [
         (["--duration", "-1"], "--duration -1: must be positive"),
+        (["--duration", "nan"], "--duration nan: must be positive"),
+        (
+            ["--duration", "inf"],
+            "--duration inf: must be finite (leave it out to record until stopped)",
+        ),
         (["--preroll", "-2"], "--preroll -2: must be from 0 to 60 seconds"),
         (["--preroll", "3000"], "--preroll 3000: must be from 0 to 60 seconds"),
         (["--preroll", "1e9"], "--preroll 1e9: must be from 0 to 60 seconds"),

@@ -24,6 +24,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import dataclasses
+import math
 import os
 import signal
 import sys
@@ -178,6 +179,8 @@ def run_record(ns: argparse.Namespace, cfg: Config) -> int:
 
     if ns.duration is not None and not ns.duration > 0:
         raise UsageError(f"--duration {ns.duration:g}: must be positive")
+    if ns.duration is not None and ns.duration == math.inf:
+        raise UsageError("--duration inf: must be finite (leave it out to record until stopped)")
     if not 1024 <= ns.split_bytes <= WAV_MAX_BYTES:
         raise UsageError(f"--split-bytes {ns.split_bytes}: must be 1024..{WAV_MAX_BYTES}")
     out = Path(ns.out)
