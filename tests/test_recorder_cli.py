@@ -539,6 +539,21 @@ def test_an_already_full_disk_is_named_at_the_start(tiny_disk: Path) -> None:
     assert sorted(p.name for p in tiny_disk.iterdir()) == ["filler"]
 
 
+def test_a_disk_with_room_for_the_header_but_not_the_sidecar_is_status_1(
+    tiny_disk: Path,
+) -> None:
+    """One page (4 KiB) left on the 1 MiB tmpfs: the WAV's header is written, the sidecar
+    is not. A full disk is status 1 (docs/recording.md), whichever file meets it first."""
+    (tiny_disk / "filler").write_bytes(bytes((1 << 20) - 4096))
+    out = tiny_disk / "late.wav"
+    done = record(str(out), "--input", "tone:997", "--duration", "1")
+    assert done.returncode == 1, done.stderr
+    assert one_line(done.stderr) == (
+        f"livespec: cannot write '{out}.json': No space left on device (ENOSPC)"
+    )
+    assert sorted(p.name for p in tiny_disk.iterdir()) == ["filler"]
+
+
 def test_a_read_only_file_system_is_named_at_the_start(tiny_disk: Path) -> None:
     subprocess.run(["mount", "-o", "remount,ro", str(tiny_disk)], check=True)
     out = tiny_disk / "ro.wav"

@@ -130,6 +130,15 @@ def io_reason(exc: BaseException, folder: Path) -> str:
     return f"write failed: {text}"
 
 
+def start_error(path: Path, exc: BaseException) -> RecordingError:
+    """The error for ``path`` (the WAV or its sidecar) that cannot be written at the start:
+    status 2 where the folder refuses (no permission, read-only), 1 where the disk fails
+    (full, an I/O error), as for the WAV itself (:func:`create_part`)."""
+    refused = isinstance(exc, OSError) and exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS)
+    status = EXIT_USAGE if refused else EXIT_FAILURE
+    return RecordingError(f"cannot write '{path}': {io_reason(exc, path.parent)}", status)
+
+
 def publish(tmp: Path, path: Path, force: bool) -> None:
     """Give the finished temporary file ``tmp`` the name ``path``, atomically, never
     replacing an existing file unless ``force``."""
