@@ -208,6 +208,40 @@ def test_an_existing_file_is_left_untouched_without_force(tmp_path: Path) -> Non
     assert len(read3(out)) == FS
 
 
+def test_force_with_an_input_that_ends_before_its_first_frame_keeps_the_old_take(
+    tmp_path: Path,
+) -> None:
+    """Empty stdin under --force: the earlier take was set aside for the new one; with no
+    frame recorded it is put back byte for byte, not left hidden (where the next such run
+    replaced it: the take was lost)."""
+    out = tmp_path / "keep.wav"
+    assert record(str(out), "--input", "tone:440", "--duration", "0.2").returncode == 0
+    before = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
+    for _ in range(2):
+        done = record(str(out), "--force", "--input", "-", input=b"")
+        assert done.returncode == 0, done.stderr
+        assert one_line(done.stderr) == f"livespec: nothing was recorded ('{out}' left as it was)"
+        assert {p.name: p.read_bytes() for p in tmp_path.iterdir()} == before
+
+
+def test_force_never_replaces_a_take_an_unfinished_force_set_aside(tmp_path: Path) -> None:
+    """After a crash the old take is still there as ``.OUT.wav.replaced`` (docs/recording.md):
+    a new --force recording must not put the crashed one over it."""
+    out = tmp_path / "take.wav"
+    out.write_bytes(b"the crashed take")
+    hidden = tmp_path / ".take.wav.replaced"
+    hidden.write_bytes(b"the take that cannot be made again")
+    done = record(str(out), "--force", "--input", "tone:440", "--duration", "0.2")
+    assert done.returncode == 2
+    assert one_line(done.stderr) == (
+        f"livespec: '{hidden}' holds a take set aside by an unfinished --force recording: "
+        "rename or remove it first"
+    )
+    assert hidden.read_bytes() == b"the take that cannot be made again"
+    assert out.read_bytes() == b"the crashed take"
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".take.wav.replaced", "take.wav"]
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [

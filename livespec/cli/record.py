@@ -299,6 +299,8 @@ def _report(rec: Recorder, status: _Status, failure: str | None, caught: list[st
         else:
             status.say(f"{failure}; '{rec.path}' is complete up to that point")
         return EXIT_FAILURE
+    if rec.replaced and (note := remove_if_empty(rec)):  # --force, and not one frame came
+        status.say(f"nothing was recorded ({note})")
     if caught:
         return STOP_SIGNALS.get(caught[0], EXIT_INTERRUPTED)
     return EXIT_OK

@@ -90,6 +90,13 @@ def set_aside(path: Path) -> list[tuple[Path, Path]]:
     one that succeeds deletes them (:func:`discard`). Returns (original, hidden) pairs.
     Caller's thread."""
     moved: list[tuple[Path, Path]] = []
+    for p in taken_paths(path):
+        hidden = p.with_name(f".{p.name}.replaced")
+        if os.path.lexists(hidden):  # an earlier forced take that never finished
+            raise RecordingError(
+                f"'{hidden}' holds a take set aside by an unfinished --force recording: "
+                "rename or remove it first"
+            )
     try:
         for p in taken_paths(path):
             hidden = p.with_name(f".{p.name}.replaced")
