@@ -242,6 +242,19 @@ def test_force_never_replaces_a_take_an_unfinished_force_set_aside(tmp_path: Pat
     assert sorted(p.name for p in tmp_path.iterdir()) == [".take.wav.replaced", "take.wav"]
 
 
+def test_a_folder_that_is_a_file_is_named_as_such(tmp_path: Path) -> None:
+    (tmp_path / "take.wav").write_bytes(b"a file, not a folder")
+    out = tmp_path / "take.wav" / "x.wav"
+    done = record(str(out), "--input", "tone:440", "--duration", "0.2")
+    assert done.returncode == 2
+    assert one_line(done.stderr) == (
+        f"livespec: cannot record to '{out}': '{out.parent}' is not a folder"
+    )
+    done = record(str(tmp_path / "nodir" / "x.wav"), "--input", "tone:440", "--duration", "0.2")
+    assert done.returncode == 2
+    assert one_line(done.stderr).endswith(f"folder '{tmp_path / 'nodir'}' does not exist")
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [

@@ -61,7 +61,12 @@ def check_target(path: Path, force: bool) -> None:
     file (the WAV, its sidecar or a numbered part) without ``force``, or cannot work."""
     folder = path.parent
     if not folder.is_dir():
-        raise RecordingError(f"cannot record to '{path}': folder '{folder}' does not exist")
+        what = (
+            f"'{folder}' is not a folder"
+            if folder.exists()
+            else f"folder '{folder}' does not exist"
+        )
+        raise RecordingError(f"cannot record to '{path}': {what}")
     if path.is_dir():
         raise RecordingError(f"cannot record to '{path}': it is a folder")
     if force:
