@@ -642,6 +642,27 @@ def test_a_folder_without_write_permission_is_named_at_the_start() -> None:
         folder.rmdir()
 
 
+def test_a_source_that_fails_midway_keeps_the_audio_and_the_reason_in_the_sidecar(
+    tmp_path: Path,
+) -> None:
+    bad = tmp_path / "bad.wav"
+    x = rendered("tone:440", 2 * FS)[:, 0].astype(np.float32)
+    x[FS] = np.nan  # damaged one second in
+    sf.write(str(bad), x, FS, subtype="FLOAT")
+    out = tmp_path / "out.wav"
+    done = record("-i", str(bad), str(out), "--subtype", "FLOAT")
+    assert done.returncode == 1
+    line = one_line(done.stderr)
+    assert line.endswith(f"; '{out}' is complete up to that point"), line
+    y = read3(out, pcm=False)
+    assert 0 < len(y) <= FS
+    np.testing.assert_array_equal(y[:, 0], x[: len(y)])
+    side = sidecar(out)
+    assert side["ended_by"] == "error" and side["complete"] is True
+    reason = line.removeprefix("livespec: ").removesuffix(f"; '{out}' is complete up to that point")
+    assert "is not a number" in reason and side["error"] == reason
+
+
 def test_a_source_that_fails_before_its_first_frame_leaves_no_file(tmp_path: Path) -> None:
     bad = tmp_path / "bad.wav"
     sf.write(str(bad), np.full(48000, np.nan, dtype=np.float32), FS, subtype="FLOAT")

@@ -274,6 +274,7 @@ def _failure(events: list[Event], status: _Status) -> str | None:
 
 def _report(rec: Recorder, status: _Status, failure: str | None, caught: list[str]) -> int:
     """The closing lines on stderr and the exit status."""
+    from livespec.recorder.sidecar import save_sidecar
     from livespec.recorder.start import remove_if_empty
     from livespec.recorder.writer import sidecar_path
 
@@ -298,6 +299,9 @@ def _report(rec: Recorder, status: _Status, failure: str | None, caught: list[st
             status.say(f"{failure}; nothing was recorded ({note})")
         else:
             status.say(f"{failure}; '{rec.path}' is complete up to that point")
+            rec.error = failure  # the writer has finished: the sidecar says why it ended
+            with contextlib.suppress(OSError):
+                save_sidecar(rec, complete=True)
         return EXIT_FAILURE
     if rec.replaced and (note := remove_if_empty(rec)):  # --force, and not one frame came
         status.say(f"nothing was recorded ({note})")
