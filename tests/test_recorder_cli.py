@@ -171,6 +171,26 @@ def test_a_file_and_stdin_are_recorded_bit_exactly(tmp_path: Path) -> None:
     np.testing.assert_array_equal(got, pcm)
 
 
+def test_an_input_shorter_than_the_duration_ends_by_end_of_input(tmp_path: Path) -> None:
+    """A file or a pipe that ends before --duration: the sidecar says the input ended, not
+    that the duration was reached (it said "duration" for half a second of a 5 s take)."""
+    short = tmp_path / "short.wav"
+    sf.write(str(short), rendered("tone:440", FS // 2), FS, subtype="FLOAT")
+    pcm = (rendered("tone:440", FS // 2)[:, 0] * 32767).astype("<i2").tobytes()
+    for name, args, data in [
+        ("file.wav", ["--input", str(short)], b""),
+        ("pipe.wav", ["--input", "-"], pcm),
+    ]:
+        out = tmp_path / name
+        done = record(str(out), *args, "--duration", "5", input=data)
+        assert done.returncode == 0, done.stderr
+        side = sidecar(out)
+        assert (side["frames"], side["ended_by"]) == (FS // 2, "end of input")
+    out = tmp_path / "full.wav"
+    assert record(str(out), "--input", str(short), "--duration", "0.25").returncode == 0
+    assert (sidecar(out)["frames"], sidecar(out)["ended_by"]) == (FS // 4, "duration")
+
+
 def test_numbered_parts_past_a_lowered_threshold_have_no_gap(tmp_path: Path) -> None:
     out = tmp_path / "big.wav"
     done = record(

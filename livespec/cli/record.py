@@ -248,7 +248,10 @@ def _record(ns: argparse.Namespace, pipe: Pipeline, out: Path) -> int:
             if failure is not None:
                 break
             if source.finished and rec.position >= ring.written:
-                rec.ended_by = rec.ended_by or ("duration" if ns.duration else "end of input")
+                full = (
+                    rec.max_frames is not None and rec.position >= rec.open_index + rec.max_frames
+                )
+                rec.ended_by = rec.ended_by or ("duration" if full else "end of input")
                 break
     finally:
         reason = caught[0] if caught else ("error" if failure else "stop")
