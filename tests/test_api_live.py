@@ -165,6 +165,20 @@ def test_record_never_touches_an_existing_file_when_the_source_fails(tmp_path):
     assert {p.name: p.read_bytes() for p in tmp_path.iterdir() if p.name != "bad.wav"} == before
 
 
+def test_a_forced_record_that_gets_no_frame_puts_the_old_take_back(tmp_path):
+    """force=True and not one frame (a duration under one frame): the old take was set
+    aside for the new one; it is put back, not left hidden where the next run replaced it."""
+    out = tmp_path / "take.wav"
+    livespec.record(out, 0.25, source="tone:997")
+    before = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
+    for _ in range(2):
+        with pytest.raises(
+            livespec.SourceError, match=r"nothing was recorded \('.*' left as it was"
+        ):
+            livespec.record(out, 1e-6, source="tone:440", force=True)
+        assert {p.name: p.read_bytes() for p in tmp_path.iterdir()} == before
+
+
 def test_forced_record_replaces_every_file_of_the_old_take(tmp_path):
     """force=True: the new take replaces the WAV, its sidecar and the old take's numbered
     parts (which would otherwise read as parts of the new one); nothing hidden is left."""

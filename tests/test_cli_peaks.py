@@ -177,6 +177,7 @@ def test_stereo_file_channel_pick(tmp_path, run_livespec):
         (["--input", "tone:abc"], "bad frequency"),
         (["--input", "tone:1000", "--channel", "3", "--duration", "1"], "--channel 3"),
         (["--input", "tone:1000", "--duration", "-1"], "--duration -1: must be positive"),
+        (["--input", "tone:1000", "--duration", "inf"], "--duration inf: must be finite"),
     ],
 )
 def test_user_errors_are_one_line_and_status_2(run_livespec, args, needle):

@@ -7,6 +7,7 @@ sample n is n / 2**23 (exact in float32), so every output sample names its file 
 
 from __future__ import annotations
 
+import argparse
 import json
 import threading
 import time
@@ -187,6 +188,39 @@ def test_end_of_file_stops_and_play_restarts(tmp_path: Path, fake_device: list[F
         np.testing.assert_array_equal(again, np.arange(2 * BLOCK))
     finally:
         p.close()
+
+
+def test_play_no_ui_duration_ends_the_sound_at_the_duration(
+    tmp_path: Path, fake_device: list[FakeStream]
+) -> None:
+    """``--start 0.5 --duration 0.25``: the device gets file frames 24000..35999 and then
+    silence (it went on for the output latency and more: the pause came when the frame at
+    the DAC reached the end, with the frames queued behind it still to be heard)."""
+    from livespec.cli.play_headless import _play
+
+    path = ramp_file(tmp_path / "r.wav", 2.0)
+    p = output.DevicePlayback(path, latency=LATENCY)
+    s = fake_device[0]
+    blocks: list[npt.NDArray[np.float32]] = []
+    stop = threading.Event()
+
+    def device() -> None:  # PortAudio's part, in real time
+        while not stop.is_set():
+            blocks.append(pump(p, s, 1))
+            time.sleep(BLOCK / RATE)
+
+    thread = threading.Thread(target=device)
+    thread.start()
+    try:
+        ns = argparse.Namespace(file=str(path), start=0.5, duration=0.25)
+        line = _play(ns, p)
+    finally:
+        stop.set()
+        thread.join()
+    got = frames_of(np.concatenate(blocks))
+    heard = got[got != 0]
+    np.testing.assert_array_equal(heard, np.arange(24000, 36000))
+    assert line.startswith("played 0.500-0.750 s of ")
 
 
 def test_stereo_file_on_a_mono_device_is_mixed(

@@ -171,6 +171,26 @@ def test_a_file_and_stdin_are_recorded_bit_exactly(tmp_path: Path) -> None:
     np.testing.assert_array_equal(got, pcm)
 
 
+def test_an_input_shorter_than_the_duration_ends_by_end_of_input(tmp_path: Path) -> None:
+    """A file or a pipe that ends before --duration: the sidecar says the input ended, not
+    that the duration was reached (it said "duration" for half a second of a 5 s take)."""
+    short = tmp_path / "short.wav"
+    sf.write(str(short), rendered("tone:440", FS // 2), FS, subtype="FLOAT")
+    pcm = (rendered("tone:440", FS // 2)[:, 0] * 32767).astype("<i2").tobytes()
+    for name, args, data in [
+        ("file.wav", ["--input", str(short)], b""),
+        ("pipe.wav", ["--input", "-"], pcm),
+    ]:
+        out = tmp_path / name
+        done = record(str(out), *args, "--duration", "5", input=data)
+        assert done.returncode == 0, done.stderr
+        side = sidecar(out)
+        assert (side["frames"], side["ended_by"]) == (FS // 2, "end of input")
+    out = tmp_path / "full.wav"
+    assert record(str(out), "--input", str(short), "--duration", "0.25").returncode == 0
+    assert (sidecar(out)["frames"], sidecar(out)["ended_by"]) == (FS // 4, "duration")
+
+
 def test_numbered_parts_past_a_lowered_threshold_have_no_gap(tmp_path: Path) -> None:
     out = tmp_path / "big.wav"
     done = record(
@@ -208,10 +228,62 @@ def test_an_existing_file_is_left_untouched_without_force(tmp_path: Path) -> Non
     assert len(read3(out)) == FS
 
 
+def test_force_with_an_input_that_ends_before_its_first_frame_keeps_the_old_take(
+    tmp_path: Path,
+) -> None:
+    """Empty stdin under --force: the earlier take was set aside for the new one; with no
+    frame recorded it is put back byte for byte, not left hidden (where the next such run
+    replaced it: the take was lost)."""
+    out = tmp_path / "keep.wav"
+    assert record(str(out), "--input", "tone:440", "--duration", "0.2").returncode == 0
+    before = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
+    for _ in range(2):
+        done = record(str(out), "--force", "--input", "-", input=b"")
+        assert done.returncode == 0, done.stderr
+        assert one_line(done.stderr) == f"livespec: nothing was recorded ('{out}' left as it was)"
+        assert {p.name: p.read_bytes() for p in tmp_path.iterdir()} == before
+
+
+def test_force_never_replaces_a_take_an_unfinished_force_set_aside(tmp_path: Path) -> None:
+    """After a crash the old take is still there as ``.OUT.wav.replaced`` (docs/recording.md):
+    a new --force recording must not put the crashed one over it."""
+    out = tmp_path / "take.wav"
+    out.write_bytes(b"the crashed take")
+    hidden = tmp_path / ".take.wav.replaced"
+    hidden.write_bytes(b"the take that cannot be made again")
+    done = record(str(out), "--force", "--input", "tone:440", "--duration", "0.2")
+    assert done.returncode == 2
+    assert one_line(done.stderr) == (
+        f"livespec: '{hidden}' holds a take set aside by an unfinished --force recording: "
+        "rename or remove it first"
+    )
+    assert hidden.read_bytes() == b"the take that cannot be made again"
+    assert out.read_bytes() == b"the crashed take"
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".take.wav.replaced", "take.wav"]
+
+
+def test_a_folder_that_is_a_file_is_named_as_such(tmp_path: Path) -> None:
+    (tmp_path / "take.wav").write_bytes(b"a file, not a folder")
+    out = tmp_path / "take.wav" / "x.wav"
+    done = record(str(out), "--input", "tone:440", "--duration", "0.2")
+    assert done.returncode == 2
+    assert one_line(done.stderr) == (
+        f"livespec: cannot record to '{out}': '{out.parent}' is not a folder"
+    )
+    done = record(str(tmp_path / "nodir" / "x.wav"), "--input", "tone:440", "--duration", "0.2")
+    assert done.returncode == 2
+    assert one_line(done.stderr).endswith(f"folder '{tmp_path / 'nodir'}' does not exist")
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [
         (["--duration", "-1"], "--duration -1: must be positive"),
+        (["--duration", "nan"], "--duration nan: must be positive"),
+        (
+            ["--duration", "inf"],
+            "--duration inf: must be finite (leave it out to record until stopped)",
+        ),
         (["--preroll", "-2"], "--preroll -2: must be from 0 to 60 seconds"),
         (["--preroll", "3000"], "--preroll 3000: must be from 0 to 60 seconds"),
         (["--preroll", "1e9"], "--preroll 1e9: must be from 0 to 60 seconds"),
@@ -534,6 +606,21 @@ def test_an_already_full_disk_is_named_at_the_start(tiny_disk: Path) -> None:
     assert sorted(p.name for p in tiny_disk.iterdir()) == ["filler"]
 
 
+def test_a_disk_with_room_for_the_header_but_not_the_sidecar_is_status_1(
+    tiny_disk: Path,
+) -> None:
+    """One page (4 KiB) left on the 1 MiB tmpfs: the WAV's header is written, the sidecar
+    is not. A full disk is status 1 (docs/recording.md), whichever file meets it first."""
+    (tiny_disk / "filler").write_bytes(bytes((1 << 20) - 4096))
+    out = tiny_disk / "late.wav"
+    done = record(str(out), "--input", "tone:997", "--duration", "1")
+    assert done.returncode == 1, done.stderr
+    assert one_line(done.stderr) == (
+        f"livespec: cannot write '{out}.json': No space left on device (ENOSPC)"
+    )
+    assert sorted(p.name for p in tiny_disk.iterdir()) == ["filler"]
+
+
 def test_a_read_only_file_system_is_named_at_the_start(tiny_disk: Path) -> None:
     subprocess.run(["mount", "-o", "remount,ro", str(tiny_disk)], check=True)
     out = tiny_disk / "ro.wav"
@@ -573,6 +660,27 @@ def test_a_folder_without_write_permission_is_named_at_the_start() -> None:
         for p in folder.iterdir():
             p.unlink()
         folder.rmdir()
+
+
+def test_a_source_that_fails_midway_keeps_the_audio_and_the_reason_in_the_sidecar(
+    tmp_path: Path,
+) -> None:
+    bad = tmp_path / "bad.wav"
+    x = rendered("tone:440", 2 * FS)[:, 0].astype(np.float32)
+    x[FS] = np.nan  # damaged one second in
+    sf.write(str(bad), x, FS, subtype="FLOAT")
+    out = tmp_path / "out.wav"
+    done = record("-i", str(bad), str(out), "--subtype", "FLOAT")
+    assert done.returncode == 1
+    line = one_line(done.stderr)
+    assert line.endswith(f"; '{out}' is complete up to that point"), line
+    y = read3(out, pcm=False)
+    assert 0 < len(y) <= FS
+    np.testing.assert_array_equal(y[:, 0], x[: len(y)])
+    side = sidecar(out)
+    assert side["ended_by"] == "error" and side["complete"] is True
+    reason = line.removeprefix("livespec: ").removesuffix(f"; '{out}' is complete up to that point")
+    assert "is not a number" in reason and side["error"] == reason
 
 
 def test_a_source_that_fails_before_its_first_frame_leaves_no_file(tmp_path: Path) -> None:

@@ -306,7 +306,8 @@ def record(
         livespec.UsageError: a bad argument; a LivespecError (RecordingError): the file
         exists (without ``force``) or cannot be written; livespec.SourceError: the input
         cannot be opened (no file is made), failed before its first frame (the file made
-        is removed) or died later (the file is complete up to that point).
+        is removed; with ``force``, the old take is put back, as when no frame came at
+        all) or died later (the file is complete up to that point).
     """
     from livespec.audio.sources import BlockSource
     from livespec.recorder.parts import RecordingError, check_target
@@ -364,8 +365,12 @@ def record(
             rec.request_stop(reason)
             pipe.close()
             rec.stop(reason)
-            if reason == "error":  # a source that failed before its first frame: no file
+            if reason == "error" or rec.replaced:  # no frame: no file, or the old take back
                 removed = remove_if_empty(rec)
+    if removed and failure is None and rec.error is None:  # force=True, and not one frame
+        raise SourceError(
+            f"the input ended before its first frame; nothing was recorded ({removed})"
+        )
     if rec.error is not None:
         raise RecordingError(rec.error)
     if failure is not None:

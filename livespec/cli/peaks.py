@@ -110,6 +110,8 @@ def run_peaks(ns: argparse.Namespace, cfg: Config) -> int:
 
     if ns.duration is not None and not ns.duration > 0:
         raise UsageError(f"--duration {ns.duration:g}: must be positive")
+    if ns.duration is not None and ns.duration == math.inf:
+        raise UsageError("--duration inf: must be finite (leave it out to run until stopped)")
     if ns.interval is not None and not ns.interval > 0:
         raise UsageError(f"--interval {ns.interval:g}: must be positive")
     realtime = runs_in_realtime(cfg, ns.duration, forced=bool(ns.realtime))

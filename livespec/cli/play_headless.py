@@ -84,6 +84,10 @@ def _play(ns: argparse.Namespace, player: Playback) -> str:
         end = (
             player.duration if ns.duration is None else min(player.duration, ns.start + ns.duration)
         )
+        if isinstance(player, DevicePlayback) and end < player.duration:
+            # the feeder ends the sound at --duration (sample-exact): pausing when the
+            # position gets there would let one output latency more be heard
+            player.frames = round(end * player.samplerate)
         player.seek(ns.start)
         player.play()
         while player.playing() and player.position() < end:

@@ -24,6 +24,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import dataclasses
+import math
 import os
 import signal
 import sys
@@ -178,6 +179,8 @@ def run_record(ns: argparse.Namespace, cfg: Config) -> int:
 
     if ns.duration is not None and not ns.duration > 0:
         raise UsageError(f"--duration {ns.duration:g}: must be positive")
+    if ns.duration is not None and ns.duration == math.inf:
+        raise UsageError("--duration inf: must be finite (leave it out to record until stopped)")
     if not 1024 <= ns.split_bytes <= WAV_MAX_BYTES:
         raise UsageError(f"--split-bytes {ns.split_bytes}: must be 1024..{WAV_MAX_BYTES}")
     out = Path(ns.out)
@@ -245,7 +248,10 @@ def _record(ns: argparse.Namespace, pipe: Pipeline, out: Path) -> int:
             if failure is not None:
                 break
             if source.finished and rec.position >= ring.written:
-                rec.ended_by = rec.ended_by or ("duration" if ns.duration else "end of input")
+                full = (
+                    rec.max_frames is not None and rec.position >= rec.open_index + rec.max_frames
+                )
+                rec.ended_by = rec.ended_by or ("duration" if full else "end of input")
                 break
     finally:
         reason = caught[0] if caught else ("error" if failure else "stop")
@@ -271,6 +277,7 @@ def _failure(events: list[Event], status: _Status) -> str | None:
 
 def _report(rec: Recorder, status: _Status, failure: str | None, caught: list[str]) -> int:
     """The closing lines on stderr and the exit status."""
+    from livespec.recorder.sidecar import save_sidecar
     from livespec.recorder.start import remove_if_empty
     from livespec.recorder.writer import sidecar_path
 
@@ -295,7 +302,12 @@ def _report(rec: Recorder, status: _Status, failure: str | None, caught: list[st
             status.say(f"{failure}; nothing was recorded ({note})")
         else:
             status.say(f"{failure}; '{rec.path}' is complete up to that point")
+            rec.error = failure  # the writer has finished: the sidecar says why it ended
+            with contextlib.suppress(OSError):
+                save_sidecar(rec, complete=True)
         return EXIT_FAILURE
+    if rec.replaced and (note := remove_if_empty(rec)):  # --force, and not one frame came
+        status.say(f"nothing was recorded ({note})")
     if caught:
         return STOP_SIGNALS.get(caught[0], EXIT_INTERRUPTED)
     return EXIT_OK

@@ -61,7 +61,12 @@ def check_target(path: Path, force: bool) -> None:
     file (the WAV, its sidecar or a numbered part) without ``force``, or cannot work."""
     folder = path.parent
     if not folder.is_dir():
-        raise RecordingError(f"cannot record to '{path}': folder '{folder}' does not exist")
+        what = (
+            f"'{folder}' is not a folder"
+            if folder.exists()
+            else f"folder '{folder}' does not exist"
+        )
+        raise RecordingError(f"cannot record to '{path}': {what}")
     if path.is_dir():
         raise RecordingError(f"cannot record to '{path}': it is a folder")
     if force:
@@ -90,6 +95,13 @@ def set_aside(path: Path) -> list[tuple[Path, Path]]:
     one that succeeds deletes them (:func:`discard`). Returns (original, hidden) pairs.
     Caller's thread."""
     moved: list[tuple[Path, Path]] = []
+    for p in taken_paths(path):
+        hidden = p.with_name(f".{p.name}.replaced")
+        if os.path.lexists(hidden):  # an earlier forced take that never finished
+            raise RecordingError(
+                f"'{hidden}' holds a take set aside by an unfinished --force recording: "
+                "rename or remove it first"
+            )
     try:
         for p in taken_paths(path):
             hidden = p.with_name(f".{p.name}.replaced")
@@ -128,6 +140,15 @@ def io_reason(exc: BaseException, folder: Path) -> str:
             return f"{os.strerror(errno.ENOSPC)} (ENOSPC)"
     text = str(exc).strip().rstrip(".") or type(exc).__name__
     return f"write failed: {text}"
+
+
+def start_error(path: Path, exc: BaseException) -> RecordingError:
+    """The error for ``path`` (the WAV or its sidecar) that cannot be written at the start:
+    status 2 where the folder refuses (no permission, read-only), 1 where the disk fails
+    (full, an I/O error), as for the WAV itself (:func:`create_part`)."""
+    refused = isinstance(exc, OSError) and exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS)
+    status = EXIT_USAGE if refused else EXIT_FAILURE
+    return RecordingError(f"cannot write '{path}': {io_reason(exc, path.parent)}", status)
 
 
 def publish(tmp: Path, path: Path, force: bool) -> None:

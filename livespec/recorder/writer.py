@@ -38,6 +38,7 @@ from livespec.recorder.parts import (
     PartWriter,
     discard,
     io_reason,
+    start_error,
 )
 
 # The "X as X" imports re-export names that callers (cli/record.py, cli/stream.py, the
@@ -192,9 +193,7 @@ class Recorder:
             self._closed = True
             self._done.set()
             self._parts.abandon()
-            raise RecordingError(
-                f"cannot write '{sidecar_path(self.path)}': {io_reason(exc, self.path.parent)}"
-            ) from None
+            raise start_error(sidecar_path(self.path), exc) from None
 
     def start(self) -> None:
         """Open the file if needed and start the writer thread (caller's thread)."""
