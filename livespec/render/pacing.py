@@ -21,6 +21,14 @@ arrives). A reply that got lost is asked for again after :data:`REPROBE_S`, and 
 one update still goes out every :data:`KEEPALIVE_S` (a terminal that stopped answering is
 not frozen for good).
 
+Each query first moves the cursor to a column of the top row that numbers it (saving and
+restoring the cursor around it, DECSC/DECRC), so a reply says which query it answers; the
+terminal answers in order, so that query and every one before it are done. A reply that
+skips queries means another process read the missing ones: typically ssh reading the
+same terminal in ``ssh HOST livespec stream | livespec view -`` without ``ssh -n``, which
+also takes the user's keys. The pacer then stops holding for good (:attr:`LinkPacer.stolen`)
+and the app says what to do.
+
 Pure code, no Textual; the app's UI thread calls it (``now``: monotonic seconds; ``written``:
 the bytes handed to the terminal so far).
 """
@@ -29,11 +37,11 @@ from __future__ import annotations
 
 from collections import deque
 
-QUERY = "\x1b[6n"  # DSR 6: the terminal answers ESC [ row ; col R
+IDS = 8  # queries are numbered 0..IDS-1 (the column of the cursor they ask about)
 WINDOW_BYTES = 24_000  # hold once this much was written after an unanswered query
 PROBE_EVERY_S = 0.5  # at most one query this often while the terminal keeps up
 REPROBE_S = 3.0  # ask again when no reply came for this long (a lost reply)
-MAX_OUTSTANDING = 4
+MAX_OUTSTANDING = 4  # more: the oldest is forgotten (IDS tells this many apart)
 KEEPALIVE_S = 10.0  # while held, one update still goes out this often
 FIRST_GIVE_UP_S = 10.0  # no reply yet after this long: the terminal may never answer
 
@@ -42,7 +50,9 @@ class LinkPacer:
     """When to ask the terminal for a reply, and whether to hold the next update."""
 
     def __init__(self) -> None:
-        self._sent: deque[tuple[float, int]] = deque()  # (time, bytes written) of queries out
+        self._sent: deque[tuple[float, int, int]] = deque()  # (time, bytes, id) of queries out
+        self._next_id = 0
+        self.stolen = 0  # replies another process took (see the module's docstring)
         self._last_sent = -1e9
         self._held_since: float | None = None  # start of the current hold (KEEPALIVE_S)
         self.replies = 0  # replies seen
@@ -51,26 +61,36 @@ class LinkPacer:
     def probe_due(self, now: float) -> bool:
         """True when a query should follow the update just written."""
         if self._sent:
-            return now - self._sent[-1][0] >= REPROBE_S and len(self._sent) < MAX_OUTSTANDING
+            return now - self._sent[-1][0] >= REPROBE_S
         return now - self._last_sent >= PROBE_EVERY_S
 
-    def sent(self, now: float, written: int) -> None:
-        """A query was written at ``now``, after ``written`` bytes in all."""
-        self._sent.append((now, written))
+    def query(self, now: float, written: int) -> str:
+        """The next query's text, written at ``now`` after ``written`` bytes in all."""
+        qid = self._next_id
+        self._next_id = (qid + 1) % IDS
+        if len(self._sent) >= MAX_OUTSTANDING:  # the oldest is taken for lost
+            self._sent.popleft()
+        self._sent.append((now, written, qid))
         self._last_sent = now
+        # DECSC, the cursor to column qid + 1 of row 1, DSR 6, DECRC
+        return f"\x1b7\x1b[1;{qid + 1}H\x1b[6n\x1b8"
 
-    def reply(self) -> None:
-        """The terminal answered the oldest query still out."""
+    def reply(self, column: int) -> None:
+        """The terminal answered with its cursor at ``column`` (0-based): the query of that
+        id and every one before it are answered (an unknown column: the oldest)."""
         self.replies += 1
-        if self._sent:
+        ids = [qid for _, _, qid in self._sent]
+        done = ids.index(column) + 1 if column in ids else min(1, len(ids))
+        self.stolen += done - 1
+        for _ in range(done):
             self._sent.popleft()
 
     def behind(self, now: float, written: int) -> bool:
         """True when more than the window went out after a query the terminal has not
         answered (before any reply: only during the first :data:`FIRST_GIVE_UP_S`)."""
-        if not self._sent:
+        if not self._sent or self.stolen:
             return False
-        sent_at, mark = self._sent[0]
+        sent_at, mark, _ = self._sent[0]
         if not self.replies and now - sent_at >= FIRST_GIVE_UP_S:
             return False
         return written - mark > WINDOW_BYTES

@@ -54,6 +54,10 @@ from livespec.tui.widgets.status import StatusInfo, StatusLine, status_text
 
 MIN_WIDTH, MIN_HEIGHT = 50, 16  # below this the app shows a plain message
 HOLD_DECAY_DB_S = 20.0  # spectrum peak hold falls this fast (dB per second of audio)
+STOLEN_INPUT = (
+    "Another program reads this terminal too, so keys can go astray. With "
+    "'ssh HOST livespec stream | livespec view -', give ssh -n."
+)
 
 
 # The small widgets take turns (each one's update is painted directly, or is a screen update)
@@ -285,7 +289,8 @@ class LivespecApp(App[int]):
 
     def on_cursor_position(self, event: CursorPosition) -> None:
         """The terminal answered the output's query: it has shown what came before."""
-        self.output.link_reply()
+        if self.output.link_reply(event.x):
+            self.notify(STOLEN_INPUT, severity="warning", timeout=10)
 
     def update_texts(self, force: bool = True) -> None:
         """Readout and axis marker (at most every READOUT_EVERY ticks unless forced),

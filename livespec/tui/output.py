@@ -20,7 +20,7 @@ from textual.app import App
 from textual.geometry import Region
 from textual.widget import Widget
 
-from livespec.render.pacing import QUERY, LinkPacer
+from livespec.render.pacing import LinkPacer
 from livespec.render.patch import RESET, move_to
 from livespec.render.terminal import (
     Spans,
@@ -87,9 +87,10 @@ class TerminalOutput:
             write(synchronized(self._app, text))
             return
         # The pacing's question follows the update in the same write (one wake-up of the
-        # writer thread); the mark is every byte written up to it.
-        write((synchronized(self._app, text) if text else "") + QUERY)
-        self.pacer.sent(self.clock(), self.bytes_out)
+        # writer thread); its mark is every byte written up to it.
+        update = synchronized(self._app, text) if text else ""
+        mark = self.bytes_out + len(update.encode("utf-8", "replace"))
+        write(update + self.pacer.query(self.clock(), mark))
 
     @contextmanager
     def batch(self) -> Iterator[None]:
@@ -122,9 +123,12 @@ class TerminalOutput:
         (:mod:`livespec.render.pacing`): the caller skips this update's drawing."""
         return self.pacer.hold(self.clock(), self.bytes_out)
 
-    def link_reply(self) -> None:
-        """The terminal answered a query (its cursor position report)."""
-        self.pacer.reply()
+    def link_reply(self, column: int) -> bool:
+        """The terminal answered a query (its cursor position report, ``column`` 0-based);
+        True the first time the replies turn out to be read by another process too."""
+        stolen = self.pacer.stolen
+        self.pacer.reply(column)
+        return not stolen and self.pacer.stolen > 0
 
     def can_draw(self, widget: Widget) -> bool:
         """:func:`can_draw_direct`, remembering what it found while the layout stands."""
