@@ -66,6 +66,9 @@ class WaterfallView:
         self.scale = scale
         self.fmin = fmin
         self.fmax = samplerate / 2.0 if fmax is None else min(fmax, samplerate / 2.0)
+        # The range asked for (Hz); fmin/fmax are what the map shows of it, which can be
+        # less (the cqt rows end below Nyquist), and a remap starts again from this.
+        self._range = (self.fmin, self.fmax)
         self.db_min, self.db_max = db_min, db_max
         self.orientation = orientation
         self.table = CellTable(colormap, depth)
@@ -143,6 +146,7 @@ class WaterfallView:
     def set_freq(self, scale: str, fmin: float, fmax: float) -> None:
         """Frequency scale and shown range in Hz."""
         self.scale, self.fmin, self.fmax = scale, fmin, min(fmax, self.samplerate / 2.0)
+        self._range = (self.fmin, self.fmax)
         self._remap()
 
     def set_db(self, db_min: float, db_max: float) -> None:
@@ -171,8 +175,7 @@ class WaterfallView:
     def _remap(self) -> None:
         self.fmap = FreqMap(
             self.scale,
-            self.fmin,
-            self.fmax,
+            *self._range,
             max(1, self.freq_pixels),
             self.samplerate,
             self.bins,
