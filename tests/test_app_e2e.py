@@ -364,3 +364,15 @@ def test_a_stop_signal_ends_the_app_like_q(
     info = sf.info(str(wav))
     assert side["complete"] is True
     assert side["frames"] == info.frames > 4 * 48000
+
+
+def test_fmin_above_nyquist_is_one_line_before_the_screen(tmux: Tmux) -> None:
+    """--fmin at or above the input's Nyquist frequency leaves no band: one line and
+    status 2 before the screen (it showed an empty 1 Hz view labelled 24k twice)."""
+    tmux.start(_livespec("--input", "tone:1000", "--fmin", "30000"), {}, (100, 30))
+    assert tmux.wait_exit() == 2
+    lines = [ln for ln in tmux.screen().splitlines() if ln.strip()]
+    assert lines == [
+        "livespec: --fmin 30000: must be below the input's Nyquist frequency, 24000 Hz "
+        "(sample rate 48000 Hz)"
+    ]
