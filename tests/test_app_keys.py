@@ -322,6 +322,32 @@ async def test_resizing_never_crashes(size: tuple[int, int]) -> None:
         assert app.view.width > 0
 
 
+@sync
+async def test_growing_back_under_the_help_screen_leaves_the_small_message() -> None:
+    """Too small, then ``?``, then the terminal grows back: once the help closes the
+    plot is back, not the stale 'Terminal too small' (the resize only reached the help
+    screen, the one on top)."""
+    rig = make_rig()
+    app = rig.app
+    async with app.run_test(size=(120, 40)) as pilot:
+        rig.feed(10)
+        main = app.screen
+        await pilot.resize_terminal(30, 8)
+        await pilot.pause()
+        assert main.has_class("too-small")
+        await pilot.press("question_mark")
+        await pilot.pause()
+        assert app.screen is not main
+        await pilot.resize_terminal(120, 40)
+        await pilot.pause()
+        await pilot.press("escape")
+        rig.feed(5)
+        await pilot.pause()
+        assert app.screen is main
+        assert not main.has_class("too-small")
+        assert "Terminal too small" not in app.export_screenshot()
+
+
 @pytest.mark.parametrize("depth", ["truecolor", "256", "16", "none"])
 @sync
 async def test_every_colour_depth_sets_the_console_and_draws(depth: str) -> None:
