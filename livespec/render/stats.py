@@ -74,6 +74,8 @@ class Stats:
     overflows: int = 0
     lost_frames: int = 0
     ticks: list[float] = field(default_factory=list)  # times of recent screen updates
+    now: float = 0.0  # clock time of the newest screen update, s
+    frames_at: float = 0.0  # clock time of the update before the newest frames came, s
 
     def update(self, frames: Sequence[FrameLike]) -> None:
         """Take the newest ``frames`` (engine Frames, oldest first)."""
@@ -84,6 +86,7 @@ class Stats:
         self.rms_dbfs = float(last.rms_dbfs)
         self.peak_dbfs = max(float(f.peak_dbfs) for f in frames)
         self.t = float(last.t)
+        self.frames_at = self.now
         self.frames += len(frames)
         for f in frames:
             if f.peak_dbfs >= CLIP_DBFS:
@@ -98,8 +101,9 @@ class Stats:
 
     @property
     def clipping(self) -> bool:
-        """True while the clip indicator is lit."""
-        return self.t < self.clip_until
+        """True while the clip indicator is lit: ``CLIP_HOLD_S`` of frame time, and once
+        no frames come (the input ended, a pause), of clock time since the last came."""
+        return self.t + max(0.0, self.now - self.frames_at) < self.clip_until
 
     def reset_hold(self) -> None:
         """Forget the held peak and the clip indicator."""
@@ -108,6 +112,7 @@ class Stats:
 
     def tick(self, now: float) -> None:
         """Count one screen update at ``now`` (s, monotonic)."""
+        self.now = now
         self.ticks.append(now)
         while self.ticks and self.ticks[0] < now - 1.0:
             self.ticks.pop(0)

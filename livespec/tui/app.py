@@ -262,7 +262,7 @@ class LivespecApp(App[int]):
         self.update_texts(force=no_peak_yet and bool(self.stats.peaks))  # first: axis marker
         self.overlays.update()
         w.plot.sync()
-        if frames and self._ticks % METER_EVERY == 1:
+        if self._ticks % METER_EVERY == 1:  # redrawn only if it changed (CLIP goes out)
             w.meter.changed()
         self.measuring.tick(self._ticks, self.clock())
         if self._ticks % REOPEN_EVERY == 0:
