@@ -75,7 +75,8 @@ class Stats:
     lost_frames: int = 0
     ticks: list[float] = field(default_factory=list)  # times of recent screen updates
     now: float = 0.0  # clock time of the newest screen update, s
-    frames_at: float = 0.0  # clock time of the update before the newest frames came, s
+    frames_at: float = 0.0  # clock time of the screen update that took the newest frames, s
+    _fresh: bool = False  # frames came since the last screen update
 
     def update(self, frames: Sequence[FrameLike]) -> None:
         """Take the newest ``frames`` (engine Frames, oldest first)."""
@@ -86,7 +87,7 @@ class Stats:
         self.rms_dbfs = float(last.rms_dbfs)
         self.peak_dbfs = max(float(f.peak_dbfs) for f in frames)
         self.t = float(last.t)
-        self.frames_at = self.now
+        self._fresh = True
         self.frames += len(frames)
         for f in frames:
             if f.peak_dbfs >= CLIP_DBFS:
@@ -113,6 +114,8 @@ class Stats:
     def tick(self, now: float) -> None:
         """Count one screen update at ``now`` (s, monotonic)."""
         self.now = now
+        if self._fresh:
+            self.frames_at, self._fresh = now, False
         self.ticks.append(now)
         while self.ticks and self.ticks[0] < now - 1.0:
             self.ticks.pop(0)
