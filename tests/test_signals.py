@@ -261,3 +261,10 @@ def test_a_tone_below_nyquist_reads_its_own_frequency(run_livespec: Any) -> None
         "livespec: --input 'tone:30000': tone 30000 Hz must be below the Nyquist frequency, "
         "24000 Hz (sample rate 48000 Hz)"
     )
+
+
+@pytest.mark.parametrize("spec", ["", " "])
+def test_an_empty_input_says_so(spec: str) -> None:
+    """``--input ''`` said "cannot open '.': is a folder"."""
+    with pytest.raises(UsageError, match=r"^--input '': empty; give a file"):
+        make_source(spec)

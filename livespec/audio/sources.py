@@ -191,6 +191,8 @@ def make_source(
         return DeviceSource(device, samplerate, channels, blocksize, latency)
     if device is not None:
         raise UsageError("give either --device or --input, not both")
+    if not input_spec.strip():  # else a file named '' is the folder '.'
+        raise UsageError("--input '': empty; give a file, - (stdin) or a test signal (tone:1000)")
     if input_spec == "-":
         return StdinSource(pcm_format, samplerate, channels, blocksize, max_seconds=max_seconds)
     if signals.is_signal_spec(input_spec) and not os.path.exists(input_spec):
