@@ -302,9 +302,20 @@ class Pipeline:
     ) -> Engine:
         """The analysis engine on the ring (made if needed), calling ``on_frame`` on its
         worker thread (or on the caller's, see :meth:`pump`); ``on_error`` is called on
-        the worker thread if it dies (see :class:`~livespec.engine.Engine`)."""
+        the worker thread if it dies (see :class:`~livespec.engine.Engine`).
+
+        Raises:
+            UsageError: ``--fmin`` at or above the input's Nyquist frequency (no band
+                left to analyse: every frame without a peak, a blank view).
+        """
         from livespec.engine import Engine
 
+        fs = self.source.samplerate
+        if self.cfg.analysis.fmin >= fs / 2.0:
+            raise UsageError(
+                f"--fmin {self.cfg.analysis.fmin:g}: must be below the input's Nyquist "
+                f"frequency, {fs / 2.0:g} Hz (sample rate {fs:g} Hz)"
+            )
         ring = self._ring if self._ring is not None else self.make_ring()
         self.engine = Engine(
             self.source,

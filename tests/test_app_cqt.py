@@ -61,3 +61,27 @@ async def test_the_cqt_scale_shows_notes_and_the_tone_in_its_semitone() -> None:
         assert app.view.scale == "linear"
         assert rig.engine.cqt is None
         assert app.view.cqt is None and app.view.bins == 4096 // 2 + 1
+
+
+@sync
+async def test_leaving_the_cqt_scale_shows_the_whole_range_again() -> None:
+    """The cqt scale ends at its top bin (below Nyquist); the scales after it must not
+    keep that limit as if the view were zoomed (it cut 16.7-24 kHz off the linear view)."""
+    rig = make_rig("tone:1000@-6", scale="linear")
+    app = rig.app
+    async with app.run_test(size=(120, 40)) as pilot:
+        rig.feed(20)
+        await pilot.pause()
+        nyquist = 48000 / 2
+        assert app.view.fmax == nyquist
+        for _ in range(3):  # linear -> log -> mel -> cqt
+            await pilot.press("l")
+        rig.feed(20)
+        await pilot.pause()
+        assert app.view.cqt is not None and app.view.fmax < nyquist
+        for scale in ("linear", "log", "mel"):
+            await pilot.press("l")
+            rig.feed(10)
+            await pilot.pause()
+            assert app.view.scale == scale and app.view.cqt is None
+            assert app.view.fmax == nyquist, scale

@@ -13,9 +13,12 @@ Nothing here asserts on timing: the waits are generous deadlines for a loaded ma
 
 from __future__ import annotations
 
+import json
 import math
+import os
 import re
 import shlex
+import signal
 import struct
 import time
 from collections.abc import Iterator
@@ -325,3 +328,51 @@ def test_file_browser_in_a_terminal(tmp_path: Path, tmux: Tmux) -> None:
     _assert_restored(tmux)
     labels = read_labels(tmp_path / "take.labels.txt")
     assert [(lab.start, lab.text) for lab in labels] == [(8.0, "m1")]
+
+
+def _app_pid(tmux: Tmux) -> int:
+    """The livespec process under the tmux pane's shell."""
+    shell = int(tmux.tmux("display", "-p", "-t", tmux.name, "#{pane_pid}").strip())
+    for child in Path(f"/proc/{shell}/task/{shell}/children").read_text().split():
+        cmdline = Path(f"/proc/{child}/cmdline").read_bytes().split(b"\0")
+        if b"livespec" in cmdline:
+            return int(child)
+    raise AssertionError(f"no livespec process under the pane's shell {shell}")
+
+
+@pytest.mark.parametrize(("signame", "status"), [("SIGTERM", 143), ("SIGHUP", 129)])
+def test_a_stop_signal_ends_the_app_like_q(
+    tmp_path: Path, tmux: Tmux, signame: str, status: int
+) -> None:
+    """``kill`` (SIGTERM) or a hang-up (SIGHUP) while the app records: the app ends as
+    with ``q`` (exit status 128 + the signal), the terminal is restored and the recording
+    is finalised: its sidecar complete, with every frame the WAV holds. Before, the
+    default action killed it in the alternate screen, the sidecar at 0 frames."""
+    import soundfile as sf
+
+    rec = tmp_path / "rec"
+    rec.mkdir()
+    tmux.start(_livespec("--input", "tone:1000@-6", "--record-dir", str(rec)), {}, (100, 30))
+    tmux.wait_for(r"Peak +1000\.0 Hz")
+    tmux.keys("r")
+    tmux.wait_for(r"REC 0:00:0[4-9]")  # 3 s of pre-roll, then at least a second more
+    os.kill(_app_pid(tmux), getattr(signal, signame))
+    assert tmux.wait_exit() == status
+    _assert_restored(tmux)
+    (wav,) = rec.glob("*.wav")
+    side = json.loads(Path(f"{wav}.json").read_text())
+    info = sf.info(str(wav))
+    assert side["complete"] is True
+    assert side["frames"] == info.frames > 4 * 48000
+
+
+def test_fmin_above_nyquist_is_one_line_before_the_screen(tmux: Tmux) -> None:
+    """--fmin at or above the input's Nyquist frequency leaves no band: one line and
+    status 2 before the screen (it showed an empty 1 Hz view labelled 24k twice)."""
+    tmux.start(_livespec("--input", "tone:1000", "--fmin", "30000"), {}, (100, 30))
+    assert tmux.wait_exit() == 2
+    lines = [ln for ln in tmux.screen().splitlines() if ln.strip()]
+    assert lines == [
+        "livespec: --fmin 30000: must be below the input's Nyquist frequency, 24000 Hz "
+        "(sample rate 48000 Hz)"
+    ]

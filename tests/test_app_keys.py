@@ -322,6 +322,60 @@ async def test_resizing_never_crashes(size: tuple[int, int]) -> None:
         assert app.view.width > 0
 
 
+@sync
+async def test_growing_back_under_the_help_screen_leaves_the_small_message() -> None:
+    """Too small, then ``?``, then the terminal grows back: once the help closes the
+    plot is back, not the stale 'Terminal too small' (the resize only reached the help
+    screen, the one on top)."""
+    rig = make_rig()
+    app = rig.app
+    async with app.run_test(size=(120, 40)) as pilot:
+        rig.feed(10)
+        main = app.screen
+        await pilot.resize_terminal(30, 8)
+        await pilot.pause()
+        assert main.has_class("too-small")
+        await pilot.press("question_mark")
+        await pilot.pause()
+        assert app.screen is not main
+        await pilot.resize_terminal(120, 40)
+        await pilot.pause()
+        await pilot.press("escape")
+        rig.feed(5)
+        await pilot.pause()
+        assert app.screen is main
+        assert not main.has_class("too-small")
+        assert "Terminal too small" not in app.export_screenshot()
+
+
+@sync
+async def test_the_clip_light_goes_out_when_no_more_frames_come() -> None:
+    """CLIP shows for two seconds after a full-scale sample, also when the input ends
+    (or the view is paused) right after it; it stayed lit for good, as no frame time
+    passed any more."""
+    from livespec.tui.widgets.meter import LevelMeter
+
+    rig = make_rig("tone:1000@0")  # peaks at full scale
+    app = rig.app
+    async with app.run_test(size=(120, 40)) as pilot:
+        rig.feed(10)
+        rig.feed(2)  # the meter is updated every other tick
+        await pilot.pause()
+        meter = app.query_one(LevelMeter)
+        assert app.stats.clipping
+        assert "CLIP" in meter.render_line(0).text
+        assert "CLIP" in app.export_screenshot()  # drawn
+        for _ in range(45):  # no more frames; the step clock passes 3 s
+            app.tick()
+        await pilot.pause()
+        assert not app.stats.clipping
+        assert "CLIP" not in meter.render_line(0).text
+        assert "CLIP" not in app.export_screenshot()  # and redrawn without it
+        rig.feed(10)  # full scale again: lit again
+        await pilot.pause()
+        assert app.stats.clipping
+
+
 @pytest.mark.parametrize("depth", ["truecolor", "256", "16", "none"])
 @sync
 async def test_every_colour_depth_sets_the_console_and_draws(depth: str) -> None:

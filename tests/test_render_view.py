@@ -7,6 +7,7 @@ import pytest
 
 from livespec.render.history import History
 from livespec.render.raster import cell_keys, to_levels
+from livespec.render.stats import Stats
 from livespec.render.view import NO_DATA_DB, WaterfallView
 
 FS, BINS, HOP = 48000, 2049, 1024
@@ -209,3 +210,18 @@ def test_frames_per_pixel_cursor_marker_and_scroll_back() -> None:
     v.scroll(10)
     assert v.end == 188  # whole pixels
     assert v.frames_back == 12
+
+
+@pytest.mark.parametrize("rate", [30.0, 20.0, 10.0])
+def test_the_updates_per_second_readout_is_the_tick_rate(rate: float) -> None:
+    """Ticks on a timer's grid (each a little late, as a real timer is) read as the rate
+    they come at; a count over a closed one-second window read one too many (31 at 30)
+    whenever the tick a second back was no later than the newest."""
+    rng = np.random.default_rng(7)
+    stats = Stats()
+    readings = []
+    for k in range(int(5 * rate)):
+        stats.tick(1000.0 + k / rate + float(rng.uniform(0.0, 0.004)))
+        if k >= rate:  # a full second of ticks
+            readings.append(round(stats.fps()))
+    assert set(readings) == {round(rate)}

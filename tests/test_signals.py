@@ -236,3 +236,35 @@ def test_peaks_with_a_bad_level_says_one_line_and_exits_2(run_livespec: Any) -> 
     assert done.returncode == 2
     assert done.stdout == ""
     assert done.stderr.count("\n") == 1 and "must be a number of dBFS up to +20" in done.stderr
+
+
+@pytest.mark.parametrize(
+    ("spec", "fs"),
+    [("tone:30000", 48000), ("tone:440,24000@-20", 48000), ("tone:1000+tone:5000", 8000)],
+)
+def test_a_tone_at_or_above_nyquist_is_refused(spec: str, fs: int) -> None:
+    """A sine above Nyquist aliases (tone:30000 at 48 kHz read 18000.0 Hz in the app and
+    in peaks) and one at Nyquist is all zeros: refused in one line, as chirp is clamped."""
+    with pytest.raises(UsageError, match=r"must be below the Nyquist frequency, \d+ Hz"):
+        SignalSource(spec, samplerate=fs)
+
+
+def test_a_tone_below_nyquist_reads_its_own_frequency(run_livespec: Any) -> None:
+    rows = run_livespec("peaks", "--input", "tone:23000", "--duration", "0.2", "--json")
+    assert rows.returncode == 0
+    import json
+
+    assert abs(json.loads(rows.stdout.splitlines()[-1])["freq_hz"] - 23000.0) < 0.1
+    done = run_livespec("peaks", "--input", "tone:30000", "--duration", "0.2")
+    assert done.returncode == 2
+    assert done.stderr.strip() == (
+        "livespec: --input 'tone:30000': tone 30000 Hz must be below the Nyquist frequency, "
+        "24000 Hz (sample rate 48000 Hz)"
+    )
+
+
+@pytest.mark.parametrize("spec", ["", " "])
+def test_an_empty_input_says_so(spec: str) -> None:
+    """``--input ''`` said "cannot open '.': is a folder"."""
+    with pytest.raises(UsageError, match=r"^--input '': empty; give a file"):
+        make_source(spec)

@@ -127,6 +127,13 @@ class SignalSource(BlockSource):
         self.spec = spec
         self.parts = signals.parse_signal(spec)
         self.samplerate = int(samplerate)
+        nyquist = self.samplerate / 2.0
+        for part in self.parts:  # above it a sine aliases, at it it is all zeros
+            if isinstance(part, signals.Tone) and part.freq >= nyquist:
+                raise UsageError(
+                    f"--input {spec!r}: tone {part.freq:g} Hz must be below the Nyquist "
+                    f"frequency, {nyquist:g} Hz (sample rate {self.samplerate} Hz)"
+                )
         self.channels = int(channels)
         self.max_seconds = max_seconds
         self.finite = max_seconds is not None
@@ -184,6 +191,8 @@ def make_source(
         return DeviceSource(device, samplerate, channels, blocksize, latency)
     if device is not None:
         raise UsageError("give either --device or --input, not both")
+    if not input_spec.strip():  # else a file named '' is the folder '.'
+        raise UsageError("--input '': empty; give a file, - (stdin) or a test signal (tone:1000)")
     if input_spec == "-":
         return StdinSource(pcm_format, samplerate, channels, blocksize, max_seconds=max_seconds)
     if signals.is_signal_spec(input_spec) and not os.path.exists(input_spec):

@@ -74,6 +74,9 @@ class Stats:
     overflows: int = 0
     lost_frames: int = 0
     ticks: list[float] = field(default_factory=list)  # times of recent screen updates
+    now: float = 0.0  # clock time of the newest screen update, s
+    frames_at: float = 0.0  # clock time of the screen update that took the newest frames, s
+    _fresh: bool = False  # frames came since the last screen update
 
     def update(self, frames: Sequence[FrameLike]) -> None:
         """Take the newest ``frames`` (engine Frames, oldest first)."""
@@ -84,6 +87,7 @@ class Stats:
         self.rms_dbfs = float(last.rms_dbfs)
         self.peak_dbfs = max(float(f.peak_dbfs) for f in frames)
         self.t = float(last.t)
+        self._fresh = True
         self.frames += len(frames)
         for f in frames:
             if f.peak_dbfs >= CLIP_DBFS:
@@ -98,8 +102,9 @@ class Stats:
 
     @property
     def clipping(self) -> bool:
-        """True while the clip indicator is lit."""
-        return self.t < self.clip_until
+        """True while the clip indicator is lit: ``CLIP_HOLD_S`` of frame time, and once
+        no frames come (the input ended, a pause), of clock time since the last came."""
+        return self.t + max(0.0, self.now - self.frames_at) < self.clip_until
 
     def reset_hold(self) -> None:
         """Forget the held peak and the clip indicator."""
@@ -108,10 +113,20 @@ class Stats:
 
     def tick(self, now: float) -> None:
         """Count one screen update at ``now`` (s, monotonic)."""
+        self.now = now
+        if self._fresh:
+            self.frames_at, self._fresh = now, False
         self.ticks.append(now)
         while self.ticks and self.ticks[0] < now - 1.0:
             self.ticks.pop(0)
 
     def fps(self) -> float:
-        """Screen updates in the last second."""
-        return float(len(self.ticks))
+        """Screen updates per second over the last second: the intervals between its
+        updates per second of their span (a count of the updates in a closed one-second
+        window reads one too many whenever the first lies on its edge, 31 at 30/s);
+        the count itself while they span less than half a second (start-up, a stall)."""
+        t = self.ticks
+        span = t[-1] - t[0] if t else 0.0
+        if span < 0.5:
+            return float(len(t))
+        return (len(t) - 1) / span

@@ -66,6 +66,7 @@ class WaterfallView:
         self.scale = scale
         self.fmin = fmin
         self.fmax = samplerate / 2.0 if fmax is None else min(fmax, samplerate / 2.0)
+        self._range = (self.fmin, self.fmax)  # asked for; fmin/fmax: what the map shows
         self.db_min, self.db_max = db_min, db_max
         self.orientation = orientation
         self.table = CellTable(colormap, depth)
@@ -142,8 +143,8 @@ class WaterfallView:
 
     def set_freq(self, scale: str, fmin: float, fmax: float) -> None:
         """Frequency scale and shown range in Hz."""
-        self.scale, self.fmin, self.fmax = scale, fmin, min(fmax, self.samplerate / 2.0)
-        self._remap()
+        self.scale, self._range = scale, (fmin, min(fmax, self.samplerate / 2.0))
+        self._remap()  # sets fmin, fmax
 
     def set_db(self, db_min: float, db_max: float) -> None:
         """Colour floor and ceiling in dBFS."""
@@ -171,8 +172,7 @@ class WaterfallView:
     def _remap(self) -> None:
         self.fmap = FreqMap(
             self.scale,
-            self.fmin,
-            self.fmax,
+            *self._range,
             max(1, self.freq_pixels),
             self.samplerate,
             self.bins,

@@ -216,11 +216,11 @@ class LivespecApp(App[int]):
         self._check_size(event.size.width, event.size.height)
 
     def _check_size(self, width: int, height: int) -> None:
-        small = width < MIN_WIDTH or height < MIN_HEIGHT
-        self.screen.set_class(small, "too-small")
+        main = self.screen_stack[0]  # also under help or the palette (else stuck on the message)
+        main.set_class(small := width < MIN_WIDTH or height < MIN_HEIGHT, "too-small")
         if small:
             msg = f"Terminal too small: {width}×{height}, need {MIN_WIDTH}×{MIN_HEIGHT}. q quits."
-            self.query_one("#too-small", Static).update(msg)
+            main.query_one("#too-small", Static).update(msg)
 
     def on_plot_cell_clicked(self, message: Plot.CellClicked) -> None:
         """A click on the waterfall puts the cursor there (UI thread)."""
@@ -268,7 +268,7 @@ class LivespecApp(App[int]):
             self.update_texts(force=no_peak_yet and bool(self.stats.peaks))  # axis marker
             self.overlays.update()
             w.plot.sync()
-            if frames and self._ticks % METER_EVERY == 1:
+            if self._ticks % METER_EVERY == 1:  # redrawn only if changed (CLIP goes out)
                 w.meter.changed()
         self.measuring.tick(self._ticks, self.clock())
         if self._ticks % REOPEN_EVERY == 0:

@@ -36,6 +36,7 @@ from livespec.render.terminal import set_color_depth
 from livespec.tui.browse_start import check_file, load_options, open_playback
 from livespec.tui.controllers.browse import BrowseController, BrowseData
 from livespec.tui.keys import BROWSER_KEY_TABLE, BROWSER_KEYS
+from livespec.tui.process import exit_on_stop_signals
 from livespec.tui.screenshot import save_screen
 from livespec.tui.widgets.browse import BrowseWaterfall, FileTimeAxis, LabelRow, format_clock
 from livespec.tui.widgets.help import HelpScreen
@@ -381,7 +382,8 @@ def run_browser(ns: argparse.Namespace, cfg: Config | None = None) -> int:
         raise UsageError("no terminal: the file browser needs one ('livespec export' is headless)")
     app.data.start()  # the first columns while Textual starts (on_mount does not restart it)
     try:
-        status = app.run()
+        with exit_on_stop_signals(app):
+            status = app.run()
     finally:
         app.data.stop()
     if app.return_code not in (None, 0):

@@ -1,16 +1,27 @@
 """The process around the live app: stdin and the terminal when audio comes in on stdin
-(``--input -``, ``livespec view -``), and the garbage collector after start-up. Main or UI
-thread, as noted.
+(``--input -``, ``livespec view -``), the stop signals, and the garbage collector after
+start-up. Main or UI thread, as noted.
 """
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import io
 import os
+import signal
 import sys
+import threading
+from collections.abc import Iterator
+from types import FrameType
+from typing import TYPE_CHECKING, Any
 
 from livespec.errors import LivespecError
+
+if TYPE_CHECKING:  # the app's module imports Textual itself (on the preload thread)
+    from textual.app import App
+
+STOP_SIGNALS = ("SIGTERM", "SIGHUP")  # SIGINT: ctrl+c is a key while Textual has the tty
 
 GC_FULL_EVERY = 1000  # middle-generation collections between full ones (default 10)
 
@@ -58,3 +69,34 @@ def keys_from_tty(
         ) from None
     os.dup2(tty, 0)
     os.close(tty)
+
+
+@contextlib.contextmanager
+def exit_on_stop_signals(app: App[Any]) -> Iterator[None]:
+    """While the app runs, SIGTERM (``kill``) and SIGHUP (the terminal or the SSH link went
+    away) end it as ``q`` does, with exit status 128 + the signal's number: the terminal
+    is restored and the app's exit path runs (a recording is finalised). Without this the
+    default action killed the process in the alternate screen, the tty raw. A signal
+    ignored at launch (``nohup``) stays ignored. Main thread (else nothing is installed).
+    """
+
+    def on_signal(signum: int, frame: FrameType | None) -> None:
+        # This runs on the main thread, which runs the app's event loop; the app's
+        # thread-safe entry, call_from_thread, must be called from another thread.
+        def ask() -> None:
+            with contextlib.suppress(Exception):  # the app has already stopped
+                app.call_from_thread(app.exit, None, 128 + signum)
+
+        threading.Thread(target=ask, name="livespec-signal", daemon=True).start()
+
+    previous: dict[int, Any] = {}
+    if threading.current_thread() is threading.main_thread():
+        for name in STOP_SIGNALS:
+            sig = getattr(signal, name, None)
+            if sig is not None and signal.getsignal(sig) is not signal.SIG_IGN:
+                previous[sig] = signal.signal(sig, on_signal)
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)

@@ -17,7 +17,7 @@ from livespec.errors import EXIT_FAILURE, SourceError, printable
 from livespec.pipeline import Pipeline
 from livespec.tui.feed import AppFeed, FrameInbox
 from livespec.tui.options import AppOptions
-from livespec.tui.process import keys_from_tty, take_stdin_for_audio
+from livespec.tui.process import exit_on_stop_signals, keys_from_tty, take_stdin_for_audio
 
 # Frames an endless test signal writes at once when the app starts (the default FFT's
 # first frame, 85 ms at 48 kHz); files, stdin and the sound card keep real time.
@@ -102,7 +102,8 @@ def run_app(cfg: Config, ns: argparse.Namespace | None = None) -> int:
             if options.record:
                 # From launch: an existing file without --force ends here, before the screen.
                 app.recording.start(options.record, preroll_s=0.0, force=options.force)
-            status = app.run()
+            with exit_on_stop_signals(app):
+                status = app.run()
         finally:
             if app is not None:
                 app.recording.finish()

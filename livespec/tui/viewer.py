@@ -21,7 +21,7 @@ from livespec.stream.protocol import StreamReader
 from livespec.stream.source import FdReader, StreamSource
 from livespec.tui.app import LivespecApp
 from livespec.tui.feed import AppFeed
-from livespec.tui.process import keys_from_tty
+from livespec.tui.process import exit_on_stop_signals, keys_from_tty
 from livespec.tui.widgets.status import StatusInfo
 
 REMOTE_ANALYSIS = "The analysis runs at the sender: restart 'livespec stream' with {opt}."
@@ -124,7 +124,8 @@ def run_viewer(
     app = StreamViewApp(stream_config(cfg, reader), source, reader.header.hop)
     source.start(app.push_frame, lambda: len(app.inbox))
     try:
-        status = app.run()
+        with exit_on_stop_signals(app):
+            status = app.run()
     finally:
         source.stop()
     if source.error is not None:
