@@ -103,6 +103,33 @@ def test_ctrl_c_in_the_loop_propagates_after_cleanup():
     assert _livespec_threads() == []
 
 
+def test_a_stream_dropped_without_close_stops_its_thread():
+    # No ``with``: a bare ``break`` drops the stream; its engine must not run on.
+    for frame in livespec.listen(source="tone:1000"):
+        if frame.index == 2:
+            break
+    for t in threading.enumerate():
+        if t.name == "livespec-engine":
+            t.join(timeout=10)
+    assert _livespec_threads() == []
+
+
+def test_a_stream_left_open_does_not_block_the_interpreter_exit():
+    # A script that never closes its stream (held by a global) must still exit: the
+    # engine's thread is not a daemon, so an open stream used to hang the exit forever.
+    code = """
+        import json, livespec
+        stream = livespec.listen(source="tone:1000")
+        first = next(stream)
+        print(json.dumps({"index": first.index}))
+    """
+    try:
+        result = _python(code, {}, timeout=60.0)
+    except subprocess.TimeoutExpired:
+        pytest.fail("the interpreter did not exit with a listen() stream left open")
+    assert result == {"index": 0}
+
+
 def test_record_a_second_of_a_tone(tmp_path):
     out = tmp_path / "tone.wav"
     assert livespec.record(out, 1, source="tone:997") == out

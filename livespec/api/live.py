@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import threading
 import time
+import weakref
 from collections import deque
 from pathlib import Path
 from types import TracebackType
@@ -67,7 +68,8 @@ class LiveStream:
     ``peaks``, ``rms_dbfs``, ``peak_dbfs``, ``overflows``, ``lost_frames``, ``latency``);
     ``db[i]`` is the level at ``freqs[i]`` Hz. Use it as a context manager (or call
     :meth:`close`): leaving the ``with`` block, a ``break`` inside it, Ctrl-C or an error
-    stop the engine and the source and release the device.
+    stop the engine and the source and release the device. A stream dropped unclosed is
+    closed when collected, or at the interpreter's exit.
 
     A real-time source (the sound card, an endless test signal) is analysed on the
     engine's thread; frames wait in a bounded queue of ``queue`` frames. When the caller
@@ -99,8 +101,25 @@ class LiveStream:
         src = pipe.open()
         self.samplerate = int(src.samplerate)
         self.realtime = not pipe.synchronous
+        # A stream dropped without close() (no ``with``, a bare ``break``) is closed when it
+        # is collected, and any still open at the interpreter's exit before it waits for
+        # the engine's thread (else it would wait forever). The engine holds it weakly.
+        self._release = weakref.finalize(self, pipe.close)
+        _close_at_exit(self)
         if self.realtime:
-            pipe.make_engine(self._on_frame, on_error=self._on_error)
+            me = weakref.ref(self)
+
+            def on_frame(frame: Frame) -> None:
+                stream = me()
+                if stream is not None:
+                    stream._on_frame(frame)
+
+            def on_error(exc: BaseException) -> None:
+                stream = me()
+                if stream is not None:
+                    stream._on_error(exc)
+
+            pipe.make_engine(on_frame, on_error=on_error)
             pipe.start()
         else:
             engine = pipe.make_engine(self._queue.append, first_frame_start=0)
@@ -208,7 +227,7 @@ class LiveStream:
         if not self._closed:
             self._closed = True
             self._overflows, self._lost = self.overflows, self.lost_frames
-            self._pipe.close()
+            self._release()  # pipe.close(), once
 
     def __enter__(self) -> LiveStream:
         return self
@@ -220,6 +239,30 @@ class LiveStream:
         tb: TracebackType | None,
     ) -> None:
         self.close()
+
+
+_OPEN: weakref.WeakSet[LiveStream] = weakref.WeakSet()
+_at_exit = False
+
+
+def _close_at_exit(stream: LiveStream) -> None:
+    """Close ``stream`` at the interpreter's exit, if still open, before the exit joins
+    non-daemon threads (``atexit`` runs after that join: a running engine would block it)."""
+    global _at_exit
+    _OPEN.add(stream)
+    if not _at_exit:
+        register = getattr(threading, "_register_atexit", None)  # CPython 3.9+
+        if register is not None:
+            try:
+                register(_close_all)
+            except RuntimeError:  # the interpreter is already shutting down
+                return
+        _at_exit = True
+
+
+def _close_all() -> None:
+    for stream in list(_OPEN):
+        stream.close()
 
 
 def listen(
