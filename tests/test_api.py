@@ -232,6 +232,16 @@ def test_measure_equals_the_measure_command(tmp_path, capsys):
         (lambda: livespec.spectrogram(np.zeros(100), FS), livespec.UsageError, "too short"),
         (lambda: livespec.spectrogram(np.full(9000, np.nan), FS), livespec.SourceError, "damaged"),
         (lambda: livespec.spectrogram(np.zeros(9000), FS, like="x"), livespec.UsageError, "like"),
+        (  # the mel bands upside down (fmin > fmax), or all at 0 Hz: NaN rows
+            lambda: livespec.spectrogram(np.zeros(9000), FS, scale="mel", fmin=5000, fmax=100),
+            livespec.UsageError,
+            "fmax=100: the mel bands need fmax above fmin",
+        ),
+        (
+            lambda: livespec.spectrogram(np.zeros(9000), FS, scale="mel", fmin=0, fmax=0),
+            livespec.UsageError,
+            "fmax=0",
+        ),
         (
             lambda: livespec.spectrogram(np.zeros(9000), FS, channel=1),
             livespec.UsageError,

@@ -69,6 +69,8 @@ def make_recipe(
         ):
             unit = "octaves" if name == "octaves" else "Hz"
             raise UsageError(f"{name}={v!r}: must be a number of {unit}")
+    if scale == "mel" and fmax is not None and not fmax > (fmin or 0.0):
+        raise UsageError(f"fmax={fmax!r}: the mel bands need fmax above fmin ({fmin or 0.0:g} Hz)")
     if window is not None and window not in WINDOW_CHOICES:
         raise UsageError(f"window={window!r}: must be one of {', '.join(WINDOW_CHOICES)}")
     int_in("n_mels", n_mels, 1, 1024)
