@@ -78,6 +78,9 @@ def test_bad_arguments_and_a_missing_file_raise_livespec_errors(tmp_path):
         livespec.listen(source="tone:1000", window="nope")
     with pytest.raises(livespec.SourceError):
         livespec.listen(source=str(tmp_path / "missing.wav"))
+    with pytest.raises(livespec.UsageError) as info:  # 0-based, not --channel's 1-based
+        livespec.listen(source="tone:1000", channel=3)
+    assert str(info.value) == "channel=3: the source has 1 channel(s), numbered from 0"
     assert _livespec_threads() == []
 
 

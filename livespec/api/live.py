@@ -323,6 +323,13 @@ def listen(
     pipe = Pipeline(cfg, realtime=runs_in_realtime(cfg, duration), max_seconds=duration)
     try:
         return LiveStream(pipe, queue, float(timeout), duration)
+    except UsageError as exc:
+        pipe.close()
+        text = str(exc)
+        if channel is not None and text.startswith("--channel "):  # the CLI's 1-based words
+            what = text.split(": ", 1)[-1]
+            raise UsageError(f"channel={channel!r}: {what}, numbered from 0") from None
+        raise
     except BaseException:
         pipe.close()
         raise
