@@ -262,6 +262,37 @@ def test_measure_equals_the_measure_command(tmp_path, capsys):
         (lambda: livespec.measure(np.zeros(FS), FS, average="x"), livespec.UsageError, "average"),
         (lambda: livespec.measure(np.zeros(9000), FS), livespec.UsageError, "shorter"),
         (lambda: livespec.measure(np.zeros(FS), FS, weighting="B"), livespec.UsageError, "A"),
+        # Wrong types end in a UsageError too, not a bare TypeError/ValueError from inside.
+        (
+            lambda: livespec.spectrogram(np.zeros(9000), FS, window=np.hanning(4096)),  # type: ignore[arg-type]
+            livespec.UsageError,
+            "window=",
+        ),
+        (
+            lambda: livespec.peaks(np.zeros(9000), FS, window=np.hanning(4096)),  # type: ignore[arg-type]
+            livespec.UsageError,
+            "window=",
+        ),
+        (
+            lambda: livespec.measure(np.zeros(FS), FS, calibrate=94),  # type: ignore[arg-type]
+            livespec.UsageError,
+            "calibrate=94",
+        ),
+        (
+            lambda: livespec.measure(np.zeros(FS), FS, band="20-20000"),  # type: ignore[arg-type]
+            livespec.UsageError,
+            r"band='20-20000': must be \(low, high\) in Hz",
+        ),
+        (
+            lambda: livespec.spectrogram(np.zeros(9000), FS).to_image(size=100),  # type: ignore[arg-type]
+            livespec.UsageError,
+            "size=100",
+        ),
+        (
+            lambda: livespec.spectrogram(np.zeros(9000), FS).to_figure(title=None),  # type: ignore[arg-type]
+            livespec.UsageError,
+            "title=None",
+        ),
     ],
 )
 def test_user_errors_are_livespec_errors(call, error, match):
@@ -269,6 +300,30 @@ def test_user_errors_are_livespec_errors(call, error, match):
         call()
     assert isinstance(info.value, livespec.LivespecError)
     assert "\n" not in str(info.value)
+
+
+def test_numpy_scalars_are_numbers():
+    # np.float32(20.0) is a number of Hz: it was refused as "must be a number of Hz".
+    y = signal(0.5)
+    f32, i64 = np.float32, np.int64
+    kw = dict(scale="mel", fmin=20, fmax=8000, top_db=80)
+    np_kw = dict(scale="mel", fmin=f32(20), fmax=i64(8000), top_db=f32(80))
+    a, b = livespec.spectrogram(y, FS, **kw), livespec.spectrogram(y, FS, **np_kw)  # type: ignore[arg-type]
+    np.testing.assert_array_equal(a.db, b.db)
+    np.testing.assert_array_equal(a.freqs, b.freqs)
+    k = livespec.spectrogram(y, FS, window="kaiser", beta=f32(5))  # type: ignore[arg-type]
+    np.testing.assert_array_equal(k.db, livespec.spectrogram(y, FS, window="kaiser", beta=5).db)
+    c = livespec.spectrogram(y, FS, scale="cqt", octaves=i64(5))  # type: ignore[arg-type]
+    assert c.db.shape[1] == 60
+    assert [str(p) for p in livespec.peaks(y, FS, a4=f32(440))] == [  # type: ignore[arg-type]
+        str(p) for p in livespec.peaks(y, FS)
+    ]
+    assert [str(p) for p in livespec.peaks(y, FS, fmin=None)] == [  # None: from 0 Hz
+        str(p) for p in livespec.peaks(y, FS, fmin=0.0)
+    ]
+    m = livespec.measure(y, FS, fft=8192, calibrate=(f32(94), "dB SPL"))  # type: ignore[arg-type]
+    assert m.level == pytest.approx(m.level_dbfs + 94)
+    assert a.to_image(size=(i64(100), i64(50))).size == (100, 50)  # type: ignore[arg-type]
 
 
 def test_image_and_save_errors(tmp_path):

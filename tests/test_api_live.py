@@ -78,6 +78,12 @@ def test_bad_arguments_and_a_missing_file_raise_livespec_errors(tmp_path):
         livespec.listen(source="tone:1000", window="nope")
     with pytest.raises(livespec.SourceError):
         livespec.listen(source=str(tmp_path / "missing.wav"))
+    for kw in ({"timeout": "5"}, {"duration": "1"}, {"duration": float("inf")}):
+        with pytest.raises(livespec.UsageError, match=f"{next(iter(kw))}="):  # not TypeError
+            livespec.listen(source="tone:1000", **kw)  # type: ignore[arg-type]
+    with pytest.raises(livespec.UsageError, match="seconds='1'"):
+        livespec.record(tmp_path / "x.wav", "1", source="tone:1000")  # type: ignore[arg-type]
+    assert livespec.record(tmp_path / "y.wav", np.float32(0.25), source="tone:1000").exists()  # type: ignore[arg-type]
     with pytest.raises(livespec.UsageError) as info:  # 0-based, not --channel's 1-based
         livespec.listen(source="tone:1000", channel=3)
     assert str(info.value) == "channel=3: the source has 1 channel(s), numbered from 0"

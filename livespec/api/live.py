@@ -16,7 +16,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING
 
-from livespec.api.inputs import MAX_FFT, MIN_FFT, int_in
+from livespec.api.inputs import MAX_FFT, MIN_FFT, int_in, is_number, shown
 from livespec.config import WINDOW_CHOICES, AnalysisConfig, Config, SourceConfig
 from livespec.errors import LivespecError, SourceError, UsageError
 from livespec.pipeline import AnalysisStopped, Event, Pipeline, analysis_errors, runs_in_realtime
@@ -309,15 +309,16 @@ def listen(
     n = int_in("fft", fft, MIN_FFT, MAX_FFT)
     if hop is not None:
         int_in("hop", hop, 1, n)
-    if window not in WINDOW_CHOICES:
-        raise UsageError(f"window={window!r}: must be one of {', '.join(WINDOW_CHOICES)}")
+    if not isinstance(window, str) or window not in WINDOW_CHOICES:
+        raise UsageError(f"window={shown(window)}: must be one of {', '.join(WINDOW_CHOICES)}")
     int_in("peaks", peaks, 0, 64)
     int_in("zero_pad", zero_pad, 1, 16)
     int_in("queue", queue, 1, 1 << 20)
-    if not timeout > 0:
-        raise UsageError(f"timeout={timeout!r}: must be positive")
-    if duration is not None and not duration > 0:
-        raise UsageError(f"duration={duration!r}: must be positive")
+    if not (is_number(timeout) and 0 < timeout < 1e9):
+        raise UsageError(f"timeout={shown(timeout)}: must be a positive number of seconds")
+    if duration is not None and not (is_number(duration) and 0 < duration < 1e9):
+        raise UsageError(f"duration={shown(duration)}: must be a positive number of seconds")
+    duration = None if duration is None else float(duration)
     analysis = AnalysisConfig(fft=n, hop=hop, window=window, peaks=peaks, zero_pad=zero_pad)
     cfg = _config(device, samplerate, source, channels, channel, analysis)
     pipe = Pipeline(cfg, realtime=runs_in_realtime(cfg, duration), max_seconds=duration)
@@ -364,8 +365,9 @@ def record(
     from livespec.recorder.writer import Recorder
 
     out = Path(path)
-    if not isinstance(seconds, (int, float)) or not 0 < seconds < 1e9:
-        raise UsageError(f"seconds={seconds!r}: must be positive")
+    if not (is_number(seconds) and 0 < seconds < 1e9):
+        raise UsageError(f"seconds={shown(seconds)}: must be a positive number")
+    seconds = float(seconds)
     if subtype not in SUBTYPES:
         raise UsageError(f"subtype={subtype!r}: must be one of {', '.join(SUBTYPES)}")
     if out.suffix.lower() != ".wav":

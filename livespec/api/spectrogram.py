@@ -15,7 +15,17 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from livespec.api.inputs import BACKENDS, MAX_FFT, MIN_FFT, Input, Source, int_in, open_input
+from livespec.api.inputs import (
+    BACKENDS,
+    MAX_FFT,
+    MIN_FFT,
+    Input,
+    Source,
+    int_in,
+    is_number,
+    open_input,
+    shown,
+)
 from livespec.api.result import F32, Spectrogram
 from livespec.config import WINDOW_CHOICES, AnalysisConfig, Config, SourceConfig
 from livespec.errors import SourceError, UsageError
@@ -64,15 +74,14 @@ def make_recipe(
     if bins_per_octave is not None:
         int_in("bins_per_octave", bins_per_octave, 1, 96)
     for name, v in (("fmin", fmin), ("fmax", fmax), ("octaves", octaves)):
-        if v is not None and (
-            isinstance(v, bool) or not isinstance(v, (int, float)) or not 0 <= v < 1e7
-        ):
+        if v is not None and not (is_number(v) and 0 <= v < 1e7):
             unit = "octaves" if name == "octaves" else "Hz"
             raise UsageError(f"{name}={v!r}: must be a number of {unit}")
+    fmin, fmax, octaves = (None if v is None else float(v) for v in (fmin, fmax, octaves))
     if scale == "mel" and fmax is not None and not fmax > (fmin or 0.0):
-        raise UsageError(f"fmax={fmax!r}: the mel bands need fmax above fmin ({fmin or 0.0:g} Hz)")
-    if window is not None and window not in WINDOW_CHOICES:
-        raise UsageError(f"window={window!r}: must be one of {', '.join(WINDOW_CHOICES)}")
+        raise UsageError(f"fmax={fmax:g}: the mel bands need fmax above fmin ({fmin or 0.0:g} Hz)")
+    if window is not None and (not isinstance(window, str) or window not in WINDOW_CHOICES):
+        raise UsageError(f"window={shown(window)}: must be one of {', '.join(WINDOW_CHOICES)}")
     int_in("n_mels", n_mels, 1, 1024)
     if pad_mode not in (None, "constant", "reflect"):
         raise UsageError(f"pad_mode={pad_mode!r}: must be 'constant' or 'reflect'")
@@ -83,11 +92,11 @@ def make_recipe(
         top = None
     elif top_db is None:
         top = "none"
-    elif isinstance(top_db, (int, float)) and not isinstance(top_db, bool) and 0 < top_db < 1e9:
+    elif is_number(top_db) and 0 < top_db < 1e9:  # type: ignore[operator]
         top = float(top_db)
     else:
         raise UsageError(f"top_db={top_db!r}: must be 'auto', None or a positive number of dB")
-    if not isinstance(beta, (int, float)) or not 0.0 <= beta <= 50.0:
+    if not (is_number(beta) and 0.0 <= beta <= 50.0):
         raise UsageError(f"beta={beta!r}: must be from 0 to 50")
     ns = argparse.Namespace(
         like=like,
