@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -324,6 +325,25 @@ def test_numpy_scalars_are_numbers():
     m = livespec.measure(y, FS, fft=8192, calibrate=(f32(94), "dB SPL"))  # type: ignore[arg-type]
     assert m.level == pytest.approx(m.level_dbfs + 94)
     assert a.to_image(size=(i64(100), i64(50))).size == (100, 50)  # type: ignore[arg-type]
+
+
+def test_a_bytes_path_is_a_path(tmp_path, monkeypatch):
+    # open() takes b"take.wav"; the API took it for an array ("an array needs its sample rate").
+    monkeypatch.chdir(tmp_path)
+    src, _ = write(tmp_path, signal(1.0))
+    name = os.fsencode(src.name)
+    S = livespec.spectrogram(name)
+    np.testing.assert_array_equal(S.db, livespec.spectrogram(src).db)
+    assert S._repr_html_() is not None and len(S.peaks()) == S.db.shape[0]
+    assert [str(p) for p in livespec.peaks(name)] == [str(p) for p in livespec.peaks(src)]
+    assert livespec.measure(name, fft=8192).as_dict() == livespec.measure(src, fft=8192).as_dict()
+    assert next(livespec.frames(name, block=3)).db.shape == (3, S.db.shape[1])
+    assert S.save(b"out.npy") == Path("out.npy") and np.load("out.npy").shape == S.db.shape
+    assert S.to_audio(1).save(b"back.wav").exists()
+    assert len(list(livespec.listen(source=name))) > 0
+    assert livespec.record(b"rec.wav", 0.1, source="tone:1000") == Path("rec.wav")
+    with pytest.raises(livespec.SourceError, match=r"^missing\.wav: no such file$"):
+        livespec.spectrogram(b"missing.wav")
 
 
 def test_image_and_save_errors(tmp_path):

@@ -59,12 +59,12 @@ class Audio:
             f"spectral convergence {self.spectral_convergence_db:.1f} dB)"
         )
 
-    def save(self, path: str | os.PathLike[str], subtype: str = "FLOAT") -> Path:
+    def save(self, path: str | bytes | os.PathLike[str], subtype: str = "FLOAT") -> Path:
         """Write the samples to ``path`` (WAV, FLAC, ... by its suffix, through soundfile;
         ``subtype`` as soundfile's, FLOAT by default) and return the path."""
         import soundfile
 
-        p = Path(path)
+        p = Path(os.fsdecode(path))  # a str, bytes or path object
         try:
             p.parent.mkdir(parents=True, exist_ok=True)
             soundfile.write(p, self.samples, round(self.samplerate), subtype=subtype)

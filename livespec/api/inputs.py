@@ -32,6 +32,11 @@ def is_number(v: object) -> bool:
     return not isinstance(v, bool) and isinstance(v, (int, float, np.integer, np.floating))
 
 
+def as_path(path: str | bytes | os.PathLike[str] | os.PathLike[bytes]) -> Path:
+    """A path given as str, bytes (``os.fsdecode``) or a path object, as a Path."""
+    return Path(os.fsdecode(path))
+
+
 def shown(v: object) -> str:
     """``repr(v)`` for an error message, or ``<ndarray>`` when that is long (an array)."""
     text = repr(v)
@@ -159,8 +164,8 @@ def open_input(source: Source, sr: float | None, channel: int | None) -> Input:
     Raises:
         UsageError: a bad array, rate or channel; SourceError: a file that cannot be read.
     """
-    if isinstance(source, (str, os.PathLike)):
-        path = Path(source)
+    if isinstance(source, (str, bytes, os.PathLike)):  # bytes: a path, as open() takes
+        path = as_path(source)
         try:
             sf = open_audio_file(path)
         except AudioFileError as exc:

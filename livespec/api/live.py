@@ -8,6 +8,7 @@ Nothing here imports PortAudio until the sound card is opened, and nothing impor
 from __future__ import annotations
 
 import dataclasses
+import os
 import threading
 import time
 import weakref
@@ -16,7 +17,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING
 
-from livespec.api.inputs import MAX_FFT, MIN_FFT, int_in, is_number, shown
+from livespec.api.inputs import MAX_FFT, MIN_FFT, as_path, int_in, is_number, shown
 from livespec.config import WINDOW_CHOICES, AnalysisConfig, Config, SourceConfig
 from livespec.errors import LivespecError, SourceError, UsageError
 from livespec.pipeline import AnalysisStopped, Event, Pipeline, analysis_errors, runs_in_realtime
@@ -33,7 +34,7 @@ SUBTYPES = ("PCM_16", "PCM_24", "PCM_32", "FLOAT")  # livespec.recorder.writer.S
 def _config(
     device: str | int | None,
     samplerate: int | None,
-    source: str | None,
+    source: str | bytes | os.PathLike[str] | None,
     channels: int | None = None,
     channel: int | None = None,
     analysis: AnalysisConfig | None = None,
@@ -43,13 +44,18 @@ def _config(
     if channel is not None:
         int_in("channel", channel, 0, 255)
     src = SourceConfig(
-        input=None if source is None else str(source),
+        input=None if source is None else _source_text(source),
         device=None if device is None else str(device),
         samplerate=samplerate,
         channels=channels,
         channel=None if channel is None else channel + 1,  # the config's is 1-based
     )
     return Config(analysis=analysis or AnalysisConfig(), source=src)
+
+
+def _source_text(source: object) -> str:
+    """``source`` as ``--input`` text (a path may be bytes or a path object)."""
+    return os.fsdecode(source) if isinstance(source, (bytes, os.PathLike)) else str(source)
 
 
 def _event_error(event: Event) -> LivespecError:
@@ -271,7 +277,7 @@ def listen(
     fft: int = 4096,
     hop: int | None = None,
     window: str = "hann",
-    source: str | None = None,
+    source: str | bytes | os.PathLike[str] | None = None,
     *,
     channels: int | None = None,
     channel: int | None = None,
@@ -337,11 +343,11 @@ def listen(
 
 
 def record(
-    path: str | Path,
+    path: str | bytes | os.PathLike[str],
     seconds: float,
     device: str | int | None = None,
     samplerate: int | None = None,
-    source: str | None = None,
+    source: str | bytes | os.PathLike[str] | None = None,
     subtype: str = "PCM_24",
     force: bool = False,
     *,
@@ -364,7 +370,7 @@ def record(
     from livespec.recorder.start import remove_if_empty
     from livespec.recorder.writer import Recorder
 
-    out = Path(path)
+    out = as_path(path)
     if not (is_number(seconds) and 0 < seconds < 1e9):
         raise UsageError(f"seconds={shown(seconds)}: must be a positive number")
     seconds = float(seconds)

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from numpy.typing import NDArray
 
-from livespec.api.inputs import shown
+from livespec.api.inputs import as_path, shown
 from livespec.config import COLORMAPS
 from livespec.errors import EXIT_FAILURE, LivespecError, UsageError
 from livespec.export.dsp import Recipe
@@ -238,14 +238,14 @@ class Spectrogram:
 
     # -- files -----------------------------------------------------------------------------
 
-    def save(self, path: str | os.PathLike[str], **image: Any) -> Path:
+    def save(self, path: str | bytes | os.PathLike[str], **image: Any) -> Path:
         """Write ``path`` (creating its folder) by its suffix: ``.npy`` (float32 (frames,
         rows), the export's bytes), ``.csv`` (the export's wide layout: ``time_s`` then one
         column per frequency in Hz) or ``.png`` (:meth:`to_image` with ``image`` options:
         one pixel per value without ``size``, as ``livespec export --size native``)."""
         from livespec.export.io import CsvSink, NpySink, Post
 
-        p = Path(path)
+        p = as_path(path)
         fmt = p.suffix.lower()
         if fmt not in (".npy", ".csv", ".png"):
             raise UsageError(f"{p}: the name must end in .npy, .csv or .png")

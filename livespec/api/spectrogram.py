@@ -21,6 +21,7 @@ from livespec.api.inputs import (
     MIN_FFT,
     Input,
     Source,
+    as_path,
     int_in,
     is_number,
     open_input,
@@ -263,6 +264,7 @@ def spectrogram(
     clamp = None if recipe.top_db is None else vmax + shift - recipe.top_db
     Post(shift, clamp).apply(db)
     keep: Any = None if hasattr(y, "read") and not isinstance(y, np.ndarray) else y
+    keep = as_path(keep) if isinstance(keep, bytes) else keep
     return Spectrogram(
         db=db,
         freqs=row_frequencies(recipe, fs),
