@@ -346,6 +346,28 @@ def test_a_bytes_path_is_a_path(tmp_path, monkeypatch):
         livespec.spectrogram(b"missing.wav")
 
 
+def _whole_and_pieces(x: np.ndarray, scale: str) -> tuple[np.ndarray, np.ndarray]:
+    whole = livespec.spectrogram(x, FS, scale=scale).db
+    return whole, np.concatenate([p.db for p in livespec.frames(x, FS, scale=scale)])
+
+
+@pytest.mark.parametrize("scale", ["linear", "mel"])
+def test_spectrogram_from_several_threads_at_once_equals_one_at_a_time(scale: str) -> None:
+    # A thread pool over files: the threads shared one cached analyzer (its buffers), and
+    # every result came out mixed with another thread's signal.
+    from concurrent.futures import ThreadPoolExecutor
+
+    t = np.arange(4 * FS) / FS
+    sigs = [(0.5 * np.sin(2 * np.pi * (300 + 700 * k) * t)).astype(np.float32) for k in range(4)]
+    alone = [_whole_and_pieces(x, scale) for x in sigs]
+    with ThreadPoolExecutor(4) as pool:
+        for _ in range(3):
+            together = list(pool.map(_whole_and_pieces, sigs, [scale] * len(sigs)))
+            for (a, b), (c, d) in zip(alone, together, strict=True):
+                np.testing.assert_array_equal(c, a)
+                np.testing.assert_array_equal(d, b)
+
+
 def test_image_and_save_errors(tmp_path):
     S = livespec.spectrogram(np.zeros(9000), FS, fft=1024)
     for kw in (dict(size=(0, 5)), dict(origin="left"), dict(db_range=(0, -10)), dict(db_range="x")):

@@ -9,6 +9,8 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import re
+import threading
+from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -34,7 +36,6 @@ from livespec.export.columns import for_rate, row_frequencies
 from livespec.export.dsp import LIKE, BatchAnalyzer, Recipe, recipe_window
 from livespec.export.frames import SampleReader, ShortRead, iter_segment
 from livespec.export.io import Post
-from livespec.export.job import analyzer_for
 from livespec.export.plan import build_recipe
 
 SCALES = ("linear", "log", "mel", "cqt")
@@ -152,12 +153,29 @@ def _unit(like: str | None, db_ref: str | None) -> str:
     return "dBFS" if like is None and db_ref is None else "dB"
 
 
+_PER_THREAD = threading.local()  # each thread's analyzers: their buffers are not shared
+
+
 def _analyzer(recipe: Recipe, samplerate: float, backend: str) -> BatchAnalyzer:
-    """The export's planned analyzer (cached per process), or a UsageError."""
-    try:
-        return analyzer_for(recipe, samplerate, backend, 1)
-    except ValueError as exc:  # backend "fftw" without pyFFTW
-        raise UsageError(f"backend={backend!r}: {exc}") from None
+    """The export's planned analyzer, or a UsageError. Cached per thread (4 kept): an
+    analyzer works in its own buffers, so two threads analysing at once (a thread pool
+    over files) must not share one; the process-wide export cache would hand them the same."""
+    cache: OrderedDict[tuple[Recipe, float, str], BatchAnalyzer] | None
+    cache = getattr(_PER_THREAD, "analyzers", None)
+    if cache is None:
+        cache = _PER_THREAD.analyzers = OrderedDict()
+    key = (recipe, float(samplerate), backend)
+    analyzer = cache.get(key)
+    if analyzer is None:
+        try:
+            analyzer = BatchAnalyzer(recipe, samplerate, backend=backend, threads=1)
+        except ValueError as exc:  # backend "fftw" without pyFFTW
+            raise UsageError(f"backend={backend!r}: {exc}") from None
+        cache[key] = analyzer
+        while len(cache) > 4:
+            cache.popitem(last=False)
+    cache.move_to_end(key)
+    return analyzer
 
 
 def _too_short(inp: Input, recipe: Recipe) -> UsageError:
