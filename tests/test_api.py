@@ -263,6 +263,16 @@ def test_measure_equals_the_measure_command(tmp_path, capsys):
         (lambda: livespec.measure(np.zeros(FS), FS, average="x"), livespec.UsageError, "average"),
         (lambda: livespec.measure(np.zeros(9000), FS), livespec.UsageError, "shorter"),
         (lambda: livespec.measure(np.zeros(FS), FS, weighting="B"), livespec.UsageError, "A"),
+        (  # ignored without centred frames (the export refuses --pad-mode there)
+            lambda: livespec.spectrogram(np.zeros(9000), FS, pad_mode="reflect"),
+            livespec.UsageError,
+            "pad_mode='reflect' does not apply",
+        ),
+        (  # a Kaiser window of negative beta (livespec peaks refuses --beta -1)
+            lambda: livespec.peaks(np.zeros(9000), FS, window="kaiser", beta=-1),
+            livespec.UsageError,
+            "beta=-1: must be from 0 to 50",
+        ),
         # Wrong types end in a UsageError too, not a bare TypeError/ValueError from inside.
         (
             lambda: livespec.spectrogram(np.zeros(9000), FS, window=np.hanning(4096)),  # type: ignore[arg-type]

@@ -156,6 +156,8 @@ def peaks(
         raise UsageError(f"window={shown(window)}: must be one of {', '.join(WINDOW_CHOICES)}")
     if backend not in BACKENDS:
         raise UsageError(f"backend={backend!r}: must be one of {', '.join(BACKENDS)}")
+    if not (is_number(beta) and 0.0 <= beta <= 50.0):  # as livespec peaks --beta
+        raise UsageError(f"beta={shown(beta)}: must be from 0 to 50")
     if not (is_number(a4) and 200.0 <= a4 <= 1000.0):
         raise UsageError(f"a4={a4!r}: must be from 200 to 1000 Hz")
     with open_input(y, sr, channel) as inp:

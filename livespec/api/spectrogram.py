@@ -131,6 +131,11 @@ def make_recipe(
         recipe = build_recipe(ns, Config(analysis=analysis, source=SourceConfig()))
     except UsageError as exc:
         raise UsageError(api_words(str(exc))) from None
+    if pad_mode is not None and not recipe.center:  # as export's --pad-mode (applies.py)
+        raise UsageError(
+            f"pad_mode={pad_mode!r} does not apply: it needs centred frames (center=True, "
+            "or like='librosa' or 'torchaudio')"
+        )
     return dataclasses.replace(recipe, channel=channel)
 
 
