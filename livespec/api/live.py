@@ -305,7 +305,8 @@ def listen(
         duration: end after the frames of this many seconds of input; None = at the
             input's end (never, for the sound card and an endless test signal).
         queue: frames held for a slow caller (real time; the oldest are dropped).
-        timeout: seconds without any audio before the iterator gives up.
+        timeout: seconds without any audio before the iterator gives up (the sound card
+            and endless test signals; a file or stdin is read as the loop asks).
 
     Raises:
         livespec.UsageError: a bad argument; livespec.SourceError: the input cannot be
