@@ -378,6 +378,13 @@ def test_spectrogram_from_several_threads_at_once_equals_one_at_a_time(scale: st
                 np.testing.assert_array_equal(d, b)
 
 
+def test_a_measurement_without_a_tone_says_so():
+    m = livespec.measure(np.zeros(FS), FS, fft=8192)
+    assert m.measurement is None and str(m).startswith("no tone")
+    with pytest.raises(AttributeError, match="no tone stood out, so measurement is None"):
+        _ = m.thd_db
+
+
 def test_image_and_save_errors(tmp_path):
     S = livespec.spectrogram(np.zeros(9000), FS, fft=1024)
     for kw in (dict(size=(0, 5)), dict(origin="left"), dict(db_range=(0, -10)), dict(db_range="x")):

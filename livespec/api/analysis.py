@@ -207,8 +207,14 @@ class MeasureResult:
 
     def __getattr__(self, name: str) -> Any:
         m = self.__dict__.get("measurement")
-        if m is None or name.startswith("_"):
+        if name.startswith("_"):
             raise AttributeError(name)
+        if m is None:
+            from livespec.dsp.measure import Measurement
+
+            if name in dir(Measurement):  # a figure, but there was no tone to measure
+                raise AttributeError(f"{name}: no tone stood out, so measurement is None")
+            raise AttributeError(f"'MeasureResult' object has no attribute {name!r}")
         return getattr(m, name)
 
     @property
