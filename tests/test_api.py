@@ -457,6 +457,28 @@ def test_examples_run(tmp_path):
         assert (tmp_path / "clips" / name).read_bytes() == (tmp_path / "ex" / name).read_bytes()
 
 
+def test_the_live_example_ends_quietly_on_ctrl_c(tmp_path):
+    # Its --help says Ctrl-C is how it stops: no traceback.
+    import signal
+
+    proc = subprocess.Popen(
+        [sys.executable, str(ROOT / "examples" / "live_peaks.py"), "--input", "tone:1000"],
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert proc.stdout is not None
+        first = proc.stdout.readline()  # it runs
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=60)
+    finally:
+        proc.kill()
+    assert " 1000.00 Hz " in first
+    assert proc.returncode == 0 and err == ""
+
+
 def test_api_names_are_not_shadowed_by_subpackages():
     """Importing a submodule sets it as an attribute of its package: a subpackage named like
     an API function (livespec/measure/ once was) would replace livespec.measure."""
