@@ -385,6 +385,16 @@ def test_a_measurement_without_a_tone_says_so():
         _ = m.thd_db
 
 
+def test_frames_checks_its_arguments_at_the_call():
+    # A generator would raise only at the first next(), far from the mistake.
+    for kw in ({"fft": 3}, {"block": 0}, {"window": "hanning"}, {"like": "librosa"}):
+        with pytest.raises(livespec.UsageError):
+            livespec.frames(np.zeros(9000), FS, **kw)  # type: ignore[arg-type]
+    pieces = livespec.frames("missing.wav")  # the input is opened at the first piece
+    with pytest.raises(livespec.SourceError, match=r"missing\.wav"):
+        next(pieces)
+
+
 def test_image_and_save_errors(tmp_path):
     S = livespec.spectrogram(np.zeros(9000), FS, fft=1024)
     for kw in (dict(size=(0, 5)), dict(origin="left"), dict(db_range=(0, -10)), dict(db_range="x")):

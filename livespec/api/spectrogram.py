@@ -372,6 +372,21 @@ def frames(
         )
     if backend not in BACKENDS:
         raise UsageError(f"backend={backend!r}: must be one of {', '.join(BACKENDS)}")
+    # The arguments are checked here, at the call; the input is opened at the first piece.
+    return _pieces(y, sr, recipe, block, scale, like, channel, backend)
+
+
+def _pieces(
+    y: Source,
+    sr: float | None,
+    recipe: Recipe,
+    block: int,
+    scale: str,
+    like: str | None,
+    channel: int | None,
+    backend: str,
+) -> Iterator[Spectrogram]:
+    """:func:`frames`' generator (caller's thread)."""
     with open_input(y, sr, channel) as inp:
         recipe = _for_rate(dataclasses.replace(recipe, channel=channel), inp.samplerate)
         if recipe.frames(inp.frames) == 0:
