@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import math
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -197,6 +199,39 @@ def test_corrupt_and_empty_files(tmp_path, run_livespec):
         assert name in done.stderr
 
 
+@pytest.mark.parametrize(
+    ("source", "stdin"),
+    [("file", False), ("stdin", True), ("signal", False)],
+    ids=["file", "stdin", "signal-duration"],
+)
+def test_an_input_shorter_than_one_frame_is_one_line_and_status_2(tmp_path, source, stdin):
+    """100 samples (or --duration 0.01 s) give no frame at --fft 4096: not an empty success
+    but one line, status 2, as `livespec measure` says of its frame; a smaller --fft reads
+    the same input."""
+    path = tone_file(tmp_path / "short.wav", 1000.0, -6.0, seconds=100 / FS, subtype="PCM_16")
+    if source == "signal":
+        args = ["--input", "tone:1000", "--duration", "0.01"]
+    else:
+        args = ["--input", "-" if stdin else str(path)]
+    data = path.read_bytes() if stdin else b""
+
+    def peaks(*more: str) -> subprocess.CompletedProcess[bytes]:
+        cmd = [sys.executable, "-m", "livespec", "peaks", *args, "--json", *more]
+        return subprocess.run(cmd, input=data, capture_output=True, timeout=60, check=False)
+
+    done = peaks()
+    assert done.returncode == 2, done.stderr
+    assert done.stdout == b""
+    assert done.stderr.decode().splitlines() == [
+        "livespec: the input is shorter than one analysis frame (4096 samples, 0.0853 s); "
+        "give a smaller --fft"
+    ]
+    done = peaks("--fft", "64", "--hop", "16")
+    assert done.returncode == 0, done.stderr
+    samples = 480 if source == "signal" else 100
+    assert len(done.stdout.splitlines()) == 1 + (samples - 64) // 16
+
+
 def test_bad_config_file_names_file_key_and_range(tmp_path, run_livespec):
     cfg = tmp_path / "config.toml"
     cfg.write_text("[analysis]\nwindow = 'triangle'\n")
@@ -233,3 +268,24 @@ def test_broken_pipe_is_quiet():
     out, err = p.communicate(timeout=60)
     assert len(out.splitlines()) == 2
     assert "Traceback" not in err and "Error" not in err
+
+
+def test_an_mp3_is_analysed_whole_by_peaks_and_measure(tmp_path, run_livespec):
+    """An MP3 read in 1024-frame blocks came back as digital silence after its fifth block
+    (soundfile seeks after every read; libsndfile's MPEG seek is not exact): peaks printed
+    null for 460 of 465 frames and measure a -87 dBFS "tone". Now every frame reads the
+    -6.02 dBFS tone (within the MP3's coding error), as a whole-file read gives it."""
+    fs = 48000
+    t = np.arange(10 * fs) / fs
+    src = tmp_path / "tone.mp3"
+    sf.write(src, 0.5 * np.sin(2 * np.pi * 1000.37 * t), fs)
+    decoded, _ = sf.read(src)
+    assert np.abs(decoded[2 * fs : 9 * fs]).max() > 0.49  # the file holds the tone
+    recs = peaks_json(run_livespec, "--input", str(src))
+    assert len(recs) == 1 + (decoded.size - N) // 1024
+    assert all(r["freq_hz"] == pytest.approx(1000.37, abs=0.05) for r in recs[2:-2])
+    assert all(r["level_dbfs"] == pytest.approx(-6.02, abs=0.1) for r in recs[2:-2])
+    done = run_livespec("measure", "--input", str(src), "--json", "--interval", "0")
+    assert done.returncode == 0, done.stderr
+    m = json.loads(done.stdout)
+    assert m["level_dbfs"] == pytest.approx(-6.02, abs=0.02) and m["snr_db"] > 40

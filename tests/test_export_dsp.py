@@ -224,6 +224,34 @@ def test_mel_filterbank_matches_librosa():
         np.testing.assert_allclose(mel_filterbank(r, 22050).T, ref, rtol=1e-5, atol=1e-9)
 
 
+def test_mel_dbfs_bands_read_a_tone_at_their_centre_at_its_level(tmp_path):
+    """Without --like, mel bands are dBFS: the bins' dBFS power through triangles that peak
+    at 1 (librosa's filters with ``norm=None``, Slaney scale, 0 Hz to Nyquist), over the
+    window's equivalent noise bandwidth in bins, as the log bands are. A -6.02 dBFS sine at
+    a wide band's centre reads -6.02 dBFS there (within the triangle's slope across the
+    window's main lobe), not 10*log10(1.5) = 1.76 dB more (the sum of hann's lobe)."""
+    import librosa  # a test dependency (pyproject [test])
+
+    n = 4096
+    edges = librosa.mel_frequencies(130, fmin=0.0, fmax=FS / 2)  # Slaney, band k: k..k+2
+    f0 = float(edges[101])  # band 100's centre, about 7.9 kHz: 22 bins each side
+    t = np.arange(FS) / FS
+    src, x = write(tmp_path, (0.5 * np.sin(2 * np.pi * f0 * t)).astype(np.float32))
+    out = tmp_path / "mel.npy"
+    assert export([str(src), "--npy", str(out), "--scale", "mel", "--hop", "1024"]) == 0
+    got = np.load(out)
+    fb = librosa.filters.mel(sr=FS, n_fft=n, n_mels=128, fmin=0.0, fmax=FS / 2, norm=None)
+    w = ss.get_window("hann", n)
+    enbw = n * np.sum(w**2) / np.sum(w) ** 2  # 1.5 bins
+    power = 10 ** (scipy_dbfs(x, "hann", n, 1024, n) / 10)
+    ref = 10 * np.log10(np.maximum(power @ fb.T / enbw, 1e-20))
+    assert got.shape == ref.shape == (1 + (FS - n) // 1024, 128)
+    top = ref > -120
+    np.testing.assert_allclose(got[top], ref[top], atol=0.01)
+    level = float(np.median(got[:, 100]))
+    assert level == pytest.approx(20 * np.log10(0.5), abs=0.15)
+
+
 def test_top_db_and_ref_max_in_dbfs(tmp_path):
     src, x = write(tmp_path, signal())
     out = tmp_path / "o.npy"

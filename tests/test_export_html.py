@@ -6,6 +6,7 @@ The browser checks are in tests/test_html_player.py."""
 from __future__ import annotations
 
 import base64
+import io
 import json
 import re
 import subprocess
@@ -180,6 +181,35 @@ def test_audio_link_points_at_the_input_relatively(tmp_path: Path) -> None:
     out.parent.mkdir()
     assert _run(str(wav), "-o", str(out), "--audio", "link").returncode == 0
     assert '<source src="../in%20dir/a%20b.wav" type="audio/wav">' in out.read_text("utf-8")
+
+
+def test_a_page_from_stdin_embeds_its_audio_and_refuses_a_link(tmp_path: Path) -> None:
+    """``export - -o x.html`` embeds the audio as from a file (it said "The audio could not
+    be embedded: Error opening '-'", and was titled "-"); stdin has no file to link to:
+    ``--audio link`` wrote ``<source src="-">``, now a usage error, nothing written."""
+    wav = _tone_file(tmp_path / "a.wav", seconds=1.0)
+    out = tmp_path / "a.html"
+    done = subprocess.run(
+        [*EXPORT, "-", "-o", str(out), "--audio", "link"],
+        input=wav.read_bytes(), capture_output=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert done.returncode == 2
+    assert done.stderr.decode().splitlines() == [
+        "livespec: --audio link: stdin is no file to link to; use embed or none"
+    ]
+    assert not out.exists()
+    done = subprocess.run(
+        [*EXPORT, "-", "-o", str(out)],
+        input=wav.read_bytes(), capture_output=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    page = out.read_text("utf-8")
+    assert "<title>stdin</title>" in page and "not be embedded" not in page
+    (url,) = re.findall(r'<source src="data:audio/flac;base64,([^"]+)" type="audio/flac">', page)
+    heard, fs = sf.read(io.BytesIO(base64.b64decode(url)), dtype="float32")
+    assert fs == FS
+    # (FLAC 16-bit: the float input to within a step)
+    np.testing.assert_allclose(heard, sf.read(wav, dtype="float32")[0], atol=2**-15)
 
 
 def test_notebook_shows_the_player_with_its_audio_under_a_bound() -> None:

@@ -5,6 +5,7 @@ and every option that does not apply to the outputs is refused with one line."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -56,6 +57,22 @@ def test_unknown_or_unsupported_extension_is_refused_never_a_folder(
     assert export([str(wav), "-o", str(out)]) == 2
     assert lines_of(capsys.readouterr().err) == [f"livespec: -o {out}: {message}"]
     assert not out.exists()
+
+
+def test_dash_as_the_output_is_refused_not_a_folder_named_dash(tmp_path, wav, capsys, monkeypatch):
+    """``-o -`` (stdout, as in many tools) made a folder named "-" and wrote into it; export
+    writes files only: a usage error, nothing written. A folder that is named "-" already
+    is still a folder (``-o NAME`` of an existing folder)."""
+    monkeypatch.chdir(tmp_path)
+    assert export([str(wav), "-o", "-"]) == 2
+    assert lines_of(capsys.readouterr().err) == [
+        "livespec: -o -: export writes files, not stdout; -o FILE (.png, .npy, .csv, .html, "
+        ".svg) or FOLDER/"
+    ]
+    assert not (tmp_path / "-").exists()
+    (tmp_path / "-").mkdir()
+    assert export([str(wav), "-o", "-"]) == 0
+    assert (tmp_path / "-" / "a.png").is_file()
 
 
 def test_folders_are_named_without_extension_or_with_a_slash(tmp_path, wav):
@@ -115,6 +132,63 @@ def test_skipped_outputs_are_counted_and_the_status_is_0(tmp_path, capsys):
     ]
 
 
+@pytest.mark.parametrize("force", [[], ["--force"]], ids=["", "force"])
+def test_an_output_file_that_is_a_folder_fails_the_input(tmp_path, capsys, force):
+    """``--npy d.npy`` where d.npy is a folder was counted as an existing output (skipped,
+    status 0: nothing written, success reported); now the input fails in one line, with or
+    without --force, and the folder is left as it was. A folder of inputs carries on."""
+    sf.write(tmp_path / "a.wav", tone(), FS)
+    sf.write(tmp_path / "b.wav", tone(), FS)
+    (tmp_path / "d.npy").mkdir()
+    (tmp_path / "d.npy" / "keep.txt").write_text("mine")
+    assert export([str(tmp_path / "a.wav"), "--npy", str(tmp_path / "d.npy"), *force]) == 1
+    assert lines_of(capsys.readouterr().err) == [
+        f"livespec: {tmp_path / 'a.wav'}: the output {tmp_path / 'd.npy'} is a folder, not a file"
+    ]
+    assert [p.name for p in (tmp_path / "d.npy").iterdir()] == ["keep.txt"]
+    out = tmp_path / "out"
+    (out / "a.png").mkdir(parents=True)
+    argv = [str(tmp_path / "a.wav"), str(tmp_path / "b.wav"), "-o", str(out), "--jobs", "1"]
+    assert export([*argv, *force]) == 1
+    assert lines_of(capsys.readouterr().err) == [
+        f"livespec: {tmp_path / 'a.wav'}: the output {out / 'a.png'} is a folder, not a file",
+        "livespec: export: 2 input(s): 1 written, 1 failed",
+    ]
+    assert (out / "b.png").is_file() and not any((out / "a.png").iterdir())
+
+
+def test_an_output_folder_that_is_a_file_is_named_in_the_line(tmp_path, capsys):
+    """``-o notes.txt/x.npy`` (a file where a folder must be made) said "File exists
+    (notes.txt)" or "Not a directory (notes.txt/sub)"; now the line names the file."""
+    sf.write(tmp_path / "a.wav", tone(), FS)
+    (tmp_path / "notes.txt").write_text("mine")
+    for out, why in [
+        ("notes.txt/x.npy", "cannot make the folder {d}/notes.txt: a file has that name"),
+        (
+            "notes.txt/sub/x.png",
+            "cannot make the folder {d}/notes.txt/sub: {d}/notes.txt is a file",
+        ),
+    ]:
+        assert export([str(tmp_path / "a.wav"), "-o", str(tmp_path / out)]) == 1
+        assert lines_of(capsys.readouterr().err) == [
+            f"livespec: {tmp_path / 'a.wav'}: " + why.format(d=tmp_path)
+        ]
+    assert (tmp_path / "notes.txt").read_text() == "mine"
+
+
+def test_a_long_but_valid_name_is_exported(tmp_path, capsys):
+    """A 240-character input name gives 244-character outputs (Linux allows 255 bytes), but
+    their temporary files (``.NAME.livespec-PID-XXXXXXXX.part``, 30 bytes more) did not
+    fit: "File name too long". The temporary name is cut short instead."""
+    name = "a" * 120 + "é" * 60  # 240 bytes in UTF-8: the cut falls between characters
+    src = tmp_path / f"{name}.wav"
+    sf.write(src, tone(), FS)
+    out = tmp_path / "out"
+    assert export([str(src), "-o", str(out), "--png", "--npy", "--csv"]) == 0, capsys.readouterr()
+    assert sorted(p.name for p in out.iterdir()) == [f"{name}.{x}" for x in ("csv", "npy", "png")]
+    assert np.load(out / f"{name}.npy").shape == (1 + (FS - 4096) // 1024, 2049)
+
+
 # -- stdin ---------------------------------------------------------------------------------
 
 
@@ -153,6 +227,75 @@ def test_stdin_needs_an_output_file_and_a_container(tmp_path):
     assert done.returncode == 1
     (line,) = lines_of(done.stderr.decode())
     assert "stdin: no WAV, FLAC or OGG header" in line
+
+
+@pytest.mark.parametrize(
+    ("offset", "fmt", "value", "why"),
+    [
+        (24, "<I", 1_000_000_000, "the header says 1000000000 Hz; livespec reads 1..768000 Hz"),
+        (22, "<H", 300, "the header says 300 channels; livespec reads 1..64"),
+    ],
+    ids=["rate-1e9", "channels-300"],
+)
+def test_a_stream_header_is_held_to_the_file_limits(tmp_path, wav, offset, fmt, value, why):
+    """docs/cli.md: a file's or stream's declared rate and channels are limited (1..768000
+    Hz, 1..64). A file was checked, stdin for export not: a 1e9 Hz stream was exported,
+    a 300-channel one reported as "too short"."""
+    import struct
+
+    data = bytearray(wav.read_bytes())
+    struct.pack_into(fmt, data, offset, value)
+    done = subprocess.run(
+        [*EXPORT, "-", "-o", str(tmp_path / "x.npy")],
+        input=bytes(data), capture_output=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert done.returncode == 1
+    (line,) = lines_of(done.stderr.decode())
+    assert line.startswith(f"livespec: stdin: {why}"), line
+    assert not (tmp_path / "x.npy").exists()
+
+
+def test_stdin_at_a_terminal_is_refused_instead_of_waiting(tmp_path):
+    """``export -`` with nothing piped in waited silently for the terminal (until Ctrl-D);
+    like ``peaks --input -`` it now says how to pipe audio in, status 2."""
+    import pty
+
+    leader, follower = pty.openpty()
+    try:
+        done = subprocess.run(
+            [*EXPORT, "-", "-o", str(tmp_path / "x.npy")],
+            stdin=follower, capture_output=True, timeout=60, check=False,
+        )  # fmt: skip
+    finally:
+        os.close(follower)
+        os.close(leader)
+    assert done.returncode == 2
+    assert lines_of(done.stderr.decode()) == [
+        "livespec: export - reads a WAV, FLAC, OGG or AIFF stream from stdin: pipe one in, "
+        "e.g. sox in.mp3 -t flac - | livespec export - -o in.npy"
+    ]
+    assert not (tmp_path / "x.npy").exists()
+
+
+@pytest.mark.parametrize(
+    ("data", "cause"),
+    [
+        (b"\x00\x01" * 5000, "no WAV, FLAC or OGG header; export - reads WAV, FLAC, OGG or AIFF"),
+        (b"fLaC" + bytes(range(256)) * 8, "cannot decode: "),
+    ],
+    ids=["no-header", "flac-garbage"],
+)
+def test_a_bad_stream_on_stdin_is_named_once(tmp_path: Path, data: bytes, cause: str) -> None:
+    """The line names stdin once: ``livespec: stdin: CAUSE``, not ``stdin: stdin:``."""
+    done = subprocess.run(
+        [*EXPORT, "-", "-o", str(tmp_path / "x.npy")],
+        input=data, capture_output=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert done.returncode == 1
+    (line,) = lines_of(done.stderr.decode())
+    assert line.startswith(f"livespec: stdin: {cause}"), line
+    assert line.count("stdin") == 1, line
+    assert not (tmp_path / "x.npy").exists()
 
 
 # -- a long input without --size -------------------------------------------------------------

@@ -312,3 +312,19 @@ def test_cli_live_path_on_a_paced_test_signal() -> None:
     for r in rows:
         assert abs(r["level_dbfs"] + 6.0) < 0.01
         assert abs(r["noise_dbfs"] - want_noise) < 1.0
+
+
+@pytest.mark.parametrize("fmt", [[], ["--json"]], ids=["text", "json"])
+def test_stdout_on_a_full_disk_is_one_line_and_status_1(tmp_path, fmt) -> None:
+    """``livespec measure > /dev/full`` ended in a traceback (the header line's write);
+    docs/cli.md: a full disk is status 1, every error one line."""
+    path = tmp_path / "tone.wav"
+    sf.write(path, 0.5 * np.sin(2 * np.pi * 1000 * np.arange(FS) / FS), FS)
+    with open("/dev/full", "w") as full:
+        done = subprocess.run(
+            [sys.executable, "-m", "livespec", "measure", "--input", str(path), *fmt],
+            stdout=full, stderr=subprocess.PIPE, text=True, timeout=60, check=False,
+        )  # fmt: skip
+    assert done.returncode == 1
+    (line,) = done.stderr.splitlines()
+    assert line.startswith("livespec: ") and "No space left on device" in line, line

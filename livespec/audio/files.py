@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import numpy.typing as npt
 
+from livespec.audio.mpeg import needs_forward_reads, open_mpeg
 from livespec.audio.stderr import quiet_native_stderr
 from livespec.errors import EXIT_FAILURE, SourceError, printable
 
@@ -100,7 +101,10 @@ def _kind(mode: int) -> str | None:
     if stat.S_ISDIR(mode):
         return "is a folder"
     if stat.S_ISFIFO(mode):
-        return "is a FIFO (named pipe), not a file; pipe it in with --input - instead"
+        # (`livespec export` has no --input: its stdin is `export -`)
+        return (
+            "is a FIFO (named pipe), not a file; pipe it in on stdin instead (--input -; export -)"
+        )
     if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
         return "is a device, not a file"
     if stat.S_ISSOCK(mode):
@@ -140,6 +144,9 @@ def open_audio_file(path: Path) -> soundfile.SoundFile:
     try:
         with quiet_native_stderr():  # libmpg123 and libFLAC complain on fd 2
             f = sf.SoundFile(str(path))
+            if needs_forward_reads(f):  # read without libsndfile's (MPEG, DWVW) seek
+                f.close()
+                f = open_mpeg(path)
     except Exception as exc:  # libsndfile's errors vary
         raise AudioFileError(sf_reason(exc), library=True) from None
     try:

@@ -189,6 +189,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     (:data:`livespec.export.segment.SPLIT_BY_FORK`). A caller that passes ``argv`` keeps
     its collector as it was and is never forked.
     """
+    if argv is None:
+        _open_closed_std_fds()
     args = list(sys.argv[1:] if argv is None else argv)
     sub = args[0] if args and args[0] and args[0] in COMMANDS else ""
     if sub:
@@ -214,15 +216,46 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_INTERRUPTED
     except BrokenPipeError:
         # The reader went away (e.g. '| head'): stop quietly, as other tools do.
-        try:
-            devnull = os.open(os.devnull, os.O_WRONLY)
-            os.dup2(devnull, sys.stdout.fileno())
-        except OSError:
-            pass
+        _stdout_to_devnull()
         return EXIT_OK
+    except OSError as exc:  # not a command's own: e.g. stdout on a full disk (> /dev/full)
+        _stdout_to_devnull()  # (the interpreter's last flush would fail again)
+        where = f" ({exc.filename})" if exc.filename else ""
+        _die(f"I/O error: {exc.strerror or exc}{where}")
+        return EXIT_FAILURE
     except MemoryError:
         _die("out of memory (try a smaller --fft or --ring-seconds)")
         return EXIT_FAILURE
+
+
+def _open_closed_std_fds() -> None:
+    """Open /dev/null on fd 0, 1 or 2 if it was closed (``2>&-``, a bare daemon): Python
+    then has no ``sys.stderr`` (livespec failed a good file on it), and the next file
+    opened, an output, would take the fd and receive what C libraries print there."""
+    for fd, name, mode in ((0, "stdin", "r"), (1, "stdout", "w"), (2, "stderr", "w")):
+        try:
+            os.fstat(fd)
+            continue
+        except OSError:
+            pass
+        try:
+            null = os.open(os.devnull, os.O_RDWR)  # the lowest free fd: this one
+        except OSError:
+            continue
+        if null != fd:
+            os.dup2(null, fd)
+            os.close(null)
+        if getattr(sys, name) is None:
+            setattr(sys, name, open(fd, mode, encoding="utf-8", closefd=False))  # noqa: SIM115
+
+
+def _stdout_to_devnull() -> None:
+    """Point fd 1 at /dev/null: nothing more can be written, and nothing more fails."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
 
 
 def _die(message: str) -> None:

@@ -41,8 +41,8 @@ def add_export_arguments(parser: argparse.ArgumentParser) -> None:
         "inputs",
         nargs="+",
         metavar="INPUT",
-        help="audio files and/or folders (searched recursively), or - for a WAV, FLAC or OGG "
-        "stream on stdin (with -o FILE)",
+        help="audio files and/or folders (searched recursively), or - for a WAV, FLAC, OGG or "
+        "AIFF stream on stdin (with -o FILE)",
     )
     g = parser.add_argument_group("export outputs")
     _add(

@@ -75,7 +75,9 @@ def _add_source_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--ring-seconds", metavar="S", help="seconds of audio buffered (20)")
 
 
-def _add_analysis_options(p: argparse.ArgumentParser) -> None:
+def _add_analysis_options(p: argparse.ArgumentParser, export: bool = False) -> None:
+    """The shared analysis options; ``export``: as ``livespec export`` reads them (it
+    refuses --peaks and --a4, and --fmin/--fmax bound its log, mel and cqt rows)."""
     g = p.add_argument_group("analysis")
     g.add_argument("-n", "--fft", metavar="N", help="samples per frame, 64..65536 (4096)")
     g.add_argument(
@@ -88,10 +90,19 @@ def _add_analysis_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--hop", metavar="N", help="samples between frames (default: from overlap)")
     g.add_argument("--overlap", metavar="F", help="overlap fraction 0..0.97 (0.75)")
     g.add_argument("--zero-pad", metavar="K", help="zero-padding factor, FFT = K * fft (1)")
-    g.add_argument("--peaks", metavar="N", help="peaks found per frame (1)")
-    g.add_argument("--a4", metavar="HZ", help="tuning reference for note names (440)")
-    g.add_argument("--fmin", metavar="HZ", help="lowest peak frequency searched (0)")
-    g.add_argument("--fmax", metavar="HZ", help="highest peak frequency searched (Nyquist)")
+    hidden = argparse.SUPPRESS
+    g.add_argument("--peaks", metavar="N", help=hidden if export else "peaks found per frame (1)")
+    g.add_argument(
+        "--a4", metavar="HZ", help=hidden if export else "tuning reference for note names (440)"
+    )
+    if export:
+        fmin = "lowest frequency of the --scale log, mel or cqt rows (20, 0, 32.70)"
+        fmax = "highest frequency of the --scale log, mel or cqt rows (Nyquist; cqt: --octaves)"
+    else:
+        fmin = "lowest peak frequency searched (0)"
+        fmax = "highest peak frequency searched (Nyquist)"
+    g.add_argument("--fmin", metavar="HZ", help=fmin)
+    g.add_argument("--fmax", metavar="HZ", help=fmax)
     g.add_argument("--backend", metavar="B", help="FFT backend: auto, fftw, numpy (auto)")
 
 
@@ -329,6 +340,10 @@ def _record_options(p: argparse.ArgumentParser) -> None:
     add_record_arguments(p)
 
 
+def _export_analysis_options(p: argparse.ArgumentParser) -> None:
+    _add_analysis_options(p, export=True)
+
+
 def _export_options(p: argparse.ArgumentParser) -> None:
     from livespec.cli.export import add_export_arguments  # cheap: no numpy or PIL
 
@@ -382,8 +397,8 @@ _SUBCOMMAND_SPECS: dict[str, tuple[str, tuple[_OptionAdder, ...]]] = {
         (_add_common, _add_source_options, _record_options),
     ),
     "export": (
-        "Audio files and folders -> spectrogram PNG, NPY or CSV (docs/export.md).",
-        (_add_common, _channel_option, _add_analysis_options, _export_options),
+        "Audio files and folders -> spectrogram PNG, NPY, CSV, HTML or SVG (docs/export.md).",
+        (_add_common, _channel_option, _export_analysis_options, _export_options),
     ),
     "measure": (
         "Level, THD, THD+N, SNR, SINAD and noise of the dominant tone (headless; docs/measure.md).",

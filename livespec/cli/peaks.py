@@ -124,6 +124,12 @@ def run_peaks(ns: argparse.Namespace, cfg: Config) -> int:
             _run_live(pipe, printer, ns.duration)
     sys.stdout.flush()
     last = printer.last
+    if last is None:  # not one whole frame: say so, as `livespec measure` does
+        fft, fs = cfg.analysis.fft, pipe.source.samplerate
+        raise UsageError(
+            f"the input is shorter than one analysis frame ({fft} samples, {fft / fs:.3g} s); "
+            "give a smaller --fft"
+        )
     dropped = pipe.source.audio_dropped_s
     if last is not None and (last.overflows or last.lost_frames):
         print(

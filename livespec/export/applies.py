@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from livespec.errors import UsageError
-from livespec.export.job import ExportOptions, Job
+from livespec.export.job import STDIN, ExportOptions, Job
 from livespec.export.media import AUDIO_MODES
 from livespec.export.pagespec import PageSpec
 
@@ -166,6 +166,8 @@ def build_page(ns: argparse.Namespace, jobs: list[Job]) -> PageSpec:
             raise UsageError(f"--audio {audio}: must be one of {', '.join(AUDIO_MODES)}")
         if "html" not in fmts:
             raise UsageError("--audio applies to an HTML page: give -o FILE.html")
+        if audio == "link" and any(job.input == STDIN for job in jobs):
+            raise UsageError("--audio link: stdin is no file to link to; use embed or none")
     if overlays or labels is not None:
         what = "--overlay" if overlays else "--labels"
         if not fmts & {"html", "svg"}:

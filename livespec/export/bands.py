@@ -76,6 +76,19 @@ def mel_filterbank(recipe: Recipe, samplerate: float) -> NDArray[np.float64]:
     return np.ascontiguousarray(w.T)
 
 
+def mel_weights(recipe: Recipe, samplerate: float) -> NDArray[np.float64]:
+    """(bins, n_mels) weights of a ``mel`` recipe: :func:`mel_filterbank`; for dBFS levels
+    also over the window's equivalent noise bandwidth in bins, as :func:`log_weights`, so a
+    sine at a band's centre reads its dBFS level (where the band is wider than the window's
+    main lobe) instead of that plus ``10*log10(ENBW)`` (1.76 dB for hann)."""
+    weights = mel_filterbank(recipe, samplerate)
+    if recipe.level != "dbfs":  # a library's power or density: summed as it is
+        return weights
+    w = recipe_window(recipe)
+    enbw = recipe.nfft * float(np.sum(w * w)) / float(np.sum(w)) ** 2
+    return np.ascontiguousarray(weights / enbw)
+
+
 def log_edges(recipe: Recipe, samplerate: float) -> NDArray[np.float64]:
     """Edges in Hz of a ``log`` recipe's bands (from ``fmin`` up to ``fmax`` or Nyquist)."""
     top = samplerate / 2.0 if recipe.fmax is None else min(recipe.fmax, samplerate / 2.0)

@@ -49,6 +49,7 @@ from livespec.export.bands import log_edges as log_edges
 from livespec.export.bands import log_weights as log_weights
 from livespec.export.bands import mel_band_edges as mel_band_edges
 from livespec.export.bands import mel_filterbank as mel_filterbank
+from livespec.export.bands import mel_weights
 from livespec.export.bands import recipe_window as recipe_window
 from livespec.export.bands import tukey_window as tukey_window
 
@@ -344,7 +345,7 @@ class BatchAnalyzer:
         self.cols = recipe.columns(samplerate)
         self._mel = np.empty((b, self.cols if recipe.mel or recipe.log else 1), dtype=np.float64)
         if recipe.mel:
-            self._fb = mel_filterbank(recipe, samplerate)
+            self._fb = mel_weights(recipe, samplerate)
         elif recipe.log:
             self._fb = log_weights(recipe, samplerate)
         self._cqt: CqtKernel | None = None

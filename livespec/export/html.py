@@ -32,6 +32,7 @@ from numpy.typing import NDArray
 from livespec.annotate.curves import Curve
 from livespec.annotate.labels import Label
 from livespec.dsp.scales import FreqScale, hz_to_mel, mel_to_hz
+from livespec.errors import LivespecError
 from livespec.export import figure
 from livespec.export.image import LogRows, TimeReducer, colour_table, render
 from livespec.export.io import ImageSpec, Post, levels_range
@@ -370,7 +371,7 @@ def page_audio(mode: str, source: tuple[Path, int, int], page: Path) -> tuple[Au
         return media.link(path, page), ""
     try:
         ref = media.embed_file(path, start, length)
-    except (RuntimeError, ValueError, OSError) as exc:  # soundfile: a rate Vorbis refuses
+    except (RuntimeError, ValueError, OSError, LivespecError) as exc:  # a rate Vorbis refuses
         return None, f"The audio could not be embedded: {' '.join(str(exc).split())}"
     if not ref.src:
         return None, f"The audio is not embedded: {ref.note}."

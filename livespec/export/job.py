@@ -20,16 +20,17 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from livespec.audio.files import AudioFileError, open_audio_file, sf_reason
+from livespec.audio.files import AudioFileError, check_header, open_audio_file, sf_reason
 from livespec.audio.stderr import quiet_native_stderr
-from livespec.errors import LivespecError
+from livespec.errors import LivespecError, SourceError
 from livespec.export.columns import for_rate
 from livespec.export.dsp import F32, BatchAnalyzer, Recipe
 from livespec.export.frames import SampleReader, ShortRead, analyse_segment
 from livespec.export.io import ImageSpec, PngSink, Post, Sink
 from livespec.export.pagespec import PageSpec
 from livespec.export.segment import Analyzers, analyse_png
-from livespec.export.writers import BYTES_PER_VALUE, WRITERS, Target
+from livespec.export.temps import output_of
+from livespec.export.writers import BYTES_PER_VALUE, CSV_LONG_BYTES_PER_VALUE, WRITERS, Target
 
 if TYPE_CHECKING:
     import soundfile
@@ -183,8 +184,9 @@ def run_job(job: Job, opts: ExportOptions) -> JobResult:
         return JobResult(job.label, "failed", str(exc))
     except MemoryError:
         return JobResult(job.label, "failed", "out of memory")
-    except OSError as exc:
-        where = f" ({exc.filename})" if exc.filename else ""
+    except OSError as exc:  # named by the output, not by its temporary file
+        name = exc.filename2 or exc.filename  # (a rename's destination)
+        where = f" ({output_of(str(name))})" if name else ""
         return JobResult(job.label, "failed", f"{exc.strerror or exc}{where}")
     except RuntimeError as exc:  # soundfile.LibsndfileError while decoding
         reason = sf_reason(exc)
@@ -194,9 +196,10 @@ def run_job(job: Job, opts: ExportOptions) -> JobResult:
         return JobResult(job.label, "failed", f"internal error: {type(exc).__name__}: {msg}")
 
 
-def _open_stdin() -> soundfile.SoundFile:
+def _open_stdin() -> tuple[soundfile.SoundFile, Path]:
     """stdin (a WAV, FLAC or OGG stream) spooled to an anonymous temporary file, opened
-    with libsndfile: the number of frames must be known before the outputs are started."""
+    with libsndfile: the number of frames must be known before the outputs are started;
+    and a path that opens the spool afresh while it is open (an HTML page's audio)."""
     import soundfile as sf
 
     from livespec.audio.stdin import sniff
@@ -208,22 +211,28 @@ def _open_stdin() -> soundfile.SoundFile:
     if kind not in ("WAV", "FLAC", "OGG", "AIFF"):
         spool.close()
         what = "an MP3 stream" if kind == "MP3" else "no WAV, FLAC or OGG header"
-        raise JobError(f"stdin: {what}; export - reads WAV, FLAC, OGG or AIFF streams")
+        raise JobError(f"{what}; export - reads WAV, FLAC, OGG or AIFF streams")
     spool.write(head)
     while chunk := src.read(1 << 20):
         spool.write(chunk)
     spool.seek(0)
     try:
-        return sf.SoundFile(spool)
+        f = sf.SoundFile(spool)
     except RuntimeError as exc:
         spool.close()
-        raise JobError(f"cannot decode stdin: {sf_reason(exc)}") from None
+        raise JobError(f"cannot decode: {sf_reason(exc)}") from None
+    try:  # the limits a file's header is held to (docs/cli.md), before any allocation
+        check_header("the stream", int(f.samplerate), int(f.channels))
+    except SourceError as exc:
+        f.close()
+        raise JobError(str(exc).removeprefix("the stream: ")) from None
+    return f, Path(f"/dev/fd/{spool.fileno()}")
 
 
 def _run(job: Job, opts: ExportOptions) -> JobResult:
     path = job.input
     try:
-        f = _open_stdin() if path == STDIN else open_audio_file(path)
+        f, audio = _open_stdin() if path == STDIN else (open_audio_file(path), path)
     except AudioFileError as exc:
         raise JobError(f"cannot open: {exc}" if exc.library else str(exc)) from None
     with f:
@@ -241,7 +250,10 @@ def _run(job: Job, opts: ExportOptions) -> JobResult:
                 raise JobError(
                     f"--raw-int: the samples are {f.subtype}, not 16, 24 or 32-bit integers"
                 )
-            r = dataclasses.replace(r, gain=gain)
+            # scipy computes int16 input in single precision (complex64) but int32 (24- and
+            # 32-bit files) in double: np.result_type(int32, complex64) is complex128.
+            precision = r.precision if gain == RAW_INT_GAIN["PCM_16"] else "double"
+            r = dataclasses.replace(r, gain=gain, precision=precision)
         opts = dataclasses.replace(opts, recipe=r)
         channels = int(f.channels)
         if r.channel is not None and r.channel >= channels:
@@ -261,6 +273,9 @@ def _run(job: Job, opts: ExportOptions) -> JobResult:
             paths = [
                 (fmt, p if seg.end_s is None else clip_path(p, seg.end_s)) for fmt, p in job.outputs
             ]
+            for _, p in paths:  # neither skipped as existing nor replaced (--force)
+                if p.is_dir():
+                    raise JobError(f"the output {p} is a folder, not a file")
             todo = [(fmt, p) for fmt, p in paths if opts.force or not p.exists()]
             existing += len(paths) - len(todo)
             plans.append((seg, todo))
@@ -278,7 +293,7 @@ def _run(job: Job, opts: ExportOptions) -> JobResult:
             if not todo:
                 scratch = _skip(reader, seg.length, scratch)
                 continue
-            written += _export_segment(reader, seg, fs, todo, analyzers, opts, name, notes, path)
+            written += _export_segment(reader, seg, fs, todo, analyzers, opts, name, notes, audio)
     status = "done" if written else "skipped"
     return JobResult(job.label, status, "", written, existing, tuple(notes))
 
@@ -322,7 +337,7 @@ def _export_segment(
     r = opts.recipe
     frames = r.frames(seg.length)
     cols = r.columns(fs)
-    check_room(todo, frames, cols)
+    check_room(todo, frames, cols, opts.csv_layout)
     offset = seg.start / fs
     sinks: list[Sink] = []
     stats = np.array([np.inf, -np.inf])
@@ -381,13 +396,17 @@ def _free_bytes(folder: Path) -> int | None:
     return None
 
 
-def check_room(todo: list[tuple[str, Path]], frames: int, cols: int) -> None:
+def check_room(
+    todo: list[tuple[str, Path]], frames: int, cols: int, csv_layout: str = "wide"
+) -> None:
     """Refuse (:class:`JobError`) outputs that cannot fit in their folder's free space:
     the size of an NPY (and about that of a CSV) is known before any work starts, and a
     mistaken ``--hop 1 --fft 65536`` asks for gigabytes."""
     need: dict[Path, int] = {}
     for fmt, p in todo:
         per_value = BYTES_PER_VALUE.get(fmt, 0)
+        if fmt == "csv" and csv_layout == "long":  # a line per value: time, Hz and level
+            per_value = CSV_LONG_BYTES_PER_VALUE
         need[p.parent] = need.get(p.parent, 0) + frames * cols * per_value
     for folder, size in need.items():
         free = _free_bytes(folder)

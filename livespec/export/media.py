@@ -22,6 +22,8 @@ from urllib.parse import quote
 import numpy as np
 from numpy.typing import NDArray
 
+from livespec.audio.files import open_audio_file
+
 AUDIO_MODES = ("embed", "link", "none")
 FLAC_MAX_S = 60.0  # longer audio is embedded as OGG Vorbis
 BLOCK = 65536  # samples per channel per read/encode step
@@ -78,10 +80,9 @@ def data_url(data: bytes, mime: str) -> str:
 
 def embed_file(path: Path, start: int, frames: int) -> AudioRef:
     """Samples ``start .. start + frames`` of the audio file ``path``, encoded into the page;
-    ``offset`` is ``start`` in seconds. Raises OSError/RuntimeError as soundfile does."""
-    import soundfile as sf
-
-    with sf.SoundFile(str(path)) as f:
+    ``offset`` is ``start`` in seconds. Raises OSError/RuntimeError as soundfile does, or
+    :class:`~livespec.audio.files.AudioFileError`."""
+    with open_audio_file(path) as f:  # (an MP3's seek is exact only through it)
         fs = int(f.samplerate)
         if frames / fs > MAX_EMBED_S:
             return AudioRef("", "", start / fs, f"audio longer than {MAX_EMBED_S / 3600:g} h")

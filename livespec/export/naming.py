@@ -34,6 +34,8 @@ def output_kind(text: str) -> str | None:
     p = Path(text)
     if p.is_dir():
         return None
+    if text == "-":  # not a folder named "-": export writes no stdout
+        raise UsageError(f"-o -: export writes files, not stdout; -o FILE ({_known()}) or FOLDER/")
     ext = p.suffix.lower().lstrip(".")
     if not ext:
         return None

@@ -77,13 +77,14 @@ def html_sink(
     start: int,
     length: int,
     clipped: bool,
+    name: str,
 ) -> HtmlSink:
-    """``-o x.html``: the page of samples ``start .. start + length`` of ``source``."""
+    """``-o x.html``: the page of samples ``start .. start + length`` of ``source``, titled
+    ``name`` (the input's file name, or stdin)."""
     r = opts.recipe
     g = geometry(
-        frames, fs, r, opts.image.scale, Layout().ph, source.name, start / fs, length / fs,
-        clipped,
-    )  # fmt: skip
+        frames, fs, r, opts.image.scale, Layout().ph, name, start / fs, length / fs, clipped
+    )
     plot = plot_for(frames, g.freq, g.log_rows, opts.page)
     audio = (source, start, length)
     return HtmlSink(

@@ -19,10 +19,10 @@ from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, TextIO
 
 from livespec.config import Config
-from livespec.errors import EXIT_FAILURE, EXIT_OK, printable
+from livespec.errors import EXIT_FAILURE, EXIT_OK, UsageError, printable
 from livespec.export.applies import build_page, check_options, preset_notes
 from livespec.export.backend import Backend, pick_backend
-from livespec.export.job import ExportOptions, Job, JobResult
+from livespec.export.job import STDIN, ExportOptions, Job, JobResult
 from livespec.export.plan import build_options, plan_jobs
 from livespec.export.temps import remove_stale
 
@@ -66,7 +66,11 @@ def _stop_signals() -> Iterator[None]:
 
 
 def _all_exist(job: Job, opts: ExportOptions) -> bool:
-    return opts.clip is None and not opts.force and all(p.exists() for _, p in job.outputs)
+    return (
+        opts.clip is None
+        and not opts.force
+        and all(p.exists() and not p.is_dir() for _, p in job.outputs)
+    )
 
 
 def run_jobs(
@@ -177,6 +181,11 @@ def run(ns: argparse.Namespace, cfg: Config) -> int:
     opts = build_options(ns, cfg)
     jobs, ignored = plan_jobs(ns)
     check_options(ns, opts, jobs)
+    if jobs[0].input == STDIN and (sys.stdin is None or sys.stdin.isatty()):
+        raise UsageError(  # as `peaks --input -` says, instead of waiting for a terminal
+            "export - reads a WAV, FLAC, OGG or AIFF stream from stdin: pipe one in, e.g. "
+            "sox in.mp3 -t flac - | livespec export - -o in.npy"
+        )
     for line in preset_notes(ns, opts, jobs):
         print(line, file=sys.stderr, flush=True)
     backend = pick_backend(ns)  # the process pool, or Dask with --scheduler

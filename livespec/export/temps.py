@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import errno
 import io
 import os
 import re
@@ -28,7 +29,10 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 TEMP_SUFFIXES = (".part", ".spill")
-_TEMP = re.compile(r"^\..+\.livespec-(?P<pid>[1-9][0-9]{0,9})-[0-9a-f]{8}\.(?:part|spill)$")
+NAME_MAX = 255  # bytes in a file name (Linux, macOS)
+_TEMP = re.compile(
+    r"^\.(?P<name>.+)\.livespec-(?P<pid>[1-9][0-9]{0,9})-[0-9a-f]{8}\.(?:part|spill)$"
+)
 
 
 _OWNER: contextvars.ContextVar[int | None] = contextvars.ContextVar("livespec_temp_owner")
@@ -47,16 +51,34 @@ def owned_by(pid: int) -> Iterator[None]:
 
 def temp_name(path: Path, suffix: str = ".part") -> Path:
     """A new name for a temporary file next to ``path``, owned by this process (or by the
-    pid of an enclosing :func:`owned_by`)."""
+    pid of an enclosing :func:`owned_by`). ``path``'s name is cut short (at a character)
+    where the whole would pass NAME_MAX (255 bytes): a long output name stays writable."""
     if suffix not in TEMP_SUFFIXES:
         raise ValueError(f"temporary suffix {suffix!r}")
     pid = _OWNER.get(None) or os.getpid()
-    return path.with_name(f".{path.name}.livespec-{pid}-{os.urandom(4).hex()}{suffix}")
+    tail = f".livespec-{pid}-{os.urandom(4).hex()}{suffix}"
+    room = NAME_MAX - 1 - len(tail.encode())
+    name = os.fsencode(path.name)[:room].decode("utf-8", "ignore") or "x"
+    return path.with_name(f".{name}{tail}")
+
+
+def make_folder(folder: Path) -> None:
+    """``folder`` and its parents, created if missing. Raises NotADirectoryError naming
+    the file in the way when the name (or a parent's) is a file (mkdir's "File exists")."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except (FileExistsError, NotADirectoryError):
+        taken = next((p for p in (folder, *folder.parents) if p.exists()), folder)
+        if taken.is_dir():
+            raise
+        what = "a file has that name" if taken == folder else f"{taken} is a file"
+        msg = f"cannot make the folder {folder}: {what}"
+        raise NotADirectoryError(errno.ENOTDIR, msg) from None
 
 
 def create_temp(path: Path, suffix: str = ".part") -> tuple[io.BufferedRandom, Path]:
     """A new hidden file next to ``path`` (permissions as for any new file: 0666 & ~umask)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    make_folder(path.parent)
     flags = os.O_RDWR | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
     for _ in range(100):
         tmp = temp_name(path, suffix)
@@ -66,6 +88,16 @@ def create_temp(path: Path, suffix: str = ".part") -> tuple[io.BufferedRandom, P
             continue
         return os.fdopen(fd, "w+b"), tmp
     raise FileExistsError(f"cannot create a temporary file next to {path}")
+
+
+def output_of(path: str) -> str:
+    """The output a temporary file (:func:`temp_name`) stands for, for messages (a user
+    never asked for ``.x.npy.livespec-PID-XXXXXXXX.part``); any other path as it is."""
+    folder, _, name = path.rpartition(os.sep)
+    m = _TEMP.match(name)
+    if m is None:
+        return path
+    return f"{folder}{os.sep}{m.group('name')}" if folder else m.group("name")
 
 
 def owner(name: str) -> int | None:

@@ -165,7 +165,7 @@ def html_writer(t: Target) -> Sink:
     from livespec.export.pages import html_sink
 
     start, length = round(t.offset * t.fs), round(t.length_s * t.fs)
-    return html_sink(t.path, t.frames, t.fs, t.opts, t.source, start, length, t.clipped)
+    return html_sink(t.path, t.frames, t.fs, t.opts, t.source, start, length, t.clipped, t.name)
 
 
 def svg_writer(t: Target) -> Sink:
@@ -204,3 +204,4 @@ PLANNED: dict[str, str] = {}
 
 # Bytes per value of a format's file (for the free-space check before any work), if known.
 BYTES_PER_VALUE: dict[str, int] = {"npy": 4, "csv": 16}  # CSV: the spill's 4 and the text
+CSV_LONG_BYTES_PER_VALUE = 34  # --csv-layout long: the spill's 4 and a line of about 29

@@ -21,18 +21,18 @@ import numpy.typing as npt
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import BindingType
 from textual.containers import Vertical
-from textual.events import Resize
+from textual.events import CursorPosition, Resize
 from textual.filter import NoColor
 from textual.screen import Screen
 from textual.widgets import Footer, Static
 
 from livespec.config import Config
 from livespec.engine import Frame
-from livespec.errors import printable
 from livespec.meter.live import SpectrumAverager
 from livespec.render.link import choose_link
 from livespec.render.stats import Stats
 from livespec.render.terminal import add_line_filter, set_color_depth
+from livespec.tui.controllers.input_watch import InputWatch
 from livespec.tui.controllers.labels import LiveMarkers
 from livespec.tui.controllers.measurement import MeasureController, MeasureWidgets
 from livespec.tui.controllers.overlays import LiveOverlays
@@ -167,6 +167,7 @@ class LivespecApp(App[int]):
         self.markers = LiveMarkers(
             self, d.record_dir, options.labels_out, recording=self.recording.span
         )
+        self.input_watch = InputWatch(self, source, self._repaint)
         self._ticks = 0
 
     # -- layout ----------------------------------------------------------------------------
@@ -256,43 +257,35 @@ class LivespecApp(App[int]):
             if not view.paused:
                 self.stats.update(frames)
                 view.decay_hold(len(frames) * view.frame_seconds * HOLD_DECAY_DB_S)
-        self.stats.tick(self.clock())
         self._ticks += 1
-        w = self.widgets
-        self.update_texts(force=no_peak_yet and bool(self.stats.peaks))  # first: axis marker
-        self.overlays.update()
-        w.plot.sync()
-        if frames and self._ticks % METER_EVERY == 1:
-            w.meter.changed()
+        if not self.output.behind():  # a slow link: draw once the terminal caught up
+            self.stats.tick(self.clock())
+            w = self.widgets
+            self.update_texts(force=no_peak_yet and bool(self.stats.peaks))  # axis marker
+            self.overlays.update()
+            w.plot.sync()
+            if frames and self._ticks % METER_EVERY == 1:
+                w.meter.changed()
         self.measuring.tick(self._ticks, self.clock())
         if self._ticks % REOPEN_EVERY == 0:
             self.reopen_input()
             self.report_dropped()
 
     def reopen_input(self) -> None:
-        """If the device's stream died (unplugged, sound server restarted), try to reopen
-        it; when that works, say so and repaint (PortAudio's complaints on stderr may have
-        scribbled over the screen). UI thread."""
-        reopen = getattr(self.source, "reopen", None)
-        if reopen is None or not self.source.input_lost():
-            return
-        gap_s = reopen()
-        if gap_s is None:
-            return
-        self.notify(
-            f"Reopened {printable(self.source.description)} after {gap_s:.1f} s without "
-            "input; the gap is silence in the waterfall and any recording, and counts as "
-            "an overflow.",
-            title="Input back",
-            timeout=10,
-        )
+        """Reopen a vanished device and say so (:class:`InputWatch`; UI thread)."""
+        self.input_watch.reopen()
+
+    def report_dropped(self) -> None:
+        """Say once per loss the sound system did not flag (UI thread)."""
+        self.input_watch.report_dropped()
+
+    def _repaint(self) -> None:
         self.refresh(repaint=True, layout=True)
         self.refresh_plot()
 
-    def report_dropped(self) -> None:
-        """Say once per loss the sound system did not flag (the source's clock check)."""
-        if (drop := getattr(self.source, "check_drops", lambda: None)()) is not None:
-            self.notify(printable(drop.text), severity="warning", timeout=10)
+    def on_cursor_position(self, event: CursorPosition) -> None:
+        """The terminal answered the output's query: it has shown what came before."""
+        self.output.link_reply()
 
     def update_texts(self, force: bool = True) -> None:
         """Readout and axis marker (at most every READOUT_EVERY ticks unless forced),

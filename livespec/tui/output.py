@@ -20,6 +20,7 @@ from textual.app import App
 from textual.geometry import Region
 from textual.widget import Widget
 
+from livespec.render.pacing import QUERY, LinkPacer
 from livespec.render.patch import RESET, move_to
 from livespec.render.terminal import (
     Spans,
@@ -61,10 +62,11 @@ class TerminalOutput:
         self.frame_log = frame_log
         self.frame_times: list[tuple[float, int]] = []  # (time, 1 if written directly)
         self.plot_via_textual = False  # the plot asked Textual for a redraw (frame log)
-        self.bytes_out = 0  # bytes written to the terminal (counted over SSH only)
+        self.bytes_out = 0  # bytes written to the terminal (counted on a real terminal)
         self._rate_mark = (0.0, 0)
         self._last_rate: float | None = None
         self._held: list[str] | None = None  # writes kept for one batch (see batch())
+        self.pacer = LinkPacer()  # holds updates while the terminal is behind (see behind())
         self._uncovered: Uncovered = {}  # see can_draw_direct
 
     def write(self, text: str) -> None:
@@ -103,8 +105,29 @@ class TerminalOutput:
         def run() -> None:
             with self.batch():
                 fn()
+            self.probe()
 
         return run
+
+    def behind(self) -> bool:
+        """True while the terminal has not yet shown the updates written a round trip ago
+        (:mod:`livespec.render.pacing`): the caller skips this update's drawing."""
+        return self.pacer.hold(self.clock(), self.bytes_out)
+
+    def probe(self) -> None:
+        """Ask the terminal for a reply after the update just written, when one is due;
+        the app hands the reply to :meth:`link_reply`."""
+        now = self.clock()
+        if self._app.is_headless or not self.pacer.probe_due(now):
+            return
+        write = terminal_writer(self._app)
+        if write is not None:
+            self.pacer.sent(now, self.bytes_out)
+            write(QUERY)
+
+    def link_reply(self) -> None:
+        """The terminal answered a query (its cursor position report)."""
+        self.pacer.reply()
 
     def can_draw(self, widget: Widget) -> bool:
         """:func:`can_draw_direct`, remembering what it found while the layout stands."""
@@ -142,8 +165,9 @@ class TerminalOutput:
             self.plot_via_textual = False
 
     def count_bytes(self) -> None:
-        """Over SSH on a real terminal, count the bytes handed to the terminal writer."""
-        if self._app.is_headless or not self.ssh:
+        """On a real terminal, count the bytes handed to the terminal writer (the pacing's
+        window, and over SSH the status line's output rate)."""
+        if self._app.is_headless:
             return
 
         def counting(write: Write) -> Write:

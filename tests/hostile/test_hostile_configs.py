@@ -70,3 +70,42 @@ def test_an_export_that_cannot_fit_is_refused_before_any_work(tiny_disk: Path) -
     assert result.stderr.startswith(f"livespec: {src}: not enough space: the output needs 17.9 MB")
     assert result.stderr.endswith(f"{tiny_disk} has 1.0 MB free\n")
     assert list(tiny_disk.iterdir()) == []
+
+
+def test_a_long_layout_csv_that_cannot_fit_is_refused_before_any_work(tiny_disk: Path) -> None:
+    """A long-layout CSV holds a line of about 29 bytes per value (time, Hz, level), not
+    the wide layout's 8 or so: its estimate took the wide one's, passed, and the disk
+    filled ("No space left on device" after the work). 274 frames of 128 mel bands:
+    0.56 MB estimated as wide (fits in 1 MiB), 1.2 MB as long (does not)."""
+    src = good_input(tiny_disk.parent)
+    out = tiny_disk / "x.csv"
+    args = ["export", str(src), "-o", str(out), "--scale", "mel", "--hop", "512"]
+    result = run([*args, "--csv-layout", "long"])
+    check(result, 1)
+    assert result.stderr == (
+        f"livespec: {src}: not enough space: the output needs 1.2 MB, {tiny_disk} has 1.0 MB free\n"
+    )
+    assert list(tiny_disk.iterdir()) == []
+    check(run(args), 0)  # the wide layout fits
+    assert [p.name for p in tiny_disk.iterdir()] == ["x.csv"]
+
+
+def test_an_output_that_cannot_be_written_is_named_not_its_temporary_file(
+    tmp_path: Path,
+) -> None:
+    """On a read-only file system the line named the hidden temporary file the export
+    tried to create (``Read-only file system (out/.x.npy.livespec-PID-XXXXXXXX.part)``),
+    a name the user never gave; it names the output."""
+    import subprocess
+
+    src = good_input(tmp_path)
+    ro = tmp_path / "ro"
+    ro.mkdir()
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64m,ro", "tmpfs", str(ro)], check=True)
+    try:
+        for name in ("x.npy", "x.png", "x.csv", "x.html", "x.svg"):
+            result = run(["export", str(src), "-o", str(ro / name)])
+            check(result, 1)
+            assert result.stderr == f"livespec: {src}: Read-only file system ({ro / name})\n"
+    finally:
+        subprocess.run(["umount", str(ro)], check=True)

@@ -39,8 +39,11 @@ class Tmux:
             timeout=20,
         )
 
-    def screen(self, escapes: bool = False) -> str:
-        return self.tmux("capture-pane", "-p", *(["-e"] if escapes else []), "-t", self.name)
+    def screen(self, escapes: bool = False, joined: bool = False) -> str:
+        """The pane's text (``escapes``: with its SGR sequences; ``joined``: lines the
+        terminal wrapped joined again, their spaces kept, as ``-J``)."""
+        flags = [*(["-e"] if escapes else []), *(["-J"] if joined else [])]
+        return self.tmux("capture-pane", "-p", *flags, "-t", self.name)
 
     def wait_for(self, pattern: str) -> str:
         deadline = time.monotonic() + DEADLINE_S

@@ -1,0 +1,47 @@
+"""The live input's health, checked from the app's tick: a vanished device reopened, a loss
+the sound system did not flag reported (UI thread)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from livespec.errors import printable
+from livespec.tui.controllers.host import Host
+from livespec.tui.feed import AppSource
+
+
+class InputWatch:
+    """Reopens a vanished device and reports unflagged losses, saying so on screen.
+
+    Args:
+        host: the app (notifications).
+        source: the live source.
+        repaint: redraws the whole screen (after PortAudio's complaints on stderr may have
+            scribbled over it).
+    """
+
+    def __init__(self, host: Host, source: AppSource, repaint: Callable[[], None]) -> None:
+        self.host, self.source, self.repaint = host, source, repaint
+
+    def reopen(self) -> None:
+        """If the device's stream died (unplugged, sound server restarted), try to reopen
+        it; when that works, say so and repaint."""
+        reopen = getattr(self.source, "reopen", None)
+        if reopen is None or not self.source.input_lost():
+            return
+        gap_s = reopen()
+        if gap_s is None:
+            return
+        self.host.notify(
+            f"Reopened {printable(self.source.description)} after {gap_s:.1f} s without "
+            "input; the gap is silence in the waterfall and any recording, and counts as "
+            "an overflow.",
+            title="Input back",
+            timeout=10,
+        )
+        self.repaint()
+
+    def report_dropped(self) -> None:
+        """Say once per loss the sound system did not flag (the source's clock check)."""
+        if (drop := getattr(self.source, "check_drops", lambda: None)()) is not None:
+            self.host.notify(printable(drop.text), severity="warning", timeout=10)
