@@ -139,6 +139,24 @@ def test_a_stream_left_open_does_not_block_the_interpreter_exit():
     assert result == {"index": 0}
 
 
+def test_a_thread_still_listening_keeps_its_stream_at_the_main_threads_end():
+    # The exit closes the main thread's forgotten streams, not one a worker iterates: the
+    # worker (not a daemon) gets every frame of its second, then prints, then the exit.
+    code = """
+        import json, threading, livespec
+        started = threading.Event()
+        def worker():
+            with livespec.listen(source="tone:1000") as stream:
+                frames = [next(stream).index]
+                started.set()  # the main thread ends now, while this one listens on
+                frames += [f.index for _, f in zip(range(47), stream)]
+            print(json.dumps({"frames": len(frames), "last": frames[-1]}))
+        threading.Thread(target=worker).start()
+        started.wait()
+    """
+    assert _python(code, {}, timeout=60.0) == {"frames": 48, "last": 47}
+
+
 def test_record_a_second_of_a_tone(tmp_path):
     out = tmp_path / "tone.wav"
     assert livespec.record(out, 1, source="tone:997") == out

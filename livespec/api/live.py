@@ -108,9 +108,11 @@ class LiveStream:
         self.samplerate = int(src.samplerate)
         self.realtime = not pipe.synchronous
         # A stream dropped without close() (no ``with``, a bare ``break``) is closed when it
-        # is collected, and any still open at the interpreter's exit before it waits for
-        # the engine's thread (else it would wait forever). The engine holds it weakly.
+        # is collected, and one the main thread left open at the interpreter's exit before
+        # the exit waits for the engine's thread (else it would wait forever). The engine
+        # holds it weakly. A stream another thread still iterates is left to that thread.
         self._release = weakref.finalize(self, pipe.close)
+        self._user = threading.current_thread()  # the thread that made or last iterated it
         _close_at_exit(self)
         if self.realtime:
             me = weakref.ref(self)
@@ -177,6 +179,7 @@ class LiveStream:
     def __next__(self) -> Frame:
         if self._closed:
             raise StopIteration
+        self._user = threading.current_thread()
         try:
             frame = self._next_realtime() if self.realtime else self._next_pumped()
         except BaseException:  # an error, Ctrl-C: clean up, then let it through
@@ -267,8 +270,12 @@ def _close_at_exit(stream: LiveStream) -> None:
 
 
 def _close_all() -> None:
+    """At the exit (main thread): close the streams of the main thread or of threads that
+    ended; a live thread still iterating one keeps it (the exit waits for that thread)."""
+    main = threading.main_thread()
     for stream in list(_OPEN):
-        stream.close()
+        if stream._user is main or not stream._user.is_alive():
+            stream.close()
 
 
 def listen(
