@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -232,6 +233,16 @@ def test_measure_equals_the_measure_command(tmp_path, capsys):
         (lambda: livespec.spectrogram(np.zeros(100), FS), livespec.UsageError, "too short"),
         (lambda: livespec.spectrogram(np.full(9000, np.nan), FS), livespec.SourceError, "damaged"),
         (lambda: livespec.spectrogram(np.zeros(9000), FS, like="x"), livespec.UsageError, "like"),
+        (  # the mel bands upside down (fmin > fmax), or all at 0 Hz: NaN rows
+            lambda: livespec.spectrogram(np.zeros(9000), FS, scale="mel", fmin=5000, fmax=100),
+            livespec.UsageError,
+            "fmax=100: the mel bands need fmax above fmin",
+        ),
+        (
+            lambda: livespec.spectrogram(np.zeros(9000), FS, scale="mel", fmin=0, fmax=0),
+            livespec.UsageError,
+            "fmax=0",
+        ),
         (
             lambda: livespec.spectrogram(np.zeros(9000), FS, channel=1),
             livespec.UsageError,
@@ -252,6 +263,47 @@ def test_measure_equals_the_measure_command(tmp_path, capsys):
         (lambda: livespec.measure(np.zeros(FS), FS, average="x"), livespec.UsageError, "average"),
         (lambda: livespec.measure(np.zeros(9000), FS), livespec.UsageError, "shorter"),
         (lambda: livespec.measure(np.zeros(FS), FS, weighting="B"), livespec.UsageError, "A"),
+        (  # ignored without centred frames (the export refuses --pad-mode there)
+            lambda: livespec.spectrogram(np.zeros(9000), FS, pad_mode="reflect"),
+            livespec.UsageError,
+            "pad_mode='reflect' does not apply",
+        ),
+        (  # a Kaiser window of negative beta (livespec peaks refuses --beta -1)
+            lambda: livespec.peaks(np.zeros(9000), FS, window="kaiser", beta=-1),
+            livespec.UsageError,
+            "beta=-1: must be from 0 to 50",
+        ),
+        # Wrong types end in a UsageError too, not a bare TypeError/ValueError from inside.
+        (
+            lambda: livespec.spectrogram(np.zeros(9000), FS, window=np.hanning(4096)),  # type: ignore[arg-type]
+            livespec.UsageError,
+            "window=",
+        ),
+        (
+            lambda: livespec.peaks(np.zeros(9000), FS, window=np.hanning(4096)),  # type: ignore[arg-type]
+            livespec.UsageError,
+            "window=",
+        ),
+        (
+            lambda: livespec.measure(np.zeros(FS), FS, calibrate=94),  # type: ignore[arg-type]
+            livespec.UsageError,
+            "calibrate=94",
+        ),
+        (
+            lambda: livespec.measure(np.zeros(FS), FS, band="20-20000"),  # type: ignore[arg-type]
+            livespec.UsageError,
+            r"band='20-20000': must be \(low, high\) in Hz",
+        ),
+        (
+            lambda: livespec.spectrogram(np.zeros(9000), FS).to_image(size=100),  # type: ignore[arg-type]
+            livespec.UsageError,
+            "size=100",
+        ),
+        (
+            lambda: livespec.spectrogram(np.zeros(9000), FS).to_figure(title=None),  # type: ignore[arg-type]
+            livespec.UsageError,
+            "title=None",
+        ),
     ],
 )
 def test_user_errors_are_livespec_errors(call, error, match):
@@ -259,6 +311,88 @@ def test_user_errors_are_livespec_errors(call, error, match):
         call()
     assert isinstance(info.value, livespec.LivespecError)
     assert "\n" not in str(info.value)
+
+
+def test_numpy_scalars_are_numbers():
+    # np.float32(20.0) is a number of Hz: it was refused as "must be a number of Hz".
+    y = signal(0.5)
+    f32, i64 = np.float32, np.int64
+    kw = dict(scale="mel", fmin=20, fmax=8000, top_db=80)
+    np_kw = dict(scale="mel", fmin=f32(20), fmax=i64(8000), top_db=f32(80))
+    a, b = livespec.spectrogram(y, FS, **kw), livespec.spectrogram(y, FS, **np_kw)  # type: ignore[arg-type]
+    np.testing.assert_array_equal(a.db, b.db)
+    np.testing.assert_array_equal(a.freqs, b.freqs)
+    k = livespec.spectrogram(y, FS, window="kaiser", beta=f32(5))  # type: ignore[arg-type]
+    np.testing.assert_array_equal(k.db, livespec.spectrogram(y, FS, window="kaiser", beta=5).db)
+    c = livespec.spectrogram(y, FS, scale="cqt", octaves=i64(5))  # type: ignore[arg-type]
+    assert c.db.shape[1] == 60
+    assert [str(p) for p in livespec.peaks(y, FS, a4=f32(440))] == [  # type: ignore[arg-type]
+        str(p) for p in livespec.peaks(y, FS)
+    ]
+    assert [str(p) for p in livespec.peaks(y, FS, fmin=None)] == [  # None: from 0 Hz
+        str(p) for p in livespec.peaks(y, FS, fmin=0.0)
+    ]
+    m = livespec.measure(y, FS, fft=8192, calibrate=(f32(94), "dB SPL"))  # type: ignore[arg-type]
+    assert m.level == pytest.approx(m.level_dbfs + 94)
+    assert a.to_image(size=(i64(100), i64(50))).size == (100, 50)  # type: ignore[arg-type]
+
+
+def test_a_bytes_path_is_a_path(tmp_path, monkeypatch):
+    # open() takes b"take.wav"; the API took it for an array ("an array needs its sample rate").
+    monkeypatch.chdir(tmp_path)
+    src, _ = write(tmp_path, signal(1.0))
+    name = os.fsencode(src.name)
+    S = livespec.spectrogram(name)
+    np.testing.assert_array_equal(S.db, livespec.spectrogram(src).db)
+    assert S._repr_html_() is not None and len(S.peaks()) == S.db.shape[0]
+    assert [str(p) for p in livespec.peaks(name)] == [str(p) for p in livespec.peaks(src)]
+    assert livespec.measure(name, fft=8192).as_dict() == livespec.measure(src, fft=8192).as_dict()
+    assert next(livespec.frames(name, block=3)).db.shape == (3, S.db.shape[1])
+    assert S.save(b"out.npy") == Path("out.npy") and np.load("out.npy").shape == S.db.shape
+    assert S.to_audio(1).save(b"back.wav").exists()
+    assert len(list(livespec.listen(source=name))) > 0
+    assert livespec.record(b"rec.wav", 0.1, source="tone:1000") == Path("rec.wav")
+    with pytest.raises(livespec.SourceError, match=r"^missing\.wav: no such file$"):
+        livespec.spectrogram(b"missing.wav")
+
+
+def _whole_and_pieces(x: np.ndarray, scale: str) -> tuple[np.ndarray, np.ndarray]:
+    whole = livespec.spectrogram(x, FS, scale=scale).db
+    return whole, np.concatenate([p.db for p in livespec.frames(x, FS, scale=scale)])
+
+
+@pytest.mark.parametrize("scale", ["linear", "mel"])
+def test_spectrogram_from_several_threads_at_once_equals_one_at_a_time(scale: str) -> None:
+    # A thread pool over files: the threads shared one cached analyzer (its buffers), and
+    # every result came out mixed with another thread's signal.
+    from concurrent.futures import ThreadPoolExecutor
+
+    t = np.arange(4 * FS) / FS
+    sigs = [(0.5 * np.sin(2 * np.pi * (300 + 700 * k) * t)).astype(np.float32) for k in range(4)]
+    alone = [_whole_and_pieces(x, scale) for x in sigs]
+    with ThreadPoolExecutor(4) as pool:
+        for _ in range(3):
+            together = list(pool.map(_whole_and_pieces, sigs, [scale] * len(sigs)))
+            for (a, b), (c, d) in zip(alone, together, strict=True):
+                np.testing.assert_array_equal(c, a)
+                np.testing.assert_array_equal(d, b)
+
+
+def test_a_measurement_without_a_tone_says_so():
+    m = livespec.measure(np.zeros(FS), FS, fft=8192)
+    assert m.measurement is None and str(m).startswith("no tone")
+    with pytest.raises(AttributeError, match="no tone stood out, so measurement is None"):
+        _ = m.thd_db
+
+
+def test_frames_checks_its_arguments_at_the_call():
+    # A generator would raise only at the first next(), far from the mistake.
+    for kw in ({"fft": 3}, {"block": 0}, {"window": "hanning"}, {"like": "librosa"}):
+        with pytest.raises(livespec.UsageError):
+            livespec.frames(np.zeros(9000), FS, **kw)  # type: ignore[arg-type]
+    pieces = livespec.frames("missing.wav")  # the input is opened at the first piece
+    with pytest.raises(livespec.SourceError, match=r"missing\.wav"):
+        next(pieces)
 
 
 def test_image_and_save_errors(tmp_path):
@@ -331,6 +465,28 @@ def test_examples_run(tmp_path):
     assert export([str(src), "-o", str(tmp_path / "ex"), *argv, "--top-db", "80"]) == 0
     for name in ("bird_5.png", "bird_10.png"):  # the export's clips, byte for byte
         assert (tmp_path / "clips" / name).read_bytes() == (tmp_path / "ex" / name).read_bytes()
+
+
+def test_the_live_example_ends_quietly_on_ctrl_c(tmp_path):
+    # Its --help says Ctrl-C is how it stops: no traceback.
+    import signal
+
+    proc = subprocess.Popen(
+        [sys.executable, str(ROOT / "examples" / "live_peaks.py"), "--input", "tone:1000"],
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert proc.stdout is not None
+        first = proc.stdout.readline()  # it runs
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=60)
+    finally:
+        proc.kill()
+    assert " 1000.00 Hz " in first
+    assert proc.returncode == 0 and err == ""
 
 
 def test_api_names_are_not_shadowed_by_subpackages():

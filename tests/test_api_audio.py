@@ -135,6 +135,12 @@ def test_audio_result_saves_and_converts(tmp_path):
     p = a.save(tmp_path / "out" / "back.wav")
     back, fs = sf.read(p)
     assert fs == FS and error_db(back, a.samples) < -100.0
+    assert sf.info(p).subtype == "FLOAT"
+    # Formats without float samples take their own (FLOAT raised "Invalid combination").
+    flac, ogg = a.save(tmp_path / "back.flac"), a.save(tmp_path / "back.ogg")
+    assert (sf.info(flac).subtype, sf.info(ogg).subtype) == ("PCM_24", "VORBIS")
+    assert error_db(sf.read(flac)[0], a.samples) < -120.0  # 24 bits: about -138 dB
+    assert sf.info(a.save(tmp_path / "b16.flac", subtype="PCM_16")).subtype == "PCM_16"
 
 
 @pytest.mark.parametrize(

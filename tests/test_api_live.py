@@ -78,6 +78,15 @@ def test_bad_arguments_and_a_missing_file_raise_livespec_errors(tmp_path):
         livespec.listen(source="tone:1000", window="nope")
     with pytest.raises(livespec.SourceError):
         livespec.listen(source=str(tmp_path / "missing.wav"))
+    for kw in ({"timeout": "5"}, {"duration": "1"}, {"duration": float("inf")}):
+        with pytest.raises(livespec.UsageError, match=f"{next(iter(kw))}="):  # not TypeError
+            livespec.listen(source="tone:1000", **kw)  # type: ignore[arg-type]
+    with pytest.raises(livespec.UsageError, match="seconds='1'"):
+        livespec.record(tmp_path / "x.wav", "1", source="tone:1000")  # type: ignore[arg-type]
+    assert livespec.record(tmp_path / "y.wav", np.float32(0.25), source="tone:1000").exists()  # type: ignore[arg-type]
+    with pytest.raises(livespec.UsageError) as info:  # 0-based, not --channel's 1-based
+        livespec.listen(source="tone:1000", channel=3)
+    assert str(info.value) == "channel=3: the source has 1 channel(s), numbered from 0"
     assert _livespec_threads() == []
 
 
@@ -101,6 +110,51 @@ def test_ctrl_c_in_the_loop_propagates_after_cleanup():
         for _ in stream:
             raise KeyboardInterrupt
     assert _livespec_threads() == []
+
+
+def test_a_stream_dropped_without_close_stops_its_thread():
+    # No ``with``: a bare ``break`` drops the stream; its engine must not run on.
+    for frame in livespec.listen(source="tone:1000"):
+        if frame.index == 2:
+            break
+    for t in threading.enumerate():
+        if t.name == "livespec-engine":
+            t.join(timeout=10)
+    assert _livespec_threads() == []
+
+
+def test_a_stream_left_open_does_not_block_the_interpreter_exit():
+    # A script that never closes its stream (held by a global) must still exit: the
+    # engine's thread is not a daemon, so an open stream used to hang the exit forever.
+    code = """
+        import json, livespec
+        stream = livespec.listen(source="tone:1000")
+        first = next(stream)
+        print(json.dumps({"index": first.index}))
+    """
+    try:
+        result = _python(code, {}, timeout=60.0)
+    except subprocess.TimeoutExpired:
+        pytest.fail("the interpreter did not exit with a listen() stream left open")
+    assert result == {"index": 0}
+
+
+def test_a_thread_still_listening_keeps_its_stream_at_the_main_threads_end():
+    # The exit closes the main thread's forgotten streams, not one a worker iterates: the
+    # worker (not a daemon) gets every frame of its second, then prints, then the exit.
+    code = """
+        import json, threading, livespec
+        started = threading.Event()
+        def worker():
+            with livespec.listen(source="tone:1000") as stream:
+                frames = [next(stream).index]
+                started.set()  # the main thread ends now, while this one listens on
+                frames += [f.index for _, f in zip(range(47), stream)]
+            print(json.dumps({"frames": len(frames), "last": frames[-1]}))
+        threading.Thread(target=worker).start()
+        started.wait()
+    """
+    assert _python(code, {}, timeout=60.0) == {"frames": 48, "last": 47}
 
 
 def test_record_a_second_of_a_tone(tmp_path):

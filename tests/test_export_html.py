@@ -233,6 +233,21 @@ def test_notebook_shows_the_player_with_its_audio_under_a_bound() -> None:
     assert fs == FS and np.max(np.abs(back - y)) < 1e-4
 
 
+@pytest.mark.parametrize("scale", ["linear", "log", "mel", "cqt"])
+def test_notebook_player_is_the_export_page_for_every_scale(tmp_path: Path, scale: str) -> None:
+    # The notebook's player of log bands and CQT bins raised IndexError (it took their rows
+    # for FFT bins); its page must be the export's: the same levels, axes and times.
+    wav = _tone_file(tmp_path / "a.wav", seconds=2.0)
+    assert _run(str(wav), "-o", str(tmp_path / "a.html"), "--scale", scale).returncode == 0
+    page = livespec.spectrogram(wav, scale=scale)._repr_html_()
+    assert page is not None
+    want, got = _config((tmp_path / "a.html").read_text("utf-8")), _config(page)
+    assert want.pop("title") == "a.wav" and got.pop("title") == ""
+    for key in ("t_left", "t_right"):  # s, computed in another order
+        assert got.pop(key) == pytest.approx(want.pop(key), abs=1e-9)
+    assert got == want
+
+
 def test_notebook_without_audio_falls_back_to_the_png(tmp_path: Path) -> None:
     wav = _tone_file(tmp_path / "a.wav", seconds=1.0)
     with open(wav, "rb") as f:

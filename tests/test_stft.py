@@ -398,3 +398,39 @@ def test_dsp_never_imports_scipy_textual_or_rich_and_pyfftw_only_lazily() -> Non
             if isinstance(node, (ast.Import, ast.ImportFrom)):
                 mod = node.module if isinstance(node, ast.ImportFrom) else node.names[0].name
                 assert not (mod or "").startswith("pyfftw"), f"{source.name} imports pyfftw"
+
+
+def test_every_fftw_plan_and_wisdom_call_holds_the_planning_lock(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # FFTW's planner and wisdom are process-wide and not thread-safe: API calls from a thread
+    # pool (8 threads x 10 spectrograms of other sizes) aborted the process about one run in
+    # eight with "malloc(): invalid size". Every plan and wisdom call now holds PLANNING.
+    import livespec
+    from livespec.dsp.block import SpectrumBlock
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    monkeypatch.setattr(fftw, "_LOADED", set())
+    core = fftw.pyfftw_module()
+    assert core is not None
+    calls: list[tuple[str, bool]] = []
+
+    def watch(name: str) -> None:
+        real = getattr(core, name)
+
+        def call(*args: object, **kwargs: object) -> object:
+            calls.append((name, fftw.PLANNING._is_owned()))  # type: ignore[attr-defined]
+            return real(*args, **kwargs)
+
+        monkeypatch.setattr(core, name, call)
+
+    for name in ("FFTW", "import_wisdom", "export_wisdom"):
+        watch(name)
+    spec = Spectrum(3001, "hann")  # a RealFFT; wisdom saved
+    fftw._LOADED.clear()  # as in a new process:
+    Spectrum(3001, "hann")  # the wisdom file imported
+    SpectrumBlock(spec, 750, 3)  # the engine's runs of frames
+    livespec.spectrogram(np.zeros(9000), 48000, fft=1537)  # the export's BatchAnalyzer
+    livespec.measure(np.zeros(9000), 48000, fft=2050)  # the Measurer
+    assert {name for name, _ in calls} == {"FFTW", "import_wisdom", "export_wisdom"}
+    assert all(held for _, held in calls), calls

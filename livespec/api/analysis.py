@@ -14,7 +14,18 @@ from typing import Any, TypeVar
 
 import numpy as np
 
-from livespec.api.inputs import BACKENDS, F32, MAX_FFT, MIN_FFT, Input, Source, int_in, open_input
+from livespec.api.inputs import (
+    BACKENDS,
+    F32,
+    MAX_FFT,
+    MIN_FFT,
+    Input,
+    Source,
+    int_in,
+    is_number,
+    open_input,
+    shown,
+)
 from livespec.config import WINDOW_CHOICES
 from livespec.dsp.measure import Measurement
 from livespec.dsp.peaks import Peak
@@ -113,7 +124,7 @@ def peaks(
     zero_pad: int = 1,
     n: int = 1,
     a4: float = 440.0,
-    fmin: float = 0.0,
+    fmin: float | None = 0.0,
     fmax: float | None = None,
     channel: int | None = None,
     backend: str = "auto",
@@ -127,7 +138,7 @@ def peaks(
         window, beta, zero_pad: the analysis window, Kaiser beta, FFT length factor.
         n: peaks per frame, 1..32.
         a4: reference pitch for note names (Hz).
-        fmin, fmax: the band searched (Hz; fmax None = Nyquist).
+        fmin, fmax: the band searched (Hz; fmin None = 0, fmax None = Nyquist).
         channel: 0-based channel; None = the mean of the channels.
         backend: FFT backend, "auto", "fftw" or "numpy".
 
@@ -141,11 +152,13 @@ def peaks(
     step = max(1, round(n_ * 0.25)) if hop is None else int_in("hop", hop, 1, MAX_FFT)
     int_in("zero_pad", zero_pad, 1, 16)
     int_in("n", n, 1, 32)
-    if window not in WINDOW_CHOICES:
-        raise UsageError(f"window={window!r}: must be one of {', '.join(WINDOW_CHOICES)}")
+    if not isinstance(window, str) or window not in WINDOW_CHOICES:
+        raise UsageError(f"window={shown(window)}: must be one of {', '.join(WINDOW_CHOICES)}")
     if backend not in BACKENDS:
         raise UsageError(f"backend={backend!r}: must be one of {', '.join(BACKENDS)}")
-    if not (isinstance(a4, (int, float)) and 200.0 <= a4 <= 1000.0):
+    if not (is_number(beta) and 0.0 <= beta <= 50.0):  # as livespec peaks --beta
+        raise UsageError(f"beta={shown(beta)}: must be from 0 to 50")
+    if not (is_number(a4) and 200.0 <= a4 <= 1000.0):
         raise UsageError(f"a4={a4!r}: must be from 200 to 1000 Hz")
     with open_input(y, sr, channel) as inp:
         if inp.frames < n_:
@@ -153,8 +166,9 @@ def peaks(
         try:
             spectrum = Spectrum(n_, window, beta=float(beta), zero_pad=zero_pad, backend=backend)
             finder = PeakFinder(
-                spectrum, inp.samplerate, max_peaks=n, a4=float(a4), fmin=fmin, fmax=fmax
-            )
+                spectrum, inp.samplerate, max_peaks=n, a4=float(a4),
+                fmin=0.0 if fmin is None else fmin, fmax=fmax,
+            )  # fmt: skip
         except (ValueError, TypeError) as exc:
             raise UsageError(f"peaks: {exc}") from None
         db = np.empty(spectrum.bins, dtype=np.float32)
@@ -193,8 +207,14 @@ class MeasureResult:
 
     def __getattr__(self, name: str) -> Any:
         m = self.__dict__.get("measurement")
-        if m is None or name.startswith("_"):
+        if name.startswith("_"):
             raise AttributeError(name)
+        if m is None:
+            from livespec.dsp.measure import Measurement
+
+            if name in dir(Measurement):  # a figure, but there was no tone to measure
+                raise AttributeError(f"{name}: no tone stood out, so measurement is None")
+            raise AttributeError(f"'MeasureResult' object has no attribute {name!r}")
         return getattr(m, name)
 
     @property
@@ -282,12 +302,18 @@ def measure(
     if weighting not in ("A", "C", "Z"):
         raise UsageError(f"weighting={weighting!r}: must be 'A', 'C' or 'Z'")
     if calibrate is not None and (
-        len(calibrate) != 2 or not isinstance(calibrate[0], (int, float))
-        or not -1000 <= calibrate[0] <= 1000 or not str(calibrate[1])
+        not isinstance(calibrate, (tuple, list)) or len(calibrate) != 2
+        or not is_number(calibrate[0]) or not -1000 <= calibrate[0] <= 1000
+        or not str(calibrate[1])
     ):  # fmt: skip
-        raise UsageError(f"calibrate={calibrate!r}: must be (dB from -1000 to 1000, unit)")
+        raise UsageError(f"calibrate={shown(calibrate)}: must be (dB from -1000 to 1000, unit)")
     if backend not in BACKENDS:
         raise UsageError(f"backend={backend!r}: must be one of {', '.join(BACKENDS)}")
+    if band is not None and not (
+        isinstance(band, (tuple, list, np.ndarray))
+        and len(band) == 2 and all(is_number(v) for v in band)
+    ):  # fmt: skip
+        raise UsageError(f"band={shown(band)}: must be (low, high) in Hz")
     with open_input(y, sr, channel) as inp:
         try:
             m = Measurer(

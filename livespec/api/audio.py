@@ -59,13 +59,21 @@ class Audio:
             f"spectral convergence {self.spectral_convergence_db:.1f} dB)"
         )
 
-    def save(self, path: str | os.PathLike[str], subtype: str = "FLOAT") -> Path:
+    def save(self, path: str | bytes | os.PathLike[str], subtype: str | None = None) -> Path:
         """Write the samples to ``path`` (WAV, FLAC, ... by its suffix, through soundfile;
-        ``subtype`` as soundfile's, FLOAT by default) and return the path."""
+        ``subtype`` as soundfile's; None = FLOAT where the format holds floats (WAV, AIFF,
+        ...), else the format's own default: FLAC 24-bit, OGG Vorbis) and return the path."""
         import soundfile
 
-        p = Path(path)
+        p = Path(os.fsdecode(path))  # a str, bytes or path object
         try:
+            if subtype is None:
+                fmt = p.suffix[1:].upper()
+                known = fmt in soundfile.available_formats()
+                if known and not soundfile.check_format(fmt, "FLOAT"):
+                    subtype = "PCM_24" if fmt == "FLAC" else soundfile.default_subtype(fmt)
+                else:
+                    subtype = "FLOAT"
             p.parent.mkdir(parents=True, exist_ok=True)
             soundfile.write(p, self.samples, round(self.samplerate), subtype=subtype)
         except OSError as exc:

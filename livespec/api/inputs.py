@@ -27,6 +27,22 @@ MIN_FFT, MAX_FFT = 64, 65536  # the CLI's --fft range
 BACKENDS = ("auto", "fftw", "numpy")
 
 
+def is_number(v: object) -> bool:
+    """True for an int or float, numpy's scalars included (``np.float32(20.0)``), not a bool."""
+    return not isinstance(v, bool) and isinstance(v, (int, float, np.integer, np.floating))
+
+
+def as_path(path: str | bytes | os.PathLike[str] | os.PathLike[bytes]) -> Path:
+    """A path given as str, bytes (``os.fsdecode``) or a path object, as a Path."""
+    return Path(os.fsdecode(path))
+
+
+def shown(v: object) -> str:
+    """``repr(v)`` for an error message, or ``<ndarray>`` when that is long (an array)."""
+    text = repr(v)
+    return text if len(text) <= 60 and "\n" not in text else f"<{type(v).__name__}>"
+
+
 def int_in(name: str, v: object, lo: int, hi: int) -> int:
     """``v`` if it is an integer in ``lo..hi``, else a UsageError naming ``name``."""
     if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or not lo <= v <= hi:
@@ -148,8 +164,8 @@ def open_input(source: Source, sr: float | None, channel: int | None) -> Input:
     Raises:
         UsageError: a bad array, rate or channel; SourceError: a file that cannot be read.
     """
-    if isinstance(source, (str, os.PathLike)):
-        path = Path(source)
+    if isinstance(source, (str, bytes, os.PathLike)):  # bytes: a path, as open() takes
+        path = as_path(source)
         try:
             sf = open_audio_file(path)
         except AudioFileError as exc:

@@ -8,14 +8,16 @@ Nothing here imports PortAudio until the sound card is opened, and nothing impor
 from __future__ import annotations
 
 import dataclasses
+import os
 import threading
 import time
+import weakref
 from collections import deque
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING
 
-from livespec.api.inputs import MAX_FFT, MIN_FFT, int_in
+from livespec.api.inputs import MAX_FFT, MIN_FFT, as_path, int_in, is_number, shown
 from livespec.config import WINDOW_CHOICES, AnalysisConfig, Config, SourceConfig
 from livespec.errors import LivespecError, SourceError, UsageError
 from livespec.pipeline import AnalysisStopped, Event, Pipeline, analysis_errors, runs_in_realtime
@@ -32,7 +34,7 @@ SUBTYPES = ("PCM_16", "PCM_24", "PCM_32", "FLOAT")  # livespec.recorder.writer.S
 def _config(
     device: str | int | None,
     samplerate: int | None,
-    source: str | None,
+    source: str | bytes | os.PathLike[str] | None,
     channels: int | None = None,
     channel: int | None = None,
     analysis: AnalysisConfig | None = None,
@@ -42,13 +44,18 @@ def _config(
     if channel is not None:
         int_in("channel", channel, 0, 255)
     src = SourceConfig(
-        input=None if source is None else str(source),
+        input=None if source is None else _source_text(source),
         device=None if device is None else str(device),
         samplerate=samplerate,
         channels=channels,
         channel=None if channel is None else channel + 1,  # the config's is 1-based
     )
     return Config(analysis=analysis or AnalysisConfig(), source=src)
+
+
+def _source_text(source: object) -> str:
+    """``source`` as ``--input`` text (a path may be bytes or a path object)."""
+    return os.fsdecode(source) if isinstance(source, (bytes, os.PathLike)) else str(source)
 
 
 def _event_error(event: Event) -> LivespecError:
@@ -67,7 +74,8 @@ class LiveStream:
     ``peaks``, ``rms_dbfs``, ``peak_dbfs``, ``overflows``, ``lost_frames``, ``latency``);
     ``db[i]`` is the level at ``freqs[i]`` Hz. Use it as a context manager (or call
     :meth:`close`): leaving the ``with`` block, a ``break`` inside it, Ctrl-C or an error
-    stop the engine and the source and release the device.
+    stop the engine and the source and release the device. A stream dropped unclosed is
+    closed when collected, or at the interpreter's exit.
 
     A real-time source (the sound card, an endless test signal) is analysed on the
     engine's thread; frames wait in a bounded queue of ``queue`` frames. When the caller
@@ -99,8 +107,27 @@ class LiveStream:
         src = pipe.open()
         self.samplerate = int(src.samplerate)
         self.realtime = not pipe.synchronous
+        # A stream dropped without close() (no ``with``, a bare ``break``) is closed when it
+        # is collected, and one the main thread left open at the interpreter's exit before
+        # the exit waits for the engine's thread (else it would wait forever). The engine
+        # holds it weakly. A stream another thread still iterates is left to that thread.
+        self._release = weakref.finalize(self, pipe.close)
+        self._user = threading.current_thread()  # the thread that made or last iterated it
+        _close_at_exit(self)
         if self.realtime:
-            pipe.make_engine(self._on_frame, on_error=self._on_error)
+            me = weakref.ref(self)
+
+            def on_frame(frame: Frame) -> None:
+                stream = me()
+                if stream is not None:
+                    stream._on_frame(frame)
+
+            def on_error(exc: BaseException) -> None:
+                stream = me()
+                if stream is not None:
+                    stream._on_error(exc)
+
+            pipe.make_engine(on_frame, on_error=on_error)
             pipe.start()
         else:
             engine = pipe.make_engine(self._queue.append, first_frame_start=0)
@@ -152,6 +179,7 @@ class LiveStream:
     def __next__(self) -> Frame:
         if self._closed:
             raise StopIteration
+        self._user = threading.current_thread()
         try:
             frame = self._next_realtime() if self.realtime else self._next_pumped()
         except BaseException:  # an error, Ctrl-C: clean up, then let it through
@@ -208,7 +236,7 @@ class LiveStream:
         if not self._closed:
             self._closed = True
             self._overflows, self._lost = self.overflows, self.lost_frames
-            self._pipe.close()
+            self._release()  # pipe.close(), once
 
     def __enter__(self) -> LiveStream:
         return self
@@ -222,13 +250,41 @@ class LiveStream:
         self.close()
 
 
+_OPEN: weakref.WeakSet[LiveStream] = weakref.WeakSet()
+_at_exit = False
+
+
+def _close_at_exit(stream: LiveStream) -> None:
+    """Close ``stream`` at the interpreter's exit, if still open, before the exit joins
+    non-daemon threads (``atexit`` runs after that join: a running engine would block it)."""
+    global _at_exit
+    _OPEN.add(stream)
+    if not _at_exit:
+        register = getattr(threading, "_register_atexit", None)  # CPython 3.9+
+        if register is not None:
+            try:
+                register(_close_all)
+            except RuntimeError:  # the interpreter is already shutting down
+                return
+        _at_exit = True
+
+
+def _close_all() -> None:
+    """At the exit (main thread): close the streams of the main thread or of threads that
+    ended; a live thread still iterating one keeps it (the exit waits for that thread)."""
+    main = threading.main_thread()
+    for stream in list(_OPEN):
+        if stream._user is main or not stream._user.is_alive():
+            stream.close()
+
+
 def listen(
     device: str | int | None = None,
     samplerate: int | None = None,
     fft: int = 4096,
     hop: int | None = None,
     window: str = "hann",
-    source: str | None = None,
+    source: str | bytes | os.PathLike[str] | None = None,
     *,
     channels: int | None = None,
     channel: int | None = None,
@@ -256,7 +312,8 @@ def listen(
         duration: end after the frames of this many seconds of input; None = at the
             input's end (never, for the sound card and an endless test signal).
         queue: frames held for a slow caller (real time; the oldest are dropped).
-        timeout: seconds without any audio before the iterator gives up.
+        timeout: seconds without any audio before the iterator gives up (the sound card
+            and endless test signals; a file or stdin is read as the loop asks).
 
     Raises:
         livespec.UsageError: a bad argument; livespec.SourceError: the input cannot be
@@ -266,31 +323,39 @@ def listen(
     n = int_in("fft", fft, MIN_FFT, MAX_FFT)
     if hop is not None:
         int_in("hop", hop, 1, n)
-    if window not in WINDOW_CHOICES:
-        raise UsageError(f"window={window!r}: must be one of {', '.join(WINDOW_CHOICES)}")
+    if not isinstance(window, str) or window not in WINDOW_CHOICES:
+        raise UsageError(f"window={shown(window)}: must be one of {', '.join(WINDOW_CHOICES)}")
     int_in("peaks", peaks, 0, 64)
     int_in("zero_pad", zero_pad, 1, 16)
     int_in("queue", queue, 1, 1 << 20)
-    if not timeout > 0:
-        raise UsageError(f"timeout={timeout!r}: must be positive")
-    if duration is not None and not duration > 0:
-        raise UsageError(f"duration={duration!r}: must be positive")
+    if not (is_number(timeout) and 0 < timeout < 1e9):
+        raise UsageError(f"timeout={shown(timeout)}: must be a positive number of seconds")
+    if duration is not None and not (is_number(duration) and 0 < duration < 1e9):
+        raise UsageError(f"duration={shown(duration)}: must be a positive number of seconds")
+    duration = None if duration is None else float(duration)
     analysis = AnalysisConfig(fft=n, hop=hop, window=window, peaks=peaks, zero_pad=zero_pad)
     cfg = _config(device, samplerate, source, channels, channel, analysis)
     pipe = Pipeline(cfg, realtime=runs_in_realtime(cfg, duration), max_seconds=duration)
     try:
         return LiveStream(pipe, queue, float(timeout), duration)
+    except UsageError as exc:
+        pipe.close()
+        text = str(exc)
+        if channel is not None and text.startswith("--channel "):  # the CLI's 1-based words
+            what = text.split(": ", 1)[-1]
+            raise UsageError(f"channel={channel!r}: {what}, numbered from 0") from None
+        raise
     except BaseException:
         pipe.close()
         raise
 
 
 def record(
-    path: str | Path,
+    path: str | bytes | os.PathLike[str],
     seconds: float,
     device: str | int | None = None,
     samplerate: int | None = None,
-    source: str | None = None,
+    source: str | bytes | os.PathLike[str] | None = None,
     subtype: str = "PCM_24",
     force: bool = False,
     *,
@@ -314,9 +379,10 @@ def record(
     from livespec.recorder.start import remove_if_empty
     from livespec.recorder.writer import Recorder
 
-    out = Path(path)
-    if not isinstance(seconds, (int, float)) or not 0 < seconds < 1e9:
-        raise UsageError(f"seconds={seconds!r}: must be positive")
+    out = as_path(path)
+    if not (is_number(seconds) and 0 < seconds < 1e9):
+        raise UsageError(f"seconds={shown(seconds)}: must be a positive number")
+    seconds = float(seconds)
     if subtype not in SUBTYPES:
         raise UsageError(f"subtype={subtype!r}: must be one of {', '.join(SUBTYPES)}")
     if out.suffix.lower() != ".wav":

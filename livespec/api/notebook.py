@@ -47,26 +47,20 @@ def _audio(s: Spectrogram) -> tuple[AudioRef | None, str]:
 def player_html(s: Spectrogram, title: str = "") -> str | None:
     """The player for ``s`` as an HTML fragment, or None when ``s`` has no audio."""
     from livespec.dsp.scales import FreqScale
-    from livespec.export.figure import Layout
+    from livespec.export.columns import freq_scale
     from livespec.export.html import PageSpec, page_config, plot_for, pool_note
     from livespec.export.html import fragment as make_fragment
-    from livespec.export.image import LogRows
 
     audio, note = _audio(s)
     if audio is None and not note:
         return None
     r, fs = s.recipe, s.samplerate
-    log_rows = None
-    if r.mel:
-        freq = FreqScale("mel", r.n_mels, r.fmin, r.mel_fmax(fs), r.mel_htk)
-    elif s.scale == "log":
-        bin_hz = fs / r.nfft
-        log_rows = LogRows(bin_hz, r.bins, max(20.0, bin_hz), (r.bins - 1) * bin_hz, Layout().ph)
-        freq = log_rows.scale
+    if r.kind != "linear":  # mel, log or cqt rows, shown as they are (as the export does)
+        freq = freq_scale(r, fs)
     else:
         freq = FreqScale("linear", r.bins, 0.0, (r.bins - 1) * fs / r.nfft)
     frames = s.shape[0]
-    plot = plot_for(frames, freq, log_rows, None)
+    plot = plot_for(frames, freq, None, None)
     plot.add(np.ascontiguousarray(s.db, dtype=np.float32))
     dt = s.hop / fs
     t_left = float(s.times[0]) - dt / 2

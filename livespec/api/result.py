@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from numpy.typing import NDArray
 
+from livespec.api.inputs import as_path, shown
 from livespec.config import COLORMAPS
 from livespec.errors import EXIT_FAILURE, LivespecError, UsageError
 from livespec.export.dsp import Recipe
@@ -145,6 +146,8 @@ class Spectrogram:
         from livespec.export.image import Axes, figure
         from livespec.export.writers import AXES_MIN_HEIGHT, AXES_MIN_WIDTH
 
+        if not isinstance(title, str):
+            raise UsageError(f"title={shown(title)}: must be a string")
         colormap = "grey" if colormap == "gray" else colormap
         frames, rows = self.shape
         if size is None:
@@ -192,10 +195,16 @@ class Spectrogram:
             colormap = "grey"
         if colormap not in COLORMAPS:
             raise UsageError(f"colormap={colormap!r}: must be one of {', '.join(COLORMAPS)}")
-        if size is not None and (
-            len(size) != 2 or not all(isinstance(v, int) and 1 <= v <= 32768 for v in size)
-        ):
-            raise UsageError(f"size={size!r}: must be (width, height), 1..32768 pixels each")
+        if size is not None:
+            if not (
+                isinstance(size, (tuple, list)) and len(size) == 2
+                and all(isinstance(v, (int, np.integer)) and not isinstance(v, bool)
+                        and 1 <= v <= 32768 for v in size)
+            ):  # fmt: skip
+                raise UsageError(
+                    f"size={shown(size)}: must be (width, height), 1..32768 pixels each"
+                )
+            size = (int(size[0]), int(size[1]))
         try:
             lo, hi = (
                 self.db_range() if db_range is None else (float(db_range[0]), float(db_range[1]))
@@ -229,14 +238,14 @@ class Spectrogram:
 
     # -- files -----------------------------------------------------------------------------
 
-    def save(self, path: str | os.PathLike[str], **image: Any) -> Path:
+    def save(self, path: str | bytes | os.PathLike[str], **image: Any) -> Path:
         """Write ``path`` (creating its folder) by its suffix: ``.npy`` (float32 (frames,
         rows), the export's bytes), ``.csv`` (the export's wide layout: ``time_s`` then one
         column per frequency in Hz) or ``.png`` (:meth:`to_image` with ``image`` options:
         one pixel per value without ``size``, as ``livespec export --size native``)."""
         from livespec.export.io import CsvSink, NpySink, Post
 
-        p = Path(path)
+        p = as_path(path)
         fmt = p.suffix.lower()
         if fmt not in (".npy", ".csv", ".png"):
             raise UsageError(f"{p}: the name must end in .npy, .csv or .png")

@@ -9,13 +9,26 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import re
+import threading
+from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
-from livespec.api.inputs import BACKENDS, MAX_FFT, MIN_FFT, Input, Source, int_in, open_input
+from livespec.api.inputs import (
+    BACKENDS,
+    MAX_FFT,
+    MIN_FFT,
+    Input,
+    Source,
+    as_path,
+    int_in,
+    is_number,
+    open_input,
+    shown,
+)
 from livespec.api.result import F32, Spectrogram
 from livespec.config import WINDOW_CHOICES, AnalysisConfig, Config, SourceConfig
 from livespec.errors import SourceError, UsageError
@@ -23,7 +36,6 @@ from livespec.export.columns import for_rate, row_frequencies
 from livespec.export.dsp import LIKE, BatchAnalyzer, Recipe, recipe_window
 from livespec.export.frames import SampleReader, ShortRead, iter_segment
 from livespec.export.io import Post
-from livespec.export.job import analyzer_for
 from livespec.export.plan import build_recipe
 
 SCALES = ("linear", "log", "mel", "cqt")
@@ -64,13 +76,14 @@ def make_recipe(
     if bins_per_octave is not None:
         int_in("bins_per_octave", bins_per_octave, 1, 96)
     for name, v in (("fmin", fmin), ("fmax", fmax), ("octaves", octaves)):
-        if v is not None and (
-            isinstance(v, bool) or not isinstance(v, (int, float)) or not 0 <= v < 1e7
-        ):
+        if v is not None and not (is_number(v) and 0 <= v < 1e7):
             unit = "octaves" if name == "octaves" else "Hz"
             raise UsageError(f"{name}={v!r}: must be a number of {unit}")
-    if window is not None and window not in WINDOW_CHOICES:
-        raise UsageError(f"window={window!r}: must be one of {', '.join(WINDOW_CHOICES)}")
+    fmin, fmax, octaves = (None if v is None else float(v) for v in (fmin, fmax, octaves))
+    if scale == "mel" and fmax is not None and not fmax > (fmin or 0.0):
+        raise UsageError(f"fmax={fmax:g}: the mel bands need fmax above fmin ({fmin or 0.0:g} Hz)")
+    if window is not None and (not isinstance(window, str) or window not in WINDOW_CHOICES):
+        raise UsageError(f"window={shown(window)}: must be one of {', '.join(WINDOW_CHOICES)}")
     int_in("n_mels", n_mels, 1, 1024)
     if pad_mode not in (None, "constant", "reflect"):
         raise UsageError(f"pad_mode={pad_mode!r}: must be 'constant' or 'reflect'")
@@ -81,11 +94,11 @@ def make_recipe(
         top = None
     elif top_db is None:
         top = "none"
-    elif isinstance(top_db, (int, float)) and not isinstance(top_db, bool) and 0 < top_db < 1e9:
+    elif is_number(top_db) and 0 < top_db < 1e9:  # type: ignore[operator]
         top = float(top_db)
     else:
         raise UsageError(f"top_db={top_db!r}: must be 'auto', None or a positive number of dB")
-    if not isinstance(beta, (int, float)) or not 0.0 <= beta <= 50.0:
+    if not (is_number(beta) and 0.0 <= beta <= 50.0):
         raise UsageError(f"beta={beta!r}: must be from 0 to 50")
     ns = argparse.Namespace(
         like=like,
@@ -118,6 +131,11 @@ def make_recipe(
         recipe = build_recipe(ns, Config(analysis=analysis, source=SourceConfig()))
     except UsageError as exc:
         raise UsageError(api_words(str(exc))) from None
+    if pad_mode is not None and not recipe.center:  # as export's --pad-mode (applies.py)
+        raise UsageError(
+            f"pad_mode={pad_mode!r} does not apply: it needs centred frames (center=True, "
+            "or like='librosa' or 'torchaudio')"
+        )
     return dataclasses.replace(recipe, channel=channel)
 
 
@@ -140,12 +158,29 @@ def _unit(like: str | None, db_ref: str | None) -> str:
     return "dBFS" if like is None and db_ref is None else "dB"
 
 
+_PER_THREAD = threading.local()  # each thread's analyzers: their buffers are not shared
+
+
 def _analyzer(recipe: Recipe, samplerate: float, backend: str) -> BatchAnalyzer:
-    """The export's planned analyzer (cached per process), or a UsageError."""
-    try:
-        return analyzer_for(recipe, samplerate, backend, 1)
-    except ValueError as exc:  # backend "fftw" without pyFFTW
-        raise UsageError(f"backend={backend!r}: {exc}") from None
+    """The export's planned analyzer, or a UsageError. Cached per thread (4 kept): an
+    analyzer works in its own buffers, so two threads analysing at once (a thread pool
+    over files) must not share one; the process-wide export cache would hand them the same."""
+    cache: OrderedDict[tuple[Recipe, float, str], BatchAnalyzer] | None
+    cache = getattr(_PER_THREAD, "analyzers", None)
+    if cache is None:
+        cache = _PER_THREAD.analyzers = OrderedDict()
+    key = (recipe, float(samplerate), backend)
+    analyzer = cache.get(key)
+    if analyzer is None:
+        try:
+            analyzer = BatchAnalyzer(recipe, samplerate, backend=backend, threads=1)
+        except ValueError as exc:  # backend "fftw" without pyFFTW
+            raise UsageError(f"backend={backend!r}: {exc}") from None
+        cache[key] = analyzer
+        while len(cache) > 4:
+            cache.popitem(last=False)
+    cache.move_to_end(key)
+    return analyzer
 
 
 def _too_short(inp: Input, recipe: Recipe) -> UsageError:
@@ -252,6 +287,7 @@ def spectrogram(
     clamp = None if recipe.top_db is None else vmax + shift - recipe.top_db
     Post(shift, clamp).apply(db)
     keep: Any = None if hasattr(y, "read") and not isinstance(y, np.ndarray) else y
+    keep = as_path(keep) if isinstance(keep, bytes) else keep
     return Spectrogram(
         db=db,
         freqs=row_frequencies(recipe, fs),
@@ -336,6 +372,21 @@ def frames(
         )
     if backend not in BACKENDS:
         raise UsageError(f"backend={backend!r}: must be one of {', '.join(BACKENDS)}")
+    # The arguments are checked here, at the call; the input is opened at the first piece.
+    return _pieces(y, sr, recipe, block, scale, like, channel, backend)
+
+
+def _pieces(
+    y: Source,
+    sr: float | None,
+    recipe: Recipe,
+    block: int,
+    scale: str,
+    like: str | None,
+    channel: int | None,
+    backend: str,
+) -> Iterator[Spectrogram]:
+    """:func:`frames`' generator (caller's thread)."""
     with open_input(y, sr, channel) as inp:
         recipe = _for_rate(dataclasses.replace(recipe, channel=channel), inp.samplerate)
         if recipe.frames(inp.frames) == 0:

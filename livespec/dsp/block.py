@@ -28,7 +28,7 @@ import numpy as np
 from numpy.lib.stride_tricks import as_strided
 from numpy.typing import NDArray
 
-from livespec.dsp.fftw import pyfftw_module
+from livespec.dsp.fftw import PLANNING, pyfftw_module
 from livespec.dsp.stft import Spectrum
 
 MAX_BLOCK_SAMPLES = 1 << 18  # at most this many FFT input samples per run (2 MB)
@@ -128,16 +128,17 @@ class SpectrumBlock:
             )
             # One plan per row for the single frame's problem: FFTW finds it in its wisdom
             # (the Spectrum planned it), so each row is transformed exactly as alone.
-            self._plans = [
-                pyfftw.FFTW(
-                    self._in[j, :nfft],
-                    self._out[j, :bins],
-                    direction="FFTW_FORWARD",
-                    flags=("FFTW_MEASURE",),
-                    threads=1,
-                ).execute
-                for j in range(b)
-            ]
+            with PLANNING:  # FFTW's planner: one thread at a time (dsp/fftw.py)
+                self._plans = [
+                    pyfftw.FFTW(
+                        self._in[j, :nfft],
+                        self._out[j, :bins],
+                        direction="FFTW_FORWARD",
+                        flags=("FFTW_MEASURE",),
+                        threads=1,
+                    ).execute
+                    for j in range(b)
+                ]
         else:
             self._in = np.zeros((b, in_row), dtype=np.float64)
             self._out = np.zeros((b, out_row), dtype=np.complex128)

@@ -13,7 +13,9 @@ ignored. Writes are atomic (temporary file + ``os.replace``).
 Threads: planning and wisdom import/export run on the thread that builds a
 :class:`~livespec.dsp.stft.Spectrum` (the engine's worker thread). FFTW's planner and wisdom
 are global to the process; pyFFTW serialises planning with its own lock, but not wisdom
-import/export, so do not build analyzers on two threads at once.
+import/export, so every livespec call into FFTW's planner or wisdom holds :data:`PLANNING`
+(two threads planning and reading wisdom at once corrupted the heap: ``malloc(): invalid
+size``, an abort, in about one run in eight of 8 threads x 10 spectrograms).
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ import os
 import struct
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -50,20 +53,32 @@ def pyfftw_module() -> ModuleType | None:
     global _CORE
     if _CORE is not None:
         return _CORE
-    core = sys.modules.get("pyfftw.pyfftw")
-    if core is None:
-        core = _load_core()
-    if core is None:
-        try:
-            import pyfftw
-        except (ImportError, OSError):
-            return None
-        core = pyfftw
-    _CORE = core
-    return core
+    with _LOAD_LOCK:  # one thread loads; the others wait for the finished module
+        done = _loaded()  # loaded by another thread meanwhile?
+        if done is not None:
+            return done
+        core = sys.modules.get("pyfftw.pyfftw")
+        if core is None:
+            core = _load_core()
+        if core is None:
+            try:
+                import pyfftw
+            except (ImportError, OSError):
+                return None
+            core = pyfftw
+        _CORE = core
+        return core
 
 
 _CORE: ModuleType | None = None
+_LOAD_LOCK = threading.Lock()
+
+
+def _loaded() -> ModuleType | None:
+    return _CORE
+
+
+PLANNING = threading.RLock()  # held around every FFTW plan and wisdom import/export
 
 
 def _load_core() -> ModuleType | None:
@@ -161,7 +176,8 @@ def load_wisdom(path: Path | None = None) -> bool:
     if wisdom is None or any(b"\0" in w for w in wisdom):
         return False
     try:
-        ok = pyfftw.import_wisdom(wisdom)
+        with PLANNING:
+            ok = pyfftw.import_wisdom(wisdom)
     except (TypeError, ValueError):
         return False
     if all(ok):
@@ -175,7 +191,8 @@ def export_wisdom() -> tuple[bytes, ...] | None:
     pyfftw = pyfftw_module()
     if pyfftw is None:
         return None
-    return tuple(bytes(w) for w in pyfftw.export_wisdom())
+    with PLANNING:
+        return tuple(bytes(w) for w in pyfftw.export_wisdom())
 
 
 def save_wisdom(path: Path | None = None) -> None:
@@ -242,15 +259,16 @@ class RealFFT:
             self.backend = "fftw"
             self.input: NDArray[np.float64] = pyfftw.empty_aligned(self.nfft, dtype="float64")
             self.output: NDArray[np.complex128] = pyfftw.empty_aligned(bins, dtype="complex128")
-            t0 = time.perf_counter()
-            plan = pyfftw.FFTW(
-                self.input,
-                self.output,
-                direction="FFTW_FORWARD",
-                flags=(planner,),
-                threads=1,
-            )
-            self.plan_seconds = time.perf_counter() - t0
+            with PLANNING:
+                t0 = time.perf_counter()
+                plan = pyfftw.FFTW(
+                    self.input,
+                    self.output,
+                    direction="FFTW_FORWARD",
+                    flags=(planner,),
+                    threads=1,
+                )
+                self.plan_seconds = time.perf_counter() - t0
             self._plan = plan
             self.execute = plan.execute
         else:

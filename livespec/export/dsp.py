@@ -309,14 +309,15 @@ class BatchAnalyzer:
                 before = fftw_mod.export_wisdom()
             self._in: F64 = pyfftw.empty_aligned((b, nfft), dtype="float64")
             self._out: NDArray[np.complex128] = pyfftw.empty_aligned((b, bins), dtype="complex128")
-            plan = pyfftw.FFTW(
-                self._in,
-                self._out,
-                axes=(-1,),
-                direction="FFTW_FORWARD",
-                flags=("FFTW_MEASURE",),
-                threads=max(1, int(threads)),
-            )
+            with fftw_mod.PLANNING:  # FFTW's planner: one thread at a time (dsp/fftw.py)
+                plan = pyfftw.FFTW(
+                    self._in,
+                    self._out,
+                    axes=(-1,),
+                    direction="FFTW_FORWARD",
+                    flags=("FFTW_MEASURE",),
+                    threads=max(1, int(threads)),
+                )
             self._plan = plan
             self._execute = plan.execute
             if wisdom:
