@@ -208,7 +208,11 @@ def test_export_reads_stdin(tmp_path, fmt, subtype):
     assert done.stderr == "", done.stderr
     ref = tmp_path / "ref.npy"
     assert export([str(p), "-o", str(ref), "--fft", "512"]) == 0
-    np.testing.assert_array_equal(np.load(out), np.load(ref))
+    # The same numbers, but FFTW's measured plans may differ between the two processes in
+    # the last bits (4 of 63479 values one float32 step apart near -170 dB, 1 run in 5).
+    got, want = np.load(out), np.load(ref)
+    assert got.shape == want.shape and got.dtype == want.dtype
+    np.testing.assert_allclose(got, want, rtol=0, atol=1e-4)
 
 
 def test_stdin_needs_an_output_file_and_a_container(tmp_path):
