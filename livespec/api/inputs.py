@@ -11,12 +11,13 @@ from __future__ import annotations
 import math
 import os
 from pathlib import Path
-from typing import IO, Any, Union
+from typing import IO, Any, Union, cast
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from livespec.audio.files import AudioFileError, check_samples, open_audio_file, sf_reason
+from livespec.audio.mpeg import needs_forward_reads, open_mpeg
 from livespec.audio.stderr import quiet_native_stderr
 from livespec.errors import SourceError, UsageError
 
@@ -175,9 +176,16 @@ def open_input(source: Source, sr: float | None, channel: int | None) -> Input:
     elif hasattr(source, "read") and not isinstance(source, np.ndarray):
         import soundfile
 
+        fobj = cast(IO[bytes], source)
         try:
             with quiet_native_stderr():
-                sf = soundfile.SoundFile(source)
+                start = fobj.tell() if fobj.seekable() else None
+                sf = soundfile.SoundFile(fobj)
+                if needs_forward_reads(sf) and start is not None:
+                    # MP3: read without libsndfile's inexact seek (as a path is)
+                    sf.close()
+                    fobj.seek(start)
+                    sf = open_mpeg(fobj)
         except Exception as exc:
             raise SourceError(f"the file object: cannot open: {sf_reason(exc)}") from None
         inp = FileInput(sf, "the file object")

@@ -14,7 +14,7 @@ the start (libsndfile's seek to 0 is exact) for a position behind it. Caller's t
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -32,9 +32,9 @@ def needs_forward_reads(f: soundfile.SoundFile) -> bool:
 _SKIP_FRAMES = 65536  # frames decoded and dropped per read while seeking
 
 
-def open_mpeg(path: Path) -> soundfile.SoundFile:
-    """``path`` (an MPEG audio file, or DWVW) as a ``SoundFile`` whose reads and seeks are
-    exact."""
+def open_mpeg(path: Path | IO[bytes]) -> soundfile.SoundFile:
+    """``path`` (an MPEG audio file, or DWVW; a path or a binary file object at its start)
+    as a ``SoundFile`` whose reads and seeks are exact."""
     import soundfile as sf
 
     class MpegFile(sf.SoundFile):  # type: ignore[misc]  # soundfile is untyped
@@ -65,4 +65,4 @@ def open_mpeg(path: Path) -> soundfile.SoundFile:
                 here += got
             return here
 
-    return MpegFile(str(path))
+    return MpegFile(str(path) if isinstance(path, Path) else path)
