@@ -287,6 +287,28 @@ def test_stream_stops_with_one_line_when_the_reader_goes_away() -> None:
     assert err.count("\n") == 1 and "the reader went away" in err, err
 
 
+def test_stream_record_force_with_no_frame_puts_the_old_take_back(tmp_path: Path) -> None:
+    """As ``livespec record --force``: an input that ends before its first frame leaves the
+    earlier take where it was, byte for byte (it stayed hidden as ``.keep.wav.replaced``
+    beside a 44-byte empty ``keep.wav``)."""
+    out = tmp_path / "keep.wav"
+    livespec = [sys.executable, "-m", "livespec"]
+    made = subprocess.run(
+        [*livespec, "record", str(out), "--input", "tone:440", "--duration", "0.2"],
+        capture_output=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert made.returncode == 0, made.stderr
+    before = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
+    done = subprocess.run(
+        [*livespec, "stream", "--record", str(out), "--force", "--input", "-"],
+        stdin=subprocess.DEVNULL, capture_output=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    err = done.stderr.decode()
+    assert err == f"livespec: nothing was recorded ('{out}' left as it was)\n", err
+    assert {p.name: p.read_bytes() for p in tmp_path.iterdir()} == before
+
+
 def test_stream_record_uses_the_same_capture_and_ends_with_end(tmp_path: Path) -> None:
     import soundfile as sf
 

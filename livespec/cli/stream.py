@@ -340,6 +340,11 @@ def _stream_report(
         _stdout_to_devnull()
     if rec is not None and rec.error:
         say(f"recording failed: {rec.error}")
+    elif rec is not None and (rec.replaced or failure is not None):
+        from livespec.recorder.start import remove_if_empty
+
+        if note := remove_if_empty(rec):  # not one frame came: --force's old take back
+            say(f"nothing was recorded ({note})")
     if failure is not None:
         say(failure)
         return EXIT_FAILURE
