@@ -1,6 +1,13 @@
-"""Errors a user can cause, and the exit codes livespec documents (docs/cli.md)."""
+"""Errors a user can cause, the exit codes livespec documents (docs/cli.md), and the
+stop signals (SIGTERM, SIGHUP...) that end a command with one of them."""
 
 from __future__ import annotations
+
+import signal
+import threading
+from collections.abc import Callable, Iterable
+from types import FrameType
+from typing import Any
 
 EXIT_OK = 0
 EXIT_FAILURE = 1  # a runtime failure after start-up (input lost, I/O error)
@@ -36,3 +43,26 @@ class UsageError(LivespecError):
 
 class SourceError(LivespecError):
     """A source that cannot be opened or read: file, device, stdin (exit status 2)."""
+
+
+SignalHandler = Callable[[int, "FrameType | None"], Any]
+
+
+def handle_signals(names: Iterable[str], handler: SignalHandler) -> dict[int, Any]:
+    """Install ``handler`` for each signal named (``"SIGTERM"``...) that this platform has
+    and that is not ignored (ignored at launch, as under ``nohup``, it stays ignored).
+    Main thread only: elsewhere nothing is installed. Returns the handlers it replaced,
+    for :func:`restore_signals`."""
+    previous: dict[int, Any] = {}
+    if threading.current_thread() is threading.main_thread():
+        for name in names:
+            sig = getattr(signal, name, None)
+            if sig is not None and signal.getsignal(sig) is not signal.SIG_IGN:
+                previous[sig] = signal.signal(sig, handler)
+    return previous
+
+
+def restore_signals(previous: dict[int, Any]) -> None:
+    """Put back the handlers :func:`handle_signals` replaced (main thread)."""
+    for sig, handler in previous.items():
+        signal.signal(sig, handler)

@@ -29,10 +29,9 @@ import os
 import signal
 import sys
 import threading
-from collections.abc import Callable
 from pathlib import Path
 from types import FrameType
-from typing import TYPE_CHECKING, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from livespec.config import MAX_PREROLL_S, Config, preroll_seconds
 from livespec.errors import (
@@ -41,7 +40,9 @@ from livespec.errors import (
     EXIT_OK,
     LivespecError,
     UsageError,
+    handle_signals,
     printable,
+    restore_signals,
 )
 
 if TYPE_CHECKING:
@@ -140,10 +141,7 @@ class _Status:
             self.live = False
 
 
-SignalHandler = Callable[[int, FrameType | None], object] | int | signal.Handlers | None
-
-
-def catch_stop_signals(caught: list[str], stop: threading.Event) -> dict[int, SignalHandler]:
+def catch_stop_signals(caught: list[str], stop: threading.Event) -> dict[int, Any]:
     """Make SIGINT, SIGTERM and SIGHUP append their name to ``caught`` and set ``stop``;
     returns the handlers to give back to :func:`restore_signals`. Main thread only (else
     nothing is installed). An ignored signal stays ignored: ``nohup livespec record ...``
@@ -153,19 +151,7 @@ def catch_stop_signals(caught: list[str], stop: threading.Event) -> dict[int, Si
         caught.append(signal.Signals(signum).name)
         stop.set()
 
-    previous: dict[int, SignalHandler] = {}
-    if threading.current_thread() is threading.main_thread():
-        for name in STOP_SIGNALS:
-            sig = getattr(signal, name, None)
-            if sig is not None and signal.getsignal(sig) is not signal.SIG_IGN:
-                previous[sig] = signal.signal(sig, on_signal)
-    return previous
-
-
-def restore_signals(previous: dict[int, SignalHandler]) -> None:
-    """Put back the handlers :func:`catch_stop_signals` replaced (main thread)."""
-    for sig, handler in previous.items():
-        signal.signal(sig, handler)
+    return handle_signals(STOP_SIGNALS, on_signal)
 
 
 def run_record(ns: argparse.Namespace, cfg: Config) -> int:

@@ -222,7 +222,8 @@ def run_stream(ns: argparse.Namespace, cfg: Config) -> int:
 
     Main thread (installs signal handlers). Returns the exit status.
     """
-    from livespec.cli.record import catch_stop_signals, restore_signals
+    from livespec.cli.record import catch_stop_signals
+    from livespec.errors import restore_signals
     from livespec.pipeline import Pipeline
     from livespec.stream.protocol import END, STATUS, encode_header, encode_json_record
     from livespec.stream.reducer import Reducer

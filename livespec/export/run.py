@@ -14,12 +14,18 @@ import dataclasses
 import os
 import signal
 import sys
-import threading
 from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, TextIO
 
 from livespec.config import Config
-from livespec.errors import EXIT_FAILURE, EXIT_OK, UsageError, printable
+from livespec.errors import (
+    EXIT_FAILURE,
+    EXIT_OK,
+    UsageError,
+    handle_signals,
+    printable,
+    restore_signals,
+)
 from livespec.export.applies import build_page, check_options, preset_notes
 from livespec.export.backend import Backend, pick_backend
 from livespec.export.job import STDIN, ExportOptions, Job, JobResult
@@ -52,17 +58,11 @@ def _stop_signals() -> Iterator[None]:
     """SIGTERM and SIGHUP raise :class:`Stopped` in the main thread while an export runs,
     so that temporary files are removed on the way out (a signal that was ignored at the
     start stays ignored, as under ``nohup``)."""
-    previous: dict[int, object] = {}
-    if threading.current_thread() is threading.main_thread():
-        for name in STOP_STATUS:
-            sig = getattr(signal, name, None)
-            if sig is not None and signal.getsignal(sig) is not signal.SIG_IGN:
-                previous[sig] = signal.signal(sig, _raise_stopped)
+    previous = handle_signals(STOP_STATUS, _raise_stopped)
     try:
         yield
     finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)  # type: ignore[arg-type]
+        restore_signals(previous)
 
 
 def _all_exist(job: Job, opts: ExportOptions) -> bool:

@@ -9,14 +9,13 @@ import contextlib
 import gc
 import io
 import os
-import signal
 import sys
 import threading
 from collections.abc import Iterator
 from types import FrameType
 from typing import TYPE_CHECKING, Any
 
-from livespec.errors import LivespecError
+from livespec.errors import LivespecError, handle_signals, restore_signals
 
 if TYPE_CHECKING:  # the app's module imports Textual itself (on the preload thread)
     from textual.app import App
@@ -89,14 +88,8 @@ def exit_on_stop_signals(app: App[Any]) -> Iterator[None]:
 
         threading.Thread(target=ask, name="livespec-signal", daemon=True).start()
 
-    previous: dict[int, Any] = {}
-    if threading.current_thread() is threading.main_thread():
-        for name in STOP_SIGNALS:
-            sig = getattr(signal, name, None)
-            if sig is not None and signal.getsignal(sig) is not signal.SIG_IGN:
-                previous[sig] = signal.signal(sig, on_signal)
+    previous = handle_signals(STOP_SIGNALS, on_signal)
     try:
         yield
     finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
+        restore_signals(previous)
