@@ -72,3 +72,41 @@ async def test_the_first_peak_is_read_out_on_the_tick_that_brings_it() -> None:
         assert app._ticks % READOUT_EVERY != 0  # not a readout tick
         await pilot.pause()
         assert re.search(r"Peak +1000\.0 Hz", readout.text.plain)
+
+
+@pytest.mark.parametrize("running", [True, False])
+def test_a_stop_signal_ends_the_process_even_if_the_way_out_hangs(monkeypatch, running) -> None:
+    """SIGTERM/SIGHUP ask the app to exit as ``q`` does; a way out that hangs (a terminal
+    gone with the SSH link, a sound server gone with the session) or an app not running
+    any more left a process behind for good (seen: benchmark runs' apps living on after
+    their tmux server was killed). The process now ends within STOP_GRACE_S anyway."""
+    import os
+    import signal
+    import threading
+
+    from livespec.tui import process
+
+    asked: list[tuple[object, ...]] = []
+    ended: list[int] = []
+    done = threading.Event()
+
+    class FakeApp:
+        def exit(self, result: object, return_code: int) -> None:
+            asked.append((result, return_code))
+
+        def call_from_thread(self, callback, *args):  # type: ignore[no-untyped-def]
+            if not running:
+                raise RuntimeError("App is not running")
+            callback(*args)  # the app's exit path then hangs: nothing more happens
+
+    def fake_exit(status: int) -> None:
+        ended.append(status)
+        done.set()
+
+    monkeypatch.setattr(process, "STOP_GRACE_S", 0.05)
+    monkeypatch.setattr(os, "_exit", fake_exit)
+    with process.exit_on_stop_signals(FakeApp()):  # type: ignore[arg-type]
+        os.kill(os.getpid(), signal.SIGTERM)
+        assert done.wait(10.0)
+    assert ended == [143]
+    assert asked == ([(None, 143)] if running else [])

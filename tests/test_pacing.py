@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
 import re
 import shlex
+import signal
 import sys
 import time
 from pathlib import Path
@@ -154,11 +157,15 @@ def test_a_slow_link_does_not_fill_with_old_screens(tmp_path: Path) -> None:
     33 KB/s with the SSH defaults, so without flow control the buffer grows by 25 KB every
     second and the screen falls further behind; with it, what waits in the link stays
     near the pacing window while the screen keeps changing."""
-    log = tmp_path / "link.log"
+    log, pidfile = tmp_path / "link.log", tmp_path / "app.pid"
     app = livespec_command("--input", "tone:1000@-6+noise@-50", "--ssh", "on")
+    # script gives the app a pty of its own session, out of reach of tmux's hang-up: the
+    # test ends it itself, by its pid.
+    app = f"echo $$ > {shlex.quote(str(pidfile))}; exec {app}"
     link = f"{shlex.quote(sys.executable)} {shlex.quote(str(SLOWLINK))} 8000 2000000 {log}"
     tmux = Tmux(tmp_path, "slow")
-    tmux.start(f"script -q -f -c {shlex.quote(app)} /dev/null | {link}", {}, (120, 40))
+    script = f"script -q -f -c {shlex.quote(app)} /dev/null"
+    tmux.start(f"{script} | {link}", {}, (120, 40))
     try:
         tmux.wait_for(r"Peak\s+1000\.0 Hz")
         deadline = time.monotonic() + 90
@@ -176,6 +183,9 @@ def test_a_slow_link_does_not_fill_with_old_screens(tmp_path: Path) -> None:
         assert sent[-1] - sent[0] > 5000 * (late[-1][0] - late[0][0]), rows  # still drawing
     finally:
         tmux.kill()
+        if pidfile.exists():
+            with contextlib.suppress(ProcessLookupError, ValueError):
+                os.kill(int(pidfile.read_text()), signal.SIGKILL)
 
 
 def test_another_reader_of_the_terminal_is_named_and_not_waited_for(tmp_path: Path) -> None:

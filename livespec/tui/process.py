@@ -11,6 +11,7 @@ import io
 import os
 import sys
 import threading
+import time
 from collections.abc import Iterator
 from types import FrameType
 from typing import TYPE_CHECKING, Any
@@ -20,6 +21,7 @@ from livespec.errors import LivespecError, handle_signals, restore_signals
 if TYPE_CHECKING:  # the app's module imports Textual itself (on the preload thread)
     from textual.app import App
 
+STOP_GRACE_S = 10.0  # after a stop signal the process ends within this long, s
 STOP_SIGNALS = ("SIGTERM", "SIGHUP")  # SIGINT: ctrl+c is a key while Textual has the tty
 
 GC_FULL_EVERY = 1000  # middle-generation collections between full ones (default 10)
@@ -83,8 +85,14 @@ def exit_on_stop_signals(app: App[Any]) -> Iterator[None]:
         # This runs on the main thread, which runs the app's event loop; the app's
         # thread-safe entry, call_from_thread, must be called from another thread.
         def ask() -> None:
-            with contextlib.suppress(Exception):  # the app has already stopped
+            with contextlib.suppress(Exception):  # not running (not yet, or no more)
                 app.call_from_thread(app.exit, None, 128 + signum)
+            # The way out may hang (a terminal gone with the SSH link, a sound server
+            # gone with the session): the process ends within STOP_GRACE_S regardless,
+            # as the signal's default action ended it at once (a daemon thread: a
+            # process that exits in time takes it along).
+            time.sleep(STOP_GRACE_S)
+            os._exit(128 + signum)
 
         threading.Thread(target=ask, name="livespec-signal", daemon=True).start()
 
