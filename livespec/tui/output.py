@@ -119,8 +119,9 @@ class TerminalOutput:
         return run
 
     def behind(self) -> bool:
-        """True while the terminal has not yet shown the updates written a round trip ago
-        (:mod:`livespec.render.pacing`): the caller skips this update's drawing."""
+        """True while more than the pacing window went out after a question the terminal
+        has not answered yet (:mod:`livespec.render.pacing`): the caller skips this
+        update's drawing."""
         return self.pacer.hold(self.clock(), self.bytes_out)
 
     def link_reply(self, column: int) -> bool:
