@@ -9,7 +9,8 @@ numpy call each, and the window's two-bin ratio estimate (``PeakFinder.refine``'
 path) and the note name run in one plain Python loop with the same arithmetic (numpy
 calls on a handful of numbers cost more than the Python); the frames it does not settle
 (not a local maximum, near DC or Nyquist, a shape that is not one tone's) go through
-``PeakFinder`` itself. Engine thread.
+``PeakFinder`` itself, and so does a frame whose strongest bin is the last one (Nyquist),
+whose neighbour beyond is its mirror image. Engine thread.
 """
 
 from __future__ import annotations
@@ -67,9 +68,12 @@ def find_run(
     lo, hi = finder._kmin, finder._kmax
     if finder.max_peaks != 1 or hi < lo:
         return [tuple(finder.find(X[j] / gain, db[j])) for j in range(k)]
+    last = finder._bins - 1  # its right neighbour is its mirror image: refined alone
     if k == 1:  # slices are cheaper than a gather for one frame
         row = db[0]
         top = lo + int(row[lo : hi + 1].argmax())  # the method: np.argmax adds a wrapper
+        if top == last:
+            return [tuple(finder.find(X[0] / gain, row))]
         best = [top]
         around = [row[top - 1 : top + 2].tolist()]
         spectra = [X[0, top - 1 : top + 2].tolist()]
@@ -89,6 +93,8 @@ def find_run(
                 best[j] = tops[j] = lo + int(db[j, lo : hi + 1].argmax())
         rows = _ROWS[:k] if k <= len(_ROWS) else np.arange(k)[:, None]
         cols = tops[:, None] + _AROUND
+        if hi == last:  # a top at the last bin: (db[last - 1], db[last], db[last])
+            np.minimum(cols, last, out=cols)
         around = db[rows, cols].tolist()
         spectra = X[rows, cols].tolist()
     table = finder._ratio_table
