@@ -133,6 +133,7 @@ class PeakFinder(EdgeFit):
             kmax = min(kmax, math.floor(float(fmax) / self._hz_per_bin))
         self._kmin = kmin
         self._kmax = kmax
+        self._dc_lobe = max(1, math.ceil(half * zp - 1e-9))  # bins 0..this-1: never searched
 
         self._transform = WindowTransform(spectrum.window_name, spectrum.n, nfft, spectrum.beta)
         self._ratio_table = self._build_ratio_table(spectrum.window_name, half)
@@ -166,14 +167,16 @@ class PeakFinder(EdgeFit):
         if self.max_peaks == 0 or hi < lo:
             return []
         last = self._bins - 1
+        dc = max(db[: self._dc_lobe].tolist())  # the DC lobe's strongest bin (dBFS)
         if self.max_peaks == 1:
-            # The strongest bin in range is the answer if it is a local maximum.
+            # The strongest bin in range is the answer if it is a local maximum (and not
+            # the skirt of what lies in the DC lobe).
             k = lo + int(np.argmax(db[lo : hi + 1]))
             if k < last:
                 a, b, c = db[k - 1 : k + 2].tolist()  # Python floats: cheaper than 3 scalars
             else:
                 a, b, c = self._edge_abc(db, k)
-            if a < b >= c:
+            if a < b >= c and b > dc:
                 return [self._peak(X, db, k, (a, b, c))]
         inner = min(hi, last - 1)  # the last bin's right neighbour is its mirror image
         seg = db[lo - 1 : inner + 2]
@@ -184,6 +187,13 @@ class PeakFinder(EdgeFit):
         if cand.size == 0:
             return []
         levels = db[lo + cand]
+        if not levels.min() > dc:  # some may be the DC lobe's skirt (peaks_edge.py)
+            low = levels <= dc
+            keep = ~low
+            keep[low] = self._above_skirt(X, db, lo + cand[low])
+            cand, levels = cand[keep], levels[keep]
+            if cand.size == 0:
+                return []
         if self.max_peaks == 1:
             picks = [lo + int(cand[int(np.argmax(levels))])]
         else:

@@ -1,4 +1,5 @@
-"""The peak fit near DC and Nyquist (:class:`~livespec.dsp.peaks.PeakFinder`'s edge path).
+"""Peaks near DC and Nyquist (:class:`~livespec.dsp.peaks.PeakFinder`'s edge path): the
+fit on the mirrored spectrum, and the DC lobe's skirt (``_above_skirt``), which is no peak.
 
 The spectrum of a real frame continues past both edges as ``X[-k] = conj(X[k])`` and
 ``X[nfft - k] = conj(X[k])``, and the fitted model ``a*W(k - f) + conj(a)*W(k + f)`` (the
@@ -23,10 +24,17 @@ import math
 import numpy as np
 from numpy.typing import NDArray
 
+from livespec.dsp.windows import WindowTransform
+
 EDGE_NEAR = 2.5  # bins of n: a picked bin this near DC or Nyquist tries the fit in u
 # The first scan, bins of n from the picked bin; the fit in u: distances from s, bins of n.
 _SCAN = np.arange(-25, 26, dtype=np.float64) * 0.1 + 0.025
 _R = np.arange(7, dtype=np.float64) * 0.1 + 0.05
+_FLOAT32_FLOOR_DB = -140.0  # dB re the DC lobe's content: its float32 rounding (_above_skirt)
+_SKIRT_MARGIN_DB = 6.0  # dB above the DC lobe's predicted leakage (_above_skirt)
+_CLEAN = 0.999  # a fit explaining this much of the window's energy is a clean tone
+_CAP_CLEAN = 10.0**3.0  # +30 dB: clean tones near s measured up to +24.1 (flattop)
+_CAP_NOISY = 1.0  # otherwise: no more than the explained energy supports
 _OFF_S = 1e-3  # bins of n: |a| at f = s is solved this far from it
 
 
@@ -39,6 +47,44 @@ class EdgeFit:
     _bins: int
     _half: int
     _islope: int
+    _dc_lobe: int
+    _transform: WindowTransform
+    _base: NDArray[np.float64]
+    _dsign: NDArray[np.float64]
+
+    def _above_skirt(
+        self, X: NDArray[np.complex128], db: NDArray[np.float32], ks: NDArray[np.intp]
+    ) -> NDArray[np.bool_]:
+        """Which of the candidate bins ``ks`` rise above the skirt of what lies in the DC
+        lobe (bins 0 .. dc_lobe - 1, never searched). That content is fitted like a peak
+        (f and the complex a), its leakage ``a*W(k - f) + conj(a)*W(k + f)`` predicted at
+        each candidate, and a candidate at most 6 dB above it is its skirt, as is one 140 dB
+        or more below that content (float32 samples' rounding noise: -150 dB re the signal
+        and lower per bin). A DC offset (f = 0) leaks nothing past its lobe (cosine-sum
+        windows): it hides nothing above the rounding. All are kept if the fit fails."""
+        k0 = int(np.argmax(db[: self._dc_lobe]))
+        fit = self._edge_refine(X, k0, 0.0)
+        if fit is None:
+            return np.ones(ks.size, dtype=bool)
+        f = max(fit[0], _OFF_S * self._zp)  # a' is undetermined at f = 0 itself
+        x = self._mirrored(X, k0)
+        nu = k0 + np.arange(-self._half, self._half + 1, dtype=np.float64)
+        a1, a2 = self._transform.reduced(nu - f), self._transform.reduced(nu + f)
+        nn = float(np.vdot(a1, a1).real + np.vdot(a2, a2).real)
+        zz = complex(np.vdot(a1, a2))
+        r = complex(np.vdot(a1, x)) + complex(np.vdot(a2, x)).conjugate()
+        det = nn * nn - 4.0 * abs(zz) ** 2
+        if not det > 0.0:
+            return np.ones(ks.size, dtype=bool)
+        a = (nn * r - 2.0 * zz * r.conjugate()) / det  # a', without W's linear phase
+        k = ks.astype(np.float64)
+        rot = np.exp(-1j * np.pi * self._transform.phase_slope * f / self._nfft)
+        leak = a * rot * self._transform(k - f) + (a * rot).conjugate() * self._transform(k + f)
+        s1 = abs(complex(self._transform(0.0)))
+        limit = 20.0 * np.log10(np.maximum(2.0 * np.abs(leak) / s1, 1e-300)) + _SKIRT_MARGIN_DB
+        np.maximum(limit, fit[1] + _FLOAT32_FLOOR_DB, out=limit)
+        keep: NDArray[np.bool_] = db[ks] > limit
+        return keep
 
     def _fit(
         self, x: NDArray[np.complex128], k0: int, p: float, reach: float = 1.0
@@ -89,6 +135,16 @@ class EdgeFit:
         i = energy.index(max(energy))
         a = amp[i]
         if not (a > 0.0 and math.isfinite(a)):
+            return None
+        # Near s a large |a| can explain little energy (the two terms nearly cancel):
+        # right for a clean tone in that phase, wild for noise. Cap |a|**2 at the
+        # energy explained per unit of the terms' energy, times 10**(cap/10).
+        nu = self._base + self._dsign * (fs[i] - k0)
+        terms = self._transform.reduced(nu)
+        nn = float(np.sum(terms.real**2 + terms.imag**2))
+        clean = energy[i] >= _CLEAN * float(np.vdot(x, x).real)
+        a = min(a, math.sqrt(max(energy[i], 0.0) / nn * (_CAP_CLEAN if clean else _CAP_NOISY)))
+        if not a > 0.0:
             return None
         return found[i], 20.0 * math.log10(2.0 * a)
 

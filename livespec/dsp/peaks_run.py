@@ -74,6 +74,7 @@ def find_run(
         top = lo + int(row[lo : hi + 1].argmax())  # the method: np.argmax adds a wrapper
         if top == last:
             return [tuple(finder.find(X[0] / gain, row))]
+        dcs = [max(row[: finder._dc_lobe].tolist())]
         best = [top]
         around = [row[top - 1 : top + 2].tolist()]
         spectra = [X[0, top - 1 : top + 2].tolist()]
@@ -96,6 +97,7 @@ def find_run(
         if hi == last:  # a top at the last bin: (db[last - 1], db[last], db[last])
             np.minimum(cols, last, out=cols)
         around = db[rows, cols].tolist()
+        dcs = db[:, : finder._dc_lobe].max(axis=1).tolist()
         spectra = X[rows, cols].tolist()
     table = finder._ratio_table
     if table is None:
@@ -114,7 +116,7 @@ def find_run(
     for j, (k0, (a, b, c), (x_lo, x_mid, x_hi)) in enumerate(
         zip(best, around, spectra, strict=True)
     ):
-        if not a < b >= c:  # the strongest bin in range is no local maximum
+        if not (a < b >= c and b > dcs[j]):  # no local maximum, or the DC lobe is louder
             out.append(tuple(finder.find(X[j] / gain, db[j])))
             continue
         # PeakFinder._ratio_estimate, and refine's test of its result, inline.
