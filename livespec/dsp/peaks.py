@@ -314,7 +314,7 @@ class PeakFinder(EdgeFit):
             return fast
         half = self._half
         if k0 - half < 0 or k0 + half > self._bins - 1:
-            fitted = self._edge_refine(X, k0, p)
+            fitted = self._edge_refine(X, k0)
         else:
             x = X[k0 - half : k0 + half + 1] * self._unphase[k0 - half : k0 + half + 1]
             fitted = self._fit(x, k0, p)

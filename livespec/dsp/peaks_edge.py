@@ -63,7 +63,7 @@ class EdgeFit:
         and lower per bin). A DC offset (f = 0) leaks nothing past its lobe (cosine-sum
         windows): it hides nothing above the rounding. All are kept if the fit fails."""
         k0 = int(np.argmax(db[: self._dc_lobe]))
-        fit = self._edge_refine(X, k0, 0.0)
+        fit = self._edge_refine(X, k0)
         if fit is None:
             return np.ones(ks.size, dtype=bool)
         f = max(fit[0], _OFF_S * self._zp)  # a' is undetermined at f = 0 itself
@@ -112,11 +112,10 @@ class EdgeFit:
         out: NDArray[np.complex128] = x * (np.cos(ang) + 1j * np.sin(ang))
         return out
 
-    def _edge_refine(
-        self, X: NDArray[np.complex128], k0: int, p: float
-    ) -> tuple[float, float] | None:
+    def _edge_refine(self, X: NDArray[np.complex128], k0: int) -> tuple[float, float] | None:
         """(fractional bin of nfft in 0..nfft/2, dBFS) of the peak picked at ``k0``, whose
-        fit window reaches past DC or Nyquist; None if no fit succeeds."""
+        fit window reaches past DC or Nyquist; None if no fit succeeds. (The search starts
+        from a scan, not from the log-parabolic estimate.)"""
         x = self._mirrored(X, k0)
         zp = self._zp
         sign = self._image_base(k0)
@@ -130,7 +129,7 @@ class EdgeFit:
         # Evaluate each candidate a hair off s (the model is undetermined at s).
         toward = -1.0 if nyquist else 1.0
         fs = [s + toward * max(abs(f - s), _OFF_S * zp) for f in found]
-        sign = self._image_base(k0)
+        sign = self._image_base(k0)  # (the fits set it too, for the same k0)
         energy, amp = self._evaluate(np.array(fs) - k0, x, sign)
         i = energy.index(max(energy))
         a = amp[i]
