@@ -9,7 +9,9 @@ apart around the log-parabolic estimate in one vectorised step (moving the grid 
 one is at its edge), interpolates the explained energy and ``|a|`` with the polynomials
 through those samples, and finds the maximum by Newton's method on that polynomial.
 Level is ``20*log10(2*|a|)`` dBFS, the same scale as the dBFS row. On noise-free tones the
-error is below 2e-7 bin (1e-4 bin for rect, whose main lobe is narrowest) and 1e-5 dB.
+error is below 2e-7 bin (1e-4 bin for rect, whose main lobe is narrowest) and 1e-5 dB;
+within 3 bins of DC or Nyquist (``peaks_edge.py``: the fit on the mirrored spectrum) below
+0.01 bin and 0.005 dB (docs/dsp.md).
 """
 
 from __future__ import annotations
@@ -296,8 +298,9 @@ class PeakFinder(EdgeFit):
     ) -> tuple[float, float]:
         """Refined (fractional bin of nfft, level dBFS) of the peak at bin ``k0``.
 
-        Fits the window's transform to ``X`` (see the module docstring); falls back to the
-        log-parabolic estimate from ``db`` at the band edges or if the fit fails. ``abc``:
+        Fits the window's transform to ``X`` (see the module docstring; near DC and
+        Nyquist on the mirrored spectrum, ``peaks_edge.py``); falls back to the
+        log-parabolic estimate from ``db`` if the fit fails. ``abc``:
         ``db[k0 - 1 : k0 + 2]`` as floats and ``near``: ``X[k0 - 1 : k0 + 2]`` as a list,
         if the caller has them already.
         """
