@@ -11,6 +11,7 @@ import math
 import subprocess
 import sys
 from collections.abc import Iterator
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -125,8 +126,8 @@ def test_runs_agree_with_single_frames_at_nyquist(n: int) -> None:
         assert abs(got[j][0].bin - (n / 2 - o)) < 0.001
 
 
-def test_peaks_command_reads_a_nyquist_tone(tmp_path: pytest.TempPathFactory) -> None:
-    path = str(tmp_path / "nyq.wav")  # type: ignore[operator]
+def test_peaks_command_reads_a_nyquist_tone(tmp_path: Path) -> None:
+    path = str(tmp_path / "nyq.wav")
     m = np.arange(48000)
     sf.write(path, 0.5 * np.cos(np.pi * m), 48000, subtype="FLOAT")
     out = subprocess.run(

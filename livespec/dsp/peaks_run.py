@@ -68,20 +68,24 @@ def find_run(
     lo, hi = finder._kmin, finder._kmax
     if finder.max_peaks != 1 or hi < lo:
         return [tuple(finder.find(X[j] / gain, db[j])) for j in range(k)]
-    last = finder._bins - 1  # its right neighbour is its mirror image: refined alone
+    nyq, lobe = finder._bins - 1, finder._dc_lobe
+    # The DC lobe's strongest bin, in the rows where it may beat the top in range (a top
+    # no louder is refined by find(), which tells a peak from the lobe's skirt).
+    dcs: dict[int, float] = {}
     if k == 1:  # slices are cheaper than a gather for one frame
         row = db[0]
         top = lo + int(row[lo : hi + 1].argmax())  # the method: np.argmax adds a wrapper
-        if top == last:
+        if top == nyq:  # its right neighbour is its mirror image: refined alone
             return [tuple(finder.find(X[0] / gain, row))]
-        dcs = [max(row[: finder._dc_lobe].tolist())]
+        dcs[0] = max(row[:lobe].tolist())
         best = [top]
         around = [row[top - 1 : top + 2].tolist()]
         spectra = [X[0, top - 1 : top + 2].tolist()]
     else:
         # The strongest bin of each whole row (contiguous rows: twice as fast as the
         # range's strided view), then of the range in the rows where it lies outside it
-        # (argmax takes the first of equal values: the same bin either way).
+        # (argmax takes the first of equal values: the same bin either way). Where it
+        # lies inside, it is louder than the DC lobe.
         tops = db.argmax(axis=1)
         best = tops.tolist()
         outside = [j for j, t in enumerate(best) if not lo <= t <= hi]
@@ -92,12 +96,13 @@ def find_run(
         else:
             for j in outside:
                 best[j] = tops[j] = lo + int(db[j, lo : hi + 1].argmax())
+        for j in outside:
+            dcs[j] = max(db[j, :lobe].tolist())
         rows = _ROWS[:k] if k <= len(_ROWS) else np.arange(k)[:, None]
         cols = tops[:, None] + _AROUND
-        if hi == last:  # a top at the last bin: (db[last - 1], db[last], db[last])
-            np.minimum(cols, last, out=cols)
+        if hi == nyq and nyq in best:  # (db[nyq - 1], db[nyq], db[nyq]): find() decides
+            np.minimum(cols, nyq, out=cols)
         around = db[rows, cols].tolist()
-        dcs = db[:, : finder._dc_lobe].max(axis=1).tolist()
         spectra = X[rows, cols].tolist()
     table = finder._ratio_table
     if table is None:
@@ -116,7 +121,7 @@ def find_run(
     for j, (k0, (a, b, c), (x_lo, x_mid, x_hi)) in enumerate(
         zip(best, around, spectra, strict=True)
     ):
-        if not (a < b >= c and b > dcs[j]):  # no local maximum, or the DC lobe is louder
+        if not a < b >= c or (dcs and b <= dcs.get(j, -math.inf)):  # (or the DC lobe)
             out.append(tuple(finder.find(X[j] / gain, db[j])))
             continue
         # PeakFinder._ratio_estimate, and refine's test of its result, inline.
