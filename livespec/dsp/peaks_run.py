@@ -8,9 +8,10 @@ default) the strongest bins of the whole run and their neighbours are looked up 
 numpy call each, and the window's two-bin ratio estimate (``PeakFinder.refine``'s fast
 path) and the note name run in one plain Python loop with the same arithmetic (numpy
 calls on a handful of numbers cost more than the Python); the frames it does not settle
-(not a local maximum, near DC or Nyquist, a shape that is not one tone's) go through
-``PeakFinder`` itself, and so does a frame whose strongest bin is the last one (Nyquist),
-whose neighbour beyond is its mirror image. Engine thread.
+(not a local maximum, near DC or Nyquist, a shape that is not one tone's, a top no louder
+than the DC lobe, which may be its skirt) go through ``PeakFinder`` itself, and so does a
+frame whose strongest bin is the last one (Nyquist), whose neighbour beyond is its mirror
+image. Engine thread.
 """
 
 from __future__ import annotations
