@@ -71,22 +71,24 @@ def find_run(
         return [tuple(finder.find(X[j] / gain, db[j])) for j in range(k)]
     nyq, lobe = finder._bins - 1, finder._dc_lobe
     # The DC lobe's strongest bin, in the rows where it may beat the top in range (a top
-    # no louder is refined by find(), which tells a peak from the lobe's skirt).
-    dcs: dict[int, float] = {}
+    # no louder is refined by find(), which tells a peak from the lobe's skirt). Where the
+    # row's strongest bin lies in range, it is louder than the lobe.
+    dcs: list[float] | None = None
     if k == 1:  # slices are cheaper than a gather for one frame
         row = db[0]
-        top = lo + int(row[lo : hi + 1].argmax())  # the method: np.argmax adds a wrapper
+        top = int(row.argmax())  # the method: np.argmax adds a wrapper
+        if not lo <= top <= hi:
+            top = lo + int(row[lo : hi + 1].argmax())
+            dcs = [max(row[:lobe].tolist())]
         if top == nyq:  # its right neighbour is its mirror image: refined alone
             return [tuple(finder.find(X[0] / gain, row))]
-        dcs[0] = max(row[:lobe].tolist())
         best = [top]
         around = [row[top - 1 : top + 2].tolist()]
         spectra = [X[0, top - 1 : top + 2].tolist()]
     else:
         # The strongest bin of each whole row (contiguous rows: twice as fast as the
         # range's strided view), then of the range in the rows where it lies outside it
-        # (argmax takes the first of equal values: the same bin either way). Where it
-        # lies inside, it is louder than the DC lobe.
+        # (argmax takes the first of equal values: the same bin either way).
         tops = db.argmax(axis=1)
         best = tops.tolist()
         outside = [j for j, t in enumerate(best) if not lo <= t <= hi]
@@ -97,8 +99,10 @@ def find_run(
         else:
             for j in outside:
                 best[j] = tops[j] = lo + int(db[j, lo : hi + 1].argmax())
-        for j in outside:
-            dcs[j] = max(db[j, :lobe].tolist())
+        if outside:
+            dcs = [-math.inf] * k
+            for j in outside:
+                dcs[j] = max(db[j, :lobe].tolist())
         rows = _ROWS[:k] if k <= len(_ROWS) else np.arange(k)[:, None]
         cols = tops[:, None] + _AROUND
         if hi == nyq and nyq in best:  # (db[nyq - 1], db[nyq], db[nyq]): find() decides
@@ -122,7 +126,7 @@ def find_run(
     for j, (k0, (a, b, c), (x_lo, x_mid, x_hi)) in enumerate(
         zip(best, around, spectra, strict=True)
     ):
-        if not a < b >= c or (dcs and b <= dcs.get(j, -math.inf)):  # (or the DC lobe)
+        if not a < b >= c or (dcs is not None and b <= dcs[j]):  # (or the DC lobe)
             out.append(tuple(finder.find(X[j] / gain, db[j])))
             continue
         # PeakFinder._ratio_estimate, and refine's test of its result, inline.
