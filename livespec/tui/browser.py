@@ -302,6 +302,8 @@ class BrowserApp(App[int]):
             self.refresh_plot()
 
     def action_cursor(self, dx: int, dy: int) -> None:
+        if not self.view.cursor_on:  # it appears at the playhead, not at the window's end
+            self.view.place_cursor(self.playback.position())
         self.view.move_cursor(dx, dy)
         self.browsing.repaint()
         self.plot.sync()
