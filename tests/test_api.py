@@ -402,6 +402,46 @@ def test_a_measurement_without_a_tone_says_so():
         _ = m.thd_db
 
 
+def test_measure_result_figures_are_typed_attributes(tmp_path):
+    from dataclasses import fields
+    from typing import assert_type
+
+    from livespec.dsp.measure import Harmonic, Measurement
+
+    t = np.arange(FS) / FS
+    m = livespec.measure(
+        0.5 * np.sin(2 * np.pi * 1000 * t) + 1e-3 * np.sin(2 * np.pi * 3000 * t), FS
+    )
+    assert m.measurement is not None
+    figures = {f.name for f in fields(Measurement)} | {"harmonics_used"}
+    assert figures == {n for n in dir(Measurement) if not n.startswith("_")} - {"as_dict"}
+    for name in figures:  # each one is the measurement's own value
+        assert getattr(m, name) == getattr(m.measurement, name), name
+    assert_type(m.thd_db, float)  # checked by .ci/mypy-tests: not Any
+    assert_type(m.harmonics, tuple[Harmonic, ...])
+    assert m.thd_db == pytest.approx(20 * np.log10(1e-3 / 0.5), abs=0.1)  # harmonic 3 at -54 dB
+    with pytest.raises(AttributeError, match="has no attribute 'thd_dbb'"):
+        _ = m.thd_dbb  # type: ignore[attr-defined]
+    # What a user's type checker says about a typo and about the figures' types.
+    user = tmp_path / "user.py"
+    user.write_text(
+        "import livespec\n"
+        "m = livespec.measure('x.wav')\n"
+        "reveal_type(m.thd_db)\n"
+        "reveal_type(m.band_hz)\n"
+        "print(m.thd_dbb)\n"
+    )
+    args = ["--strict", "--no-incremental", "--cache-dir", os.devnull, str(user)]
+    out = subprocess.run(
+        [sys.executable, "-m", "mypy", *args], capture_output=True, text=True, cwd=tmp_path,
+        env={**os.environ, "PYTHONPATH": str(Path(livespec.__file__).parents[1])},
+    )  # fmt: skip
+    lines = out.stdout.replace("builtins.", "").splitlines()  # older mypy names builtins
+    assert 'user.py:3: note: Revealed type is "float"' in lines, out.stdout
+    assert 'user.py:4: note: Revealed type is "tuple[float, float]"' in lines
+    assert any(':5: error: "MeasureResult" has no attribute "thd_dbb"' in x for x in lines)
+
+
 def test_frames_checks_its_arguments_at_the_call():
     # A generator would raise only at the first next(), far from the mistake.
     for kw in ({"fft": 3}, {"block": 0}, {"window": "hanning"}, {"like": "librosa"}):
