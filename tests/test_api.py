@@ -442,6 +442,15 @@ def test_measure_result_figures_are_typed_attributes(tmp_path):
     assert any(':5: error: "MeasureResult" has no attribute "thd_dbb"' in x for x in lines)
 
 
+def test_dir_lists_the_public_api_only():
+    livespec.measure(np.ones(9000), FS, fft=1024)  # loads the API's modules
+    assert dir(livespec) == sorted(livespec.__all__)
+    assert {"TYPE_CHECKING", "Any", "annotations", "api", "errors"}.isdisjoint(dir(livespec))
+    for name in dir(livespec):  # each one is there
+        assert getattr(livespec, name) is not None, name
+    assert livespec.measure is livespec.api.measure  # the submodules stay reachable
+
+
 def test_frames_checks_its_arguments_at_the_call():
     # A generator would raise only at the first next(), far from the mistake.
     for kw in ({"fft": 3}, {"block": 0}, {"window": "hanning"}, {"like": "librosa"}):
