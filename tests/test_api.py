@@ -555,6 +555,37 @@ def test_the_live_example_ends_quietly_on_ctrl_c(tmp_path):
     assert proc.returncode == 0 and err == ""
 
 
+@pytest.mark.parametrize("unbuffered", ["1", ""])
+def test_examples_end_quietly_when_the_reader_goes_away(tmp_path, unbuffered):
+    # `python examples/peak_logger.py take.wav | head -n 3`: no BrokenPipeError traceback,
+    # status 0, as livespec's own commands. The pipe's reader is gone before the first write,
+    # so every write fails (block-buffered stdout too: its flush at the exit).
+    src = tmp_path / "take.wav"
+    t = np.arange(6 * FS) / FS
+    sf.write(src, (0.25 * np.sin(2 * np.pi * 440 * t)).astype(np.float32), FS)
+    argv = {
+        "clip_to_png.py": [str(src), str(tmp_path)],
+        "db_plot.py": [str(src), str(tmp_path / "plot.png")],
+        "live_peaks.py": ["--input", "tone:1000", "--duration", "1"],
+        "peak_logger.py": [str(src)],
+    }
+    assert sorted(p.name for p in (ROOT / "examples").glob("*.py")) == sorted(argv)
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}
+    if unbuffered:
+        env["PYTHONUNBUFFERED"] = unbuffered
+    for name, args in argv.items():
+        r, w = os.pipe()
+        os.close(r)
+        try:
+            done = subprocess.run(
+                [sys.executable, str(ROOT / "examples" / name), *args],
+                cwd=tmp_path, stdout=w, stderr=subprocess.PIPE, text=True, env=env, timeout=120,
+            )  # fmt: skip
+        finally:
+            os.close(w)
+        assert (done.returncode, done.stderr) == (0, ""), name
+
+
 def test_api_names_are_not_shadowed_by_subpackages():
     """Importing a submodule sets it as an attribute of its package: a subpackage named like
     an API function (livespec/measure/ once was) would replace livespec.measure."""
