@@ -198,6 +198,41 @@ def test_output_naming(tmp_path, capsys):
     assert "1 skipped (exists; --force to redo)" in capsys.readouterr().err
 
 
+def test_a_file_named_twice_is_exported_once(tmp_path, capsys):
+    src = tmp_path / "in"
+    src.mkdir()
+    a, b = src / "a.wav", src / "b.wav"
+    sf.write(a, tone(), FS)
+    sf.write(b, tone(0.5), FS)
+    (tmp_path / "link.wav").symlink_to(a)
+    fft = ["--fft", "256", "--npy", "--jobs", "1"]
+    assert export([str(a), str(a), "-o", str(tmp_path / "o1"), *fft]) == 0
+    assert outputs(tmp_path / "o1") == ["a.npy"]  # not a.wav.npy: one input
+    assert lines_of(capsys.readouterr().err) == [f"livespec: {a}: named twice; exported once"]
+    alone = np.load(tmp_path / "o1" / "a.npy")
+    np.testing.assert_equal(alone.shape, (1 + (FS - 256) // 64, 129))
+    # The same file by another name, as the only input: -o FILE is allowed.
+    argv = [str(a), str(tmp_path / "link.wav"), "-o", str(tmp_path / "x.npy"), "--fft", "256"]
+    assert export(argv) == 0
+    np.testing.assert_array_equal(np.load(tmp_path / "x.npy"), alone)
+    assert lines_of(capsys.readouterr().err) == [
+        f"livespec: {tmp_path / 'link.wav'}: the same as {a}; exported once"
+    ]
+    # A folder and a file in it: each file once, one note; the summary counts inputs once.
+    assert export([str(src), str(b), "-o", str(tmp_path / "o2"), *fft]) == 0
+    assert outputs(tmp_path / "o2") == ["a.npy", "b.npy"]
+    assert lines_of(capsys.readouterr().err) == [
+        f"livespec: {b}: among the inputs twice (in a named folder too); exported once",
+        "livespec: export: 2 inputs: 2 files written, 0 failed",
+    ]
+    # Two different files with one name still collide.
+    other = tmp_path / "other"
+    other.mkdir()
+    sf.write(other / "a.wav", tone(), FS)
+    assert export([str(a), str(other / "a.wav"), "-o", str(tmp_path / "o3"), *fft]) == 2
+    assert "would both write" in capsys.readouterr().err
+
+
 def test_csv_layouts(tmp_path):
     src = tmp_path / "rec.wav"
     sf.write(src, tone(0.25), FS, subtype="FLOAT")

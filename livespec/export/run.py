@@ -181,14 +181,14 @@ def summary(results: Sequence[JobResult], ignored: int) -> str:
 def run(ns: argparse.Namespace, cfg: Config) -> int:
     """Run ``livespec export`` (see :func:`livespec.cli.export.run_export`)."""
     opts = build_options(ns, cfg)
-    jobs, ignored = plan_jobs(ns)
+    jobs, ignored, notes = plan_jobs(ns)
     check_options(ns, opts, jobs)
     if jobs[0].input == STDIN and (sys.stdin is None or sys.stdin.isatty()):
         raise UsageError(  # as `peaks --input -` says, instead of waiting for a terminal
             "export - reads a WAV, FLAC, OGG or AIFF stream from stdin: pipe one in, e.g. "
             "sox in.mp3 -t flac - | livespec export - -o in.npy"
         )
-    for line in preset_notes(ns, opts, jobs):
+    for line in [*notes, *preset_notes(ns, opts, jobs)]:
         print(line, file=sys.stderr, flush=True)
     backend = pick_backend(ns)  # the process pool, or Dask with --scheduler
     opts = dataclasses.replace(opts, page=build_page(ns, jobs))
