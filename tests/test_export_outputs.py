@@ -322,7 +322,7 @@ def test_long_input_image_is_capped_by_max_pooling(tmp_path, capsys):
     w = -(-frames // g)
     assert line == (
         f"livespec: long.wav: {frames}x129 levels shown as a {w}x129 image (the loudest of {g} "
-        "frame(s) per pixel); --size WxH or --clip S for another shape"
+        "frames per pixel); --size WxH or --clip S for another shape"
     )
     img = np.asarray(Image.open(tmp_path / "long.png"), dtype=np.int16)
     assert img.shape == (129, w) and w <= MAX_WIDTH
