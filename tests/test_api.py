@@ -404,7 +404,11 @@ def test_a_measurement_without_a_tone_says_so():
 
 def test_measure_result_figures_are_typed_attributes(tmp_path):
     from dataclasses import fields
-    from typing import assert_type
+
+    if sys.version_info >= (3, 11):
+        from typing import assert_type
+    else:  # Python 3.10 (typing_extensions comes with Textual)
+        from typing_extensions import assert_type
 
     from livespec.dsp.measure import Harmonic, Measurement
 
