@@ -97,3 +97,4 @@ def test_the_help_says_what_auto_chooses() -> None:
         link = choose_link(ssh=ssh, fps=None, colors="auto", orientation="auto", env={})
         assert link.orientation == "horizontal"
     assert "or auto (horizontal, over SSH too:" in text and "vertical over SSH" not in text
+    assert "'livespec FILE' browses a recording (livespec play FILE)" in text

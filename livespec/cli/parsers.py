@@ -265,7 +265,10 @@ def _add_common(p: argparse.ArgumentParser) -> None:
 
 def _app_parser() -> _Parser:
     """``livespec [options]``: the live app."""
-    epilog = "subcommands: " + ", ".join(SUBCOMMANDS) + " ('livespec SUBCOMMAND --help')"
+    epilog = (
+        "subcommands: " + ", ".join(SUBCOMMANDS) + " ('livespec SUBCOMMAND --help'); "
+        "'livespec FILE' browses a recording (livespec play FILE)"
+    )
     app = _Parser(
         prog="livespec",
         description="A real-time spectrum analyzer for the terminal.",
