@@ -120,9 +120,12 @@ class Source(ABC):
         """Watchdog: True if a real-time source has delivered nothing for ``timeout`` s.
 
         The default timeout is the largest of 0.5 s, four blocks and twice the input
-        latency in use (PortAudio may deliver a large latency's buffer in bursts).
+        latency in use (PortAudio may deliver a large latency's buffer in bursts). A test
+        signal (``synthetic``) is never lost: its writer renders every block due on its
+        sample clock when it runs again (:meth:`BlockSource.write_due`, ``produce``), so a
+        late writer (the app's worker building CQT kernels) delays samples, drops none.
         """
-        if not self.realtime or self.finished or not self.started_at:
+        if not self.realtime or self.finished or not self.started_at or self.synthetic:
             return False
         if timeout is None:
             blocks = 4.0 * self.block_frames / max(self.samplerate, 1)
