@@ -46,6 +46,8 @@ class Source(ABC):
         drops: those unflagged losses (:class:`~livespec.audio.dropwatch.Drop`), oldest
             first; ``audio_dropped_s`` is their total length in seconds.
         error: an exception that stopped the producer thread, if any.
+        notes: warnings about the input, one line each (e.g. a WAV stream on stdin that
+            ended short of the size its header declares), for the command to print.
         synthetic: a test signal, rendered on demand: in real time its consumer may write
             it into the ring itself (:meth:`BlockSource.write_due`) instead of a thread.
     """
@@ -64,6 +66,7 @@ class Source(ABC):
         self.drops: list[Drop] = []
         self.audio_dropped_s = 0.0
         self.error: BaseException | None = None
+        self.notes: list[str] = []
         self._finished = threading.Event()
         self.started_at = 0.0  # time.monotonic() when start() was called
 
