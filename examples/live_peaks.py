@@ -1,6 +1,8 @@
 """The loudest peak of the sound card, live, twice a second. Usage: [--input SRC] [--duration S]"""
 
 import argparse
+import os
+import sys
 
 import livespec
 
@@ -13,7 +15,10 @@ try:
         for frame in stream:
             if frame.index % 24 == 0 and frame.peaks:
                 print(
-                    f"{frame.t:6.2f} s {frame.peaks[0].freq_hz:9.2f} Hz {frame.rms_dbfs:6.1f} dBFS"
+                    f"{frame.t:6.2f} s {frame.peaks[0].freq_hz:9.2f} Hz {frame.rms_dbfs:6.1f} dBFS",
+                    flush=True,  # each line as it comes, also into a pipe
                 )
 except KeyboardInterrupt:  # Ctrl-C: the stream is closed; end quietly
     pass
+except BrokenPipeError:  # the reader went away (`| head`): the stream is closed; end quietly
+    os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # for the exit's flush

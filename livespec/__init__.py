@@ -67,4 +67,6 @@ def __getattr__(name: str) -> Any:
 
 
 def __dir__() -> list[str]:
-    return sorted(set(globals()) | _API)
+    """The public API only (what ``import *`` gives and a completer should offer), not the
+    typing helpers this file imports nor the submodules loaded so far."""
+    return sorted(__all__)

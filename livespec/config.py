@@ -96,9 +96,11 @@ class DisplayConfig:
     colors: str = "auto"  # terminal colour depth; auto = from COLORTERM, TERM, NO_COLOR
     db_min: float = -120.0  # dBFS at the bottom of the colour scale
     db_max: float = 0.0  # dBFS at the top
-    orientation: str = "auto"  # auto = horizontal, vertical over SSH
+    orientation: str = "auto"  # auto = horizontal (over SSH too)
     scale: str = "log"
-    fps: float | None = None  # screen updates per second at most; None = 30, 15 over SSH
+    fps: float | None = (
+        None  # screen updates per second at most; None = 30, 20 over SSH (render/link.py)
+    )
     ssh: str = "auto"  # bandwidth-saving defaults: auto (when SSH_* is set), on, off
     history_seconds: float = 300.0  # waterfall history kept for pause/scroll-back
     frames_per_pixel: int = 1  # analysis frames per waterfall time pixel (their maximum)

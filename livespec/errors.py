@@ -26,6 +26,12 @@ def printable(text: str) -> str:
     return text.translate(_CONTROL)
 
 
+def counted(n: int, one: str, many: str = "") -> str:
+    """``n`` and the noun in its number: ``counted(1, "input")`` is ``1 input``,
+    ``counted(3, "input")`` is ``3 inputs`` (``many`` for an irregular plural)."""
+    return f"{n} {one if n == 1 else many or one + 's'}"
+
+
 class LivespecError(Exception):
     """An error to report as one line on stderr, then exit with ``exit_code``.
 

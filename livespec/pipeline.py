@@ -28,7 +28,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Literal
 
 from livespec.config import Config
-from livespec.errors import EXIT_FAILURE, LivespecError, SourceError, UsageError
+from livespec.errors import EXIT_FAILURE, LivespecError, SourceError, UsageError, counted
 
 if TYPE_CHECKING:
     from livespec.audio.base import Source
@@ -63,7 +63,8 @@ def open_source(cfg: Config, *, realtime: bool, max_seconds: float | None) -> So
     source.open()
     if s.channel is not None and s.channel > source.channels:
         source.stop()
-        raise UsageError(f"--channel {s.channel}: the source has {source.channels} channel(s)")
+        has = counted(source.channels, "channel")
+        raise UsageError(f"--channel {s.channel}: the source has {has}")
     return source
 
 

@@ -402,6 +402,59 @@ def test_a_measurement_without_a_tone_says_so():
         _ = m.thd_db
 
 
+def test_measure_result_figures_are_typed_attributes(tmp_path):
+    from dataclasses import fields
+
+    if sys.version_info >= (3, 11):
+        from typing import assert_type
+    else:  # Python 3.10 (typing_extensions comes with Textual)
+        from typing_extensions import assert_type
+
+    from livespec.dsp.measure import Harmonic, Measurement
+
+    t = np.arange(FS) / FS
+    m = livespec.measure(
+        0.5 * np.sin(2 * np.pi * 1000 * t) + 1e-3 * np.sin(2 * np.pi * 3000 * t), FS
+    )
+    assert m.measurement is not None
+    figures = {f.name for f in fields(Measurement)} | {"harmonics_used"}
+    assert figures == {n for n in dir(Measurement) if not n.startswith("_")} - {"as_dict"}
+    for name in figures:  # each one is the measurement's own value
+        assert getattr(m, name) == getattr(m.measurement, name), name
+    assert_type(m.thd_db, float)  # checked by .ci/mypy-tests: not Any
+    assert_type(m.harmonics, tuple[Harmonic, ...])
+    assert m.thd_db == pytest.approx(20 * np.log10(1e-3 / 0.5), abs=0.1)  # harmonic 3 at -54 dB
+    with pytest.raises(AttributeError, match="has no attribute 'thd_dbb'"):
+        _ = m.thd_dbb  # type: ignore[attr-defined]
+    # What a user's type checker says about a typo and about the figures' types.
+    user = tmp_path / "user.py"
+    user.write_text(
+        "import livespec\n"
+        "m = livespec.measure('x.wav')\n"
+        "reveal_type(m.thd_db)\n"
+        "reveal_type(m.band_hz)\n"
+        "print(m.thd_dbb)\n"
+    )
+    args = ["--strict", "--no-incremental", "--cache-dir", os.devnull, str(user)]
+    out = subprocess.run(
+        [sys.executable, "-m", "mypy", *args], capture_output=True, text=True, cwd=tmp_path,
+        env={**os.environ, "PYTHONPATH": str(Path(livespec.__file__).parents[1])},
+    )  # fmt: skip
+    lines = out.stdout.replace("builtins.", "").splitlines()  # older mypy names builtins
+    assert 'user.py:3: note: Revealed type is "float"' in lines, out.stdout
+    assert 'user.py:4: note: Revealed type is "tuple[float, float]"' in lines
+    assert any(':5: error: "MeasureResult" has no attribute "thd_dbb"' in x for x in lines)
+
+
+def test_dir_lists_the_public_api_only():
+    livespec.measure(np.ones(9000), FS, fft=1024)  # loads the API's modules
+    assert dir(livespec) == sorted(livespec.__all__)
+    assert {"TYPE_CHECKING", "Any", "annotations", "api", "errors"}.isdisjoint(dir(livespec))
+    for name in dir(livespec):  # each one is there
+        assert getattr(livespec, name) is not None, name
+    assert livespec.measure is livespec.api.measure  # the submodules stay reachable
+
+
 def test_frames_checks_its_arguments_at_the_call():
     # A generator would raise only at the first next(), far from the mistake.
     for kw in ({"fft": 3}, {"block": 0}, {"window": "hanning"}, {"like": "librosa"}):
@@ -504,6 +557,37 @@ def test_the_live_example_ends_quietly_on_ctrl_c(tmp_path):
         proc.kill()
     assert " 1000.00 Hz " in first
     assert proc.returncode == 0 and err == ""
+
+
+@pytest.mark.parametrize("unbuffered", ["1", ""])
+def test_examples_end_quietly_when_the_reader_goes_away(tmp_path, unbuffered):
+    # `python examples/peak_logger.py take.wav | head -n 3`: no BrokenPipeError traceback,
+    # status 0, as livespec's own commands. The pipe's reader is gone before the first write,
+    # so every write fails (block-buffered stdout too: its flush at the exit).
+    src = tmp_path / "take.wav"
+    t = np.arange(6 * FS) / FS
+    sf.write(src, (0.25 * np.sin(2 * np.pi * 440 * t)).astype(np.float32), FS)
+    argv = {
+        "clip_to_png.py": [str(src), str(tmp_path)],
+        "db_plot.py": [str(src), str(tmp_path / "plot.png")],
+        "live_peaks.py": ["--input", "tone:1000", "--duration", "1"],
+        "peak_logger.py": [str(src)],
+    }
+    assert sorted(p.name for p in (ROOT / "examples").glob("*.py")) == sorted(argv)
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}
+    if unbuffered:
+        env["PYTHONUNBUFFERED"] = unbuffered
+    for name, args in argv.items():
+        r, w = os.pipe()
+        os.close(r)
+        try:
+            done = subprocess.run(
+                [sys.executable, str(ROOT / "examples" / name), *args],
+                cwd=tmp_path, stdout=w, stderr=subprocess.PIPE, text=True, env=env, timeout=120,
+            )  # fmt: skip
+        finally:
+            os.close(w)
+        assert (done.returncode, done.stderr) == (0, ""), name
 
 
 def test_api_names_are_not_shadowed_by_subpackages():

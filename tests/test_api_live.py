@@ -86,7 +86,7 @@ def test_bad_arguments_and_a_missing_file_raise_livespec_errors(tmp_path):
     assert livespec.record(tmp_path / "y.wav", np.float32(0.25), source="tone:1000").exists()  # type: ignore[arg-type]
     with pytest.raises(livespec.UsageError) as info:  # 0-based, not --channel's 1-based
         livespec.listen(source="tone:1000", channel=3)
-    assert str(info.value) == "channel=3: the source has 1 channel(s), numbered from 0"
+    assert str(info.value) == "channel=3: the source has 1 channel, numbered from 0"
     assert _livespec_threads() == []
 
 

@@ -201,6 +201,29 @@ async def test_zoom_and_pan_in_time_and_frequency_keep_the_readings_right(tones:
 
 
 @sync
+async def test_cursor_shown_by_a_key_starts_at_the_playhead(tones: Path) -> None:
+    app = _app(tones)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await _ready(app, pilot)
+        v = app.view
+        dt = v.span / v.width
+        await pilot.press("up")  # the playhead is at 0 s: the cursor at the left edge
+        _, _, t = v.cursor_reading()
+        assert t == pytest.approx(dt / 2)
+        await pilot.press("escape", "right", "right", "up")  # seek to 6 s, show it again
+        _, _, t = v.cursor_reading()
+        assert t == pytest.approx(6.0, abs=dt)
+        assert v.cursor_x() == _x_of(app, 6.0)
+        await pilot.press("escape")
+        for _ in range(3):  # x8 in time around the playhead, then pan it off screen
+            await pilot.press("plus")
+        await pilot.press("less_than_sign", "less_than_sign", "down")
+        assert v.x_of(app.playback.position()) is None
+        _, _, t = v.cursor_reading()
+        assert v.cursor_x() == 0 and t == pytest.approx(v.t0 + v.span / v.width / 2)
+
+
+@sync
 async def test_keys_seek_loop_and_play(tones: Path) -> None:
     app = _app(tones)
     async with app.run_test(size=(120, 40)) as pilot:

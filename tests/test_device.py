@@ -608,3 +608,29 @@ def test_a_device_name_with_control_characters_is_shown_escaped() -> None:
     table = devices_mod.format_devices([_info(7, "mic\x1b]2;PWNED\x07\x9b2J", is_default=True)])
     assert "mic\\x1b]2;PWNED\\x07\\x9b2J" in table
     assert not any((ord(c) < 32 and c != "\n") or 0x7F <= ord(c) <= 0x9F for c in table)
+
+
+def test_virtual_audio_script_keeps_its_state_in_va_dir(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``VA_DIR=... virtual_audio.py start|stop``: the device of that folder, not the shared
+    default one (``--dir`` still wins). No server is started: start/stop are recorded."""
+    from support import virtual_audio as va_mod
+
+    seen: list[tuple[str, Path]] = []
+    monkeypatch.setattr(
+        va_mod.VirtualAudio, "start", lambda self: seen.append(("start", self.directory))
+    )
+    monkeypatch.setattr(
+        va_mod.VirtualAudio, "stop", lambda self: seen.append(("stop", self.directory))
+    )
+    mine, other = tmp_path / "va-mine", tmp_path / "other"
+    monkeypatch.setenv("VA_DIR", str(mine))
+    assert va_mod.main(["start", "--freq", "440"]) == 0
+    exports = dict(
+        line.removeprefix("export ").split("=", 1) for line in capsys.readouterr().out.splitlines()
+    )
+    assert exports["PULSE_SERVER"] == f"unix:{mine / 'native'}"
+    assert va_mod.main(["stop"]) == 0
+    assert va_mod.main(["stop", "--dir", str(other)]) == 0
+    assert seen == [("start", mine), ("stop", mine), ("stop", other)]

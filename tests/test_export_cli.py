@@ -79,7 +79,7 @@ def test_folder_mode_with_bad_files_summary_exit_status_and_resume(tmp_path, cap
         (line,) = [s for s in lines if f"{src / 'bad' / name}:" in s]
         assert line.startswith("livespec: ") and cause in line.lower()
     assert lines[-1] == (
-        "livespec: export: 7 input(s): 6 written, 1 non-audio file(s) ignored, 4 failed"
+        "livespec: export: 7 inputs: 6 files written, 1 non-audio file ignored, 4 failed"
     )
     np.testing.assert_equal(np.load(out / "a.npy").shape, (1 + (FS - 512) // 256, 257))
     # Resume: existing outputs are skipped, a missing one is made again.
@@ -90,8 +90,8 @@ def test_folder_mode_with_bad_files_summary_exit_status_and_resume(tmp_path, cap
     assert outputs(out) == good
     assert (out / "a.png").stat().st_mtime_ns == before
     assert lines[-1] == (
-        "livespec: export: 7 input(s): 1 written, 5 skipped (exist; --force to redo), "
-        "1 non-audio file(s) ignored, 4 failed"
+        "livespec: export: 7 inputs: 1 file written, 5 skipped (exist; --force to redo), "
+        "1 non-audio file ignored, 4 failed"
     )
     # --force rewrites everything; without bad inputs the exit status is 0.
     for name in bad:
@@ -99,7 +99,7 @@ def test_folder_mode_with_bad_files_summary_exit_status_and_resume(tmp_path, cap
     assert export([*argv, "--jobs", "1", "--force"]) == 0
     lines = lines_of(capsys.readouterr().err)
     assert lines == [
-        "livespec: export: 3 input(s): 6 written, 1 non-audio file(s) ignored, 0 failed"
+        "livespec: export: 3 inputs: 6 files written, 1 non-audio file ignored, 0 failed"
     ]
 
 
@@ -195,7 +195,42 @@ def test_output_naming(tmp_path, capsys):
     before = (tmp_path / "x.png").read_bytes()
     assert export([str(src), "-o", str(tmp_path / "x.png"), "--fft", "512"]) == 0
     assert (tmp_path / "x.png").read_bytes() == before
-    assert "1 skipped (exist; --force to redo)" in capsys.readouterr().err
+    assert "1 skipped (exists; --force to redo)" in capsys.readouterr().err
+
+
+def test_a_file_named_twice_is_exported_once(tmp_path, capsys):
+    src = tmp_path / "in"
+    src.mkdir()
+    a, b = src / "a.wav", src / "b.wav"
+    sf.write(a, tone(), FS)
+    sf.write(b, tone(0.5), FS)
+    (tmp_path / "link.wav").symlink_to(a)
+    fft = ["--fft", "256", "--npy", "--jobs", "1"]
+    assert export([str(a), str(a), "-o", str(tmp_path / "o1"), *fft]) == 0
+    assert outputs(tmp_path / "o1") == ["a.npy"]  # not a.wav.npy: one input
+    assert lines_of(capsys.readouterr().err) == [f"livespec: {a}: named twice; exported once"]
+    alone = np.load(tmp_path / "o1" / "a.npy")
+    np.testing.assert_equal(alone.shape, (1 + (FS - 256) // 64, 129))
+    # The same file by another name, as the only input: -o FILE is allowed.
+    argv = [str(a), str(tmp_path / "link.wav"), "-o", str(tmp_path / "x.npy"), "--fft", "256"]
+    assert export(argv) == 0
+    np.testing.assert_array_equal(np.load(tmp_path / "x.npy"), alone)
+    assert lines_of(capsys.readouterr().err) == [
+        f"livespec: {tmp_path / 'link.wav'}: the same as {a}; exported once"
+    ]
+    # A folder and a file in it: each file once, one note; the summary counts inputs once.
+    assert export([str(src), str(b), "-o", str(tmp_path / "o2"), *fft]) == 0
+    assert outputs(tmp_path / "o2") == ["a.npy", "b.npy"]
+    assert lines_of(capsys.readouterr().err) == [
+        f"livespec: {b}: among the inputs twice (in a named folder too); exported once",
+        "livespec: export: 2 inputs: 2 files written, 0 failed",
+    ]
+    # Two different files with one name still collide.
+    other = tmp_path / "other"
+    other.mkdir()
+    sf.write(other / "a.wav", tone(), FS)
+    assert export([str(a), str(other / "a.wav"), "-o", str(tmp_path / "o3"), *fft]) == 2
+    assert "would both write" in capsys.readouterr().err
 
 
 def test_csv_layouts(tmp_path):

@@ -198,7 +198,7 @@ def test_file_shorter_than_a_clip(tmp_path, capsys):
     assert not (tmp_path / "out").exists()
     err = capsys.readouterr().err.strip().splitlines()
     assert err == [
-        "livespec: export: 1 input(s): 0 written, 1 file(s) shorter than one clip "
+        "livespec: export: 1 input: 0 files written, 1 file shorter than one clip "
         "(no output), 0 failed"
     ]
 

@@ -117,18 +117,18 @@ def test_skipped_outputs_are_counted_and_the_status_is_0(tmp_path, capsys):
     argv = [str(src), "-o", str(out), "--png", "--npy", "--jobs", "1"]
     assert export(argv) == 0
     assert lines_of(capsys.readouterr().err) == [
-        "livespec: export: 3 input(s): 6 written, 0 failed"
+        "livespec: export: 3 inputs: 6 files written, 0 failed"
     ]
     (out / "f1.npy").unlink()
     assert export(argv) == 0
     assert lines_of(capsys.readouterr().err) == [
-        "livespec: export: 3 input(s): 1 written, 5 skipped (exist; --force to redo), 0 failed"
+        "livespec: export: 3 inputs: 1 file written, 5 skipped (exist; --force to redo), 0 failed"
     ]
     # One input whose output exists: said, status 0.
     one = [str(src / "f0.wav"), "-o", str(out / "f0.png")]
     assert export(one) == 0
     assert lines_of(capsys.readouterr().err) == [
-        "livespec: export: 1 input(s): 0 written, 1 skipped (exist; --force to redo), 0 failed"
+        "livespec: export: 1 input: 0 files written, 1 skipped (exists; --force to redo), 0 failed"
     ]
 
 
@@ -152,7 +152,7 @@ def test_an_output_file_that_is_a_folder_fails_the_input(tmp_path, capsys, force
     assert export([*argv, *force]) == 1
     assert lines_of(capsys.readouterr().err) == [
         f"livespec: {tmp_path / 'a.wav'}: the output {out / 'a.png'} is a folder, not a file",
-        "livespec: export: 2 input(s): 1 written, 1 failed",
+        "livespec: export: 2 inputs: 1 file written, 1 failed",
     ]
     assert (out / "b.png").is_file() and not any((out / "a.png").iterdir())
 
@@ -322,7 +322,7 @@ def test_long_input_image_is_capped_by_max_pooling(tmp_path, capsys):
     w = -(-frames // g)
     assert line == (
         f"livespec: long.wav: {frames}x129 levels shown as a {w}x129 image (the loudest of {g} "
-        "frame(s) per pixel); --size WxH or --clip S for another shape"
+        "frames per pixel); --size WxH or --clip S for another shape"
     )
     img = np.asarray(Image.open(tmp_path / "long.png"), dtype=np.int16)
     assert img.shape == (129, w) and w <= MAX_WIDTH
@@ -442,3 +442,25 @@ def test_png_compress_out_of_range_is_a_usage_error(tmp_path, wav, capsys):
     assert lines_of(capsys.readouterr().err) == [
         "livespec: --png-compress 10: must be 0 (fastest) to 9 (smallest)"
     ]
+
+
+def test_summary_is_english_in_the_singular_and_the_plural() -> None:
+    from livespec.export.job import JobResult
+    from livespec.export.run import summary
+
+    one = [JobResult("a.wav", "done", written=1)]
+    assert summary(one, 0) == "livespec: export: 1 input: 1 file written, 0 failed"
+    mixed = [
+        JobResult("a.wav", "done", written=1, existing=1),
+        JobResult("b.wav", "short"),
+        JobResult("c.wav", "failed", "bad"),
+    ]
+    assert summary(mixed, 1) == (
+        "livespec: export: 3 inputs: 1 file written, 1 skipped (exists; --force to redo), "
+        "1 file shorter than one clip (no output), 1 non-audio file ignored, 1 failed"
+    )
+    many = [JobResult("a.wav", "done", written=2, existing=3), JobResult("b.wav", "short")] * 2
+    assert summary(many, 2) == (
+        "livespec: export: 4 inputs: 4 files written, 6 skipped (exist; --force to redo), "
+        "2 files shorter than one clip (no output), 2 non-audio files ignored, 0 failed"
+    )

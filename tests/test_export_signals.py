@@ -128,7 +128,7 @@ def test_sigterm_and_sighup_remove_temporary_files_with_a_documented_status(
     _, err = proc.communicate(timeout=20)
     assert proc.returncode == status, err
     lines = err.decode().splitlines()
-    assert lines == [f"livespec: export: stopped by {sig.name}: 0 input(s): 0 written, "
+    assert lines == [f"livespec: export: stopped by {sig.name}: 0 inputs: 0 files written, "
                      "0 failed"]  # fmt: skip
     assert leftovers(out) == [] and list(out.iterdir()) == []
     wait_for(lambda: all(gone(w) for w in workers), "the workers to end", timeout=5.0)

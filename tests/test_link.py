@@ -82,3 +82,19 @@ def test_status_line_shows_the_link_and_its_output_rate() -> None:
     assert "ssh 140 KB/s" in status_text(info).plain
     local = StatusInfo(**{**info.__dict__, "ssh": False})
     assert "ssh" not in status_text(local).plain
+
+
+def test_the_help_says_what_auto_chooses() -> None:
+    """``livespec --help`` states the rate and the orientation ``choose_link`` picks (it
+    said 15 updates per second and vertical over SSH, while the app chose 20 and
+    horizontal)."""
+    from livespec.cli.parsers import build_parser
+    from livespec.render.link import LOCAL_FPS, SSH_FPS
+
+    text = " ".join(build_parser("").format_help().split())
+    assert f"screen updates per second at most ({LOCAL_FPS:g}; {SSH_FPS:g} over SSH)" in text
+    for ssh in ("off", "on"):
+        link = choose_link(ssh=ssh, fps=None, colors="auto", orientation="auto", env={})
+        assert link.orientation == "horizontal"
+    assert "or auto (horizontal, over SSH too:" in text and "vertical over SSH" not in text
+    assert "'livespec FILE' browses a recording (livespec play FILE)" in text

@@ -377,7 +377,7 @@ def test_a_rate_the_device_refuses_is_one_line(monkeypatch: pytest.MonkeyPatch) 
     with pytest.raises(SourceError) as exc:
         devices.check_output_settings(info, 1, 8000)
     assert str(exc.value) == (
-        "output device 'USB Speakers' cannot play 1 channel(s) at 8000 Hz (Invalid sample "
+        "output device 'USB Speakers' cannot play 1 channel at 8000 Hz (Invalid sample "
         "rate): convert the file to a rate the device plays, or choose another --output-device"
     )
     listed = json.loads(devices.devices_command(as_json=True, output=True))

@@ -205,7 +205,7 @@ def test_stalled_writer_counts_gaps_and_fills_them_with_exact_silence(tmp_path: 
     side = json.loads(sidecar_path(tmp_path / "g.wav").read_text())
     assert side["gaps"] == 1 and side["lost_frames"] == lost
     assert side["gap_list"] == [{"at_s": 0.3, "at_frame": 14400, "frames": lost}]
-    assert f"lost {lost / FS:.3f} s in 1 gap(s)" in rec.status_text()
+    assert f"lost {lost / FS:.3f} s in 1 gap" in rec.status_text()
 
 
 def test_an_injected_write_fault_stops_with_one_line_and_keeps_the_file(tmp_path: Path) -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar, overload
 
 import numpy as np
 
@@ -27,7 +27,7 @@ from livespec.api.inputs import (
     shown,
 )
 from livespec.config import WINDOW_CHOICES
-from livespec.dsp.measure import Measurement
+from livespec.dsp.measure import Harmonic, Measurement
 from livespec.dsp.peaks import Peak
 from livespec.errors import UsageError
 
@@ -184,6 +184,30 @@ def peaks(
         ]
 
 
+class _Figure(Generic[T]):
+    """A figure of :class:`Measurement` read as an attribute of :class:`MeasureResult`,
+    typed (a type checker knows ``thd_db`` is a float and ``thd_dbb`` a typo);
+    AttributeError when no tone stood out."""
+
+    name = ""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+        self.__doc__ = f"``measurement.{name}`` (AttributeError when no tone stood out)."
+
+    @overload
+    def __get__(self, obj: None, owner: type | None = None) -> _Figure[T]: ...
+    @overload
+    def __get__(self, obj: MeasureResult, owner: type | None = None) -> T: ...
+    def __get__(self, obj: MeasureResult | None, owner: type | None = None) -> T | _Figure[T]:
+        if obj is None:
+            return self
+        if obj.measurement is None:
+            raise AttributeError(f"{self.name}: no tone stood out, so measurement is None")
+        value: T = getattr(obj.measurement, self.name)
+        return value
+
+
 @dataclass(frozen=True)
 class MeasureResult:
     """The measurement of the dominant tone (docs/measure.md), over all frames averaged.
@@ -205,17 +229,23 @@ class MeasureResult:
     calibration_db: float | None = None
     unit: str = ""
 
-    def __getattr__(self, name: str) -> Any:
-        m = self.__dict__.get("measurement")
-        if name.startswith("_"):
-            raise AttributeError(name)
-        if m is None:
-            from livespec.dsp.measure import Measurement
-
-            if name in dir(Measurement):  # a figure, but there was no tone to measure
-                raise AttributeError(f"{name}: no tone stood out, so measurement is None")
-            raise AttributeError(f"'MeasureResult' object has no attribute {name!r}")
-        return getattr(m, name)
+    # The figures of ``measurement`` (dsp/measure.py), one typed attribute each.
+    freq_hz = _Figure[float]()
+    level_dbfs = _Figure[float]()
+    total_dbfs = _Figure[float]()
+    thd_db = _Figure[float]()
+    thd_percent = _Figure[float]()
+    thdn_db = _Figure[float]()
+    thdn_percent = _Figure[float]()
+    snr_db = _Figure[float]()
+    sinad_db = _Figure[float]()
+    noise_dbfs = _Figure[float]()
+    noise_density_dbfs_hz = _Figure[float]()
+    band_hz = _Figure[tuple[float, float]]()
+    harmonics = _Figure[tuple[Harmonic, ...]]()
+    harmonics_requested = _Figure[int]()
+    harmonics_used = _Figure[int]()
+    weighting = _Figure[str]()
 
     @property
     def level(self) -> float | None:

@@ -19,7 +19,7 @@ from numpy.typing import ArrayLike, NDArray
 from livespec.audio.files import AudioFileError, check_samples, open_audio_file, sf_reason
 from livespec.audio.mpeg import needs_forward_reads, open_mpeg
 from livespec.audio.stderr import quiet_native_stderr
-from livespec.errors import SourceError, UsageError
+from livespec.errors import SourceError, UsageError, counted
 
 F32 = NDArray[np.float32]
 Source = Union[ArrayLike, str, "os.PathLike[str]", IO[bytes]]  # samples, a path, a file
@@ -207,7 +207,7 @@ def open_input(source: Source, sr: float | None, channel: int | None) -> Input:
             or not 0 <= channel < inp.channels
         ):  # fmt: skip
             raise UsageError(
-                f"channel={channel!r}: {inp.label} has {inp.channels} channel(s), "
+                f"channel={channel!r}: {inp.label} has {counted(inp.channels, 'channel')}, "
                 f"numbered 0..{inp.channels - 1}"
             )
     except BaseException:

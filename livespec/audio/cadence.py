@@ -1,6 +1,6 @@
 """When a worker should wake to have its work ready just before a consumer's periodic tick.
 
-The live app drains its frames on a screen tick (30 per second, 15 over SSH); frames made
+The live app drains its frames on a screen tick (30 per second, 20 over SSH); frames made
 between two ticks wait for the next one anyway, so its engine wakes once per tick, a little
 before it (:class:`TickGrid`), instead of once per audio block: fewer wake-ups (each one
 finds cold caches) and no added latency on the screen.

@@ -34,7 +34,7 @@ from livespec.audio.devices import devices_command as devices_command
 from livespec.audio.dropwatch import THRESHOLD_S, Drop, DropWatch
 from livespec.audio.ringbuffer import RingBuffer
 from livespec.audio.stderr import NATIVE_STDIO, quiet_native_stderr
-from livespec.errors import EXIT_FAILURE, SourceError, UsageError
+from livespec.errors import EXIT_FAILURE, SourceError, UsageError, counted
 
 # -- the source ---------------------------------------------------------------------------
 
@@ -167,7 +167,7 @@ class DeviceSource(Source):
         if channels > info.max_input_channels:
             raise SourceError(
                 f"{channels} channels requested but '{info.name}' has "
-                f"{info.max_input_channels} input channel(s)"
+                f"{counted(info.max_input_channels, 'input channel')}"
             )
         try:
             with quiet_native_stderr():
@@ -181,7 +181,8 @@ class DeviceSource(Source):
                     f"sample rate {rate} Hz is not supported by '{info.name}': {reason}"
                 ) from None
             raise SourceError(
-                f"'{info.name}' does not support {channels} channel(s) at {rate} Hz: {reason}"
+                f"'{info.name}' does not support {counted(channels, 'channel')} at {rate} Hz: "
+                f"{reason}"
             ) from None
         self.info = info
         self.samplerate = int(rate)

@@ -15,7 +15,7 @@ from types import ModuleType
 from typing import Any, TypeVar
 
 from livespec.audio.stderr import quiet_native_stderr
-from livespec.errors import SourceError, printable
+from livespec.errors import SourceError, counted, printable
 
 _NO_PORTAUDIO = (
     "PortAudio library not found: install it (sudo apt-get install libportaudio2), "
@@ -306,7 +306,7 @@ def check_output_settings(info: OutputDeviceInfo, channels: int, samplerate: int
             )
     except Exception as exc:  # PortAudioError or ValueError
         raise SourceError(
-            f"output device '{printable(info.name)}' cannot play {channels} channel(s) at "
+            f"output device '{printable(info.name)}' cannot play {counted(channels, 'channel')} at "
             f"{samplerate} Hz ({portaudio_reason(exc)}): convert the file to a rate the "
             "device plays, or choose another --output-device"
         ) from None

@@ -18,11 +18,24 @@ import numpy.typing as npt
 
 from livespec.audio import signals
 from livespec.audio.base import BlockSource, Source
-from livespec.audio.files import AudioFileError, DamagedInput, open_audio_file, sf_reason
+from livespec.audio.files import (
+    AudioFileError,
+    DamagedInput,
+    check_path,
+    open_audio_file,
+    sf_reason,
+)
 from livespec.audio.stdin import StdinSource
 from livespec.errors import SourceError, UsageError
 
-__all__ = ["BlockSource", "FileSource", "SignalSource", "StdinSource", "make_source"]
+__all__ = [
+    "BlockSource",
+    "FileSource",
+    "SignalSource",
+    "StdinSource",
+    "check_input",
+    "make_source",
+]
 
 
 class FileSource(BlockSource):
@@ -207,3 +220,19 @@ def make_source(
     if samplerate is not None:
         raise UsageError("--samplerate does not apply to a file (it has its own rate)")
     return FileSource(input_spec, blocksize, realtime=realtime, max_seconds=max_seconds)
+
+
+def check_input(
+    input_spec: str | None, *, device: str | int | None = None, samplerate: int | None = None
+) -> None:
+    """What can be said of ``--input`` without opening the sound card or reading stdin
+    (caller's thread): a test signal's spec, a file that is missing or no file, the option
+    pairs :func:`make_source` refuses. Raises the UsageError or SourceError opening would."""
+    if input_spec is None or input_spec == "-":
+        return
+    source = make_source(input_spec, device=device, samplerate=samplerate)
+    if isinstance(source, FileSource):
+        try:
+            check_path(source.path)
+        except AudioFileError as exc:
+            raise SourceError(f"cannot open '{source.path}': {exc}") from None

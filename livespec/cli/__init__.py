@@ -120,10 +120,17 @@ def _is_terminal(stream: object) -> bool:
 
 def cmd_app(ns: argparse.Namespace) -> int:
     """``livespec``: the live Textual app (not headless). Without a terminal on stdout and
-    stderr (cron, CI, a redirect) it would draw into a file forever: one line, exit 2."""
+    stderr (cron, CI, a redirect) it would draw into a file forever: one line, exit 2,
+    after the options, the config file and ``--input`` are checked (a bad one is said
+    first)."""
     if ns.list_devices:
         return cmd_devices(argparse.Namespace(json=False))
+    cfg = resolve_config(ns)
     if not (_is_terminal(sys.stdout) and _is_terminal(sys.stderr)):
+        from livespec.audio.sources import check_input
+
+        s = cfg.source  # a bad --input too is said first (the sound card is not probed)
+        check_input(s.input, device=s.device, samplerate=s.samplerate)
         raise UsageError(NO_TERMINAL)
     # Start-up makes some 300,000 objects (numpy, Textual) that all live on: the cyclic
     # GC would walk them a dozen times before the first frame is on the screen (40 ms).
@@ -138,7 +145,7 @@ def cmd_app(ns: argparse.Namespace) -> int:
                 "'livespec peaks' still work",
                 EXIT_FAILURE,
             ) from None
-        return int(run_app(resolve_config(ns), ns))
+        return int(run_app(cfg, ns))
     finally:
         gc.enable()
 

@@ -123,10 +123,10 @@ def _add_display_options(p: argparse.ArgumentParser) -> None:
         "--orientation",
         metavar="O",
         help="horizontal (time scrolls left), vertical (time flows down) or auto "
-        "(horizontal; vertical over SSH, where the terminal scrolls it)",
+        "(horizontal, over SSH too: the terminal shifts its rows; auto)",
     )
     g.add_argument("--scale", metavar="S", help="frequency scale: linear, log, mel, cqt (log)")
-    g.add_argument("--fps", metavar="N", help="screen updates per second at most (30; 15 over SSH)")
+    g.add_argument("--fps", metavar="N", help="screen updates per second at most (30; 20 over SSH)")
     g.add_argument(
         "--ssh",
         metavar="auto|on|off",
@@ -144,7 +144,8 @@ def _add_display_options(p: argparse.ArgumentParser) -> None:
     g.add_argument(
         "--record-dir",
         metavar="DIR",
-        help="folder for the r key's recordings (~/.local/share/livespec/recordings)",
+        help="folder for the r key's recordings, S's screenshots and L's labels "
+        "(~/.local/share/livespec/recordings)",
     )
 
 
@@ -264,7 +265,10 @@ def _add_common(p: argparse.ArgumentParser) -> None:
 
 def _app_parser() -> _Parser:
     """``livespec [options]``: the live app."""
-    epilog = "subcommands: " + ", ".join(SUBCOMMANDS) + " ('livespec SUBCOMMAND --help')"
+    epilog = (
+        "subcommands: " + ", ".join(SUBCOMMANDS) + " ('livespec SUBCOMMAND --help'); "
+        "'livespec FILE' browses a recording (livespec play FILE)"
+    )
     app = _Parser(
         prog="livespec",
         description="A real-time spectrum analyzer for the terminal.",

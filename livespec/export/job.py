@@ -22,7 +22,7 @@ import numpy as np
 
 from livespec.audio.files import AudioFileError, check_header, open_audio_file, sf_reason
 from livespec.audio.stderr import quiet_native_stderr
-from livespec.errors import LivespecError, SourceError
+from livespec.errors import LivespecError, SourceError, counted
 from livespec.export.columns import for_rate
 from livespec.export.dsp import F32, BatchAnalyzer, Recipe
 from livespec.export.frames import SampleReader, ShortRead, analyse_segment
@@ -268,7 +268,8 @@ def _run(job: Job, opts: ExportOptions) -> JobResult:
         opts = dataclasses.replace(opts, recipe=r)
         channels = int(f.channels)
         if r.channel is not None and r.channel >= channels:
-            raise JobError(f"--channel {r.channel + 1}: the file has {channels} channel(s)")
+            has = counted(channels, "channel")
+            raise JobError(f"--channel {r.channel + 1}: the file has {has}")
         written = existing = 0
         need = r.min_samples()
         if opts.clip is not None:

@@ -21,6 +21,7 @@ from livespec.errors import UsageError
 from livespec.export.convention import convention_for
 from livespec.export.dsp import AMIN_POWER, DBFS_FLOOR, LIKE, Recipe
 from livespec.export.image import COLORMAP_NAMES, PNG_COMPRESS, parse_size
+from livespec.export.inputs import audio_files, distinct_found, distinct_named, suffix_list
 from livespec.export.io import ImageSpec
 from livespec.export.job import FORMATS, STDIN, ExportOptions, Job
 from livespec.export.naming import folder_outputs, output_kind
@@ -29,11 +30,6 @@ from livespec.export.single import scipy_available
 LN_EPS = 1e-10  # --log ln: ln(power + 1e-10), the log_specgram recipe's eps
 
 MAX_CLIP_S = 1e9  # --clip: finite (a clip of 30 years is one clip of any real file)
-
-AUDIO_SUFFIXES = frozenset(
-    {".wav", ".wave", ".flac", ".ogg", ".oga", ".opus", ".mp3", ".aif", ".aiff", ".aifc"}
-    | {".au", ".snd", ".caf", ".w64", ".rf64"}
-)
 
 
 # -- options -------------------------------------------------------------------------------
@@ -352,33 +348,18 @@ def _wanted_formats(ns: argparse.Namespace) -> tuple[dict[str, Path | None], Pat
     return wanted, outdir
 
 
-def _audio_files(root: Path) -> tuple[list[Path], int]:
-    """Audio files under ``root`` (sorted, hidden names skipped) and the count of others."""
-    found: list[Path] = []
-    others = 0
-    for dirpath, dirnames, filenames in os.walk(root):
-        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
-        for name in sorted(filenames):
-            if name.startswith("."):
-                continue
-            if Path(name).suffix.lower() in AUDIO_SUFFIXES:
-                found.append(Path(dirpath) / name)
-            else:
-                others += 1
-    return found, others
-
-
-def plan_jobs(ns: argparse.Namespace) -> tuple[list[Job], int]:
-    """The jobs for the inputs and output options, and the number of non-audio files
-    ignored in folders. Raises UsageError for missing inputs, ambiguous or colliding
-    outputs."""
+def plan_jobs(ns: argparse.Namespace) -> tuple[list[Job], int, list[str]]:
+    """The jobs for the inputs and output options, the number of non-audio files ignored
+    in folders, and notes for stderr (a file named twice is one job). Raises UsageError
+    for missing inputs, ambiguous or colliding outputs."""
     inputs = [Path(p) for p in ns.inputs]
     wanted, outdir = _wanted_formats(ns)
     if STDIN in inputs:
-        return [_stdin_job(inputs, wanted, outdir)], 0
+        return [_stdin_job(inputs, wanted, outdir)], 0, []
     for p in inputs:
         if not p.exists():
             raise UsageError(f"{p}: no such file or folder")
+    inputs, notes = distinct_named(inputs)
     single = len(inputs) == 1 and not inputs[0].is_dir()
     jobs: list[Job] = []
     ignored = 0
@@ -408,17 +389,19 @@ def plan_jobs(ns: argparse.Namespace) -> tuple[list[Job], int]:
         found: list[tuple[Path, Path]] = []  # (input, its path relative to the output folder)
         for src in inputs:
             if src.is_dir():
-                files, others = _audio_files(src)
+                files, others = audio_files(src)
                 ignored += others
                 found.extend((f, f.relative_to(src)) for f in files)
             else:
                 found.append((src, Path(src.name)))
+        found, again = distinct_found(found)
+        notes += again
         named_outs = folder_outputs(found, outdir, list(wanted))
         for (f, _), f_outs in zip(found, named_outs, strict=True):
             jobs.append(Job(f, f_outs, str(f)))
         if not jobs:
             where = ", ".join(str(p) for p in inputs)
-            raise UsageError(f"no audio files in {where} (looked for {_suffix_list()})")
+            raise UsageError(f"no audio files in {where} (looked for {suffix_list()})")
     seen: dict[Path, str] = {}
     for job in jobs:
         for _, p in job.outputs:
@@ -428,7 +411,7 @@ def plan_jobs(ns: argparse.Namespace) -> tuple[list[Job], int]:
             seen[key] = job.label
             if key == Path(os.path.abspath(job.input)):
                 raise UsageError(f"{p}: the output would overwrite the input")
-    return jobs, ignored
+    return jobs, ignored, notes
 
 
 def _stdin_job(inputs: list[Path], wanted: dict[str, Path | None], outdir: Path | None) -> Job:
@@ -442,7 +425,3 @@ def _stdin_job(inputs: list[Path], wanted: dict[str, Path | None], outdir: Path 
         (fmt, p if p is not None else named.with_suffix(f".{fmt}")) for fmt, p in wanted.items()
     )
     return Job(STDIN, outs, "stdin")
-
-
-def _suffix_list() -> str:
-    return " ".join(sorted(AUDIO_SUFFIXES))

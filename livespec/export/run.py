@@ -22,6 +22,7 @@ from livespec.errors import (
     EXIT_FAILURE,
     EXIT_OK,
     UsageError,
+    counted,
     handle_signals,
     printable,
     restore_signals,
@@ -159,34 +160,35 @@ class _Reporter:
 
 def summary(results: Sequence[JobResult], ignored: int) -> str:
     """One line: outputs written and skipped (they existed), inputs failed, e.g.
-    ``livespec: export: 20 input(s): 12 written, 30 skipped (exist; --force to redo), 1
-    failed``."""
+    ``livespec: export: 20 inputs: 12 files written, 30 skipped (exist; --force to redo),
+    1 failed`` (``1 input: 1 file written, 0 failed``)."""
     failed = sum(r.status == "failed" for r in results)
     written = sum(r.written for r in results)
     existing = sum(r.existing for r in results)
-    parts = [f"{written} written"]
+    parts = [f"{counted(written, 'file')} written"]
     short = sum(r.status == "short" for r in results)
     if existing:
-        parts.append(f"{existing} skipped (exist; --force to redo)")
+        verb = "exists" if existing == 1 else "exist"
+        parts.append(f"{existing} skipped ({verb}; --force to redo)")
     if short:
-        parts.append(f"{short} file(s) shorter than one clip (no output)")
+        parts.append(f"{counted(short, 'file')} shorter than one clip (no output)")
     if ignored:
-        parts.append(f"{ignored} non-audio file(s) ignored")
+        parts.append(f"{counted(ignored, 'non-audio file')} ignored")
     parts.append(f"{failed} failed")
-    return f"livespec: export: {len(results)} input(s): " + ", ".join(parts)
+    return f"livespec: export: {counted(len(results), 'input')}: " + ", ".join(parts)
 
 
 def run(ns: argparse.Namespace, cfg: Config) -> int:
     """Run ``livespec export`` (see :func:`livespec.cli.export.run_export`)."""
     opts = build_options(ns, cfg)
-    jobs, ignored = plan_jobs(ns)
+    jobs, ignored, notes = plan_jobs(ns)
     check_options(ns, opts, jobs)
     if jobs[0].input == STDIN and (sys.stdin is None or sys.stdin.isatty()):
         raise UsageError(  # as `peaks --input -` says, instead of waiting for a terminal
             "export - reads a WAV, FLAC, OGG or AIFF stream from stdin: pipe one in, e.g. "
             "sox in.mp3 -t flac - | livespec export - -o in.npy"
         )
-    for line in preset_notes(ns, opts, jobs):
+    for line in [*notes, *preset_notes(ns, opts, jobs)]:
         print(line, file=sys.stderr, flush=True)
     backend = pick_backend(ns)  # the process pool, or Dask with --scheduler
     opts = dataclasses.replace(opts, page=build_page(ns, jobs))

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from livespec.dsp.scales import FreqScale
+from livespec.errors import counted
 from livespec.export.columns import freq_scale, row_frequencies
 from livespec.export.dsp import Recipe
 from livespec.export.image import LogRows
@@ -145,7 +146,7 @@ def png_writer(t: Target) -> Sink:
     if pool is not None:
         g, rg = pool
         w, h = -(-frames // g), -(-freq.rows // rg)
-        what = f"{g} frame(s)" + (f" x {rg} row(s)" if rg > 1 else "")
+        what = counted(g, "frame") + (f" x {counted(rg, 'row')}" if rg > 1 else "")
         t.notes.append(
             f"{t.name}: {frames}x{freq.rows} levels shown as a {w}x{h} image (the loudest "
             f"of {what} per pixel); --size WxH or --clip S for another shape"

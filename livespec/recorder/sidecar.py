@@ -20,6 +20,8 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from livespec.errors import counted
+
 if TYPE_CHECKING:
     from livespec.audio.base import Source
     from livespec.recorder.writer import Recorder
@@ -101,7 +103,7 @@ def status_line(rec: Recorder) -> str:
     if rec.drops.seconds:
         parts.append(f"dropped {rec.drops.seconds:.1f} s")
     if rec.lost_frames:
-        parts.append(f"lost {rec.lost_frames / rec.samplerate:.3f} s in {rec.gaps} gap(s)")
+        parts.append(f"lost {rec.lost_frames / rec.samplerate:.3f} s in {counted(rec.gaps, 'gap')}")
     parts += [f"{rec.file_size / 1e6:.1f} MB", name]
     return "  ".join(parts)
 

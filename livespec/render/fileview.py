@@ -139,6 +139,12 @@ class FileView(WaterfallView):
         """Not a live view: nothing is newer than the screen."""
         return 0
 
+    def place_cursor(self, seconds: float) -> None:
+        """Put the cursor's column at ``seconds`` (the left edge, the start of the window,
+        when that is off screen); its frequency stays."""
+        x = self.x_of(seconds)
+        self.cursor_age = max(self.width - 1 - (x if x is not None else 0), 0)
+
     def cursor_x(self) -> int:
         """Screen column of the cursor."""
         age, _ = self.cursor_pixel()

@@ -27,7 +27,7 @@ from livespec.annotate.curves import Curve
 from livespec.annotate.labels import Label
 from livespec.audio.playback import Playback
 from livespec.config import Config, check_record_dir, load_file, merge_cli
-from livespec.errors import EXIT_USAGE, UsageError, printable
+from livespec.errors import EXIT_USAGE, UsageError, counted, printable
 from livespec.export.overview import FileInfo
 from livespec.render.fileview import FileView
 from livespec.render.link import choose_link
@@ -302,6 +302,8 @@ class BrowserApp(App[int]):
             self.refresh_plot()
 
     def action_cursor(self, dx: int, dy: int) -> None:
+        if not self.view.cursor_on:  # it appears at the playhead, not at the window's end
+            self.view.place_cursor(self.playback.position())
         self.view.move_cursor(dx, dy)
         self.browsing.repaint()
         self.plot.sync()
@@ -353,7 +355,7 @@ def make_browser(
         raise UsageError(f"--start {start:g} is outside the file (0..{info.duration:.3f} s)")
     ch = cfg.source.channel
     if ch is not None and ch > info.channels:
-        raise UsageError(f"--channel {ch}: {ns.file} has {info.channels} channel(s)")
+        raise UsageError(f"--channel {ch}: {ns.file} has {counted(info.channels, 'channel')}")
     if cfg.display.record_dir is not None:
         check_record_dir(cfg.display.record_dir)
     text, notice = "silent", None

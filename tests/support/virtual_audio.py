@@ -16,8 +16,10 @@ name. From Python (see tests/conftest.py)::
     va.set_tone(2500.0)             # returns once the new tone is flowing
     va.stop()
 
-From a shell::
+From a shell (the state directory is ``--dir``, else ``$VA_DIR``, else one per uid in the
+temporary directory; give each person or job sharing a machine their own ``VA_DIR``)::
 
+    export VA_DIR=/tmp/va-mine
     eval "$(python tests/support/virtual_audio.py start --freq 1000)"
     python -m livespec peaks --device pulse
     python tests/support/virtual_audio.py stop
@@ -889,6 +891,11 @@ def _feed(ns: argparse.Namespace) -> int:
 
 
 def _default_dir() -> Path:
+    """``$VA_DIR`` when set (one device per user of a shared machine), else one folder per
+    uid in the temporary directory."""
+    named = os.environ.get("VA_DIR")
+    if named:
+        return Path(named)
     return Path(tempfile.gettempdir()) / f"livespec-virtual-audio-{os.getuid()}"
 
 
@@ -913,9 +920,10 @@ def main(argv: list[str] | None = None) -> int:
     start.add_argument(
         "--latency-msec", type=int, default=_FEED_LATENCY_MS, help="feeder's buffer, ms (100)"
     )
-    start.add_argument("--dir", type=Path, default=_default_dir(), help="state directory")
+    dir_help = "state directory ($VA_DIR, else $TMPDIR/livespec-virtual-audio-UID)"
+    start.add_argument("--dir", type=Path, default=_default_dir(), help=dir_help)
     stop = sub.add_parser("stop", help="stop it")
-    stop.add_argument("--dir", type=Path, default=_default_dir(), help="state directory")
+    stop.add_argument("--dir", type=Path, default=_default_dir(), help=dir_help)
     feed = sub.add_parser("_feed", help=argparse.SUPPRESS)
     feed.add_argument("--rate", type=int, required=True)
     feed.add_argument("--freq", type=float, required=True)

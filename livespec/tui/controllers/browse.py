@@ -20,7 +20,7 @@ from livespec.annotate import AnnotationError
 from livespec.annotate.curves import Curve, sample_curve
 from livespec.annotate.labels import Label, write_labels
 from livespec.audio.playback import Playback
-from livespec.errors import printable
+from livespec.errors import counted, printable
 from livespec.export.overview import (
     NO_DATA_Q,
     FileInfo,
@@ -424,7 +424,8 @@ class BrowseController:
             return None
         self.saved.append(path)
         self.host.notify(
-            f"{len(self.markers)} marker(s) saved as Audacity labels: {printable(str(path))}",
+            f"{counted(len(self.markers), 'marker')} saved as Audacity labels: "
+            f"{printable(str(path))}",
             timeout=5,
         )
         return path

@@ -22,7 +22,7 @@ from pathlib import Path
 from livespec.annotate import AnnotationError
 from livespec.annotate.labels import Label, write_labels
 from livespec.config import default_record_dir
-from livespec.errors import printable
+from livespec.errors import counted, printable
 from livespec.render.view import WaterfallView
 from livespec.tui.controllers.host import Host
 
@@ -137,7 +137,7 @@ class LiveMarkers:
             return None
         self.saved.append(path)
         self.host.notify(
-            f"{len(markers)} marker(s) saved as Audacity labels (s {since}): "
+            f"{counted(len(markers), 'marker')} saved as Audacity labels (s {since}): "
             f"{printable(str(path))}",
             title="Labels",
             timeout=6,

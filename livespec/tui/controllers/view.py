@@ -23,6 +23,7 @@ from livespec.config import (
 from livespec.dsp.cqt import CqtLayout
 from livespec.dsp.cqt_live import live_layout
 from livespec.engine import Engine
+from livespec.errors import counted
 from livespec.render.stats import Stats
 from livespec.render.view import NO_DATA_DB, WaterfallView
 from livespec.tui.controllers.host import Host
@@ -231,7 +232,8 @@ class ViewController:
         if fpp != v.fpp:
             v.set_frames_per_pixel(fpp)
             span = v.time_pixels * v.pixel_seconds
-            self.host.notify(f"{fpp} frame(s) per pixel: {span:.3g} s on screen", timeout=1.5)
+            what = f"{counted(fpp, 'frame')} per pixel: {span:.3g} s on screen"
+            self.host.notify(what, timeout=1.5)
         self.host.refresh_plot()
 
     def pan(self, fraction: float) -> None:
