@@ -109,6 +109,7 @@ async def test_a_stop_while_the_device_is_still_gone_says_so_in_the_sidecar(
                 rig.feed(5)
             await pilot.press("r")
             rec.stop()
+            rig.engine.ring.write_silence(2048)  # as a failed reopen writes the gap
             app.recording.poll()
             assert app.recording.recorder is None
             sides.append(json.loads(Path(f"{rec.path}.json").read_text()))
@@ -116,3 +117,28 @@ async def test_a_stop_while_the_device_is_still_gone_says_so_in_the_sidecar(
     assert (sides[0]["ended_by"], sides[0]["error"]) == ("error", str(gone))
     assert (sides[1]["ended_by"], sides[1]["error"]) == ("stop", None)
     assert len(said) == 3 and said[1].startswith(str(gone))  # where it goes, why it ended
+
+
+def test_a_failed_reopen_keeps_why_the_device_is_gone(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The app's reopen attempt restarts the stream, which clears the error first; when
+    the device is still gone the source stayed finished without a reason, and a recording
+    stopped then was said to end by "end of input"."""
+    from livespec.audio.device import DeviceSource
+    from livespec.audio.ringbuffer import RingBuffer
+
+    src = DeviceSource("pulse", FS, 1, 1024)
+    src.samplerate, src.channels = FS, 1
+    src.ring = RingBuffer(FS, 1)
+    src.started_at = 1.0
+    gone = SourceError("input stream ended unexpectedly: device 'pulse'")
+    src.error = gone
+    src._finished.set()
+
+    def fails(ring: RingBuffer) -> None:
+        src.error = None  # as start() does before it opens
+        src._finished.clear()
+        raise SourceError("cannot open input device 'pulse': Unanticipated host error")
+
+    monkeypatch.setattr(src, "start", fails)
+    assert src.reopen() is None
+    assert src.error is gone and src.finished

@@ -291,10 +291,12 @@ class DeviceSource(Source):
                 old.close()
         self._quiet(False)
         missed = round(gap_s * self.samplerate)
+        gone = self.error  # why the stream ended: kept while the device stays gone
         try:
             ring.write_silence(missed)  # no producer runs now: the stream is gone
             self.start(ring)
         except SourceError:
+            self.error = gone
             self._finished.set()  # still gone; the watchdog keeps saying so
             return None
         self._counted += 1

@@ -180,7 +180,8 @@ class RecordingController:
         end = source_end(self.source, reopens=False)
         if end is None or rec.error is not None or not rec.frames_written:
             return None
-        if self.ring is None or rec.position < self.ring.written:
+        device = getattr(self.source, "reopen", None) is not None  # the gap goes on as silence
+        if not device and (self.ring is None or rec.position < self.ring.written):
             return None  # stopped before the input's last frame
         if (rec.ended_by, rec.error) != end:
             rec.ended_by, rec.error = end
@@ -211,12 +212,13 @@ def source_end(source: AppSource, *, reopens: bool) -> tuple[str, str | None] | 
     device's dead stream is not an end: the app reopens it, and a recording goes on with
     the gap as silence."""
     error = getattr(source, "error", None)
+    device = getattr(source, "reopen", None) is not None  # never ends by itself
     if error is not None:
-        if reopens and getattr(source, "reopen", None) is not None:
+        if reopens and device:
             return None
         if isinstance(error, LivespecError):
             return "error", str(error)
         return "error", f"{type(error).__name__}: {error}"
-    if source.finished:
+    if source.finished and not device:
         return "end of input", None
     return None
