@@ -142,3 +142,36 @@ def test_a_failed_reopen_keeps_why_the_device_is_gone(monkeypatch: pytest.Monkey
     monkeypatch.setattr(src, "start", fails)
     assert src.reopen() is None
     assert src.error is gone and src.finished
+
+
+@pytest.mark.parametrize("damaged", [True, False])
+def test_stream_record_says_how_the_take_ended_too(tmp_path: Path, damaged: bool) -> None:
+    """``livespec stream --record``: its sidecar said ``stop`` after a failed or ended
+    input (record's says ``error`` with the line, or ``end of input``)."""
+    import os
+    import subprocess
+    import sys
+
+    x = _tone(4 * FS)
+    if damaged:
+        x[3 * FS] = np.nan
+    out = tmp_path / "take.wav"
+    args = ["--input", "-", "--format", "f32le", "--samplerate", str(FS), "--channels", "1"]
+    done = subprocess.run(
+        [sys.executable, "-m", "livespec", "stream", *args, "--record", str(out)],
+        input=x.tobytes(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        timeout=60, env=dict(os.environ), check=False,
+    )  # fmt: skip
+    err = done.stderr.decode()
+    side = json.loads(Path(f"{out}.json").read_text())
+    assert side["complete"] is True and side["frames"] == sf.info(str(out)).frames > 0
+    if damaged:
+        line = (
+            f"input stream stopped: stdin (f32le, 1 ch): sample {3 * FS} (3.0000 s) is not a "
+            "number: the audio is damaged"
+        )
+        assert done.returncode == 1 and err == f"livespec: {line}\n", err
+        assert (side["ended_by"], side["error"]) == ("error", line)
+    else:
+        assert done.returncode == 0 and err == "", err
+        assert (side["ended_by"], side["error"]) == ("end of input", None)
