@@ -447,3 +447,19 @@ def test_a_named_output_device_that_fails_is_an_error(
     ns = build_parser("play").parse_args([str(tones), "--output-device", "nope"])
     with pytest.raises(SourceError, match="no output device"):
         open_playback(ns, file_info(tones))
+
+
+@sync
+async def test_a_playback_that_fails_is_a_notification(tones: Path) -> None:
+    """The output device gone (or a sample that cannot be played): the player stops and
+    the browser says why, once."""
+    app = _app(tones)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await _ready(app, pilot)
+        said = "output stream ended unexpectedly: device 'pulse' (sound server gone?)"
+        app.playback.error = said  # type: ignore[misc]  # SilentPlayback's, set as a device's
+        app.tick()
+        app.tick()
+        await pilot.pause()
+        shown = [n.message for n in app._notifications]
+        assert shown.count(said) == 1, shown

@@ -205,3 +205,34 @@ def test_seek_is_heard_at_its_time_and_position_follows_the_sound(
             return
         found.append(text)
     pytest.fail(f"an underflow was reported in each of {ATTEMPTS} runs: {found}")
+
+
+@pytest.mark.virtual_audio
+def test_play_no_ui_ends_with_one_line_and_status_1_when_the_server_dies(
+    tmp_path: Path,
+) -> None:
+    """The sound server dies mid-file: ``play --no-ui`` stops at once, says why in one
+    line and exits 1 (it hung until killed)."""
+    va = VirtualAudio(tmp_path / "va")  # its own server: this one is killed
+    va.start()
+    path = tmp_path / "long.wav"
+    sf.write(path, np.zeros(60 * RATE, dtype=np.float32), RATE)
+    cmd = [sys.executable, "-m", "livespec", "play", str(path), "--no-ui"]
+    cmd += ["--output-device", "pulse"]
+    proc = subprocess.Popen(
+        cmd, env={**os.environ, **va.env}, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL
+    )
+    try:
+        time.sleep(2.0)  # playing
+        assert proc.poll() is None
+        va.stop()
+        _, err_bytes = proc.communicate(timeout=30)  # 60 s of file: it must not play on
+    finally:
+        va.stop()
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    err = err_bytes.decode()
+    assert proc.returncode == 1, err
+    assert err.count("\n") == 1, err  # one line: no ALSA noise, no traceback
+    assert err.startswith("livespec: output stream ended unexpectedly: device 'pulse'"), err

@@ -35,7 +35,9 @@ class FakeStream:
 
     def __init__(self, **kw: Any) -> None:
         self.callback = kw["callback"]
+        self.finished = kw.get("finished_callback")  # PortAudio's thread, when the stream ends
         self.channels = kw["channels"]
+        self.active = True
         self.time = 1000.0
         self.latency = LATENCY
 
@@ -382,3 +384,28 @@ def test_a_rate_the_device_refuses_is_one_line(monkeypatch: pytest.MonkeyPatch) 
     )
     listed = json.loads(devices.devices_command(as_json=True, output=True))
     assert [d["max_output_channels"] for d in listed] == [2, 8, 8]
+
+
+def test_a_stream_portaudio_ends_stops_playback_with_the_reason(
+    tmp_path: Path, fake_device: list[FakeStream]
+) -> None:
+    """The device unplugged or the sound server gone: PortAudio ends the stream; the
+    player stops playing (the position no longer moves) and says why."""
+    p = output.DevicePlayback(ramp_file(tmp_path / "r.wav", 3.0))
+    s = fake_device[0]
+    try:
+        p.play()
+        pump(p, s, 20)
+        assert p.playing() and p.error is None
+        s.active = False  # PortAudio's thread: the stream is over
+        assert s.finished is not None
+        s.finished()
+        assert not p.playing()
+        assert p.error is not None
+        assert p.error.startswith("output stream ended unexpectedly: device '")
+        assert p.error.endswith("(device unplugged or sound server gone?)")
+        p.play()  # nothing to play on
+        assert not p.playing()
+    finally:
+        p.close()
+    assert p.error is None  # closed on purpose: no loss

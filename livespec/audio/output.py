@@ -14,6 +14,8 @@ newest block whose DAC time has come, plus the stream time since), so a playhead
 there is where the sound is. The feeder logs where each stretch of the file (a seek, a
 loop's wrap) starts in the ring, so a ring frame maps back to a file frame. A seek writes
 the new stretch after what is queued and publishes a jump that the callback takes.
+The logs live in :mod:`livespec.audio.outlog`. A stream PortAudio ends by itself (the
+device unplugged, the sound server gone) stops playback: :attr:`DevicePlayback.error`.
 """
 
 from __future__ import annotations
@@ -34,13 +36,12 @@ from livespec.audio.devices import (
     resolve_output_device,
 )
 from livespec.audio.files import check_samples, mix_channels, open_audio_path
+from livespec.audio.outlog import BlockLog, SegmentLog
 from livespec.audio.playback import Playback, SilentPlayback
 from livespec.audio.ringbuffer import RingBuffer
 from livespec.errors import SourceError, printable
 
 _FAR = 1 << 62  # "never": an end-of-file ring index not known yet
-_LOG = 256  # callbacks remembered for position(): several times the blocks in flight
-_SEGMENTS = 64  # stretches of the file remembered (seeks, loop wraps)
 _CHUNK = 4096  # frames the feeder reads at a time
 _PREFILL_S = 0.5  # s queued after a seek before the callback jumps there
 
@@ -109,15 +110,9 @@ class DevicePlayback:
         self.device_underflows = 0
         # -- the callback's state (written by PortAudio's thread only) --
         self._read = 0  # next ring frame the callback plays
-        self._log_n = 0  # callbacks logged
-        self._log_start = [0] * _LOG  # ring frame at the block's start
-        self._log_real = [0] * _LOG  # frames of the file in the block (0: silence)
-        self._log_dac = [0.0] * _LOG  # stream time (s) the block reaches the DAC
-        self._log_skip = [(-1, -1)] * _LOG  # a jump taken inside the block: (from, to)
+        self._blocks = BlockLog()  # each block's ring frame and DAC time, for position()
         # -- the feeder's state (written by the feeder only) --
-        self._seg_n = 0
-        self._seg_ring = [0] * _SEGMENTS
-        self._seg_file = [0] * _SEGMENTS
+        self._segments = SegmentLog()  # where each stretch of the file starts in the ring
         self._jump: tuple[int, int] = (-1, -1)  # (ring frame to jump at, -1 = now; target)
         self._eof_at = _FAR  # ring frame where the file's audio ends
         self._seek_ring = 0  # ring frame where the newest seek's stretch starts
@@ -133,6 +128,7 @@ class DevicePlayback:
         self._stop = threading.Event()
         self._done_request = -1
         self._error: BaseException | None = None
+        self._ended = threading.Event()  # PortAudio's stream has ended (by close() or itself)
         self._abort: type[BaseException] = sd.CallbackAbort
         self._closed = False
         self._feeder = threading.Thread(target=self._feed, name="livespec-playback", daemon=True)
@@ -145,6 +141,7 @@ class DevicePlayback:
                 dtype="float32",
                 latency=latency,
                 callback=self._callback,
+                finished_callback=self._ended.set,
             )
             self._stream.start()
             # The first sound waits until the stream's silence has reached the DAC: on
@@ -169,17 +166,27 @@ class DevicePlayback:
 
     @property
     def error(self) -> str | None:
-        """Why playback stopped early (a damaged file: what is before the damage plays)."""
-        return None if self._error is None else f"{self._name}: playback stopped: {self._error}"
+        """Why playback stopped early: a damaged file (what is before the damage plays), or
+        a stream PortAudio ended by itself (the device unplugged, the sound server gone)."""
+        if self._error is not None:
+            return f"{self._name}: playback stopped: {self._error}"
+        if self._lost():
+            return (
+                f"output stream ended unexpectedly: device {self.description} "
+                "(device unplugged or sound server gone?)"
+            )
+        return None
 
-    def _file_frame(self, ring_index: int) -> int:
-        """The file frame the ring frame ``ring_index`` holds (from the feeder's log)."""
-        n = self._seg_n
-        for k in range(n - 1, max(-1, n - _SEGMENTS - 1), -1):
-            i = k % _SEGMENTS
-            if self._seg_ring[i] <= ring_index:
-                return self._seg_file[i] + (ring_index - self._seg_ring[i])
-        return 0
+    def _lost(self) -> bool:
+        """True once PortAudio has ended the stream by itself (not by :meth:`close`)."""
+        if self._closed:
+            return False
+        if self._ended.is_set():
+            return True
+        try:
+            return not bool(self._stream.active)
+        except Exception:  # a stream PortAudio no longer knows: _ended says
+            return False
 
     def _dac_index(self) -> tuple[int, bool] | None:
         """The ring frame at the DAC now and whether it is sound (None: nothing played yet)."""
@@ -187,19 +194,7 @@ class DevicePlayback:
             now = float(self._stream.time)
         except Exception:
             return None
-        n = self._log_n
-        for k in range(n - 1, max(-1, n - _LOG - 1), -1):
-            i = k % _LOG
-            dac = self._log_dac[i]
-            if dac <= now:
-                real = self._log_real[i]
-                offset = min(max(0, round((now - dac) * self.samplerate)), real)
-                index = self._log_start[i] + offset
-                skip_from, skip_to = self._log_skip[i]
-                if skip_from >= 0 and index >= skip_from:
-                    index += skip_to - skip_from
-                return index, real > 0
-        return None
+        return self._blocks.at(now, self.samplerate)
 
     def _seeking(self) -> bool:
         """True while a seek is not yet carried out by the feeder (caller's lock held)."""
@@ -214,7 +209,7 @@ class DevicePlayback:
             at = self._dac_index()
             if at is None or at[0] < self._seek_ring:
                 return self._target / self.samplerate  # the seek is not heard yet
-            frame = self._file_frame(at[0])
+            frame = self._segments.file_frame(at[0])
             return min(max(frame, 0), self.frames) / self.samplerate
 
     def finished(self) -> bool:
@@ -226,16 +221,19 @@ class DevicePlayback:
             return at is not None and at[0] >= self._eof_at
 
     def playing(self) -> bool:
-        """True while the sound plays (not paused, not past the end)."""
+        """True while the sound plays (not paused, not past the end, the stream not lost:
+        see :attr:`error`)."""
         if self._paused:
             return False
-        if self.finished():
+        if self.finished() or self._lost():
             self._paused = True
             return False
         return True
 
     def play(self) -> None:
         """Start or resume; from the start (or the loop's start) after the end."""
+        if self._lost():  # the device is gone: see :attr:`error`
+            return
         if self.finished():
             if self._error is not None:  # the file is damaged here: see :attr:`error`
                 return
@@ -310,12 +308,6 @@ class DevicePlayback:
             self._error = exc
             self._eof_at = self._ring.written
 
-    def _log_segment(self, ring_index: int, file_frame: int) -> None:
-        i = self._seg_n % _SEGMENTS
-        self._seg_ring[i] = ring_index
-        self._seg_file[i] = file_frame
-        self._seg_n += 1
-
     def _feed_loop(self) -> None:
         ring, f = self._ring, self._file
         cur = 0  # next file frame to read
@@ -328,12 +320,12 @@ class DevicePlayback:
                 jump_at = -1
                 if soft and self._read < start:  # keep a margin of what is queued
                     jump_at = min(start, self._read + _CHUNK)
-                    target = self._file_frame(jump_at)
+                    target = self._segments.file_frame(jump_at)
                     if loop is not None and not loop[0] <= target < loop[1]:
                         target = loop[0]
                 cur = target
                 f.seek(cur)
-                self._log_segment(start, cur)
+                self._segments.add(start, cur)
                 self._eof_at = _FAR
                 # Queue enough before the jump to fill the device's buffer at once (PortAudio
                 # asks for several blocks in a burst when the sound starts).
@@ -373,7 +365,7 @@ class DevicePlayback:
             if loop is not None and end == loop[1]:
                 cur = loop[0]
                 f.seek(cur)
-                self._log_segment(ring.written, cur)
+                self._segments.add(ring.written, cur)
             else:
                 self._eof_at = ring.written
         return cur
@@ -418,12 +410,7 @@ class DevicePlayback:
             dac = float(t.outputBufferDacTime)
             if dac <= 0.0:  # host APIs that give no DAC time
                 dac = float(t.currentTime) + float(self._stream.latency)
-            i = self._log_n % _LOG
-            self._log_start[i] = start
-            self._log_real[i] = done
-            self._log_dac[i] = dac
-            self._log_skip[i] = skip
-            self._log_n += 1
+            self._blocks.add(start, done, dac, skip)
             if status and status.output_underflow:
                 self.device_underflows += 1
         except Exception as exc:  # never reached in normal operation

@@ -25,6 +25,11 @@ class Playback(Protocol):
 
     duration: float
 
+    @property
+    def error(self) -> str | None:
+        """Why playback stopped for good (a damaged file, the output device gone), or None."""
+        ...
+
     def position(self) -> float:
         """The time (s) being heard now, within ``[0, duration]``."""
         ...
@@ -58,6 +63,8 @@ class SilentPlayback:
     """A :class:`Playback` without sound: the position follows ``clock`` (s, monotonic).
 
     Thread-safe; ``clock`` is injectable for tests."""
+
+    error: str | None = None  # a clock never fails
 
     def __init__(self, duration: float, clock: Callable[[], float] = time.monotonic) -> None:
         if not duration >= 0:

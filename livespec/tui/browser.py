@@ -162,6 +162,10 @@ class BrowserApp(App[int]):
         if err is not None and not getattr(self, "_err_shown", False):
             self._err_shown = True
             self.notify(f"{printable(str(self.info.path))}: {err}", severity="error", timeout=30)
+        said = self.playback.error  # the output device gone, a sample that cannot be played
+        if said is not None and not getattr(self, "_play_err_shown", False):
+            self._play_err_shown = True
+            self.notify(printable(said), severity="error", timeout=30)
         self.update_texts()
 
     def refresh_plot(self) -> None:
