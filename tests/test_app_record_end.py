@@ -10,6 +10,7 @@ gone says so.
 from __future__ import annotations
 
 import json
+import re
 import shlex
 from collections.abc import Iterator
 from pathlib import Path
@@ -59,7 +60,7 @@ def test_r_recording_ends_with_the_stdin_stream_and_says_why(
     # The take ends by itself (on main it ran on until q, the sidecar said "stop").
     tmux.wait_for(r"Recording stopped" if damaged else r"saved 0:00:")
     tmux.keys("q")
-    assert tmux.wait_exit() == 0
+    assert tmux.wait_exit() == (1 if damaged else 0)  # the app says the failure at its end
     (wav,) = rec.glob("*.wav")
     side = json.loads(Path(f"{wav}.json").read_text())
     data, rate = sf.read(str(wav), dtype="float32")
@@ -175,3 +176,65 @@ def test_stream_record_says_how_the_take_ended_too(tmp_path: Path, damaged: bool
     else:
         assert done.returncode == 0 and err == "", err
         assert (side["ended_by"], side["error"]) == ("end of input", None)
+
+
+def test_the_app_shows_a_damaged_stdin_stream_and_ends_with_its_line_and_status_1(
+    tmp_path: Path, tmux: Tmux
+) -> None:
+    """Raw PCM on stdin with a NaN: the status line and a notification say the source's
+    line (not END OF INPUT: it did not simply end); after q the same line is printed and
+    the app exits 1, as ``livespec peaks`` does (it showed END OF INPUT and exited 0)."""
+    x = _tone(3 * FS)
+    x[FS] = np.nan
+    raw = tmp_path / "tone.f32"
+    raw.write_bytes(x.tobytes())
+    args = ["--input", "-", "--format", "f32le", "--samplerate", str(FS), "--channels", "1"]
+    tmux.start(f"cat {shlex.quote(str(raw))} | " + _livespec(*args), {}, (120, 40))
+    line = f"stdin (f32le, 1 ch): sample {FS} (1.0000 s) is not a number: the audio is damaged"
+    screen = tmux.wait_for(r"Input failed")
+    tmux.wait_for(re.escape(line[:60]))  # the status line (cut at the terminal's width)
+    assert "END OF INPUT" not in tmux.screen(), screen
+    tmux.keys("q")
+    assert tmux.wait_exit() == 1
+    assert f"livespec: {line}" in tmux.screen(joined=True)
+
+
+@sync
+async def test_a_device_gone_is_said_while_the_app_reopens_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A device's stream ended: its error is on the status line and in one notification
+    while the reopen fails; reopened, the error goes; gone again, it is said again."""
+    from livespec.tui.feed import source_failure
+    from livespec.tui.widgets.status import status_text
+
+    rig = make_rig()
+    app, source = rig.app, rig.source
+    back = {"ok": False}
+
+    def reopen() -> float | None:
+        if not back["ok"]:
+            return None  # still gone: the error is kept
+        source.error = None
+        source._finished.clear()
+        return 1.5
+
+    monkeypatch.setattr(source, "reopen", reopen, raising=False)
+    monkeypatch.setattr(source, "input_lost", lambda timeout=None: source.error is not None)
+    said: list[str] = []
+    async with app.run_test(size=(120, 40)):
+        monkeypatch.setattr(app, "notify", lambda msg, **kw: said.append(str(msg)))
+        gone = SourceError("input stream ended unexpectedly: device 'pulse' (gone?)", 1)
+        for _ in range(2):
+            source.error = gone
+            source._finished.set()
+            for _ in range(3):
+                app.reopen_input()
+            assert str(gone) in status_text(app.status_info()).plain
+            assert source_failure(source) == (str(gone), 1)
+            back["ok"] = True
+            app.reopen_input()
+            back["ok"] = False
+            assert str(gone) not in status_text(app.status_info()).plain
+        assert [m for m in said if m == str(gone)] == [str(gone)] * 2, said
+        assert sum(m.startswith("Reopened") for m in said) == 2, said

@@ -38,7 +38,7 @@ from livespec.tui.controllers.measurement import MeasureController, MeasureWidge
 from livespec.tui.controllers.overlays import LiveOverlays
 from livespec.tui.controllers.recording import RecordingController
 from livespec.tui.controllers.view import ViewController, waterfall_view
-from livespec.tui.feed import Feed, FrameInbox
+from livespec.tui.feed import Feed, FrameInbox, source_failure
 from livespec.tui.keys import KEYS, key_commands, key_rows
 from livespec.tui.options import AppOptions
 from livespec.tui.output import FRAME_LOG_ENV, TerminalOutput
@@ -325,7 +325,8 @@ class LivespecApp(App[int]):
             recording=self.recording.text(),
             output_rate=self.output.output_rate(),
             ssh=self.link.ssh,
-            error=self.engine.error_message if self.engine is not None else None,
+            error=(self.engine.error_message if self.engine is not None else None)
+            or (failed[0] if (failed := source_failure(src)) else None),
         )
 
     def key_rows(self) -> list[tuple[str, str, str]]:

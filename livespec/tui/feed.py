@@ -19,6 +19,7 @@ from typing import Protocol
 
 from livespec.audio.ringbuffer import RingBuffer
 from livespec.engine import Engine, Frame
+from livespec.errors import EXIT_FAILURE, LivespecError
 
 
 class AppSource(Protocol):
@@ -120,3 +121,15 @@ class FrameInbox:
     def __len__(self) -> int:
         """Frames waiting (any thread)."""
         return len(self._frames)
+
+
+def source_failure(source: AppSource) -> tuple[str, int] | None:
+    """The source's error as one line (as ``livespec peaks`` prints it) and the exit status
+    it ends the app with (its own, else 1), or None while it has none. Any thread; a
+    device being reopened keeps its error while it stays gone."""
+    error = getattr(source, "error", None)
+    if error is None:
+        return None
+    if isinstance(error, LivespecError):
+        return str(error), error.exit_code
+    return f"{type(error).__name__}: {error}", EXIT_FAILURE

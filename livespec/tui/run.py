@@ -15,7 +15,7 @@ from livespec.dsp.stft import MAX_N
 from livespec.engine import analysis_stopped_text
 from livespec.errors import EXIT_FAILURE, SourceError, printable
 from livespec.pipeline import Pipeline
-from livespec.tui.feed import AppFeed, FrameInbox
+from livespec.tui.feed import AppFeed, FrameInbox, source_failure
 from livespec.tui.options import AppOptions
 from livespec.tui.process import exit_on_stop_signals, keys_from_tty, take_stdin_for_audio
 
@@ -113,6 +113,9 @@ def run_app(cfg: Config, ns: argparse.Namespace | None = None) -> int:
     if engine.error_message is not None:
         sys.stderr.write(f"livespec: {printable(engine.error_message)}\n")
         return EXIT_FAILURE
+    if (failed := source_failure(source)) is not None:  # a device: still gone at the end
+        sys.stderr.write(f"livespec: {printable(failed[0])}\n")
+        return int(app.return_code) if app.return_code not in (None, 0) else failed[1]
     if app.return_code not in (None, 0):
         return int(app.return_code)
     return int(status or 0)

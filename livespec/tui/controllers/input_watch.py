@@ -1,5 +1,5 @@
-"""The live input's health, checked from the app's tick: a vanished device reopened, a loss
-the sound system did not flag reported (UI thread)."""
+"""The live input's health, checked from the app's tick: a source's failure said, a vanished
+device reopened, a loss the sound system did not flag reported (UI thread)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 from livespec.errors import printable
 from livespec.tui.controllers.host import Host
-from livespec.tui.feed import AppSource
+from livespec.tui.feed import AppSource, source_failure
 
 
 class InputWatch:
@@ -22,16 +22,28 @@ class InputWatch:
 
     def __init__(self, host: Host, source: AppSource, repaint: Callable[[], None]) -> None:
         self.host, self.source, self.repaint = host, source, repaint
+        self._said: object = None  # the source's error notified last
+
+    def report_failure(self) -> None:
+        """Notify the source's error once (a damaged stream, a device gone; a device that
+        fails again after a reopen is said again)."""
+        error = getattr(self.source, "error", None)
+        if error is not None and error is not self._said and (said := source_failure(self.source)):
+            self.host.notify(printable(said[0]), title="Input failed", severity="error", timeout=30)
+        self._said = error
 
     def reopen(self) -> None:
-        """If the device's stream died (unplugged, sound server restarted), try to reopen
-        it; when that works, say so and repaint."""
+        """Say the source's failure (:meth:`report_failure`); if the device's stream died
+        (unplugged, sound server restarted), try to reopen it; when that works, say so and
+        repaint."""
+        self.report_failure()
         reopen = getattr(self.source, "reopen", None)
         if reopen is None or not self.source.input_lost():
             return
         gap_s = reopen()
         if gap_s is None:
             return
+        self._said = None  # back: a failure after this one is news
         self.host.notify(
             f"Reopened {printable(self.source.description)} after {gap_s:.1f} s without "
             "input; the gap is silence in the waterfall and any recording, and counts as "

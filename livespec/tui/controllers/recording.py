@@ -17,9 +17,9 @@ from typing import TYPE_CHECKING
 
 from livespec.audio.ringbuffer import RingBuffer
 from livespec.config import AnalysisConfig, default_record_dir
-from livespec.errors import LivespecError, printable
+from livespec.errors import printable
 from livespec.tui.controllers.host import Host
-from livespec.tui.feed import AppSource
+from livespec.tui.feed import AppSource, source_failure
 from livespec.tui.options import AppOptions
 
 if TYPE_CHECKING:
@@ -211,14 +211,10 @@ def source_end(source: AppSource, *, reopens: bool) -> tuple[str, str | None] | 
     input", None)`` if it ended, None while it runs (any thread). With ``reopens``, a
     device's dead stream is not an end: the app reopens it, and a recording goes on with
     the gap as silence."""
-    error = getattr(source, "error", None)
+    failure = source_failure(source)
     device = getattr(source, "reopen", None) is not None  # never ends by itself
-    if error is not None:
-        if reopens and device:
-            return None
-        if isinstance(error, LivespecError):
-            return "error", str(error)
-        return "error", f"{type(error).__name__}: {error}"
+    if failure is not None:
+        return None if reopens and device else ("error", failure[0])
     if source.finished and not device:
         return "end of input", None
     return None

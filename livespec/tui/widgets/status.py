@@ -49,7 +49,7 @@ def status_text(s: StatusInfo) -> Text:
         back = f" -{s.seconds_back:.1f}s" if s.seconds_back > 0 else ""
         t.append(f" PAUSED{back} ", "bold black on yellow")
         t.append(" ")
-    if s.finished:
+    if s.finished and not s.error:  # a failed source did not simply end
         t.append(f" {s.end_text} ", "bold black on bright_white")
         t.append(" ")
     recording = s.recording.startswith("REC") and not s.recording.startswith("REC FAILED")
