@@ -634,3 +634,75 @@ def test_virtual_audio_script_keeps_its_state_in_va_dir(
     assert va_mod.main(["stop"]) == 0
     assert va_mod.main(["stop", "--dir", str(other)]) == 0
     assert seen == [("start", mine), ("stop", mine), ("stop", other)]
+
+
+FAILED_REOPEN_CODE = """
+import json, sys, time
+from livespec.audio.device import DeviceSource
+from livespec.audio.ringbuffer import RingBuffer
+src = DeviceSource("pulse", 48000, 1, 1024)
+src.open()
+ring = RingBuffer(48000 * 30, 1)
+src.start(ring)
+print("started", flush=True)
+sys.stdin.readline()  # the server is gone now
+deadline = time.monotonic() + 10
+while src.stream_active and time.monotonic() < deadline:
+    time.sleep(0.05)
+lost_at = ring.written
+t0 = time.monotonic()
+tries = [src.reopen() for _ in range(4) if time.sleep(0.3) is None]  # the app's ticks
+failed = {"tries": tries, "silence": ring.written - lost_at, "overflows": src.overflows,
+          "silent": bool((ring.window(lost_at, ring.written - lost_at) == 0).all())}
+print(json.dumps(failed), flush=True)
+sys.stdin.readline()  # the server is back
+gap = None
+while gap is None and time.monotonic() < deadline + 20:
+    gap = src.reopen()
+    time.sleep(0.2)
+print(json.dumps({"gap": gap, "overflows": src.overflows}), flush=True)
+src.stop()
+"""
+
+
+@pytest.mark.virtual_audio
+def test_silence_for_a_device_still_gone_counts_as_lost_input(tmp_path: Path) -> None:
+    """Failed reopens write the time without input as silence: that silence is lost input
+    and counts as one overflow at once (it was counted only when a reopen worked, so a take
+    stopped while the device was gone ended in silence with 0 overflows); the reopen that
+    works later adds no second count for the same outage."""
+    va = VirtualAudio(tmp_path / "va", freq=1000.0, amp=0.3)  # not the session's device
+    va.start()
+    proc = subprocess.Popen(
+        [sys.executable, "-c", textwrap.dedent(FAILED_REOPEN_CODE)],
+        env={**os.environ, **va.env},
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert proc.stdout is not None and proc.stdin is not None
+        assert select.select([proc.stdout], [], [], 30)[0], "the capture did not start"
+        assert proc.stdout.readline() == "started\n"
+        time.sleep(1.0)
+        va.stop()
+        proc.stdin.write("gone\n")
+        proc.stdin.flush()
+        assert select.select([proc.stdout], [], [], 30)[0], "no failed reopens"
+        failed = json.loads(proc.stdout.readline())
+        va.start()
+        proc.stdin.write("back\n")
+        proc.stdin.flush()
+        out, err = proc.communicate(timeout=60)
+    finally:
+        va.stop()
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 0, err
+    assert failed["tries"] == [None] * 4, failed  # the device stayed gone
+    assert failed["silence"] > 48000 * 4 * 0.3 * 0.9 and failed["silent"], failed
+    assert failed["overflows"] == 1, failed
+    back = json.loads(out.splitlines()[-1])
+    assert back["gap"] is not None and back["overflows"] == 1, back

@@ -98,8 +98,8 @@ class DeviceSource(Source):
     Attributes:
         info: the resolved device, after :meth:`open`.
         overflows: input-overflow flags PortAudio reported (:attr:`flags`), plus one per
-            reopened stream (:meth:`reopen`) and per loss :meth:`check_drops` found
-            (each is lost input).
+            outage :meth:`reopen` filled with silence (reopened or not) and per loss
+            :meth:`check_drops` found (each is lost input).
         flags: the input-overflow flags alone (written by the callback only).
     """
 
@@ -108,6 +108,7 @@ class DeviceSource(Source):
     flags = 0  # input-overflow flags (PortAudio's thread writes it)
     _counted = 0  # overflows counted by other threads (reopen, check_drops)
     _flags_seen = 0  # flags when check_drops last saw an intact timeline
+    _outage_counted = False  # the current outage (reopen) is in the count already
 
     @property
     def overflows(self) -> int:
@@ -277,9 +278,11 @@ class DeviceSource(Source):
         sound server restarted) into the same ring; caller's thread (the app's tick).
 
         The input missed meanwhile is written to the ring as silence, so times, the
-        waterfall and a running recording stay true to the clock, and it counts as one
-        overflow (lost input). Returns the seconds without input, or None if the stream
-        is running, was stopped on purpose, or the device cannot be opened yet.
+        waterfall and a running recording stay true to the clock, also by an attempt that
+        fails (the next one writes the time since); the outage counts as one overflow
+        (lost input) from its first silence on, whether or not a reopen works later.
+        Returns the seconds without input, or None if the stream is running, was stopped
+        on purpose, or the device cannot be opened yet.
         """
         ring = self.ring
         if ring is None or self._stopping or self.stream_active:
@@ -292,14 +295,17 @@ class DeviceSource(Source):
         self._quiet(False)
         missed = round(gap_s * self.samplerate)
         gone = self.error  # why the stream ended: kept while the device stays gone
+        ring.write_silence(missed)  # no producer runs now: the stream is gone
+        if not self._outage_counted:  # the silence is lost input, from its first sample
+            self._outage_counted = True
+            self._counted += 1
         try:
-            ring.write_silence(missed)  # no producer runs now: the stream is gone
             self.start(ring)
         except SourceError:
             self.error = gone
             self._finished.set()  # still gone; the watchdog keeps saying so
             return None
-        self._counted += 1
+        self._outage_counted = False  # back: the next outage counts again
         return gap_s
 
     @property
