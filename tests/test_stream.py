@@ -468,3 +468,26 @@ def test_a_paced_replay_does_not_stall_on_a_jump_in_time(tone_frames: list[Frame
     src.stop()
     assert len(got) == 4
     assert time.monotonic() - t0 < MAX_PACE_WAIT_S + 1.0
+
+
+def test_stream_record_holds_every_sample_the_pipe_delivered(tmp_path: Path) -> None:
+    """``cat 3s.raw | livespec stream --input - --record x.wav``: the WAV is the input,
+    sample for sample, as ``livespec record`` makes it (it started at the ring's position
+    when the recorder opened, after what was already in the pipe: 2.66 of 3.0 s)."""
+    import soundfile as sf
+
+    x = (0.3 * np.random.default_rng(7).standard_normal(3 * FS)).astype("<f4")
+    out = tmp_path / "x.wav"
+    args = ["--input", "-", "--format", "f32le", "--samplerate", str(FS), "--channels", "1"]
+    done = subprocess.run(
+        [sys.executable, "-m", "livespec", "stream", *args, "--record", str(out),
+         "--subtype", "FLOAT"],
+        input=x.tobytes(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        timeout=60, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    y, fs = sf.read(out, dtype="float32")
+    assert fs == FS
+    np.testing.assert_array_equal(y, x)  # no sample missing, none added
+    side = json.loads(Path(f"{out}.json").read_text())
+    assert side["frames"] == len(x) and side["preroll_s"] == 0.0

@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from livespec.config import Config
-from livespec.errors import EXIT_FAILURE, EXIT_OK, UsageError, printable
+from livespec.errors import EXIT_FAILURE, EXIT_OK, LivespecError, UsageError, printable
 
 if TYPE_CHECKING:
     from livespec.audio.base import Source
@@ -262,9 +262,8 @@ def run_stream(ns: argparse.Namespace, cfg: Config) -> int:
         failure: str | None = None
         try:
             writer.start()
-            pipe.start()
-            if ns.record:
-                from livespec.recorder.start import start_recording
+            if ns.record:  # before the source starts: every sample it delivers, as record
+                from livespec.recorder.start import remove_if_empty, start_recording
 
                 rec = start_recording(
                     ring,
@@ -275,6 +274,13 @@ def run_stream(ns: argparse.Namespace, cfg: Config) -> int:
                     analysis=pipe.cfg.analysis,
                     force=bool(ns.force),
                 )
+            try:
+                pipe.start()
+            except LivespecError:
+                if rec is not None:  # nothing came: no empty take left behind
+                    rec.stop("error")
+                    remove_if_empty(rec)
+                raise
             last_status: dict[str, int | float | str | None] = {}
             next_status = 0.0
             while not stop.wait(0.05):
