@@ -14,6 +14,7 @@ import re
 import shlex
 from collections.abc import Iterator
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -192,7 +193,7 @@ def test_the_app_shows_a_damaged_stdin_stream_and_ends_with_its_line_and_status_
     tmux.start(f"cat {shlex.quote(str(raw))} | " + _livespec(*args), {}, (120, 40))
     line = f"stdin (f32le, 1 ch): sample {FS} (1.0000 s) is not a number: the audio is damaged"
     screen = tmux.wait_for(r"Input failed")
-    tmux.wait_for(re.escape(line[:60]))  # the status line (cut at the terminal's width)
+    tmux.wait_for(re.escape(line[:50]))  # the status line (cut: it is long)
     assert "END OF INPUT" not in tmux.screen(), screen
     tmux.keys("q")
     assert tmux.wait_exit() == 1
@@ -222,6 +223,9 @@ async def test_a_device_gone_is_said_while_the_app_reopens_it(
     monkeypatch.setattr(source, "reopen", reopen, raising=False)
     monkeypatch.setattr(source, "input_lost", lambda timeout=None: source.error is not None)
     said: list[str] = []
+    starts: list[int] = []  # the analysis ends with the device's stream: started again
+    engine = SimpleNamespace(error=None, running=False, start=lambda: starts.append(1))
+    app.input_watch.engine = engine  # type: ignore[assignment]  # the rig's is driven by hand
     async with app.run_test(size=(120, 40)):
         monkeypatch.setattr(app, "notify", lambda msg, **kw: said.append(str(msg)))
         gone = SourceError("input stream ended unexpectedly: device 'pulse' (gone?)", 1)
@@ -236,5 +240,71 @@ async def test_a_device_gone_is_said_while_the_app_reopens_it(
             app.reopen_input()
             back["ok"] = False
             assert str(gone) not in status_text(app.status_info()).plain
+        assert len(starts) == 8  # after every attempt: the gap's silence is analysed too
         assert [m for m in said if m == str(gone)] == [str(gone)] * 2, said
         assert sum(m.startswith("Reopened") for m in said) == 2, said
+
+
+@pytest.mark.virtual_audio
+def test_a_device_still_gone_at_q_is_said_counted_and_exits_1(tmp_path: Path, tmux: Tmux) -> None:
+    """End to end on the virtual device: the sound server dies during an ``r`` take. The
+    app says why (a notification, the status line), the silence it writes while the
+    reopen fails is analysed and counts as an overflow on the status line and in the
+    take's sidecar (it said 0), and ``q`` while the device is still gone prints the line
+    and exits 1 (it exited 0)."""
+    from support.virtual_audio import VirtualAudio
+
+    va = VirtualAudio(tmp_path / "va", freq=1000.0, amp=0.3)  # its own: this one dies
+    va.start()
+    rec = tmp_path / "rec"
+    rec.mkdir()
+    args = ["--device", "pulse", "--samplerate", str(FS), "--record-dir", str(rec)]
+    try:
+        tmux.start(_livespec(*args), va.env, (320, 40))  # the whole status line
+        tmux.wait_for(r"Peak +1000\.0 Hz")
+        tmux.keys("r")
+        tmux.wait_for(r"REC 0:00:0[1-9]")
+        va.stop()
+        tmux.wait_for(r"Input failed")
+        tmux.wait_for(r"│ overflows 1 │")  # the gap's silence, analysed: the status line
+        tmux.keys("r")
+        tmux.wait_for(r"REC ended: input stream ended unexpectedly")
+        tmux.keys("q")
+        assert tmux.wait_exit() == 1
+    finally:
+        va.stop()
+    line = "livespec: input stream ended unexpectedly: device 'pulse' (ALSA, 48000 Hz, 1 ch)"
+    assert line in tmux.screen(joined=True)
+    (wav,) = rec.glob("*.wav")
+    side = json.loads(Path(f"{wav}.json").read_text())
+    data, _ = sf.read(str(wav), dtype="float32")
+    assert side["ended_by"] == "error" and side["overflows"] == 1, side
+    assert side["frames"] == len(data)
+    tail = data[np.flatnonzero(data)[-1] + 1 :]
+    assert len(tail) > FS // 2  # the take ends in the silence of the gap
+
+
+@pytest.mark.virtual_audio
+def test_a_device_that_comes_back_is_analysed_again(tmp_path: Path, tmux: Tmux) -> None:
+    """The sound server dies and comes back with another tone: the app reopens the device
+    and analyses it again (its analysis had ended with the device's first stream: the
+    readout stayed at the old tone), the outage is one overflow, and q exits 0."""
+    from support.virtual_audio import VirtualAudio
+
+    va = VirtualAudio(tmp_path / "va", freq=1000.0, amp=0.3)  # its own: this one dies
+    va.start()
+    try:
+        tmux.start(_livespec("--device", "pulse", "--samplerate", str(FS)), va.env, (200, 40))
+        tmux.wait_for(r"Peak +1000\.0 Hz")
+        va.stop()
+        tmux.wait_for(r"Input failed")
+        va.freq = 2000.0
+        va.start()
+        tmux.wait_for(r"Input back")
+        tmux.wait_for(r"Peak +2000\.0 Hz")
+        tmux.wait_for(r"│ overflows 1 │")
+        assert "input stream ended" not in tmux.screen().splitlines()[-2]  # the status line
+        tmux.keys("q")
+        assert tmux.wait_exit() == 0
+    finally:
+        va.stop()

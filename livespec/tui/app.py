@@ -171,7 +171,7 @@ class LivespecApp(App[int]):
         self.markers = LiveMarkers(
             self, d.record_dir, options.labels_out, recording=self.recording.span
         )
-        self.input_watch = InputWatch(self, source, self._repaint)
+        self.input_watch = InputWatch(self, source, self._repaint, engine)
         self._ticks = 0
 
     # -- layout ----------------------------------------------------------------------------

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from livespec.engine import Engine
 from livespec.errors import printable
 from livespec.tui.controllers.host import Host
 from livespec.tui.feed import AppSource, source_failure
@@ -18,10 +19,18 @@ class InputWatch:
         source: the live source.
         repaint: redraws the whole screen (after PortAudio's complaints on stderr may have
             scribbled over it).
+        engine: the analysis, started again once a reopen attempt wrote the gap's silence
+            (its worker ends when the device's stream does), or None.
     """
 
-    def __init__(self, host: Host, source: AppSource, repaint: Callable[[], None]) -> None:
-        self.host, self.source, self.repaint = host, source, repaint
+    def __init__(
+        self,
+        host: Host,
+        source: AppSource,
+        repaint: Callable[[], None],
+        engine: Engine | None = None,
+    ) -> None:
+        self.host, self.source, self.repaint, self.engine = host, source, repaint, engine
         self._said: object = None  # the source's error notified last
 
     def report_failure(self) -> None:
@@ -41,6 +50,9 @@ class InputWatch:
         if reopen is None or not self.source.input_lost():
             return
         gap_s = reopen()
+        engine = self.engine  # the silence, and the device's new stream, are analysed
+        if engine is not None and engine.error is None and not engine.running:
+            engine.start()
         if gap_s is None:
             return
         self._said = None  # back: a failure after this one is news

@@ -11,6 +11,7 @@ from livespec.tui.widgets.common import TextLines
 
 WARN = "bold bright_white on red"
 SOURCE_MAX = 24  # longer source descriptions are cut (the rest of the line matters more)
+ERROR_MAX = 60  # an error is cut too: the whole line is in a notification and at exit
 
 
 @dataclass(frozen=True)
@@ -40,7 +41,9 @@ def status_text(s: StatusInfo) -> Text:
     """One line; overflows and lost input are highlighted."""
     t = Text(no_wrap=True, overflow="ellipsis")
     if s.error:
-        t.append(f" {printable(s.error)} ", "bold white on red")
+        said = printable(s.error)
+        said = said if len(said) <= ERROR_MAX else said[: ERROR_MAX - 1] + "…"
+        t.append(f" {said} ", "bold white on red")
         t.append(" ")
     if s.input_lost:
         t.append(" INPUT LOST ", WARN)
