@@ -178,6 +178,7 @@ def test_stereo_file_channel_pick(tmp_path, run_livespec):
         (["--input", "tone:1000", "--channel", "3", "--duration", "1"], "--channel 3"),
         (["--input", "tone:1000", "--duration", "-1"], "--duration -1: must be positive"),
         (["--input", "tone:1000", "--duration", "inf"], "--duration inf: must be finite"),
+        (["--input", "tone:1000", "--duration", "1e308"], "--duration 1e+308: must be at most"),
         (  # at or above Nyquist (24 kHz here) no band is left to search
             ["--input", "tone:1000", "--fmin", "24000", "--duration", "1"],
             "--fmin 24000: must be below the input's Nyquist frequency, 24000 Hz",

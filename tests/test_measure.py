@@ -286,6 +286,8 @@ def test_cli_whole_file_calibration_weighting_and_text(tmp_path) -> None:
         (["--fft", "1001"], "--fft"),
         (["--calibrate", "x", "dBV"], "--calibrate"),
         (["--duration", "0.5"], "shorter than one measurement frame"),
+        (["--duration", "inf"], "--duration inf: must be finite"),
+        (["--duration", "1e308"], "--duration 1e+308: must be at most 1e+09 seconds"),
     ],
 )
 def test_cli_errors_are_one_line(tmp_path, args: list[str], message: str) -> None:

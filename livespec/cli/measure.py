@@ -22,6 +22,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TextIO
 
+from livespec.cli.checks import check_duration
 from livespec.config import WEIGHTING_CHOICES, Config
 from livespec.errors import EXIT_FAILURE, EXIT_OK, LivespecError, UsageError, printable
 
@@ -128,8 +129,7 @@ def options_from(ns: argparse.Namespace, cfg: Config) -> MeasureOptions:
     the config's ``[measure]`` table, if the config has one (read defensively)."""
     from livespec.dsp.averaging import parse_average
 
-    if ns.duration is not None and not ns.duration > 0:
-        raise UsageError(f"--duration {ns.duration:g}: must be positive")
+    check_duration(ns.duration)
     if not (ns.interval >= 0 and math.isfinite(ns.interval)):
         raise UsageError(f"--interval {ns.interval:g}: must be 0 or positive")
     if not HARMONICS_MIN <= ns.harmonics <= HARMONICS_MAX:
