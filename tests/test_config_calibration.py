@@ -189,3 +189,23 @@ def test_headless_measure_reads_the_saved_calibration(
     rec = json.loads(done.stdout.splitlines()[-1])
     assert rec["unit"] == "dB SPL"
     assert rec["level"] == pytest.approx(94.0, abs=0.01)
+
+
+def test_a_unit_with_control_characters_is_printed_escaped(
+    tmp_path: Path, run_livespec: RunLivespec
+) -> None:
+    """A unit that would retitle the terminal is shown escaped by ``measure``'s text line
+    and by ``config --calibrate``'s confirmation, as ``livespec config`` shows values."""
+    path = tmp_path / "config.toml"
+    unit = "dB\x1b]2;owned\x07"
+    done = run_livespec("config", "--config", str(path), "--calibrate", "10", unit)
+    assert done.returncode == 0, done.stderr
+    assert "\x1b" not in done.stdout and "\x07" not in done.stdout
+    assert "# saved calibration 10 dB\\x1b]2;owned\\x07 in" in done.stdout
+    done = run_livespec(
+        "measure", "--config", str(path), "--input", "tone:1000@-20", "--duration", "1",
+        "--interval", "0",
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert "\x1b" not in done.stdout and "\x07" not in done.stdout
+    assert "-20.00 dBFS   -10.00 dB\\x1b]2;owned\\x07  THD" in done.stdout, done.stdout

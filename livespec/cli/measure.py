@@ -224,7 +224,7 @@ def text_line(rec: dict[str, Any]) -> str:
         f("level_dbfs", "7.2f", " dBFS"),
     ]
     if "unit" in rec:
-        parts.append(f("level", "7.2f", f" {rec['unit']}"))
+        parts.append(f("level", "7.2f", f" {printable(rec['unit'])}"))
     parts += [
         "THD " + f("thd_db", "7.2f", " dB") + " (" + f("thd_percent", ".4f", " %") + ")",
         "THD+N " + f("thdn_db", "7.2f", " dB"),
