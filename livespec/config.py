@@ -357,12 +357,19 @@ def load_file(path: Path, explicit: bool = False) -> Config:
             values,
             functools.partial(_file_place, path, section),
         )
+    src = parts.get("source")
+    if src is not None and src.input is not None and src.device is not None:
+        raise UsageError(f"{path}: [source] has both input and device; keep one")
     return dataclasses.replace(cfg, path=path, **parts)
 
 
 def merge_cli(cfg: Config, given: Mapping[str, object]) -> Config:
     """Override ``cfg`` with the command-line values that were given (not None)."""
     parts: dict[str, Any] = {}  # section name -> its config (replace() wants each type)
+    inp, dev = given.get("input"), given.get("device")
+    if (inp is None) != (dev is None):  # one flag replaces the file's choice of source
+        source = dataclasses.replace(cfg.source, input=None, device=None)
+        cfg = dataclasses.replace(cfg, source=source)
     for section in SECTIONS:
         values = {k: v for k, v in given.items() if k in VALIDATORS[section] and v is not None}
         if values:

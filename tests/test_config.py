@@ -27,6 +27,22 @@ def test_file_then_flags(tmp_path):
     assert cfg.analysis.hop_samples == 512
 
 
+def test_an_input_or_device_flag_replaces_the_files_source(tmp_path):
+    """The file's input and device are one choice: a flag for either replaces it."""
+    path = tmp_path / "config.toml"
+    path.write_text('[source]\ninput = "tone:1000"\n')
+    cfg = merge_cli(load_file(path), {"device": "pulse", "input": None})
+    assert (cfg.source.input, cfg.source.device) == (None, "pulse")
+    path.write_text('[source]\ndevice = "pulse"\n')
+    cfg = merge_cli(load_file(path), {"device": None, "input": "tone:440"})
+    assert (cfg.source.input, cfg.source.device) == ("tone:440", None)
+    with pytest.raises(UsageError, match="give either --device or --input, not both"):
+        merge_cli(Config(), {"device": "pulse", "input": "tone:440"})
+    path.write_text('[source]\ndevice = "pulse"\ninput = "tone:440"\n')
+    with pytest.raises(UsageError, match=r"config.toml: \[source\] has both input and device"):
+        load_file(path)
+
+
 def test_hop_wins_over_overlap():
     cfg = merge_cli(Config(), {"hop": "100", "overlap": "0.5"})
     assert cfg.analysis.hop_samples == 100
