@@ -131,6 +131,8 @@ def save_table_values(path: Path, table: str, values: Mapping[str, Value]) -> No
         old_text = real.read_text(encoding="utf-8") if real.exists() else ""
     except (OSError, UnicodeDecodeError) as exc:
         raise UsageError(f"cannot read config file '{path}': {exc}") from None
+    bom = "\ufeff" if old_text.startswith("\ufeff") else ""  # read as absent, kept
+    old_text = old_text[len(bom) :]
     try:
         old = tomllib.loads(old_text)
     except tomllib.TOMLDecodeError as exc:
@@ -147,7 +149,7 @@ def save_table_values(path: Path, table: str, values: Mapping[str, Value]) -> No
             f"'[{table}]' table); nothing was changed. Put this under [{table}] by hand:\n"
             + wanted.rstrip("\n")
         )
-    _write_atomically(real, new_text, path)
+    _write_atomically(real, bom + new_text, path)
 
 
 def _write_atomically(real: Path, text: str, shown: Path) -> None:

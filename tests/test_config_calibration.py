@@ -209,3 +209,16 @@ def test_a_unit_with_control_characters_is_printed_escaped(
     assert done.returncode == 0, done.stderr
     assert "\x1b" not in done.stdout and "\x07" not in done.stdout
     assert "-20.00 dBFS   -10.00 dB\\x1b]2;owned\\x07  THD" in done.stdout, done.stdout
+
+
+def test_a_file_with_a_byte_order_mark_is_edited_and_keeps_it(tmp_path: Path) -> None:
+    """The reader ignores a leading UTF-8 BOM (docs/cli.md), so the editor must too."""
+    path = tmp_path / "config.toml"
+    path.write_bytes(b"\xef\xbb\xbf" + EXISTING.encode())
+    save_calibration(path, 94.0, "dB SPL")
+    data = path.read_bytes()
+    assert data.startswith(b"\xef\xbb\xbf# my livespec settings\n")
+    assert data.count(b"\xef\xbb\xbf") == 1
+    cfg = load_file(path)
+    assert (cfg.measure.calibration_db, cfg.measure.calibration_unit) == (94.0, "dB SPL")
+    assert cfg.analysis.fft == 8192
