@@ -277,6 +277,23 @@ def test_cli_whole_file_calibration_weighting_and_text(tmp_path) -> None:
     assert "1000.000 Hz" in line and "THD" in line and "SNR" in line
 
 
+def test_cli_json_of_silence_has_every_key(tmp_path) -> None:
+    """No tone: the same keys as with one (docs/measure.md), the figures null."""
+    path = tmp_path / "silence.wav"
+    sf.write(path, np.zeros(FS), FS, subtype="PCM_16")
+    tone = tmp_path / "tone.wav"
+    sf.write(tone, generate(Case(1000.0, -6.0, 80.0), seconds=1.0)[0], FS, subtype="FLOAT")
+    args = ["--json", "--interval", "0", "--band", "30-9000", "--weighting", "A"]
+    (quiet,) = [json.loads(x) for x in run_measure("--input", str(path), *args).stdout.splitlines()]
+    (loud,) = [json.loads(x) for x in run_measure("--input", str(tone), *args).stdout.splitlines()]
+    assert list(quiet) == list(loud)
+    assert quiet["freq_hz"] is None and quiet["thdn_percent"] is None
+    assert quiet["total_dbfs"] is None and quiet["noise_density_dbfs_hz"] is None
+    assert quiet["band_hz"] == loud["band_hz"] == [30.0, 9000.0]
+    assert quiet["weighting"] == "A" and quiet["harmonics_requested"] == 10
+    assert (quiet["harmonics_used"], quiet["harmonics"]) == (0, [])
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [

@@ -175,6 +175,12 @@ def options_from(ns: argparse.Namespace, cfg: Config) -> MeasureOptions:
     )
 
 
+NO_TONE_NULLS = (  # Measurement.as_dict()'s figures, in its order
+    "freq_hz", "level_dbfs", "total_dbfs", "thd_db", "thd_percent", "thdn_db", "thdn_percent",
+    "snr_db", "sinad_db", "noise_dbfs", "noise_density_dbfs_hz",
+)  # fmt: skip
+
+
 def record(
     m: Measurement | None,
     t: float,
@@ -185,9 +191,16 @@ def record(
 ) -> dict[str, Any]:
     """One JSON object: the measurement ``m`` (a Measurement or None) at ``t`` seconds."""
     rec: dict[str, Any] = {"t": round(t, 6)}
-    if m is None:
-        rec.update({k: None for k in ("freq_hz", "level_dbfs", "thd_db", "thd_percent")})
-        rec.update({k: None for k in ("thdn_db", "snr_db", "sinad_db", "noise_dbfs")})
+    if m is None:  # no tone: the same keys, the figures null
+        lo, hi = measurer.band_hz
+        rec.update(dict.fromkeys(NO_TONE_NULLS))
+        rec.update(
+            band_hz=[lo, hi],
+            harmonics_used=0,
+            harmonics_requested=opts.harmonics,
+            harmonics=[],
+            weighting=opts.weighting,
+        )
     else:
         rec.update(m.as_dict())
     if opts.calibration_db is not None:
