@@ -277,6 +277,16 @@ def test_cli_whole_file_calibration_weighting_and_text(tmp_path) -> None:
     assert "1000.000 Hz" in line and "THD" in line and "SNR" in line
 
 
+def test_cli_text_line_gives_level_and_noise_in_the_calibrated_unit(tmp_path) -> None:
+    path = tmp_path / "tone.wav"
+    sf.write(path, generate(Case(1000.0, -20.0, 80.0), seconds=1.0)[0], FS, subtype="FLOAT")
+    args = ["--input", str(path), "--interval", "0", "--calibrate", "114", "dB SPL"]
+    (rec,) = [json.loads(x) for x in run_measure(*args, "--json").stdout.splitlines()]
+    line = run_measure(*args).stdout.splitlines()[-1]
+    assert f"{rec['level_dbfs']:.2f} dBFS  {rec['level_dbfs'] + 114:7.2f} dB SPL" in line, line
+    assert f"noise {rec['noise_dbfs']:.2f} dBFS  {rec['noise_dbfs'] + 114:7.2f} dB SPL" in line
+
+
 def test_cli_json_of_silence_has_every_key(tmp_path) -> None:
     """No tone: the same keys as with one (docs/measure.md), the figures null."""
     path = tmp_path / "silence.wav"

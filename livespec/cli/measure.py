@@ -245,6 +245,8 @@ def text_line(rec: dict[str, Any]) -> str:
         "SINAD " + f("sinad_db", "6.2f", " dB"),
         "noise " + f("noise_dbfs", "7.2f", " dBFS"),
     ]
+    if "unit" in rec:
+        parts.append(f("noise", "7.2f", f" {printable(rec['unit'])}"))
     if rec.get("overflows"):
         parts.append(f"overflows {rec['overflows']}")
     return "  ".join(parts)
