@@ -143,11 +143,17 @@ def save_table_values(path: Path, table: str, values: Mapping[str, Value]) -> No
     except tomllib.TOMLDecodeError:
         ok = False
     if not ok:
-        wanted = "".join(f"{k} = {toml_value(v)}\n" for k, v in values.items() if v is not None)
+        wanted = " and ".join(
+            f"'{k} = {toml_value(v)}'" for k, v in values.items() if v is not None
+        )
         raise UsageError(
             f"{path}: cannot update [{table}] safely (it is not written as a plain "
-            f"'[{table}]' table); nothing was changed. Put this under [{table}] by hand:\n"
-            + wanted.rstrip("\n")
+            f"'[{table}]' table); nothing was changed. "
+            + (
+                f"Put these lines under [{table}] by hand: {wanted}"
+                if wanted
+                else f"Remove {' and '.join(values)} from [{table}] by hand"
+            )
         )
     _write_atomically(real, bom + new_text, path)
 

@@ -222,3 +222,16 @@ def test_a_file_with_a_byte_order_mark_is_edited_and_keeps_it(tmp_path: Path) ->
     cfg = load_file(path)
     assert (cfg.measure.calibration_db, cfg.measure.calibration_unit) == (94.0, "dB SPL")
     assert cfg.analysis.fft == 8192
+
+
+def test_the_lines_to_add_by_hand_are_one_readable_line(
+    tmp_path: Path, run_livespec: RunLivespec
+) -> None:
+    path = tmp_path / "config.toml"
+    path.write_text("measure.calibration_unit = 'dBV'\n")
+    done = run_livespec("config", "--config", str(path), "--calibrate", "114", "dB SPL")
+    assert done.returncode == 2
+    assert done.stderr.count("\n") == 1 and "\\n" not in done.stderr, done.stderr
+    assert done.stderr.rstrip().endswith(
+        "by hand: 'calibration_db = 114.0' and 'calibration_unit = \"dB SPL\"'"
+    ), done.stderr
