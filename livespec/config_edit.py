@@ -26,6 +26,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from livespec.config_file import file_kind
 from livespec.errors import UsageError
 
 if sys.version_info >= (3, 11):
@@ -127,6 +128,13 @@ def save_table_values(path: Path, table: str, values: Mapping[str, Value]) -> No
             text, or cannot be written.
     """
     real = Path(os.path.realpath(path))
+    with contextlib.suppress(OSError):  # missing: created below; unreadable: said below
+        mode = real.stat().st_mode
+        if not stat.S_ISREG(mode):  # a FIFO would block; /dev/null would be replaced
+            raise UsageError(
+                f"config file '{path}' is {file_kind(mode)}, not a regular file; "
+                "nothing was changed"
+            )
     try:
         old_text = real.read_text(encoding="utf-8") if real.exists() else ""
     except (OSError, UnicodeDecodeError) as exc:

@@ -39,6 +39,11 @@ _KINDS = (
 )
 
 
+def file_kind(mode: int) -> str:
+    """What a ``st_mode`` that is not a regular file's names (``a FIFO (named pipe)``)."""
+    return next((name for test, name in _KINDS if test(mode)), "not a regular file")
+
+
 def shorten(text: str, limit: int = MAX_SHOWN) -> str:
     """``text`` cut to ``limit`` characters (with ``...``), for an error message."""
     return text if len(text) <= limit else text[: limit - 3] + "..."
@@ -77,8 +82,7 @@ def read_bytes(path: Path, explicit: bool) -> bytes | None:
         if stat.S_ISCHR(mode) and _is_devnull(st):
             return b""  # --config /dev/null: the usual way to say "no config file"
         if not stat.S_ISREG(mode):
-            kind = next((name for test, name in _KINDS if test(mode)), "not a regular file")
-            raise UsageError(f"config file '{path}' is {kind}, not a regular file")
+            raise UsageError(f"config file '{path}' is {file_kind(mode)}, not a regular file")
         chunks: list[bytes] = []
         size = 0
         while size <= MAX_CONFIG_BYTES:

@@ -5,6 +5,9 @@ read it back; the app's ``--calibrate`` and ``--average`` options."""
 from __future__ import annotations
 
 import json
+import os
+import stat
+import subprocess
 import sys
 from pathlib import Path
 
@@ -235,3 +238,27 @@ def test_the_lines_to_add_by_hand_are_one_readable_line(
     assert done.stderr.rstrip().endswith(
         "by hand: 'calibration_db = 114.0' and 'calibration_unit = \"dB SPL\"'"
     ), done.stderr
+
+
+def test_only_a_regular_file_is_edited(tmp_path: Path) -> None:
+    """A FIFO (or a device such as /dev/null, which ``--config`` accepts as "no file") is
+    refused before it is read or replaced: the edit would block on the FIFO, and as root
+    it would replace /dev/null with a regular file. Run in a child: the old code hung."""
+    fifo = tmp_path / "fifo.toml"
+    os.mkfifo(fifo)
+    code = (
+        "import sys; from pathlib import Path\n"
+        "from livespec.config_edit import save_calibration\n"
+        "from livespec.errors import UsageError\n"
+        "try:\n"
+        f"    save_calibration(Path({str(fifo)!r}), 114.0, 'dB SPL')\n"
+        "except UsageError as exc:\n"
+        "    print(exc)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=30, check=False
+    )
+    assert done.stdout.strip() == (
+        f"config file '{fifo}' is a FIFO (named pipe), not a regular file; nothing was changed"
+    ), done
+    assert stat.S_ISFIFO(fifo.lstat().st_mode)
