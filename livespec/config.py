@@ -195,6 +195,11 @@ def _text(v: object) -> str:
     return str(v)
 
 
+def _path(v: object) -> str:
+    """A file or folder name; a leading ``~`` is the home folder (TOML has no shell)."""
+    return os.path.expanduser(_text(v))
+
+
 def _latency(v: object) -> str:
     if isinstance(v, str) and v.lower() in ("low", "high"):
         return v.lower()
@@ -223,7 +228,7 @@ def _optional(check: Callable[[object], _T]) -> Callable[[object], _T | None]:
 
 VALIDATORS: dict[str, dict[str, Callable[[object], object]]] = {
     "source": {
-        "input": _optional(_text),
+        "input": _optional(_path),
         "device": _optional(_text),
         "samplerate": _optional(_int(1000, 768000)),
         "channels": _optional(_int(1, 64)),
@@ -258,7 +263,7 @@ VALIDATORS: dict[str, dict[str, Callable[[object], object]]] = {
         "history_seconds": _float(1.0, 3600.0),
         "frames_per_pixel": _int(1, 64),
         "spectrum": _bool,
-        "record_dir": _text,
+        "record_dir": _path,
     },
     "measure": {
         "calibration_db": _optional(_float(-1000.0, 1000.0)),

@@ -43,6 +43,18 @@ def test_an_input_or_device_flag_replaces_the_files_source(tmp_path):
         load_file(path)
 
 
+def test_a_leading_tilde_in_file_paths_is_the_home_folder(tmp_path, monkeypatch):
+    """TOML has no shell to expand ``~``: the config does it for the paths it holds."""
+    monkeypatch.setenv("HOME", str(tmp_path))
+    path = tmp_path / "config.toml"
+    path.write_text('[source]\ninput = "~/take.wav"\n[display]\nrecord_dir = "~/rec"\n')
+    cfg = load_file(path)
+    assert cfg.source.input == str(tmp_path / "take.wav")
+    assert cfg.display.record_dir == str(tmp_path / "rec")
+    cfg = merge_cli(cfg, {"input": "tone:1000~", "record_dir": "-"})  # only a leading ~
+    assert (cfg.source.input, cfg.display.record_dir) == ("tone:1000~", "-")
+
+
 def test_hop_wins_over_overlap():
     cfg = merge_cli(Config(), {"hop": "100", "overlap": "0.5"})
     assert cfg.analysis.hop_samples == 100
