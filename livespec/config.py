@@ -21,6 +21,7 @@ import dataclasses
 import functools
 import math
 import os
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -385,7 +386,15 @@ def merge_cli(cfg: Config, given: Mapping[str, object]) -> Config:
                 lambda key, value: f"{option_name(key)} {shorten(str(value))}",
             )
     merged = dataclasses.replace(cfg, **parts)
-    check_consistency(merged)
+    try:
+        check_consistency(merged)
+    except UsageError as exc:  # name the file for the values that came from it
+        keys = [o[2:].replace("-", "_") for o in re.findall(r"--[a-z][a-z-]*", str(exc))]
+        in_file = [k for k in keys if given.get(k) is None]
+        if merged.path is None or not in_file:
+            raise
+        where = f"not on the command line: {', '.join(in_file)}; config file {merged.path}"
+        raise UsageError(f"{exc} ({where})") from None
     return merged
 
 

@@ -55,6 +55,25 @@ def test_a_leading_tilde_in_file_paths_is_the_home_folder(tmp_path, monkeypatch)
     assert (cfg.source.input, cfg.display.record_dir) == ("tone:1000~", "-")
 
 
+def test_a_clash_within_the_file_names_the_file(tmp_path):
+    path = tmp_path / "config.toml"
+    path.write_text("[display]\ndb_min = 0\ndb_max = -10\n")
+    with pytest.raises(UsageError) as info:
+        merge_cli(load_file(path), {})
+    assert str(info.value) == (
+        f"--db-max -10 must be above --db-min 0 "
+        f"(not on the command line: db_max, db_min; config file {path})"
+    )
+    with pytest.raises(UsageError) as info:  # one of them given: the other is the file's
+        merge_cli(load_file(path), {"db_max": "-5"})
+    assert str(info.value) == (
+        "--db-max -5 must be above --db-min 0 "
+        f"(not on the command line: db_min; config file {path})"
+    )
+    cfg = merge_cli(load_file(path), {"db_max": "-5", "db_min": "-50"})
+    assert (cfg.display.db_min, cfg.display.db_max) == (-50.0, -5.0)
+
+
 def test_hop_wins_over_overlap():
     cfg = merge_cli(Config(), {"hop": "100", "overlap": "0.5"})
     assert cfg.analysis.hop_samples == 100
