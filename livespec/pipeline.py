@@ -402,6 +402,23 @@ class Pipeline:
         """True while the watchdog reports the input as lost."""
         return self.watchdog is not None and self.watchdog.lost
 
+    def say_notes(self, say: Callable[[str], object] | None = None) -> None:
+        """Say the source's notes (warnings about the input, e.g. a WAV stream on stdin
+        that ended short of its header's size) once each: ``livespec: NOTE`` on stderr, or
+        ``say(NOTE)``. Caller's thread, once the input ended (after the run)."""
+        import sys
+
+        from livespec.errors import printable
+
+        source = self._source
+        notes = [] if source is None else source.notes
+        while notes:
+            note = notes.pop(0)
+            if say is not None:
+                say(note)
+            else:
+                sys.stderr.write(f"livespec: {printable(note)}\n")
+
     # -- the end -------------------------------------------------------------------------------
 
     def close(self) -> None:

@@ -357,3 +357,45 @@ def test_stdout_on_a_full_disk_is_one_line_and_status_1(tmp_path, fmt) -> None:
     assert done.returncode == 1
     (line,) = done.stderr.splitlines()
     assert line.startswith("livespec: ") and "No space left on device" in line, line
+
+
+def _averaged(m: Measurer, x: np.ndarray) -> np.ndarray:
+    frames = [m.power(x[i : i + m.n].astype(np.float32)).copy() for i in (0, m.hop, 2 * m.hop)]
+    return np.mean(frames, axis=0)
+
+
+@pytest.mark.parametrize(
+    "what,x",
+    [
+        ("DC only", np.full(60000, 0.5)),
+        ("a 5 Hz tone, in the DC region", 0.5 * np.cos(2 * np.pi * 5.0 * np.arange(60000) / FS)),
+        ("a tone at Nyquist, above the band", 0.5 * np.cos(np.pi * np.arange(60000))),
+        ("23996.5 Hz, above the band", 0.5 * np.cos(2 * np.pi * 23996.5 * np.arange(60000) / FS)),
+    ],
+)
+def test_no_tone_when_the_band_holds_only_residue_or_leakage(what: str, x: np.ndarray) -> None:
+    # The band's strongest bin is float rounding (-323 dBFS for DC only) or float32 noise
+    # under the leakage of what lies outside it: no tone (it read -323 and -188 dBFS).
+    m = Measurer(FS, 32768, backend="numpy", wisdom=False)
+    assert m.measure(_averaged(m, x)) is None, what
+
+
+def test_a_weak_tone_next_to_a_loud_dc_offset_is_still_measured() -> None:
+    m = Measurer(FS, 32768, backend="numpy", wisdom=False)
+    t = np.arange(60000)
+    x = 0.5 + 1e-6 * np.cos(2 * np.pi * 1000.3 * t / FS)  # -120 dBFS next to -6 dBFS DC
+    r = m.measure(_averaged(m, x))
+    assert r is not None
+    assert r.freq_hz == pytest.approx(1000.3, abs=0.01)
+    assert r.level_dbfs == pytest.approx(-120.0, abs=0.05)
+
+
+def test_cli_reports_no_tone_on_a_dc_only_file(tmp_path) -> None:
+    path = tmp_path / "dc.wav"
+    sf.write(path, np.full(48000, 0.5), FS, subtype="FLOAT")
+    done = run_measure("--input", str(path), "--json", "--interval", "0")
+    assert done.returncode == 0, done.stderr
+    (row,) = [json.loads(line) for line in done.stdout.splitlines()]
+    assert row["freq_hz"] is None and row["level_dbfs"] is None
+    text = run_measure("--input", str(path), "--interval", "0")
+    assert text.stdout.splitlines()[-1].endswith("(no tone)")

@@ -46,6 +46,8 @@ class Source(ABC):
         drops: those unflagged losses (:class:`~livespec.audio.dropwatch.Drop`), oldest
             first; ``audio_dropped_s`` is their total length in seconds.
         error: an exception that stopped the producer thread, if any.
+        notes: warnings about the input, one line each (e.g. a WAV stream on stdin that
+            ended short of the size its header declares), for the command to print.
         synthetic: a test signal, rendered on demand: in real time its consumer may write
             it into the ring itself (:meth:`BlockSource.write_due`) instead of a thread.
     """
@@ -64,6 +66,7 @@ class Source(ABC):
         self.drops: list[Drop] = []
         self.audio_dropped_s = 0.0
         self.error: BaseException | None = None
+        self.notes: list[str] = []
         self._finished = threading.Event()
         self.started_at = 0.0  # time.monotonic() when start() was called
 
@@ -120,9 +123,12 @@ class Source(ABC):
         """Watchdog: True if a real-time source has delivered nothing for ``timeout`` s.
 
         The default timeout is the largest of 0.5 s, four blocks and twice the input
-        latency in use (PortAudio may deliver a large latency's buffer in bursts).
+        latency in use (PortAudio may deliver a large latency's buffer in bursts). A test
+        signal (``synthetic``) is never lost: its writer renders every block due on its
+        sample clock when it runs again (:meth:`BlockSource.write_due`, ``produce``), so a
+        late writer (the app's worker building CQT kernels) delays samples, drops none.
         """
-        if not self.realtime or self.finished or not self.started_at:
+        if not self.realtime or self.finished or not self.started_at or self.synthetic:
             return False
         if timeout is None:
             blocks = 4.0 * self.block_frames / max(self.samplerate, 1)

@@ -33,7 +33,7 @@ from livespec.audio.devices import (
 from livespec.audio.devices import devices_command as devices_command
 from livespec.audio.dropwatch import THRESHOLD_S, Drop, DropWatch
 from livespec.audio.ringbuffer import RingBuffer
-from livespec.audio.stderr import quiet_native_stderr
+from livespec.audio.stderr import NATIVE_STDIO, quiet_native_stderr
 from livespec.errors import EXIT_FAILURE, SourceError, UsageError, counted
 
 # -- the source ---------------------------------------------------------------------------
@@ -147,6 +147,7 @@ class DeviceSource(Source):
         self.info: DeviceInfo | None = None
         self._stream: _InputStream | None = None
         self._stopping = False
+        self._quieted = False  # holding NATIVE_STDIO (see _quiet)
         self._write: Callable[[npt.NDArray[np.float32]], None] = _not_started  # ring.write,
         self._abort: type[BaseException] = RuntimeError  # sd.CallbackAbort, both from start()
         self._watch: DropWatch | None = None  # made by start(), for check_drops()
@@ -213,6 +214,7 @@ class DeviceSource(Source):
         self._stopping = False
         self._finished.clear()
         self.error = None
+        self._quiet(True)  # PortAudio's complaints from its threads (NativeStdio)
         try:
             stream = sd.InputStream(
                 device=info.index,
@@ -225,6 +227,7 @@ class DeviceSource(Source):
                 finished_callback=self._on_finished,
             )
         except Exception as exc:
+            self._quiet(False)
             raise SourceError(
                 f"cannot open input device '{info.name}': {portaudio_reason(exc)}"
             ) from None
@@ -255,7 +258,19 @@ class DeviceSource(Source):
                 stream.abort()
         with suppress(Exception):
             stream.close()
+        self._quiet(False)
         self._finished.set()
+
+    def _quiet(self, on: bool) -> None:
+        """Hold C stdio's stderr (:data:`NATIVE_STDIO`) while a stream of ours is open,
+        so that PortAudio's lines when the device dies do not reach the terminal; once
+        each way (caller's thread)."""
+        if on != self._quieted:
+            self._quieted = on
+            if on:
+                NATIVE_STDIO.hold()
+            else:
+                NATIVE_STDIO.release()
 
     def reopen(self) -> float | None:
         """Reopen a stream that PortAudio ended by itself (the device was unplugged, the
@@ -274,11 +289,14 @@ class DeviceSource(Source):
         if old is not None:
             with suppress(Exception):
                 old.close()
+        self._quiet(False)
         missed = round(gap_s * self.samplerate)
+        gone = self.error  # why the stream ended: kept while the device stays gone
         try:
             ring.write_silence(missed)  # no producer runs now: the stream is gone
             self.start(ring)
         except SourceError:
+            self.error = gone
             self._finished.set()  # still gone; the watchdog keeps saying so
             return None
         self._counted += 1

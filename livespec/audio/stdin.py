@@ -23,6 +23,7 @@ import select
 import sys
 import threading
 import time
+from collections.abc import Callable
 from typing import TYPE_CHECKING, BinaryIO
 
 import numpy as np
@@ -31,6 +32,7 @@ import numpy.typing as npt
 from livespec.audio.base import BlockSource
 from livespec.audio.files import check_header, sf_reason
 from livespec.audio.stderr import quiet_native_stderr
+from livespec.audio.wavhead import WavHead, open_ended, scan, short_note
 from livespec.errors import SourceError, UsageError
 
 if TYPE_CHECKING:
@@ -247,6 +249,7 @@ class StdinSource(BlockSource):
         self._fd: int | None = None  # read with select() so that stop() never waits on a pipe
         self._sf: soundfile.SoundFile | None = None
         self._relay: _Relay | None = None
+        self._wav: WavHead | None = None  # a WAV stream's header: its declared size
 
     def open(self) -> None:
         """Take stdin (or the given stream) and recognise a container by its first bytes
@@ -263,8 +266,10 @@ class StdinSource(BlockSource):
         except (AttributeError, OSError, ValueError):  # an in-memory stream (tests)
             self._fd = None
         if self._fd is not None:
-            self._pending = self._read_head()
+            self._pending = self._read_head(lambda head: len(head) < SNIFF_BYTES)
             self.container = sniff(self._pending)
+            if self.container == "WAV":  # on to the data chunk: its declared size
+                self._pending = self._read_head(lambda head: scan(head) is True)
         if self.container is not None:
             self._open_container(self.container)
         else:
@@ -296,21 +301,22 @@ class StdinSource(BlockSource):
         waiting += len(self._pending)
         return waiting < self.block_frames * self.channels * self._sample_bytes()
 
-    def _read_head(self) -> bytes:
-        """The stream's first bytes, as many as arrive within ``SNIFF_TIMEOUT_S``: a
-        container's producer writes its header at once; a live raw producer may be
-        silent for longer (it is then read as raw PCM, as before)."""
+    def _read_head(self, more: Callable[[bytes], bool]) -> bytes:
+        """The stream's first bytes (after :attr:`_pending`) while ``more(head)``, as many
+        as arrive within ``SNIFF_TIMEOUT_S``: a container's producer writes its header at
+        once; a live raw producer may be silent for longer (it is then read as raw PCM,
+        as before). Reads no more than is needed to recognise it, then what comes."""
         assert self._fd is not None
-        head = b""
+        head = self._pending
         deadline = time.monotonic() + SNIFF_TIMEOUT_S
-        while len(head) < SNIFF_BYTES:
+        while more(head):
             left = deadline - time.monotonic()
             if left <= 0:
                 break
             ready, _, _ = select.select([self._fd], [], [], min(left, STDIN_POLL_S))
             if not ready:
                 continue
-            chunk = os.read(self._fd, SNIFF_BYTES - len(head))
+            chunk = os.read(self._fd, SNIFF_BYTES - len(head) if len(head) < SNIFF_BYTES else 65536)
             if not chunk:
                 break
             head += chunk
@@ -329,6 +335,9 @@ class StdinSource(BlockSource):
                 "or pipe WAV or FLAC"
             )
         assert self._fd is not None
+        wav = scan(self._pending) if kind == "WAV" else None
+        if isinstance(wav, WavHead):  # libsndfile reads nothing after a data size of 0
+            self._wav, self._pending = wav, open_ended(self._pending, wav)
         source: int | _PipeReader
         if kind == "FLAC":
             source = _PipeReader(self._fd, self._pending, self._stop)
@@ -358,7 +367,15 @@ class StdinSource(BlockSource):
                 data = self._sf.read(want, dtype="float32", always_2d=True, out=out[:want])
             except Exception as exc:
                 raise SourceError(f"cannot read the stream on stdin: {sf_reason(exc)}") from None
-            return int(data.shape[0])
+            n = int(data.shape[0])
+            if n < want and self._wav is not None and not self._stop.is_set():  # its end
+                note = short_note(
+                    "the WAV stream on stdin", self._wav, self.frames_read + n, self.samplerate
+                )
+                self._wav = None  # said once
+                if note is not None:
+                    self.notes.append(note)
+            return n
         return self._read_raw(out, want)
 
     def _read_raw(self, out: npt.NDArray[np.float32], want: int) -> int:

@@ -365,6 +365,7 @@ def run_measure(ns: argparse.Namespace, cfg: Config) -> int:
             )
         reporter.finish()
     sys.stdout.flush()
+    pipe.say_notes()
     if framer.lost:
         print(
             f"livespec: {framer.lost} measurement frame(s) skipped (the analysis fell behind)",

@@ -123,6 +123,7 @@ def run_peaks(ns: argparse.Namespace, cfg: Config) -> int:
         else:
             _run_live(pipe, printer, ns.duration)
     sys.stdout.flush()
+    pipe.say_notes()
     last = printer.last
     if last is None:  # not one whole frame: say so, as `livespec measure` does
         fft, fs = cfg.analysis.fft, pipe.source.samplerate

@@ -244,6 +244,7 @@ def _record(ns: argparse.Namespace, pipe: Pipeline, out: Path) -> int:
         restore_signals(previous)
     status.show(rec.status_text())
     status.end()
+    pipe.say_notes(status.say)
     return _report(rec, status, failure, caught)
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import collections
+import contextlib
 import dataclasses
 import datetime as dt
 import math
@@ -303,14 +304,23 @@ def run_stream(ns: argparse.Namespace, cfg: Config) -> int:
                 reason = f"the sender was stopped ({caught[0]})"
             if failure is not None:
                 reason = failure
-            if rec is not None:
-                rec.request_stop(caught[0] if caught else "stop")
+            if rec is not None:  # the sidecar says how the take ended, as record's does
+                ended = "end of input" if reason == "end of input" else "stop"
+                ended = "error" if failure is not None else ended
+                rec.request_stop(caught[0] if caught else ended)
             box.put(encode_json_record(END, {"reason": reason, "frames": engine.frames}))
             writer.close()
             pipe.close()
             if rec is not None:
                 rec.stop()
+                if failure is not None and rec.error is None and rec.frames_written:
+                    from livespec.recorder.sidecar import save_sidecar
+
+                    rec.error = failure  # the writer has finished: why the take ended
+                    with contextlib.suppress(OSError):
+                        save_sidecar(rec, complete=True)
             restore_signals(previous)
+    pipe.say_notes()
     return _stream_report(writer, box, rec, failure, caught)
 
 
@@ -339,7 +349,7 @@ def _stream_report(
 
     if writer.gone:
         _stdout_to_devnull()
-    if rec is not None and rec.error:
+    if rec is not None and rec.error and rec.error != failure:  # else said below
         say(f"recording failed: {rec.error}")
     elif rec is not None and (rec.replaced or failure is not None):
         from livespec.recorder.start import remove_if_empty

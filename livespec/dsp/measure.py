@@ -28,6 +28,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from livespec.dsp.fftw import RealFFT, export_wisdom, load_wisdom, save_wisdom
+from livespec.dsp.stft import POWER_FLOOR
 from livespec.dsp.weighting import weighting_power
 
 MEASURE_WINDOW = "blackman-harris-7"
@@ -45,6 +46,10 @@ BH7_COEFFS: tuple[float, ...] = (
     0.00001388721735,
 )
 MAINLOBE_HALF_BINS = 7  # first null of the 7-term window, bins of n
+# Its highest sidelobe is -180.06 dB; with 10 dB to spare (a tone and its image adding,
+# scalloping), a band whose strongest bin is at most this far (power) below the strongest
+# bin outside the band holds nothing but that bin's leakage (or noise under it): no tone.
+OUTSIDE_LEAK = 10.0 ** (-17.0)
 LOBE_HALF_BINS = 8  # bins summed each side of a tone's peak bin: the main lobe, any offset
 NEIGHBOUR_BINS = 32  # noise under a tone is estimated from this many bins each side
 DEFAULT_BAND_HZ = (20.0, 20000.0)
@@ -301,7 +306,9 @@ class Measurer:
 
     def measure(self, power: NDArray[np.float64]) -> Measurement | None:
         """The figures for the strongest tone in the band of ``power`` (linear power per bin
-        as :meth:`power` returns, usually averaged); None if the band holds no power.
+        as :meth:`power` returns, usually averaged); None if the band holds no tone: its
+        strongest bin is at or below -200 dBFS, or at or below the leakage (-170 dB) of the
+        strongest bin outside the band.
         Caller's thread; allocates a few arrays of ``bins`` values.
         """
         if power.shape != (self.bins,):
@@ -311,7 +318,13 @@ class Measurer:
         k_lo, k_hi, K, enbw = self._k_lo, self._k_hi, LOBE_HALF_BINS, self.enbw_bins
         band = slice(k_lo, k_hi + 1)
         k0 = k_lo + int(np.argmax(P[band]))
-        if not P[k0] > 0.0:
+        # No tone: nothing above the dB rows' floor (-200 dBFS: arithmetic residue), or
+        # nothing above what the window's sidelobes let through from outside the band
+        # (the DC region, a tone below or above the band, Nyquist): docs/measure.md.
+        outside = float(P[:k_lo].max())
+        if k_hi + 1 < self.bins:
+            outside = max(outside, float(P[k_hi + 1 :].max()))
+        if not P[k0] > max(POWER_FLOOR, outside * OUTSIDE_LEAK):
             return None
         # The fundamental's lobe (clipped to the band) and its centroid frequency.
         f_lo, f_hi = max(k0 - K, k_lo), min(k0 + K, k_hi)

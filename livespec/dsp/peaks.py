@@ -9,7 +9,9 @@ apart around the log-parabolic estimate in one vectorised step (moving the grid 
 one is at its edge), interpolates the explained energy and ``|a|`` with the polynomials
 through those samples, and finds the maximum by Newton's method on that polynomial.
 Level is ``20*log10(2*|a|)`` dBFS, the same scale as the dBFS row. On noise-free tones the
-error is below 2e-7 bin (1e-4 bin for rect, whose main lobe is narrowest) and 1e-5 dB.
+error is below 2e-7 bin (1e-4 bin for rect, whose main lobe is narrowest) and 1e-5 dB;
+within 3 bins of DC or Nyquist (``peaks_edge.py``: the fit on the mirrored spectrum) below
+0.01 bin and 0.005 dB (docs/dsp.md).
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
+from livespec.dsp.peaks_edge import EdgeFit
 from livespec.dsp.stft import Spectrum
 from livespec.dsp.windows import WindowTransform, mainlobe_halfwidth
 
@@ -75,7 +78,7 @@ class Peak:
         return f"{self.note} {round(self.cents):+d}c"
 
 
-class PeakFinder:
+class PeakFinder(EdgeFit):
     """Finds the strongest peaks of one :class:`~livespec.dsp.stft.Spectrum`'s rows.
 
     Build it once per analyzer configuration; call :meth:`find` per frame from the thread
@@ -127,11 +130,12 @@ class PeakFinder:
         # A candidate within this many bins of nfft of a stronger peak is dropped.
         self.separation_bins = half * zp
         kmin = max(1, math.ceil(half * zp - 1e-9), math.ceil(self.fmin / self._hz_per_bin))
-        kmax = bins - 2  # excludes Nyquist (and the last bin for odd nfft)
+        kmax = bins - 1  # up to Nyquist (the last bin for odd nfft): mirrored neighbours
         if fmax is not None:
             kmax = min(kmax, math.floor(float(fmax) / self._hz_per_bin))
         self._kmin = kmin
         self._kmax = kmax
+        self._dc_lobe = max(1, math.ceil(half * zp - 1e-9))  # bins 0..this-1: never searched
 
         self._transform = WindowTransform(spectrum.window_name, spectrum.n, nfft, spectrum.beta)
         self._ratio_table = self._build_ratio_table(spectrum.window_name, half)
@@ -164,18 +168,34 @@ class PeakFinder:
         lo, hi = self._kmin, self._kmax
         if self.max_peaks == 0 or hi < lo:
             return []
+        last = self._bins - 1
+        dc = max(db[: self._dc_lobe].tolist())  # the DC lobe's strongest bin (dBFS)
         if self.max_peaks == 1:
-            # The strongest bin in range is the answer if it is a local maximum.
+            # The strongest bin in range is the answer if it is a local maximum (and not
+            # the skirt of what lies in the DC lobe).
             k = lo + int(np.argmax(db[lo : hi + 1]))
-            a, b, c = db[k - 1 : k + 2].tolist()  # Python floats: cheaper than 3 scalars
-            if a < b >= c:
+            if k < last:
+                a, b, c = db[k - 1 : k + 2].tolist()  # Python floats: cheaper than 3 scalars
+            else:
+                a, b, c = self._edge_abc(db, k)
+            if a < b >= c and b > dc:
                 return [self._peak(X, db, k, (a, b, c))]
-        seg = db[lo - 1 : hi + 2]
+        inner = min(hi, last - 1)  # the last bin's right neighbour is its mirror image
+        seg = db[lo - 1 : inner + 2]
         mid = seg[1:-1]
         cand = np.flatnonzero((mid > seg[:-2]) & (mid >= seg[2:]))
+        if hi == last and db[last] > db[last - 1]:  # its mirror is db[last - 1] or itself
+            cand = np.append(cand, last - lo)
         if cand.size == 0:
             return []
-        levels = mid[cand]
+        levels = db[lo + cand]
+        if not levels.min() > dc:  # some may be the DC lobe's skirt (peaks_edge.py)
+            low = levels <= dc
+            keep = ~low
+            keep[low] = self._above_skirt(X, db, lo + cand[low])
+            cand, levels = cand[keep], levels[keep]
+            if cand.size == 0:
+                return []
         if self.max_peaks == 1:
             picks = [lo + int(cand[int(np.argmax(levels))])]
         else:
@@ -199,6 +219,11 @@ class PeakFinder:
         if len(peaks) > 1:
             peaks.sort(key=lambda p: -p.level_dbfs)
         return peaks
+
+    def _edge_abc(self, db: NDArray[np.float32], k: int) -> tuple[float, float, float]:
+        """``db[k - 1 : k + 2]`` for the last bin, its right neighbour mirrored: the row
+        is symmetric about Nyquist (``db[nfft - j] = db[j]``), for odd nfft too."""
+        return float(db[k - 1]), float(db[k]), float(db[self._nfft - k - 1])
 
     def _peak(
         self,
@@ -273,12 +298,16 @@ class PeakFinder:
     ) -> tuple[float, float]:
         """Refined (fractional bin of nfft, level dBFS) of the peak at bin ``k0``.
 
-        Fits the window's transform to ``X`` (see the module docstring); falls back to the
-        log-parabolic estimate from ``db`` at the band edges or if the fit fails. ``abc``:
+        Fits the window's transform to ``X`` (see the module docstring; near DC and
+        Nyquist on the mirrored spectrum, ``peaks_edge.py``); falls back to the
+        log-parabolic estimate from ``db`` if the fit fails. ``abc``:
         ``db[k0 - 1 : k0 + 2]`` as floats and ``near``: ``X[k0 - 1 : k0 + 2]`` as a list,
         if the caller has them already.
         """
-        a, b, c = db[k0 - 1 : k0 + 2].tolist() if abc is None else abc
+        if k0 >= self._bins - 1:
+            a, b, c = self._edge_abc(db, k0)
+        else:
+            a, b, c = db[k0 - 1 : k0 + 2].tolist() if abc is None else abc
         den = a - 2.0 * b + c
         p = 0.5 * (a - c) / den if den < 0.0 else 0.0
         p = min(max(p, -0.5), 0.5)
@@ -288,29 +317,32 @@ class PeakFinder:
             return fast
         half = self._half
         if k0 - half < 0 or k0 + half > self._bins - 1:
-            return f_lp, level_lp
-        fitted = self._fit(X[k0 - half : k0 + half + 1], k0, p)
+            fitted = self._edge_refine(X, k0)
+        else:
+            x = X[k0 - half : k0 + half + 1] * self._unphase[k0 - half : k0 + half + 1]
+            fitted = self._fit(x, k0, p)
         if fitted is None:
             return f_lp, level_lp
         return fitted
 
-    def _fit(self, xk: NDArray[np.complex128], k0: int, p: float) -> tuple[float, float] | None:
+    def _fit(
+        self, x: NDArray[np.complex128], k0: int, p: float, reach: float = 1.0
+    ) -> tuple[float, float] | None:
+        """(fractional bin, dBFS) fitted to ``x``, the data over ``k0 +- half`` with W's
+        per-bin phase removed, so the model is x[k] = a'*A(k - f) + conj(a')*A(k + f),
+        A = WindowTransform.reduced, |a'| = |a|; the search starts ``p`` bins of nfft from
+        k0 and may end ``reach`` bins of n from it; None if the fit fails."""
         nfft, zp = self._nfft, self._zp
-        # Remove W's per-bin linear phase from the data (see __init__): the model becomes
-        # x[k] = a'*A(k - f) + conj(a')*A(k + f), A = WindowTransform.reduced, |a'| = |a|.
-        half = self._half
-        x = xk * self._unphase[k0 - half : k0 + half + 1]
-        # The image term A(k + f): keep its argument within +-nfft/2 (W is nfft-periodic).
-        base = self._base
-        base[1] = 2.0 * k0 + self._off
-        sign = 1.0
-        if 2 * k0 > nfft // 2:
-            base[1] -= nfft
-            sign = self._wrap_sign
-
+        sign = self._image_base(k0)
         step = _STEP * zp
         centre = p
         for _ in range(_MAX_SHIFTS):
+            # At f = 0 or nfft/2 the two terms coincide and a' is not determined (the
+            # explained energy is continuous but not computable there): keep the grid's
+            # points half a step off those points.
+            t_sym = (nfft / 2.0 if 2 * k0 > nfft // 2 else 0.0) - k0 - centre
+            if abs(t_sym / step - round(t_sym / step)) < 0.05:
+                centre += 0.5 * step
             energy, amp = self._evaluate(centre + step * _GRID, x, sign)
             i = energy.index(max(energy))
             if 0 < i < _GRID.size - 1:
@@ -339,10 +371,22 @@ class PeakFinder:
         a = 0.0
         for c in reversed(coef):
             a = a * t + c[1]
-        delta = centre + t * step
-        if not (abs(delta) <= zp and a > 0.0 and math.isfinite(a)):
+        # f and -f (and f and nfft - f) give the same model: the one in 0..nfft/2 is meant.
+        f = abs(k0 + centre + t * step)
+        f = min(f, nfft - f)
+        if not (abs(f - k0) <= reach * zp and a > 0.0 and math.isfinite(a)):
             return None  # moved more than a bin of n from the picked bin, or no amplitude
-        return k0 + delta, 20.0 * math.log10(2.0 * a)
+        return f, 20.0 * math.log10(2.0 * a)
+
+    def _image_base(self, k0: int) -> float:
+        """Set the image term's arguments A(k + f) for the window around ``k0``, kept
+        within +-nfft/2 (W is nfft-periodic); returns the sign that move gives A."""
+        base = self._base
+        base[1] = 2.0 * k0 + self._off
+        if 2 * k0 > self._nfft // 2:
+            base[1] -= self._nfft
+            return self._wrap_sign
+        return 1.0
 
     def _evaluate(
         self, deltas: NDArray[np.float64], x: NDArray[np.complex128], sign: float
@@ -369,8 +413,10 @@ class PeakFinder:
                 q, zz = -q, -zz
             r = p + q.conjugate()
             det = nn * nn - 4.0 * (zz.real * zz.real + zz.imag * zz.imag)
-            if not det > 0.0:
-                return [-math.inf] * g, [math.nan] * g
+            if not det > 0.0:  # the two terms coincide (f at DC or Nyquist)
+                energy.append(-math.inf)
+                amp.append(math.nan)
+                continue
             a = (nn * r - 2.0 * zz * r.conjugate()) / det
             energy.append(a.real * r.real + a.imag * r.imag)
             amp.append(abs(a))

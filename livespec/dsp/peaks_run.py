@@ -8,8 +8,10 @@ default) the strongest bins of the whole run and their neighbours are looked up 
 numpy call each, and the window's two-bin ratio estimate (``PeakFinder.refine``'s fast
 path) and the note name run in one plain Python loop with the same arithmetic (numpy
 calls on a handful of numbers cost more than the Python); the frames it does not settle
-(not a local maximum, near DC or Nyquist, a shape that is not one tone's) go through
-``PeakFinder`` itself. Engine thread.
+(not a local maximum, near DC or Nyquist, a shape that is not one tone's, a top no louder
+than the DC lobe, which may be its skirt) go through ``PeakFinder`` itself, and so does a
+frame whose strongest bin is the last one (Nyquist), whose neighbour beyond is its mirror
+image. Engine thread.
 """
 
 from __future__ import annotations
@@ -67,9 +69,19 @@ def find_run(
     lo, hi = finder._kmin, finder._kmax
     if finder.max_peaks != 1 or hi < lo:
         return [tuple(finder.find(X[j] / gain, db[j])) for j in range(k)]
+    nyq, lobe = finder._bins - 1, finder._dc_lobe
+    # The DC lobe's strongest bin, in the rows where it may beat the top in range (a top
+    # no louder is refined by find(), which tells a peak from the lobe's skirt). Where the
+    # row's strongest bin lies in range, it is louder than the lobe.
+    dcs: list[float] | None = None
     if k == 1:  # slices are cheaper than a gather for one frame
         row = db[0]
-        top = lo + int(row[lo : hi + 1].argmax())  # the method: np.argmax adds a wrapper
+        top = int(row.argmax())  # the method: np.argmax adds a wrapper
+        if not lo <= top <= hi:
+            top = lo + int(row[lo : hi + 1].argmax())
+            dcs = [max(row[:lobe].tolist())]
+        if top == nyq:  # its right neighbour is its mirror image: refined alone
+            return [tuple(finder.find(X[0] / gain, row))]
         best = [top]
         around = [row[top - 1 : top + 2].tolist()]
         spectra = [X[0, top - 1 : top + 2].tolist()]
@@ -87,8 +99,14 @@ def find_run(
         else:
             for j in outside:
                 best[j] = tops[j] = lo + int(db[j, lo : hi + 1].argmax())
+        if outside:
+            dcs = [-math.inf] * k
+            for j in outside:
+                dcs[j] = max(db[j, :lobe].tolist())
         rows = _ROWS[:k] if k <= len(_ROWS) else np.arange(k)[:, None]
         cols = tops[:, None] + _AROUND
+        if hi == nyq and nyq in best:  # (db[nyq - 1], db[nyq], db[nyq]): find() decides
+            np.minimum(cols, nyq, out=cols)
         around = db[rows, cols].tolist()
         spectra = X[rows, cols].tolist()
     table = finder._ratio_table
@@ -108,7 +126,7 @@ def find_run(
     for j, (k0, (a, b, c), (x_lo, x_mid, x_hi)) in enumerate(
         zip(best, around, spectra, strict=True)
     ):
-        if not a < b >= c:  # the strongest bin in range is no local maximum
+        if not a < b >= c or (dcs is not None and b <= dcs[j]):  # (or the DC lobe)
             out.append(tuple(finder.find(X[j] / gain, db[j])))
             continue
         # PeakFinder._ratio_estimate, and refine's test of its result, inline.

@@ -196,13 +196,15 @@ def run_job(job: Job, opts: ExportOptions) -> JobResult:
         return JobResult(job.label, "failed", f"internal error: {type(exc).__name__}: {msg}")
 
 
-def _open_stdin() -> tuple[soundfile.SoundFile, Path]:
+def _open_stdin() -> tuple[soundfile.SoundFile, Path, str | None]:
     """stdin (a WAV, FLAC or OGG stream) spooled to an anonymous temporary file, opened
     with libsndfile: the number of frames must be known before the outputs are started;
-    and a path that opens the spool afresh while it is open (an HTML page's audio)."""
+    a path that opens the spool afresh while it is open (an HTML page's audio); and a
+    warning if a WAV stream ended short of the real size its header declares."""
     import soundfile as sf
 
     from livespec.audio.stdin import sniff
+    from livespec.audio.wavhead import MAX_HEAD_BYTES, WavHead, open_ended, scan, short_note
 
     spool = tempfile.TemporaryFile()  # noqa: SIM115  (owned by the SoundFile returned)
     src = sys.stdin.buffer
@@ -216,6 +218,12 @@ def _open_stdin() -> tuple[soundfile.SoundFile, Path]:
     while chunk := src.read(1 << 20):
         spool.write(chunk)
     spool.seek(0)
+    head = spool.read(MAX_HEAD_BYTES)
+    wav = scan(head) if kind == "WAV" else None
+    if isinstance(wav, WavHead):  # a data size of 0: libsndfile would read nothing
+        spool.seek(0)
+        spool.write(open_ended(head[: wav.size_at + 4], wav))
+    spool.seek(0)
     try:
         f = sf.SoundFile(spool)
     except RuntimeError as exc:
@@ -226,13 +234,16 @@ def _open_stdin() -> tuple[soundfile.SoundFile, Path]:
     except SourceError as exc:
         f.close()
         raise JobError(str(exc).removeprefix("the stream: ")) from None
-    return f, Path(f"/dev/fd/{spool.fileno()}")
+    note = None
+    if isinstance(wav, WavHead):
+        note = short_note("the WAV stream on stdin", wav, int(f.frames), int(f.samplerate))
+    return f, Path(f"/dev/fd/{spool.fileno()}"), note
 
 
 def _run(job: Job, opts: ExportOptions) -> JobResult:
     path = job.input
     try:
-        f, audio = _open_stdin() if path == STDIN else (open_audio_file(path), path)
+        f, audio, note = _open_stdin() if path == STDIN else (open_audio_file(path), path, None)
     except AudioFileError as exc:
         raise JobError(f"cannot open: {exc}" if exc.library else str(exc)) from None
     with f:
@@ -284,7 +295,7 @@ def _run(job: Job, opts: ExportOptions) -> JobResult:
             plans.pop()
         reader = SampleReader(f, r.channel)
         scratch = np.empty(0, dtype=np.float32)
-        notes: list[str] = []
+        notes: list[str] = [] if note is None else [note]
         name = "stdin" if path == STDIN else path.name
 
         def analyzers(batch: int | None = None, part: int = 0) -> BatchAnalyzer:

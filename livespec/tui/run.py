@@ -108,6 +108,7 @@ def run_app(cfg: Config, ns: argparse.Namespace | None = None) -> int:
             if app is not None:
                 app.recording.finish()
     del pcm_stdin  # the pipe may close now
+    pipe.say_notes()  # the terminal is the shell's again
     assert app is not None
     if engine.error_message is not None:
         sys.stderr.write(f"livespec: {printable(engine.error_message)}\n")

@@ -8,6 +8,7 @@ shows its one-line status.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import time
 from collections.abc import Callable
@@ -16,7 +17,7 @@ from typing import TYPE_CHECKING
 
 from livespec.audio.ringbuffer import RingBuffer
 from livespec.config import AnalysisConfig, default_record_dir
-from livespec.errors import printable
+from livespec.errors import LivespecError, printable
 from livespec.tui.controllers.host import Host
 from livespec.tui.feed import AppSource
 from livespec.tui.options import AppOptions
@@ -140,19 +141,53 @@ class RecordingController:
             self.host.notify(printable(str(self.recorder.path)), title="Recording to", timeout=5)
 
     def poll(self) -> None:
-        """Reap a recording that finished (stopped, failed, or disk full)."""
+        """End a recording whose source ended or failed (as ``livespec record`` does: the
+        writer writes what came, the sidecar says why it ended); reap a recording that
+        finished (stopped, failed, or disk full)."""
         rec = self.recorder
-        if rec is None or not rec.finished:
+        if rec is None:
+            return
+        if not rec.finished:
+            end = source_end(self.source, reopens=True)
+            if end is not None:
+                rec.request_stop(end[0])  # everything the source wrote, then the file closes
             return
         rec.stop()  # already finished: joins at once
         self.recorder = None
-        if rec.error:
+        failure = self._note_end(rec)
+        if failure is not None:
+            self._note = f"REC ended: {printable(failure)}"
+            self.host.notify(
+                printable(f"{failure}; '{rec.path}' is complete up to that point"),
+                title="Recording stopped",
+                severity="error",
+                timeout=15,
+            )
+        elif rec.error:
             self._note = f"REC FAILED: {rec.error}"
             msg = str(rec.error)
             self.host.notify(msg, title="Recording stopped", severity="error", timeout=15)
         else:
             self._note = rec.status_text()
         self._note_until = time.monotonic() + SAVED_MESSAGE_S
+
+    def _note_end(self, rec: Recorder) -> str | None:
+        """Put how a finished recording's take ended into its sidecar when the source
+        did it: ``end of input``, or ``error`` and the source's line (a device still gone
+        included), which is returned. UI or main thread, after the writer finished."""
+        from livespec.recorder.sidecar import save_sidecar
+
+        end = source_end(self.source, reopens=False)
+        if end is None or rec.error is not None or not rec.frames_written:
+            return None
+        device = getattr(self.source, "reopen", None) is not None  # the gap goes on as silence
+        if not device and (self.ring is None or rec.position < self.ring.written):
+            return None  # stopped before the input's last frame
+        if (rec.ended_by, rec.error) != end:
+            rec.ended_by, rec.error = end
+            with contextlib.suppress(OSError):  # else the writer's sidecar stays
+                save_sidecar(rec, complete=True)
+        return end[1]
 
     def text(self) -> str:
         """What the status line says about recording."""
@@ -168,3 +203,22 @@ class RecordingController:
         rec, self.recorder = self.recorder, None
         if rec is not None:
             rec.stop()
+            self._note_end(rec)
+
+
+def source_end(source: AppSource, *, reopens: bool) -> tuple[str, str | None] | None:
+    """How ``source`` ended: ``("error", line)`` if its producer failed, ``("end of
+    input", None)`` if it ended, None while it runs (any thread). With ``reopens``, a
+    device's dead stream is not an end: the app reopens it, and a recording goes on with
+    the gap as silence."""
+    error = getattr(source, "error", None)
+    device = getattr(source, "reopen", None) is not None  # never ends by itself
+    if error is not None:
+        if reopens and device:
+            return None
+        if isinstance(error, LivespecError):
+            return "error", str(error)
+        return "error", f"{type(error).__name__}: {error}"
+    if source.finished and not device:
+        return "end of input", None
+    return None

@@ -54,7 +54,7 @@ def measure_text(
     m = result.measurement
     if m is None:
         t.append("Measure ", KEY)
-        t.append("no tone in the band (silence?)", DIM)
+        t.append("no tone in the band", DIM)
         t.append("\n" * (PANEL_LINES - 2) + "\n")
         t.append(_settings(result, None, note), DIM)
         return t
