@@ -8,7 +8,9 @@ import json
 import math
 import subprocess
 import sys
+import time
 from dataclasses import dataclass
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -399,3 +401,32 @@ def test_cli_reports_no_tone_on_a_dc_only_file(tmp_path) -> None:
     assert row["freq_hz"] is None and row["level_dbfs"] is None
     text = run_measure("--input", str(path), "--interval", "0")
     assert text.stdout.splitlines()[-1].endswith("(no tone)")
+
+
+def test_ctrl_c_on_a_live_source_reports_what_was_measured(monkeypatch, capsys) -> None:
+    """Ctrl-C is how a live measurement ends (no --duration): the frames since the last
+    result are reported, then status 130 (as `record` keeps the take up to the signal)."""
+    import livespec.cli.measure as cli_measure
+    from livespec.cli import main
+
+    frames = {"n": 0}
+    real_frame = cli_measure._Reporter.frame
+
+    def counting_frame(self, power, t_end):  # type: ignore[no-untyped-def]
+        frames["n"] += 1
+        real_frame(self, power, t_end)
+
+    def sleep(_s: float) -> None:  # the live loop's wait: Ctrl-C once two frames are in
+        if frames["n"] >= 2:
+            raise KeyboardInterrupt
+        real_sleep(0.01)
+
+    real_sleep = time.sleep
+    monkeypatch.setattr(cli_measure._Reporter, "frame", counting_frame)
+    monkeypatch.setattr(cli_measure, "time", SimpleNamespace(sleep=sleep))  # this loop's only
+    status = main(["measure", "--input", "tone:1000@-6", "--interval", "0", "--json"])
+    monkeypatch.undo()
+    assert status == 130
+    (rec,) = [json.loads(x) for x in capsys.readouterr().out.splitlines()]
+    assert rec["frames"] >= 2 and rec["freq_hz"] == pytest.approx(1000.0, abs=1e-3)
+    assert rec["level_dbfs"] == pytest.approx(-6.0, abs=0.01)  # tone:1000@-6

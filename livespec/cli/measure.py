@@ -357,7 +357,12 @@ def run_measure(ns: argparse.Namespace, cfg: Config) -> int:
             # Keep the ring from wrapping past the next frame: pump at most what fits.
             pipe.pump(process, framer.room)
         else:
-            _run_live(pipe, framer, process, opts.duration)
+            try:
+                _run_live(pipe, framer, process, opts.duration)
+            except KeyboardInterrupt:  # Ctrl-C ends a live measurement: report it, then 130
+                reporter.finish()
+                sys.stdout.flush()
+                raise
         if framer.delivered == 0:
             raise UsageError(
                 f"the input is shorter than one measurement frame ({n} samples, "
