@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from livespec.config_file import read_toml, shorten
+from livespec.config_file import check_types, read_toml, shorten, toml_shown, toml_string
 from livespec.errors import UsageError
 
 # The names of the colour maps: the one list that options, parsers and tables use (their
@@ -334,12 +334,8 @@ def check_record_dir(folder: str) -> None:
 
 
 def _file_place(path: Path, section: str, key: str, value: object) -> str:
-    return f"{path}: [{section}] {shorten(key)}" + ("" if value is None else f" = {_shown(value)}")
-
-
-def _shown(value: object) -> str:
-    """A value as an error message quotes it: its repr, cut short."""
-    return shorten(repr(value))
+    shown = "" if value is None else f" = {toml_shown(value)}"
+    return f"{path}: [{section}] {shorten(key)}{shown}"
 
 
 def load_file(path: Path, explicit: bool = False) -> Config:
@@ -357,12 +353,9 @@ def load_file(path: Path, explicit: bool = False) -> Config:
             raise UsageError(f"{path}: unknown table [{name}] (known: {', '.join(SECTIONS)})")
         if not isinstance(values, dict):
             raise UsageError(f"{path}: '{name}' must be a table, [{name}]")
-        parts[section] = _apply(
-            section,
-            getattr(cfg, section),
-            values,
-            functools.partial(_file_place, path, section),
-        )
+        where = functools.partial(_file_place, path, section)
+        base = getattr(cfg, section)
+        parts[section] = _apply(section, base, check_types(type(base), values, where), where)
     src = parts.get("source")
     if src is not None and src.input is not None and src.device is not None:
         raise UsageError(f"{path}: [source] has both input and device; keep one")
@@ -431,18 +424,3 @@ def as_toml(cfg: Config) -> str:
                 lines.append(f"{f.name} = {v!r}")
         lines.append("")
     return "\n".join(lines)
-
-
-def toml_string(text: str) -> str:
-    """``text`` as a TOML basic string: quotes, backslashes and control characters
-    escaped, so that printing it never lets a terminal act on what a file contained."""
-    out = []
-    for c in text:
-        o = ord(c)
-        if c in '"\\':
-            out.append("\\" + c)
-        elif o < 0x20 or 0x7F <= o <= 0x9F:
-            out.append(f"\\u{o:04x}")
-        else:
-            out.append(c)
-    return '"' + "".join(out) + '"'

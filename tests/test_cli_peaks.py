@@ -246,7 +246,7 @@ def test_bad_config_file_names_file_key_and_range(tmp_path, run_livespec):
     )
     assert done.returncode == 2
     assert done.stderr.strip() == (
-        f"livespec: {cfg}: [analysis] window = 'triangle': must be one of rect, hann, hamming, "
+        f'livespec: {cfg}: [analysis] window = "triangle": must be one of rect, hann, hamming, '
         "blackman, blackman-harris, flattop, kaiser"
     )
 

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 import tomllib
 
-from livespec.config import Config, as_toml, load_file, merge_cli, preroll_seconds, toml_string
-from livespec.config_file import MAX_CONFIG_BYTES
+from livespec.config import Config, as_toml, load_file, merge_cli, preroll_seconds
+from livespec.config_file import MAX_CONFIG_BYTES, toml_string
 from livespec.errors import UsageError
 
 
@@ -83,7 +83,7 @@ def test_hop_wins_over_overlap():
     ("text", "message"),
     [
         ("[analysis]\nfft = 100000\n", r"\[analysis\] fft = 100000: must be an integer from 64"),
-        ('[analysis]\nwindow = "gauss"\n', r"window = 'gauss': must be one of rect, hann"),
+        ('[analysis]\nwindow = "gauss"\n', r'window = "gauss": must be one of rect, hann'),
         ("[analysis]\nfoo = 1\n", r"\[analysis\] foo: unknown setting"),
         ("[display2]\nx = 1\n", r"unknown table \[display2\]"),
         ("[analysis\nfft = 1\n", r"not valid TOML"),
@@ -96,6 +96,49 @@ def test_bad_file_values_name_file_key_and_allowed(tmp_path, text, message):
     with pytest.raises(UsageError, match=message) as info:
         load_file(path)
     assert str(path) in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [  # TOML is typed: a value of the wrong type is refused (docs/cli.md), shown as TOML
+        ('[analysis]\nfft = "4096"\n', r'\[analysis\] fft = "4096": must be an integer, not text'),
+        (
+            "[analysis]\nfft = true\n",
+            r"\[analysis\] fft = true: must be an integer, not true/false",
+        ),
+        ("[analysis]\nfft = 4096.0\n", r"fft = 4096.0: must be an integer, not a number with"),
+        ('[display]\nspectrum = "on"\n', r'spectrum = "on": must be true or false, not text'),
+        ("[display]\nspectrum = 1\n", r"spectrum = 1: must be true or false, not an integer"),
+        ('[analysis]\noverlap = "0.5"\n', r'overlap = "0.5": must be a number, not text'),
+        ("[measure]\ncalibration_unit = 5\n", r"calibration_unit = 5: must be text"),
+        ('[source]\ninput = ["a.wav"]\n', r"input = \[.*\]: must be text, not an array"),
+        ("[display]\nfps = false\n", r"fps = false: must be a number, not true/false"),
+    ],
+)
+def test_file_values_of_the_wrong_type_are_refused(tmp_path, text, message):
+    path = tmp_path / "config.toml"
+    path.write_text(text)
+    with pytest.raises(UsageError, match=message) as info:
+        load_file(path)
+    assert str(info.value).startswith(f"{path}: ")
+
+
+def test_file_values_of_the_right_type_and_documented_alternatives_are_read(tmp_path):
+    path = tmp_path / "config.toml"
+    path.write_text(
+        "[source]\ndevice = 3\nlatency = 0.05\n[analysis]\nfft = 2048\noverlap = 0\n"
+        "[display]\nspectrum = false\nfps = 24\n[measure]\ncalibration_db = 94\n"
+    )
+    cfg = load_file(path)
+    assert (cfg.source.device, cfg.source.latency) == ("3", "0.05")
+    assert (cfg.analysis.fft, cfg.analysis.overlap) == (2048, 0.0)
+    assert (cfg.display.spectrum, cfg.display.fps, cfg.measure.calibration_db) == (
+        False,
+        24.0,
+        94.0,
+    )
+    path.write_text('[source]\nlatency = "low"\n')
+    assert load_file(path).source.latency == "low"
 
 
 @pytest.mark.parametrize(
