@@ -195,6 +195,23 @@ def test_user_errors_are_one_line_and_status_2(run_livespec, args, needle):
     assert "Traceback" not in done.stderr
 
 
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["--config", "/dev/null", "peaks", "--input", "tone:1000", "--duration", "0.1"],
+        ["--fft", "1024", "record", "x.wav"],
+    ],
+)
+def test_a_command_after_options_is_named_in_one_line(run_livespec, args):
+    done = run_livespec(*args)  # options before the command went to the live app's parser
+    assert done.returncode == 2
+    word = next(a for a in args if a in ("peaks", "record"))
+    assert done.stderr.strip() == (
+        f"livespec: the command goes first: livespec {word} [options] (options before it "
+        f"are the live app's; see 'livespec {word} --help')"
+    )
+
+
 def test_corrupt_and_empty_files(tmp_path, run_livespec):
     (tmp_path / "junk.wav").write_bytes(b"this is not audio at all" * 10)
     (tmp_path / "empty.wav").write_bytes(b"")
