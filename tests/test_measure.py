@@ -156,6 +156,25 @@ def test_tone_between_bins_and_near_the_band_edge() -> None:
     assert abs(r.freq_hz - case.freq) <= 1e-3
 
 
+@pytest.mark.parametrize(
+    ("freq", "band"),
+    [
+        (1000.0, (1000.0, 2000.0)),  # at the low edge: half the lobe below the band
+        (1000.0, (500.0, 1000.0)),  # at the high edge
+        (1001.1, (1000.0, 3000.0)),  # just inside, between bins
+        (20.0, (20.0, 20000.0)),  # the default band's edge, next to the DC region
+    ],
+)
+def test_a_tone_at_a_band_edge_is_measured_whole(freq: float, band: tuple[float, float]) -> None:
+    t = np.arange(FS * 3) / FS
+    x = 10 ** (-6.0 / 20) * np.sin(2 * np.pi * freq * t)  # -6.00 dBFS exactly
+    r = measure(x, band=band)
+    assert r is not None
+    assert abs(r.freq_hz - freq) <= 1e-3, r.freq_hz  # was 1001.108 Hz at the low edge
+    assert abs(r.level_dbfs - -6.0) <= 0.01, r.level_dbfs  # was -9 dBFS (half a lobe)
+    assert r.thdn_db < -100.0, r.thdn_db  # the lobe's other half is no distortion
+
+
 def test_band_limits_the_harmonics_and_the_noise() -> None:
     case = Case(1000.0, -1.0, 80.0)
     x, _ = generate(case, seed=3)
