@@ -21,12 +21,13 @@ import dataclasses
 import functools
 import math
 import os
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from livespec.config_file import read_toml, shorten
+from livespec.config_file import check_types, read_toml, shorten, toml_shown, toml_string
 from livespec.errors import UsageError
 
 # The names of the colour maps: the one list that options, parsers and tables use (their
@@ -195,6 +196,11 @@ def _text(v: object) -> str:
     return str(v)
 
 
+def _path(v: object) -> str:
+    """A file or folder name; a leading ``~`` is the home folder (TOML has no shell)."""
+    return os.path.expanduser(_text(v))
+
+
 def _latency(v: object) -> str:
     if isinstance(v, str) and v.lower() in ("low", "high"):
         return v.lower()
@@ -223,7 +229,7 @@ def _optional(check: Callable[[object], _T]) -> Callable[[object], _T | None]:
 
 VALIDATORS: dict[str, dict[str, Callable[[object], object]]] = {
     "source": {
-        "input": _optional(_text),
+        "input": _optional(_path),
         "device": _optional(_text),
         "samplerate": _optional(_int(1000, 768000)),
         "channels": _optional(_int(1, 64)),
@@ -258,7 +264,7 @@ VALIDATORS: dict[str, dict[str, Callable[[object], object]]] = {
         "history_seconds": _float(1.0, 3600.0),
         "frames_per_pixel": _int(1, 64),
         "spectrum": _bool,
-        "record_dir": _text,
+        "record_dir": _path,
     },
     "measure": {
         "calibration_db": _optional(_float(-1000.0, 1000.0)),
@@ -328,12 +334,8 @@ def check_record_dir(folder: str) -> None:
 
 
 def _file_place(path: Path, section: str, key: str, value: object) -> str:
-    return f"{path}: [{section}] {shorten(key)}" + ("" if value is None else f" = {_shown(value)}")
-
-
-def _shown(value: object) -> str:
-    """A value as an error message quotes it: its repr, cut short."""
-    return shorten(repr(value))
+    shown = "" if value is None else f" = {toml_shown(value)}"
+    return f"{path}: [{section}] {shorten(key)}{shown}"
 
 
 def load_file(path: Path, explicit: bool = False) -> Config:
@@ -351,18 +353,22 @@ def load_file(path: Path, explicit: bool = False) -> Config:
             raise UsageError(f"{path}: unknown table [{name}] (known: {', '.join(SECTIONS)})")
         if not isinstance(values, dict):
             raise UsageError(f"{path}: '{name}' must be a table, [{name}]")
-        parts[section] = _apply(
-            section,
-            getattr(cfg, section),
-            values,
-            functools.partial(_file_place, path, section),
-        )
+        where = functools.partial(_file_place, path, section)
+        base = getattr(cfg, section)
+        parts[section] = _apply(section, base, check_types(type(base), values, where), where)
+    src = parts.get("source")
+    if src is not None and src.input is not None and src.device is not None:
+        raise UsageError(f"{path}: [source] has both input and device; keep one")
     return dataclasses.replace(cfg, path=path, **parts)
 
 
 def merge_cli(cfg: Config, given: Mapping[str, object]) -> Config:
     """Override ``cfg`` with the command-line values that were given (not None)."""
     parts: dict[str, Any] = {}  # section name -> its config (replace() wants each type)
+    inp, dev = given.get("input"), given.get("device")
+    if (inp is None) != (dev is None):  # one flag replaces the file's choice of source
+        source = dataclasses.replace(cfg.source, input=None, device=None)
+        cfg = dataclasses.replace(cfg, source=source)
     for section in SECTIONS:
         values = {k: v for k, v in given.items() if k in VALIDATORS[section] and v is not None}
         if values:
@@ -373,7 +379,15 @@ def merge_cli(cfg: Config, given: Mapping[str, object]) -> Config:
                 lambda key, value: f"{option_name(key)} {shorten(str(value))}",
             )
     merged = dataclasses.replace(cfg, **parts)
-    check_consistency(merged)
+    try:
+        check_consistency(merged)
+    except UsageError as exc:  # name the file for the values that came from it
+        keys = [o[2:].replace("-", "_") for o in re.findall(r"--[a-z][a-z-]*", str(exc))]
+        in_file = [k for k in keys if given.get(k) is None]
+        if merged.path is None or not in_file:
+            raise
+        where = f"not on the command line: {', '.join(in_file)}; config file {merged.path}"
+        raise UsageError(f"{exc} ({where})") from None
     return merged
 
 
@@ -410,18 +424,3 @@ def as_toml(cfg: Config) -> str:
                 lines.append(f"{f.name} = {v!r}")
         lines.append("")
     return "\n".join(lines)
-
-
-def toml_string(text: str) -> str:
-    """``text`` as a TOML basic string: quotes, backslashes and control characters
-    escaped, so that printing it never lets a terminal act on what a file contained."""
-    out = []
-    for c in text:
-        o = ord(c)
-        if c in '"\\':
-            out.append("\\" + c)
-        elif o < 0x20 or 0x7F <= o <= 0x9F:
-            out.append(f"\\u{o:04x}")
-        else:
-            out.append(c)
-    return '"' + "".join(out) + '"'

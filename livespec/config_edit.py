@@ -26,6 +26,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from livespec.config_file import file_kind
 from livespec.errors import UsageError
 
 if sys.version_info >= (3, 11):
@@ -127,10 +128,19 @@ def save_table_values(path: Path, table: str, values: Mapping[str, Value]) -> No
             text, or cannot be written.
     """
     real = Path(os.path.realpath(path))
+    with contextlib.suppress(OSError):  # missing: created below; unreadable: said below
+        mode = real.stat().st_mode
+        if not stat.S_ISREG(mode):  # a FIFO would block; /dev/null would be replaced
+            raise UsageError(
+                f"config file '{path}' is {file_kind(mode)}, not a regular file; "
+                "nothing was changed"
+            )
     try:
         old_text = real.read_text(encoding="utf-8") if real.exists() else ""
     except (OSError, UnicodeDecodeError) as exc:
         raise UsageError(f"cannot read config file '{path}': {exc}") from None
+    bom = "\ufeff" if old_text.startswith("\ufeff") else ""  # read as absent, kept
+    old_text = old_text[len(bom) :]
     try:
         old = tomllib.loads(old_text)
     except tomllib.TOMLDecodeError as exc:
@@ -141,13 +151,19 @@ def save_table_values(path: Path, table: str, values: Mapping[str, Value]) -> No
     except tomllib.TOMLDecodeError:
         ok = False
     if not ok:
-        wanted = "".join(f"{k} = {toml_value(v)}\n" for k, v in values.items() if v is not None)
+        wanted = " and ".join(
+            f"'{k} = {toml_value(v)}'" for k, v in values.items() if v is not None
+        )
         raise UsageError(
             f"{path}: cannot update [{table}] safely (it is not written as a plain "
-            f"'[{table}]' table); nothing was changed. Put this under [{table}] by hand:\n"
-            + wanted.rstrip("\n")
+            f"'[{table}]' table); nothing was changed. "
+            + (
+                f"Put these lines under [{table}] by hand: {wanted}"
+                if wanted
+                else f"Remove {' and '.join(values)} from [{table}] by hand"
+            )
         )
-    _write_atomically(real, new_text, path)
+    _write_atomically(real, bom + new_text, path)
 
 
 def _write_atomically(real: Path, text: str, shown: Path) -> None:

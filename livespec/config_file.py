@@ -10,6 +10,8 @@ thousands of levels deep. :func:`read_toml` refuses each in one line
 - at most :data:`MAX_CONFIG_BYTES` are read; a larger file is refused;
 - the text must be UTF-8 (a leading byte-order mark is allowed and ignored);
 - tables, arrays and inline tables may nest at most :data:`MAX_CONFIG_DEPTH` levels.
+- each setting's value must be of its TOML type (:func:`check_types`: ``fft = 4096``,
+  not ``"4096"``).
 
 Caller's thread; no state.
 """
@@ -21,6 +23,7 @@ import errno
 import os
 import stat
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +40,11 @@ _KINDS = (
     (stat.S_ISBLK, "a block device"),
     (stat.S_ISSOCK, "a socket"),
 )
+
+
+def file_kind(mode: int) -> str:
+    """What a ``st_mode`` that is not a regular file's names (``a FIFO (named pipe)``)."""
+    return next((name for test, name in _KINDS if test(mode)), "not a regular file")
 
 
 def shorten(text: str, limit: int = MAX_SHOWN) -> str:
@@ -77,8 +85,7 @@ def read_bytes(path: Path, explicit: bool) -> bytes | None:
         if stat.S_ISCHR(mode) and _is_devnull(st):
             return b""  # --config /dev/null: the usual way to say "no config file"
         if not stat.S_ISREG(mode):
-            kind = next((name for test, name in _KINDS if test(mode)), "not a regular file")
-            raise UsageError(f"config file '{path}' is {kind}, not a regular file")
+            raise UsageError(f"config file '{path}' is {file_kind(mode)}, not a regular file")
         chunks: list[bytes] = []
         size = 0
         while size <= MAX_CONFIG_BYTES:
@@ -139,3 +146,74 @@ def read_toml(path: Path, explicit: bool = False) -> dict[str, Any] | None:
     if _depth(data, MAX_CONFIG_DEPTH + 1) > MAX_CONFIG_DEPTH:
         raise UsageError(too_deep)
     return data
+
+
+# Settings typed text whose validators also take a number: a device's index, seconds.
+TEXT_OR_NUMBER = frozenset({"device", "latency"})
+_TYPE_NAMES: tuple[tuple[type, str], ...] = (
+    (bool, "true/false"),
+    (int, "an integer"),
+    (float, "a number with a fraction"),
+    (str, "text"),
+    (list, "an array"),
+    (dict, "a table"),
+)
+
+
+def toml_shown(value: object) -> str:
+    """``value`` as TOML spells it (``true``, ``"text"``), cut short, for a message."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return shorten(toml_string(value))
+    return shorten(repr(value))
+
+
+def _expected(hint: object, key: str) -> tuple[tuple[type, ...], str]:
+    """The TOML types a setting typed ``hint`` takes, and how a message names them."""
+    text = str(hint)
+    if "bool" in text:
+        return (bool,), "true or false"
+    if "int" in text:
+        return (int,), "an integer"
+    if "float" in text:
+        return (int, float), "a number"
+    if key in TEXT_OR_NUMBER:
+        return (str, int, float), "text or a number"
+    return (str,), "text"
+
+
+def check_types(
+    cls: type, values: dict[str, Any], where: Callable[[str, object], str]
+) -> dict[str, Any]:
+    """``values`` from the file's table for the settings class ``cls``, each checked to be
+    of its setting's TOML type (an integer, a number, true/false or text; TOML is typed, so
+    ``fft = "4096"`` is a mistake, not a spelling). Unknown keys pass (the validators name
+    them). Raises :class:`UsageError` naming ``where(key, value)`` and both types."""
+    import typing
+
+    hints = typing.get_type_hints(cls)
+    for key, value in values.items():
+        if key not in hints:
+            continue
+        allowed, what = _expected(hints[key], key)
+        if isinstance(value, allowed) and (bool in allowed or not isinstance(value, bool)):
+            continue
+        got = next((name for t, name in _TYPE_NAMES if isinstance(value, t)), "another type")
+        raise UsageError(f"{where(key, value)}: must be {what}, not {got}")
+    return values
+
+
+def toml_string(text: str) -> str:
+    """``text`` as a TOML basic string: quotes, backslashes and control characters
+    escaped, so that printing it never lets a terminal act on what a file contained."""
+    out = []
+    for c in text:
+        o = ord(c)
+        if c in '"\\':
+            out.append("\\" + c)
+        elif o < 0x20 or 0x7F <= o <= 0x9F:
+            out.append(f"\\u{o:04x}")
+        else:
+            out.append(c)
+    return '"' + "".join(out) + '"'

@@ -178,6 +178,7 @@ def test_stereo_file_channel_pick(tmp_path, run_livespec):
         (["--input", "tone:1000", "--channel", "3", "--duration", "1"], "--channel 3"),
         (["--input", "tone:1000", "--duration", "-1"], "--duration -1: must be positive"),
         (["--input", "tone:1000", "--duration", "inf"], "--duration inf: must be finite"),
+        (["--input", "tone:1000", "--duration", "1e308"], "--duration 1e+308: must be at most"),
         (  # at or above Nyquist (24 kHz here) no band is left to search
             ["--input", "tone:1000", "--fmin", "24000", "--duration", "1"],
             "--fmin 24000: must be below the input's Nyquist frequency, 24000 Hz",
@@ -192,6 +193,23 @@ def test_user_errors_are_one_line_and_status_2(run_livespec, args, needle):
     assert lines[0].startswith("livespec")
     assert needle in lines[0]
     assert "Traceback" not in done.stderr
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["--config", "/dev/null", "peaks", "--input", "tone:1000", "--duration", "0.1"],
+        ["--fft", "1024", "record", "x.wav"],
+    ],
+)
+def test_a_command_after_options_is_named_in_one_line(run_livespec, args):
+    done = run_livespec(*args)  # options before the command went to the live app's parser
+    assert done.returncode == 2
+    word = next(a for a in args if a in ("peaks", "record"))
+    assert done.stderr.strip() == (
+        f"livespec: the command goes first: livespec {word} [options] (options before it "
+        f"are the live app's; see 'livespec {word} --help')"
+    )
 
 
 def test_corrupt_and_empty_files(tmp_path, run_livespec):
@@ -245,7 +263,7 @@ def test_bad_config_file_names_file_key_and_range(tmp_path, run_livespec):
     )
     assert done.returncode == 2
     assert done.stderr.strip() == (
-        f"livespec: {cfg}: [analysis] window = 'triangle': must be one of rect, hann, hamming, "
+        f'livespec: {cfg}: [analysis] window = "triangle": must be one of rect, hann, hamming, '
         "blackman, blackman-harris, flattop, kaiser"
     )
 

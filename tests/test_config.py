@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 import tomllib
 
-from livespec.config import Config, as_toml, load_file, merge_cli, preroll_seconds, toml_string
-from livespec.config_file import MAX_CONFIG_BYTES
+from livespec.config import Config, as_toml, load_file, merge_cli, preroll_seconds
+from livespec.config_file import MAX_CONFIG_BYTES, toml_string
 from livespec.errors import UsageError
 
 
@@ -27,6 +27,53 @@ def test_file_then_flags(tmp_path):
     assert cfg.analysis.hop_samples == 512
 
 
+def test_an_input_or_device_flag_replaces_the_files_source(tmp_path):
+    """The file's input and device are one choice: a flag for either replaces it."""
+    path = tmp_path / "config.toml"
+    path.write_text('[source]\ninput = "tone:1000"\n')
+    cfg = merge_cli(load_file(path), {"device": "pulse", "input": None})
+    assert (cfg.source.input, cfg.source.device) == (None, "pulse")
+    path.write_text('[source]\ndevice = "pulse"\n')
+    cfg = merge_cli(load_file(path), {"device": None, "input": "tone:440"})
+    assert (cfg.source.input, cfg.source.device) == ("tone:440", None)
+    with pytest.raises(UsageError, match="give either --device or --input, not both"):
+        merge_cli(Config(), {"device": "pulse", "input": "tone:440"})
+    path.write_text('[source]\ndevice = "pulse"\ninput = "tone:440"\n')
+    with pytest.raises(UsageError, match=r"config.toml: \[source\] has both input and device"):
+        load_file(path)
+
+
+def test_a_leading_tilde_in_file_paths_is_the_home_folder(tmp_path, monkeypatch):
+    """TOML has no shell to expand ``~``: the config does it for the paths it holds."""
+    monkeypatch.setenv("HOME", str(tmp_path))
+    path = tmp_path / "config.toml"
+    path.write_text('[source]\ninput = "~/take.wav"\n[display]\nrecord_dir = "~/rec"\n')
+    cfg = load_file(path)
+    assert cfg.source.input == str(tmp_path / "take.wav")
+    assert cfg.display.record_dir == str(tmp_path / "rec")
+    cfg = merge_cli(cfg, {"input": "tone:1000~", "record_dir": "-"})  # only a leading ~
+    assert (cfg.source.input, cfg.display.record_dir) == ("tone:1000~", "-")
+
+
+def test_a_clash_within_the_file_names_the_file(tmp_path):
+    path = tmp_path / "config.toml"
+    path.write_text("[display]\ndb_min = 0\ndb_max = -10\n")
+    with pytest.raises(UsageError) as info:
+        merge_cli(load_file(path), {})
+    assert str(info.value) == (
+        f"--db-max -10 must be above --db-min 0 "
+        f"(not on the command line: db_max, db_min; config file {path})"
+    )
+    with pytest.raises(UsageError) as info:  # one of them given: the other is the file's
+        merge_cli(load_file(path), {"db_max": "-5"})
+    assert str(info.value) == (
+        "--db-max -5 must be above --db-min 0 "
+        f"(not on the command line: db_min; config file {path})"
+    )
+    cfg = merge_cli(load_file(path), {"db_max": "-5", "db_min": "-50"})
+    assert (cfg.display.db_min, cfg.display.db_max) == (-50.0, -5.0)
+
+
 def test_hop_wins_over_overlap():
     cfg = merge_cli(Config(), {"hop": "100", "overlap": "0.5"})
     assert cfg.analysis.hop_samples == 100
@@ -36,7 +83,7 @@ def test_hop_wins_over_overlap():
     ("text", "message"),
     [
         ("[analysis]\nfft = 100000\n", r"\[analysis\] fft = 100000: must be an integer from 64"),
-        ('[analysis]\nwindow = "gauss"\n', r"window = 'gauss': must be one of rect, hann"),
+        ('[analysis]\nwindow = "gauss"\n', r'window = "gauss": must be one of rect, hann'),
         ("[analysis]\nfoo = 1\n", r"\[analysis\] foo: unknown setting"),
         ("[display2]\nx = 1\n", r"unknown table \[display2\]"),
         ("[analysis\nfft = 1\n", r"not valid TOML"),
@@ -49,6 +96,49 @@ def test_bad_file_values_name_file_key_and_allowed(tmp_path, text, message):
     with pytest.raises(UsageError, match=message) as info:
         load_file(path)
     assert str(path) in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [  # TOML is typed: a value of the wrong type is refused (docs/cli.md), shown as TOML
+        ('[analysis]\nfft = "4096"\n', r'\[analysis\] fft = "4096": must be an integer, not text'),
+        (
+            "[analysis]\nfft = true\n",
+            r"\[analysis\] fft = true: must be an integer, not true/false",
+        ),
+        ("[analysis]\nfft = 4096.0\n", r"fft = 4096.0: must be an integer, not a number with"),
+        ('[display]\nspectrum = "on"\n', r'spectrum = "on": must be true or false, not text'),
+        ("[display]\nspectrum = 1\n", r"spectrum = 1: must be true or false, not an integer"),
+        ('[analysis]\noverlap = "0.5"\n', r'overlap = "0.5": must be a number, not text'),
+        ("[measure]\ncalibration_unit = 5\n", r"calibration_unit = 5: must be text"),
+        ('[source]\ninput = ["a.wav"]\n', r"input = \[.*\]: must be text, not an array"),
+        ("[display]\nfps = false\n", r"fps = false: must be a number, not true/false"),
+    ],
+)
+def test_file_values_of_the_wrong_type_are_refused(tmp_path, text, message):
+    path = tmp_path / "config.toml"
+    path.write_text(text)
+    with pytest.raises(UsageError, match=message) as info:
+        load_file(path)
+    assert str(info.value).startswith(f"{path}: ")
+
+
+def test_file_values_of_the_right_type_and_documented_alternatives_are_read(tmp_path):
+    path = tmp_path / "config.toml"
+    path.write_text(
+        "[source]\ndevice = 3\nlatency = 0.05\n[analysis]\nfft = 2048\noverlap = 0\n"
+        "[display]\nspectrum = false\nfps = 24\n[measure]\ncalibration_db = 94\n"
+    )
+    cfg = load_file(path)
+    assert (cfg.source.device, cfg.source.latency) == ("3", "0.05")
+    assert (cfg.analysis.fft, cfg.analysis.overlap) == (2048, 0.0)
+    assert (cfg.display.spectrum, cfg.display.fps, cfg.measure.calibration_db) == (
+        False,
+        24.0,
+        94.0,
+    )
+    path.write_text('[source]\nlatency = "low"\n')
+    assert load_file(path).source.latency == "low"
 
 
 @pytest.mark.parametrize(

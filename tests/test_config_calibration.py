@@ -5,6 +5,9 @@ read it back; the app's ``--calibrate`` and ``--average`` options."""
 from __future__ import annotations
 
 import json
+import os
+import stat
+import subprocess
 import sys
 from pathlib import Path
 
@@ -189,3 +192,73 @@ def test_headless_measure_reads_the_saved_calibration(
     rec = json.loads(done.stdout.splitlines()[-1])
     assert rec["unit"] == "dB SPL"
     assert rec["level"] == pytest.approx(94.0, abs=0.01)
+
+
+def test_a_unit_with_control_characters_is_printed_escaped(
+    tmp_path: Path, run_livespec: RunLivespec
+) -> None:
+    """A unit that would retitle the terminal is shown escaped by ``measure``'s text line
+    and by ``config --calibrate``'s confirmation, as ``livespec config`` shows values."""
+    path = tmp_path / "config.toml"
+    unit = "dB\x1b]2;owned\x07"
+    done = run_livespec("config", "--config", str(path), "--calibrate", "10", unit)
+    assert done.returncode == 0, done.stderr
+    assert "\x1b" not in done.stdout and "\x07" not in done.stdout
+    assert "# saved calibration 10 dB\\x1b]2;owned\\x07 in" in done.stdout
+    done = run_livespec(
+        "measure", "--config", str(path), "--input", "tone:1000@-20", "--duration", "1",
+        "--interval", "0",
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert "\x1b" not in done.stdout and "\x07" not in done.stdout
+    assert "-20.00 dBFS   -10.00 dB\\x1b]2;owned\\x07  THD" in done.stdout, done.stdout
+
+
+def test_a_file_with_a_byte_order_mark_is_edited_and_keeps_it(tmp_path: Path) -> None:
+    """The reader ignores a leading UTF-8 BOM (docs/cli.md), so the editor must too."""
+    path = tmp_path / "config.toml"
+    path.write_bytes(b"\xef\xbb\xbf" + EXISTING.encode())
+    save_calibration(path, 94.0, "dB SPL")
+    data = path.read_bytes()
+    assert data.startswith(b"\xef\xbb\xbf# my livespec settings\n")
+    assert data.count(b"\xef\xbb\xbf") == 1
+    cfg = load_file(path)
+    assert (cfg.measure.calibration_db, cfg.measure.calibration_unit) == (94.0, "dB SPL")
+    assert cfg.analysis.fft == 8192
+
+
+def test_the_lines_to_add_by_hand_are_one_readable_line(
+    tmp_path: Path, run_livespec: RunLivespec
+) -> None:
+    path = tmp_path / "config.toml"
+    path.write_text("measure.calibration_unit = 'dBV'\n")
+    done = run_livespec("config", "--config", str(path), "--calibrate", "114", "dB SPL")
+    assert done.returncode == 2
+    assert done.stderr.count("\n") == 1 and "\\n" not in done.stderr, done.stderr
+    assert done.stderr.rstrip().endswith(
+        "by hand: 'calibration_db = 114.0' and 'calibration_unit = \"dB SPL\"'"
+    ), done.stderr
+
+
+def test_only_a_regular_file_is_edited(tmp_path: Path) -> None:
+    """A FIFO (or a device such as /dev/null, which ``--config`` accepts as "no file") is
+    refused before it is read or replaced: the edit would block on the FIFO, and as root
+    it would replace /dev/null with a regular file. Run in a child: the old code hung."""
+    fifo = tmp_path / "fifo.toml"
+    os.mkfifo(fifo)
+    code = (
+        "import sys; from pathlib import Path\n"
+        "from livespec.config_edit import save_calibration\n"
+        "from livespec.errors import UsageError\n"
+        "try:\n"
+        f"    save_calibration(Path({str(fifo)!r}), 114.0, 'dB SPL')\n"
+        "except UsageError as exc:\n"
+        "    print(exc)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=30, check=False
+    )
+    assert done.stdout.strip() == (
+        f"config file '{fifo}' is a FIFO (named pipe), not a regular file; nothing was changed"
+    ), done
+    assert stat.S_ISFIFO(fifo.lstat().st_mode)

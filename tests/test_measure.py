@@ -8,7 +8,9 @@ import json
 import math
 import subprocess
 import sys
+import time
 from dataclasses import dataclass
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -154,6 +156,25 @@ def test_tone_between_bins_and_near_the_band_edge() -> None:
     assert abs(r.freq_hz - case.freq) <= 1e-3
 
 
+@pytest.mark.parametrize(
+    ("freq", "band"),
+    [
+        (1000.0, (1000.0, 2000.0)),  # at the low edge: half the lobe below the band
+        (1000.0, (500.0, 1000.0)),  # at the high edge
+        (1001.1, (1000.0, 3000.0)),  # just inside, between bins
+        (20.0, (20.0, 20000.0)),  # the default band's edge, next to the DC region
+    ],
+)
+def test_a_tone_at_a_band_edge_is_measured_whole(freq: float, band: tuple[float, float]) -> None:
+    t = np.arange(FS * 3) / FS
+    x = 10 ** (-6.0 / 20) * np.sin(2 * np.pi * freq * t)  # -6.00 dBFS exactly
+    r = measure(x, band=band)
+    assert r is not None
+    assert abs(r.freq_hz - freq) <= 1e-3, r.freq_hz  # was 1001.108 Hz at the low edge
+    assert abs(r.level_dbfs - -6.0) <= 0.01, r.level_dbfs  # was -9 dBFS (half a lobe)
+    assert r.thdn_db < -100.0, r.thdn_db  # the lobe's other half is no distortion
+
+
 def test_band_limits_the_harmonics_and_the_noise() -> None:
     case = Case(1000.0, -1.0, 80.0)
     x, _ = generate(case, seed=3)
@@ -277,6 +298,33 @@ def test_cli_whole_file_calibration_weighting_and_text(tmp_path) -> None:
     assert "1000.000 Hz" in line and "THD" in line and "SNR" in line
 
 
+def test_cli_text_line_gives_level_and_noise_in_the_calibrated_unit(tmp_path) -> None:
+    path = tmp_path / "tone.wav"
+    sf.write(path, generate(Case(1000.0, -20.0, 80.0), seconds=1.0)[0], FS, subtype="FLOAT")
+    args = ["--input", str(path), "--interval", "0", "--calibrate", "114", "dB SPL"]
+    (rec,) = [json.loads(x) for x in run_measure(*args, "--json").stdout.splitlines()]
+    line = run_measure(*args).stdout.splitlines()[-1]
+    assert f"{rec['level_dbfs']:.2f} dBFS  {rec['level_dbfs'] + 114:7.2f} dB SPL" in line, line
+    assert f"noise {rec['noise_dbfs']:.2f} dBFS  {rec['noise_dbfs'] + 114:7.2f} dB SPL" in line
+
+
+def test_cli_json_of_silence_has_every_key(tmp_path) -> None:
+    """No tone: the same keys as with one (docs/measure.md), the figures null."""
+    path = tmp_path / "silence.wav"
+    sf.write(path, np.zeros(FS), FS, subtype="PCM_16")
+    tone = tmp_path / "tone.wav"
+    sf.write(tone, generate(Case(1000.0, -6.0, 80.0), seconds=1.0)[0], FS, subtype="FLOAT")
+    args = ["--json", "--interval", "0", "--band", "30-9000", "--weighting", "A"]
+    (quiet,) = [json.loads(x) for x in run_measure("--input", str(path), *args).stdout.splitlines()]
+    (loud,) = [json.loads(x) for x in run_measure("--input", str(tone), *args).stdout.splitlines()]
+    assert list(quiet) == list(loud)
+    assert quiet["freq_hz"] is None and quiet["thdn_percent"] is None
+    assert quiet["total_dbfs"] is None and quiet["noise_density_dbfs_hz"] is None
+    assert quiet["band_hz"] == loud["band_hz"] == [30.0, 9000.0]
+    assert quiet["weighting"] == "A" and quiet["harmonics_requested"] == 10
+    assert (quiet["harmonics_used"], quiet["harmonics"]) == (0, [])
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [
@@ -286,6 +334,8 @@ def test_cli_whole_file_calibration_weighting_and_text(tmp_path) -> None:
         (["--fft", "1001"], "--fft"),
         (["--calibrate", "x", "dBV"], "--calibrate"),
         (["--duration", "0.5"], "shorter than one measurement frame"),
+        (["--duration", "inf"], "--duration inf: must be finite"),
+        (["--duration", "1e308"], "--duration 1e+308: must be at most 1e+09 seconds"),
     ],
 )
 def test_cli_errors_are_one_line(tmp_path, args: list[str], message: str) -> None:
@@ -370,3 +420,32 @@ def test_cli_reports_no_tone_on_a_dc_only_file(tmp_path) -> None:
     assert row["freq_hz"] is None and row["level_dbfs"] is None
     text = run_measure("--input", str(path), "--interval", "0")
     assert text.stdout.splitlines()[-1].endswith("(no tone)")
+
+
+def test_ctrl_c_on_a_live_source_reports_what_was_measured(monkeypatch, capsys) -> None:
+    """Ctrl-C is how a live measurement ends (no --duration): the frames since the last
+    result are reported, then status 130 (as `record` keeps the take up to the signal)."""
+    import livespec.cli.measure as cli_measure
+    from livespec.cli import main
+
+    frames = {"n": 0}
+    real_frame = cli_measure._Reporter.frame
+
+    def counting_frame(self, power, t_end):  # type: ignore[no-untyped-def]
+        frames["n"] += 1
+        real_frame(self, power, t_end)
+
+    def sleep(_s: float) -> None:  # the live loop's wait: Ctrl-C once two frames are in
+        if frames["n"] >= 2:
+            raise KeyboardInterrupt
+        real_sleep(0.01)
+
+    real_sleep = time.sleep
+    monkeypatch.setattr(cli_measure._Reporter, "frame", counting_frame)
+    monkeypatch.setattr(cli_measure, "time", SimpleNamespace(sleep=sleep))  # this loop's only
+    status = main(["measure", "--input", "tone:1000@-6", "--interval", "0", "--json"])
+    monkeypatch.undo()
+    assert status == 130
+    (rec,) = [json.loads(x) for x in capsys.readouterr().out.splitlines()]
+    assert rec["frames"] >= 2 and rec["freq_hz"] == pytest.approx(1000.0, abs=1e-3)
+    assert rec["level_dbfs"] == pytest.approx(-6.0, abs=0.01)  # tone:1000@-6

@@ -279,6 +279,9 @@ def test_output_devices_resolve_by_index_and_name(monkeypatch: pytest.MonkeyPatc
     monkeypatch.setattr(devices, "list_output_devices", list)
     with pytest.raises(SourceError, match=r"^no output device found"):
         output.open_playback(ramp_file_tmp(), None)
+    with pytest.raises(SourceError, match=r"^no output device found") as info:
+        devices.devices_command(output=True)  # says why, not "see livespec devices --output"
+    assert "livespec devices" not in str(info.value) and "no sound card" in str(info.value)
 
 
 def ramp_file_tmp() -> Path:

@@ -284,6 +284,11 @@ def test_a_folder_that_is_a_file_is_named_as_such(tmp_path: Path) -> None:
             ["--duration", "inf"],
             "--duration inf: must be finite (leave it out to record until stopped)",
         ),
+        (
+            ["--duration", "1e308"],
+            "--duration 1e+308: must be at most 1e+09 seconds (leave it out to record until "
+            "stopped)",
+        ),
         (["--preroll", "-2"], "--preroll -2: must be from 0 to 60 seconds"),
         (["--preroll", "3000"], "--preroll 3000: must be from 0 to 60 seconds"),
         (["--preroll", "1e9"], "--preroll 1e9: must be from 0 to 60 seconds"),

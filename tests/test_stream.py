@@ -262,6 +262,21 @@ def test_view_dump_of_good_truncated_and_garbage_streams(tmp_path: Path, tone_fr
     assert "not a livespec stream" in done.stderr
 
 
+def test_view_of_a_folder_or_a_missing_file_is_one_line_and_status_2(tmp_path: Path) -> None:
+    for path, words in ((tmp_path, "is a folder"), (tmp_path / "none.lspc", "no such file")):
+        for args in (["--dump", str(path)], [str(path)]):
+            done = subprocess.run(
+                [sys.executable, "-m", "livespec", "view", *args],
+                capture_output=True,
+                text=True,
+                timeout=60,
+                stdin=subprocess.DEVNULL,
+            )
+            assert done.returncode == 2, (args, done.stderr)
+            assert done.stderr.count("\n") == 1 and done.stderr.startswith("livespec: ")
+            assert f"cannot open '{path}': {words}" in done.stderr, done.stderr
+
+
 # -- the writer command ----------------------------------------------------------------------
 
 

@@ -172,8 +172,8 @@ def devices_command(as_json: bool = False, output: bool = False) -> str:
         outs = list_output_devices()
         if as_json:
             return json.dumps([asdict(d) for d in outs], indent=2)
-        if not outs:
-            raise SourceError(_NO_OUTPUT)
+        if not outs:  # not _NO_OUTPUT: it points at this very command
+            raise SourceError(_NO_OUTPUT_LISTED)
         return format_output_devices(outs)
     devices = list_input_devices()
     if as_json:
@@ -237,6 +237,10 @@ def _pick(devices: list[_D], spec: str | int | None, kind: str, option: str, see
 # -- output devices (livespec play) ------------------------------------------------------------
 
 _NO_OUTPUT = "no output device found: PortAudio lists none (see `livespec devices --output`)"
+_NO_OUTPUT_LISTED = (
+    "no output device found: PortAudio lists none (no sound card, or no access to one); "
+    "`livespec FILE --no-audio` browses a recording without playing it"
+)
 
 
 @dataclass(frozen=True)

@@ -84,9 +84,9 @@ def cmd_config(ns: argparse.Namespace) -> int:
         what = (
             "removed the calibration"
             if ns.no_calibration
-            else f"saved calibration {ns.calibration_db:g} {ns.calibration_unit}"
+            else f"saved calibration {ns.calibration_db:g} {printable(ns.calibration_unit)}"
         )
-        print(f"# {what} in {path}")
+        print(f"# {what} in {printable(str(path))}")
     cfg = resolve_config(ns)
     state = "exists" if cfg.path is not None else "does not exist; built-in defaults are used"
     print(f"# config file: {printable(str(path))} ({state})")

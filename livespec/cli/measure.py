@@ -22,6 +22,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TextIO
 
+from livespec.cli.checks import check_duration
 from livespec.config import WEIGHTING_CHOICES, Config
 from livespec.errors import EXIT_FAILURE, EXIT_OK, LivespecError, UsageError, printable
 
@@ -128,8 +129,7 @@ def options_from(ns: argparse.Namespace, cfg: Config) -> MeasureOptions:
     the config's ``[measure]`` table, if the config has one (read defensively)."""
     from livespec.dsp.averaging import parse_average
 
-    if ns.duration is not None and not ns.duration > 0:
-        raise UsageError(f"--duration {ns.duration:g}: must be positive")
+    check_duration(ns.duration)
     if not (ns.interval >= 0 and math.isfinite(ns.interval)):
         raise UsageError(f"--interval {ns.interval:g}: must be 0 or positive")
     if not HARMONICS_MIN <= ns.harmonics <= HARMONICS_MAX:
@@ -175,6 +175,12 @@ def options_from(ns: argparse.Namespace, cfg: Config) -> MeasureOptions:
     )
 
 
+NO_TONE_NULLS = (  # Measurement.as_dict()'s figures, in its order
+    "freq_hz", "level_dbfs", "total_dbfs", "thd_db", "thd_percent", "thdn_db", "thdn_percent",
+    "snr_db", "sinad_db", "noise_dbfs", "noise_density_dbfs_hz",
+)  # fmt: skip
+
+
 def record(
     m: Measurement | None,
     t: float,
@@ -185,9 +191,16 @@ def record(
 ) -> dict[str, Any]:
     """One JSON object: the measurement ``m`` (a Measurement or None) at ``t`` seconds."""
     rec: dict[str, Any] = {"t": round(t, 6)}
-    if m is None:
-        rec.update({k: None for k in ("freq_hz", "level_dbfs", "thd_db", "thd_percent")})
-        rec.update({k: None for k in ("thdn_db", "snr_db", "sinad_db", "noise_dbfs")})
+    if m is None:  # no tone: the same keys, the figures null
+        lo, hi = measurer.band_hz
+        rec.update(dict.fromkeys(NO_TONE_NULLS))
+        rec.update(
+            band_hz=[lo, hi],
+            harmonics_used=0,
+            harmonics_requested=opts.harmonics,
+            harmonics=[],
+            weighting=opts.weighting,
+        )
     else:
         rec.update(m.as_dict())
     if opts.calibration_db is not None:
@@ -224,7 +237,7 @@ def text_line(rec: dict[str, Any]) -> str:
         f("level_dbfs", "7.2f", " dBFS"),
     ]
     if "unit" in rec:
-        parts.append(f("level", "7.2f", f" {rec['unit']}"))
+        parts.append(f("level", "7.2f", f" {printable(rec['unit'])}"))
     parts += [
         "THD " + f("thd_db", "7.2f", " dB") + " (" + f("thd_percent", ".4f", " %") + ")",
         "THD+N " + f("thdn_db", "7.2f", " dB"),
@@ -232,6 +245,8 @@ def text_line(rec: dict[str, Any]) -> str:
         "SINAD " + f("sinad_db", "6.2f", " dB"),
         "noise " + f("noise_dbfs", "7.2f", " dBFS"),
     ]
+    if "unit" in rec:
+        parts.append(f("noise", "7.2f", f" {printable(rec['unit'])}"))
     if rec.get("overflows"):
         parts.append(f"overflows {rec['overflows']}")
     return "  ".join(parts)
@@ -342,7 +357,12 @@ def run_measure(ns: argparse.Namespace, cfg: Config) -> int:
             # Keep the ring from wrapping past the next frame: pump at most what fits.
             pipe.pump(process, framer.room)
         else:
-            _run_live(pipe, framer, process, opts.duration)
+            try:
+                _run_live(pipe, framer, process, opts.duration)
+            except KeyboardInterrupt:  # Ctrl-C ends a live measurement: report it, then 130
+                reporter.finish()
+                sys.stdout.flush()
+                raise
         if framer.delivered == 0:
             raise UsageError(
                 f"the input is shorter than one measurement frame ({n} samples, "

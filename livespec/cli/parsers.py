@@ -36,6 +36,13 @@ class _Parser(argparse.ArgumentParser):
     """argparse, but a usage error is one line and exit status 2."""
 
     def error(self, message: str) -> NoReturn:
+        unknown = message.split(": ", 1)[1].split() if "unrecognized arguments: " in message else []
+        if self.prog == "livespec" and unknown and unknown[0] in SUBCOMMANDS:
+            # 'livespec --config F peaks ...': the options went to the live app's parser
+            raise UsageError(
+                f"the command goes first: livespec {unknown[0]} [options] "
+                f"(options before it are the live app's; see 'livespec {unknown[0]} --help')"
+            )
         raise UsageError(f"{message} (see '{self.prog} --help')")
 
 

@@ -15,6 +15,7 @@ import sys
 import time
 from typing import TYPE_CHECKING, TextIO
 
+from livespec.cli.checks import check_duration
 from livespec.config import Config
 from livespec.errors import EXIT_FAILURE, EXIT_OK, LivespecError, UsageError, printable
 
@@ -108,10 +109,7 @@ def run_peaks(ns: argparse.Namespace, cfg: Config) -> int:
     """``livespec peaks``: one line per frame (or per --interval) on stdout. Main thread."""
     from livespec.pipeline import Pipeline, runs_in_realtime
 
-    if ns.duration is not None and not ns.duration > 0:
-        raise UsageError(f"--duration {ns.duration:g}: must be positive")
-    if ns.duration is not None and ns.duration == math.inf:
-        raise UsageError("--duration inf: must be finite (leave it out to run until stopped)")
+    check_duration(ns.duration)
     if ns.interval is not None and not ns.interval > 0:
         raise UsageError(f"--interval {ns.interval:g}: must be positive")
     realtime = runs_in_realtime(cfg, ns.duration, forced=bool(ns.realtime))

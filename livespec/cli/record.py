@@ -24,7 +24,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import dataclasses
-import math
 import os
 import signal
 import sys
@@ -33,6 +32,7 @@ from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING, Any, TextIO
 
+from livespec.cli.checks import check_duration
 from livespec.config import MAX_PREROLL_S, Config, preroll_seconds
 from livespec.errors import (
     EXIT_FAILURE,
@@ -163,10 +163,7 @@ def run_record(ns: argparse.Namespace, cfg: Config) -> int:
     from livespec.pipeline import Pipeline, runs_in_realtime
     from livespec.recorder.writer import check_target
 
-    if ns.duration is not None and not ns.duration > 0:
-        raise UsageError(f"--duration {ns.duration:g}: must be positive")
-    if ns.duration is not None and ns.duration == math.inf:
-        raise UsageError("--duration inf: must be finite (leave it out to record until stopped)")
+    check_duration(ns.duration, "record until stopped")
     if not 1024 <= ns.split_bytes <= WAV_MAX_BYTES:
         raise UsageError(f"--split-bytes {ns.split_bytes}: must be 1024..{WAV_MAX_BYTES}")
     out = Path(ns.out)

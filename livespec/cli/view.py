@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import stat
 import sys
 from typing import TYPE_CHECKING
 
@@ -43,9 +44,15 @@ def _open_stream(spec: str) -> tuple[int, str]:
             )
         return os.dup(0), "stdin"
     try:
-        return os.open(spec, os.O_RDONLY), spec
+        fd = os.open(spec, os.O_RDONLY)
+    except FileNotFoundError:
+        raise SourceError(f"cannot open '{spec}': no such file") from None
     except OSError as exc:
         raise SourceError(f"cannot open '{spec}': {exc.strerror}") from None
+    if stat.S_ISDIR(os.fstat(fd).st_mode):  # opens, but reading it fails (EISDIR)
+        os.close(fd)
+        raise SourceError(f"cannot open '{spec}': is a folder")
+    return fd, spec
 
 
 def run_view(ns: argparse.Namespace, cfg: Config) -> int:

@@ -326,15 +326,17 @@ class Measurer:
             outside = max(outside, float(P[k_hi + 1 :].max()))
         if not P[k0] > max(POWER_FLOOR, outside * OUTSIDE_LEAK):
             return None
-        # The fundamental's lobe (clipped to the band) and its centroid frequency.
-        f_lo, f_hi = max(k0 - K, k_lo), min(k0 + K, k_hi)
+        # The fundamental's lobe, whole even where it reaches past the band's edges (clipped
+        # to the DC region and Nyquist only), and its centroid frequency.
+        f_lo, f_hi = max(k0 - K, K + 1), min(k0 + K, self.bins - 2)
         lobe = P[f_lo : f_hi + 1]
         f0_bins = float(np.dot(self._idx[f_lo : f_hi + 1], lobe) / np.sum(lobe))
 
         # Masks over the band: tone regions, harmonics, the rest (noise).
         nb = k_hi - k_lo + 1
         is_fund = np.zeros(nb, dtype=bool)
-        is_fund[f_lo - k_lo : f_hi - k_lo + 1] = True
+        fa, fb = max(f_lo, k_lo) - k_lo, min(f_hi, k_hi) - k_lo  # the lobe's part in the band
+        is_fund[fa : fb + 1] = True
         is_harm = np.zeros(nb, dtype=bool)
         regions: list[tuple[int, int, int]] = []
         for h in range(2, self.harmonics + 1):
@@ -368,12 +370,11 @@ class Measurer:
         est_q = np.zeros(nb)  # weighted noise per bin estimated under the tones' lobes
         for _, a, b in regions:
             est_q[a - k_lo : b - k_lo + 1] = local(a - k_lo, b - k_lo)[1]
-        fa, fb = f_lo - k_lo, f_hi - k_lo
         p_fund, q_fund = local(fa, fb)
         est_q[fa : fb + 1] = q_fund
 
-        n_fund = fb - fa + 1
-        fund = max(float(np.sum(Pb[fa : fb + 1])) - p_fund * n_fund, 0.0) / enbw
+        n_fund = fb - fa + 1  # in the band
+        fund = max(float(np.sum(lobe)) - p_fund * (f_hi - f_lo + 1), 0.0) / enbw
         if not fund > 0.0:
             return None
         harm = max(float(np.sum(Qb[is_harm]) - np.sum(est_q[is_harm])), 0.0) / enbw
