@@ -531,16 +531,20 @@ async def test_a_vanished_device_is_reopened_from_the_tick_with_a_notice(
     rig = make_rig()
     app = rig.app
     said: list[str] = []
-    async with app.run_test(size=(120, 40)):
-        monkeypatch.setattr(app, "notify", lambda msg, **kw: said.append(str(msg)))
-        app.reopen_input()  # a source without reopen(): nothing to do
-        lost = {"now": True}
-        monkeypatch.setattr(rig.source, "input_lost", lambda timeout=None: lost["now"])
-        monkeypatch.setattr(rig.source, "reopen", lambda: None, raising=False)
-        app.reopen_input()  # not back yet
-        assert said == []
-        monkeypatch.setattr(rig.source, "reopen", lambda: 2.5, raising=False)
-        app.reopen_input()
+    try:
+        async with app.run_test(size=(120, 40)):
+            monkeypatch.setattr(app, "notify", lambda msg, **kw: said.append(str(msg)))
+            app.reopen_input()  # a source without reopen(): nothing to do
+            lost = {"now": True}
+            monkeypatch.setattr(rig.source, "input_lost", lambda timeout=None: lost["now"])
+            monkeypatch.setattr(rig.source, "reopen", lambda: None, raising=False)
+            app.reopen_input()  # not back yet
+            assert said == []
+            monkeypatch.setattr(rig.source, "reopen", lambda: 2.5, raising=False)
+            app.reopen_input()
+            assert rig.engine.running  # a reopen attempt starts the analysis again
+    finally:
+        rig.engine.stop()  # (the rig's engine is fed by hand; the reopen started its thread)
     assert len(said) == 1 and said[0].startswith("Reopened test signal") and "2.5 s" in said[0]
 
 
