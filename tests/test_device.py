@@ -560,6 +560,18 @@ print(json.dumps({"gap": gap, "silence": silence_end - lost_at, "overflows": src
 """
 
 
+def _capture_child(code: str, va: VirtualAudio) -> subprocess.Popen[str]:
+    """A Python child running ``code`` on ``va``'s device, its stdin/stdout as text pipes."""
+    return subprocess.Popen(
+        [sys.executable, "-c", textwrap.dedent(code)],
+        env={**os.environ, **va.env},
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
 @pytest.mark.virtual_audio
 def test_a_device_that_comes_back_is_reopened_with_the_gap_as_silence(tmp_path: Path) -> None:
     """The sound server dies and comes back: reopen() captures again into the same ring,
@@ -567,14 +579,7 @@ def test_a_device_that_comes_back_is_reopened_with_the_gap_as_silence(tmp_path: 
     overflow."""
     va = VirtualAudio(tmp_path / "va", freq=1000.0, amp=0.3)  # not the session's device
     va.start()
-    proc = subprocess.Popen(
-        [sys.executable, "-c", textwrap.dedent(REOPEN_CODE)],
-        env={**os.environ, **va.env},
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    proc = _capture_child(REOPEN_CODE, va)
     try:
         assert proc.stdout is not None and proc.stdin is not None
         assert select.select([proc.stdout], [], [], 30)[0], "the capture did not start"
@@ -673,14 +678,7 @@ def test_silence_for_a_device_still_gone_counts_as_lost_input(tmp_path: Path) ->
     works later adds no second count for the same outage."""
     va = VirtualAudio(tmp_path / "va", freq=1000.0, amp=0.3)  # not the session's device
     va.start()
-    proc = subprocess.Popen(
-        [sys.executable, "-c", textwrap.dedent(FAILED_REOPEN_CODE)],
-        env={**os.environ, **va.env},
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    proc = _capture_child(FAILED_REOPEN_CODE, va)
     try:
         assert proc.stdout is not None and proc.stdin is not None
         assert select.select([proc.stdout], [], [], 30)[0], "the capture did not start"
