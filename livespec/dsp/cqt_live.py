@@ -19,7 +19,9 @@ played about half its kernel ago: the bass later than the treble, as in any CQT.
 
 The FFTs are planned with FFTW_ESTIMATE: measuring plans for nine lengths up to 65536 took
 8 s without wisdom, a freeze at every switch to the scale, for about 0.2 ms a frame.
-Building the kernels takes about half a second (engine thread: frames wait, then catch up).
+Building the kernels takes about 0.16 s at 48 kHz; the engine has it done on a thread of
+its own (:mod:`livespec.dsp.cqt_switch`), which can stop it between groups of octaves
+(``cancelled``).
 
 Engine thread (one thread at a time); no allocation per frame beyond numpy's small
 temporaries in :meth:`CqtKernel.power_dbfs`.
@@ -63,6 +65,10 @@ class _Octave:
     done: bool = False  # computed at least once
 
 
+class CqtCancelled(Exception):
+    """A :class:`LiveCqt` build stopped because its ``cancelled()`` returned True."""
+
+
 class LiveCqt:
     """CQT rows for the live app, one per analysis frame.
 
@@ -74,6 +80,8 @@ class LiveCqt:
         backend: FFT backend ("auto", "fftw", "numpy").
         max_fft: the longest FFT allowed (the ring's capacity): octaves whose kernels are
             longer raise ValueError.
+        cancelled: asked before each group of octaves is built; True raises
+            :class:`CqtCancelled` (a build on its own thread that is no longer wanted).
 
     Attributes:
         longest: samples of the longest FFT (the most history a row needs).
@@ -87,6 +95,7 @@ class LiveCqt:
         window: str = "hann",
         backend: str = "auto",
         max_fft: int = 1 << 17,
+        cancelled: Callable[[], bool] | None = None,
     ) -> None:
         self.layout = layout
         lengths = layout.lengths(samplerate)
@@ -103,6 +112,8 @@ class LiveCqt:
             else:
                 groups.append((first, stop, stride))
         for g, (first, stop, stride) in enumerate(groups):
+            if cancelled is not None and cancelled():
+                raise CqtCancelled
             bins = range(first, stop)
             n = fft_length(float(lengths[first]))
             if n > max_fft:
