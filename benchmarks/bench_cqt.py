@@ -6,7 +6,16 @@ to the cqt scale (``Engine.set_cqt``), with the transform built on its own threa
 engine does) and, as the reference, on the worker itself (as it did before); also when
 the first CQT row came. Interleaved runs, medians.
 
+``frame``: for each kernel sparsity (the fraction of each kernel's L1 mass dropped; the
+live default and librosa's 0.01), the leakage of -6 dBFS tones (one every 5 bins, random
+offsets within their bin and phases) one and two octaves away and more, against a direct
+constant-Q sum over the same samples (the kernels' time-domain inner product, no FFT, no
+truncation), and ``LiveCqt.compute``'s cost per frame (216 bins at 48 kHz, hop 1024,
+FFTW as in the app; the mean over 240 frames, 20 cycles of the C1 octave's 12, per repeat;
+repeats interleaved, medians).
+
     python benchmarks/bench_cqt.py switch --repeat 7
+    python benchmarks/bench_cqt.py frame --repeat 15
 """
 
 from __future__ import annotations
@@ -80,13 +89,99 @@ def bench_switch(repeat: int) -> None:
         )
 
 
+def direct_dbfs(live: Any, x: np.ndarray, fs: float) -> np.ndarray:
+    """The reference: each bin's kernel (``time_kernel``) times the newest samples of
+    ``x`` where the live CQT centres it, summed directly; dBFS."""
+    from livespec.dsp.cqt import time_kernel
+
+    layout = live.layout
+    freqs, lengths = layout.freqs(), layout.lengths(fs)
+    out = np.empty(layout.n_bins)
+    for o in live.octaves:
+        n = o.fft.nfft
+        seg = x[x.shape[0] - n :]
+        for k in o.bins:
+            tk = time_kernel(float(freqs[k]), float(lengths[k]), fs, "hann")
+            first = n // 2 - tk.shape[0] // 2
+            c = np.sum(seg[first : first + tk.shape[0]] * np.conj(tk))
+            out[k] = 10.0 * np.log10(max(4.0 * abs(c) ** 2, 1e-20))
+    return out
+
+
+def bench_frame(repeat: int, sparsities: list[float]) -> None:
+    from livespec.dsp.cqt_live import LIVE_SPARSITY, LiveCqt, live_layout
+
+    fs = 48000.0
+    layout = live_layout(fs)
+    lives = {s: LiveCqt(layout, fs, 1024, max_fft=1 << 18, sparsity=s) for s in sparsities}
+    rng = np.random.default_rng(2)
+    idx = np.arange(layout.n_bins)
+    n = 1 << 17
+    worst: dict[float, dict[int, list[float]]] = {s: {1: [], 2: []} for s in sparsities}
+    ref_worst: dict[int, list[float]] = {1: [], 2: []}
+    excess: dict[float, list[float]] = {s: [] for s in sparsities}
+    for k0 in range(3, layout.n_bins, 5):
+        f0 = float(layout.freqs()[k0]) * 2.0 ** (rng.uniform(-0.5, 0.5) / 24)
+        x = 0.5 * np.sin(2 * np.pi * f0 * np.arange(n) / fs + rng.uniform(0, 2 * np.pi))
+        ref = direct_dbfs(lives[sparsities[0]], x, fs)
+
+        def newest(m: int, out: np.ndarray, x: np.ndarray = x) -> bool:
+            out[:] = x[-m:]
+            return True
+
+        for octs in (1, 2):
+            far = np.abs(idx - k0) >= 24 * octs
+            ref_worst[octs].append(float(ref[far].max()))
+        for s, live in lives.items():
+            live.reset()
+            row = live.compute(0, newest)
+            for octs in (1, 2):
+                far = np.abs(idx - k0) >= 24 * octs
+                worst[s][octs].append(float(row[far].max()))
+            far = np.abs(idx - k0) >= 24
+            excess[s].append(float(row[far].max() - max(ref[far].max(), -120.0)))
+    noise = rng.standard_normal(n) * 0.1
+
+    def newest_noise(m: int, out: np.ndarray) -> bool:
+        out[:] = noise[-m:]
+        return True
+
+    cost: dict[float, list[float]] = {s: [] for s in sparsities}
+    for _ in range(repeat):
+        for s, live in lives.items():
+            live.reset()
+            t0 = time.perf_counter()
+            for i in range(240):
+                live.compute(i, newest_noise)
+            cost[s].append((time.perf_counter() - t0) / 240 * 1e6)
+    base = statistics.median(cost[sparsities[0]])
+    print(
+        f"live CQT, 48 kHz, 216 bins, hop 1024, {len(ref_worst[1])} tones at -6 dBFS; "
+        f"direct sum's worst: {max(ref_worst[1]):.1f} dBFS >= 1 octave away, "
+        f"{max(ref_worst[2]):.1f} >= 2 octaves; cost: {repeat} repeats, medians"
+    )
+    for s in sparsities:
+        nnz = sum(o.kernel.nnz for o in lives[s].octaves)
+        mark = " (live default)" if s == LIVE_SPARSITY else ""
+        us = statistics.median(cost[s])
+        print(
+            f"  sparsity {s:<7g}{mark:15s}: worst leakage {max(worst[s][1]):6.1f} dBFS >= 1 "
+            f"octave away, {max(worst[s][2]):6.1f} >= 2; >= 1 octave, above max(direct, "
+            f"-120 dBFS) by at most {max(excess[s]):+5.1f} dB; "
+            f"{us:6.1f} us/frame (x{us / base:.3f}), nnz {nnz}"
+        )
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
-    ap.add_argument("what", choices=["switch"], nargs="?", default="switch")
+    ap.add_argument("what", choices=["switch", "frame"], nargs="?", default="switch")
     ap.add_argument("--repeat", type=int, default=7)
+    ap.add_argument("--sparsity", type=float, action="append", help="default: 0.01 0.001 3e-4")
     args = ap.parse_args()
     if args.what == "switch":
         bench_switch(args.repeat)
+    else:
+        bench_frame(args.repeat, args.sparsity or [0.01, 0.001, 3e-4])
     return 0
 
 
