@@ -18,14 +18,13 @@ import sys
 from collections.abc import Callable, Sequence
 
 from livespec.cli.parsers import (  # noqa: F401  (re-exported: tests build parsers from cli)
-    SUBCOMMANDS,
     _add_analysis_options,
     _add_common,
     _add_source_options,
-    _Parser,
     build_parser,
     build_parsers,
 )
+from livespec.cli.usage import SUBCOMMANDS, _Parser  # noqa: F401  (re-exported)
 from livespec.config import Config, default_config_path, load_file, merge_cli
 from livespec.errors import (
     EXIT_FAILURE,
