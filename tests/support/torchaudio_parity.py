@@ -15,7 +15,12 @@ each with ``--npy --like torchaudio`` and with ``--scale mel``, and compares the
 once as torchaudio computes by default (float32, so its own rounding shows: about 0.01 dB
 on bins 90 dB below the peak) and once in float64 (``torch.set_default_dtype``), where
 the two must agree to the float32 rounding of livespec's output (the limit, ``--limit``,
-1e-4 dB). Exit status 0 when they do, 1 otherwise. Last run: docs/testing.md.
+1e-4 dB). With Pillow there too, it also runs docs/export.md's BirdCLEF notebook (5 s
+clips, ``AmplitudeToDB()(Spectrogram()(clip))``, min-max to 0..255, ``astype(np.uint8)``,
+``Image.resize((512, 512))``) against ``export --clip 5 --size 512x512 --gray --like
+torchaudio`` and prints the grey-level differences (at most 4 levels, a mean under 0.5, as
+tests/test_export_conventions.py allows). Exit status 0 when all hold, 1 otherwise. Last
+run: docs/testing.md.
 
 A torchaudio wheel built for CUDA fails to load its C extension on a CPU-only torch; the
 transforms used here do not need it, so the script stands in for it if it does not load.
@@ -79,6 +84,40 @@ def signals(folder: Path) -> list[Path]:
     return paths
 
 
+def notebook(livespec: str, torch: types.ModuleType, T: types.ModuleType, tmp: Path) -> bool:
+    """The BirdCLEF notebook's images against livespec's; True if within the limits."""
+    try:
+        from PIL import Image
+    except ImportError:
+        print("BirdCLEF notebook: not run (no Pillow here)")
+        return True
+    rng = np.random.default_rng(5)
+    fs = 32000
+    t = np.arange(fs * 10) / fs
+    song = np.sin(2 * np.pi * (3000 + 1500 * np.sin(2 * np.pi * 3 * t)) * t)
+    y = 0.3 * song * (np.sin(2 * np.pi * 0.7 * t) > 0) + 0.02 * rng.standard_normal(t.size)
+    (tmp / "birds").mkdir()
+    sf.write(tmp / "birds" / "song.wav", y.astype(np.float32), fs)
+    cmd = [livespec, "export", str(tmp / "birds"), "-o", str(tmp / "ds"), "--clip", "5"]
+    subprocess.run([*cmd, "--size", "512x512", "--gray", "--like", "torchaudio"], check=True)
+    y32, _ = sf.read(tmp / "birds" / "song.wav", dtype="float32")
+    ok = True
+    for k, end in enumerate((5, 10)):
+        clip = torch.from_numpy(y32[k * 5 * fs : (k + 1) * 5 * fs].copy())
+        spec = T.AmplitudeToDB()(T.Spectrogram()(clip))
+        x = (spec - spec.min()) / (spec.max() - spec.min()) * 255
+        image = Image.fromarray(x.numpy().astype(np.uint8)).resize((512, 512))
+        ref = np.asarray(image, dtype=np.float64)
+        got = np.asarray(Image.open(tmp / "ds" / f"song_{end}.png").convert("L"), dtype=float)
+        d = np.abs(got - ref)
+        ok = ok and got.shape == ref.shape and d.max() <= 4 and d.mean() < 0.5
+        print(
+            f"BirdCLEF notebook, clip song_{end}: mean {d.mean():.4f} grey levels, "
+            f"largest {d.max():.0f}, {100 * np.mean(d > 0):.2f} % of pixels differ"
+        )
+    return ok
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--livespec", default="livespec", help="the livespec command to run")
@@ -116,7 +155,8 @@ def main() -> int:
                         worst = max(worst, d)
             torch.set_default_dtype(torch.float32)
             print("  ".join(row))
-    ok = worst <= args.limit
+        images_ok = notebook(args.livespec, torch, T, Path(tmp))
+    ok = worst <= args.limit and images_ok
     print(f"largest difference from float64 torchaudio: {worst:.2e} dB ({'ok' if ok else 'FAIL'})")
     return 0 if ok else 1
 
