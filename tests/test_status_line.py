@@ -114,3 +114,11 @@ def test_the_widget_lays_out_for_its_width(width: int) -> None:
     for part in _must(MORE):
         assert part in row, (part, row)
     assert isinstance(status_text(MORE, width), Text)
+
+
+def test_a_failed_take_is_not_shown_as_recording() -> None:
+    """The recorder says ``REC failed at ...`` (the app's later note ``REC FAILED: ...``):
+    either is a warning at the end of the line, without the red dot in front."""
+    for said in ("REC failed at 0:00:03: disk full", "REC FAILED: disk full"):
+        plain = status_text(dataclasses.replace(ALL, recording=said)).plain
+        assert "●" not in plain and plain.endswith(f"│ {said}"), plain
