@@ -20,6 +20,7 @@ from livespec.errors import EXIT_OK, SourceError, UsageError
 
 if TYPE_CHECKING:
     from livespec.stream.protocol import StreamReader
+    from livespec.stream.source import FdReader
 
 
 def add_view_arguments(p: argparse.ArgumentParser) -> None:
@@ -65,7 +66,7 @@ def run_view(ns: argparse.Namespace, cfg: Config) -> int:
     try:
         reader = StreamReader(fdr, name)  # the header: a bad stream ends here, before a screen
         if ns.dump:
-            return _dump(reader)
+            return _dump(reader, fdr)
     except BaseException:
         fdr.close()
         raise
@@ -74,9 +75,11 @@ def run_view(ns: argparse.Namespace, cfg: Config) -> int:
     return int(run_viewer(cfg, reader, fdr, stdin=ns.stream == "-", pace=not ns.fast))
 
 
-def _dump(reader: StreamReader) -> int:
-    """Print the header and every record as JSON lines (main thread)."""
+def _dump(reader: StreamReader, fdr: FdReader) -> int:
+    """Print the header and every record as JSON lines, and on stderr what follows the
+    END record (ignored), if anything (main thread)."""
     from livespec.stream.protocol import END, FRAME
+    from livespec.stream.source import after_end
 
     h = reader.header.to_json()
     h["groups"] = len(reader.header.groups)
@@ -103,4 +106,6 @@ def _dump(reader: StreamReader) -> int:
         out.write(json.dumps(line) + "\n")
         if kind == END:
             out.flush()
+            if (said := after_end(reader, fdr)) is not None:
+                sys.stderr.write(f"livespec: {said}\n")
             return EXIT_OK
