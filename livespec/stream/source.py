@@ -40,10 +40,12 @@ class FdReader:
     silent pipe when the viewer quits.
     """
 
-    def __init__(self, fd: int) -> None:
+    def __init__(self, fd: int, on_read: Callable[[int], None] | None = None) -> None:
         self.fd = fd
         self.stop = threading.Event()
         self._buf = bytearray()
+        self.total = 0  # bytes read from the descriptor so far
+        self._on_read = on_read  # called with ``total`` after each read (e.g. an Acker)
 
     def read(self, n: int) -> bytes:
         """Up to ``n`` bytes: fewer only at EOF. Raises :class:`Stopped` when stopped."""
@@ -58,6 +60,9 @@ class FdReader:
             if not chunk:
                 break
             buf += chunk
+            self.total += len(chunk)
+            if self._on_read is not None:
+                self._on_read(self.total)
         data = bytes(buf[:n])
         del buf[:n]
         return data
@@ -221,7 +226,7 @@ def after_end(reader: StreamReader, fd_reader: FdReader) -> str | None:
     said = f"{name}: {counted(n, 'byte')} after the END record (at byte {at}) ignored"
     if head != MAGIC:
         return f"{said}: not a livespec stream"
-    if name == "stdin":
+    if name == "stdin" or not stat.S_ISREG(os.fstat(fd_reader.fd).st_mode):  # a pipe, ssh
         return f"{said}: another stream follows (shown: only the first)"
     return (
         f"{said}: another stream follows (two sessions in one file: 'livespec stream >> "
