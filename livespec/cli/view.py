@@ -20,6 +20,7 @@ from livespec.errors import EXIT_OK, SourceError, UsageError
 
 if TYPE_CHECKING:
     from livespec.stream.protocol import StreamReader
+    from livespec.stream.source import FdReader
 
 
 def add_view_arguments(p: argparse.ArgumentParser) -> None:
@@ -89,7 +90,7 @@ def run_view(ns: argparse.Namespace, cfg: Config) -> int:
     try:
         reader = StreamReader(fdr, name)  # the header: a bad stream ends here, before a screen
         if ns.dump:
-            return _dump(reader)
+            return _dump(reader, fdr)
     except BaseException:
         fdr.close()
         raise
@@ -118,7 +119,7 @@ def _view_remote(ns: argparse.Namespace, cfg: Config, options: list[str]) -> int
                 raise
             raise SourceError(f"ssh {ns.remote}: {said}") from exc
         if ns.dump:
-            return _dump(reader)
+            return _dump(reader, fdr)
         from livespec.tui.viewer import run_viewer
 
         return int(run_viewer(cfg, reader, fdr, stdin=False, pace=False, live=True))
@@ -127,9 +128,11 @@ def _view_remote(ns: argparse.Namespace, cfg: Config, options: list[str]) -> int
         remote.close()
 
 
-def _dump(reader: StreamReader) -> int:
-    """Print the header and every record as JSON lines (main thread)."""
+def _dump(reader: StreamReader, fdr: FdReader) -> int:
+    """Print the header and every record as JSON lines, and on stderr what follows the
+    END record (ignored), if anything (main thread)."""
     from livespec.stream.protocol import END, FRAME
+    from livespec.stream.source import after_end
 
     h = reader.header.to_json()
     h["groups"] = len(reader.header.groups)
@@ -156,4 +159,6 @@ def _dump(reader: StreamReader) -> int:
         out.write(json.dumps(line) + "\n")
         if kind == END:
             out.flush()
+            if (said := after_end(reader, fdr)) is not None:
+                sys.stderr.write(f"livespec: {said}\n")
             return EXIT_OK
