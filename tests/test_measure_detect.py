@@ -77,7 +77,7 @@ def test_equivalent_frames_bound_the_overlap_correlation() -> None:
 def test_noise_alone_is_no_tone_at_the_design_false_alarm_rate(color: str) -> None:
     # 1000 noise-only measurements of 8 frames each (4096-point FFT: 1700 bins searched):
     # before the rule every one was a "tone". With a design of 10 % the measured rate
-    # must stay at or under 10 % (it is 0.5 %: the bound is conservative); at the
+    # must stay at or under 10 % (white 5, pink 0 of 1000: the bound is conservative); at the
     # default 0.1 % none of the 1000 may read as a tone.
     m = Measurer(FS, 4096, backend="numpy", wisdom=False)
     rng = np.random.default_rng(11 if color == "white" else 12)
