@@ -37,10 +37,12 @@ class FdReader:
     silent pipe when the viewer quits.
     """
 
-    def __init__(self, fd: int) -> None:
+    def __init__(self, fd: int, on_read: Callable[[int], None] | None = None) -> None:
         self.fd = fd
         self.stop = threading.Event()
         self._buf = bytearray()
+        self.total = 0  # bytes read from the descriptor so far
+        self._on_read = on_read  # called with ``total`` after each read (e.g. an Acker)
 
     def read(self, n: int) -> bytes:
         """Up to ``n`` bytes: fewer only at EOF. Raises :class:`Stopped` when stopped."""
@@ -55,6 +57,9 @@ class FdReader:
             if not chunk:
                 break
             buf += chunk
+            self.total += len(chunk)
+            if self._on_read is not None:
+                self._on_read(self.total)
         data = bytes(buf[:n])
         del buf[:n]
         return data

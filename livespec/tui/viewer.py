@@ -107,10 +107,17 @@ def stream_config(cfg: Config, reader: StreamReader) -> Config:
 
 
 def run_viewer(
-    cfg: Config, reader: StreamReader, fd_reader: FdReader, *, stdin: bool, pace: bool
+    cfg: Config,
+    reader: StreamReader,
+    fd_reader: FdReader,
+    *,
+    stdin: bool,
+    pace: bool,
+    live: bool | None = None,
 ) -> int:
     """Run the app on the stream until ``q`` (main thread). Returns the exit status;
-    raises the stream's :class:`~livespec.stream.protocol.StreamError` if it broke."""
+    raises the stream's :class:`~livespec.stream.protocol.StreamError` if it broke.
+    ``live``: a running sender (default: the stream is on stdin)."""
     try:
         if stdin:
             keys_from_tty("livespec view -", "use 'livespec view --dump -' without a terminal")
@@ -120,7 +127,8 @@ def run_viewer(
     except BaseException:
         fd_reader.close()
         raise
-    source = StreamSource(reader, fd_reader, live=stdin, pace=pace and not stdin)
+    live = stdin if live is None else live
+    source = StreamSource(reader, fd_reader, live=live, pace=pace and not live)
     app = StreamViewApp(stream_config(cfg, reader), source, reader.header.hop)
     source.start(app.push_frame, lambda: len(app.inbox))
     try:
