@@ -106,7 +106,7 @@ def ratio_threshold(frames: float, floor_bins: float, searched: int, pfa: float)
 
 
 def _digamma(x: float) -> float:
-    """psi(x) for x > 0 (recurrence up to 6, then the asymptotic series; error < 1e-10)."""
+    """psi(x) for x > 0 (recurrence up to 6, then the asymptotic series; error < 1e-8)."""
     acc = 0.0
     while x < 6.0:
         acc -= 1.0 / x
