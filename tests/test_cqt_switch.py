@@ -135,7 +135,8 @@ def test_frames_keep_coming_while_the_cqt_is_built_and_its_rows_are_a_synchronou
     assert [f.index for f in frames] == list(range(len(frames)))  # none lost, in order
     assert rig.engine.lost_frames == 0
     first = next(i for i, f in enumerate(frames) if f.cqt is not None)
-    assert first > before + 32 and all(f.cqt is not None for f in frames[first:])
+    # the first frame after the release may already carry one (the swap raced it)
+    assert first >= before + 32 and all(f.cqt is not None for f in frames[first:])
     assert rig.engine.cqt is slow.made[0]
     key = (LAYOUT, float(FS), HOP, "numpy", rig.ring.capacity)
     assert slow.keys == [key]
