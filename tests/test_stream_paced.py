@@ -197,3 +197,43 @@ def test_view_remote_says_what_the_remote_side_said(tmp_path: Path) -> None:
         "livespec: ssh lab: --paced reads the viewer's acknowledgements on stdin: not with "
         "--input - or a terminal on stdin (it is what 'livespec view --remote HOST' starts)"
     ]
+
+
+def test_a_waiting_status_record_is_replaced_by_a_newer_one() -> None:
+    # the link is stalled: STATUS records must not pile up behind it (they are never
+    # dropped), a newer one replaces the one still waiting, in its place
+    box = _Outbox(PACED_OUTBOX_FRAMES)
+    box.put(b"header")
+    for i in range(50):
+        box.put(b"frame%d" % i, frame=True)
+        box.put(b"status%d" % i, status=True)
+    box.close()
+    out = []
+    while (data := box.get(0.0)) is not None:
+        out.append(data)
+    assert out[0] == b"header"
+    assert [d for d in out if d.startswith(b"status")] == [b"status49"]
+    assert [d for d in out if d.startswith(b"frame")] == [b"frame%d" % i for i in range(46, 50)]
+    assert box.dropped == 46
+
+
+def test_view_remote_on_a_slow_link_sends_about_one_status_a_second(tmp_path: Path) -> None:
+    # every dropped frame changed STATUS's "dropped": one STATUS record per change (16 a
+    # second through 8 KB/s, a quarter of the link); "dropped" alone now waits for the
+    # heartbeat, once a second
+    view = _remote(tmp_path, 8000, "--input", "tone:1000+noise@-30")
+    lines: list[dict[str, object]] = []
+    try:
+        assert view.stdout is not None
+        for line in view.stdout:
+            lines.append(json.loads(line))
+            if lines[-1]["type"] == "frame" and float(str(lines[-1]["t"])) > 8.0:
+                break
+    finally:
+        view.send_signal(signal.SIGTERM)
+        view.wait(10)
+    statuses = [d for d in lines if d["type"] == "status"]
+    dropped = [int(str(s["dropped"])) for s in statuses]
+    print(f"{len(statuses)} STATUS records in 8 s of stream; dropped {dropped}")
+    assert dropped[-1] > 0 and dropped == sorted(dropped)
+    assert len(statuses) <= 8 * 2 + 2  # the heartbeat, and changes of the other counts
