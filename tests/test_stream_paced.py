@@ -237,3 +237,42 @@ def test_view_remote_on_a_slow_link_sends_about_one_status_a_second(tmp_path: Pa
     print(f"{len(statuses)} STATUS records in 8 s of stream; dropped {dropped}")
     assert dropped[-1] > 0 and dropped == sorted(dropped)
     assert len(statuses) <= 8 * 2 + 2  # the heartbeat, and changes of the other counts
+
+
+def test_view_remote_says_why_the_stream_broke_off(tmp_path: Path) -> None:
+    # the connection drops mid-stream: ssh's own last line (printed after the stream
+    # started) ends the viewer's line, not just "the sender or the link died"
+    script = tmp_path / "ssh"
+    script.write_text(
+        '#!/bin/sh\nhost=$1; shift\nsh -c "$*" | head -c 30000\n'
+        'echo "Connection to $host closed by remote host." >&2\nexit 255\n'
+    )
+    script.chmod(0o755)
+    env = {**os.environ, "LIVESPEC_SSH": str(script)}
+    cmd = [sys.executable, "-m", "livespec", "view", "--remote", "lab", "--dump"]
+    cmd += ["--remote-livespec", f"{shlex.quote(sys.executable)} -m livespec", "--"]
+    done = subprocess.run(
+        [*cmd, "--input", "tone:440"], env=env, capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 2
+    assert '"type": "frame"' in done.stdout  # the stream had started
+    [line] = done.stderr.strip().splitlines()
+    assert line.startswith("livespec: ssh lab: ") and "the stream broke off" in line
+    assert line.endswith("; ssh said: Connection to lab closed by remote host."), line
+
+
+@pytest.mark.parametrize(
+    ("status", "said", "why"),
+    [
+        (-9, None, "; ssh was killed (SIGKILL)"),
+        (255, None, "; ssh ended with status 255 (the link was cut or the sender killed)"),
+        (137, None, "; the remote command ended with status 137"),
+        (255, "Broken pipe", "; ssh said: Broken pipe"),
+        (0, None, ""),
+        (None, None, ""),
+    ],
+)
+def test_why_the_remote_stream_ended(status: int | None, said: str | None, why: str) -> None:
+    from livespec.stream.remote import why_it_ended
+
+    assert why_it_ended(status, said) == why

@@ -103,7 +103,7 @@ def _view_remote(ns: argparse.Namespace, cfg: Config, options: list[str]) -> int
     """``livespec view --remote HOST [-- OPTIONS]``: start the remote sender, paced by this
     viewer's acknowledgements, and show (or dump) its stream. Main thread."""
     from livespec.stream.protocol import StreamError, StreamReader
-    from livespec.stream.remote import RemoteStream
+    from livespec.stream.remote import RemoteStream, why_it_ended
     from livespec.stream.source import FdReader
 
     remote = RemoteStream(ns.remote, ns.remote_livespec, options)
@@ -118,11 +118,20 @@ def _view_remote(ns: argparse.Namespace, cfg: Config, options: list[str]) -> int
             if said is None:
                 raise
             raise SourceError(f"ssh {ns.remote}: {said}") from exc
-        if ns.dump:
-            return _dump(reader, fdr)
-        from livespec.tui.viewer import run_viewer
+        remote.mark()
+        try:
+            if ns.dump:
+                return _dump(reader, fdr)
+            from livespec.tui.viewer import run_viewer
 
-        return int(run_viewer(cfg, reader, fdr, stdin=False, pace=False, live=True))
+            return int(run_viewer(cfg, reader, fdr, stdin=False, pace=False, live=True))
+        except StreamError as exc:  # the stream broke off: why, if ssh can tell
+            fdr.close()
+            remote.close()
+            why = why_it_ended(remote.status, remote.said())
+            if not why:
+                raise
+            raise StreamError(f"{exc}{why}") from None
     finally:
         fdr.close()
         remote.close()

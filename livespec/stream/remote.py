@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import os
 import shlex
+import signal
 import subprocess
 import tempfile
 from collections.abc import Sequence
@@ -52,6 +53,8 @@ class RemoteStream:
         self._child: subprocess.Popen[bytes] | None = None
         self.acker: Acker | None = None
         self._said: str | None = None
+        self._since = 0  # the offset in the child's stderr where the stream had started
+        self.status: int | None = None  # the child's exit status, once closed
 
     def start(self) -> int:
         """Start the child; returns a descriptor of the stream (the caller closes it)."""
@@ -72,12 +75,17 @@ class RemoteStream:
         child.stdout.close()
         return fd
 
+    def mark(self) -> None:
+        """The stream has started: :meth:`said` now reports only what comes after."""
+        with contextlib.suppress(OSError, ValueError):
+            self._since = self._errors.seek(0, os.SEEK_END)
+
     def said(self) -> str | None:
         """The last line the child printed on stderr (ssh's or the remote livespec's),
-        without a leading ``livespec: ``; None if it printed nothing."""
+        since :meth:`mark`, without a leading ``livespec: ``; None if it printed nothing."""
         if self._errors.closed:
             return self._said
-        self._errors.seek(0)
+        self._errors.seek(self._since)
         text = self._errors.read()[-4096:].decode(errors="replace")
         lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
         if not lines:
@@ -105,4 +113,21 @@ class RemoteStream:
         self._said = self.said()
         with contextlib.suppress(OSError):
             self._errors.close()
+        self.status = status
         return status
+
+
+def why_it_ended(status: int | None, said: str | None) -> str:
+    """What to add to "the stream broke off": ssh's (or the remote side's) last line, else
+    what its exit ``status`` tells (``""``: nothing to add)."""
+    if said:
+        return f"; ssh said: {said}"
+    if status is not None and status < 0:
+        with contextlib.suppress(ValueError):
+            return f"; ssh was killed ({signal.Signals(-status).name})"
+        return f"; ssh was killed (signal {-status})"
+    if status == 255:  # ssh's own failure, or the remote command killed by a signal
+        return "; ssh ended with status 255 (the link was cut or the sender killed)"
+    if status:
+        return f"; the remote command ended with status {status}"
+    return ""
