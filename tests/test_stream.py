@@ -506,3 +506,19 @@ def test_stream_record_holds_every_sample_the_pipe_delivered(tmp_path: Path) -> 
     np.testing.assert_array_equal(y, x)  # no sample missing, none added
     side = json.loads(Path(f"{out}.json").read_text())
     assert side["frames"] == len(x) and side["preroll_s"] == 0.0
+
+
+def test_fd_reader_closes_its_descriptor_once() -> None:
+    # view --remote closes the reader when the stream breaks and again on the way out:
+    # the second close must not close whatever reused the descriptor's number meanwhile
+    r, w = os.pipe()
+    os.close(w)
+    fdr = FdReader(r)
+    fdr.close()
+    reused = os.open(os.devnull, os.O_RDONLY)
+    try:
+        assert reused == r  # the lowest free number: the one just closed
+        fdr.close()
+        os.fstat(reused)  # still open
+    finally:
+        os.close(reused)

@@ -87,9 +87,12 @@ class FdReader:
             n += len(chunk)
 
     def close(self) -> None:
-        """Close the descriptor (after the thread is joined)."""
-        with contextlib.suppress(OSError):
-            os.close(self.fd)
+        """Close the descriptor (after the thread is joined); again does nothing (its
+        number may have been reused)."""
+        fd, self.fd = self.fd, -1
+        if fd >= 0:
+            with contextlib.suppress(OSError):
+                os.close(fd)
 
 
 class StreamSource:
