@@ -276,3 +276,17 @@ def test_why_the_remote_stream_ended(status: int | None, said: str | None, why: 
     from livespec.stream.remote import why_it_ended
 
     assert why_it_ended(status, said) == why
+
+
+def test_acker_closes_its_descriptor_once() -> None:
+    r, w = os.pipe()
+    acker = Acker(w)
+    acker.close()
+    reused = os.open(os.devnull, os.O_RDONLY)
+    try:
+        assert reused == w  # the lowest free number: the one just closed
+        acker.close()  # view --remote closes the remote side twice when a stream breaks
+        os.fstat(reused)
+    finally:
+        os.close(reused)
+        os.close(r)
