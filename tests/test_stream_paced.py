@@ -290,3 +290,30 @@ def test_acker_closes_its_descriptor_once() -> None:
     finally:
         os.close(reused)
         os.close(r)
+
+
+@pytest.mark.parametrize(
+    "old_says",
+    [
+        "livespec: unknown option --paced (did you mean --peaks?) (see 'livespec stream --help')",
+        "livespec stream: error: unrecognized arguments: --paced",
+        "livespec: error: argument command: invalid choice: 'stream' (choose from 'run', 'record')",
+    ],
+)
+def test_view_remote_names_an_older_livespec_on_the_host(tmp_path: Path, old_says: str) -> None:
+    old = tmp_path / "old-livespec"
+    old.write_text(f"#!/bin/sh\necho {shlex.quote(old_says)} >&2\nexit 2\n")
+    old.chmod(0o755)
+    env = {**os.environ, "LIVESPEC_SSH": str(_fake_ssh(tmp_path, None))}
+    cmd = [sys.executable, "-m", "livespec", "view", "--remote", "lab", "--dump"]
+    done = subprocess.run(
+        [*cmd, "--remote-livespec", str(old)], env=env, capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 2
+    [line] = done.stderr.strip().splitlines()
+    said = old_says.removeprefix("livespec: ")
+    assert line == (
+        "livespec: ssh lab: the livespec there is older than this one: it has no "
+        f"'stream --paced' ({said}); update it there, or pipe its stream: "
+        f"ssh lab {old} stream | livespec view -"
+    )

@@ -103,7 +103,7 @@ def _view_remote(ns: argparse.Namespace, cfg: Config, options: list[str]) -> int
     """``livespec view --remote HOST [-- OPTIONS]``: start the remote sender, paced by this
     viewer's acknowledgements, and show (or dump) its stream. Main thread."""
     from livespec.stream.protocol import StreamError, StreamReader
-    from livespec.stream.remote import RemoteStream, why_it_ended
+    from livespec.stream.remote import RemoteStream, older_livespec, why_it_ended
     from livespec.stream.source import FdReader
 
     remote = RemoteStream(ns.remote, ns.remote_livespec, options)
@@ -117,6 +117,12 @@ def _view_remote(ns: argparse.Namespace, cfg: Config, options: list[str]) -> int
             said = remote.said()
             if said is None:
                 raise
+            if older_livespec(said):
+                said = (
+                    f"the livespec there is older than this one: it has no 'stream --paced' "
+                    f"({said}); update it there, or pipe its stream: "
+                    f"ssh {ns.remote} {ns.remote_livespec} stream | livespec view -"
+                )
             raise SourceError(f"ssh {ns.remote}: {said}") from exc
         remote.mark()
         try:

@@ -117,6 +117,13 @@ class RemoteStream:
         return status
 
 
+def older_livespec(said: str) -> bool:
+    """True if the remote side's last line says its livespec has no ``stream --paced``
+    (an unknown option, or no ``stream`` command at all)."""
+    unknown = ("unknown option" in said or "unrecognized arguments" in said) and "--paced" in said
+    return unknown or ("invalid choice: 'stream'" in said)
+
+
 def why_it_ended(status: int | None, said: str | None) -> str:
     """What to add to "the stream broke off": ssh's (or the remote side's) last line, else
     what its exit ``status`` tells (``""``: nothing to add)."""
