@@ -317,3 +317,27 @@ def test_view_remote_names_an_older_livespec_on_the_host(tmp_path: Path, old_say
         f"'stream --paced' ({said}); update it there, or pipe its stream: "
         f"ssh lab {old} stream | livespec view -"
     )
+
+
+def test_view_remote_without_a_terminal_starts_nothing_on_the_host(tmp_path: Path) -> None:
+    # no terminal for the keys: say so before ssh runs (the sender would open the
+    # device, or start a --record take, only to be stopped at once)
+    env = {**os.environ, "LIVESPEC_SSH": str(_fake_ssh(tmp_path, None))}
+    cmd = [sys.executable, "-m", "livespec", "view", "--remote", "lab"]
+    cmd += ["--remote-livespec", f"{shlex.quote(sys.executable)} -m livespec", "--"]
+    done = subprocess.run(
+        [*cmd, "--input", "tone:440", "--record", str(tmp_path / "take.wav")],
+        env=env,
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        start_new_session=True,  # no controlling terminal
+    )
+    assert done.returncode == 2
+    assert done.stderr.strip().splitlines() == [
+        "livespec: livespec view --remote needs a terminal for the keys, but /dev/tty cannot "
+        "be opened (No such device or address); use 'livespec view --remote lab --dump'"
+    ]
+    assert not (tmp_path / "ssh.pid").exists()  # ssh never ran
+    assert not (tmp_path / "take.wav").exists()

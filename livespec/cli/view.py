@@ -107,6 +107,10 @@ def _view_remote(ns: argparse.Namespace, cfg: Config, options: list[str]) -> int
     from livespec.stream.source import FdReader
 
     remote = RemoteStream(ns.remote, ns.remote_livespec, options)
+    if not ns.dump and not os.isatty(0):  # before ssh: the sender would start for nothing
+        from livespec.tui.process import keys_from_tty
+
+        keys_from_tty("livespec view --remote", f"use 'livespec view --remote {ns.remote} --dump'")
     fdr = FdReader(remote.start(), remote.acker)
     try:
         try:
