@@ -4,6 +4,7 @@ growing to SSH's megabytes; frames are dropped and counted instead."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shlex
@@ -341,3 +342,34 @@ def test_view_remote_without_a_terminal_starts_nothing_on_the_host(tmp_path: Pat
     ]
     assert not (tmp_path / "ssh.pid").exists()  # ssh never ran
     assert not (tmp_path / "take.wav").exists()
+
+
+@pytest.mark.parametrize(("sig", "status"), [(signal.SIGTERM, 143), (signal.SIGHUP, 129)])
+def test_a_stop_signal_before_the_stream_came_ends_ssh_too(
+    tmp_path: Path, sig: signal.Signals, status: int
+) -> None:
+    # the host is slow to start the sender (here: never does); SIGTERM or SIGHUP (the
+    # terminal closed) killed the viewer at once and left ssh running
+    env = {**os.environ, "LIVESPEC_SSH": str(_fake_ssh(tmp_path, None))}
+    cmd = [sys.executable, "-m", "livespec", "view", "--remote", "lab", "--dump"]
+    cmd += ["--remote-livespec", "exec sleep 60 #"]
+    view = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    pid_file = tmp_path / "ssh.pid"
+    for _ in range(300):
+        if pid_file.exists() and pid_file.read_text().strip():
+            break
+        time.sleep(0.05)
+    pid = int(pid_file.read_text())
+    time.sleep(0.5)  # the viewer waits for the stream's header
+    view.send_signal(sig)
+    try:
+        _, err = view.communicate(timeout=30)
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)  # not to leave it behind if the test fails
+    assert view.returncode == status
+    assert err.strip().splitlines() == [
+        f"livespec: ssh lab: stopped by {sig.name} before the stream came"
+    ]
+    stat = Path(f"/proc/{pid}/stat")
+    assert not stat.exists() or ") Z " in stat.read_text()  # ssh ended (or is a zombie)

@@ -9,16 +9,28 @@ status 2. See docs/ssh.md.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
+import signal
 import stat
 import sys
 from typing import TYPE_CHECKING
 
 from livespec.config import Config
-from livespec.errors import EXIT_OK, SourceError, UsageError
+from livespec.errors import (
+    EXIT_OK,
+    LivespecError,
+    SourceError,
+    UsageError,
+    handle_signals,
+    restore_signals,
+)
 
 if TYPE_CHECKING:
+    from collections.abc import Iterator
+    from types import FrameType
+
     from livespec.stream.protocol import StreamReader
     from livespec.stream.source import FdReader
 
@@ -114,7 +126,8 @@ def _view_remote(ns: argparse.Namespace, cfg: Config, options: list[str]) -> int
     fdr = FdReader(remote.start(), remote.acker)
     try:
         try:
-            reader = StreamReader(fdr, f"ssh {ns.remote}")
+            with _stop_signals_end_the_wait(ns.remote):
+                reader = StreamReader(fdr, f"ssh {ns.remote}")
         except StreamError as exc:  # no stream came: what ssh or the remote side said
             fdr.close()
             remote.close()
@@ -145,6 +158,23 @@ def _view_remote(ns: argparse.Namespace, cfg: Config, options: list[str]) -> int
     finally:
         fdr.close()
         remote.close()
+
+
+@contextlib.contextmanager
+def _stop_signals_end_the_wait(host: str) -> Iterator[None]:
+    """While the viewer waits for the remote stream's header (no screen yet, the host may
+    be slow to start the sender), SIGTERM and SIGHUP end it with one line and 128 + the
+    signal's number, through the caller's cleanup: ssh is ended too (main thread)."""
+
+    def on_signal(signum: int, frame: FrameType | None) -> None:
+        name = signal.Signals(signum).name
+        raise LivespecError(f"ssh {host}: stopped by {name} before the stream came", 128 + signum)
+
+    previous = handle_signals(("SIGTERM", "SIGHUP"), on_signal)
+    try:
+        yield
+    finally:
+        restore_signals(previous)
 
 
 def _dump(reader: StreamReader, fdr: FdReader) -> int:
