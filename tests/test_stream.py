@@ -522,3 +522,39 @@ def test_fd_reader_closes_its_descriptor_once() -> None:
         os.fstat(reused)  # still open
     finally:
         os.close(reused)
+
+
+@sync
+async def test_viewer_of_a_remote_stream_says_how_to_restart_it(
+    tone_frames: list[Frame], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # 'view --remote lab' started the sender itself: the way to change its analysis or
+    # record is an option after '--', not a 'livespec stream' the user never typed
+    from livespec.tui.viewer import StreamViewApp, stream_config
+
+    data, _ = make_stream(tone_frames[:4], AnalysisConfig(peaks=3), fps=FS / 2048)
+    said: dict[str | None, list[str]] = {}
+    for remote in (None, "lab"):
+        fdr = FdReader(os.open(os.devnull, os.O_RDONLY))
+        fdr._buf += data
+        reader = StreamReader(fdr, "file")
+        src = StreamSource(reader, fdr, live=True, pace=False)
+        app = StreamViewApp(stream_config(Config(), reader), src, reader.header.hop, remote=remote)
+        notes: list[str] = []
+        monkeypatch.setattr(app, "notify", lambda msg, notes=notes, **kw: notes.append(str(msg)))
+        async with app.run_test(size=(100, 30)) as pilot:
+            await pilot.press("w", "plus", "r")
+        said[remote] = notes
+        fdr.close()
+    assert said[None] == [
+        "The analysis runs at the sender: restart 'livespec stream' with --window.",
+        "The analysis runs at the sender: restart 'livespec stream' with --fft.",
+        "Record at the sender, from the same capture: livespec stream --record OUT.wav",
+    ]
+    restart = "The analysis runs at the sender: restart with 'livespec view --remote lab -- "
+    assert said["lab"] == [
+        restart + "--window ...'.",
+        restart + "--fft ...'.",
+        "Record at the sender, from the same capture: "
+        "livespec view --remote lab -- --record OUT.wav",
+    ]

@@ -147,7 +147,10 @@ def _view_remote(ns: argparse.Namespace, cfg: Config, options: list[str]) -> int
                 return _dump(reader, fdr)
             from livespec.tui.viewer import run_viewer
 
-            return int(run_viewer(cfg, reader, fdr, stdin=False, pace=False, live=True))
+            status = run_viewer(
+                cfg, reader, fdr, stdin=False, pace=False, live=True, remote=ns.remote
+            )
+            return int(status)
         except StreamError as exc:  # the stream broke off: why, if ssh can tell
             fdr.close()
             remote.close()
