@@ -19,7 +19,7 @@ import pytest
 
 from livespec.cli.stream import PACED_OUTBOX_FRAMES, _Outbox, _Writer
 from livespec.stream.acks import MIN_IN_FLIGHT, Acker, AckReader, in_flight_budget
-from livespec.stream.remote import ssh_argv
+from livespec.stream.remote import RemoteStream, ssh_argv
 
 SLOWLINK = Path(__file__).parent / "support" / "slowlink.py"
 RECORD = 1000  # bytes of one frame record in the unit tests
@@ -373,3 +373,31 @@ def test_a_stop_signal_before_the_stream_came_ends_ssh_too(
     ]
     stat = Path(f"/proc/{pid}/stat")
     assert not stat.exists() or ") Z " in stat.read_text()  # ssh ended (or is a zombie)
+
+
+def test_view_remote_names_text_printed_before_the_stream(tmp_path: Path) -> None:
+    # a login script on the host that prints on stdout puts text before the stream: say
+    # what it printed, not the sender's "the reader went away" (that is the viewer's own
+    # doing: it hung up on a stream it could not read)
+    env = {**os.environ, "LIVESPEC_SSH": str(_fake_ssh(tmp_path, None))}
+    cmd = [sys.executable, "-m", "livespec", "view", "--remote", "lab", "--dump"]
+    cmd += ["--remote-livespec", f"echo Welcome to lab; {shlex.quote(sys.executable)} -m livespec"]
+    done = subprocess.run(
+        [*cmd, "--", "--input", "tone:440"], env=env, capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 2
+    assert done.stderr.strip().splitlines() == [
+        "livespec: ssh lab: not a livespec stream: it starts with 'Welcome to lab' (does a "
+        "login script on lab print on stdout? the stream needs it clean)"
+    ]
+
+
+def test_the_remote_side_hanging_up_is_not_what_it_said() -> None:
+    remote = RemoteStream("lab", "livespec", [])
+    try:
+        remote._errors.write(b"livespec: unknown device 'x'\n")
+        assert remote.said() == "unknown device 'x'"
+        remote._errors.write(b"livespec: stream: the reader went away; stopped after 0 bytes\n")
+        assert remote.said() == "unknown device 'x'"
+    finally:
+        remote.close()

@@ -132,6 +132,11 @@ def _view_remote(ns: argparse.Namespace, cfg: Config, options: list[str]) -> int
             fdr.close()
             remote.close()
             said = remote.said()
+            if (text := _text_before(fdr.head)) is not None:
+                said = (
+                    f"not a livespec stream: it starts with {text!r} (does a login script "
+                    f"on {ns.remote} print on stdout? the stream needs it clean)"
+                )
             if said is None:
                 raise
             if older_livespec(said):
@@ -161,6 +166,18 @@ def _view_remote(ns: argparse.Namespace, cfg: Config, options: list[str]) -> int
     finally:
         fdr.close()
         remote.close()
+
+
+def _text_before(head: bytes) -> str | None:
+    """The first line of ``head`` if it is text, not a stream (None)."""
+    if head.startswith(b"LSPC") or not head:
+        return None
+    line = head.split(b"\n", 1)[0].strip()
+    try:
+        text = line.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+    return text if text and text.isprintable() else None
 
 
 @contextlib.contextmanager

@@ -24,6 +24,7 @@ from livespec.errors import UsageError
 from livespec.stream.acks import Acker
 
 SSH_ENV = "LIVESPEC_SSH"
+_HUNG_UP = "livespec: stream: the reader went away"
 CLOSE_WAIT_S = 3.0  # how long the remote side may take to end after the viewer quits
 
 
@@ -88,6 +89,8 @@ class RemoteStream:
         self._errors.seek(self._since)
         text = self._errors.read()[-4096:].decode(errors="replace")
         lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
+        # the sender's "the reader went away" is the viewer's own doing (it hung up)
+        lines = [ln for ln in lines if not ln.startswith(_HUNG_UP)]
         if not lines:
             return None
         last = lines[-1]
