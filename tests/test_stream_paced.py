@@ -375,21 +375,35 @@ def test_a_stop_signal_before_the_stream_came_ends_ssh_too(
     assert not stat.exists() or ") Z " in stat.read_text()  # ssh ended (or is a zombie)
 
 
-def test_view_remote_names_text_printed_before_the_stream(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("before", "option", "line"),
+    [
+        (
+            "echo Welcome to lab;",
+            "--input",
+            "it starts with 'Welcome to lab' (does a login script on lab print on stdout? "
+            "the stream needs it clean)",
+        ),
+        ("", "--help", "it starts with 'usage: livespec stream [-h] "),
+    ],
+)
+def test_view_remote_names_text_printed_before_the_stream(
+    tmp_path: Path, before: str, option: str, line: str
+) -> None:
     # a login script on the host that prints on stdout puts text before the stream: say
     # what it printed, not the sender's "the reader went away" (that is the viewer's own
     # doing: it hung up on a stream it could not read)
     env = {**os.environ, "LIVESPEC_SSH": str(_fake_ssh(tmp_path, None))}
     cmd = [sys.executable, "-m", "livespec", "view", "--remote", "lab", "--dump"]
-    cmd += ["--remote-livespec", f"echo Welcome to lab; {shlex.quote(sys.executable)} -m livespec"]
+    cmd += ["--remote-livespec", f"{before} {shlex.quote(sys.executable)} -m livespec"]
     done = subprocess.run(
-        [*cmd, "--", "--input", "tone:440"], env=env, capture_output=True, text=True, timeout=60
+        [*cmd, "--", option, "tone:440"], env=env, capture_output=True, text=True, timeout=60
     )
     assert done.returncode == 2
-    assert done.stderr.strip().splitlines() == [
-        "livespec: ssh lab: not a livespec stream: it starts with 'Welcome to lab' (does a "
-        "login script on lab print on stdout? the stream needs it clean)"
-    ]
+    [said] = done.stderr.strip().splitlines()
+    assert said.startswith(f"livespec: ssh lab: not a livespec stream: {line}"), said
+    if option == "--help":
+        assert said.endswith("' (the remote livespec printed it instead of streaming)"), said
 
 
 def test_the_remote_side_hanging_up_is_not_what_it_said() -> None:

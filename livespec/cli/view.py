@@ -133,10 +133,12 @@ def _view_remote(ns: argparse.Namespace, cfg: Config, options: list[str]) -> int
             remote.close()
             said = remote.said()
             if (text := _text_before(fdr.head)) is not None:
-                said = (
-                    f"not a livespec stream: it starts with {text!r} (does a login script "
-                    f"on {ns.remote} print on stdout? the stream needs it clean)"
+                why = (
+                    f"does a login script on {ns.remote} print on stdout? the stream needs it clean"
                 )
+                if text.startswith(("usage: livespec", "livespec ")):  # -- --help, --version
+                    why = "the remote livespec printed it instead of streaming"
+                said = f"not a livespec stream: it starts with {text!r} ({why})"
             if said is None:
                 raise
             if older_livespec(said):
