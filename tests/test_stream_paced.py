@@ -415,3 +415,31 @@ def test_the_remote_side_hanging_up_is_not_what_it_said() -> None:
         assert remote.said() == "unknown device 'x'"
     finally:
         remote.close()
+
+
+def test_view_remote_passes_on_what_the_sender_said(tmp_path: Path) -> None:
+    # the sender's notes on stderr (a device missing, the demo signal instead; a
+    # recording that failed) were kept in a file and shown only if no stream came
+    import numpy as np
+    import soundfile as sf
+
+    wav = tmp_path / "tone.wav"
+    sf.write(wav, 0.3 * np.sin(2 * np.pi * 440 * np.arange(9600) / 48000), 48000)
+    sender = tmp_path / "sender"
+    sender.write_text(
+        f"#!/bin/sh\necho 'livespec: a note from the sender' >&2\n"
+        f'exec {shlex.quote(sys.executable)} -m livespec "$@"\n'
+    )
+    sender.chmod(0o755)
+    env = {**os.environ, "LIVESPEC_SSH": str(_fake_ssh(tmp_path, None))}
+    cmd = [sys.executable, "-m", "livespec", "view", "--remote", "lab", "--dump"]
+    done = subprocess.run(
+        [*cmd, "--remote-livespec", str(sender), "--", "--input", str(wav)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0
+    assert json.loads(done.stdout.splitlines()[-1])["reason"] == "end of input"
+    assert done.stderr.splitlines() == ["livespec: ssh lab: a note from the sender"]

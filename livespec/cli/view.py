@@ -151,12 +151,17 @@ def _view_remote(ns: argparse.Namespace, cfg: Config, options: list[str]) -> int
         remote.mark()
         try:
             if ns.dump:
-                return _dump(reader, fdr)
-            from livespec.tui.viewer import run_viewer
+                status = _dump(reader, fdr)
+            else:
+                from livespec.tui.viewer import run_viewer
 
-            status = run_viewer(
-                cfg, reader, fdr, stdin=False, pace=False, live=True, remote=ns.remote
-            )
+                status = run_viewer(
+                    cfg, reader, fdr, stdin=False, pace=False, live=True, remote=ns.remote
+                )
+            fdr.close()
+            remote.close()
+            for note in remote.notes():  # as 'ssh HOST livespec stream | ...' would show
+                sys.stderr.write(f"livespec: ssh {ns.remote}: {note}\n")
             return int(status)
         except StreamError as exc:  # the stream broke off: why, if ssh can tell
             fdr.close()

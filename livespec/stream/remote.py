@@ -20,7 +20,7 @@ import subprocess
 import tempfile
 from collections.abc import Sequence
 
-from livespec.errors import UsageError
+from livespec.errors import UsageError, printable
 from livespec.stream.acks import Acker
 
 SSH_ENV = "LIVESPEC_SSH"
@@ -56,6 +56,7 @@ class RemoteStream:
         self._said: str | None = None
         self._since = 0  # the offset in the child's stderr where the stream had started
         self.status: int | None = None  # the child's exit status, once closed
+        self._notes: list[str] = []
 
     def start(self) -> int:
         """Start the child; returns a descriptor of the stream (the caller closes it)."""
@@ -86,15 +87,21 @@ class RemoteStream:
         since :meth:`mark`, without a leading ``livespec: ``; None if it printed nothing."""
         if self._errors.closed:
             return self._said
-        self._errors.seek(self._since)
-        text = self._errors.read()[-4096:].decode(errors="replace")
-        lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
+        lines = self._lines(self._since)
+        return lines[-1] if lines else None
+
+    def notes(self) -> list[str]:
+        """Every line the child printed on stderr (e.g. the sender's ``streaming the
+        built-in demo signal instead``), once closed; as :meth:`said`."""
+        return list(self._notes)
+
+    def _lines(self, since: int) -> list[str]:
+        self._errors.seek(since)
+        text = self._errors.read()[-16384:].decode(errors="replace")
+        lines = [printable(ln.strip()) for ln in text.splitlines() if ln.strip()]
         # the sender's "the reader went away" is the viewer's own doing (it hung up)
         lines = [ln for ln in lines if not ln.startswith(_HUNG_UP)]
-        if not lines:
-            return None
-        last = lines[-1]
-        return last[len("livespec: ") :] if last.startswith("livespec: ") else last
+        return [ln[len("livespec: ") :] if ln.startswith("livespec: ") else ln for ln in lines]
 
     def close(self) -> int | None:
         """End the acknowledgements (the remote stream stops), wait for the child (at most
@@ -113,7 +120,9 @@ class RemoteStream:
                 except subprocess.TimeoutExpired:
                     child.kill()
                     status = child.wait()
-        self._said = self.said()
+        if not self._errors.closed:
+            self._said = self.said()
+            self._notes = self._lines(0)
         with contextlib.suppress(OSError):
             self._errors.close()
         self.status = status
