@@ -160,8 +160,10 @@ def _view_remote(ns: argparse.Namespace, cfg: Config, options: list[str]) -> int
                 )
             fdr.close()
             remote.close()
-            for note in remote.notes():  # as 'ssh HOST livespec stream | ...' would show
-                sys.stderr.write(f"livespec: ssh {ns.remote}: {note}\n")
+            with contextlib.suppress(OSError, ValueError):  # a terminal gone (SIGHUP)
+                for note in remote.notes():  # as 'ssh HOST livespec stream | ...' shows
+                    sys.stderr.write(f"livespec: ssh {ns.remote}: {note}\n")
+                sys.stderr.flush()
             return int(status)
         except StreamError as exc:  # the stream broke off: why, if ssh can tell
             fdr.close()
