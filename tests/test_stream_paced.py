@@ -443,3 +443,21 @@ def test_view_remote_passes_on_what_the_sender_said(tmp_path: Path) -> None:
     assert done.returncode == 0
     assert json.loads(done.stdout.splitlines()[-1])["reason"] == "end of input"
     assert done.stderr.splitlines() == ["livespec: ssh lab: a note from the sender"]
+
+
+def test_view_remote_names_a_terminal_that_merged_stderr_into_the_stream(tmp_path: Path) -> None:
+    # 'ssh -t' gives the sender a terminal: its error comes on stdout, before any stream
+    script = tmp_path / "ssh"
+    script.write_text('#!/bin/sh\nshift 2\nexec sh -c "$*" 2>&1\n')  # -t lab; as a pty merges
+    script.chmod(0o755)
+    env = {**os.environ, "LIVESPEC_SSH": f"{script} -t"}
+    cmd = [sys.executable, "-m", "livespec", "view", "--remote", "lab", "--dump"]
+    cmd += ["--remote-livespec", f"{shlex.quote(sys.executable)} -m livespec"]
+    done = subprocess.run(
+        [*cmd, "--", "--fps", "5000"], env=env, capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 2
+    assert done.stderr.strip().splitlines() == [
+        "livespec: ssh lab: --fps 5000: must be 0 (every frame) or from 0.001 to 1000 (its "
+        "messages came on stdout: a terminal? leave -t out of $LIVESPEC_SSH)"
+    ]

@@ -115,7 +115,7 @@ def _view_remote(ns: argparse.Namespace, cfg: Config, options: list[str]) -> int
     """``livespec view --remote HOST [-- OPTIONS]``: start the remote sender, paced by this
     viewer's acknowledgements, and show (or dump) its stream. Main thread."""
     from livespec.stream.protocol import StreamError, StreamReader
-    from livespec.stream.remote import RemoteStream, older_livespec, why_it_ended
+    from livespec.stream.remote import SSH_ENV, RemoteStream, older_livespec, why_it_ended
     from livespec.stream.source import FdReader
 
     remote = RemoteStream(ns.remote, ns.remote_livespec, options)
@@ -139,6 +139,11 @@ def _view_remote(ns: argparse.Namespace, cfg: Config, options: list[str]) -> int
                 if text.startswith(("usage: livespec", "livespec ")):  # -- --help, --version
                     why = "the remote livespec printed it instead of streaming"
                 said = f"not a livespec stream: it starts with {text!r} ({why})"
+                if text.startswith("livespec: "):  # its stderr on stdout: a terminal (ssh -t)
+                    said = (
+                        f"{text.removeprefix('livespec: ')} (its messages came on stdout: "
+                        f"a terminal? leave -t out of ${SSH_ENV})"
+                    )
             if said is None:
                 raise
             if older_livespec(said):

@@ -33,7 +33,7 @@ class Stopped(Exception):
     """Raised inside the reader thread when :meth:`FdReader.read` is told to stop."""
 
 
-HEAD_BYTES = 80  # FdReader keeps the first bytes it read, for messages
+HEAD_BYTES = 240  # FdReader keeps the first bytes it read, for messages
 
 
 class FdReader:
