@@ -37,6 +37,7 @@ from livespec.dsp.detect import (
     ratio_threshold,
 )
 from livespec.dsp.fftw import RealFFT, export_wisdom, load_wisdom, save_wisdom
+from livespec.dsp.harmonics import split_harmonics
 from livespec.dsp.stft import POWER_FLOOR
 from livespec.dsp.weighting import weighting_power
 
@@ -405,16 +406,23 @@ class Measurer:
         fund = max(float(np.sum(lobe)) - p_fund * (f_hi - f_lo + 1), 0.0) / enbw
         if not fund > 0.0:
             return None
-        harm = max(float(np.sum(Qb[is_harm]) - np.sum(est_q[is_harm])), 0.0) / enbw
-        noise = (float(np.sum(Qb[is_noise])) + float(np.sum(est_q[~is_noise]))) / enbw
+        # Harmonics: only those that stand above the noise (docs/measure.md); the others'
+        # bins are noise.
+        split = split_harmonics(
+            Qb, est_q, is_noise, is_fund, regions, k_lo, NEIGHBOUR_BINS, frames,
+            self._bin_corr, pfa,
+        )  # fmt: skip
+        det = split.detected
+        harm = max(float(np.sum(Qb[det]) - np.sum(est_q[det])), 0.0) / enbw
+        as_noise = is_noise | split.undetected
+        noise = (float(np.sum(Qb[as_noise])) + float(np.sum(est_q[~as_noise]))) / enbw
         # Everything but the fundamental: harmonics, noise outside the tones, and the noise
         # estimated under the fundamental's lobe (weighted).
         residual = (float(np.sum(Qb[~is_fund])) + q_fund * n_fund) / enbw
 
         harmonics: list[Harmonic] = []
-        for h, a, b in regions:
-            hp = float(np.sum(Q[a : b + 1]) - np.sum(est_q[a - k_lo : b - k_lo + 1])) / enbw
-            level = _db(hp / fund) if hp > 0.0 else None
+        for (h, _, _), hp in zip(regions, split.powers, strict=True):
+            level = None if hp is None else _db(hp / enbw / fund)
             harmonics.append(Harmonic(h, h * f0_bins * self.bin_hz, level))
 
         thd = harm / fund
