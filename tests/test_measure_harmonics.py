@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 import subprocess
 import sys
 
@@ -15,8 +16,11 @@ import pytest
 import soundfile as sf
 from test_measure_detect import _block, _noise
 
+from livespec.audio.ringbuffer import RingBuffer
 from livespec.dsp.detect import floor_fit, floor_fits
 from livespec.dsp.measure import Measurer
+from livespec.meter.live import MeasureWorker, parse_app_average
+from livespec.tui.widgets.measure_panel import measure_text
 
 FS = 48000
 
@@ -124,3 +128,24 @@ def test_cli_reports_no_harmonics_in_noise(tmp_path) -> None:  # type: ignore[no
             assert [h["level_dbc"] for h in harmonics] == [None] * 9, harmonics
             assert row["thd_db"] is None and row["thd_percent"] == 0.0
             assert row["thdn_db"] == pytest.approx(-row["snr_db"], abs=0.05)  # type: ignore[operator]
+
+
+def test_the_app_panel_shows_noise_harmonics_as_not_detected() -> None:
+    # The app's view (key M) of a -40 dBFS tone in noise 17.8 dB under it, averaged
+    # (exp 1 s), as the measurement worker produces it: it listed noise as harmonics
+    # ("2:-51.2 3:-57.3 ... 8:-55.2" beside "THD — dB"); now every harmonic reads "—".
+    rng = np.random.default_rng(9)
+    t = np.arange(4 * FS) / FS
+    x = 0.01 * np.sin(2 * np.pi * 1000.0 * t) + 1e-3 * rng.standard_normal(t.size)
+    ring = RingBuffer(1 << 18, 1)
+    worker = MeasureWorker(ring, FS, average=parse_app_average("exp:1"))
+    x32 = x.astype(np.float32)
+    for i in range(0, x32.size, 1024):
+        ring.write(x32[i : i + 1024])
+        worker.process_available()
+    result = worker.latest()
+    assert result is not None and result.measurement is not None
+    text = measure_text(result).plain
+    line = next(s for s in text.splitlines() if s.startswith("H dBc"))
+    assert line.split()[2:] == [f"{h}:—" for h in range(2, 11)], text
+    assert re.search(r"THD\s+— dB", text), text
