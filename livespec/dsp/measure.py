@@ -10,8 +10,9 @@ splits the band into the fundamental's lobe, the harmonics' lobes and the rest (
 * a tone's power is the sum of the bins within +-8 of it, minus the noise under it
   (estimated from the noise bins within 32 bins of its lobe), divided by the window's
   ENBW (bins);
-* the band's noise is the sum of the bins outside the DC region and every tone's lobe, plus
-  the noise estimated under the lobes, divided by the ENBW;
+* a harmonic counts only if it stands above the noise (:mod:`livespec.dsp.harmonics`);
+  the band's noise is the sum of the other bins (outside the DC region), plus the noise
+  estimated under the fundamental and the detected harmonics, divided by the ENBW;
 * the fundamental is taken unweighted; harmonics and noise on the A/C/Z-weighted row.
 
 Build a :class:`Measurer` once per configuration (it plans an FFT); call :meth:`power`
@@ -92,7 +93,7 @@ class Harmonic:
         order: 2, 3, ...
         freq_hz: order times the fundamental's frequency (Hz).
         level_dbc: power relative to the fundamental (dB; weighted like the noise); None
-            when it does not rise above the noise under it.
+            when it is not detected above the noise (docs/measure.md, "Harmonics").
     """
 
     order: int
@@ -112,7 +113,7 @@ class Measurement:
         freq_hz: the fundamental's frequency (Hz; power-weighted centroid of its lobe).
         level_dbfs: its level (dBFS; a full-scale sine reads 0.0), unweighted.
         total_dbfs: everything in the band: fundamental, harmonics and noise (dBFS).
-        thd_db, thd_percent: total harmonic distortion, harmonics 2..N over the fundamental.
+        thd_db, thd_percent: the detected harmonics of 2..N over the fundamental.
         thdn_db, thdn_percent: THD+N, everything in the band but the fundamental over it.
         snr_db: fundamental over the noise (harmonics excluded).
         sinad_db: everything in the band over everything but the fundamental.
