@@ -44,7 +44,7 @@ from livespec.tui.widgets.browse import BrowseWaterfall, FileTimeAxis, LabelRow,
 from livespec.tui.widgets.help import HelpScreen
 from livespec.tui.widgets.plot import Plot
 from livespec.tui.widgets.readout import Readout
-from livespec.tui.widgets.status import StatusLine
+from livespec.tui.widgets.status import StatusLine, failure_line
 
 
 @dataclass
@@ -223,14 +223,16 @@ class BrowserApp(App[int]):
         return t
 
     def status_text(self) -> Text:
-        """File, format, analysis, sound, keys."""
+        """A failure (on red, while it lasts: to the end), file, format, analysis, sound,
+        keys."""
         i, a = self.info, self.cfg.analysis
         text = (
             f"{printable(i.path.name)}  {i.samplerate} Hz  {i.channels} ch  "
             f"{format_clock(i.duration, 1)}  FFT {self.data.overview.recipe.n} {a.window}  "
             f"{self.options.playback_text}  S: save screen"
         )
-        return Text(text, style="dim", no_wrap=True, overflow="ellipsis")
+        failed = "; ".join(self.faults.lines())  # the file damaged, the playback failed
+        return failure_line(failed, text, self.status.size.width or None)
 
     def on_plot_cell_clicked(self, message: Plot.CellClicked) -> None:
         """A click on the waterfall seeks there and puts the cursor there."""

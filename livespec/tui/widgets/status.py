@@ -108,6 +108,24 @@ def status_text(s: StatusInfo, width: int | None = None) -> Text:
     return _line(pieces)
 
 
+REST_MIN = 12  # a failure shown first leaves this many cells for the rest of the line
+
+
+def failure_line(failure: str | None, rest: str, width: int | None = None) -> Text:
+    """The file browser's status line: ``failure`` (escaped, on red, cut to
+    :data:`ERROR_MAX` and to leave :data:`REST_MIN` cells; the whole line is in a
+    notification and printed at exit) then ``rest`` (dim), the line cut at ``width``
+    (cells) with an ellipsis, as the live app shows a source's failure."""
+    t = Text(no_wrap=True, overflow="ellipsis")
+    if failure:
+        n = ERROR_MAX if width is None else min(ERROR_MAX, max(width - 3 - REST_MIN, 6))
+        t.append(f" {_cut(printable(failure), n, strip=True)} ", "bold white on red")
+        t.append(" ")
+    left = None if width is None else width - t.cell_len
+    t.append(rest if left is None else _cut(rest, max(left, 0)), "dim")
+    return t
+
+
 BADGES = ("error", "lost", "paused", "end")  # shown as " TEXT " with a space after
 KEEP = ("lost", "paused", "end", "overflows", "skipped")  # never cut (nor "REC h:mm:ss")
 
