@@ -442,3 +442,21 @@ def test_a_closed_standard_fd_does_not_fail_the_work(tmp_path, closed):
         assert done.returncode == 0, cmd
         assert len(done.stdout.splitlines()) == (lines if closed == 2 else 0), cmd
     assert np.load(tmp_path / "a.npy").shape == (1 + (FS - 4096) // 1024, 2049)
+
+
+@pytest.mark.parametrize("ext", ["png", "html"])
+def test_a_full_disk_names_the_output_not_only_the_input(tiny_disk: Path, ext: str) -> None:
+    """A write that fails for want of space names no file (unlike a failed open): the
+    line said ``livespec: in.wav: No space left on device``, as if the input's disk were
+    full. It names the output, and nothing is left in the folder."""
+    src = tiny_disk.parent / "in.wav"
+    noise = np.random.default_rng(3).normal(0, 0.1, 30 * FS).astype(np.float32)
+    sf.write(src, noise, FS)
+    (tiny_disk / "filler").write_bytes(bytes((1 << 20) - 8192))  # two pages left
+    out = tiny_disk / f"o.{ext}"
+    done = subprocess.run(
+        [*EXPORT, str(src), "-o", str(out)], capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 1, done.stderr
+    assert lines_of(done.stderr) == [f"livespec: {src}: No space left on device ({out})"]
+    assert sorted(p.name for p in tiny_disk.iterdir()) == ["filler"]
