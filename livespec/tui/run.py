@@ -69,11 +69,11 @@ def run_app(cfg: Config, ns: argparse.Namespace | None = None) -> int:
                 "arecord -f S16_LE -r 48000 -c 1 -t raw | livespec --input -"
             )
         pcm_stdin = take_stdin_for_audio()
-    else:
-        keys_from_tty_if_redirected("the live app", "use 'livespec peaks' for headless work")
     options = AppOptions() if ns is None else AppOptions.from_args(ns)
     if cfg.display.record_dir is not None:
         check_record_dir(cfg.display.record_dir)
+    if not stdin_pcm:  # `livespec < /dev/null`: the keys come from the terminal
+        keys_from_tty_if_redirected("the live app", "use 'livespec peaks' for headless work")
     app: LivespecApp | None = None
     with Pipeline(cfg, realtime=True, demo_fallback=True) as pipe:
         source = pipe.source
