@@ -460,3 +460,25 @@ def test_a_full_disk_names_the_output_not_only_the_input(tiny_disk: Path, ext: s
     assert done.returncode == 1, done.stderr
     assert lines_of(done.stderr) == [f"livespec: {src}: No space left on device ({out})"]
     assert sorted(p.name for p in tiny_disk.iterdir()) == ["filler"]
+
+
+def test_a_file_name_that_is_not_utf8_is_read(tmp_path: Path) -> None:
+    """``take<0xff>.wav`` (a name from another system's encoding; ``livespec record``
+    makes one): export, peaks and the others read it. They said ``cannot open: 'utf-8'
+    codec can't encode character '\\udcff' ...: surrogates not allowed`` (soundfile
+    encodes a text path strictly), and the HTML page's title failed the same way."""
+    src = tmp_path / os.fsdecode(b"take\xff.wav")
+    sf.write(os.fsencode(src), tone(), FS)
+    png, page = tmp_path / "a.png", tmp_path / "a.html"
+    for out in (png, page):
+        done = subprocess.run([*EXPORT, str(src), "-o", str(out)], capture_output=True)
+        assert done.returncode == 0, done.stderr
+    assert Image.open(png).size[0] == 800
+    assert "<title>take?.wav</title>" in page.read_text("utf-8")
+    peaks = subprocess.run(
+        [sys.executable, "-m", "livespec", "peaks", "--input", str(src), "--fft", "1024"],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert peaks.returncode == 0, peaks.stderr
+    first = peaks.stdout.splitlines()[0].split()
+    assert abs(float(first[2]) - 440.0) < 2.0, first
