@@ -395,6 +395,7 @@ def test_a_stop_signal_ends_the_app_like_q(
     info = sf.info(str(wav))
     assert side["complete"] is True
     assert side["frames"] == info.frames > 4 * 48000
+    assert side["ended_by"] == signame  # as livespec record's (it said "stop", as for r)
 
 
 def test_fmin_above_nyquist_is_one_line_before_the_screen(tmux: Tmux) -> None:
