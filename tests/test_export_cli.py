@@ -482,3 +482,18 @@ def test_a_file_name_that_is_not_utf8_is_read(tmp_path: Path) -> None:
     assert peaks.returncode == 0, peaks.stderr
     first = peaks.stdout.splitlines()[0].split()
     assert abs(float(first[2]) - 440.0) < 2.0, first
+
+
+def test_a_read_only_folder_is_named_read_only_not_short_of_space(tiny_disk: Path) -> None:
+    """An NPY export into a read-only file system said ``not enough space: the output
+    needs 79.9 MB, DISK has 1.0 MB free``: the size check ran first and a read-only disk
+    reports its free blocks. It says the file system is read-only."""
+    src = tiny_disk.parent / "in.wav"
+    sf.write(src, tone(10.0), FS)
+    subprocess.run(["mount", "-o", "remount,ro", str(tiny_disk)], check=True)
+    out = tiny_disk / "o.npy"
+    done = subprocess.run(
+        [*EXPORT, str(src), "-o", str(out), "--hop", "16"], capture_output=True, text=True
+    )
+    assert done.returncode == 1, done.stderr
+    assert lines_of(done.stderr) == [f"livespec: {src}: Read-only file system ({out})"]

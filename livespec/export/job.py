@@ -403,6 +403,8 @@ def _free_bytes(folder: Path) -> int | None:
             st = os.statvfs(f)
         except OSError:
             continue
+        if st.f_flag & os.ST_RDONLY:  # not "not enough space": the write says EROFS
+            return None
         return st.f_bavail * st.f_frsize
     return None
 
