@@ -37,6 +37,7 @@ from livespec.config import AnalysisConfig
 from livespec.dsp.block import SpectrumBlock, max_run
 from livespec.dsp.cqt import CqtLayout
 from livespec.dsp.cqt_live import LiveCqt
+from livespec.dsp.cqt_switch import CqtSwitch
 from livespec.dsp.peaks import Peak, PeakFinder
 from livespec.dsp.peaks_run import find_run
 from livespec.dsp.stft import Spectrum
@@ -169,9 +170,7 @@ class Engine:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._pending: AnalysisConfig | None = None
-        self._cqt_layout: CqtLayout | None = None
-        self._pending_cqt: tuple[CqtLayout | None] | None = None
-        self.cqt: LiveCqt | None = None
+        self.cqt_switch = CqtSwitch()  # the CQT rows' transform, built off this thread
         self.error: BaseException | None = None
         # The worker's wake-ups (see run): a consumer's tick to wake just before, and a
         # source the worker writes itself (BlockSource.write_due: when the next block is due).
@@ -206,21 +205,11 @@ class Engine:
             fmax=config.fmax,
         )
         self.block = SpectrumBlock(self.spectrum, self.hop, max_run(self.spectrum.nfft, self.batch))
-        self._make_cqt()
 
-    def _make_cqt(self) -> None:
-        layout = self._cqt_layout
-        self.cqt = (
-            None
-            if layout is None
-            else LiveCqt(
-                layout,
-                self.source.samplerate,
-                self.hop,
-                backend=self.config.backend,
-                max_fft=self.ring.capacity,
-            )
-        )
+    @property
+    def cqt(self) -> LiveCqt | None:
+        """The constant-Q transform the frames' CQT rows come from now (None: no rows)."""
+        return self.cqt_switch.current
 
     def follow_ticks(self, period: float) -> TickGrid:
         """Wake the worker once per ``period`` s, just before the consumer's tick, whose
@@ -231,8 +220,11 @@ class Engine:
 
     def set_cqt(self, layout: CqtLayout | None) -> None:
         """Also compute a constant-Q row per frame (:attr:`Frame.cqt`) for ``layout``, or
-        stop (None); applied by the worker before its next frame (any thread)."""
-        self._pending_cqt = (layout,)
+        stop (None); any thread. The worker builds the transform on a thread of its own
+        and keeps delivering frames without CQT rows until it is ready
+        (:mod:`livespec.dsp.cqt_switch`); a headless caller builds it at its next
+        :meth:`process_available`."""
+        self.cqt_switch.want(layout)
 
     def reconfigure(self, config: AnalysisConfig) -> None:
         """Ask for new settings; applied by the worker before its next frame (any thread).
@@ -267,9 +259,13 @@ class Engine:
         """
         if self._pending is not None:
             self._apply_pending()
-        if self._pending_cqt is not None:
-            (self._cqt_layout,), self._pending_cqt = self._pending_cqt, None
-            self._make_cqt()
+        self.cqt_switch.update(
+            self._fs,
+            self.hop,
+            self.config.backend,
+            self.ring.capacity,
+            background=self._thread is not None and threading.current_thread() is self._thread,
+        )
         return self.framer.process_blocks(
             self._analyse, self._deliver, self.block.max_frames, self._stop.is_set
         )
@@ -361,6 +357,7 @@ class Engine:
         if self._thread is not None and self._thread is not threading.current_thread():
             self._thread.join(timeout=5.0)
         self._thread = None
+        self.cqt_switch.close()  # a CQT build under way: cancelled and joined
 
     @property
     def running(self) -> bool:

@@ -172,7 +172,9 @@ def test_stereo_file_channel_pick(tmp_path, run_livespec):
         (["--fft", "100000"], "--fft 100000: must be an integer from 64 to 65536"),
         (["--window", "gauss"], "--window gauss: must be one of"),
         (["--overlap", "1.5"], "--overlap 1.5: must be a number"),
-        (["--bogus"], "unrecognized arguments: --bogus"),
+        (["--bogus"], "unknown option --bogus (see 'livespec peaks --help')"),
+        (["--inptu", "tone:1000"], "unknown option --inptu (did you mean --input?)"),
+        (["--input", "tone:1000", "extra"], "unrecognized arguments: extra"),
         (["--input", "/nonexistent/x.wav"], "cannot open '/nonexistent/x.wav': no such file"),
         (["--input", "tone:abc"], "bad frequency"),
         (["--input", "tone:1000", "--channel", "3", "--duration", "1"], "--channel 3"),
@@ -210,6 +212,26 @@ def test_a_command_after_options_is_named_in_one_line(run_livespec, args):
         f"livespec: the command goes first: livespec {word} [options] (options before it "
         f"are the live app's; see 'livespec {word} --help')"
     )
+
+
+@pytest.mark.parametrize(
+    ("args", "line"),
+    [  # an option another command has: named alone (not 'unrecognized arguments: --device
+        # t.wav', the file argparse could not place), with the command's own option
+        (
+            ["play", "--device", "pulse", "t.wav"],
+            "unknown option --device (did you mean --output-device?)",
+        ),
+        (["--colourmap", "magma"], "unknown option --colourmap (did you mean --colormap?)"),
+        (["export", "--pngg=x", "--zzz", "a.wav"], "unknown options --pngg, --zzz (did you mean"),
+        (["peaks", "-Z"], "unknown option -Z (see"),
+    ],
+)
+def test_an_unknown_option_is_named_with_the_nearest(run_livespec, args, line):
+    done = run_livespec(*args)
+    assert done.returncode == 2
+    assert len(done.stderr.strip().splitlines()) == 1, done.stderr
+    assert line in done.stderr
 
 
 def test_corrupt_and_empty_files(tmp_path, run_livespec):

@@ -123,7 +123,8 @@ def test_analysis_errors_become_one_line_but_a_broken_pipe_passes():
 
 def test_one_registry_of_subcommands_matches_the_parsers():
     from livespec.cli import COMMANDS
-    from livespec.cli.parsers import SUBCOMMANDS, build_parser
+    from livespec.cli.parsers import build_parser
+    from livespec.cli.usage import SUBCOMMANDS
 
     assert set(COMMANDS) == {"", *SUBCOMMANDS}
     for sub in COMMANDS:

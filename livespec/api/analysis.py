@@ -362,7 +362,7 @@ def measure(
         for _, power in _frames(inp, m.n, m.hop, lambda v: m.power(v, channel)):
             last = avg.update(power)
         assert last is not None
-        result = m.measure(last)
+        result = m.measure(last, m.equivalent_frames(avg))
     return MeasureResult(
         result,
         avg.count,

@@ -18,14 +18,13 @@ import sys
 from collections.abc import Callable, Sequence
 
 from livespec.cli.parsers import (  # noqa: F401  (re-exported: tests build parsers from cli)
-    SUBCOMMANDS,
     _add_analysis_options,
     _add_common,
     _add_source_options,
-    _Parser,
     build_parser,
     build_parsers,
 )
+from livespec.cli.usage import SUBCOMMANDS, _Parser  # noqa: F401  (re-exported)
 from livespec.config import Config, default_config_path, load_file, merge_cli
 from livespec.errors import (
     EXIT_FAILURE,
@@ -205,10 +204,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = args[1:]
     elif args and _is_file_argument(args[0]):
         sub = "play"  # livespec FILE [options]
+    remote_options: list[str] = []
+    if sub == "view" and "--" in args:  # livespec view --remote HOST -- STREAM OPTIONS
+        cut = args.index("--")
+        args, remote_options = args[:cut], args[cut + 1 :]
     one_blas_thread()
     try:
         parser = build_parser(sub)
         ns = parser.parse_args(args)
+        if sub == "view":
+            ns.remote_options = remote_options
         if argv is None and sub == "export":
             from livespec.export import segment
 

@@ -302,7 +302,7 @@ class _Reporter:
     def report(self) -> None:
         """Measure the current average (after at least one frame) and write it."""
         assert self.avg is not None
-        m = self.measurer.measure(self.avg)
+        m = self.measurer.measure(self.avg, self.measurer.equivalent_frames(self.averager))
         rec = record(
             m,
             self.last_t,

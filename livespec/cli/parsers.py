@@ -12,9 +12,10 @@ import argparse
 import math
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NoReturn
+from typing import TYPE_CHECKING, Any
 
 from livespec import __version__
+from livespec.cli.usage import SUBCOMMANDS, _Parser
 from livespec.config import (
     COLORMAPS,
     DEFAULT_COLORMAP,
@@ -26,24 +27,6 @@ from livespec.errors import UsageError
 
 if TYPE_CHECKING:
     from livespec.dsp.averaging import AverageSpec
-
-SUBCOMMANDS = (
-    "devices", "peaks", "config", "record", "export", "measure", "stream", "view", "play",
-)  # fmt: skip
-
-
-class _Parser(argparse.ArgumentParser):
-    """argparse, but a usage error is one line and exit status 2."""
-
-    def error(self, message: str) -> NoReturn:
-        unknown = message.split(": ", 1)[1].split() if "unrecognized arguments: " in message else []
-        if self.prog == "livespec" and unknown and unknown[0] in SUBCOMMANDS:
-            # 'livespec --config F peaks ...': the options went to the live app's parser
-            raise UsageError(
-                f"the command goes first: livespec {unknown[0]} [options] "
-                f"(options before it are the live app's; see 'livespec {unknown[0]} --help')"
-            )
-        raise UsageError(f"{message} (see '{self.prog} --help')")
 
 
 def _add_source_options(p: argparse.ArgumentParser) -> None:

@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING
 
 from livespec.config import Config
 from livespec.errors import EXIT_FAILURE, EXIT_OK, LivespecError, UsageError, printable
+from livespec.stream.acks import AckReader, in_flight_budget
 
 if TYPE_CHECKING:
     from livespec.audio.base import Source
@@ -39,6 +40,7 @@ if TYPE_CHECKING:
     from livespec.stream.protocol import StreamHeader
 
 OUTBOX_FRAMES = 64  # frames waiting for the link before the oldest are dropped (~2 s)
+PACED_OUTBOX_FRAMES = 4  # --paced: the link's buffer is kept small; the newest frames wait
 STATUS_EVERY_S = 1.0  # heartbeat
 CLOSE_TIMEOUT_S = 2.0  # how long the END record may take to leave at the end
 _CHUNK = 4096  # PIPE_BUF: a write this size after select() does not block on a pipe
@@ -74,6 +76,12 @@ def add_stream_arguments(p: argparse.ArgumentParser) -> None:
         help="WAV sample format of --record (PCM_24)",
     )
     g.add_argument("--force", action="store_true", help="let --record replace OUT.wav")
+    g.add_argument(
+        "--paced",
+        action="store_true",
+        help="read the viewer's acknowledgements on stdin and keep little in flight "
+        "(what 'livespec view --remote' starts; docs/ssh.md)",
+    )
 
 
 # -- the writer ------------------------------------------------------------------------------
@@ -125,10 +133,11 @@ class _Outbox:
 
 
 class _Writer:
-    """The writer thread: outbox -> file descriptor, one record at a time."""
+    """The writer thread: outbox -> file descriptor, one record at a time; with ``acks``
+    (``--paced``), only while little is unacknowledged (:mod:`livespec.stream.acks`)."""
 
-    def __init__(self, fd: int, outbox: _Outbox) -> None:
-        self.fd, self.box = fd, outbox
+    def __init__(self, fd: int, outbox: _Outbox, acks: AckReader | None = None) -> None:
+        self.fd, self.box, self.acks = fd, outbox, acks
         self.gone = False  # the reader went away (EPIPE)
         self.error: str | None = None
         self.bytes = 0
@@ -152,8 +161,15 @@ class _Writer:
         return self.gone or self.error is not None
 
     def _run(self) -> None:
-        box = self.box
+        box, acks = self.box, self.acks
         while not self._abort.is_set():
+            if acks is not None:
+                budget = in_flight_budget(acks.rate())
+                if not acks.wait_room(self.bytes, budget, 0.2):
+                    if acks.closed:  # the viewer went away
+                        self.gone = True
+                        return
+                    continue
             data = box.get(0.2)
             if data is None:
                 if box.closed:
@@ -206,6 +222,11 @@ def _check_stream_options(ns: argparse.Namespace, cfg: Config) -> None:
         )
     if not 16 <= ns.bins <= 65536:
         raise UsageError(f"--bins {ns.bins}: must be 16..65536")
+    if getattr(ns, "paced", False) and (cfg.source.input == "-" or os.isatty(0)):
+        raise UsageError(
+            "--paced reads the viewer's acknowledgements on stdin: not with --input - "
+            "or a terminal on stdin (it is what 'livespec view --remote HOST' starts)"
+        )
     if os.isatty(1):
         raise UsageError(
             "livespec stream writes binary frames to stdout: pipe it into a viewer, "
@@ -245,9 +266,11 @@ def run_stream(ns: argparse.Namespace, cfg: Config) -> int:
             source.realtime = True  # pace a fast pipe at its sample rate, as the app does
         header = _header(pipe.cfg, ns, source)
         ring = pipe.make_ring()
-        box = _Outbox(OUTBOX_FRAMES)
+        paced = bool(getattr(ns, "paced", False))
+        box = _Outbox(PACED_OUTBOX_FRAMES if paced else OUTBOX_FRAMES)
         box.put(encode_header(header))
-        writer = _Writer(sys.stdout.fileno(), box)
+        acks = AckReader(0) if paced else None
+        writer = _Writer(sys.stdout.fileno(), box, acks)
         reducer = Reducer(header)
 
         def on_frame(frame: Frame) -> None:  # engine thread
@@ -262,6 +285,8 @@ def run_stream(ns: argparse.Namespace, cfg: Config) -> int:
         reason = "stopped"
         failure: str | None = None
         try:
+            if acks is not None:
+                acks.start()
             writer.start()
             if ns.record:  # before the source starts: every sample it delivers, as record
                 from livespec.recorder.start import remove_if_empty, start_recording
@@ -317,6 +342,8 @@ def run_stream(ns: argparse.Namespace, cfg: Config) -> int:
                 rec.request_stop(caught[0] if caught else ended)
             box.put(encode_json_record(END, {"reason": reason, "frames": engine.frames}))
             writer.close()
+            if acks is not None:
+                acks.stop()
             pipe.close()
             if rec is not None:
                 rec.stop()

@@ -20,12 +20,28 @@ from livespec.errors import EXIT_OK, SourceError, UsageError
 
 if TYPE_CHECKING:
     from livespec.stream.protocol import StreamReader
+    from livespec.stream.source import FdReader
 
 
 def add_view_arguments(p: argparse.ArgumentParser) -> None:
     """The options of ``livespec view`` (display options come from cli)."""
-    p.add_argument("stream", metavar="-|FILE", help="'-' reads the stream on stdin, or a file")
+    p.add_argument(
+        "stream", metavar="-|FILE", nargs="?", help="'-' reads the stream on stdin, or a file"
+    )
     g = p.add_argument_group("view")
+    g.add_argument(
+        "--remote",
+        metavar="HOST",
+        help="run 'livespec stream --paced' on HOST over ssh and show it, its delay kept "
+        "short on a slow link; options after '--' go to the stream "
+        "(e.g. --remote lab -- --device 2 --fps 15); $LIVESPEC_SSH replaces 'ssh'",
+    )
+    g.add_argument(
+        "--remote-livespec",
+        metavar="CMD",
+        default="livespec",
+        help="the livespec command on HOST, e.g. '~/livespec/.venv/bin/livespec' (livespec)",
+    )
     g.add_argument(
         "--fast", action="store_true", help="replay a FILE as fast as it draws (default: real time)"
     )
@@ -60,12 +76,21 @@ def run_view(ns: argparse.Namespace, cfg: Config) -> int:
     from livespec.stream.protocol import StreamReader
     from livespec.stream.source import FdReader
 
+    remote_options = list(getattr(ns, "remote_options", None) or [])
+    if getattr(ns, "remote", None) is not None:
+        if ns.stream is not None:
+            raise UsageError(f"give either {ns.stream!r} or --remote HOST, not both")
+        return _view_remote(ns, cfg, remote_options)
+    if ns.stream is None:
+        raise UsageError("give the stream: '-' (stdin), a FILE, or --remote HOST")
+    if remote_options:
+        raise UsageError("options after '--' go to the remote stream: give --remote HOST")
     fd, name = _open_stream(ns.stream)
     fdr = FdReader(fd)
     try:
         reader = StreamReader(fdr, name)  # the header: a bad stream ends here, before a screen
         if ns.dump:
-            return _dump(reader)
+            return _dump(reader, fdr)
     except BaseException:
         fdr.close()
         raise
@@ -74,9 +99,40 @@ def run_view(ns: argparse.Namespace, cfg: Config) -> int:
     return int(run_viewer(cfg, reader, fdr, stdin=ns.stream == "-", pace=not ns.fast))
 
 
-def _dump(reader: StreamReader) -> int:
-    """Print the header and every record as JSON lines (main thread)."""
+def _view_remote(ns: argparse.Namespace, cfg: Config, options: list[str]) -> int:
+    """``livespec view --remote HOST [-- OPTIONS]``: start the remote sender, paced by this
+    viewer's acknowledgements, and show (or dump) its stream. Main thread."""
+    from livespec.stream.protocol import StreamError, StreamReader
+    from livespec.stream.remote import RemoteStream
+    from livespec.stream.source import FdReader
+
+    remote = RemoteStream(ns.remote, ns.remote_livespec, options)
+    fdr = FdReader(remote.start(), remote.acker)
+    try:
+        try:
+            reader = StreamReader(fdr, f"ssh {ns.remote}")
+        except StreamError as exc:  # no stream came: what ssh or the remote side said
+            fdr.close()
+            remote.close()
+            said = remote.said()
+            if said is None:
+                raise
+            raise SourceError(f"ssh {ns.remote}: {said}") from exc
+        if ns.dump:
+            return _dump(reader, fdr)
+        from livespec.tui.viewer import run_viewer
+
+        return int(run_viewer(cfg, reader, fdr, stdin=False, pace=False, live=True))
+    finally:
+        fdr.close()
+        remote.close()
+
+
+def _dump(reader: StreamReader, fdr: FdReader) -> int:
+    """Print the header and every record as JSON lines, and on stderr what follows the
+    END record (ignored), if anything (main thread)."""
     from livespec.stream.protocol import END, FRAME
+    from livespec.stream.source import after_end
 
     h = reader.header.to_json()
     h["groups"] = len(reader.header.groups)
@@ -103,4 +159,6 @@ def _dump(reader: StreamReader) -> int:
         out.write(json.dumps(line) + "\n")
         if kind == END:
             out.flush()
+            if (said := after_end(reader, fdr)) is not None:
+                sys.stderr.write(f"livespec: {said}\n")
             return EXIT_OK

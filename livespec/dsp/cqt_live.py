@@ -12,14 +12,18 @@ of ``N_g`` points (a power of two holding their longest kernel) over the newest 
 samples. The
 cost is then about four transforms of each group's length per kernel length, for all
 groups together a few times one STFT's; the levels are the same as
-:class:`~livespec.dsp.cqt.CqtKernel`'s (the export's), kernel for kernel.
+:class:`~livespec.dsp.cqt.CqtKernel`'s (the export's), kernel for kernel, but each kernel is
+cut at :data:`LIVE_SPARSITY` of its L1 mass, not 1 %: less leakage far from a tone
+(docs/dsp.md, "Leakage").
 
 Each octave's kernels are centred in its newest ``N_g`` samples, so a bin shows what was
 played about half its kernel ago: the bass later than the treble, as in any CQT.
 
 The FFTs are planned with FFTW_ESTIMATE: measuring plans for nine lengths up to 65536 took
 8 s without wisdom, a freeze at every switch to the scale, for about 0.2 ms a frame.
-Building the kernels takes about half a second (engine thread: frames wait, then catch up).
+Building the kernels takes about 0.16 s at 48 kHz; the engine has it done on a thread of
+its own (:mod:`livespec.dsp.cqt_switch`), which can stop it between groups of octaves
+(``cancelled``).
 
 Engine thread (one thread at a time); no allocation per frame beyond numpy's small
 temporaries in :meth:`CqtKernel.power_dbfs`.
@@ -41,6 +45,10 @@ F64 = NDArray[np.float64]
 
 LIVE_BPO = 24  # bins per octave of the live scale: two per semitone
 LIVE_TOP_FRACTION = 0.42  # the top bin stays below this fraction of the sample rate
+# Fraction of each kernel's L1 mass dropped (cqt.py's SPARSITY, librosa's, is 0.01: a
+# -6 dBFS tone then leaked to -79 dBFS an octave and more away; 0.001 keeps that below
+# -109 dBFS, under a direct constant-Q sum's -90, for 17 % more time per frame).
+LIVE_SPARSITY = 0.001
 
 
 def live_layout(samplerate: float, fmin: float = C1_HZ, bpo: int = LIVE_BPO) -> CqtLayout:
@@ -63,6 +71,10 @@ class _Octave:
     done: bool = False  # computed at least once
 
 
+class CqtCancelled(Exception):
+    """A :class:`LiveCqt` build stopped because its ``cancelled()`` returned True."""
+
+
 class LiveCqt:
     """CQT rows for the live app, one per analysis frame.
 
@@ -74,6 +86,9 @@ class LiveCqt:
         backend: FFT backend ("auto", "fftw", "numpy").
         max_fft: the longest FFT allowed (the ring's capacity): octaves whose kernels are
             longer raise ValueError.
+        cancelled: asked before each group of octaves is built; True raises
+            :class:`CqtCancelled` (a build on its own thread that is no longer wanted).
+        sparsity: fraction of each kernel's L1 mass dropped (:data:`LIVE_SPARSITY`).
 
     Attributes:
         longest: samples of the longest FFT (the most history a row needs).
@@ -87,6 +102,8 @@ class LiveCqt:
         window: str = "hann",
         backend: str = "auto",
         max_fft: int = 1 << 17,
+        cancelled: Callable[[], bool] | None = None,
+        sparsity: float = LIVE_SPARSITY,
     ) -> None:
         self.layout = layout
         lengths = layout.lengths(samplerate)
@@ -103,6 +120,8 @@ class LiveCqt:
             else:
                 groups.append((first, stop, stride))
         for g, (first, stop, stride) in enumerate(groups):
+            if cancelled is not None and cancelled():
+                raise CqtCancelled
             bins = range(first, stop)
             n = fft_length(float(lengths[first]))
             if n > max_fft:
@@ -111,7 +130,7 @@ class LiveCqt:
                 _Octave(
                     bins,
                     RealFFT(n, backend, planner="FFTW_ESTIMATE"),
-                    CqtKernel(layout, samplerate, n, window, bins),
+                    CqtKernel(layout, samplerate, n, window, bins, sparsity),
                     stride,
                     g % stride,
                     np.empty(len(bins), dtype=np.float64),

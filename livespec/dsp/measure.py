@@ -27,6 +27,15 @@ from dataclasses import dataclass, field
 import numpy as np
 from numpy.typing import NDArray
 
+from livespec.dsp.averaging import Averager
+from livespec.dsp.detect import (
+    FALSE_ALARM,
+    bin_correlation,
+    equivalent_frames,
+    floor_fit,
+    overlap_correlation,
+    ratio_threshold,
+)
 from livespec.dsp.fftw import RealFFT, export_wisdom, load_wisdom, save_wisdom
 from livespec.dsp.stft import POWER_FLOOR
 from livespec.dsp.weighting import weighting_power
@@ -244,6 +253,8 @@ class Measurer:
         scale = np.full(self.bins, 4.0 / (s1 * s1))  # a full-scale sine's power is 1.0
         scale[0] = scale[-1] = 1.0 / (s1 * s1)
         self._scale = scale
+        self._rho = overlap_correlation(w, self.hop)  # power correlation at lags of hop
+        self._bin_corr = bin_correlation(w)  # L bins' mean ~ L / this independent bins
 
         use_wisdom = wisdom and backend != "numpy"
         loaded = load_wisdom() if use_wisdom else False
@@ -304,11 +315,20 @@ class Measurer:
 
     # -- per result --------------------------------------------------------------------------
 
-    def measure(self, power: NDArray[np.float64]) -> Measurement | None:
+    def equivalent_frames(self, averager: Averager | None) -> float:
+        """The equivalent independent frames in ``averager``'s result, for :meth:`measure`
+        (frames ``hop`` apart overlap, so their powers correlate). Caller's thread."""
+        return equivalent_frames(averager, self._rho)
+
+    def measure(
+        self, power: NDArray[np.float64], frames: float = 1.0, pfa: float = FALSE_ALARM
+    ) -> Measurement | None:
         """The figures for the strongest tone in the band of ``power`` (linear power per bin
         as :meth:`power` returns, usually averaged); None if the band holds no tone: its
         strongest bin is at or below -200 dBFS, or at or below the leakage (-170 dB) of the
-        strongest bin outside the band.
+        strongest bin outside the band, or not above what noise alone reaches with
+        probability ``pfa`` (docs/measure.md) given ``frames``, the equivalent independent
+        frames averaged (:meth:`equivalent_frames`; 1, the default, is the strictest).
         Caller's thread; allocates a few arrays of ``bins`` values.
         """
         if power.shape != (self.bins,):
@@ -374,6 +394,14 @@ class Measurer:
         est_q[fa : fb + 1] = q_fund
 
         n_fund = fb - fa + 1  # in the band
+        # Detection: the peak bin over the local noise mean against noise's own maximum.
+        i, j = max(fa - NEIGHBOUR_BINS, 0), min(fb + NEIGHBOUR_BINS, nb - 1) + 1
+        if int(cs_n[j] - cs_n[i]) < NEIGHBOUR_BINS:
+            i, j = 0, nb
+        near = np.flatnonzero(is_noise[i:j]) + i
+        floor, floor_bins = floor_fit(near + k_lo, Pb[near], k0, frames, self._bin_corr)
+        if not P[k0] > floor * ratio_threshold(frames, floor_bins, nb, pfa):
+            return None
         fund = max(float(np.sum(lobe)) - p_fund * (f_hi - f_lo + 1), 0.0) / enbw
         if not fund > 0.0:
             return None

@@ -147,6 +147,7 @@ class PeakFinder(EdgeFit):
         self._unphase = np.cos(ang) + 1j * np.sin(ang)
         self._half = _FIT_HALF_BINS * zp
         self._off = np.arange(-self._half, self._half + 1, dtype=np.float64)
+        self._init_skirt()
         # (-1)^phase_slope: sign of A(nu) when nu is moved down by nfft (W is nfft-periodic).
         self._wrap_sign = -1.0 if self._islope % 2 else 1.0
         # Fit arguments: nu = base + delta * dsign, base[0] = offsets, base[1] = image.
@@ -189,6 +190,9 @@ class PeakFinder(EdgeFit):
         if cand.size == 0:
             return []
         levels = db[lo + cand]
+        if self.max_peaks == 1 and not levels.min() > dc:
+            best = self._strongest_above_skirt(X, db, lo + cand, levels, dc)
+            return [] if best is None else [self._peak(X, db, best)]
         if not levels.min() > dc:  # some may be the DC lobe's skirt (peaks_edge.py)
             low = levels <= dc
             keep = ~low

@@ -1,5 +1,7 @@
 """Peaks near DC and Nyquist (:class:`~livespec.dsp.peaks.PeakFinder`'s edge path): the
-fit on the mirrored spectrum, and the DC lobe's skirt (``_above_skirt``), which is no peak.
+fit on the mirrored spectrum, and the DC lobe's skirt (``_above_skirt``), which is no peak
+(its model fitted once per frame; with one peak a frame the strongest candidate is tested
+alone first: ``_strongest_above_skirt``).
 
 The spectrum of a real frame continues past both edges as ``X[-k] = conj(X[k])`` and
 ``X[nfft - k] = conj(X[k])``, and the fitted model ``a*W(k - f) + conj(a)*W(k + f)`` (the
@@ -55,34 +57,91 @@ class EdgeFit:
     _base: NDArray[np.float64]
     _dsign: NDArray[np.float64]
     _off: NDArray[np.float64]
+    _s1: float  # |W(0)|
+    _dc_terms: NDArray[np.complex128]  # A(k) over k = -half..half: a DC offset's lobe
+    _dc_terms_nn: float  # its energy
+    _abs_w: NDArray[np.float64]  # |W(k)| at every bin k
+    _index0: NDArray[np.int64]  # _mirrored(X, 0)'s indices, mirror mask and phase
+    _mirror0: NDArray[np.bool_]
+    _phase0: NDArray[np.complex128]
+
+    def _init_skirt(self) -> None:
+        """The DC skirt rule's tables (the finder's ``__init__``, after ``_off``)."""
+        nfft, bins, half = self._nfft, self._bins, self._half
+        self._s1 = abs(complex(self._transform(0.0)))
+        self._dc_terms = self._transform.reduced(self._off)
+        self._dc_terms_nn = float(np.vdot(self._dc_terms, self._dc_terms).real)
+        self._abs_w = np.abs(self._transform(np.arange(bins, dtype=np.float64)))
+        j0 = np.arange(-half, half + 1, dtype=np.int64) % nfft
+        self._mirror0 = j0 >= bins  # _mirrored(X, 0) with its indices and phase kept
+        self._index0 = np.where(self._mirror0, nfft - j0, j0)
+        self._phase0 = self._unphase_at(np.arange(-half, half + 1, dtype=np.int64))
+
+    def _strongest_above_skirt(
+        self,
+        X: NDArray[np.complex128],
+        db: NDArray[np.float32],
+        ks: NDArray[np.intp],
+        levels: NDArray[np.float32],
+        dc: float,
+    ) -> int | None:
+        """The strongest of the candidate bins ``ks`` (the first of equals) that is not the
+        DC lobe's skirt, or None: the candidate ``find`` would pick after testing them all,
+        found by testing the strongest alone first (a DC offset over a quiet signal leaves
+        hundreds of candidates under the DC lobe's level, and the strongest is usually the
+        answer), then, if it is skirt, all the others at once."""
+        first = int(np.argmax(levels))  # the strongest (the first of equals) alone first
+        if levels[first] > dc:
+            return int(ks[first])
+        model = self._skirt_model(X, db)
+        if model is None or self._skirt_keep(model, db, ks[first : first + 1])[0]:
+            return int(ks[first])  # (no model: the fit failed, every candidate is kept)
+        # The rest at once (a second test of them all costs less than several smaller ones).
+        keep = levels > dc
+        low = ~keep
+        low[first] = keep[first] = False
+        keep[low] = self._skirt_keep(model, db, ks[low])
+        if not keep.any():
+            return None
+        return int(ks[keep][int(np.argmax(levels[keep]))])
 
     def _above_skirt(
         self, X: NDArray[np.complex128], db: NDArray[np.float32], ks: NDArray[np.intp]
     ) -> NDArray[np.bool_]:
         """Which of the candidate bins ``ks`` rise above the skirt of what lies in the DC
-        lobe (bins 0 .. dc_lobe - 1, never searched). That content is fitted like a peak
-        (f and the complex a), its leakage ``a*W(k - f) + conj(a)*W(k + f)`` predicted at
-        each candidate, and a candidate at most 6 dB above it is its skirt, as is one 140 dB
-        or more below that content (float32 samples' rounding noise: -150 dB re the signal
-        and lower per bin). A DC offset (the lobe is ``c*W(k)`` within -60 dB) is checked
-        first, without the fit: it leaks ``|c*W(k)|``, nothing past its lobe for the
-        cosine-sum windows, so it hides nothing above the rounding. All are kept if the
-        fit fails."""
-        k = ks.astype(np.float64)
-        s1 = abs(complex(self._transform(0.0)))
+        lobe (bins 0 .. dc_lobe - 1, never searched): :meth:`_skirt_model` then
+        :meth:`_skirt_keep`. All are kept if the fit fails."""
+        model = self._skirt_model(X, db)
+        if model is None:
+            return np.ones(ks.size, dtype=bool)
+        return self._skirt_keep(model, db, ks)
+
+    def _skirt_model(
+        self, X: NDArray[np.complex128], db: NDArray[np.float32]
+    ) -> tuple[complex, float, float] | None:
+        """What lies in the DC lobe, as ``(a, f, level)``: its leakage at bin k is
+        ``a*W(k - f) + conj(a)*W(k + f)``, or ``|a|*|W(k)|`` for a DC offset (then
+        ``f = -1``); ``level`` is its dBFS. None if the fit fails.
+
+        That content is fitted like a peak (f and the complex a), and a candidate at most
+        6 dB above its predicted leakage is its skirt, as is one 140 dB or more below that
+        content (float32 samples' rounding noise: -150 dB re the signal and lower per bin).
+        A DC offset (the lobe is ``c*W(k)`` within -60 dB) is checked first, without the
+        fit: it leaks ``|c*W(k)|``, nothing past its lobe for the cosine-sum windows, so it
+        hides nothing above the rounding. Computed once per frame, whatever the number of
+        candidates (:meth:`_skirt_keep` tests them)."""
         # A DC offset, the common case, without the fit: X[k] = c*W(k) within -60 dB.
-        x = self._mirrored(X, 0)
-        dc_terms = self._transform.reduced(self._off)
-        c = complex(np.vdot(dc_terms, x)) / float(np.vdot(dc_terms, dc_terms).real)
+        x = self._mirrored0(X)
+        dc_terms = self._dc_terms
+        c = complex(np.vdot(dc_terms, x)) / self._dc_terms_nn
         rest = x - c * dc_terms
         if float(np.vdot(rest, rest).real) <= 1e-6 * float(np.vdot(x, x).real):
-            leak_dc = abs(c) * np.abs(self._transform(k))
-            return self._keep(db, ks, leak_dc / s1, 20.0 * math.log10(max(abs(c), 1e-300)))
+            return complex(abs(c)), -1.0, 20.0 * math.log10(max(abs(c), 1e-300))
         k0 = int(np.argmax(db[: self._dc_lobe]))
         x = self._mirrored(X, k0)
         fit = self._edge_refine(X, k0)
         if fit is None:
-            return np.ones(ks.size, dtype=bool)
+            return None
         f = max(fit[0], _OFF_S * self._zp)  # a' is undetermined at f = 0 itself
         nu = k0 + np.arange(-self._half, self._half + 1, dtype=np.float64)
         a1, a2 = self._transform.reduced(nu - f), self._transform.reduced(nu + f)
@@ -91,11 +150,23 @@ class EdgeFit:
         r = complex(np.vdot(a1, x)) + complex(np.vdot(a2, x)).conjugate()
         det = nn * nn - 4.0 * abs(zz) ** 2
         if not det > 0.0:
-            return np.ones(ks.size, dtype=bool)
+            return None
         a = (nn * r - 2.0 * zz * r.conjugate()) / det  # a', without W's linear phase
         rot = np.exp(-1j * np.pi * self._transform.phase_slope * f / self._nfft)
-        leak = a * rot * self._transform(k - f) + (a * rot).conjugate() * self._transform(k + f)
-        return self._keep(db, ks, np.abs(leak) / s1, fit[1])
+        return complex(a * rot), f, fit[1]
+
+    def _skirt_keep(
+        self, model: tuple[complex, float, float], db: NDArray[np.float32], ks: NDArray[np.intp]
+    ) -> NDArray[np.bool_]:
+        """Which of the candidate bins ``ks`` rise above the skirt ``model``
+        (:meth:`_skirt_model`)."""
+        a, f, level = model
+        if f < 0.0:  # a DC offset: |c| |W(k)|
+            leak = a.real * self._abs_w[ks]  # |W(k)|, tabulated
+        else:
+            k = ks.astype(np.float64)
+            leak = np.abs(a * self._transform(k - f) + a.conjugate() * self._transform(k + f))
+        return self._keep(db, ks, leak / self._s1, level)
 
     @staticmethod
     def _keep(
@@ -150,8 +221,21 @@ class EdgeFit:
         mirror = j >= self._bins
         x = X[np.where(mirror, nfft - j, j)]
         np.conjugate(x, out=x, where=mirror)
+        out: NDArray[np.complex128] = x * self._unphase_at(k)
+        return out
+
+    def _unphase_at(self, k: NDArray[np.int64]) -> NDArray[np.complex128]:
+        """``exp(j*pi*slope*k/nfft)`` at bins ``k`` (any integers): removes W's linear phase."""
+        nfft = self._nfft
         ang = ((self._islope * k) % (2 * nfft)) * (np.pi / nfft)
-        out: NDArray[np.complex128] = x * (np.cos(ang) + 1j * np.sin(ang))
+        out: NDArray[np.complex128] = np.cos(ang) + 1j * np.sin(ang)
+        return out
+
+    def _mirrored0(self, X: NDArray[np.complex128]) -> NDArray[np.complex128]:
+        """``_mirrored(X, 0)`` (the DC lobe, every frame with a DC skirt) from kept tables."""
+        x = X[self._index0]
+        np.conjugate(x, out=x, where=self._mirror0)
+        out: NDArray[np.complex128] = x * self._phase0
         return out
 
     def _edge_refine(self, X: NDArray[np.complex128], k0: int) -> tuple[float, float] | None:

@@ -260,7 +260,7 @@ class MeasureWorker:
         self._seq += 1
         self.results.append(
             MeasureResult(
-                measurement=m.measure(row),
+                measurement=m.measure(row, m.equivalent_frames(averager)),
                 frames=averager.count,
                 average=self.average,
                 t=self._last_end / self.samplerate,

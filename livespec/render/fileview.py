@@ -96,6 +96,8 @@ class FileView(WaterfallView):
         if self.width <= 0:
             return None
         x = math.floor((seconds - self.t0) / self.dt)
+        if x == self.width and seconds >= self.duration:  # the recording's very end
+            return self.width - 1
         return x if 0 <= x < self.width else None
 
     def time_of(self, x: float) -> float:

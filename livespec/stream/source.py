@@ -13,12 +13,15 @@ from __future__ import annotations
 import contextlib
 import os
 import select
+import shlex
+import stat
 import threading
 import time
 from collections.abc import Callable
 
 from livespec.engine import Frame
-from livespec.stream.protocol import END, FRAME, STATUS, StreamError, StreamReader
+from livespec.errors import counted, printable
+from livespec.stream.protocol import END, FRAME, MAGIC, STATUS, StreamError, StreamReader
 
 HEARTBEAT_LOST_S = 3.0  # no record for this long: the link counts as lost (heartbeat 1 s)
 MAX_PACE_WAIT_S = 1.0  # a paced replay waits at most this long for one frame (time jumps)
@@ -37,10 +40,12 @@ class FdReader:
     silent pipe when the viewer quits.
     """
 
-    def __init__(self, fd: int) -> None:
+    def __init__(self, fd: int, on_read: Callable[[int], None] | None = None) -> None:
         self.fd = fd
         self.stop = threading.Event()
         self._buf = bytearray()
+        self.total = 0  # bytes read from the descriptor so far
+        self._on_read = on_read  # called with ``total`` after each read (e.g. an Acker)
 
     def read(self, n: int) -> bytes:
         """Up to ``n`` bytes: fewer only at EOF. Raises :class:`Stopped` when stopped."""
@@ -55,9 +60,31 @@ class FdReader:
             if not chunk:
                 break
             buf += chunk
+            self.total += len(chunk)
+            if self._on_read is not None:
+                self._on_read(self.total)
         data = bytes(buf[:n])
         del buf[:n]
         return data
+
+    def rest(self) -> tuple[int, bytes]:
+        """(how many bytes are left until EOF, their first 4): a file's from its size
+        (nothing more is read), a pipe's by reading it to its end. Raises
+        :class:`Stopped` when stopped (reader thread)."""
+        n, head = len(self._buf), bytes(self._buf[:4])
+        st = os.fstat(self.fd)
+        if stat.S_ISREG(st.st_mode):
+            pos = os.lseek(self.fd, 0, os.SEEK_CUR)
+            if len(head) < 4 and pos < st.st_size:
+                head += os.pread(self.fd, 4 - len(head), pos)
+            return n + max(st.st_size - pos, 0), head
+        n, head = 0, b""  # the buffer is read again below
+        while True:
+            chunk = self.read(1 << 16)
+            if not chunk:
+                return n, head
+            head += chunk[: 4 - len(head)]
+            n += len(chunk)
 
     def close(self) -> None:
         """Close the descriptor (after the thread is joined)."""
@@ -91,6 +118,7 @@ class StreamSource:
         self.overflows = 0
         self.error: StreamError | None = None
         self.end_reason: str | None = None
+        self.after_end: str | None = None  # what followed the END record (ignored), if any
         self.remote: dict[str, object] = {}  # the newest STATUS
         self.frames = 0
         self.started_at = 0.0
@@ -171,6 +199,8 @@ class StreamSource:
                 elif kind == END:
                     d = reader.json_payload(payload)
                     self.end_reason = str(d.get("reason") or "the sender stopped")
+                    self._finished.set()  # the end is shown; what follows it is only counted
+                    self.after_end = after_end(reader, self.fd_reader)
                     break
         except Stopped:
             pass
@@ -182,3 +212,23 @@ class StreamSource:
             self.error = reader.damaged(reader.at, f"{type(exc).__name__}: {exc}")
         finally:
             self._finished.set()
+
+
+def after_end(reader: StreamReader, fd_reader: FdReader) -> str | None:
+    """One line on what follows ``reader``'s END record (ignored: a stream ends there), or
+    None when nothing does. Another stream there is a second session appended to the file
+    (``livespec stream >> FILE``): the line says how to view it. Reader thread, or the
+    main thread for ``--dump``; raises :class:`Stopped` when stopped."""
+    n, head = fd_reader.rest()
+    if n == 0:
+        return None
+    name, at = printable(reader.name), reader.offset
+    said = f"{name}: {counted(n, 'byte')} after the END record (at byte {at}) ignored"
+    if head != MAGIC:
+        return f"{said}: not a livespec stream"
+    if name == "stdin" or not stat.S_ISREG(os.fstat(fd_reader.fd).st_mode):  # a pipe, ssh
+        return f"{said}: another stream follows (shown: only the first)"
+    return (
+        f"{said}: another stream follows (two sessions in one file: 'livespec stream >> "
+        f"FILE' appends); view it with: tail -c +{at + 1} {shlex.quote(name)} | livespec view -"
+    )

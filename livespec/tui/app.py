@@ -50,7 +50,7 @@ from livespec.tui.widgets.meter import LevelMeter
 from livespec.tui.widgets.plot import Plot
 from livespec.tui.widgets.readout import Readout, readout_text
 from livespec.tui.widgets.spectrum_marks import MarkedSpectrumPanel
-from livespec.tui.widgets.status import StatusInfo, StatusLine, status_text
+from livespec.tui.widgets.status import StatusInfo, StatusLine
 
 MIN_WIDTH, MIN_HEIGHT = 50, 16  # below this the app shows a plain message
 HOLD_DECAY_DB_S = 20.0  # spectrum peak hold falls this fast (dB per second of audio)
@@ -304,7 +304,7 @@ class LivespecApp(App[int]):
             w.readout.set_text(readout_text(self.view, self.stats, self.viewing.top3))
         if force or self._ticks % STATUS_EVERY == 2:
             self.recording.poll()
-            w.status.set_text(status_text(self.status_info()))
+            w.status.set_info(self.status_info())
 
     def status_info(self) -> StatusInfo:
         """What the status line shows now."""

@@ -27,7 +27,7 @@ from livespec.annotate.curves import Curve
 from livespec.annotate.labels import Label
 from livespec.audio.playback import Playback
 from livespec.config import Config, check_record_dir, load_file, merge_cli
-from livespec.errors import EXIT_USAGE, UsageError, counted, printable
+from livespec.errors import EXIT_FAILURE, EXIT_USAGE, UsageError, counted, printable
 from livespec.export.overview import FileInfo
 from livespec.render.fileview import FileView
 from livespec.render.link import choose_link
@@ -123,6 +123,7 @@ class BrowserApp(App[int]):
         self.colormap, self.scale = d.colormap, d.scale
         self.full_range = (self.view.fmin, self.view.fmax)
         self._ticks = 0
+        self.failure: str | None = None  # the playback's failure: printed at exit (status 1)
 
     def compose(self) -> ComposeResult:
         """Readout, plot, labels, status line and footer."""
@@ -149,6 +150,7 @@ class BrowserApp(App[int]):
     def on_unmount(self) -> None:
         """Stop the workers and the sound (UI thread)."""
         self.data.stop()
+        self.note_playback_failure()  # a device lost says so only until it is closed
         self.playback.close()
 
     def tick(self) -> None:
@@ -162,11 +164,17 @@ class BrowserApp(App[int]):
         if err is not None and not getattr(self, "_err_shown", False):
             self._err_shown = True
             self.notify(f"{printable(str(self.info.path))}: {err}", severity="error", timeout=30)
-        said = self.playback.error  # the output device gone, a sample that cannot be played
-        if said is not None and not getattr(self, "_play_err_shown", False):
-            self._play_err_shown = True
-            self.notify(printable(said), severity="error", timeout=30)
+        if self.failure is None and self.note_playback_failure():
+            self.notify(self.failure or "", severity="error", timeout=30)
         self.update_texts()
+
+    def note_playback_failure(self) -> bool:
+        """Keep the playback's first failure (the output device gone, a sample that cannot
+        be played) in :attr:`failure`; True when there is one (UI thread)."""
+        said = self.playback.error
+        if self.failure is None and said is not None:
+            self.failure = printable(said)
+        return self.failure is not None
 
     def refresh_plot(self) -> None:
         """Redraw the plot and the texts."""
@@ -397,6 +405,16 @@ def run_browser(ns: argparse.Namespace, cfg: Config | None = None) -> int:
             status = app.run()
     finally:
         app.data.stop()
+    return exit_status(app, status)
+
+
+def exit_status(app: BrowserApp, status: int | None) -> int:
+    """The browser's exit status after it ended (main thread): a playback that failed
+    prints its one line on stderr and makes it 1, as a source's failure does in the live
+    app; a stop signal's status (129, 143) stays."""
+    if app.failure is not None:
+        sys.stderr.write(f"livespec: {app.failure}\n")
+        return int(app.return_code) if app.return_code not in (None, 0) else EXIT_FAILURE
     if app.return_code not in (None, 0):
         return int(app.return_code)
     return int(status or 0)

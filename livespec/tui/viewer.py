@@ -38,6 +38,7 @@ class StreamViewApp(LivespecApp):
         super().__init__(cfg, AppFeed(source), live=live)
         self.analysis_hop = analysis_hop
         self._end_shown = False
+        self._after_shown = False
 
     def action_window(self) -> None:
         """The window is the sender's: say so."""
@@ -87,6 +88,9 @@ class StreamViewApp(LivespecApp):
         elif src.end_reason is not None and not self._end_shown and not self.inbox:
             self._end_shown = True
             self.notify(f"END OF STREAM: {src.end_reason}. q quits.", timeout=30)
+        if src.after_end is not None and not self._after_shown and self._end_shown:
+            self._after_shown = True
+            self.notify(src.after_end, severity="warning", timeout=30)
 
 
 def stream_config(cfg: Config, reader: StreamReader) -> Config:
@@ -107,10 +111,17 @@ def stream_config(cfg: Config, reader: StreamReader) -> Config:
 
 
 def run_viewer(
-    cfg: Config, reader: StreamReader, fd_reader: FdReader, *, stdin: bool, pace: bool
+    cfg: Config,
+    reader: StreamReader,
+    fd_reader: FdReader,
+    *,
+    stdin: bool,
+    pace: bool,
+    live: bool | None = None,
 ) -> int:
     """Run the app on the stream until ``q`` (main thread). Returns the exit status;
-    raises the stream's :class:`~livespec.stream.protocol.StreamError` if it broke."""
+    raises the stream's :class:`~livespec.stream.protocol.StreamError` if it broke.
+    ``live``: a running sender (default: the stream is on stdin)."""
     try:
         if stdin:
             keys_from_tty("livespec view -", "use 'livespec view --dump -' without a terminal")
@@ -120,7 +131,8 @@ def run_viewer(
     except BaseException:
         fd_reader.close()
         raise
-    source = StreamSource(reader, fd_reader, live=stdin, pace=pace and not stdin)
+    live = stdin if live is None else live
+    source = StreamSource(reader, fd_reader, live=live, pace=pace and not live)
     app = StreamViewApp(stream_config(cfg, reader), source, reader.header.hop)
     source.start(app.push_frame, lambda: len(app.inbox))
     try:
@@ -130,6 +142,8 @@ def run_viewer(
         source.stop()
     if source.error is not None:
         raise source.error
+    if source.after_end is not None:  # the first stream was whole: the status stays
+        sys.stderr.write(f"livespec: {source.after_end}\n")
     if app.return_code not in (None, 0):
         return int(app.return_code)
     return int(status or 0)

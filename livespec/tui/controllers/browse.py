@@ -323,13 +323,16 @@ class BrowseController:
             self.playback.play()
         self.host.update_texts()
 
-    def seek(self, seconds: float) -> None:
-        """Move the play position (the view follows it onto the screen)."""
+    def seek(self, seconds: float, *, cursor: bool = True) -> None:
+        """Move the play position (the view follows it onto the screen); a cursor shown
+        moves with it to the play position's column unless ``cursor`` is False."""
         self.playback.seek(seconds)
         pos = self.playback.position()
         v = self.view
         if v.x_of(pos) is None:
             v.set_window(pos - v.span / 2, v.span)
+        if cursor and v.cursor_on:
+            v.place_cursor(pos)
         self.repaint()
         self.host.update_texts()
 
@@ -342,7 +345,7 @@ class BrowseController:
         v = self.view
         cx, cy = v.cursor_cell()
         v.move_cursor(x - cx, y - cy)
-        self.seek(v.time_of(x))
+        self.seek(v.time_of(x), cursor=False)  # it stays where clicked (a loop may clamp)
 
     def set_loop_end(self, which: int) -> None:
         """``[`` (0) or ``]`` (1): the loop's start or end at the play position; both set

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from rich.style import Style
 from rich.text import Text
+from textual.strip import Strip
 
 from livespec.errors import printable
 from livespec.tui.widgets.common import TextLines
@@ -37,48 +39,136 @@ class StatusInfo:
     error: str | None = None  # e.g. "analysis stopped: ..." when the engine died
 
 
-def status_text(s: StatusInfo) -> Text:
-    """One line; overflows and lost input are highlighted."""
-    t = Text(no_wrap=True, overflow="ellipsis")
+@dataclass
+class _Piece:
+    """A part of the status line: ``sep`` (plain) then ``text`` in ``style``."""
+
+    text: str
+    style: str = ""
+    sep: str = ""
+    sep_style: str = ""
+
+    @property
+    def width(self) -> int:
+        return len(self.sep) + len(self.text)
+
+
+def _cut(text: str, n: int, strip: bool = False) -> str:
+    """``text`` in at most ``n`` characters, the cut marked with an ellipsis (``strip``:
+    no spaces before it)."""
+    if len(text) <= n:
+        return text
+    kept = text[: max(n - 1, 0)]
+    return (kept.rstrip() if strip else kept) + "…"
+
+
+def status_text(s: StatusInfo, width: int | None = None) -> Text:
+    """One line; overflows and lost input are highlighted.
+
+    With ``width`` (cells), a line too long is cut at its end (…) as long as that leaves
+    the parts that must stay whole: the overflow and skipped counts, ``INPUT LOST``,
+    ``PAUSED``, the end and a recording's ``REC`` with its time. Else it is shortened in
+    this order until it fits: the error text (it is also in a
+    notification and printed at exit) down to 20 characters, then ``rec off`` (or a
+    note), ``ssh``, the frame rate and the hop go, the source is cut to 10, the FFT and
+    the rate go, the recording's details after its time are cut, the error to 6, then the
+    source goes. What still does not fit (under about 60 columns) is cut at the end."""
+    pieces: dict[str, _Piece] = {}
     if s.error:
-        said = printable(s.error)
-        said = said if len(said) <= ERROR_MAX else said[: ERROR_MAX - 1] + "…"
-        t.append(f" {said} ", "bold white on red")
-        t.append(" ")
+        pieces["error"] = _Piece(_cut(printable(s.error), ERROR_MAX), "bold white on red")
     if s.input_lost:
-        t.append(" INPUT LOST ", WARN)
-        t.append(" ")
+        pieces["lost"] = _Piece("INPUT LOST", WARN)
     if s.paused:
         back = f" -{s.seconds_back:.1f}s" if s.seconds_back > 0 else ""
-        t.append(f" PAUSED{back} ", "bold black on yellow")
-        t.append(" ")
+        pieces["paused"] = _Piece(f"PAUSED{back}", "bold black on yellow")
     if s.finished and not s.error:  # a failed source did not simply end
-        t.append(f" {s.end_text} ", "bold black on bright_white")
-        t.append(" ")
-    recording = s.recording.startswith("REC") and not s.recording.startswith("REC FAILED")
+        pieces["end"] = _Piece(s.end_text, "bold black on bright_white")
+    failed = s.recording.upper().startswith("REC FAILED")
+    recording = s.recording.startswith("REC") and not failed
     if recording:  # first, so the elapsed time and the file are never cut off
-        t.append("● ", "bold red")
-        t.append(s.recording, "bold")
-        t.append(" │ ")
+        pieces["rec"] = _Piece(s.recording, "bold", "● ", "bold red")
     text = printable(s.source)  # a device or file name may hold control characters
-    source = text if len(text) <= SOURCE_MAX else text[: SOURCE_MAX - 1] + "…"
-    t.append(source, "bold")
-    rate = f"{s.samplerate / 1000:g} kHz"
-    t.append(f" │ {rate} │ FFT {s.fft} {s.window} │ hop {s.hop} │ ")
-    t.append(f"overflows {s.overflows}", WARN if s.overflows else "")
+    pieces["source"] = _Piece(_cut(text, SOURCE_MAX), "bold", " │ " if recording else "")
+    pieces["rate"] = _Piece(f"{s.samplerate / 1000:g} kHz", "", " │ ")
+    pieces["fft"] = _Piece(f"FFT {s.fft} {s.window}", "", " │ ")
+    pieces["hop"] = _Piece(f"hop {s.hop}", "", " │ ")
+    pieces["overflows"] = _Piece(f"overflows {s.overflows}", WARN if s.overflows else "", " │ ")
     if s.lost_frames:
-        t.append(" │ ")
-        t.append(f"skipped {s.lost_frames}", WARN)
-    t.append(f" │ {s.fps:.0f} fps")
+        pieces["skipped"] = _Piece(f"skipped {s.lost_frames}", WARN, " │ ")
+    pieces["fps"] = _Piece(f"{s.fps:.0f} fps", "", " │ ")
     if s.ssh:
         rate = "" if s.output_rate is None else f" {s.output_rate / 1024:.0f} KB/s"
-        t.append(f" │ ssh{rate}")
-    if s.recording.startswith("REC FAILED"):
-        t.append(" │ ")
-        t.append(s.recording, WARN)
+        pieces["ssh"] = _Piece(f"ssh{rate}", "", " │ ")
+    if failed:
+        pieces["recstate"] = _Piece(s.recording, WARN, " │ ")
     elif not recording:
-        t.append(" │ ")
-        t.append(s.recording, "dim")
+        pieces["recstate"] = _Piece(s.recording, "dim", " │ ")
+    if width is not None:
+        _fit(pieces, width, s.recording if recording else "")
+    return _line(pieces)
+
+
+BADGES = ("error", "lost", "paused", "end")  # shown as " TEXT " with a space after
+KEEP = ("lost", "paused", "end", "overflows", "skipped")  # never cut (nor "REC h:mm:ss")
+
+
+def _total(pieces: dict[str, _Piece]) -> int:
+    return sum(p.width + (3 if k in BADGES else 0) for k, p in pieces.items())
+
+
+def _fit(pieces: dict[str, _Piece], width: int, rec: str) -> None:
+    """Shorten ``pieces`` in place (see :func:`status_text`) until they fit ``width``."""
+    clock_text = " ".join(rec.split()[:2])  # "REC 0:01:23"
+    end = shown = 0  # where the line ends, and where the last part that must stay ends
+    for k, part in pieces.items():
+        end += part.width + (3 if k in BADGES else 0)
+        if k == "rec":
+            shown = end - len(part.text) + len(clock_text)
+        elif k in KEEP:
+            shown = end
+    if end <= width or shown < width:  # the rest is cut at the end (…), as it always was
+        return
+    clock = len(clock_text) + 1  # and the ellipsis
+    steps: list[tuple[str, int]] = [  # (piece, shortest length; 0: left out)
+        ("error", 20),
+        ("recstate", 0),  # "rec off (r)", a note; "REC FAILED…" stays
+        ("ssh", 0),
+        ("fps", 0),
+        ("hop", 0),
+        ("source", 10),
+        ("fft", 0),
+        ("rate", 0),
+        ("rec", clock),
+        ("error", 6),
+        ("source", 0),
+    ]
+    for key, shortest in steps:
+        over = _total(pieces) - width
+        p = pieces.get(key)
+        if over <= 0:
+            return
+        if p is None:
+            continue
+        if key == "recstate" and p.style == WARN:
+            shortest = 11  # "REC FAILED…" stays
+        if shortest == 0:
+            del pieces[key]
+        elif len(p.text) > shortest:
+            p.text = _cut(p.text, max(len(p.text) - over, shortest), strip=True)
+    first = next((k for k in pieces if k not in BADGES), None)
+    if first is not None and first != "rec":  # the source left out: no separator first
+        pieces[first].sep = ""
+
+
+def _line(pieces: dict[str, _Piece]) -> Text:
+    t = Text(no_wrap=True, overflow="ellipsis")
+    for key, p in pieces.items():
+        if key in BADGES:
+            t.append(f" {p.text} ", p.style)
+            t.append(" ")
+            continue
+        t.append(p.sep, p.sep_style)
+        t.append(p.text, p.style)
     return t
 
 
@@ -88,3 +178,16 @@ class StatusLine(TextLines):
     DEFAULT_CSS = """
     StatusLine { height: 1; width: 1fr; background: $panel; }
     """
+
+    info: StatusInfo | None = None
+
+    def set_info(self, info: StatusInfo) -> None:
+        """Show ``info``, laid out for the line's width (:func:`status_text`)."""
+        self.info = info
+        self.set_text(status_text(info, self.size.width or None))
+
+    def render_all(self, width: int, height: int, base: Style) -> list[Strip]:
+        """The line, laid out again for ``width`` (a resize)."""
+        if self.info is not None:
+            self.text = status_text(self.info, width)
+        return super().render_all(width, height, base)
