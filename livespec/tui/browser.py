@@ -38,7 +38,7 @@ from livespec.tui.browse_faults import exit_status as faults_exit_status
 from livespec.tui.browse_start import check_file, load_options, open_playback
 from livespec.tui.controllers.browse import BrowseController, BrowseData
 from livespec.tui.keys import BROWSER_KEY_TABLE, BROWSER_KEYS
-from livespec.tui.process import exit_on_stop_signals
+from livespec.tui.process import exit_on_stop_signals, keys_from_tty_if_redirected
 from livespec.tui.screenshot import save_screen
 from livespec.tui.widgets.browse import BrowseWaterfall, FileTimeAxis, LabelRow, format_clock
 from livespec.tui.widgets.help import HelpScreen
@@ -386,6 +386,11 @@ def run_browser(ns: argparse.Namespace, cfg: Config | None = None) -> int:
     if not (sys.stdout.isatty() and sys.stderr.isatty()):
         app.playback.close()
         raise UsageError("no terminal: the file browser needs one ('livespec export' is headless)")
+    try:
+        keys_from_tty_if_redirected("the file browser", "'livespec export' is headless")
+    except BaseException:
+        app.playback.close()
+        raise
     app.data.start()  # the first columns while Textual starts (on_mount does not restart it)
     try:
         with exit_on_stop_signals(app):
