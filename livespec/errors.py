@@ -7,7 +7,7 @@ import signal
 import threading
 from collections.abc import Callable, Iterable
 from types import FrameType
-from typing import Any
+from typing import Any, TextIO
 
 EXIT_OK = 0
 EXIT_FAILURE = 1  # a runtime failure after start-up (input lost, I/O error)
@@ -49,6 +49,25 @@ class UsageError(LivespecError):
 
 class SourceError(LivespecError):
     """A source that cannot be opened or read: file, device, stdin (exit status 2)."""
+
+
+class OutputError(LivespecError):
+    """A command's results could not be written to stdout (a full disk): exit status 1."""
+
+
+def write_out(out: TextIO, text: str, flush: bool) -> None:
+    """Write ``text`` to ``out`` (stdout), then flush it if ``flush``. A failed write (a
+    full disk, ``> /dev/full``) raises :class:`OutputError` (``cannot write to stdout: No
+    space left on device``), not an OSError a frame consumer's caller would report as
+    ``analysis stopped: OSError: [Errno 28] ...``; a broken pipe passes unchanged."""
+    try:
+        out.write(text)
+        if flush:
+            out.flush()
+    except BrokenPipeError:
+        raise
+    except OSError as exc:
+        raise OutputError(f"cannot write to stdout: {exc.strerror or exc}", EXIT_FAILURE) from None
 
 
 SignalHandler = Callable[[int, "FrameType | None"], Any]

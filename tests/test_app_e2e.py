@@ -116,6 +116,37 @@ def test_stdin_pcm_with_keys_from_the_terminal(tmp_path: Path, tmux: Tmux) -> No
     _assert_restored(tmux)
 
 
+@pytest.mark.parametrize("kind", ["app", "browser"])
+def test_keys_come_from_the_terminal_when_stdin_is_not_one(
+    tmp_path: Path, tmux: Tmux, kind: str
+) -> None:
+    """``livespec < /dev/null`` (stdin closed or redirected by a script): the keys come
+    from the terminal, as with ``--input -``. Before, the app and the file browser ran on
+    the screen with no key reaching them (``q`` ignored, a cursor report echoed as
+    ``^[[1;2R``): only Ctrl-C ended them."""
+    import soundfile as sf
+
+    if kind == "app":
+        cmd, ready = _livespec("--input", "tone:1000"), r"Peak +1000\.0 Hz"
+    else:
+        wav = tmp_path / "take.wav"
+        sf.write(wav, np.zeros(16000, np.float32), 16000)
+        cmd, ready = _livespec(str(wav), "--no-audio"), r"take\.wav  16000 Hz"
+    tmux.start(f"{cmd} </dev/null", {}, (100, 30))
+    tmux.wait_for(ready)
+    tmux.keys("?")  # the help screen: a key reached the app
+    tmux.wait_for(r"livespec keys")
+    assert "^[" not in tmux.screen()
+    tmux.keys("Escape")
+    deadline = time.monotonic() + DEADLINE_S
+    while "livespec keys" in tmux.screen():  # closed (a q sent with it would be alt+q)
+        assert time.monotonic() < deadline
+        time.sleep(0.2)
+    tmux.keys("q")
+    assert tmux.wait_exit() == 0
+    _assert_restored(tmux)
+
+
 def test_no_input_device_falls_back_to_demo(tmp_path: Path, tmux: Tmux) -> None:
     env = {"PULSE_SERVER": f"unix:{tmp_path}/no-such-server"}  # no sound card here either
     tmux.start(_livespec(), env, (100, 30))
@@ -364,6 +395,7 @@ def test_a_stop_signal_ends_the_app_like_q(
     info = sf.info(str(wav))
     assert side["complete"] is True
     assert side["frames"] == info.frames > 4 * 48000
+    assert side["ended_by"] == signame  # as livespec record's (it said "stop", as for r)
 
 
 def test_fmin_above_nyquist_is_one_line_before_the_screen(tmux: Tmux) -> None:

@@ -612,3 +612,20 @@ async def test_input_the_sound_system_dropped_is_said_once_from_the_tick(
         "input dropped: the sound system discarded about 5.9 s of audio (livespec was "
         "stalled longer than its buffer); counted as an overflow"
     ]
+
+
+@sync
+async def test_a_screenshot_on_a_full_disk_leaves_no_empty_file(tiny_disk: Path) -> None:
+    """``S`` with the recording folder on a full disk: an error notice and nothing in the
+    folder. Before, an empty ``livespec-*.svg`` (0 bytes) stayed behind."""
+    (tiny_disk / "filler").write_bytes(bytes(1 << 20))  # tmpfs: every page taken
+    rig = make_rig(record_dir=str(tiny_disk))
+    app = rig.app
+    async with app.run_test(size=(120, 40)) as pilot:
+        rig.feed(100)
+        await pilot.pause()
+        await pilot.press("S")
+        await pilot.pause()
+        notes = [n.message for n in app._notifications]
+    assert any("No space left on device" in m for m in notes), notes
+    assert sorted(p.name for p in tiny_disk.iterdir()) == ["filler"]

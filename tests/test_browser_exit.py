@@ -6,6 +6,7 @@ the browser playing into a private sound server that is killed, then ``q`` in tm
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -113,7 +114,14 @@ def test_sound_server_killed_while_playing_then_q_says_it_and_exits_1(
         screen = tmux.screen(joined=True)
     finally:
         va.stop()
-    lines = [ln for ln in screen.splitlines() if ln.startswith("livespec:")]
-    assert len(lines) == 1, screen
-    assert lines[0].startswith("livespec: output stream ended unexpectedly: device 'pulse'")
-    assert lines[0].endswith("(device unplugged or sound server gone?)"), screen
+    # The line, once. Searched in the screen rather than read as its own line: in about 1
+    # run in 30 on a loaded machine tmux showed the browser's last frame under it, though
+    # the bytes written (logged with pipe-pane) were that frame, then the leave-the-
+    # alternate-screen sequence, then this line: a display artifact of the test's tmux.
+    said = re.findall(
+        r"livespec: output stream ended unexpectedly: device 'pulse' \(ALSA, 8000 Hz, 1 ch\)"
+        r" \(device unplugged or sound server gone\?\)",
+        screen,
+    )
+    assert len(said) == 1, screen
+    assert screen.count("livespec:") == 1, screen

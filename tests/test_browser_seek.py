@@ -107,3 +107,56 @@ async def test_seek_keys_carry_the_cursor_to_the_play_position(tone: Path) -> No
         app.tick()
         assert pb.position() == pytest.approx(5.0)
         assert v.cursor_x() == _expected_x(app, 0.0)
+
+
+@sync
+async def test_a_cursor_keeps_its_time_when_the_view_follows_the_playhead(tone: Path) -> None:
+    """The view scrolls to follow the playhead: a cursor the user placed keeps its time (it
+    moves with the content and leaves the screen with it), a seek brings it to the play
+    position."""
+    clock = HandClock()
+    app = _app(tone, clock)
+    async with app.run_test(size=(WIDTH, 30)) as pilot:
+        for _ in range(400):
+            app.tick()
+            if app.data.overview.finished:
+                break
+            await asyncio.sleep(0.02)
+        await pilot.pause()
+        v, pb = app.view, app.playback
+        await pilot.press("plus", "plus")  # x4 around the playhead at 0: 0-5 s on screen
+        assert (v.t0, v.span) == (0.0, SECONDS / 4)
+        dt = v.span / v.width
+        await pilot.press("space")
+        clock.t += 1.0
+        app.tick()
+        await pilot.press("up")  # at the playhead (1.0 s), one row up
+        _, _, placed = v.cursor_reading()
+        assert placed is not None and abs(placed - 1.0) <= dt / 2 + 1e-9
+        assert "Cursor 1.0" in app.readout_text().plain
+        clock.t += 4.5  # 5.5 s: past the screen's end, the view follows the playhead
+        app.tick()
+        assert pb.position() == pytest.approx(5.5)
+        assert v.t0 == pytest.approx(5.5 - 0.02 * v.span)  # 5.4 s
+        assert not v.cursor_on  # 1.0 s left the screen, and the cursor with it
+        assert "Cursor" not in app.readout_text().plain
+        await pilot.press("space")  # pause at 5.5 s
+        await pilot.press("less_than_sign")  # half a screen back: 2.9-7.9 s
+        assert v.t0 == pytest.approx(2.9) and not v.cursor_on
+        await pilot.press("less_than_sign")  # 0.4-5.4 s: 1.0 s is back on screen
+        assert v.t0 == pytest.approx(0.4)
+        assert v.cursor_on
+        assert v.cursor_x() == math.floor((placed - v.t0) / dt)  # where its time is now
+        _, _, t = v.cursor_reading()
+        assert t is not None and abs(t - placed) <= dt / 2 + 1e-9
+        # a seek brings it to the play position (the view moves to show it)
+        await pilot.press("space")  # playing again from 5.5 s
+        clock.t += 2.0  # 7.5 s: the view followed to 7.4 s, the cursor left again
+        app.tick()
+        assert v.t0 == pytest.approx(7.4) and not v.cursor_on
+        await pilot.press("right")  # + a tenth of the span: 8.0 s
+        assert pb.position() == pytest.approx(8.0)
+        assert v.cursor_on and v.cursor_x() == _expected_x(app, 8.0)
+        clock.t += 1.0  # 9.0 s: still on screen, the view does not move; nor the cursor
+        app.tick()
+        assert v.t0 == pytest.approx(7.4) and v.cursor_x() == _expected_x(app, 8.0)

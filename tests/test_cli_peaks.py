@@ -334,3 +334,27 @@ def test_an_mp3_is_analysed_whole_by_peaks_and_measure(tmp_path, run_livespec):
     assert done.returncode == 0, done.stderr
     m = json.loads(done.stdout)
     assert m["level_dbfs"] == pytest.approx(-6.02, abs=0.02) and m["snr_db"] > 40
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["peaks", "--input", "tone:1000", "--duration", "5"],
+        ["peaks", "--input", "tone:1000", "--duration", "5", "--json"],
+        ["peaks", "--input", "tone:1000", "--duration", "0.2"],  # only the last flush fails
+        ["measure", "--input", "tone:1000", "--duration", "3"],
+        ["measure", "--input", "tone:1000", "--duration", "3", "--json"],
+    ],
+    ids=["peaks", "peaks-json", "peaks-short", "measure", "measure-json"],
+)
+def test_results_to_a_full_disk_say_so_in_one_line(args: list[str]) -> None:
+    """``livespec peaks > /dev/full`` said ``analysis stopped: OSError: [Errno 28] No space
+    left on device`` (the analysis was fine: stdout could not be written), ``measure``
+    ``I/O error: ...`` or the same as peaks with --json. One wording, status 1."""
+    with open("/dev/full", "w") as full:
+        done = subprocess.run(
+            [sys.executable, "-m", "livespec", *args],
+            stdout=full, stderr=subprocess.PIPE, text=True, timeout=60, check=False,
+        )  # fmt: skip
+    assert done.returncode == 1
+    assert done.stderr == "livespec: cannot write to stdout: No space left on device\n"

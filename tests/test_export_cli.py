@@ -442,3 +442,58 @@ def test_a_closed_standard_fd_does_not_fail_the_work(tmp_path, closed):
         assert done.returncode == 0, cmd
         assert len(done.stdout.splitlines()) == (lines if closed == 2 else 0), cmd
     assert np.load(tmp_path / "a.npy").shape == (1 + (FS - 4096) // 1024, 2049)
+
+
+@pytest.mark.parametrize("ext", ["png", "html"])
+def test_a_full_disk_names_the_output_not_only_the_input(tiny_disk: Path, ext: str) -> None:
+    """A write that fails for want of space names no file (unlike a failed open): the
+    line said ``livespec: in.wav: No space left on device``, as if the input's disk were
+    full. It names the output, and nothing is left in the folder."""
+    src = tiny_disk.parent / "in.wav"
+    noise = np.random.default_rng(3).normal(0, 0.1, 30 * FS).astype(np.float32)
+    sf.write(src, noise, FS)
+    (tiny_disk / "filler").write_bytes(bytes((1 << 20) - 8192))  # two pages left
+    out = tiny_disk / f"o.{ext}"
+    done = subprocess.run(
+        [*EXPORT, str(src), "-o", str(out)], capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 1, done.stderr
+    assert lines_of(done.stderr) == [f"livespec: {src}: No space left on device ({out})"]
+    assert sorted(p.name for p in tiny_disk.iterdir()) == ["filler"]
+
+
+def test_a_file_name_that_is_not_utf8_is_read(tmp_path: Path) -> None:
+    """``take<0xff>.wav`` (a name from another system's encoding; ``livespec record``
+    makes one): export, peaks and the others read it. They said ``cannot open: 'utf-8'
+    codec can't encode character '\\udcff' ...: surrogates not allowed`` (soundfile
+    encodes a text path strictly), and the HTML page's title failed the same way."""
+    src = tmp_path / os.fsdecode(b"take\xff.wav")
+    sf.write(os.fsencode(src), tone(), FS)
+    png, page = tmp_path / "a.png", tmp_path / "a.html"
+    for out in (png, page):
+        done = subprocess.run([*EXPORT, str(src), "-o", str(out)], capture_output=True)
+        assert done.returncode == 0, done.stderr
+    assert Image.open(png).size[0] == 800
+    assert "<title>take?.wav</title>" in page.read_text("utf-8")
+    peaks = subprocess.run(
+        [sys.executable, "-m", "livespec", "peaks", "--input", str(src), "--fft", "1024"],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert peaks.returncode == 0, peaks.stderr
+    first = peaks.stdout.splitlines()[0].split()
+    assert abs(float(first[2]) - 440.0) < 2.0, first
+
+
+def test_a_read_only_folder_is_named_read_only_not_short_of_space(tiny_disk: Path) -> None:
+    """An NPY export into a read-only file system said ``not enough space: the output
+    needs 79.9 MB, DISK has 1.0 MB free``: the size check ran first and a read-only disk
+    reports its free blocks. It says the file system is read-only."""
+    src = tiny_disk.parent / "in.wav"
+    sf.write(src, tone(10.0), FS)
+    subprocess.run(["mount", "-o", "remount,ro", str(tiny_disk)], check=True)
+    out = tiny_disk / "o.npy"
+    done = subprocess.run(
+        [*EXPORT, str(src), "-o", str(out), "--hop", "16"], capture_output=True, text=True
+    )
+    assert done.returncode == 1, done.stderr
+    assert lines_of(done.stderr) == [f"livespec: {src}: Read-only file system ({out})"]

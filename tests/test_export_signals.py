@@ -141,3 +141,45 @@ def test_temporary_names_are_livespecs_and_carry_the_pid(tmp_path: Path) -> None
     assert temps.owner(temps.temp_name(tmp_path / "x.csv", ".spill").name) == os.getpid()
     for other in ("x.npy", ".x.npy.123.abcd1234.part", ".x.livespec-0-0123abcd.part", ".part"):
         assert temps.owner(other) is None
+
+
+def test_a_stopped_export_starts_no_queued_input(
+    long_inputs: tuple[Path, Path], tmp_path: Path
+) -> None:
+    """SIGTERM while two workers are busy and a third input waits in the pool's queue: the
+    workers end with their jobs, and none of them goes on to export the waiting input
+    (it once did, writing c.csv after 'stopped by SIGTERM: ... 0 files written')."""
+    short = tmp_path / "c.wav"
+    sf.write(short, np.zeros(FS, np.float32), FS)
+    out = tmp_path / "out"
+    proc = start(*map(str, long_inputs), str(short), "-o", str(out), "--csv", "--jobs", "2")
+    wait_for(lambda: out.is_dir() and len(owners(out)) == 2, "two busy workers")
+    assert not (out / "c.csv").exists()
+    workers = owners(out) - {proc.pid}
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=20)
+    assert proc.returncode == 143, err
+    wait_for(lambda: all(gone(w) for w in workers), "the workers to end", timeout=5.0)
+    assert list(out.iterdir()) == []
+
+
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_ctrl_c_says_what_was_done_as_sigterm_does(
+    long_inputs: tuple[Path, Path], tmp_path: Path, jobs: str
+) -> None:
+    """SIGINT (Ctrl-C) ends the export with status 130, its temporary files removed and,
+    as after SIGTERM or SIGHUP, the one line that says what was done (docs/export.md:
+    "After a signal ... one line says what was done"); it said nothing."""
+    out = tmp_path / "out"
+    proc = start(*map(str, long_inputs), "-o", str(out), "--csv", "--jobs", jobs)
+    want = 2 if jobs == "2" else 1
+    wait_for(lambda: out.is_dir() and len(owners(out)) == want, "busy workers")
+    workers = owners(out) - {proc.pid}
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=20)
+    assert proc.returncode == 130, err
+    assert err.decode().splitlines() == [
+        "livespec: export: stopped by SIGINT: 0 inputs: 0 files written, 0 failed"
+    ]
+    assert leftovers(out) == [] and list(out.iterdir()) == []
+    wait_for(lambda: all(gone(w) for w in workers), "the workers to end", timeout=5.0)

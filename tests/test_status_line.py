@@ -19,6 +19,7 @@ ERROR = (
     "(device unplugged or sound server gone?)"
 )
 REC = "REC 0:01:23   -12.0 dBFS  overflows 3  8.0 MB  livespec-20261205-144500.wav"
+SHOWN_REC = REC.replace("overflows 3", "take overflows 3")  # the recorder's, named
 ALL = StatusInfo(
     source="pulse (ALSA, 48000 Hz, 1 ch)",
     samplerate=48000,
@@ -36,9 +37,9 @@ ALL = StatusInfo(
     error=ERROR,
 )
 MORE = dataclasses.replace(ALL, paused=True, seconds_back=2.5, lost_frames=4, ssh=True)
-OLD_FULL = (  # the whole line as it has always been (no width given)
+OLD_FULL = (  # the whole line as it has always been (no width given; the take's overflows named)
     " input stream ended unexpectedly: device 'pulse' (ALSA, 4800…   INPUT LOST  "
-    f"● {REC} │ pulse (ALSA, 48000 Hz, … │ 48 kHz │ FFT 4096 hann │ hop 1024 │ "
+    f"● {SHOWN_REC} │ pulse (ALSA, 48000 Hz, … │ 48 kHz │ FFT 4096 hann │ hop 1024 │ "
     "overflows 17 │ 30 fps"
 )
 
@@ -84,11 +85,11 @@ def test_the_order_of_what_is_shortened() -> None:
     full = len(OLD_FULL)
     cut = status_text(ALL, full - 10).plain  # only the error is shorter: 60 - 10 cells
     assert cut == OLD_FULL.replace(ERROR[:59] + "…", ERROR[:49] + "…")
-    cut = status_text(ALL, 180).plain  # 59 cells less: error at 20 (40), fps (9), hop (11)
+    cut = status_text(ALL, full - 59).plain  # error at 20 (40), fps (9), hop (11)
     assert " input stream ended… " in cut
     assert "hop" not in cut and "fps" not in cut and "FFT 4096 hann" in cut
     assert "pulse (ALSA, 48000 Hz, …" in cut
-    assert REC in cut  # the recording whole while there is room
+    assert SHOWN_REC in cut  # the recording whole while there is room
 
 
 @pytest.mark.parametrize("width", [80, 100, 120])
@@ -122,3 +123,28 @@ def test_a_failed_take_is_not_shown_as_recording() -> None:
     for said in ("REC failed at 0:00:03: disk full", "REC FAILED: disk full"):
         plain = status_text(dataclasses.replace(ALL, recording=said)).plain
         assert "●" not in plain and plain.endswith(f"│ {said}"), plain
+
+
+@pytest.mark.parametrize("info", [ALL, MORE], ids=["error-lost-rec", "and-paused-skipped-ssh"])
+@pytest.mark.parametrize("width", [80, 100, 120, None])
+def test_the_takes_overflows_are_never_read_as_the_apps(
+    info: StatusInfo, width: int | None
+) -> None:
+    """The recorder's ``overflows 3`` (since the take began) next to the app's
+    ``overflows 17`` read as a contradiction, the more so cut to ``overflow…``: it is named
+    as the take's and is whole or not there; the app's count is there once."""
+    plain = status_text(info, width).plain
+    assert plain.count("overflows 17") == 1, plain
+    rest = plain.replace("take overflows 3", "", 1).replace("overflows 17", "")
+    assert "overflow" not in rest and "take" not in rest, plain
+    if width is not None:
+        assert len(plain) <= width, plain
+        for part in _must(info):  # and what must stay is still there
+            assert part in plain, (width, part, plain)
+
+
+def test_a_saved_take_names_its_overflows_too() -> None:
+    saved = REC.replace("REC", "saved")
+    plain = status_text(dataclasses.replace(ALL, recording=saved)).plain
+    assert plain.endswith(f"│ {saved.replace('overflows 3', 'take overflows 3')}"), plain
+    assert plain.count("overflows 17") == 1, plain

@@ -558,3 +558,30 @@ async def test_viewer_of_a_remote_stream_says_how_to_restart_it(
         "Record at the sender, from the same capture: "
         "livespec view --remote lab -- --record OUT.wav",
     ]
+
+
+def test_stream_record_on_a_full_disk_ends_with_status_1(tiny_disk: Path) -> None:
+    """``stream --record`` whose recording stopped on a full disk: the stream goes on to
+    the end of its input, then says so in one line and exits 1 (as ``livespec record``
+    does; docs/cli.md: a full disk is status 1). It exited 0. What was written is kept,
+    its header right for its data."""
+    import soundfile as sf
+
+    src = tiny_disk.parent / "in.wav"
+    x = (0.3 * np.random.default_rng(5).standard_normal(8 * FS)).astype(np.float32)  # 1.5 MB
+    sf.write(src, x, FS, subtype="FLOAT")
+    out = tiny_disk / "s.wav"
+    done = subprocess.run(
+        [sys.executable, "-m", "livespec", "stream", "--input", str(src), "--record", str(out),
+         "--subtype", "FLOAT"],
+        stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert done.returncode == 1, done.stderr
+    (line,) = done.stderr.splitlines()
+    assert line.startswith(f"livespec: recording failed: recording to '{out}' stopped after ")
+    assert line.endswith(": No space left on device (ENOSPC)")
+    y, fs = sf.read(out, dtype="float32")
+    assert fs == FS and 0 < len(y) < len(x)
+    assert out.stat().st_size >= 44 + 4 * len(y)
+    np.testing.assert_array_equal(y, x[: len(y)])

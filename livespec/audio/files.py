@@ -18,6 +18,7 @@ import math
 import os
 import re
 import stat
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -132,6 +133,18 @@ def check_path(path: Path) -> None:
         raise AudioFileError("empty file (0 bytes)")
 
 
+def sf_path(path: Path) -> str | bytes:
+    """``path`` as soundfile takes it: the text, or its bytes when the name is not valid
+    in the file-system encoding (``b'take\xff.wav'``, decoded with surrogate escapes;
+    soundfile would fail to encode it: "surrogates not allowed")."""
+    text = str(path)
+    try:
+        text.encode(sys.getfilesystemencoding())
+    except UnicodeEncodeError:
+        return os.fsencode(text)
+    return text
+
+
 def open_audio_file(path: Path) -> soundfile.SoundFile:
     """Open ``path`` for reading after every check above; the caller closes it.
 
@@ -143,7 +156,7 @@ def open_audio_file(path: Path) -> soundfile.SoundFile:
     check_path(path)
     try:
         with quiet_native_stderr():  # libmpg123 and libFLAC complain on fd 2
-            f = sf.SoundFile(str(path))
+            f = sf.SoundFile(sf_path(path))
             if needs_forward_reads(f):  # read without libsndfile's (MPEG, DWVW) seek
                 f.close()
                 f = open_mpeg(path)

@@ -31,6 +31,7 @@ from livespec.errors import (
     EXIT_INTERRUPTED,
     EXIT_OK,
     LivespecError,
+    OutputError,
     UsageError,
     printable,
 )
@@ -222,6 +223,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             gc.freeze()  # nothing left for the last collection (docstring)
         return code
     except LivespecError as exc:
+        if isinstance(exc, OutputError):
+            _stdout_to_devnull()  # (the interpreter's last flush would fail again)
         _die(str(exc))
         return exc.exit_code
     except KeyboardInterrupt:

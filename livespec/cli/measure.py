@@ -24,7 +24,14 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 from livespec.cli.checks import check_duration
 from livespec.config import WEIGHTING_CHOICES, Config
-from livespec.errors import EXIT_FAILURE, EXIT_OK, LivespecError, UsageError, printable
+from livespec.errors import (
+    EXIT_FAILURE,
+    EXIT_OK,
+    LivespecError,
+    UsageError,
+    printable,
+    write_out,
+)
 
 if TYPE_CHECKING:
     import numpy as np
@@ -305,9 +312,7 @@ class _Reporter:
             int(self.source.overflows),
         )
         line = json.dumps(rec) if self.opts.json else text_line(rec)
-        self.out.write(line + "\n")
-        if self.opts.interval or self.out.isatty():
-            self.out.flush()
+        write_out(self.out, line + "\n", bool(self.opts.interval) or self.out.isatty())
         self.results += 1
         self.since_report = 0
         if self.reset_each:
@@ -344,7 +349,7 @@ def run_measure(ns: argparse.Namespace, cfg: Config) -> int:
         framer = Framer(pipe.make_ring(frame=n), n, measurer.hop, origin=0)
         reporter = _Reporter(opts, measurer, pipe.source, sys.stdout)
         if not opts.json:
-            sys.stdout.write(header_line(opts, measurer) + "\n")
+            write_out(sys.stdout, header_line(opts, measurer) + "\n", False)
         channel = pipe.channel
 
         def process() -> int:
@@ -369,7 +374,7 @@ def run_measure(ns: argparse.Namespace, cfg: Config) -> int:
                 f"{n / fs:.3g} s); give a smaller --fft"
             )
         reporter.finish()
-    sys.stdout.flush()
+    write_out(sys.stdout, "", True)
     pipe.say_notes()
     if framer.lost:
         print(

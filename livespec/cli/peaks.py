@@ -17,7 +17,14 @@ from typing import TYPE_CHECKING, TextIO
 
 from livespec.cli.checks import check_duration
 from livespec.config import Config
-from livespec.errors import EXIT_FAILURE, EXIT_OK, LivespecError, UsageError, printable
+from livespec.errors import (
+    EXIT_FAILURE,
+    EXIT_OK,
+    LivespecError,
+    UsageError,
+    printable,
+    write_out,
+)
 
 POLL_S = 0.1  # seconds between looks at the input (lost, failed) in real time
 # In real time, analyse and print what arrived every this many seconds, not every block:
@@ -100,9 +107,7 @@ class Printer:
             line = json.dumps(frame_record(frame, self.dropped()))
         else:
             line = frame_text(frame)
-        self.out.write(line + "\n")
-        if self.interval or self.out.isatty():
-            self.out.flush()
+        write_out(self.out, line + "\n", bool(self.interval) or self.out.isatty())
 
 
 def run_peaks(ns: argparse.Namespace, cfg: Config) -> int:
@@ -122,7 +127,7 @@ def run_peaks(ns: argparse.Namespace, cfg: Config) -> int:
             pipe.pump(engine.process_available, engine.framer.room, run)
         else:
             _run_live(pipe, printer, ns.duration)
-    sys.stdout.flush()
+    write_out(sys.stdout, "", True)
     pipe.say_notes()
     last = printer.last
     if last is None:  # not one whole frame: say so, as `livespec measure` does

@@ -7,7 +7,8 @@ in the STATUS records. ``--record OUT.wav`` records from the same ring buffer. I
 the end of the input, when the reader goes away (status 0, one line), or at SIGINT,
 SIGTERM or SIGHUP (130, 143, 129); the stream then ends with an END record. If the
 analysis dies, the END record and one line on stderr say ``analysis stopped: ...`` (1).
-See docs/ssh.md.
+A recording that failed (a full disk) does not stop the stream; it is said at the end,
+and the status is 1 unless a signal ended the stream. See docs/ssh.md.
 """
 
 from __future__ import annotations
@@ -414,6 +415,8 @@ def _stream_report(
     if writer.gone:
         dropped = f", {box.dropped} dropped by a slow link" if box.dropped else ""
         say(f"stream: the reader went away; stopped after {writer.bytes} bytes{dropped}")
+    if rec is not None and rec.error:  # a full disk (said above): the take is cut short
+        return EXIT_FAILURE
     return EXIT_OK
 
 

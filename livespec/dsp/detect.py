@@ -148,6 +148,50 @@ def floor_fit(
     return floor, 1.0 / (k * _trigamma(k) * corr * leverage)
 
 
+def floor_fits(
+    Qb: NDArray[np.float64],
+    is_noise: NDArray[np.bool_],
+    start: NDArray[np.intp],
+    stop: NDArray[np.intp],
+    at: NDArray[np.intp],
+    k_lo: int,
+    reach: int,
+    frames: float,
+    corr: float,
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """:func:`floor_fit` for many regions at once: for each band
+    region ``[start, stop)``, the fit over the noise bins within ``reach`` bins of it
+    (the whole band's when fewer than ``reach`` are there) evaluated at band bin ``at``."""
+    nb = len(Qb)
+    lo, hi = np.maximum(start - reach, 0), np.minimum(stop + reach, nb)
+    idx = lo[:, None] + np.arange(int(np.max(hi - lo)))
+    use = (idx < hi[:, None]) & is_noise[np.minimum(idx, nb - 1)]
+    idx = np.minimum(idx, nb - 1)
+    cnt = np.sum(use, axis=1)
+    floor = np.empty(len(start))
+    bins = np.empty(len(start))
+    x = np.log((idx + k_lo).astype(np.float64))
+    y = np.log(np.maximum(Qb[idx], 1e-300))
+    n = np.maximum(cnt, 1)
+    xm = np.sum(np.where(use, x, 0.0), axis=1) / n
+    ym = np.sum(np.where(use, y, 0.0), axis=1) / n
+    dx = np.where(use, x - xm[:, None], 0.0)
+    sxx = np.sum(dx * dx, axis=1)
+    sxy = np.sum(dx * (y - ym[:, None]), axis=1)
+    ok = sxx > 0.0
+    slope = np.where(ok, sxy / np.where(ok, sxx, 1.0), 0.0)
+    x0 = np.log((at + k_lo).astype(np.float64))
+    k = max(frames, 1.0)
+    bias = _digamma(k) - math.log(k)
+    floor = np.exp(ym + slope * (x0 - xm) - bias)
+    lev = 1.0 / n + np.where(ok, (x0 - xm) ** 2 / np.where(ok, sxx, 1.0), 0.0)
+    bins = 1.0 / (k * _trigamma(k) * corr * lev)
+    for r in np.flatnonzero(cnt < reach):  # too few near: the whole band (rare)
+        near = np.flatnonzero(is_noise)
+        floor[r], bins[r] = floor_fit(near + k_lo, Qb[near], int(at[r]) + k_lo, frames, corr)
+    return floor, bins
+
+
 def overlap_correlation(w: NDArray[np.float64], hop: int) -> tuple[float, ...]:
     """Correlation of one bin's power between frames ``j*hop`` apart, j = 1, 2, ... while
     the frames overlap: ``(sum w[m] w[m+s])**2 / (sum w**2)**2`` (white noise; Welch)."""

@@ -10,8 +10,9 @@ splits the band into the fundamental's lobe, the harmonics' lobes and the rest (
 * a tone's power is the sum of the bins within +-8 of it, minus the noise under it
   (estimated from the noise bins within 32 bins of its lobe), divided by the window's
   ENBW (bins);
-* the band's noise is the sum of the bins outside the DC region and every tone's lobe, plus
-  the noise estimated under the lobes, divided by the ENBW;
+* a harmonic counts only if it stands above the noise (:mod:`livespec.dsp.harmonics`);
+  the band's noise is the sum of the other bins (outside the DC region), plus the noise
+  estimated under the fundamental and the detected harmonics, divided by the ENBW;
 * the fundamental is taken unweighted; harmonics and noise on the A/C/Z-weighted row.
 
 Build a :class:`Measurer` once per configuration (it plans an FFT); call :meth:`power`
@@ -37,6 +38,7 @@ from livespec.dsp.detect import (
     ratio_threshold,
 )
 from livespec.dsp.fftw import RealFFT, export_wisdom, load_wisdom, save_wisdom
+from livespec.dsp.harmonics import split_harmonics
 from livespec.dsp.stft import POWER_FLOOR
 from livespec.dsp.weighting import weighting_power
 
@@ -91,7 +93,7 @@ class Harmonic:
         order: 2, 3, ...
         freq_hz: order times the fundamental's frequency (Hz).
         level_dbc: power relative to the fundamental (dB; weighted like the noise); None
-            when it does not rise above the noise under it.
+            when it is not detected above the noise (docs/measure.md, "Harmonics").
     """
 
     order: int
@@ -111,7 +113,7 @@ class Measurement:
         freq_hz: the fundamental's frequency (Hz; power-weighted centroid of its lobe).
         level_dbfs: its level (dBFS; a full-scale sine reads 0.0), unweighted.
         total_dbfs: everything in the band: fundamental, harmonics and noise (dBFS).
-        thd_db, thd_percent: total harmonic distortion, harmonics 2..N over the fundamental.
+        thd_db, thd_percent: the detected harmonics of 2..N over the fundamental.
         thdn_db, thdn_percent: THD+N, everything in the band but the fundamental over it.
         snr_db: fundamental over the noise (harmonics excluded).
         sinad_db: everything in the band over everything but the fundamental.
@@ -405,16 +407,23 @@ class Measurer:
         fund = max(float(np.sum(lobe)) - p_fund * (f_hi - f_lo + 1), 0.0) / enbw
         if not fund > 0.0:
             return None
-        harm = max(float(np.sum(Qb[is_harm]) - np.sum(est_q[is_harm])), 0.0) / enbw
-        noise = (float(np.sum(Qb[is_noise])) + float(np.sum(est_q[~is_noise]))) / enbw
+        # Harmonics: only those that stand above the noise (docs/measure.md); the others'
+        # bins are noise.
+        split = split_harmonics(
+            Qb, est_q, is_noise, is_fund, regions, k_lo, NEIGHBOUR_BINS, frames,
+            self._bin_corr, pfa,
+        )  # fmt: skip
+        det = split.detected
+        harm = max(float(np.sum(Qb[det]) - np.sum(est_q[det])), 0.0) / enbw
+        as_noise = is_noise | split.undetected
+        noise = (float(np.sum(Qb[as_noise])) + float(np.sum(est_q[~as_noise]))) / enbw
         # Everything but the fundamental: harmonics, noise outside the tones, and the noise
         # estimated under the fundamental's lobe (weighted).
         residual = (float(np.sum(Qb[~is_fund])) + q_fund * n_fund) / enbw
 
         harmonics: list[Harmonic] = []
-        for h, a, b in regions:
-            hp = float(np.sum(Q[a : b + 1]) - np.sum(est_q[a - k_lo : b - k_lo + 1])) / enbw
-            level = _db(hp / fund) if hp > 0.0 else None
+        for (h, _, _), hp in zip(regions, split.powers, strict=True):
+            level = None if hp is None else _db(hp / enbw / fund)
             harmonics.append(Harmonic(h, h * f0_bins * self.bin_hz, level))
 
         thd = harm / fund

@@ -273,7 +273,7 @@ def write_text_atomic(path: Path, text: str) -> None:
     """Write ``text`` (UTF-8) to a hidden temporary file next to ``path``, then rename it."""
     f, tmp = create_temp(path, ".part")
     try:
-        f.write(text.encode("utf-8"))
+        f.write(text.encode("utf-8", "replace"))  # a non-UTF-8 file name: "?" in the title
         f.close()
         os.replace(tmp, path)
     except BaseException:

@@ -29,7 +29,7 @@ from livespec.export.frames import SampleReader, ShortRead, analyse_segment
 from livespec.export.io import ImageSpec, PngSink, Post, Sink
 from livespec.export.pagespec import PageSpec
 from livespec.export.segment import Analyzers, analyse_png
-from livespec.export.temps import output_of
+from livespec.export.temps import error_place
 from livespec.export.writers import BYTES_PER_VALUE, CSV_LONG_BYTES_PER_VALUE, WRITERS, Target
 
 if TYPE_CHECKING:
@@ -185,8 +185,7 @@ def run_job(job: Job, opts: ExportOptions) -> JobResult:
     except MemoryError:
         return JobResult(job.label, "failed", "out of memory")
     except OSError as exc:  # named by the output, not by its temporary file
-        name = exc.filename2 or exc.filename  # (a rename's destination)
-        where = f" ({output_of(str(name))})" if name else ""
+        where = error_place(exc, [p for _, p in job.outputs], clips=opts.clip is not None)
         return JobResult(job.label, "failed", f"{exc.strerror or exc}{where}")
     except RuntimeError as exc:  # soundfile.LibsndfileError while decoding
         reason = sf_reason(exc)
@@ -404,6 +403,8 @@ def _free_bytes(folder: Path) -> int | None:
             st = os.statvfs(f)
         except OSError:
             continue
+        if st.f_flag & os.ST_RDONLY:  # not "not enough space": the write says EROFS
+            return None
         return st.f_bavail * st.f_frsize
     return None
 

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, TextIO
 from livespec.config import Config
 from livespec.errors import (
     EXIT_FAILURE,
+    EXIT_INTERRUPTED,
     EXIT_OK,
     UsageError,
     counted,
@@ -204,11 +205,11 @@ def run(ns: argparse.Namespace, cfg: Config) -> int:
     try:
         with backend, _stop_signals(), _Reporter(len(jobs), bar) as reporter:
             results = run_jobs(jobs, opts, backend, report)
-    except Stopped as exc:
-        name = signal.Signals(exc.signum).name
+    except (Stopped, KeyboardInterrupt) as exc:  # the temporary files are gone by now
+        name = signal.Signals(exc.signum).name if isinstance(exc, Stopped) else "SIGINT"
         line = summary(done, ignored).replace("livespec: export: ", "", 1)
         print(f"livespec: export: stopped by {name}: {line}", file=sys.stderr, flush=True)
-        return STOP_STATUS[name]
+        return STOP_STATUS.get(name, EXIT_INTERRUPTED)
     failed = sum(r.status == "failed" for r in results)
     quiet_single = len(results) == 1 and results[0].status in ("done", "failed")
     quiet_single = quiet_single and not results[0].existing

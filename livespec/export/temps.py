@@ -25,7 +25,7 @@ import errno
 import io
 import os
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 TEMP_SUFFIXES = (".part", ".spill")
@@ -148,3 +148,22 @@ def _remove(folder: Path, stale: Callable[[int], bool]) -> int:
                 p.unlink()
                 removed += 1
     return removed
+
+
+WRITE_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EIO}  # errors of a write()
+
+
+def error_place(exc: OSError, outputs: Sequence[Path], *, clips: bool = False) -> str:
+    """The output an export's OSError concerns, for its line: `` (OUT)`` from the error's
+    file name (a temporary file named as the output it stands for), else for a failed
+    write, which names no file (no space, an I/O error), the job's one output or
+    `` (writing into FOLDER)`` for several (or ``clips``); else nothing."""
+    name = exc.filename2 or exc.filename  # (a rename's destination)
+    if name:
+        return f" ({output_of(str(name))})"
+    if exc.errno not in WRITE_ERRNOS or not outputs:
+        return ""
+    if len(set(outputs)) == 1 and not clips:
+        return f" ({outputs[0]})"
+    folders = {p.parent for p in outputs}
+    return f" (writing into {folders.pop()})" if len(folders) == 1 else ""

@@ -2,14 +2,14 @@
 
 A worker ignores Ctrl-C and SIGHUP (the export process handles them and stops its
 workers) and turns SIGTERM into ``SystemExit``, so a stopped worker removes its temporary
-files on the way out. It must also end when the export process itself is killed
-(``kill -9``): a worker started by the "forkserver" method is the fork server's child,
-not the export's, so the parent-death signal of Linux (``prctl(PR_SET_PDEATHSIG)``)
-alone is not enough. A watchdog thread waits on the export process (a pidfd, or polling
-its pid where there is none) and sends the worker SIGTERM when it is gone: an idle worker
-ends at once, a busy one as soon as its job has removed its temporary files
-(:func:`run_in_worker`), and one that has not ended within :data:`GRACE_S` seconds ends
-then.
+files on the way out, then ends rather than start an input waiting in the pool's queue.
+It must also end when the export process itself is killed (``kill -9``): a worker
+started by the "forkserver" method is the fork server's child, not the export's, so the
+parent-death signal of Linux (``prctl(PR_SET_PDEATHSIG)``) alone is not enough. A
+watchdog thread waits on the export process (a pidfd, or polling its pid where there is
+none) and sends the worker SIGTERM when it is gone: an idle worker ends at once, a busy
+one as soon as its job has removed its temporary files (:func:`run_in_worker`), and one
+that has not ended within :data:`GRACE_S` seconds ends then.
 
 Runs in the worker process, from the pool's initializer.
 """
@@ -33,7 +33,11 @@ GRACE_S = 5.0  # seconds a worker has to clean up once the export is gone
 EXIT_TERMINATED = 143  # 128 + SIGTERM
 
 
+_stopped = threading.Event()  # SIGTERM reached this worker (the export stops it)
+
+
 def _term(signum: int, frame: FrameType | None) -> None:
+    _stopped.set()
     raise SystemExit(EXIT_TERMINATED)
 
 
@@ -78,12 +82,14 @@ _orphaned = threading.Event()  # set by the watchdog once the export process is 
 
 def run_in_worker(job: Job, opts: ExportOptions) -> JobResult:
     """:func:`~livespec.export.job.run_job` in a worker: if the export process went away
-    meanwhile, the worker ends as soon as the job has cleaned up (its temporary files are
-    removed on the way out), instead of waiting for work that will never come."""
+    or stopped this worker (SIGTERM) meanwhile, the worker ends as soon as the job has
+    cleaned up (its temporary files are removed on the way out), instead of waiting for
+    work that will never come or taking the next input from the pool's queue (the pool
+    catches the job's ``SystemExit`` and would run the next one)."""
     try:
         return run_job(job, opts)
     finally:
-        if _orphaned.is_set():
+        if _orphaned.is_set() or _stopped.is_set():
             os._exit(EXIT_TERMINATED)
 
 

@@ -79,6 +79,8 @@ class FileView(WaterfallView):
         self.min_span = min(max(min_span, 1e-4), self.duration)
         self.t0 = 0.0
         self.span = self.duration
+        self.cursor_time: float | None = None  # seconds the cursor holds when the view moves
+        self._cursor_wanted = False
         kwargs["history_seconds"] = 0.0
         kwargs["orientation"] = "horizontal"
         super().__init__(**kwargs)  # type: ignore[arg-type]
@@ -126,6 +128,7 @@ class FileView(WaterfallView):
     # -- WaterfallView hooks ----------------------------------------------------------------
 
     def _rebuild(self) -> None:
+        self._follow_cursor()
         t, f = self.time_pixels, self.fmap.pixels
         db = np.full((t, f), NO_DATA_DB, dtype=np.float32)
         if t > 0 and hasattr(self, "source"):
@@ -141,11 +144,48 @@ class FileView(WaterfallView):
         """Not a live view: nothing is newer than the screen."""
         return 0
 
+    # -- the cursor: it holds a time, not a screen column --------------------------------
+
+    @property
+    def cursor_on(self) -> bool:
+        """The cursor is shown: set (a key, a click) and its time on screen (a view that
+        moves away from it, following the playhead or panned, hides it until it is back)."""
+        if not self._cursor_wanted:
+            return False
+        return self.cursor_time is None or self.x_of(self.cursor_time) is not None
+
+    @cursor_on.setter
+    def cursor_on(self, on: bool) -> None:
+        self._cursor_wanted = on
+        if not on:
+            self.cursor_time = None
+
+    @property
+    def cursor_set(self) -> bool:
+        """The cursor was set and not hidden (``esc``), on screen or not."""
+        return self._cursor_wanted
+
+    def _follow_cursor(self) -> None:
+        """The window moved or was resized: the cursor's column follows its time."""
+        t = self.cursor_time
+        x = None if t is None else self.x_of(t)
+        if x is not None:
+            self.cursor_age = max(self.width - 1 - x, 0)
+
     def place_cursor(self, seconds: float) -> None:
-        """Put the cursor's column at ``seconds`` (the left edge, the start of the window,
-        when that is off screen); its frequency stays."""
+        """Put the cursor at ``seconds`` (the left edge, the start of the window, when that
+        is off screen); its frequency stays."""
         x = self.x_of(seconds)
         self.cursor_age = max(self.width - 1 - (x if x is not None else 0), 0)
+        self.cursor_time = seconds if x is not None else self.time_of(0)
+
+    def move_cursor(self, dx: int, dy: int) -> None:
+        """Move the cursor by cells (x: time, y: frequency) and show it; it then holds the
+        time of its column's centre (a move in frequency alone keeps its time)."""
+        was = self.cursor_on
+        super().move_cursor(dx, dy)
+        if dx or not was or self.cursor_time is None:
+            self.cursor_time = self.time_of(self.cursor_x())
 
     def cursor_x(self) -> int:
         """Screen column of the cursor."""

@@ -207,7 +207,7 @@ class LivespecApp(App[int]):
 
     def on_unmount(self) -> None:
         """Finalise a running recording when the app closes (UI thread)."""
-        self.recording.finish()
+        self.recording.finish(self.return_code)
         self.measuring.stop_worker()
         self.output.save_frame_log()
 

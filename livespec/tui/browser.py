@@ -27,22 +27,24 @@ from livespec.annotate.curves import Curve
 from livespec.annotate.labels import Label
 from livespec.audio.playback import Playback
 from livespec.config import Config, check_record_dir, load_file, merge_cli
-from livespec.errors import EXIT_FAILURE, EXIT_USAGE, UsageError, counted, printable
+from livespec.errors import EXIT_USAGE, UsageError, counted, printable
 from livespec.export.overview import FileInfo
 from livespec.render.fileview import FileView
 from livespec.render.link import choose_link
 from livespec.render.overlay import CURVE_COLORS, PEAK_COLOR, RMS_COLOR, WAVE_COLOR
 from livespec.render.terminal import set_color_depth
+from livespec.tui.browse_faults import Faults
+from livespec.tui.browse_faults import exit_status as faults_exit_status
 from livespec.tui.browse_start import check_file, load_options, open_playback
 from livespec.tui.controllers.browse import BrowseController, BrowseData
 from livespec.tui.keys import BROWSER_KEY_TABLE, BROWSER_KEYS
-from livespec.tui.process import exit_on_stop_signals
+from livespec.tui.process import exit_on_stop_signals, keys_from_tty_if_redirected
 from livespec.tui.screenshot import save_screen
 from livespec.tui.widgets.browse import BrowseWaterfall, FileTimeAxis, LabelRow, format_clock
 from livespec.tui.widgets.help import HelpScreen
 from livespec.tui.widgets.plot import Plot
 from livespec.tui.widgets.readout import Readout
-from livespec.tui.widgets.status import StatusLine
+from livespec.tui.widgets.status import StatusLine, failure_line
 
 
 @dataclass
@@ -123,7 +125,8 @@ class BrowserApp(App[int]):
         self.colormap, self.scale = d.colormap, d.scale
         self.full_range = (self.view.fmin, self.view.fmax)
         self._ticks = 0
-        self.failure: str | None = None  # the playback's failure: printed at exit (status 1)
+        # the file found damaged, the playback failed: said, printed at exit (status 1)
+        self.faults = Faults(self, str(info.path), self.data, playback)
 
     def compose(self) -> ComposeResult:
         """Readout, plot, labels, status line and footer."""
@@ -150,7 +153,7 @@ class BrowserApp(App[int]):
     def on_unmount(self) -> None:
         """Stop the workers and the sound (UI thread)."""
         self.data.stop()
-        self.note_playback_failure()  # a device lost says so only until it is closed
+        self.faults.note_playback()  # a device lost says so only until it is closed
         self.playback.close()
 
     def tick(self) -> None:
@@ -160,21 +163,8 @@ class BrowserApp(App[int]):
         self.plot.sync()
         if self.options.labels:
             self.label_row.sync()
-        err = self.data.error()
-        if err is not None and not getattr(self, "_err_shown", False):
-            self._err_shown = True
-            self.notify(f"{printable(str(self.info.path))}: {err}", severity="error", timeout=30)
-        if self.failure is None and self.note_playback_failure():
-            self.notify(self.failure or "", severity="error", timeout=30)
+        self.faults.check()
         self.update_texts()
-
-    def note_playback_failure(self) -> bool:
-        """Keep the playback's first failure (the output device gone, a sample that cannot
-        be played) in :attr:`failure`; True when there is one (UI thread)."""
-        said = self.playback.error
-        if self.failure is None and said is not None:
-            self.failure = printable(said)
-        return self.failure is not None
 
     def refresh_plot(self) -> None:
         """Redraw the plot and the texts."""
@@ -233,14 +223,16 @@ class BrowserApp(App[int]):
         return t
 
     def status_text(self) -> Text:
-        """File, format, analysis, sound, keys."""
+        """A failure (on red, while it lasts: to the end), file, format, analysis, sound,
+        keys."""
         i, a = self.info, self.cfg.analysis
         text = (
             f"{printable(i.path.name)}  {i.samplerate} Hz  {i.channels} ch  "
             f"{format_clock(i.duration, 1)}  FFT {self.data.overview.recipe.n} {a.window}  "
             f"{self.options.playback_text}  S: save screen"
         )
-        return Text(text, style="dim", no_wrap=True, overflow="ellipsis")
+        failed = "; ".join(self.faults.lines())  # the file damaged, the playback failed
+        return failure_line(failed, text, self.status.size.width or None)
 
     def on_plot_cell_clicked(self, message: Plot.CellClicked) -> None:
         """A click on the waterfall seeks there and puts the cursor there."""
@@ -394,6 +386,11 @@ def run_browser(ns: argparse.Namespace, cfg: Config | None = None) -> int:
     if not (sys.stdout.isatty() and sys.stderr.isatty()):
         app.playback.close()
         raise UsageError("no terminal: the file browser needs one ('livespec export' is headless)")
+    try:
+        keys_from_tty_if_redirected("the file browser", "'livespec export' is headless")
+    except BaseException:
+        app.playback.close()
+        raise
     app.data.start()  # the first columns while Textual starts (on_mount does not restart it)
     try:
         with exit_on_stop_signals(app):
@@ -404,15 +401,10 @@ def run_browser(ns: argparse.Namespace, cfg: Config | None = None) -> int:
 
 
 def exit_status(app: BrowserApp, status: int | None) -> int:
-    """The browser's exit status after it ended (main thread): a playback that failed
-    prints its one line on stderr and makes it 1, as a source's failure does in the live
-    app; a stop signal's status (129, 143) stays."""
-    if app.failure is not None:
-        sys.stderr.write(f"livespec: {app.failure}\n")
-        return int(app.return_code) if app.return_code not in (None, 0) else EXIT_FAILURE
-    if app.return_code not in (None, 0):
-        return int(app.return_code)
-    return int(status or 0)
+    """The browser's exit status after it ended (main thread): the file found damaged or a
+    playback that failed prints its one line on stderr and makes it 1, as a source's
+    failure does in the live app; a stop signal's status (129, 143) stays."""
+    return faults_exit_status(app.faults, app.return_code, status)
 
 
 __all__ = ["EXIT_USAGE", "BrowserApp", "make_browser", "run_browser"]

@@ -72,6 +72,14 @@ def keys_from_tty(
     os.close(tty)
 
 
+def keys_from_tty_if_redirected(what: str, instead: str) -> None:
+    """When fd 0 is not a terminal (``livespec < /dev/null``, a script's stdin), put the
+    controlling terminal there, as :func:`keys_from_tty` does for ``--input -``: else no
+    key reaches Textual, ``q`` included (main thread)."""
+    if not os.isatty(0):
+        keys_from_tty(what, instead)
+
+
 @contextlib.contextmanager
 def exit_on_stop_signals(app: App[Any]) -> Iterator[None]:
     """While the app runs, SIGTERM (``kill``) and SIGHUP (the terminal or the SSH link went

@@ -17,7 +17,12 @@ from livespec.errors import EXIT_FAILURE, SourceError, printable
 from livespec.pipeline import Pipeline
 from livespec.tui.feed import AppFeed, FrameInbox, source_failure
 from livespec.tui.options import AppOptions
-from livespec.tui.process import exit_on_stop_signals, keys_from_tty, take_stdin_for_audio
+from livespec.tui.process import (
+    exit_on_stop_signals,
+    keys_from_tty,
+    keys_from_tty_if_redirected,
+    take_stdin_for_audio,
+)
 
 # Frames an endless test signal writes at once when the app starts (the default FFT's
 # first frame, 85 ms at 48 kHz); files, stdin and the sound card keep real time.
@@ -67,6 +72,8 @@ def run_app(cfg: Config, ns: argparse.Namespace | None = None) -> int:
     options = AppOptions() if ns is None else AppOptions.from_args(ns)
     if cfg.display.record_dir is not None:
         check_record_dir(cfg.display.record_dir)
+    if not stdin_pcm:  # `livespec < /dev/null`: the keys come from the terminal
+        keys_from_tty_if_redirected("the live app", "use 'livespec peaks' for headless work")
     app: LivespecApp | None = None
     with Pipeline(cfg, realtime=True, demo_fallback=True) as pipe:
         source = pipe.source

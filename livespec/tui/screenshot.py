@@ -29,6 +29,19 @@ def screenshot_path(folder: Path, stem: str, clock: float) -> Path:
     return path
 
 
+def write_new(path: Path, data: bytes) -> None:
+    """Write ``data`` to a new file ``path`` (never one that exists: FileExistsError);
+    on a failed write (a full disk) the partial file is removed, not left as an empty or
+    cut-short SVG."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+    except BaseException:
+        path.unlink(missing_ok=True)
+        raise
+
+
 def save_screen(app: App[int], record_dir: str | None, stem: str = "livespec") -> Path | None:
     """Save the screen as SVG in the recording folder and say where (a notice); an error
     notice when the folder cannot be written. Returns the file, or None."""
@@ -38,7 +51,7 @@ def save_screen(app: App[int], record_dir: str | None, stem: str = "livespec") -
         if not os.access(folder, os.W_OK):
             raise PermissionError(13, "permission denied")
         path = screenshot_path(folder, stem, time.time())
-        app.save_screenshot(path.name, str(folder))
+        write_new(path, app.export_screenshot().encode("utf-8"))
     except OSError as exc:
         app.notify(
             f"Cannot save the screen in {printable(str(folder))}: {exc.strerror or exc}",

@@ -324,14 +324,15 @@ class BrowseController:
         self.host.update_texts()
 
     def seek(self, seconds: float, *, cursor: bool = True) -> None:
-        """Move the play position (the view follows it onto the screen); a cursor shown
-        moves with it to the play position's column unless ``cursor`` is False."""
+        """Move the play position (the view follows it onto the screen); a cursor set (shown,
+        or off screen after the view moved away from its time) moves with it to the play
+        position unless ``cursor`` is False."""
         self.playback.seek(seconds)
         pos = self.playback.position()
         v = self.view
         if v.x_of(pos) is None:
             v.set_window(pos - v.span / 2, v.span)
-        if cursor and v.cursor_on:
+        if cursor and v.cursor_set:  # on screen or scrolled away: it comes to the playhead
             v.place_cursor(pos)
         self.repaint()
         self.host.update_texts()

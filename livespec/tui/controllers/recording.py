@@ -28,6 +28,9 @@ if TYPE_CHECKING:
 SAVED_MESSAGE_S = 8.0  # how long "saved FILE" stays on the status line
 
 
+SIGNAL_ENDS = {129: "SIGHUP", 143: "SIGTERM"}  # the app's exit status -> ended_by
+
+
 class RecordingController:
     """State and actions for recording.
 
@@ -198,11 +201,13 @@ class RecordingController:
             return self._note
         return "rec off (r)"
 
-    def finish(self) -> None:
-        """Finalise a running recording (every exit path of the app; main or UI thread)."""
+    def finish(self, status: int | None = None) -> None:
+        """Finalise a running recording (every exit path of the app; main or UI thread).
+        ``status``: the app's exit status; 129 or 143 (SIGHUP, SIGTERM) name the signal as
+        the sidecar's ``ended_by``, as ``livespec record`` does."""
         rec, self.recorder = self.recorder, None
         if rec is not None:
-            rec.stop()
+            rec.stop(SIGNAL_ENDS.get(status or 0, "stop"))
             self._note_end(rec)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from rich.style import Style
@@ -62,6 +63,25 @@ def _cut(text: str, n: int, strip: bool = False) -> str:
     return (kept.rstrip() if strip else kept) + "…"
 
 
+TAKE_OVERFLOWS = re.compile(r"(?<=  )overflows (?=\d+(  |$))")
+
+
+def take_text(recording: str) -> str:
+    """The recorder's line with its overflow count named as the take's (``take overflows
+    3``): the app's own count (``overflows 17``, since the app started) is on the same line."""
+    return TAKE_OVERFLOWS.sub("take overflows ", recording, count=1)
+
+
+def _cut_parts(text: str, n: int) -> str:
+    """``text`` in at most ``n`` characters, cut after a whole part (parts are separated by
+    two spaces or more) and marked with an ellipsis; the first part is always whole."""
+    if len(text) <= n:
+        return text
+    ends = [m.start() for m in re.finditer(r" {2,}", text)]
+    fits = [e for e in ends[1:] if e + 1 <= n]
+    return text[: (fits[-1] if fits else ends[0] if ends else len(text))] + "…"
+
+
 def status_text(s: StatusInfo, width: int | None = None) -> Text:
     """One line; overflows and lost input are highlighted.
 
@@ -71,8 +91,10 @@ def status_text(s: StatusInfo, width: int | None = None) -> Text:
     this order until it fits: the error text (it is also in a
     notification and printed at exit) down to 20 characters, then ``rec off`` (or a
     note), ``ssh``, the frame rate and the hop go, the source is cut to 10, the FFT and
-    the rate go, the recording's details after its time are cut, the error to 6, then the
-    source goes. What still does not fit (under about 60 columns) is cut at the end."""
+    the rate go, the recording's details after its time are cut (after a whole part), the
+    error to 6, then the source goes. What still does not fit (under about 60 columns) is
+    cut at the end. The recorder's own overflow count is shown as ``take overflows N``
+    (:func:`take_text`), apart from the app's ``overflows N``."""
     pieces: dict[str, _Piece] = {}
     if s.error:
         pieces["error"] = _Piece(_cut(printable(s.error), ERROR_MAX), "bold white on red")
@@ -85,8 +107,9 @@ def status_text(s: StatusInfo, width: int | None = None) -> Text:
         pieces["end"] = _Piece(s.end_text, "bold black on bright_white")
     failed = s.recording.upper().startswith("REC FAILED")
     recording = s.recording.startswith("REC") and not failed
+    rec_text = take_text(s.recording)
     if recording:  # first, so the elapsed time and the file are never cut off
-        pieces["rec"] = _Piece(s.recording, "bold", "● ", "bold red")
+        pieces["rec"] = _Piece(rec_text, "bold", "● ", "bold red")
     text = printable(s.source)  # a device or file name may hold control characters
     pieces["source"] = _Piece(_cut(text, SOURCE_MAX), "bold", " │ " if recording else "")
     pieces["rate"] = _Piece(f"{s.samplerate / 1000:g} kHz", "", " │ ")
@@ -102,10 +125,28 @@ def status_text(s: StatusInfo, width: int | None = None) -> Text:
     if failed:
         pieces["recstate"] = _Piece(s.recording, WARN, " │ ")
     elif not recording:
-        pieces["recstate"] = _Piece(s.recording, "dim", " │ ")
+        pieces["recstate"] = _Piece(rec_text, "dim", " │ ")  # "saved 0:01:23 ..." too
     if width is not None:
         _fit(pieces, width, s.recording if recording else "")
     return _line(pieces)
+
+
+REST_MIN = 12  # a failure shown first leaves this many cells for the rest of the line
+
+
+def failure_line(failure: str | None, rest: str, width: int | None = None) -> Text:
+    """The file browser's status line: ``failure`` (escaped, on red, cut to
+    :data:`ERROR_MAX` and to leave :data:`REST_MIN` cells; the whole line is in a
+    notification and printed at exit) then ``rest`` (dim), the line cut at ``width``
+    (cells) with an ellipsis, as the live app shows a source's failure."""
+    t = Text(no_wrap=True, overflow="ellipsis")
+    if failure:
+        n = ERROR_MAX if width is None else min(ERROR_MAX, max(width - 3 - REST_MIN, 6))
+        t.append(f" {_cut(printable(failure), n, strip=True)} ", "bold white on red")
+        t.append(" ")
+    left = None if width is None else width - t.cell_len
+    t.append(rest if left is None else _cut(rest, max(left, 0)), "dim")
+    return t
 
 
 BADGES = ("error", "lost", "paused", "end")  # shown as " TEXT " with a space after
@@ -153,6 +194,8 @@ def _fit(pieces: dict[str, _Piece], width: int, rec: str) -> None:
             shortest = 11  # "REC FAILED…" stays
         if shortest == 0:
             del pieces[key]
+        elif key == "rec":  # whole parts: never "overfl…" next to the app's overflows
+            p.text = _cut_parts(p.text, max(len(p.text) - over, shortest))
         elif len(p.text) > shortest:
             p.text = _cut(p.text, max(len(p.text) - over, shortest), strip=True)
     first = next((k for k in pieces if k not in BADGES), None)
