@@ -508,6 +508,58 @@ def test_stream_record_holds_every_sample_the_pipe_delivered(tmp_path: Path) -> 
     assert side["frames"] == len(x) and side["preroll_s"] == 0.0
 
 
+def test_fd_reader_closes_its_descriptor_once() -> None:
+    # view --remote closes the reader when the stream breaks and again on the way out:
+    # the second close must not close whatever reused the descriptor's number meanwhile
+    r, w = os.pipe()
+    os.close(w)
+    fdr = FdReader(r)
+    fdr.close()
+    reused = os.open(os.devnull, os.O_RDONLY)
+    try:
+        assert reused == r  # the lowest free number: the one just closed
+        fdr.close()
+        os.fstat(reused)  # still open
+    finally:
+        os.close(reused)
+
+
+@sync
+async def test_viewer_of_a_remote_stream_says_how_to_restart_it(
+    tone_frames: list[Frame], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # 'view --remote lab' started the sender itself: the way to change its analysis or
+    # record is an option after '--', not a 'livespec stream' the user never typed
+    from livespec.tui.viewer import StreamViewApp, stream_config
+
+    data, _ = make_stream(tone_frames[:4], AnalysisConfig(peaks=3), fps=FS / 2048)
+    said: dict[str | None, list[str]] = {}
+    for remote in (None, "lab"):
+        fdr = FdReader(os.open(os.devnull, os.O_RDONLY))
+        fdr._buf += data
+        reader = StreamReader(fdr, "file")
+        src = StreamSource(reader, fdr, live=True, pace=False)
+        app = StreamViewApp(stream_config(Config(), reader), src, reader.header.hop, remote=remote)
+        notes: list[str] = []
+        monkeypatch.setattr(app, "notify", lambda msg, notes=notes, **kw: notes.append(str(msg)))
+        async with app.run_test(size=(100, 30)) as pilot:
+            await pilot.press("w", "plus", "r")
+        said[remote] = notes
+        fdr.close()
+    assert said[None] == [
+        "The analysis runs at the sender: restart 'livespec stream' with --window.",
+        "The analysis runs at the sender: restart 'livespec stream' with --fft.",
+        "Record at the sender, from the same capture: livespec stream --record OUT.wav",
+    ]
+    restart = "The analysis runs at the sender: restart with 'livespec view --remote lab -- "
+    assert said["lab"] == [
+        restart + "--window ...'.",
+        restart + "--fft ...'.",
+        "Record at the sender, from the same capture: "
+        "livespec view --remote lab -- --record OUT.wav",
+    ]
+
+
 def test_stream_record_on_a_full_disk_ends_with_status_1(tiny_disk: Path) -> None:
     """``stream --record`` whose recording stopped on a full disk: the stream goes on to
     the end of its input, then says so in one line and exits 1 (as ``livespec record``

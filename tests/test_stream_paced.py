@@ -4,6 +4,7 @@ growing to SSH's megabytes; frames are dropped and counted instead."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shlex
@@ -18,7 +19,7 @@ import pytest
 
 from livespec.cli.stream import PACED_OUTBOX_FRAMES, _Outbox, _Writer
 from livespec.stream.acks import MIN_IN_FLIGHT, Acker, AckReader, in_flight_budget
-from livespec.stream.remote import ssh_argv
+from livespec.stream.remote import RemoteStream, ssh_argv
 
 SLOWLINK = Path(__file__).parent / "support" / "slowlink.py"
 RECORD = 1000  # bytes of one frame record in the unit tests
@@ -196,4 +197,267 @@ def test_view_remote_says_what_the_remote_side_said(tmp_path: Path) -> None:
     assert err.strip().splitlines() == [
         "livespec: ssh lab: --paced reads the viewer's acknowledgements on stdin: not with "
         "--input - or a terminal on stdin (it is what 'livespec view --remote HOST' starts)"
+    ]
+
+
+def test_a_waiting_status_record_is_replaced_by_a_newer_one() -> None:
+    # the link is stalled: STATUS records must not pile up behind it (they are never
+    # dropped), a newer one replaces the one still waiting, in its place
+    box = _Outbox(PACED_OUTBOX_FRAMES)
+    box.put(b"header")
+    for i in range(50):
+        box.put(b"frame%d" % i, frame=True)
+        box.put(b"status%d" % i, status=True)
+    box.close()
+    out = []
+    while (data := box.get(0.0)) is not None:
+        out.append(data)
+    assert out[0] == b"header"
+    assert [d for d in out if d.startswith(b"status")] == [b"status49"]
+    assert [d for d in out if d.startswith(b"frame")] == [b"frame%d" % i for i in range(46, 50)]
+    assert box.dropped == 46
+
+
+def test_view_remote_on_a_slow_link_sends_about_one_status_a_second(tmp_path: Path) -> None:
+    # every dropped frame changed STATUS's "dropped": one STATUS record per change (16 a
+    # second through 8 KB/s, a quarter of the link); "dropped" alone now waits for the
+    # heartbeat, once a second
+    view = _remote(tmp_path, 8000, "--input", "tone:1000+noise@-30")
+    lines: list[dict[str, object]] = []
+    try:
+        assert view.stdout is not None
+        for line in view.stdout:
+            lines.append(json.loads(line))
+            if lines[-1]["type"] == "frame" and float(str(lines[-1]["t"])) > 8.0:
+                break
+    finally:
+        view.send_signal(signal.SIGTERM)
+        view.wait(10)
+    statuses = [d for d in lines if d["type"] == "status"]
+    dropped = [int(str(s["dropped"])) for s in statuses]
+    print(f"{len(statuses)} STATUS records in 8 s of stream; dropped {dropped}")
+    assert dropped[-1] > 0 and dropped == sorted(dropped)
+    assert len(statuses) <= 8 * 2 + 2  # the heartbeat, and changes of the other counts
+
+
+def test_view_remote_says_why_the_stream_broke_off(tmp_path: Path) -> None:
+    # the connection drops mid-stream: ssh's own last line (printed after the stream
+    # started) ends the viewer's line, not just "the sender or the link died"
+    script = tmp_path / "ssh"
+    script.write_text(
+        '#!/bin/sh\nhost=$1; shift\nsh -c "$*" | head -c 30000\n'
+        'echo "Connection to $host closed by remote host." >&2\nexit 255\n'
+    )
+    script.chmod(0o755)
+    env = {**os.environ, "LIVESPEC_SSH": str(script)}
+    cmd = [sys.executable, "-m", "livespec", "view", "--remote", "lab", "--dump"]
+    cmd += ["--remote-livespec", f"{shlex.quote(sys.executable)} -m livespec", "--"]
+    done = subprocess.run(
+        [*cmd, "--input", "tone:440"], env=env, capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 2
+    assert '"type": "frame"' in done.stdout  # the stream had started
+    [line] = done.stderr.strip().splitlines()
+    assert line.startswith("livespec: ssh lab: ") and "the stream broke off" in line
+    assert line.endswith("; ssh said: Connection to lab closed by remote host."), line
+
+
+@pytest.mark.parametrize(
+    ("status", "said", "why"),
+    [
+        (-9, None, "; ssh was killed (SIGKILL)"),
+        (255, None, "; ssh ended with status 255 (the link was cut or the sender killed)"),
+        (137, None, "; the remote command ended with status 137"),
+        (255, "Broken pipe", "; ssh said: Broken pipe"),
+        (0, None, ""),
+        (None, None, ""),
+    ],
+)
+def test_why_the_remote_stream_ended(status: int | None, said: str | None, why: str) -> None:
+    from livespec.stream.remote import why_it_ended
+
+    assert why_it_ended(status, said) == why
+
+
+def test_acker_closes_its_descriptor_once() -> None:
+    r, w = os.pipe()
+    acker = Acker(w)
+    acker.close()
+    reused = os.open(os.devnull, os.O_RDONLY)
+    try:
+        assert reused == w  # the lowest free number: the one just closed
+        acker.close()  # view --remote closes the remote side twice when a stream breaks
+        os.fstat(reused)
+    finally:
+        os.close(reused)
+        os.close(r)
+
+
+@pytest.mark.parametrize(
+    "old_says",
+    [
+        "livespec: unknown option --paced (did you mean --peaks?) (see 'livespec stream --help')",
+        "livespec stream: error: unrecognized arguments: --paced",
+        "livespec: error: argument command: invalid choice: 'stream' (choose from 'run', 'record')",
+    ],
+)
+def test_view_remote_names_an_older_livespec_on_the_host(tmp_path: Path, old_says: str) -> None:
+    old = tmp_path / "old-livespec"
+    old.write_text(f"#!/bin/sh\necho {shlex.quote(old_says)} >&2\nexit 2\n")
+    old.chmod(0o755)
+    env = {**os.environ, "LIVESPEC_SSH": str(_fake_ssh(tmp_path, None))}
+    cmd = [sys.executable, "-m", "livespec", "view", "--remote", "lab", "--dump"]
+    done = subprocess.run(
+        [*cmd, "--remote-livespec", str(old)], env=env, capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 2
+    [line] = done.stderr.strip().splitlines()
+    said = old_says.removeprefix("livespec: ")
+    assert line == (
+        "livespec: ssh lab: the livespec there is older than this one: it has no "
+        f"'stream --paced' ({said}); update it there, or pipe its stream: "
+        f"ssh lab {old} stream | livespec view -"
+    )
+
+
+def test_view_remote_without_a_terminal_starts_nothing_on_the_host(tmp_path: Path) -> None:
+    # no terminal for the keys: say so before ssh runs (the sender would open the
+    # device, or start a --record take, only to be stopped at once)
+    env = {**os.environ, "LIVESPEC_SSH": str(_fake_ssh(tmp_path, None))}
+    cmd = [sys.executable, "-m", "livespec", "view", "--remote", "lab"]
+    cmd += ["--remote-livespec", f"{shlex.quote(sys.executable)} -m livespec", "--"]
+    done = subprocess.run(
+        [*cmd, "--input", "tone:440", "--record", str(tmp_path / "take.wav")],
+        env=env,
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        start_new_session=True,  # no controlling terminal
+    )
+    assert done.returncode == 2
+    assert done.stderr.strip().splitlines() == [
+        "livespec: livespec view --remote needs a terminal for the keys, but /dev/tty cannot "
+        "be opened (No such device or address); use 'livespec view --remote lab --dump'"
+    ]
+    assert not (tmp_path / "ssh.pid").exists()  # ssh never ran
+    assert not (tmp_path / "take.wav").exists()
+
+
+@pytest.mark.parametrize(("sig", "status"), [(signal.SIGTERM, 143), (signal.SIGHUP, 129)])
+def test_a_stop_signal_before_the_stream_came_ends_ssh_too(
+    tmp_path: Path, sig: signal.Signals, status: int
+) -> None:
+    # the host is slow to start the sender (here: never does); SIGTERM or SIGHUP (the
+    # terminal closed) killed the viewer at once and left ssh running
+    env = {**os.environ, "LIVESPEC_SSH": str(_fake_ssh(tmp_path, None))}
+    cmd = [sys.executable, "-m", "livespec", "view", "--remote", "lab", "--dump"]
+    cmd += ["--remote-livespec", "exec sleep 60 #"]
+    view = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    pid_file = tmp_path / "ssh.pid"
+    for _ in range(300):
+        if pid_file.exists() and pid_file.read_text().strip():
+            break
+        time.sleep(0.05)
+    pid = int(pid_file.read_text())
+    time.sleep(0.5)  # the viewer waits for the stream's header
+    view.send_signal(sig)
+    try:
+        _, err = view.communicate(timeout=30)
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)  # not to leave it behind if the test fails
+    assert view.returncode == status
+    assert err.strip().splitlines() == [
+        f"livespec: ssh lab: stopped by {sig.name} before the stream came"
+    ]
+    stat = Path(f"/proc/{pid}/stat")
+    assert not stat.exists() or ") Z " in stat.read_text()  # ssh ended (or is a zombie)
+
+
+@pytest.mark.parametrize(
+    ("before", "option", "line"),
+    [
+        (
+            "echo Welcome to lab;",
+            "--input",
+            "it starts with 'Welcome to lab' (does a login script on lab print on stdout? "
+            "the stream needs it clean)",
+        ),
+        ("", "--help", "it starts with 'usage: livespec stream [-h] "),
+    ],
+)
+def test_view_remote_names_text_printed_before_the_stream(
+    tmp_path: Path, before: str, option: str, line: str
+) -> None:
+    # a login script on the host that prints on stdout puts text before the stream: say
+    # what it printed, not the sender's "the reader went away" (that is the viewer's own
+    # doing: it hung up on a stream it could not read)
+    env = {**os.environ, "LIVESPEC_SSH": str(_fake_ssh(tmp_path, None))}
+    cmd = [sys.executable, "-m", "livespec", "view", "--remote", "lab", "--dump"]
+    cmd += ["--remote-livespec", f"{before} {shlex.quote(sys.executable)} -m livespec"]
+    done = subprocess.run(
+        [*cmd, "--", option, "tone:440"], env=env, capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 2
+    [said] = done.stderr.strip().splitlines()
+    assert said.startswith(f"livespec: ssh lab: not a livespec stream: {line}"), said
+    if option == "--help":
+        assert said.endswith("' (the remote livespec printed it instead of streaming)"), said
+
+
+def test_the_remote_side_hanging_up_is_not_what_it_said() -> None:
+    remote = RemoteStream("lab", "livespec", [])
+    try:
+        remote._errors.write(b"livespec: unknown device 'x'\n")
+        assert remote.said() == "unknown device 'x'"
+        remote._errors.write(b"livespec: stream: the reader went away; stopped after 0 bytes\n")
+        assert remote.said() == "unknown device 'x'"
+    finally:
+        remote.close()
+
+
+def test_view_remote_passes_on_what_the_sender_said(tmp_path: Path) -> None:
+    # the sender's notes on stderr (a device missing, the demo signal instead; a
+    # recording that failed) were kept in a file and shown only if no stream came
+    import numpy as np
+    import soundfile as sf
+
+    wav = tmp_path / "tone.wav"
+    sf.write(wav, 0.3 * np.sin(2 * np.pi * 440 * np.arange(9600) / 48000), 48000)
+    sender = tmp_path / "sender"
+    sender.write_text(
+        f"#!/bin/sh\necho 'livespec: a note from the sender' >&2\n"
+        f'exec {shlex.quote(sys.executable)} -m livespec "$@"\n'
+    )
+    sender.chmod(0o755)
+    env = {**os.environ, "LIVESPEC_SSH": str(_fake_ssh(tmp_path, None))}
+    cmd = [sys.executable, "-m", "livespec", "view", "--remote", "lab", "--dump"]
+    done = subprocess.run(
+        [*cmd, "--remote-livespec", str(sender), "--", "--input", str(wav)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0
+    assert json.loads(done.stdout.splitlines()[-1])["reason"] == "end of input"
+    assert done.stderr.splitlines() == ["livespec: ssh lab: a note from the sender"]
+
+
+def test_view_remote_names_a_terminal_that_merged_stderr_into_the_stream(tmp_path: Path) -> None:
+    # 'ssh -t' gives the sender a terminal: its error comes on stdout, before any stream
+    script = tmp_path / "ssh"
+    script.write_text('#!/bin/sh\nshift 2\nexec sh -c "$*" 2>&1\n')  # -t lab; as a pty merges
+    script.chmod(0o755)
+    env = {**os.environ, "LIVESPEC_SSH": f"{script} -t"}
+    cmd = [sys.executable, "-m", "livespec", "view", "--remote", "lab", "--dump"]
+    cmd += ["--remote-livespec", f"{shlex.quote(sys.executable)} -m livespec"]
+    done = subprocess.run(
+        [*cmd, "--", "--fps", "5000"], env=env, capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 2
+    assert done.stderr.strip().splitlines() == [
+        "livespec: ssh lab: --fps 5000: must be 0 (every frame) or from 0.001 to 1000 (its "
+        "messages came on stdout: a terminal? leave -t out of $LIVESPEC_SSH)"
     ]

@@ -97,11 +97,21 @@ class _Outbox:
         self.frames = 0
         self.dropped = 0
         self.closed = False
+        self._status: bytes | None = None  # the last STATUS record put
         self.cond = threading.Condition()
 
-    def put(self, data: bytes, frame: bool = False) -> None:
-        """Queue a record; ``frame`` records may be dropped, others never."""
+    def put(self, data: bytes, frame: bool = False, status: bool = False) -> None:
+        """Queue a record; ``frame`` records may be dropped, others never; a ``status``
+        record replaces one still waiting (its counts are totals: on a stalled link
+        they would pile up)."""
         with self.cond:
+            if status:
+                for i, (_, old) in enumerate(self.items):
+                    if old is self._status:
+                        self.items[i] = (False, data)
+                        self._status = data
+                        return
+                self._status = data
             if frame:
                 if self.frames >= self.limit:
                     for i, (is_frame, _) in enumerate(self.items):
@@ -327,8 +337,12 @@ def run_stream(ns: argparse.Namespace, cfg: Config) -> int:
                     "recording": None if rec is None else rec.status_text(),
                 }
                 now = time.monotonic()
-                if status != last_status or now >= next_status:
-                    box.put(encode_json_record(STATUS, {**status, "frames": engine.frames}))
+                # "dropped" alone waits for the heartbeat: on a slow link it changes with
+                # nearly every frame, and a STATUS each time took a quarter of 8 KB/s
+                changed = {**status, "dropped": 0} != {**last_status, "dropped": 0}
+                if changed or now >= next_status:
+                    status_rec = encode_json_record(STATUS, {**status, "frames": engine.frames})
+                    box.put(status_rec, status=True)
                     last_status, next_status = status, now + STATUS_EVERY_S
         finally:
             engine.stop()

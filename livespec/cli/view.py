@@ -9,16 +9,28 @@ status 2. See docs/ssh.md.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
+import signal
 import stat
 import sys
 from typing import TYPE_CHECKING
 
 from livespec.config import Config
-from livespec.errors import EXIT_OK, SourceError, UsageError
+from livespec.errors import (
+    EXIT_OK,
+    LivespecError,
+    SourceError,
+    UsageError,
+    handle_signals,
+    restore_signals,
+)
 
 if TYPE_CHECKING:
+    from collections.abc import Iterator
+    from types import FrameType
+
     from livespec.stream.protocol import StreamReader
     from livespec.stream.source import FdReader
 
@@ -103,29 +115,100 @@ def _view_remote(ns: argparse.Namespace, cfg: Config, options: list[str]) -> int
     """``livespec view --remote HOST [-- OPTIONS]``: start the remote sender, paced by this
     viewer's acknowledgements, and show (or dump) its stream. Main thread."""
     from livespec.stream.protocol import StreamError, StreamReader
-    from livespec.stream.remote import RemoteStream
+    from livespec.stream.remote import SSH_ENV, RemoteStream, older_livespec, why_it_ended
     from livespec.stream.source import FdReader
 
     remote = RemoteStream(ns.remote, ns.remote_livespec, options)
+    if not ns.dump and not os.isatty(0):  # before ssh: the sender would start for nothing
+        from livespec.tui.process import keys_from_tty
+
+        keys_from_tty("livespec view --remote", f"use 'livespec view --remote {ns.remote} --dump'")
     fdr = FdReader(remote.start(), remote.acker)
     try:
         try:
-            reader = StreamReader(fdr, f"ssh {ns.remote}")
+            with _stop_signals_end_the_wait(ns.remote):
+                reader = StreamReader(fdr, f"ssh {ns.remote}")
         except StreamError as exc:  # no stream came: what ssh or the remote side said
             fdr.close()
             remote.close()
             said = remote.said()
+            if (text := _text_before(fdr.head)) is not None:
+                why = (
+                    f"does a login script on {ns.remote} print on stdout? the stream needs it clean"
+                )
+                if text.startswith(("usage: livespec", "livespec ")):  # -- --help, --version
+                    why = "the remote livespec printed it instead of streaming"
+                said = f"not a livespec stream: it starts with {text!r} ({why})"
+                if text.startswith("livespec: "):  # its stderr on stdout: a terminal (ssh -t)
+                    said = (
+                        f"{text.removeprefix('livespec: ')} (its messages came on stdout: "
+                        f"a terminal? leave -t out of ${SSH_ENV})"
+                    )
             if said is None:
                 raise
+            if older_livespec(said):
+                said = (
+                    f"the livespec there is older than this one: it has no 'stream --paced' "
+                    f"({said}); update it there, or pipe its stream: "
+                    f"ssh {ns.remote} {ns.remote_livespec} stream | livespec view -"
+                )
             raise SourceError(f"ssh {ns.remote}: {said}") from exc
-        if ns.dump:
-            return _dump(reader, fdr)
-        from livespec.tui.viewer import run_viewer
+        remote.mark()
+        try:
+            if ns.dump:
+                status = _dump(reader, fdr)
+            else:
+                from livespec.tui.viewer import run_viewer
 
-        return int(run_viewer(cfg, reader, fdr, stdin=False, pace=False, live=True))
+                status = run_viewer(
+                    cfg, reader, fdr, stdin=False, pace=False, live=True, remote=ns.remote
+                )
+            fdr.close()
+            remote.close()
+            with contextlib.suppress(OSError, ValueError):  # a terminal gone (SIGHUP)
+                for note in remote.notes():  # as 'ssh HOST livespec stream | ...' shows
+                    sys.stderr.write(f"livespec: ssh {ns.remote}: {note}\n")
+                sys.stderr.flush()
+            return int(status)
+        except StreamError as exc:  # the stream broke off: why, if ssh can tell
+            fdr.close()
+            remote.close()
+            why = why_it_ended(remote.status, remote.said())
+            if not why:
+                raise
+            raise StreamError(f"{exc}{why}") from None
     finally:
         fdr.close()
         remote.close()
+
+
+def _text_before(head: bytes) -> str | None:
+    """The first line of ``head`` if it is text, not a stream (None)."""
+    if head.startswith(b"LSPC") or not head:
+        return None
+    line = head.split(b"\n", 1)[0].strip()
+    try:
+        text = line.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+    return text if text and text.isprintable() else None
+
+
+@contextlib.contextmanager
+def _stop_signals_end_the_wait(host: str) -> Iterator[None]:
+    """While the viewer waits for the remote stream's header (no screen yet, the host may
+    be slow to start the sender), SIGTERM and SIGHUP end it with one line and 128 + the
+    signal's number, through the caller's cleanup: ssh is ended too (main thread)."""
+
+    def on_signal(signum: int, frame: FrameType | None) -> None:
+        name = signal.Signals(signum).name
+        raise LivespecError(f"ssh {host}: stopped by {name} before the stream came", 128 + signum)
+
+    previous = handle_signals(("SIGTERM", "SIGHUP"), on_signal)
+    try:
+        yield
+    finally:
+        restore_signals(previous)
 
 
 def _dump(reader: StreamReader, fdr: FdReader) -> int:

@@ -140,6 +140,10 @@ class Acker:
         self._sent, self._when = total, now
 
     def close(self) -> None:
-        """Close the pipe: the sender sees the end of its acknowledgements and stops."""
-        with contextlib.suppress(OSError):
-            os.close(self.fd)
+        """Close the pipe: the sender sees the end of its acknowledgements and stops.
+        Again does nothing (the number may have been reused)."""
+        fd, self.fd = self.fd, -1
+        self.broken = True
+        if fd >= 0:
+            with contextlib.suppress(OSError):
+                os.close(fd)

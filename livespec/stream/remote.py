@@ -15,14 +15,16 @@ from __future__ import annotations
 import contextlib
 import os
 import shlex
+import signal
 import subprocess
 import tempfile
 from collections.abc import Sequence
 
-from livespec.errors import UsageError
+from livespec.errors import UsageError, printable
 from livespec.stream.acks import Acker
 
 SSH_ENV = "LIVESPEC_SSH"
+_HUNG_UP = "livespec: stream: the reader went away"
 CLOSE_WAIT_S = 3.0  # how long the remote side may take to end after the viewer quits
 
 
@@ -52,6 +54,9 @@ class RemoteStream:
         self._child: subprocess.Popen[bytes] | None = None
         self.acker: Acker | None = None
         self._said: str | None = None
+        self._since = 0  # the offset in the child's stderr where the stream had started
+        self.status: int | None = None  # the child's exit status, once closed
+        self._notes: list[str] = []
 
     def start(self) -> int:
         """Start the child; returns a descriptor of the stream (the caller closes it)."""
@@ -72,18 +77,31 @@ class RemoteStream:
         child.stdout.close()
         return fd
 
+    def mark(self) -> None:
+        """The stream has started: :meth:`said` now reports only what comes after."""
+        with contextlib.suppress(OSError, ValueError):
+            self._since = self._errors.seek(0, os.SEEK_END)
+
     def said(self) -> str | None:
         """The last line the child printed on stderr (ssh's or the remote livespec's),
-        without a leading ``livespec: ``; None if it printed nothing."""
+        since :meth:`mark`, without a leading ``livespec: ``; None if it printed nothing."""
         if self._errors.closed:
             return self._said
-        self._errors.seek(0)
-        text = self._errors.read()[-4096:].decode(errors="replace")
-        lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
-        if not lines:
-            return None
-        last = lines[-1]
-        return last[len("livespec: ") :] if last.startswith("livespec: ") else last
+        lines = self._lines(self._since)
+        return lines[-1] if lines else None
+
+    def notes(self) -> list[str]:
+        """Every line the child printed on stderr (e.g. the sender's ``streaming the
+        built-in demo signal instead``), once closed; as :meth:`said`."""
+        return list(self._notes)
+
+    def _lines(self, since: int) -> list[str]:
+        self._errors.seek(since)
+        text = self._errors.read()[-16384:].decode(errors="replace")
+        lines = [printable(ln.strip()) for ln in text.splitlines() if ln.strip()]
+        # the sender's "the reader went away" is the viewer's own doing (it hung up)
+        lines = [ln for ln in lines if not ln.startswith(_HUNG_UP)]
+        return [ln[len("livespec: ") :] if ln.startswith("livespec: ") else ln for ln in lines]
 
     def close(self) -> int | None:
         """End the acknowledgements (the remote stream stops), wait for the child (at most
@@ -102,7 +120,33 @@ class RemoteStream:
                 except subprocess.TimeoutExpired:
                     child.kill()
                     status = child.wait()
-        self._said = self.said()
+        if not self._errors.closed:
+            self._said = self.said()
+            self._notes = self._lines(0)
         with contextlib.suppress(OSError):
             self._errors.close()
+        self.status = status
         return status
+
+
+def older_livespec(said: str) -> bool:
+    """True if the remote side's last line says its livespec has no ``stream --paced``
+    (an unknown option, or no ``stream`` command at all)."""
+    unknown = ("unknown option" in said or "unrecognized arguments" in said) and "--paced" in said
+    return unknown or ("invalid choice: 'stream'" in said)
+
+
+def why_it_ended(status: int | None, said: str | None) -> str:
+    """What to add to "the stream broke off": ssh's (or the remote side's) last line, else
+    what its exit ``status`` tells (``""``: nothing to add)."""
+    if said:
+        return f"; ssh said: {said}"
+    if status is not None and status < 0:
+        with contextlib.suppress(ValueError):
+            return f"; ssh was killed ({signal.Signals(-status).name})"
+        return f"; ssh was killed (signal {-status})"
+    if status == 255:  # ssh's own failure, or the remote command killed by a signal
+        return "; ssh ended with status 255 (the link was cut or the sender killed)"
+    if status:
+        return f"; the remote command ended with status {status}"
+    return ""

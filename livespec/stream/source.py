@@ -33,6 +33,9 @@ class Stopped(Exception):
     """Raised inside the reader thread when :meth:`FdReader.read` is told to stop."""
 
 
+HEAD_BYTES = 240  # FdReader keeps the first bytes it read, for messages
+
+
 class FdReader:
     """``read(n)`` on a file descriptor that a stop event can interrupt (reader thread).
 
@@ -45,6 +48,7 @@ class FdReader:
         self.stop = threading.Event()
         self._buf = bytearray()
         self.total = 0  # bytes read from the descriptor so far
+        self.head = b""  # the first HEAD_BYTES of them (for messages)
         self._on_read = on_read  # called with ``total`` after each read (e.g. an Acker)
 
     def read(self, n: int) -> bytes:
@@ -60,6 +64,8 @@ class FdReader:
             if not chunk:
                 break
             buf += chunk
+            if self.total < HEAD_BYTES:
+                self.head = (self.head + chunk)[:HEAD_BYTES]
             self.total += len(chunk)
             if self._on_read is not None:
                 self._on_read(self.total)
@@ -87,9 +93,12 @@ class FdReader:
             n += len(chunk)
 
     def close(self) -> None:
-        """Close the descriptor (after the thread is joined)."""
-        with contextlib.suppress(OSError):
-            os.close(self.fd)
+        """Close the descriptor (after the thread is joined); again does nothing (its
+        number may have been reused)."""
+        fd, self.fd = self.fd, -1
+        if fd >= 0:
+            with contextlib.suppress(OSError):
+                os.close(fd)
 
 
 class StreamSource:

@@ -24,7 +24,8 @@ from livespec.tui.feed import AppFeed
 from livespec.tui.process import exit_on_stop_signals, keys_from_tty
 from livespec.tui.widgets.status import StatusInfo
 
-REMOTE_ANALYSIS = "The analysis runs at the sender: restart 'livespec stream' with {opt}."
+REMOTE_ANALYSIS = "The analysis runs at the sender: restart {how}."
+REMOTE_RECORD = "Record at the sender, from the same capture: {how}"
 
 
 class StreamViewApp(LivespecApp):
@@ -33,36 +34,51 @@ class StreamViewApp(LivespecApp):
     source: StreamSource
 
     def __init__(
-        self, cfg: Config, source: StreamSource, analysis_hop: int, *, live: bool = True
+        self,
+        cfg: Config,
+        source: StreamSource,
+        analysis_hop: int,
+        *,
+        live: bool = True,
+        remote: str | None = None,
     ) -> None:
         super().__init__(cfg, AppFeed(source), live=live)
         self.analysis_hop = analysis_hop
+        self.remote = remote  # the host of 'view --remote HOST', which started the sender
         self._end_shown = False
         self._after_shown = False
 
+    def _restart(self, opt: str) -> str:
+        """How to restart the sender with ``opt``."""
+        if self.remote is None:
+            return f"'livespec stream' with {opt}"
+        return f"with 'livespec view --remote {self.remote} -- {opt} ...'"
+
     def action_window(self) -> None:
         """The window is the sender's: say so."""
-        self.notify(REMOTE_ANALYSIS.format(opt="--window"), severity="warning", timeout=4)
+        msg = REMOTE_ANALYSIS.format(how=self._restart("--window"))
+        self.notify(msg, severity="warning", timeout=4)
 
     def action_fft(self, step: int) -> None:
         """The FFT size is the sender's: say so."""
-        self.notify(REMOTE_ANALYSIS.format(opt="--fft"), severity="warning", timeout=4)
+        msg = REMOTE_ANALYSIS.format(how=self._restart("--fft"))
+        self.notify(msg, severity="warning", timeout=4)
 
     def action_top3(self) -> None:
         """Top 3 peaks, if the sender sends 3 (it sends at least 3 by default)."""
         if self.viewing.analysis.peaks < 3:
-            self.notify(REMOTE_ANALYSIS.format(opt="--peaks 3"), severity="warning", timeout=4)
+            msg = REMOTE_ANALYSIS.format(how=self._restart("--peaks 3"))
+            self.notify(msg, severity="warning", timeout=4)
             return
         self.viewing.top3 = not self.viewing.top3
         self.update_texts()
 
     def action_record(self) -> None:
         """Recording happens where the audio is."""
-        self.notify(
-            "Record at the sender, from the same capture: livespec stream --record OUT.wav",
-            severity="warning",
-            timeout=5,
-        )
+        how = "livespec stream --record OUT.wav"
+        if self.remote is not None:
+            how = f"livespec view --remote {self.remote} -- --record OUT.wav"
+        self.notify(REMOTE_RECORD.format(how=how), severity="warning", timeout=5)
 
     def recording_text(self) -> str:
         """The sender's recording state."""
@@ -118,10 +134,12 @@ def run_viewer(
     stdin: bool,
     pace: bool,
     live: bool | None = None,
+    remote: str | None = None,
 ) -> int:
     """Run the app on the stream until ``q`` (main thread). Returns the exit status;
     raises the stream's :class:`~livespec.stream.protocol.StreamError` if it broke.
-    ``live``: a running sender (default: the stream is on stdin)."""
+    ``live``: a running sender (default: the stream is on stdin); ``remote``: the host of
+    ``view --remote HOST``, which started the sender."""
     try:
         if stdin:
             keys_from_tty("livespec view -", "use 'livespec view --dump -' without a terminal")
@@ -133,7 +151,7 @@ def run_viewer(
         raise
     live = stdin if live is None else live
     source = StreamSource(reader, fd_reader, live=live, pace=pace and not live)
-    app = StreamViewApp(stream_config(cfg, reader), source, reader.header.hop)
+    app = StreamViewApp(stream_config(cfg, reader), source, reader.header.hop, remote=remote)
     source.start(app.push_frame, lambda: len(app.inbox))
     try:
         with exit_on_stop_signals(app):
