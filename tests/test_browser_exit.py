@@ -5,7 +5,6 @@ the browser playing into a private sound server that is killed, then ``q`` in tm
 
 from __future__ import annotations
 
-import asyncio
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -13,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import soundfile as sf
-from support.app import sync
+from support.app import overview_done, sync
 from support.tmux import Tmux
 from support.tmux import livespec_command as _livespec
 from support.virtual_audio import VirtualAudio
@@ -48,11 +47,7 @@ def _app(path: Path) -> BrowserApp:
 
 async def _run(app: BrowserApp, fail: str | None, signalled: int | None = None) -> None:
     async with app.run_test(size=(100, 30)) as pilot:
-        for _ in range(200):
-            app.tick()
-            if app.data.overview.finished:
-                break
-            await asyncio.sleep(0.02)
+        await overview_done(app, 200)
         if fail is not None:
             app.playback.error = fail  # type: ignore[misc]  # SilentPlayback's, as a device's
         app.tick()

@@ -4,14 +4,13 @@ agrees with the play position to half a column (the seconds per column computed 
 
 from __future__ import annotations
 
-import asyncio
 import math
 from pathlib import Path
 
 import numpy as np
 import pytest
 import soundfile as sf
-from support.app import sync
+from support.app import overview_done, sync
 
 from livespec.audio.playback import SilentPlayback
 from livespec.cli import resolve_config
@@ -59,11 +58,7 @@ async def test_seek_keys_carry_the_cursor_to_the_play_position(tone: Path) -> No
     clock = HandClock()
     app = _app(tone, clock)
     async with app.run_test(size=(WIDTH, 30)) as pilot:
-        for _ in range(400):
-            app.tick()
-            if app.data.overview.finished:
-                break
-            await asyncio.sleep(0.02)
+        await overview_done(app)
         await pilot.pause()
         v, pb = app.view, app.playback
         dt = v.span / v.width  # seconds per column
@@ -117,11 +112,7 @@ async def test_a_cursor_keeps_its_time_when_the_view_follows_the_playhead(tone: 
     clock = HandClock()
     app = _app(tone, clock)
     async with app.run_test(size=(WIDTH, 30)) as pilot:
-        for _ in range(400):
-            app.tick()
-            if app.data.overview.finished:
-                break
-            await asyncio.sleep(0.02)
+        await overview_done(app)
         await pilot.pause()
         v, pb = app.view, app.playback
         await pilot.press("plus", "plus")  # x4 around the playhead at 0: 0-5 s on screen

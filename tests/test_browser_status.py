@@ -5,13 +5,12 @@ line's end. At 80 and 120 columns, in an app (Pilot)."""
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 
 import numpy as np
 import pytest
 import soundfile as sf
-from support.app import sync
+from support.app import overview_done, sync
 
 from livespec.cli import resolve_config
 from livespec.cli.parsers import build_parser
@@ -42,11 +41,7 @@ def _app(path: Path) -> BrowserApp:
 async def _rows(app: BrowserApp, width: int, fail: str | None) -> tuple[str, str, list[str]]:
     """The status row before and after the failure, and the styles over the failure."""
     async with app.run_test(size=(width, 30)) as pilot:
-        for _ in range(200):
-            app.tick()
-            if app.data.overview.finished:
-                break
-            await asyncio.sleep(0.02)
+        await overview_done(app, 200)
         await pilot.pause()
         before = "".join(s.text for s in app.status.render_line(0))
         app.playback.error = fail  # type: ignore[misc]  # SilentPlayback's, as a device's

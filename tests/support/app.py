@@ -109,3 +109,15 @@ def sync(fn: Callable[..., Any]) -> Callable[..., Any]:
         return asyncio.run(fn(*args, **kwargs))
 
     return wrapper
+
+
+async def overview_done(app: Any, tries: int = 400) -> None:
+    """Tick a file browser until its overview is computed (every 20 ms, at most ``tries``
+    times), as its timer would (test's event loop)."""
+    import asyncio
+
+    for _ in range(tries):
+        app.tick()
+        if app.data.overview.finished:
+            return
+        await asyncio.sleep(0.02)
