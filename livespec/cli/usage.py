@@ -8,7 +8,6 @@ An unknown option is named alone, with the nearest option the command has
 from __future__ import annotations
 
 import argparse
-import difflib
 from typing import NoReturn
 
 from livespec.errors import UsageError
@@ -42,6 +41,8 @@ class _Parser(argparse.ArgumentParser):
     def nearest(self, option: str) -> str | None:
         """The command's option most like ``option`` (a typo, or a name another command
         uses, e.g. ``--device`` for ``--output-device``), or None."""
+        import difflib  # only on a mistake: not on every start-up
+
         known = [o for o in self._option_string_actions if o.startswith("--")]
         if not option.startswith("--"):
             return None
