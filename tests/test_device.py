@@ -523,9 +523,11 @@ def test_peaks_fails_when_the_device_vanishes(tmp_path: Path) -> None:
     assert err.splitlines()[-1].startswith("livespec: input stream ended unexpectedly")
 
 
-REOPEN_CODE = """
+# A capture child's start, shared by the reopen tests: it opens the virtual device, says
+# "started", and after a line on stdin (the test stopped the server) waits for the stream
+# to end and notes where the ring was.
+LOSE_SERVER_CODE = """
 import json, sys, time
-import numpy as np
 from livespec.audio.device import DeviceSource
 from livespec.audio.ringbuffer import RingBuffer
 src = DeviceSource("pulse", 48000, 1, 1024)
@@ -538,6 +540,11 @@ deadline = time.monotonic() + 10
 while src.stream_active and time.monotonic() < deadline:
     time.sleep(0.05)
 lost_at = ring.written
+"""
+
+REOPEN_CODE = (
+    LOSE_SERVER_CODE
+    + """import numpy as np
 tries = []
 print("lost", flush=True)
 sys.stdin.readline()  # the server is back
@@ -558,6 +565,7 @@ print(json.dumps({"gap": gap, "silence": silence_end - lost_at, "overflows": src
                   "silent": bool(np.all(quiet == 0)), "peak_hz": peak_hz,
                   "tries": len(tries)}), flush=True)
 """
+)
 
 
 def _capture_child(code: str, va: VirtualAudio) -> subprocess.Popen[str]:
@@ -641,21 +649,9 @@ def test_virtual_audio_script_keeps_its_state_in_va_dir(
     assert seen == [("start", mine), ("stop", mine), ("stop", other)]
 
 
-FAILED_REOPEN_CODE = """
-import json, sys, time
-from livespec.audio.device import DeviceSource
-from livespec.audio.ringbuffer import RingBuffer
-src = DeviceSource("pulse", 48000, 1, 1024)
-src.open()
-ring = RingBuffer(48000 * 30, 1)
-src.start(ring)
-print("started", flush=True)
-sys.stdin.readline()  # the server is gone now
-deadline = time.monotonic() + 10
-while src.stream_active and time.monotonic() < deadline:
-    time.sleep(0.05)
-lost_at = ring.written
-t0 = time.monotonic()
+FAILED_REOPEN_CODE = (
+    LOSE_SERVER_CODE
+    + """t0 = time.monotonic()
 tries = [src.reopen() for _ in range(4) if time.sleep(0.3) is None]  # the app's ticks
 failed = {"tries": tries, "silence": ring.written - lost_at, "overflows": src.overflows,
           "silent": bool((ring.window(lost_at, ring.written - lost_at) == 0).all())}
@@ -668,6 +664,7 @@ while gap is None and time.monotonic() < deadline + 20:
 print(json.dumps({"gap": gap, "overflows": src.overflows}), flush=True)
 src.stop()
 """
+)
 
 
 @pytest.mark.virtual_audio

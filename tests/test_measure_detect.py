@@ -4,15 +4,13 @@ threshold's statistics against scipy (docs/measure.md, "No tone")."""
 
 from __future__ import annotations
 
-import json
 import math
-import subprocess
-import sys
 
 import numpy as np
 import pytest
 import scipy.special
 import scipy.stats
+from support.cli import measure_json
 
 from livespec.dsp import detect
 from livespec.dsp.averaging import CumulativeAverager, ExponentialAverager, PeakHold
@@ -115,19 +113,10 @@ def test_a_weak_tone_above_the_threshold_is_measured(above_db: float) -> None:
         assert r.level_dbfs == pytest.approx(20 * math.log10(amp), abs=l_tol)
 
 
-def _run(*args: str) -> list[dict[str, object]]:
-    done = subprocess.run(
-        [sys.executable, "-m", "livespec", "measure", "--json", *args],
-        capture_output=True, text=True, timeout=120, check=False,
-    )  # fmt: skip
-    assert done.returncode == 0, done.stderr
-    return [json.loads(line) for line in done.stdout.splitlines()]
-
-
 @pytest.mark.parametrize("signal", ["noise@-40", "noise:pink@-40"])
 def test_cli_says_no_tone_on_noise_alone(signal: str) -> None:
     # It printed a "tone" at a random frequency each second (19-29 Hz on pink noise).
-    rows = _run("--input", signal, "--duration", "5")
+    rows = measure_json("--input", signal, "--duration", "5")
     assert len(rows) == 5
     for row in rows:
         assert row["freq_hz"] is None and row["level_dbfs"] is None and row["snr_db"] is None
@@ -135,7 +124,7 @@ def test_cli_says_no_tone_on_noise_alone(signal: str) -> None:
 
 
 def test_cli_finds_a_tone_20_db_under_the_noise() -> None:
-    rows = _run("--input", "tone:1000@-60+noise@-40", "--duration", "3")
+    rows = measure_json("--input", "tone:1000@-60+noise@-40", "--duration", "3")
     for row in rows:
         assert row["freq_hz"] == pytest.approx(1000.0, abs=0.5)
         assert row["level_dbfs"] == pytest.approx(-60.0, abs=1.0)

@@ -5,15 +5,13 @@ detected harmonics while THD+N keeps all the power; docs/measure.md, "Harmonics"
 
 from __future__ import annotations
 
-import json
 import math
 import re
-import subprocess
-import sys
 
 import numpy as np
 import pytest
 import soundfile as sf
+from support.cli import measure_json
 from test_measure_detect import _block, _noise
 
 from livespec.audio.ringbuffer import RingBuffer
@@ -99,15 +97,6 @@ def test_floor_fits_equal_the_single_fit() -> None:
         assert bins[r] == pytest.approx(want[1], rel=1e-9)
 
 
-def _cli(*args: str) -> list[dict[str, object]]:
-    done = subprocess.run(
-        [sys.executable, "-m", "livespec", "measure", "--json", *args],
-        capture_output=True, text=True, timeout=120, check=False,
-    )  # fmt: skip
-    assert done.returncode == 0, done.stderr
-    return [json.loads(line) for line in done.stdout.splitlines()]
-
-
 def test_cli_reports_no_harmonics_in_noise(tmp_path) -> None:  # type: ignore[no-untyped-def]
     # The reproduction: a -40 dBFS tone in white noise (a test signal, and a WAV written
     # with numpy) listed noise at 2..10 kHz as harmonics at -51..-58 dBc. Now none is
@@ -119,7 +108,7 @@ def test_cli_reports_no_harmonics_in_noise(tmp_path) -> None:  # type: ignore[no
     path = tmp_path / "tone_in_noise.wav"
     sf.write(path, x, FS, subtype="FLOAT")
     for args in (("--input", "tone:1000@-40+noise@-60", "--duration", "3"), ("--input", str(path))):
-        rows = _cli(*args)
+        rows = measure_json(*args)
         assert len(rows) == 3
         for row in rows:
             assert row["freq_hz"] == pytest.approx(1000.0, abs=0.01)

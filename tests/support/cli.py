@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import subprocess
 import sys
 
 from livespec.cli.export import run_export
@@ -21,3 +23,13 @@ def export(argv: list[str]) -> int:
     except LivespecError as exc:
         print(f"livespec: {exc}", file=sys.stderr)
         return exc.exit_code
+
+
+def measure_json(*args: str) -> list[dict[str, object]]:
+    """``livespec measure --json ARGS`` in a fresh process: its JSON lines (it must exit 0)."""
+    done = subprocess.run(
+        [sys.executable, "-m", "livespec", "measure", "--json", *args],
+        capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    return [json.loads(line) for line in done.stdout.splitlines()]
